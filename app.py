@@ -1,0 +1,10 @@
+"""Dialtone's Chalice app: one blueprint per surface and the event handlers.
+Nothing else lives here; every cold start imports this file."""
+from chalice import Chalice
+
+from chalicelib.api.backend import bp as backend_api
+from chalicelib.workers import handlers
+
+app = Chalice(app_name="dialtone")
+app.register_blueprint(backend_api, url_prefix="/backend/api/v1")
+handlers.register(app)

@@ -1,0 +1,1 @@
+"""Dialtone: the serverless back office of a telecom service provider."""

@@ -1,0 +1,1 @@
+"""One blueprint per surface: each translates its HTTP dialect to service calls."""

@@ -1,0 +1,39 @@
+"""Domain errors -> the billing platform's ``{error, error_code, hint}`` body.
+One table: the only place this surface decides status codes."""
+from __future__ import annotations
+
+from chalice import Response
+
+from chalicelib.api.http import json_response
+from chalicelib.domain import errors as e
+
+# (status, error, error_code). The seed fixes 4005xx for actions and the
+# 403xxx / 409xxx families; the rest follow the same status+sequence pattern.
+TABLE: list[tuple[type[e.DialtoneError], int, str, int]] = [
+    (e.UnknownFieldError, 400, "Unknown Field", 400004),
+    (e.ReadOnlyFieldError, 400, "Read-only Field", 400005),
+    (e.ValidationError, 400, "Invalid Request", 400001),
+    (e.SourceNotAllowedError, 401, "Not Authorised", 401002),
+    (e.AuthenticationError, 401, "Not Authorised", 401001),
+    (e.PermissionDeniedError, 403, "Permission Denied", 403001),
+    (e.NotFoundError, 404, "Not Found", 404001),
+    (e.AlreadyExistsError, 409, "Conflict", 409001),
+    (e.ConcurrentUpdateError, 409, "Conflict", 409002),
+]
+
+
+def error_response(error: e.DialtoneError) -> Response:
+    for kind, status, title, code in TABLE:
+        if isinstance(error, kind):
+            headers = {"WWW-Authenticate": 'Bearer realm="dialtone"'} if status == 401 else None
+            return json_response({"error": title, "error_code": code, "hint": error.message}, status, headers)
+    return internal_error()
+
+
+def internal_error() -> Response:
+    return json_response({"error": "Internal Error", "error_code": 500000,
+                          "hint": "the request failed unexpectedly; it has been logged"}, 500)
+
+
+def malformed(message: str) -> e.ValidationError:
+    return e.ValidationError(message, field="body")

@@ -1,0 +1,110 @@
+"""Routes of the billing platform API. Each parses the request, calls one
+service function and renders the answer; ``_serve`` does authentication,
+error mapping and the audit record for all of them."""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Callable
+
+from chalice import Blueprint, Response
+from chalice.app import Request
+
+from chalicelib.api import http
+from chalicelib.api.backend import errors, views
+from chalicelib.auth import api_key
+from chalicelib.domain.errors import DialtoneError, NotFoundError
+from chalicelib.domain.identity import Principal
+from chalicelib.services import audit
+from chalicelib.services import customers as customer_service
+from chalicelib.store.entities import Page
+
+bp = Blueprint(__name__)
+_log = logging.getLogger("dialtone.backend")
+
+SURFACE = "backend"
+MAX_PAGE = 1000
+DEFAULT_PAGE = 1000
+Handler = Callable[[Principal, Request], Response]
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization") or ""
+    scheme, _, credentials = header.partition(" ")
+    return credentials.strip() if scheme.lower() == "bearer" else None
+
+
+def _serve(handler: Handler) -> Response:
+    request = bp.current_request
+    started = time.perf_counter()
+    token = audit.begin()
+    principal: Principal | None = None
+    response = errors.internal_error()
+    try:
+        principal = api_key.authenticate(_bearer(request), http.source_ip(request))
+        response = handler(principal, request)
+    except DialtoneError as error:
+        response = errors.error_response(error)
+    except Exception:
+        _log.exception("unhandled error in %s %s", request.method, request.context.get("path"))
+    finally:
+        # Requests that never authenticated have no tenant to log under.
+        if principal is not None:
+            http.write_audit(request, principal, response.status_code, SURFACE, started)
+        audit.end(token)
+    return response
+
+
+def _page(params: dict[str, str]) -> Page:
+    return Page(
+        id_after=http.int_param(params, "idAfter", default=0, minimum=0, maximum=10**12 - 1),
+        limit=http.int_param(params, "limit", default=DEFAULT_PAGE, minimum=1, maximum=MAX_PAGE),
+        offset=http.int_param(params, "offset", default=0, minimum=0, maximum=100_000),
+        updated_since=http.iso_param(params, "updatedSince"),
+    )
+
+
+def _entity_id(text: str) -> int:
+    # All ids are integers; anything else cannot name a resource.
+    if not text.isdigit() or len(text) > 12:
+        raise NotFoundError(f"no resource with id '{text}'")
+    return int(text)
+
+
+@bp.route("/customers", methods=["GET"])
+def list_customers() -> Response:
+    def handle(principal: Principal, request: Request) -> Response:
+        params = http.query(request)
+        found = customer_service.list_customers(
+            principal=principal, page=_page(params), active=http.optional_bool(params, "active"))
+        return http.json_response([views.customer_view(c) for c in found])
+    return _serve(handle)
+
+
+@bp.route("/customers", methods=["POST"])
+def create_customer() -> Response:
+    def handle(principal: Principal, request: Request) -> Response:
+        body = views.customer_input(http.json_body(request), creating=True)
+        record = customer_service.create_customer(principal=principal, fields=body)
+        return http.json_response(views.customer_view(record), 201)
+    return _serve(handle)
+
+
+@bp.route("/customers/{customer_id}", methods=["GET"])
+def get_customer(customer_id: str) -> Response:
+    def handle(principal: Principal, request: Request) -> Response:
+        record = customer_service.get_customer(principal=principal, customer_id=_entity_id(customer_id))
+        return http.json_response(views.customer_view(record))
+    return _serve(handle)
+
+
+# The seed: "a PUT request will be treated as a PATCH request".
+@bp.route("/customers/{customer_id}", methods=["PATCH", "PUT"])
+def update_customer(customer_id: str) -> Response:
+    def handle(principal: Principal, request: Request) -> Response:
+        changes = views.customer_input(http.json_body(request), creating=False)
+        record, changed = customer_service.update_customer(
+            principal=principal, customer_id=_entity_id(customer_id), changes=changes)
+        headers = {} if changed else {"X-API-No-Changes": "1"}
+        return http.json_response(views.customer_view(record), headers=headers)
+    return _serve(handle)

@@ -1,0 +1,1 @@
+"""Credential schemes, each resolving to one domain Principal."""

@@ -1,0 +1,1 @@
+"""The business model and its rules: pure Python, no AWS, no HTTP."""

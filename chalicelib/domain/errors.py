@@ -1,0 +1,48 @@
+"""Errors named for what went wrong. The domain and services raise them; each
+API surface maps them once, in one table, to its own status codes and body."""
+from __future__ import annotations
+
+
+class DialtoneError(Exception):
+    """Base of every expected failure. ``field`` names the offending input."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class ValidationError(DialtoneError):
+    """Input is malformed or breaks a rule; nothing was written."""
+
+
+class UnknownFieldError(ValidationError):
+    """A field the resource does not have (no mass assignment)."""
+
+
+class ReadOnlyFieldError(ValidationError):
+    """A field the client may read but not write."""
+
+
+class NotFoundError(DialtoneError):
+    """No such resource, or not visible to the caller (the two are not told apart)."""
+
+
+class AlreadyExistsError(DialtoneError):
+    """A uniqueness constraint (account number, username, phone number) was hit."""
+
+
+class ConcurrentUpdateError(DialtoneError):
+    """The item changed between read and write more often than we retry."""
+
+
+class AuthenticationError(DialtoneError):
+    """Missing, unknown or revoked credentials."""
+
+
+class SourceNotAllowedError(AuthenticationError):
+    """Valid credentials from an address outside the user's allow-list."""
+
+
+class PermissionDeniedError(DialtoneError):
+    """Authenticated, but the user's rights do not cover this request."""

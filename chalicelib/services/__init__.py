@@ -1,0 +1,1 @@
+"""Use cases: one module per capability, keyword-only functions, no HTTP."""

@@ -1,0 +1,55 @@
+"""Key layout of the main table. Every key of every item is built here, so
+the access patterns in docs/architecture.md can be checked against one file.
+
+Main table: PK, SK (strings) and four global secondary indexes:
+  ByParent   GSI1PK/GSI1SK  children of one parent, in id order
+  ByUpdated  GSI2PK/GSI2SK  one resource type of a tenant, by last change
+  ByRef1     GSI3PK/GSI3SK  an equality lookup ordered by id or key (per type)
+  ByRef2     GSI4PK/GSI4SK  a second one (per type)
+Integer ids are zero-padded so string order is numeric order.
+"""
+from __future__ import annotations
+
+ID_WIDTH = 12
+MAX_ID = 10**ID_WIDTH - 1
+
+
+def pad(entity_id: int) -> str:
+    return f"{entity_id:0{ID_WIDTH}d}"
+
+
+def entity_pk(tenant: str, kind: str) -> str:
+    return f"T#{tenant}#{kind}"
+
+
+def parent_pk(tenant: str, parent_kind: str, parent_id: int, kind: str) -> str:
+    return f"T#{tenant}#{parent_kind}#{pad(parent_id)}#{kind}"
+
+
+def updated_sk(updated_at: str, entity_id: int) -> str:
+    return f"{updated_at}#{pad(entity_id)}"
+
+
+def ref_pk(tenant: str, kind: str, ref: str, value: str) -> str:
+    return f"T#{tenant}#{kind}#{ref}#{value}"
+
+
+def unique_pk(tenant: str | None, kind: str, field: str) -> str:
+    # tenant None: unique across the whole installation (usernames).
+    return f"U#{kind}#{field}" if tenant is None else f"T#{tenant}#U#{kind}#{field}"
+
+
+def counter_key(tenant: str, kind: str) -> dict[str, str]:
+    return {"PK": f"T#{tenant}#COUNTER", "SK": kind}
+
+
+def tenant_key(tenant: str) -> dict[str, str]:
+    return {"PK": "TENANTS", "SK": tenant}
+
+
+def api_key_key(key_hash: str) -> dict[str, str]:
+    return {"PK": f"APIKEY#{key_hash}", "SK": "APIKEY"}
+
+
+def audit_pk(tenant: str, day: str) -> str:
+    return f"T#{tenant}#{day}"

@@ -1,0 +1,1 @@
+"""Event handlers: SQS consumers, schedules and log subscriptions."""
