@@ -9,7 +9,7 @@ from chalicelib.auth import secrets
 from chalicelib.domain import identity
 from chalicelib.domain.errors import NotFoundError, PermissionDeniedError, ValidationError
 from chalicelib.domain.identity import Principal
-from chalicelib.store import entities
+from chalicelib.store import entities, keys
 from chalicelib.store import identity as store
 from chalicelib.store.dynamo import Transaction
 from chalicelib.store.entities import now_iso
@@ -35,22 +35,32 @@ def create_tenant(*, name: str) -> dict[str, Any]:
 
 
 def create_user(*, tenant: str, username: str, roles: list[str] | None = None, api_only: bool = False,
-                customer_access: str = identity.ACCESS_ALL, customer_id: int | None = None,
+                customer_access: str = identity.ACCESS_ALL, account_number: str | None = None,
                 can_read: bool = True, can_write: bool = True, password: str | None = None) -> dict[str, Any]:
     """A staff user (customer_access all/manager/commission) or, with
-    ``customer_id``, a customer user bound to that one customer."""
+    ``account_number``, a customer user bound to that one customer."""
     _require_tenant(tenant)
-    if customer_id is not None:
+    customer_id = None
+    also = Transaction()
+    if account_number is not None:
+        from chalicelib.services.customers import CUSTOMER, customer_id_for_account
+
+        customer_id = customer_id_for_account(tenant=tenant, account_number=account_number)
         customer_access = identity.ACCESS_CUSTOMER
+        # The customer must still exist when the user is written.
+        also.check(settings.main_table(), {"PK": keys.entity_pk(tenant, CUSTOMER.kind), "SK": keys.pad(customer_id)},
+                   "attribute_exists(PK)", failure=NotFoundError(f"account {account_number} not found"))
     elif customer_access not in identity.STAFF_ACCESS:
         raise ValidationError(f"customer access must be one of {', '.join(identity.STAFF_ACCESS)}",
                               field="customerAccess")
     user, credentials = _create_user(
         tenant=tenant, username=username, roles=roles or [], api_only=api_only, customer_access=customer_access,
         customer_id=customer_id, can_read=can_read, can_write=can_write, with_api_key=False, password=password,
+        also=also,
     )
     return {"id": user["id"], "username": user["username"], "customerAccess": customer_access,
-            "customerId": customer_id, "apiOnly": api_only, "roles": user["roles"], **credentials}
+            "customerId": customer_id, "accountNumber": account_number, "apiOnly": api_only,
+            "roles": user["roles"], "canRead": can_read, "canWrite": can_write, **credentials}
 
 
 def _create_user(*, tenant: str, username: str, roles: list[str], api_only: bool, customer_access: str,

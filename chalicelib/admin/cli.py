@@ -1,0 +1,129 @@
+"""Admin CLI. Every subcommand prints exactly one JSON object on stdout.
+
+By default it talks to the local runtime (the ``local`` stage of
+.chalice/config.json: endpoints on 127.0.0.1); ``--stage dev|staging|prod``
+uses that stage's table names with the AWS credentials of the environment.
+Errors print ``{"error": ..., "field": ...}`` and exit with status 1.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+from chalicelib.domain.errors import DialtoneError
+
+CONFIG = Path(__file__).resolve().parents[2] / ".chalice" / "config.json"
+
+
+def use_stage(stage: str) -> None:
+    """Load a stage's environment. Values already set in the environment win,
+    so tests and operators can point the CLI elsewhere (e.g. free ports)."""
+    stages = json.loads(CONFIG.read_text())["stages"]
+    if stage not in stages:
+        raise SystemExit(json.dumps({"error": f"unknown stage '{stage}'", "stages": sorted(stages)}))
+    for name, value in stages[stage].get("environment_variables", {}).items():
+        os.environ.setdefault(name, value)
+
+
+def _print(value: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(value, default=str) + "\n")
+
+
+def cmd_create_tenant(args: argparse.Namespace) -> dict[str, Any]:
+    from chalicelib.services import users
+
+    return users.create_tenant(name=args.name)
+
+
+def cmd_create_user(args: argparse.Namespace) -> dict[str, Any]:
+    from chalicelib.services import users
+
+    return {"user": users.create_user(
+        tenant=args.tenant, username=args.username, roles=args.role or [], api_only=args.api_only,
+        customer_access=args.customer_access, account_number=args.account,
+        can_read=True, can_write=not args.read_only, password=args.password,
+    )}
+
+
+def cmd_issue_api_key(args: argparse.Namespace) -> dict[str, Any]:
+    from chalicelib.services import users
+
+    user = users.find_user(tenant=args.tenant, user=args.user)
+    return {"api_key": users.issue_api_key(tenant=args.tenant, user_id=user["id"]), "user": user["username"]}
+
+
+def cmd_set_allowlist(args: argparse.Namespace) -> dict[str, Any]:
+    from chalicelib.services import users
+
+    user = users.find_user(tenant=args.tenant, user=args.user)
+    networks = users.set_allowlist(tenant=args.tenant, user_id=user["id"], ips=(args.ips or "").split(","))
+    return {"user": user["username"], "ips": networks}
+
+
+def cmd_list_tenants(args: argparse.Namespace) -> dict[str, Any]:
+    from chalicelib.store import identity
+
+    return {"tenants": identity.list_tenants()}
+
+
+def cmd_list_audit(args: argparse.Namespace) -> dict[str, Any]:
+    from chalicelib.services import audit
+
+    return {"entries": audit.list_entries(tenant=args.tenant, since=args.since, until=args.until, limit=args.limit)}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m chalicelib.admin", description=__doc__.splitlines()[0])
+    parser.add_argument("--stage", default="local", help="stage of .chalice/config.json (default: local)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def command(name: str, handler: Callable[[argparse.Namespace], dict[str, Any]], help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    sub = command("create-tenant", cmd_create_tenant, "a tenant and its first administrator")
+    sub.add_argument("--name", required=True)
+
+    sub = command("create-user", cmd_create_user, "a staff user, or a customer user with --account")
+    sub.add_argument("--tenant", required=True)
+    sub.add_argument("--username", required=True)
+    sub.add_argument("--role", action="append", help="repeat for several roles")
+    sub.add_argument("--api-only", action="store_true", help="no login: no password, no TOTP")
+    sub.add_argument("--customer-access", choices=["all", "manager", "commission"], default="all")
+    sub.add_argument("--account", help="account number: makes a customer user bound to that customer")
+    sub.add_argument("--read-only", action="store_true", help="read permission only")
+    sub.add_argument("--password", help="default: a random one, printed once")
+
+    sub = command("issue-api-key", cmd_issue_api_key, "a new API key (revokes the old one)")
+    sub.add_argument("--tenant", required=True)
+    sub.add_argument("--user", required=True, help="username or user id")
+
+    sub = command("set-allowlist", cmd_set_allowlist, "IP allow-list; an empty list removes the restriction")
+    sub.add_argument("--tenant", required=True)
+    sub.add_argument("--user", required=True, help="username or user id")
+    sub.add_argument("--ips", required=True, help="CIDR[,CIDR...] or ''")
+
+    command("list-tenants", cmd_list_tenants, "every tenant")
+
+    sub = command("list-audit", cmd_list_audit, "a tenant's audit log, newest first")
+    sub.add_argument("--tenant", required=True)
+    sub.add_argument("--since", help="ISO 8601 (default: 7 days ago)")
+    sub.add_argument("--until", help="ISO 8601 (default: now)")
+    sub.add_argument("--limit", type=int, default=100)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    use_stage(args.stage)
+    try:
+        _print(args.handler(args))
+    except DialtoneError as error:
+        _print({"error": error.message, "field": error.field})
+        return 1
+    return 0
