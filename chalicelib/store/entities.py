@@ -3,7 +3,7 @@ customers, users, numbers, services, notes and the rest.
 
 Item layout (main table), for a resource of kind K with id N in tenant T:
   PK = T#T#K            SK = N (zero-padded)          get by id, list in id order
-  GSI1 ByParent  = T#T#<parent kind>#<parent id>#K / N  children of a parent
+  GSI1 ByParent  = T#T#<parent kind>>K / <parent id>#N children of a parent, or of a range of parents
   GSI2 ByUpdated = T#T#K / <updatedAt>#N                changed since a time
   GSI3/GSI4 ByRef1/ByRef2 = T#T#K#<ref>#<value> / N     e.g. customers of an account manager
 Uniqueness: one item per unique value, written in the same transaction as the
@@ -85,8 +85,8 @@ def _index_attributes(etype: EntityType, tenant: str, record: Mapping[str, Any])
         "GSI2SK": keys.updated_sk(record["updatedAt"], entity_id),
     }
     if etype.parent_kind and record.get(etype.parent_field or "") is not None:
-        attrs["GSI1PK"] = keys.parent_pk(tenant, etype.parent_kind, record[etype.parent_field], etype.kind)
-        attrs["GSI1SK"] = keys.pad(entity_id)
+        attrs["GSI1PK"] = keys.parent_pk(tenant, etype.parent_kind, etype.kind)
+        attrs["GSI1SK"] = keys.parent_sk(record[etype.parent_field], entity_id)
     for ref in etype.refs:
         value = record.get(ref.field)
         if value is not None:
@@ -196,9 +196,12 @@ def list_page(etype: EntityType, tenant: str, page: Page, *,
         changed.sort(key=lambda i: i["id"])
         return [public(i) for i in changed[page.offset:wanted]]
 
+    low = keys.pad(page.id_after + 1)
+    high = keys.pad(keys.MAX_ID)
     if parent_id is not None:
         index, pk_name, sk_name = "ByParent", "GSI1PK", "GSI1SK"
-        pk = keys.parent_pk(tenant, etype.parent_kind or "", parent_id, etype.kind)
+        pk = keys.parent_pk(tenant, etype.parent_kind or "", etype.kind)
+        low, high = keys.parent_sk(parent_id, page.id_after + 1), keys.parent_sk(parent_id, keys.MAX_ID)
     elif ref is not None:
         index, pk_name, sk_name = f"ByRef{ref[0].slot - 2}", f"GSI{ref[0].slot}PK", f"GSI{ref[0].slot}SK"
         pk = keys.ref_pk(tenant, etype.kind, ref[0].name, ref[1])
@@ -207,14 +210,36 @@ def list_page(etype: EntityType, tenant: str, page: Page, *,
         pk = keys.entity_pk(tenant, etype.kind)
     found: list[dict[str, Any]] = []
     for items in query_pages(
-        _table(), index=index, key_condition=f"{pk_name} = :pk AND {sk_name} > :after",
-        values={":pk": pk, ":after": keys.pad(page.id_after)},
+        _table(), index=index, key_condition=f"{pk_name} = :pk AND {sk_name} BETWEEN :low AND :high",
+        values={":pk": pk, ":low": low, ":high": high},
         page_size=min(1000, wanted + 1) if page.where is None else 1000,
     ):
         found.extend(i for i in items if page.where is None or page.where(i))
         if len(found) >= wanted:
             break
     return [public(i) for i in found[page.offset:wanted]]
+
+
+def children_of(etype: EntityType, tenant: str, parent_ids: Iterable[int],
+                where: Callable[[Mapping[str, Any]], bool] | None = None) -> dict[int, list[dict[str, Any]]]:
+    """Children of many parents, for expansion: one Query over the contiguous
+    ByParent range from the lowest to the highest parent id (a page of parents
+    in id order is one range), not one request per parent."""
+    wanted = sorted(set(parent_ids))
+    found: dict[int, list[dict[str, Any]]] = {p: [] for p in wanted}
+    if not wanted:
+        return found
+    for items in query_pages(
+        _table(), index="ByParent", key_condition="GSI1PK = :pk AND GSI1SK BETWEEN :low AND :high",
+        values={":pk": keys.parent_pk(tenant, etype.parent_kind or "", etype.kind),
+                ":low": keys.parent_sk(wanted[0], 0), ":high": keys.parent_sk(wanted[-1], keys.MAX_ID)},
+        page_size=1000,
+    ):
+        for item in items:
+            parent = item.get(etype.parent_field or "")
+            if parent in found and (where is None or where(item)):
+                found[parent].append(public(item))
+    return found
 
 
 def raise_too_many_changes() -> None:

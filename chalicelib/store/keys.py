@@ -2,7 +2,7 @@
 the access patterns in docs/architecture.md can be checked against one file.
 
 Main table: PK, SK (strings) and four global secondary indexes:
-  ByParent   GSI1PK/GSI1SK  children of one parent, in id order
+  ByParent   GSI1PK/GSI1SK  children by (parent id, child id): one parent's, or a page of parents'
   ByUpdated  GSI2PK/GSI2SK  one resource type of a tenant, by last change
   ByRef1     GSI3PK/GSI3SK  an equality lookup ordered by id or key (per type)
   ByRef2     GSI4PK/GSI4SK  a second one (per type)
@@ -22,8 +22,15 @@ def entity_pk(tenant: str, kind: str) -> str:
     return f"T#{tenant}#{kind}"
 
 
-def parent_pk(tenant: str, parent_kind: str, parent_id: int, kind: str) -> str:
-    return f"T#{tenant}#{parent_kind}#{pad(parent_id)}#{kind}"
+def parent_pk(tenant: str, parent_kind: str, kind: str) -> str:
+    # One partition per (tenant, parent kind, child kind), sorted by parent then
+    # child: the children of one parent are a prefix, the children of a page of
+    # parents one contiguous range (expansion reads them in one Query).
+    return f"T#{tenant}#{parent_kind}>{kind}"
+
+
+def parent_sk(parent_id: int, entity_id: int) -> str:
+    return f"{pad(parent_id)}#{pad(entity_id)}"
 
 
 def updated_sk(updated_at: str, entity_id: int) -> str:

@@ -88,3 +88,15 @@ def test_get_many_reads_in_batches(aws, t):
     made = [entities.create(THING, t, {"n": n})["id"] for n in range(130)]
     found = entities.get_many(THING, t, made + [999999])
     assert sorted(found) == made
+
+
+def test_children_of_many_parents_in_one_range(aws, t):
+    parents = [entities.create(THING, t, {"n": n})["id"] for n in range(4)]
+    for parent in parents[:3]:
+        for _ in range(2):
+            entities.create(CHILD, t, {"thingId": parent})
+    found = entities.children_of(CHILD, t, parents[:2] + [parents[3]])
+    assert {p: len(k) for p, k in found.items()} == {parents[0]: 2, parents[1]: 2, parents[3]: 0}
+    page = entities.list_page(CHILD, t, Page(limit=1), parent_id=parents[1])
+    rest = entities.list_page(CHILD, t, Page(id_after=page[0]["id"]), parent_id=parents[1])
+    assert len(page) == 1 and len(rest) == 1 and rest[0]["thingId"] == parents[1]
