@@ -1,10 +1,8 @@
 """Routes of the billing platform API. Each parses the request, calls one
 service function and renders the answer; ``_serve`` does authentication,
-error mapping and the audit record for all of them."""
+error mapping and the audit record for all of them (``http.Surface``)."""
 from __future__ import annotations
 
-import logging
-import time
 from typing import Callable
 
 from chalice import Blueprint, Response
@@ -13,16 +11,13 @@ from chalice.app import Request
 from chalicelib.api import http
 from chalicelib.api.backend import errors, views
 from chalicelib.auth import api_key
-from chalicelib.domain.errors import DialtoneError, NotFoundError
+from chalicelib.domain.errors import NotFoundError
 from chalicelib.domain.identity import Principal
-from chalicelib.services import audit
 from chalicelib.services import customers as customer_service
 from chalicelib.store.entities import Page
 
 bp = Blueprint(__name__)
-_log = logging.getLogger("dialtone.backend")
 
-SURFACE = "backend"
 MAX_PAGE = 1000
 DEFAULT_PAGE = 1000
 Handler = Callable[[Principal, Request], Response]
@@ -34,25 +29,16 @@ def _bearer(request: Request) -> str | None:
     return credentials.strip() if scheme.lower() == "bearer" else None
 
 
+SURFACE = http.Surface(
+    "backend",
+    authenticate=lambda request: api_key.authenticate(_bearer(request), http.source_ip(request)),
+    error_response=errors.error_response,
+    internal_error=errors.internal_error,
+)
+
+
 def _serve(handler: Handler) -> Response:
-    request = bp.current_request
-    started = time.perf_counter()
-    token = audit.begin()
-    principal: Principal | None = None
-    response = errors.internal_error()
-    try:
-        principal = api_key.authenticate(_bearer(request), http.source_ip(request))
-        response = handler(principal, request)
-    except DialtoneError as error:
-        response = errors.error_response(error)
-    except Exception:
-        _log.exception("unhandled error in %s %s", request.method, request.context.get("path"))
-    finally:
-        # Requests that never authenticated have no tenant to log under.
-        if principal is not None:
-            http.write_audit(request, principal, response.status_code, SURFACE, started)
-        audit.end(token)
-    return response
+    return SURFACE.serve(bp.current_request, handler)
 
 
 def _page(params: dict[str, str]) -> Page:

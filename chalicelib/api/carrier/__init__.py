@@ -1,0 +1,8 @@
+"""The wholesale carrier API, mounted at /carrier (seed 002).
+
+Route modules register on ``core.bp`` with ``@endpoint(name)``; importing
+them here is what puts their endpoints on the blueprint.
+"""
+from chalicelib.api.carrier.core import bp
+
+__all__ = ["bp"]
