@@ -16,7 +16,7 @@ from chalicelib.domain.errors import DialtoneError, ValidationError
 from chalicelib.domain.identity import Principal
 from chalicelib.services import audit
 
-_log = logging.getLogger("dialtone.api")
+_log = logging.getLogger(__name__)
 TRUE_FLAGS = ("", "1", "true", "yes", "on")
 FALSE_FLAGS = ("0", "false", "no", "off")
 
