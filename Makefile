@@ -34,3 +34,7 @@ package: $(STAMP)
 # Tables persist in .local/dynamodb; S3 objects and SQS messages do not. Ctrl-C stops all.
 run: $(STAMP)
 	$(PY) -m infra.local.run
+
+# Benchmarks: ratios against baselines measured in the same run, one local runtime.
+bench: $(STAMP)
+	$(PY) -m bench.run
