@@ -98,7 +98,7 @@ def iso_param(params: Mapping[str, str], name: str) -> str | None:
 
 def source_ip(request: Request) -> str | None:
     """The address API Gateway saw the request come from. Never a client-set
-    header such as X-Forwarded-For, which anyone can write."""
+    forwarding header, which anyone can write."""
     return (request.context.get("identity") or {}).get("sourceIp")
 
 
