@@ -76,6 +76,39 @@ def cmd_list_audit(args: argparse.Namespace) -> dict[str, Any]:
     return {"entries": audit.list_entries(tenant=args.tenant, since=args.since, until=args.until, limit=args.limit)}
 
 
+def cmd_import_cdrs(args: argparse.Namespace) -> dict[str, Any]:
+    from chalicelib.services import cdrs
+
+    size = os.path.getsize(args.file)
+    bar = None
+    if not args.quiet:
+        from tqdm import tqdm
+
+        # The bar goes to stderr: stdout carries only the JSON summary line.
+        bar = tqdm(total=size, unit="B", unit_scale=True, desc=os.path.basename(args.file), file=sys.stderr)
+    try:
+        return cdrs.import_file(tenant=args.tenant, path=args.file, progress=bar.update if bar else None)
+    finally:
+        if bar:
+            bar.close()
+
+
+def cmd_import_rates(args: argparse.Namespace) -> dict[str, Any]:
+    from chalicelib.services import cdrs
+
+    return cdrs.import_rates(tenant=args.tenant, direction=args.direction, path=args.file,
+                             account_number=args.account)
+
+
+JOBS = ("daily-close",)
+
+
+def cmd_run_job(args: argparse.Namespace) -> dict[str, Any]:
+    from chalicelib.services import cdrs
+
+    return cdrs.daily_close(tenant=args.tenant, day=args.date)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m chalicelib.admin", description=__doc__.splitlines()[0])
     parser.add_argument("--stage", default="local", help="stage of .chalice/config.json (default: local)")
@@ -115,6 +148,22 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--since", help="ISO 8601 (default: 7 days ago)")
     sub.add_argument("--until", help="ISO 8601 (default: now)")
     sub.add_argument("--limit", type=int, default=100)
+
+    sub = command("import-cdrs", cmd_import_cdrs, "process a CDR file (CSV, .gz or .zst) before returning")
+    sub.add_argument("--tenant", required=True)
+    sub.add_argument("--quiet", action="store_true", help="no progress bar")
+    sub.add_argument("file")
+
+    sub = command("import-rates", cmd_import_rates, "replace a rate deck (the tenant's, or one customer's)")
+    sub.add_argument("--tenant", required=True)
+    sub.add_argument("--account", help="account number: that customer's deck, which overrides the tenant's")
+    sub.add_argument("--direction", required=True, choices=["inbound", "outbound"])
+    sub.add_argument("file")
+
+    sub = command("run-job", cmd_run_job, "run a scheduled job by hand")
+    sub.add_argument("job", choices=JOBS)
+    sub.add_argument("--tenant", required=True)
+    sub.add_argument("--date", required=True, help="YYYY-MM-DD (UTC)")
     return parser
 
 

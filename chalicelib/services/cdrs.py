@@ -99,6 +99,8 @@ def _range_lines(raw: BinaryIO, *, start: int, end: int, header: bytes) -> Itera
         if previous != b"\n":
             skipped = stream.readline()  # the tail of a line owned by the part before
             position += len(skipped)
+    else:
+        position += len(stream.readline())  # the file's own header, already yielded
     while position < end:
         line = stream.readline()
         if not line:

@@ -232,3 +232,7 @@ def put_charge(tenant: str, customer_id: int, day: str, *, total: Any, version: 
         return True
     except ddb().exceptions.ConditionalCheckFailedException:
         return False
+
+
+def get_port(tenant: str, kind: str, ident: str) -> dict[str, Any] | None:
+    return get(_table(), {"PK": f"T#{tenant}#CDRPORT#{kind}", "SK": ident})

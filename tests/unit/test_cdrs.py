@@ -341,43 +341,43 @@ def test_byte_range_parts_through_the_queue(world: dict[str, Any], monkeypatch: 
     assert cdrs.handle_notification(wrong)[0]["ignored"] == "unknown tenant"
 
 
-def test_carrier_stats_endpoints(world: dict[str, Any], client: Any) -> None:
+def test_admin_cli_import_cdrs_rates_and_daily_close(world: dict[str, Any], capsys: pytest.CaptureFixture) -> None:
+    from chalicelib.admin import cli
+
+    t, tmp = world["tenant"], world["tmp"]
+    rows = generate(random.Random(11), world, 50, "2026-05-01", "cli")
+    path = write(tmp / "cli.csv", rows + rows[:3])
+    assert cli.main(["--stage", "test", "import-cdrs", "--tenant", t, str(path)]) == 0
+    captured = capsys.readouterr()
+    summary = json.loads(captured.out.strip().splitlines()[-1])
+    assert (summary["rows"], summary["accepted"], summary["duplicate"], summary["rejected"]) == (53, 50, 3, 0)
+    assert "cli.csv" in captured.err  # the progress bar, on stderr
+    deck = tmp / "bad-deck.csv"
+    deck.write_text("prefix,rate,connect_fee,initial_increment,increment\n44,0.1,0,60,60\nx1,0.1,0,60,60\n")
+    assert cli.main(["--stage", "test", "import-rates", "--tenant", t, "--direction", "outbound", str(deck)]) == 0
+    refused = json.loads(capsys.readouterr().out)
+    assert refused["imported"] == 0 and refused["errors"] == [{"line": 3, "reason": "prefix must be digits"}]
+    assert cli.main(["--stage", "test", "run-job", "daily-close", "--tenant", t, "--date", "2026-05-01"]) == 0
+    closed = json.loads(capsys.readouterr().out)
+    assert closed["calls"] == 50 and closed["closed"]
+    assert cli.main(["--stage", "test", "import-cdrs", "--tenant", "nobody", "--quiet", str(path)]) == 1
+
+
+def test_sqs_handler_reports_failures_per_message(world: dict[str, Any]) -> None:
     from chalicelib.services import cdrs
+    from chalicelib.workers import handlers
 
-    t, rng = world["tenant"], random.Random(3)
-    rows = generate(rng, world, 200, "2026-04-10", "s") + generate(rng, world, 100, "2026-04-11", "u")
-    cdrs.import_file(tenant=t, path=str(write(world["tmp"] / "s.csv", rows)))
-    cdrs.daily_close(tenant=t, day="2026-04-10")
-    want = expected(world, rows)["figures"]
-    c0 = world["customers"][0]
-    auth = f"token={world['api_key']}&accountno={c0['accountNumber']}"
-
-    def get(path: str) -> dict[str, Any]:
-        answer = client.get(f"/carrier/{path}?{auth}")
-        return json.loads(answer.body)
-
-    def shown(keys: list[tuple[str, str, str]]) -> dict[str, str]:
-        return rules.presented(rules.combine(want[k] for k in keys if k in want))
-
-    answer = get("did_stats&number=15550000001,15550000002")
-    assert answer["status"] == "200"
-    by_number = {d["number"]: d for d in answer["data"]}
-    for number in ("15550000001", "15550000002"):
-        expect = shown([("DID", number, d) for d in ("2026-04-10", "2026-04-11")])
-        assert {k: by_number[number][k] for k in expect} == expect
-        assert by_number[number]["accountno"] == c0["accountNumber"]
-    # Another customer's number is not the caller's to see.
-    assert get("did_stats&number=15560000003")["status"] == "404"
-
-    answer = get("tg_stats_termination&tg_id=20")
-    expect = shown([("TERM", "20", d) for d in ("2026-04-10", "2026-04-11")])
-    assert {k: answer["data"][0][k] for k in expect} == expect
-    assert get("tg_stats&tg_id=11")["status"] == "404"
-
-    answer = get("monthly_summary&year=2026&month=4")
-    assert {d["number"] for d in answer["data"]} == {"15550000001", "15550000002"}
-    assert answer["data"][0]["month"] == "2026-04-1"
-
-    answer = get("daily_cdrs&from=2026-04-09&to=2026-04-11")
-    assert [d["date"] for d in answer["data"]] == ["2026-04-10 00:00:00"]
-    assert "cdr-exports/2026-04-10" in answer["data"][0]["success"]
+    t = world["tenant"]
+    rows = generate(random.Random(12), world, 20, "2026-05-02", "sqs")
+    key = cdrs.upload_to_inbox(tenant=t, name="sqs.csv.gz",
+                               body=gzip.compress((HEADER + "\n" + "\n".join(",".join(r) for r in rows)).encode()))
+    notification = {"Records": [{"eventName": "ObjectCreated:Put", "s3": {"object": {"key": key}}}]}
+    event = {"Records": [
+        {"messageId": "m1", "body": json.dumps(notification), "receiptHandle": "r1", "attributes": {},
+         "messageAttributes": {}, "eventSourceARN": "arn:aws:sqs:us-east-1:1:q"},
+        {"messageId": "m2", "body": "not json", "receiptHandle": "r2", "attributes": {},
+         "messageAttributes": {}, "eventSourceARN": "arn:aws:sqs:us-east-1:1:q"},
+    ]}
+    answer = handlers.cdr_files(event, None)  # Lambda's raw event, as the function gets it
+    assert answer == {"batchItemFailures": [{"itemIdentifier": "m2"}]}
+    check_figures(t, expected(world, rows))
