@@ -433,15 +433,18 @@ def _compute_day(tenant: str, day: str, *, final: bool) -> dict[str, Any]:
     record = store.get_day(tenant, day) or {}
     closing = final or bool(record.get("closed"))
     numbers = cdr_ports.number_owners(tenant=tenant)
+    trunks = cdr_ports.trunk_owners(tenant=tenant)
     decks = _Decks(tenant)
-    figures: dict[tuple[str, str], rules.Figures] = defaultdict(rules.Figures)
-    owners: dict[tuple[str, str], int] = {}
+    items: list[dict[str, Any]] = []
     costs: dict[int, Decimal] = defaultdict(Decimal)
     duplicates_by_file: dict[str, int] = defaultdict(int)
     unrated = calls = 0
     exported: dict[str, list[int]] = {"inbound": [], "outbound": []}
     for shard in range(SHARDS):
+        # Everything of one shard's customers; released before the next shard.
         seen: set[str] = set()
+        figures: dict[tuple[str, str], rules.Figures] = defaultdict(rules.Figures)
+        owners: dict[tuple[str, str], int] = {}
         exports: dict[tuple[int, str, str], list[list[str]]] = defaultdict(list)
         for name in store.list_keys(tenant, f"cdr-parts/{day}/{shard:02d}/"):
             file_id = name.rsplit("/", 1)[-1].split("-", 1)[1].rsplit("-", 1)[0]
@@ -459,8 +462,7 @@ def _compute_day(tenant: str, day: str, *, final: bool) -> dict[str, Any]:
                     cost, rated = _cost(cdr, customer, numbers, decks)
                     unrated += 0 if rated else 1
                     costs[customer] += cost
-                    keys = [("TERM", cdr.trunk_id)] if cdr.direction == "outbound" else \
-                        [("DID", cdr_ports.normalise_number(cdr.dst))] + ([("TG", cdr.trunk_id)] if cdr.trunk_id else [])
+                    keys = _keys(cdr, customer, trunks)
                     for key in keys:
                         figures[key].add(cdr)
                         owners[key] = customer
@@ -471,8 +473,8 @@ def _compute_day(tenant: str, day: str, *, final: bool) -> dict[str, Any]:
                              cdr.disposition, str(cost)])
         if closing:
             _write_exports(tenant, day, exports, exported)
-    items = [store.stats_item(tenant, kind, ident, day, owners[(kind, ident)], figures[(kind, ident)].totals())
-             for kind, ident in sorted(figures)]
+        items.extend(store.stats_item(tenant, kind, ident, day, owners[(kind, ident)], figures[(kind, ident)].totals())
+                     for kind, ident in sorted(figures))
     written = _write_changed(tenant, items)
     charged: dict[str, str] = {}
     if closing:
@@ -486,6 +488,19 @@ def _compute_day(tenant: str, day: str, *, final: bool) -> dict[str, Any]:
     return {"day": day, "calls": calls, "keys": len(items), "stats_written": written, "unrated": unrated,
             "duplicates": sum(duplicates_by_file.values()), "duplicates_by_file": dict(duplicates_by_file),
             "costs": {str(c): str(v) for c, v in sorted(costs.items())}, "posted": charged, "closed": closing}
+
+
+def _keys(cdr: rules.Cdr, customer: int, trunks: dict[str, cdr_ports.Owner]) -> list[tuple[str, str]]:
+    """The figures a call counts in: its termination trunk; or its DID and,
+    when the trunk it came in on is the same customer's, that trunk group.
+    (Every key is then one customer's, so it lives in one shard.)"""
+    if cdr.direction == "outbound":
+        return [("TERM", cdr.trunk_id)]
+    keys = [("DID", cdr_ports.normalise_number(cdr.dst))]
+    trunk = trunks.get(cdr.trunk_id) if cdr.trunk_id else None
+    if trunk is not None and trunk.customer_id == customer:
+        keys.append(("TG", cdr.trunk_id))
+    return keys
 
 
 def _cost(cdr: rules.Cdr, customer: int, numbers: dict[str, cdr_ports.Owner],

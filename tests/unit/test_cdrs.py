@@ -134,7 +134,8 @@ def expected(world: dict[str, Any], rows: list[list[str]], decks: dict | None = 
         start, end = parse(r[6]), parse(r[8])
         if r[1] == "inbound":
             c_index, metered = world["dids"][r[5]]
-            keys = [("DID", r[5], day)] + ([("TG", r[3], day)] if r[3] else [])
+            same_owner = r[3] in world["trunks"] and world["trunks"][r[3]] == c_index
+            keys = [("DID", r[5], day)] + ([("TG", r[3], day)] if same_owner else [])
             cost = price("inbound", c_index, r[5], billsec) if answered and metered else Decimal(0)
         else:
             c_index = world["trunks"][r[3]]
