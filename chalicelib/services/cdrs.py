@@ -22,6 +22,7 @@ import os
 import tempfile
 import zlib
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -38,6 +39,7 @@ SHARDS = 16
 # into ranges of this size, one SQS message each (docs/cdrs.md, "Scale").
 SPLIT_BYTES = int(os.environ.get("CDR_SPLIT_BYTES", str(256 * 1024 * 1024)))
 MAX_REPORTED_ERRORS = 100
+UPLOAD_THREADS = 8
 INBOX_PREFIX = "cdr-inbox/"
 PART_COLUMNS = ("call_id", "direction", "customer_id", "account", "trunk_id", "from", "to", "start", "answer",
                 "end", "billsec", "disposition")
@@ -391,9 +393,7 @@ def import_rates(*, tenant: str, direction: str, path: str, account_number: str 
     return {"imported": len(rates), "rejected": 0, "direction": direction, "deck": owner}
 
 
-def _deck(tenant: str, direction: str, owner: str) -> rules.RateDeck | None:
-    if blobs.head(tenant, f"rates/{direction}/{owner}.csv") is None:
-        return None
+def _deck(tenant: str, direction: str, owner: str) -> rules.RateDeck:
     reader = csv.reader(io.StringIO(blobs.get(tenant, f"rates/{direction}/{owner}.csv").decode("utf-8")))
     next(reader)
     return rules.RateDeck({r.prefix: r for r in (rules.parse_rate(f) for f in reader if f)})
@@ -405,11 +405,14 @@ class _Decks:
     def __init__(self, tenant: str) -> None:
         self.tenant = tenant
         self.cache: dict[tuple[str, str], rules.RateDeck | None] = {}
+        # One listing instead of a HEAD per customer and direction.
+        self.present = set(store.list_keys(tenant, "rates/"))
 
     def deck(self, direction: str, customer_id: int) -> rules.RateDeck | None:
         for owner in (str(customer_id), "TENANT"):
             if (direction, owner) not in self.cache:
-                self.cache[(direction, owner)] = _deck(self.tenant, direction, owner)
+                known = f"rates/{direction}/{owner}.csv" in self.present
+                self.cache[(direction, owner)] = _deck(self.tenant, direction, owner) if known else None
             found = self.cache[(direction, owner)]
             if found is not None:
                 return found
@@ -478,10 +481,15 @@ def _compute_day(tenant: str, day: str, *, final: bool) -> dict[str, Any]:
     written = _write_changed(tenant, items)
     charged: dict[str, str] = {}
     if closing:
-        for customer, amount in sorted(costs.items()):
-            posted = cdr_ports.post_call_charges(tenant=tenant, customer_id=customer, day=day, amount=amount,
-                                                 idempotency_key=f"call-charges#{customer}#{day}")
-            charged[str(customer)] = str(posted)
+        def post(entry: tuple[int, Decimal]) -> Decimal:
+            customer, amount = entry
+            return cdr_ports.post_call_charges(tenant=tenant, customer_id=customer, day=day, amount=amount,
+                                               idempotency_key=f"call-charges#{customer}#{day}")
+
+        # Customers are independent: their conditional writes overlap.
+        with ThreadPoolExecutor(max_workers=UPLOAD_THREADS) as pool:
+            for (customer, _), posted in zip(sorted(costs.items()), pool.map(post, sorted(costs.items()))):
+                charged[str(customer)] = str(posted)
         store.set_day_fields(tenant, day, {"closed": True, "calls": calls,
                                            "exportsInbound": sorted(set(exported["inbound"])),
                                            "exportsOutbound": sorted(set(exported["outbound"]))})
@@ -534,16 +542,19 @@ def _write_exports(tenant: str, day: str, exports: dict[tuple[int, str, str], li
                    exported: dict[str, list[int]]) -> None:
     # Both files for every customer with calls of a direction, so each day
     # offers a success and a failed file (possibly header only).
-    customers = {(c, d) for c, d, _ in exports}
-    for customer, direction in sorted(customers):
+    customers = sorted({(c, d) for c, d, _ in exports})
+    files = []
+    for customer, direction in customers:
         for outcome in ("success", "failed"):
             out = io.StringIO()
             writer = csv.writer(out)
             writer.writerow(EXPORT_HEADER)
             writer.writerows(sorted(exports.get((customer, direction, outcome), []), key=lambda r: (r[6], r[0])))
-            blobs.put(tenant, export_key(day, customer, direction, outcome), out.getvalue().encode("utf-8"),
-                      content_type="text/csv")
+            files.append((export_key(day, customer, direction, outcome), out.getvalue().encode("utf-8")))
         exported[direction].append(customer)
+    # One object per customer, direction and outcome: S3 round trips overlap.
+    with ThreadPoolExecutor(max_workers=UPLOAD_THREADS) as pool:
+        list(pool.map(lambda f: blobs.put(tenant, f[0], f[1], content_type="text/csv"), files))
 
 
 def export_key(day: str, customer_id: int, direction: str, outcome: str) -> str:

@@ -17,6 +17,7 @@ S3, under tenants/T/:
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, BinaryIO, Iterator, Mapping
 
 from chalicelib import settings
@@ -26,6 +27,8 @@ from chalicelib.store.codec import from_item, to_attr, to_item
 from chalicelib.store.dynamo import batch_get, ddb, get, query_pages
 
 STATS_KINDS = ("DID", "TG", "TERM")
+# Batch requests in flight at once (the client pool holds 64 connections).
+PARALLEL_REQUESTS = 8
 
 
 def _table() -> str:
@@ -173,12 +176,18 @@ def stats_item(tenant: str, kind: str, ident: str, day: str, customer_id: int,
 
 
 def put_many(items: list[dict[str, Any]]) -> int:
-    """BatchWriteItem in chunks of 25, retrying unprocessed items; returns items written."""
+    """BatchWriteItem in chunks of 25 (a few in flight at once), retrying
+    unprocessed items; returns items written."""
     table = _table()
-    for start in range(0, len(items), 25):
-        request = {table: [{"PutRequest": {"Item": to_item(i)}} for i in items[start:start + 25]]}
+
+    def write(chunk: list[dict[str, Any]]) -> None:
+        request: dict[str, Any] = {table: [{"PutRequest": {"Item": to_item(i)}} for i in chunk]}
         while request:
             request = ddb().batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+
+    chunks = [items[start:start + 25] for start in range(0, len(items), 25)]
+    with ThreadPoolExecutor(max_workers=PARALLEL_REQUESTS) as pool:
+        list(pool.map(write, chunks))
     return len(items)
 
 
@@ -203,7 +212,10 @@ def customer_stats(tenant: str, customer_id: int, kind: str, month: str) -> list
 
 def existing_stats(tenant: str, wanted: list[tuple[str, str, str]]) -> dict[tuple[str, str, str], dict[str, Any]]:
     """The stored day items for (kind, id, day) triples, to skip rewriting unchanged ones."""
-    found = batch_get(_table(), [{"PK": stats_pk(tenant, k, i), "SK": f"D#{d}"} for k, i, d in wanted])
+    keys_wanted = [{"PK": stats_pk(tenant, k, i), "SK": f"D#{d}"} for k, i, d in wanted]
+    chunks = [keys_wanted[start:start + 100] for start in range(0, len(keys_wanted), 100)]
+    with ThreadPoolExecutor(max_workers=PARALLEL_REQUESTS) as pool:
+        found = [item for part in pool.map(lambda c: batch_get(_table(), c), chunks) for item in part]
     return {(f["kind"], f["id"], f["day"]): f for f in found}
 
 
