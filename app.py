@@ -7,6 +7,9 @@ from chalicelib.api.carrier import bp as carrier_api
 from chalicelib.workers import handlers
 
 app = Chalice(app_name="dialtone")
+# Multipart uploads must reach the function byte for byte (API Gateway passes
+# binary media types base64-encoded; Chalice decodes them into raw_body).
+app.api.binary_types.append("multipart/form-data")
 app.register_blueprint(backend_api, url_prefix="/backend/api/v1")
 app.register_blueprint(carrier_api, url_prefix="/carrier")
 handlers.register(app)

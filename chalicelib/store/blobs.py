@@ -65,3 +65,26 @@ def presigned_upload(tenant: str, key: str, *, content_type: str, max_bytes: int
         Conditions=[{"Content-Type": content_type}, ["content-length-range", 1, max_bytes]],
         ExpiresIn=expires or settings.presign_seconds(),
     )
+
+
+def storage_usage_update(tx: Any, tenant: str, delta: int, quota: int, failure: Any) -> None:
+    """Add ``delta`` bytes to the tenant's storage usage in ``tx``, refused
+    (``failure``) if that would pass ``quota``."""
+    from chalicelib.store import keys
+
+    names = {"#b": "bytes"}
+    if delta <= 0:
+        tx.update(settings.main_table(), keys.storage_usage_key(tenant), "ADD #b :d", names=names,
+                  values={":d": delta})
+        return
+    tx.update(settings.main_table(), keys.storage_usage_key(tenant), "ADD #b :d",
+              condition="attribute_not_exists(#b) OR #b <= :room", names=names,
+              values={":d": delta, ":room": quota - delta}, failure=failure)
+
+
+def storage_used(tenant: str) -> int:
+    from chalicelib.store import keys
+    from chalicelib.store.dynamo import get
+
+    item = get(settings.main_table(), keys.storage_usage_key(tenant))
+    return int(item.get("bytes", 0)) if item else 0
