@@ -52,6 +52,8 @@ def receive(*, base64_content: str | None = None, raw: bytes | memoryview | None
         produced: Iterator[bytes | memoryview] = chunks
     else:
         produced = _DECOMPRESSORS[compression](chunks, cap)
+        if compression == "zstd":
+            produced = _zstd_window_guard(produced, lambda: _too_big(cap + 1, limit, expected_size))
     out = io.BytesIO()
     digest = hashlib.sha1()
     size = 0
@@ -184,6 +186,17 @@ def _zstd(chunks: Iterator[bytes | memoryview], cap: int) -> Iterator[bytes]:
                 yield out
     except zstandard.ZstdError as error:
         raise InvalidFileContentError(f"not a valid zstd stream: {error}", field="_fileContent") from None
+
+
+def _zstd_window_guard(produced: Iterator[bytes], overflow: Callable[[], None]) -> Iterator[bytes]:
+    # A frame that asks for a window larger than the file may be is a file
+    # larger than allowed (or announced): say that, not "invalid".
+    try:
+        yield from produced
+    except InvalidFileContentError as error:
+        if "too much memory" in error.message:
+            overflow()
+        raise
 
 
 _DECOMPRESSORS = {"gzip": _zlib_family(31), "zlib": _zlib_family(15), "bzip2": _bzip2, "zstd": _zstd}

@@ -46,7 +46,8 @@ def _store(principal: Principal, upload: Upload, file_name: str) -> dict[str, An
     if received.size > settings.storage_quota_bytes():
         raise _quota_error()
     stored_id = entities.allocate_ids(principal.tenant_id, STORED_FILE_COUNTER)[0]
-    blobs.put(principal.tenant_id, _object_key(stored_id), received.content.getbuffer(),
+    received.content.seek(0)  # the buffer itself goes to S3: no copy of the file
+    blobs.put(principal.tenant_id, _object_key(stored_id), received.content,
               content_type=received.mime_type, metadata={"sha1": received.sha1})
     return {"storedFileId": stored_id, "fileSize": received.size, "fileHash": received.sha1,
             "mimeType": received.mime_type, "fileStoredAt": now_iso()}
