@@ -146,3 +146,11 @@ def customer_action(customer_id: str) -> Response:
             params=http.json_body(request, required=False))
         return http.json_response(views.customer_view(record))
     return _serve(handle)
+
+
+@bp.route("/openapi.json", methods=["GET"])
+def openapi() -> Response:
+    # Public: it describes the surface and holds no tenant data.
+    from chalicelib.api.backend.openapi import spec
+
+    return http.json_response(spec())
