@@ -4,7 +4,7 @@ from chalice import Chalice
 
 from chalicelib.api.backend import bp as backend_api
 from chalicelib.api.carrier import bp as carrier_api
-from chalicelib.workers import handlers
+from chalicelib.workers.handlers import bp as workers
 
 app = Chalice(app_name="dialtone")
 # Multipart uploads must reach the function byte for byte (API Gateway passes
@@ -12,4 +12,4 @@ app = Chalice(app_name="dialtone")
 app.api.binary_types.append("multipart/form-data")
 app.register_blueprint(backend_api, url_prefix="/backend/api/v1")
 app.register_blueprint(carrier_api, url_prefix="/carrier")
-handlers.register(app)
+app.register_blueprint(workers)
