@@ -3,6 +3,8 @@ conditional write. The state check and the write are bound by the version the
 record was read with; a concurrent change makes us re-read and re-check."""
 from __future__ import annotations
 
+import random
+import time
 from typing import Any, Callable, Mapping
 
 from chalicelib.domain import actions as rules
@@ -12,7 +14,14 @@ from chalicelib.domain.identity import Principal
 from chalicelib.store import entities
 from chalicelib.store.entities import EntityType
 
-ATTEMPTS = 5
+ATTEMPTS = 8
+
+
+def backoff(attempt: int) -> None:
+    """Sleep a little, at random, before retrying a lost optimistic race, so
+    racing writers stop colliding (as services.customers.update_customer does)."""
+    if attempt:
+        time.sleep(random.uniform(0, 0.01 * 2**attempt))
 
 
 def perform(*, principal: Principal, etype: EntityType, resource: str, actions: Mapping[str, rules.Action],
@@ -24,7 +33,8 @@ def perform(*, principal: Principal, etype: EntityType, resource: str, actions: 
     if action.needs_full_access and not (principal.customer_access == identity.ACCESS_ALL or principal.is_admin):
         raise ActionPermissionError(f"the action '{action.name}' needs access to all customers")
     rules.check_parameters(action, params)
-    for _ in range(ATTEMPTS):
+    for attempt in range(ATTEMPTS):
+        backoff(attempt)
         current = load()
         if status_names is not None:
             rules.check_state(action, current.get("status"), status_names, resource)

@@ -18,7 +18,7 @@ from chalicelib.services import customers as customer_service
 from chalicelib.store import entities
 from chalicelib.store.entities import EntityType, Page
 
-UPDATE_ATTEMPTS = 5
+UPDATE_ATTEMPTS = 8
 
 
 @dataclass(frozen=True)
@@ -143,7 +143,8 @@ def update(*, principal: Principal, resource: ChildResource, item_id: int,
 
     principal.require_write()
     values = _stored(parse_write(resource.name, changes, creating=False))
-    for _ in range(UPDATE_ATTEMPTS):
+    for attempt in range(UPDATE_ATTEMPTS):
+        actions.backoff(attempt)
         current = get(principal=principal, resource=resource, item_id=item_id)
         effective = {k: v for k, v in values.items() if customer_service.differs(current.get(k), v)}
         if not effective:
