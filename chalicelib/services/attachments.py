@@ -48,7 +48,7 @@ def _store(principal: Principal, upload: Upload, file_name: str) -> dict[str, An
     stored_id = entities.allocate_ids(principal.tenant_id, STORED_FILE_COUNTER)[0]
     received.content.seek(0)  # the buffer itself goes to S3: no copy of the file
     blobs.put(principal.tenant_id, _object_key(stored_id), received.content,
-              content_type=received.mime_type, metadata={"sha1": received.sha1})
+              content_type=received.mime_type, metadata={"sha1": received.sha1}, sha1_hex=received.sha1)
     return {"storedFileId": stored_id, "fileSize": received.size, "fileHash": received.sha1,
             "mimeType": received.mime_type, "fileStoredAt": now_iso()}
 
