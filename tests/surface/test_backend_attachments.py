@@ -219,3 +219,20 @@ def test_presigned_upload_with_wrong_content_is_deleted(api, note, tenant):
     done = api.post(f"/noteAttachmentUploads/{start['uploadID']}?action=complete", {})
     assert done.status_code == 400 and done.json["error_code"] == 400013
     assert objects(tenant) == [] and api.get("/noteAttachments").json == []
+
+
+def test_a_large_upload_is_fetched_through_the_redirect(api, note, tenant):
+    import requests
+
+    big = (b"%PDF-1.4\n" + bytes(range(256)) * 4096) * 6  # ~6 MiB, above the inline download limit
+    body = {"fileName": "big.pdf", "_fileContent": b64(zstandard.ZstdCompressor().compress(big)),
+            "_compression": "zstd", "_fileSize": len(big), "_fileHash": hashlib.sha1(big).hexdigest()}
+    bad = api.post(f"/notes/{note['id']}/noteAttachments", {**body, "_fileHash": "1" * 40})
+    assert bad.status_code == 400 and bad.json["error_code"] == 400013 and objects(tenant) == []
+    created = api.post(f"/notes/{note['id']}/noteAttachments", body)
+    assert created.status_code == 201, created.body
+    raw = api.client.get(api.base + f"/noteAttachments/{created.json['id']}",
+                         headers={"Authorization": f"Bearer {api.key}", "Accept": "application/pdf"})
+    assert raw.status_code == 303
+    fetched = requests.get(raw.headers["Location"])
+    assert fetched.status_code == 200 and fetched.content == big
