@@ -120,5 +120,6 @@ def test_responses_match_the_description(api, document, tenant):
                                                                 "_fileHash": "0" * 40})
     call("GET", "/users")
     call("GET", "/users/me")
+    call("GET", "/requestLogs?limit=5")
     robot = users.create_user(tenant=tenant["tenant"]["id"], username=f"bot-{tenant['tenant']['id']}", api_only=True)
     call("POST", f"/users/{robot['id']}?action=issueAPIKey", {})

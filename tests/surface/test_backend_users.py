@@ -69,3 +69,16 @@ def test_only_primary_data_protection_resets_other_keys(client, api, tenant):
     assert Api(client, robot_key).get("/users/me").status_code == 401
     assert Api(client, reset.json["apiKey"]).get("/users/me").status_code == 200
     assert api.post(f"/users/{robot['id']}?action=explode", {}).json["error_code"] == 400501
+
+
+def test_requests_are_listable(client, api, tenant):
+    t = tenant["tenant"]["id"]
+    api.get("/customers")
+    robot = users.create_user(tenant=t, username=f"log-{t}", api_only=True)
+    as_robot = Api(client, users.issue_api_key(tenant=t, user_id=robot["id"]))
+    as_robot.get("/users/me")
+    mine = as_robot.get("/requestLogs").json
+    assert {e["userID"] for e in mine} == {robot["id"]} and mine[0]["path"].endswith("/users/me")
+    everything = api.get("/requestLogs?limit=10").json
+    assert {tenant["user"]["id"], robot["id"]} <= {e["userID"] for e in everything}
+    assert any(e["path"].endswith("/customers") and e["status"] == 200 for e in everything)

@@ -42,3 +42,23 @@ def user_action(user_id: str) -> Response:
         return http.json_response({**views.user_view(record), "apiKey": key},
                                   headers={"Cache-Control": "no-store"})
     return serve(handle)
+
+
+@bp.route("/requestLogs", methods=["GET"])
+def list_request_logs() -> Response:
+    """Every request is logged; administrators see the tenant's, others their own."""
+    from chalicelib.services import audit
+
+    def handle(principal: Principal, request: Request) -> Response:
+        params = http.query(request)
+        found = audit.list_visible(principal=principal, since=http.iso_param(params, "since"),
+                                   until=http.iso_param(params, "until"),
+                                   limit=http.int_param(params, "limit", default=100, minimum=1, maximum=1000))
+        return http.json_response([_log_view(e) for e in found])
+    return serve(handle)
+
+
+def _log_view(entry: dict) -> dict:
+    return {"time": entry.get("at"), "requestID": entry.get("requestId"), "userID": entry.get("userId"),
+            "username": entry.get("username"), "method": entry.get("method"), "path": entry.get("path"),
+            "status": entry.get("status"), "sourceIP": entry.get("sourceIp"), "touched": entry.get("touched") or []}
