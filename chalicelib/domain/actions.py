@@ -5,7 +5,6 @@ conditional update (a concurrent change makes the service re-read and re-check).
 """
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Callable, Mapping
@@ -80,4 +79,6 @@ def text_parameter(params: Mapping[str, Any], name: str, *, max_length: int = 50
 
 
 def new_pin(digits: int = 6) -> str:
+    import secrets
+
     return "".join(secrets.choice("0123456789") for _ in range(digits))

@@ -11,7 +11,6 @@ import base64
 import binascii
 import hashlib
 import io
-import mimetypes
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
@@ -224,6 +223,8 @@ _ZIP_FAMILY = {".docx", ".xlsx", ".pptx", ".odt", ".ods", ".jar"}
 
 def detect_mime(head: bytes, file_name: str | None) -> str:
     """From the content's first bytes, then the file name, else octet-stream."""
+    import mimetypes  # loads the system's type table: only when a file arrives
+
     guessed = mimetypes.guess_type(file_name or "")[0]
     if head.startswith(b"PK\x03\x04"):
         # Office documents are zip files: the name tells which.
