@@ -236,3 +236,32 @@ def test_a_large_upload_is_fetched_through_the_redirect(api, note, tenant):
     assert raw.status_code == 303
     fetched = requests.get(raw.headers["Location"])
     assert fetched.status_code == 200 and fetched.content == big
+
+
+@pytest.mark.parametrize("body, content_type", [
+    (b"garbage", "multipart/form-data; boundary=xyz"),
+    (b"--xyz\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nunterminated", "multipart/form-data; boundary=xyz"),
+    (b"--xyz\r\nContent-Disposition: form-data; name=\"data\"\r\n\r\n{}\r\n--xyz--\r\n", "multipart/form-data; boundary=xyz"),
+    (b"--xyz\r\nContent-Disposition: form-data; name=\"data\"\r\n\r\n{bad\r\n--xyz\r\n"
+     b"Content-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n\r\nhello\r\n--xyz--\r\n",
+     "multipart/form-data; boundary=xyz"),
+    (b"--xyz\r\nContent-Disposition: form-data; name=\"data\"\r\n\r\n{\"_compression\": \"zstd\"}\r\n--xyz\r\n"
+     b"Content-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n\r\nhello\r\n--xyz--\r\n",
+     "multipart/form-data; boundary=xyz"),
+    (b"anything", "multipart/form-data"),
+])
+def test_malformed_multipart_is_400_and_stores_nothing(api, note, tenant, body, content_type):
+    response = api.client.post(api.base + f"/notes/{note['id']}/noteAttachments", body=body,
+                               headers={"Authorization": f"Bearer {api.key}", "Content-Type": content_type})
+    assert response.status_code == 400, response.body
+    assert api.get("/noteAttachments").json == [] and objects(tenant) == []
+
+
+def test_multipart_file_name_defaults_to_the_part_filename(api, note):
+    body, content_type = multipart([('form-data; name="file"; filename="hello.txt"', {}, b"hello world")])
+    response = api.client.post(api.base + f"/notes/{note['id']}/noteAttachments", body=body,
+                               headers={"Authorization": f"Bearer {api.key}", "Content-Type": content_type})
+    assert response.status_code == 201
+    created = json.loads(response.body)
+    assert created["fileName"] == "hello.txt"
+    assert api.get(f"/noteAttachments/{created['id']}?expandStoredFiles").json["storedFile"]["mimeType"] == "text/plain"
