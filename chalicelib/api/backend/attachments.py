@@ -1,8 +1,10 @@
 """Note attachments on the billing platform API: JSON (base64) and multipart
-uploads, Accept-driven download, and the presigned path for large files."""
+uploads, Accept-driven download, and the presigned path for large files.
+File handling and the service are imported by the handlers that use them,
+not at cold start."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from chalice import Response
 from chalice.app import Request
@@ -12,14 +14,27 @@ from chalicelib.api.backend import views
 from chalicelib.api.backend.resources import _writable
 from chalicelib.api.backend.routes import action_name, bp, entity_id, page, serve
 from chalicelib.domain.errors import UnknownActionError, ValidationError
-from chalicelib.domain.files import Upload, check_hash_format
 from chalicelib.domain.identity import Principal
-from chalicelib.services import attachments as service
+
+if TYPE_CHECKING:
+    from chalicelib.domain.files import Upload
+
+
+class _LazyService:
+    def __getattr__(self, name: str) -> Any:
+        from chalicelib.services import attachments
+
+        return getattr(attachments, name)
+
+
+service = _LazyService()
 
 FILE_FIELDS = ("_fileContent", "_compression", "_fileSize", "_fileHash", "_mimeType")
 
 
 def _file_parameters(body: Mapping[str, Any]) -> dict[str, Any]:
+    from chalicelib.domain.files import check_hash_format
+
     size = body.get("_fileSize")
     if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
         raise ValidationError("_fileSize must be a non-negative integer", field="_fileSize")
@@ -42,7 +57,9 @@ def _is_multipart(request: Request) -> bool:
     return (request.headers.get("content-type") or "").lower().startswith("multipart/form-data")
 
 
-def _json_upload(request: Request) -> tuple[dict[str, Any], Upload | None]:
+def _json_upload(request: Request) -> tuple[dict[str, Any], "Upload | None"]:
+    from chalicelib.domain.files import Upload
+
     body = http.json_body(request)
     fields, params = _split(body)
     content = body.get("_fileContent")
@@ -56,7 +73,9 @@ def _json_upload(request: Request) -> tuple[dict[str, Any], Upload | None]:
     return fields, Upload(base64_content=content, **params)
 
 
-def _multipart_upload(request: Request) -> tuple[dict[str, Any], Upload]:
+def _multipart_upload(request: Request) -> tuple[dict[str, Any], "Upload"]:
+    from chalicelib.domain.files import Upload
+
     parts = http.multipart_parts(request)
     if "file" not in parts:
         raise ValidationError("a multipart upload needs a 'file' part", field="file")

@@ -3,10 +3,13 @@ features, notes and their attachments, numbers; and users (read own, API keys).
 
 Children are listed and created under their parent (``/customers/{id}/services``,
 ``POST /notes/{id}/noteAttachments``) and addressed directly (``/services/{id}``).
+
+The service modules are imported when a handler first runs, not at import:
+every cold start imports this file to register the routes.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from chalice import Response
 from chalice.app import Request
@@ -16,10 +19,9 @@ from chalicelib.api.backend import views
 from chalicelib.api.backend.routes import action_name, bp, entity_id, page, serve
 from chalicelib.domain.errors import ReadOnlyFieldError, ValidationError
 from chalicelib.domain.identity import Principal
-from chalicelib.services import attachments as attachment_service
-from chalicelib.services import customer_items, customer_numbers
-from chalicelib.services import users as user_service
-from chalicelib.services.customer_items import ChildResource
+
+if TYPE_CHECKING:
+    from chalicelib.services.customer_items import ChildResource
 
 # Fields every child shows but no client writes (the rest are refused by the
 # resource's write model as unknown: no mass assignment).
@@ -41,7 +43,21 @@ def _named(function: Callable[..., Response], name: str) -> Callable[..., Respon
     return function
 
 
-def _child_routes(plural: str, resource: ChildResource, render: Callable[[Mapping[str, Any]], dict],
+def _resource(module: str, name: str) -> Callable[[], "ChildResource"]:
+    def load() -> "ChildResource":
+        import importlib
+
+        return getattr(importlib.import_module(f"chalicelib.services.{module}"), name)
+    return load
+
+
+def _items() -> Any:
+    from chalicelib.services import customer_items
+
+    return customer_items
+
+
+def _child_routes(plural: str, load: Callable[[], "ChildResource"], render: Callable[[Mapping[str, Any]], dict],
                   *, writable: bool = True) -> None:
     """GET/POST /{plural}, GET/PATCH/PUT/POST(action) /{plural}/{id},
     GET/POST /customers/{id}/{plural}."""
@@ -49,7 +65,7 @@ def _child_routes(plural: str, resource: ChildResource, render: Callable[[Mappin
     def listing(customer_id: int | None) -> Response:
         def handle(principal: Principal, request: Request) -> Response:
             params = http.query(request)
-            found = customer_items.list_items(principal=principal, resource=resource, page=page(params),
+            found = _items().list_items(principal=principal, resource=load(), page=page(params),
                                               customer_id=customer_id,
                                               active=http.optional_bool(params, "active"))
             return http.json_response([render(r) for r in found])
@@ -66,7 +82,7 @@ def _child_routes(plural: str, resource: ChildResource, render: Callable[[Mappin
                 parent = given
             elif "customerID" in body and body["customerID"] != customer_id:
                 raise ValidationError("customerID differs from the customer in the path", field="customerID")
-            record = customer_items.create(principal=principal, resource=resource, customer_id=parent,
+            record = _items().create(principal=principal, resource=load(), customer_id=parent,
                                            fields=_writable(body, allow=("customerID",)))
             return http.json_response(render(record), 201)
         return serve(handle)
@@ -77,8 +93,8 @@ def _child_routes(plural: str, resource: ChildResource, render: Callable[[Mappin
 
     def get_one(item_id: str) -> Response:
         def handle(principal: Principal, request: Request) -> Response:
-            return http.json_response(render(customer_items.get(principal=principal, resource=resource,
-                                                                 item_id=entity_id(item_id))))
+            return http.json_response(render(_items().get(principal=principal, resource=load(),
+                                                          item_id=entity_id(item_id))))
         return serve(handle)
 
     bp.route(f"/{plural}/{{item_id}}", methods=["GET"])(_named(get_one, f"get_{plural}"))
@@ -90,7 +106,7 @@ def _child_routes(plural: str, resource: ChildResource, render: Callable[[Mappin
 
     def update(item_id: str) -> Response:
         def handle(principal: Principal, request: Request) -> Response:
-            record, changed = customer_items.update(principal=principal, resource=resource,
+            record, changed = _items().update(principal=principal, resource=load(),
                                                     item_id=entity_id(item_id),
                                                     changes=_writable(http.json_body(request)))
             return http.json_response(render(record), headers={} if changed else {"X-API-No-Changes": "1"})
@@ -98,7 +114,7 @@ def _child_routes(plural: str, resource: ChildResource, render: Callable[[Mappin
 
     def act(item_id: str) -> Response:
         def handle(principal: Principal, request: Request) -> Response:
-            record = customer_items.perform_action(principal=principal, resource=resource,
+            record = _items().perform_action(principal=principal, resource=load(),
                                                    item_id=entity_id(item_id), name=action_name(request),
                                                    params=http.json_body(request, required=False))
             return http.json_response(render(record))
@@ -108,8 +124,8 @@ def _child_routes(plural: str, resource: ChildResource, render: Callable[[Mappin
     bp.route(f"/{plural}/{{item_id}}", methods=["POST"])(_named(act, f"act_on_{plural}"))
 
 
-_child_routes("services", customer_items.SERVICES, views.service_view)
-_child_routes("features", customer_items.FEATURES, views.feature_view)
-_child_routes("notes", customer_items.NOTES, views.note_view)
+_child_routes("services", _resource("customer_items", "SERVICES"), views.service_view)
+_child_routes("features", _resource("customer_items", "FEATURES"), views.feature_view)
+_child_routes("notes", _resource("customer_items", "NOTES"), views.note_view)
 # Numbers are read here; they are created and changed by the inventory's life cycle (issue 4).
-_child_routes("numbers", customer_numbers.NUMBERS, views.number_view, writable=False)
+_child_routes("numbers", _resource("customer_numbers", "NUMBERS"), views.number_view, writable=False)

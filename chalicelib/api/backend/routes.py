@@ -13,8 +13,6 @@ from chalicelib.api.backend import errors, views
 from chalicelib.auth import api_key
 from chalicelib.domain.errors import NotFoundError
 from chalicelib.domain.identity import Principal
-from chalicelib.services import customer_items
-from chalicelib.services import customer_numbers
 from chalicelib.services import customers as customer_service
 from chalicelib.store.entities import Page
 
@@ -94,14 +92,18 @@ def _expanded(principal: Principal, params: dict[str, str], found: list[dict]) -
     batch for the whole page (entities.children_of), not one request per customer."""
     views_out = [views.customer_view(c) for c in found]
     ids = [c["id"] for c in found]
-    for flag, active_flag, key, resource, render in (
-        ("expandNumbers", "numberActive", "numbers", customer_numbers.NUMBERS, views.number_view),
-        ("expandServices", "serviceActive", "services", customer_items.SERVICES, views.service_view),
-        ("expandFeatures", "featureActive", "features", customer_items.FEATURES, views.feature_view),
+    for flag, active_flag, key, resource_name, render in (
+        ("expandNumbers", "numberActive", "numbers", "NUMBERS", views.number_view),
+        ("expandServices", "serviceActive", "services", "SERVICES", views.service_view),
+        ("expandFeatures", "featureActive", "features", "FEATURES", views.feature_view),
     ):
         active_only = http.flag(params, active_flag)  # validated even when it has no effect
         if not http.flag(params, flag):
             continue
+        # Imported on first use: a cold start serving a plain read does not pay for them.
+        from chalicelib.services import customer_items, customer_numbers
+
+        resource = getattr(customer_numbers if resource_name == "NUMBERS" else customer_items, resource_name)
         children = customer_items.children(principal=principal, resource=resource, customer_ids=ids,
                                            active_only=active_only)
         for view in views_out:

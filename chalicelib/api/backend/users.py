@@ -8,7 +8,17 @@ from chalicelib.api import http
 from chalicelib.api.backend import views
 from chalicelib.api.backend.routes import action_name, bp, entity_id, serve
 from chalicelib.domain.identity import Principal
-from chalicelib.services import users as user_service
+
+
+class _LazyUsers:
+    # services.users (and its store modules) load on first use, not at cold start.
+    def __getattr__(self, name: str) -> object:
+        from chalicelib.services import users
+
+        return getattr(users, name)
+
+
+user_service = _LazyUsers()
 
 
 def _user_id(principal: Principal, text: str) -> int:
