@@ -94,3 +94,27 @@ def test_concurrent_service_patches_lose_no_update(runtime):
     record = _in(runtime, stored)
     assert record["description"] == f"d{ROUNDS - 1}" and record["quantity"] == ROUNDS + 9
     assert record["version"] == 1 + len(fields) * ROUNDS
+
+
+def test_concurrent_drops_succeed_once(runtime):
+    """The state check and the write are one conditional update: of eight
+    simultaneous drops of one customer exactly one lands, the rest are 409."""
+    tenant, customer, _ = _in(runtime, lambda: _seed(runtime))
+    url = f"{runtime.base_url}/backend/api/v1/customers/{customer['id']}?action=drop"
+    headers = {"Authorization": f"Bearer {tenant['user']['api_key']}"}
+    barrier = threading.Barrier(8)
+
+    def drop(n):
+        session = requests.Session()
+        barrier.wait()
+        answer = session.post(url, json={"dateDrop": f"2025-01-{n + 10:02d}"}, headers=headers, timeout=30)
+        return answer.status_code, answer.json()
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(drop, range(8)))
+    statuses = sorted(status for status, _ in answers)
+    assert statuses == [200] + [409] * 7, answers
+    assert all(body["error_code"] == 409003 for status, body in answers if status == 409)
+    winner = next(body for status, body in answers if status == 200)
+    final = requests.get(f"{runtime.base_url}/backend/api/v1/customers/{customer['id']}", headers=headers).json()
+    assert final["dateDrop"] == winner["dateDrop"] and final["statusID"] == 2

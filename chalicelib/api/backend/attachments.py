@@ -11,7 +11,7 @@ from chalice.app import Request
 
 from chalicelib.api import http
 from chalicelib.api.backend import views
-from chalicelib.api.backend.resources import _writable
+from chalicelib.api.backend.resources import writable_fields
 from chalicelib.api.backend.routes import action_name, bp, entity_id, page, serve
 from chalicelib.domain.errors import UnknownActionError, ValidationError
 from chalicelib.domain.identity import Principal
@@ -49,7 +49,7 @@ def _file_parameters(body: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _split(body: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    fields = _writable({k: v for k, v in body.items() if k not in FILE_FIELDS})
+    fields = writable_fields({k: v for k, v in body.items() if k not in FILE_FIELDS})
     return fields, _file_parameters(body)
 
 

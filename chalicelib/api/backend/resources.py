@@ -31,7 +31,7 @@ READ_ONLY = frozenset({
 })
 
 
-def _writable(body: Mapping[str, Any], *, allow: tuple[str, ...] = ()) -> dict[str, Any]:
+def writable_fields(body: Mapping[str, Any], *, allow: tuple[str, ...] = ()) -> dict[str, Any]:
     for name in body:
         if name in READ_ONLY and name not in allow:
             raise ReadOnlyFieldError(f"'{name}' is read-only", field=name)
@@ -83,7 +83,7 @@ def _child_routes(plural: str, load: Callable[[], "ChildResource"], render: Call
             elif "customerID" in body and body["customerID"] != customer_id:
                 raise ValidationError("customerID differs from the customer in the path", field="customerID")
             record = _items().create(principal=principal, resource=load(), customer_id=parent,
-                                           fields=_writable(body, allow=("customerID",)))
+                                           fields=writable_fields(body, allow=("customerID",)))
             return http.json_response(render(record), 201)
         return serve(handle)
 
@@ -108,7 +108,7 @@ def _child_routes(plural: str, load: Callable[[], "ChildResource"], render: Call
         def handle(principal: Principal, request: Request) -> Response:
             record, changed = _items().update(principal=principal, resource=load(),
                                                     item_id=entity_id(item_id),
-                                                    changes=_writable(http.json_body(request)))
+                                                    changes=writable_fields(http.json_body(request)))
             return http.json_response(render(record), headers={} if changed else {"X-API-No-Changes": "1"})
         return serve(handle)
 
