@@ -99,7 +99,7 @@ class Ledger(RuleBasedStateMachine):
         assert total == self.external
 
 
-Ledger.TestCase.settings = settings(max_examples=15, stateful_step_count=20, deadline=None,
+Ledger.TestCase.settings = settings(max_examples=8, stateful_step_count=15, deadline=None,
                                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 
