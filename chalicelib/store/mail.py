@@ -49,7 +49,8 @@ class CaptureSender:
 
 
 def sender() -> EmailSender:
-    kind = os.environ.get("EMAIL_SENDER", "capture")
+    default = "capture" if os.environ.get("DIALTONE_STAGE", "local") in ("local", "test") else "ses"
+    kind = os.environ.get("EMAIL_SENDER", default)
     if kind == "ses":
         return SesSender()
     if kind == "capture":
