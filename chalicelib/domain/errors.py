@@ -94,3 +94,19 @@ class FileTooLargeError(DialtoneError):
 
 class StorageQuotaExceededError(DialtoneError):
     """Storing the file would take the tenant past its storage quota."""
+
+
+class InsufficientFundsError(DialtoneError):
+    """The movement would take a balance below its credit limit; nothing was written."""
+
+
+class PaymentDeclinedError(DialtoneError):
+    """The payment gateway refused the card; nothing was credited."""
+
+
+class CaptchaFailedError(DialtoneError):
+    """The reCAPTCHA token is missing or the verifier refused it."""
+
+
+class LinkInvalidError(DialtoneError):
+    """A one-time link is unknown, expired, already used or for another purpose."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice import Blueprint
+from chalice import Blueprint, Rate
 
 bp = Blueprint(__name__)
 
@@ -20,3 +20,12 @@ def audit_ingest(event: dict[str, Any], context: Any) -> dict[str, int]:
     from chalicelib.workers.audit_ingest import handle_log_subscription
 
     return handle_log_subscription(event)
+
+
+@bp.schedule(Rate(10, unit=Rate.MINUTES), name="reconcile_payments")
+def reconcile_payments(event: Any) -> dict[str, int]:
+    # Card payments whose gateway outcome was unknown (a timeout): ask the
+    # gateway and settle each exactly once (the credit is keyed on the payment).
+    from chalicelib.services.payments import reconcile_all
+
+    return reconcile_all()

@@ -55,7 +55,8 @@ def _schemas() -> dict[str, Any]:
         "statusReason": _nullable("string"), "dateDrop": DAY,
         **{f: _nullable("string") for f in ("email", "phone", "contactName", "companyNumber", "address1",
                                              "address2", "city", "state", "postcode", "country")},
-        "creditLimit": MONEY, "accountManagerID": _nullable("integer"), "commissionHolderID": _nullable("integer"),
+        "creditLimit": MONEY, "balance": {**MONEY, "description": "kept by every ledger movement (read-only)"},
+        "accountManagerID": _nullable("integer"), "commissionHolderID": _nullable("integer"),
         "pin": _nullable("string", description="set by the generatePIN action"),
         "createdDate": STAMP, "updatedDate": STAMP,
     }

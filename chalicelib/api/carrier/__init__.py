@@ -4,5 +4,6 @@ Route modules register on ``core.bp`` with ``@endpoint(name)``; importing
 them here is what puts their endpoints on the blueprint.
 """
 from chalicelib.api.carrier.core import bp
+from chalicelib.api.carrier import billing  # noqa: F401  (registers the Billing endpoints)
 
 __all__ = ["bp"]
