@@ -106,6 +106,9 @@ def test_responses_match_the_description(api, document, tenant):
     call("GET", "/numbers")
     call("GET", f"/customers/{acme['id']}/numbers")
     call("GET", "/numbers/1")
+    call("GET", "/payments")
+    call("GET", f"/customers/{acme['id']}/payments")
+    call("GET", "/payments/1")
     note = call("GET", "/notes").json[0]
     data = b"%PDF-1.4 hello"
     attachment = call("POST", f"/notes/{note['id']}/noteAttachments", {

@@ -220,3 +220,24 @@ def test_read_only_users_cannot_create_children(client, api, tenant):
     assert as_reader.get(f"/customers/{owner['id']}/notes").status_code == 200
     refused = as_reader.post(f"/customers/{owner['id']}/notes", {"text": "x"})
     assert refused.status_code == 403 and refused.json["error_code"] == 403001
+
+
+def test_payments_are_read_like_other_children(client, api, tenant, admin):
+    from datetime import date
+
+    from chalicelib.domain.cards import Card
+    from chalicelib.services import payments
+
+    owner = customer(api)
+    other = customer(api, "Other")
+    card = Card(number="4242424242424242", exp_month=12, exp_year=date.today().year + 1, cvv="123",
+                first_name="Ada", last_name="L")
+    paid = payments.make_payment(principal=admin, customer={"id": owner["id"], "balance": 0}, card=card,
+                                 amount="12.5", idempotency_key="p-1")
+    listed = api.get(f"/customers/{owner['id']}/payments").json
+    assert [(p["id"], p["amount"], p["cardLast4"]) for p in listed] == [(paid["id"], 12.5, "4242")]
+    assert api.get(f"/payments/{paid['id']}").json == listed[0]
+    assert api.get(f"/customers/{other['id']}/payments").json == []
+    assert api.post(f"/customers/{owner['id']}/payments", {"amount": "1"}).status_code == 405
+    stranger = Api(client, users.create_tenant(name="Stranger")["user"]["api_key"])
+    assert stranger.get(f"/payments/{paid['id']}").status_code == 404

@@ -85,6 +85,10 @@ def _schemas() -> dict[str, Any]:
                       "text": {"type": "string"}, "createdByUserID": _nullable("integer"),
                       "createdDate": STAMP, "updatedDate": STAMP}),
         "NoteAttachment": attachment, "StoredFile": stored_file,
+        "Payment": _obj({"id": {"type": "integer"}, "customerID": {"type": "integer"}, "amount": MONEY,
+                         "method": _nullable("string"), "status": {"type": "string"},
+                         "cardBrand": _nullable("string"), "cardLast4": _nullable("string"),
+                         "gatewayReference": _nullable("string"), "createdDate": STAMP, "updatedDate": STAMP}),
         "User": _obj(user_props),
         "UserWithKey": _obj({**user_props, "apiKey": {"type": "string", "description": "shown once"}}),
         "RequestLog": _obj({"time": {"type": "string"}, "requestID": {"type": "string"},
@@ -188,6 +192,7 @@ def spec() -> dict[str, Any]:
         **_child_paths("features", "Feature", customer_items.FEATURE_ACTIONS),
         **_child_paths("notes", "Note", {}, active=False),
         **_child_paths("numbers", "Number", {}, writable=False),
+        **_child_paths("payments", "Payment", {}, writable=False, active=False),
         "/noteAttachments": {"get": _listing("NoteAttachment", active=False, extra=("expandStoredFiles",))},
         "/notes/{id}/noteAttachments": {
             "parameters": [_id("id")],

@@ -129,3 +129,5 @@ _child_routes("features", _resource("customer_items", "FEATURES"), views.feature
 _child_routes("notes", _resource("customer_items", "NOTES"), views.note_view)
 # Numbers are read here; they are created and changed by the inventory's life cycle (issue 4).
 _child_routes("numbers", _resource("customer_numbers", "NUMBERS"), views.number_view, writable=False)
+# Payments are made through the money core (carrier/partner APIs); the billing API reads them.
+_child_routes("payments", _resource("payments", "PAYMENTS"), views.payment_view, writable=False)

@@ -156,3 +156,13 @@ def user_view(record: Mapping[str, Any]) -> dict[str, Any]:
 
 def _money(value: Any) -> Any:
     return None if value is None else as_money(value)
+
+
+def payment_view(record: Mapping[str, Any]) -> dict[str, Any]:
+    # Only brand and last four digits of a card are ever stored.
+    return {
+        "id": record["id"], "customerID": record["customerId"], "amount": as_money(record.get("amount")),
+        "method": record.get("method"), "status": record.get("status"), "cardBrand": record.get("brand"),
+        "cardLast4": record.get("last4"), "gatewayReference": record.get("gatewayRef"),
+        "createdDate": _seconds(record.get("createdAt")), "updatedDate": _seconds(record.get("updatedAt")),
+    }
