@@ -24,6 +24,8 @@ CUSTOMER = EntityType(
     refs=(Ref(slot=3, name="MGR", field="accountManagerId"), Ref(slot=4, name="COM", field="commissionHolderId")),
 )
 UPDATE_ATTEMPTS = 8
+# Page size when a scoped user's visible customers are collected (child listings).
+SCOPE_PAGE = 1000
 ALLOCATION_ATTEMPTS = 5
 
 
@@ -159,7 +161,7 @@ def update_customer(*, principal: Principal, customer_id: int,
             # Back off a little, at random, so racing writers stop colliding.
             time.sleep(random.uniform(0, 0.01 * 2**attempt))
         current = get_customer(principal=principal, customer_id=customer_id)
-        effective = {k: v for k, v in values.items() if _differs(current.get(k), v)}
+        effective = {k: v for k, v in values.items() if differs(current.get(k), v)}
         if not effective:
             return current, False
         try:
@@ -169,8 +171,20 @@ def update_customer(*, principal: Principal, customer_id: int,
     raise ConcurrentUpdateError(f"customer {customer_id} is being changed by others; try again")
 
 
-def _differs(stored: Any, given: Any) -> bool:
+def differs(stored: Any, given: Any) -> bool:
     # DynamoDB returns 100 for a stored Decimal('100.00000'): compare money as money.
     if isinstance(given, Decimal) and stored is not None:
         return as_money(stored) != given
     return bool(stored != given)
+
+
+def perform_action(*, principal: Principal, customer_id: int, name: str | None,
+                   params: Mapping[str, Any]) -> dict[str, Any]:
+    """drop, reinstate or generatePIN (see domain.customer_items.CUSTOMER_ACTIONS)."""
+    from chalicelib.domain.customer_items import CUSTOMER_ACTIONS
+    from chalicelib.services import actions
+
+    return actions.perform(
+        principal=principal, etype=CUSTOMER, resource="customer", actions=CUSTOMER_ACTIONS,
+        status_names=rules.STATUS_NAMES, name=name, params=params,
+        load=lambda: get_customer(principal=principal, customer_id=customer_id))
