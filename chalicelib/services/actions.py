@@ -3,26 +3,15 @@ conditional write. The state check and the write are bound by the version the
 record was read with; a concurrent change makes us re-read and re-check."""
 from __future__ import annotations
 
-import random
-import time
 from typing import Any, Callable, Mapping
 
 from chalicelib.domain import actions as rules
 from chalicelib.domain import identity
-from chalicelib.domain.errors import ActionPermissionError, ConcurrentUpdateError
+from chalicelib.domain.errors import ActionPermissionError
 from chalicelib.domain.identity import Principal
+from chalicelib.services import retry
 from chalicelib.store import entities
 from chalicelib.store.entities import EntityType
-
-ATTEMPTS = 8
-
-
-def backoff(attempt: int) -> None:
-    """Sleep a little, at random, before retrying a lost optimistic race, so
-    racing writers stop colliding (as services.customers.update_customer does)."""
-    if attempt:
-        time.sleep(random.uniform(0, 0.01 * 2**attempt))
-
 
 def perform(*, principal: Principal, etype: EntityType, resource: str, actions: Mapping[str, rules.Action],
             status_names: Mapping[int, str] | None, load: Callable[[], dict[str, Any]], name: str | None,
@@ -33,8 +22,8 @@ def perform(*, principal: Principal, etype: EntityType, resource: str, actions: 
     if action.needs_full_access and not (principal.customer_access == identity.ACCESS_ALL or principal.is_admin):
         raise ActionPermissionError(f"the action '{action.name}' needs access to all customers")
     rules.check_parameters(action, params)
-    for attempt in range(ATTEMPTS):
-        backoff(attempt)
+
+    def attempt() -> dict[str, Any]:
         current = load()
         if status_names is not None:
             rules.check_state(action, current.get("status"), status_names, resource)
@@ -42,8 +31,6 @@ def perform(*, principal: Principal, etype: EntityType, resource: str, actions: 
         effective = {k: v for k, v in changes.items() if current.get(k) != v}
         if not effective:
             return current
-        try:
-            return entities.update(etype, principal.tenant_id, current, effective)
-        except ConcurrentUpdateError:
-            continue
-    raise ConcurrentUpdateError(f"{resource} is being changed by others; try again")
+        return entities.update(etype, principal.tenant_id, current, effective)
+
+    return retry.until_settled(attempt, what=resource)

@@ -10,15 +10,14 @@ from typing import Any, Callable, Mapping
 from chalicelib.domain import customer_items as rules
 from chalicelib.domain import identity
 from chalicelib.domain.actions import Action
-from chalicelib.domain.errors import ConcurrentUpdateError, NotFoundError, ValidationError
+from chalicelib.domain.errors import NotFoundError, ValidationError
 from chalicelib.domain.identity import Principal
 from chalicelib.domain.money import as_money
-from chalicelib.services import actions, audit
+from chalicelib.services import actions, audit, retry
 from chalicelib.services import customers as customer_service
 from chalicelib.store import entities
 from chalicelib.store.entities import EntityType, Page
 
-UPDATE_ATTEMPTS = 8
 
 
 @dataclass(frozen=True)
@@ -143,17 +142,14 @@ def update(*, principal: Principal, resource: ChildResource, item_id: int,
 
     principal.require_write()
     values = _stored(parse_write(resource.name, changes, creating=False))
-    for attempt in range(UPDATE_ATTEMPTS):
-        actions.backoff(attempt)
+    def attempt() -> tuple[dict[str, Any], bool]:
         current = get(principal=principal, resource=resource, item_id=item_id)
         effective = {k: v for k, v in values.items() if customer_service.differs(current.get(k), v)}
         if not effective:
             return current, False
-        try:
-            return entities.update(resource.etype, principal.tenant_id, current, effective), True
-        except ConcurrentUpdateError:
-            continue
-    raise ConcurrentUpdateError(f"{resource.name} {item_id} is being changed by others; try again")
+        return entities.update(resource.etype, principal.tenant_id, current, effective), True
+
+    return retry.until_settled(attempt, what=f"{resource.name} {item_id}")
 
 
 def perform_action(*, principal: Principal, resource: ChildResource, item_id: int, name: str | None,
