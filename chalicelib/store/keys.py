@@ -60,3 +60,9 @@ def api_key_key(key_hash: str) -> dict[str, str]:
 
 def audit_pk(tenant: str, day: str) -> str:
     return f"T#{tenant}#{day}"
+
+
+def storage_usage_key(tenant: str) -> dict[str, str]:
+    # Bytes of stored files of a tenant: one item, changed in the same
+    # transaction as the attachment that adds or replaces a file.
+    return {"PK": f"T#{tenant}#USAGE", "SK": "STORAGE"}

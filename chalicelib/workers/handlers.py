@@ -12,7 +12,7 @@ import logging
 import os
 from typing import Any
 
-from chalice import Blueprint
+from chalice import Blueprint, Rate
 
 bp = Blueprint(__name__)
 
@@ -54,3 +54,12 @@ def cdr_daily_close(event: Any) -> None:
     from chalicelib.services import cdrs
 
     cdrs.close_yesterday()
+
+
+@bp.schedule(Rate(10, unit=Rate.MINUTES), name="reconcile_payments")
+def reconcile_payments(event: Any) -> dict[str, int]:
+    # Card payments whose gateway outcome was unknown (a timeout): ask the
+    # gateway and settle each exactly once (the credit is keyed on the payment).
+    from chalicelib.services.payments import reconcile_all
+
+    return reconcile_all()

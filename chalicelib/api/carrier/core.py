@@ -101,6 +101,8 @@ def error_response(error: e.DialtoneError) -> Response:
     if isinstance(error, (e.ValidationError, e.NotFoundError)):
         return error_body(404, error.message if isinstance(error, InvalidParameter) else
                           f"Invalid {error.field}" if error.field else error.message)
+    if isinstance(error, (e.PaymentDeclinedError, e.InsufficientFundsError)):
+        return error_body(402, error.message)
     if isinstance(error, (e.AlreadyExistsError, e.ConcurrentUpdateError)):
         return error_body(409, error.message)
     return internal_error()
