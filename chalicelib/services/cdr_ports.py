@@ -6,11 +6,11 @@ this module (docs/cdrs.md, "Ports"):
    Metered or Unmetered (as the origination trunk group it was ordered on).
    Today they are read from small stand-in items (``register_number``,
    ``register_trunk``); at merge they read issue 4's NUMBER and TRUNK entities.
-2. Charges: ``post_call_charges`` posts a customer's call charges of a day.
-   Today it keeps one charge record per customer and day, moved by a
-   conditional write, so each day is charged exactly once and a re-rate posts
-   only the difference; at merge the same conditional write joins the
-   ledger's movement (activity "Call Charges") in one transaction.
+2. Charges: ``post_call_charges`` posts a customer's call charges of a day
+   through the ledger (services.ledger.post_movement, activity "Call
+   Charges"), in one transaction with a charge record per customer and day
+   moved by a version-conditional write: each day is charged exactly once and
+   a re-rate posts only the difference.
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from typing import Any
 from chalicelib.domain.errors import ConcurrentUpdateError
 from chalicelib.domain.money import as_money, round_money
 from chalicelib.store import cdrs as store
+from chalicelib.store.dynamo import Transaction
 
 CHARGE_ATTEMPTS = 5
 
@@ -59,9 +60,15 @@ def trunk_owners(*, tenant: str) -> dict[str, Owner]:
 
 def post_call_charges(*, tenant: str, customer_id: int, day: str, amount: Decimal,
                       idempotency_key: str) -> Decimal:
-    """Bring the customer's "Call Charges" of ``day`` to ``amount`` (the day as
-    rated now); posts and returns only the difference from what was posted before.
-    Calling it again with the same amount posts nothing."""
+    """Bring the customer's call charges of ``day`` to ``amount`` (the day as
+    rated now): posts only the difference from what was posted before, as one
+    ledger movement ("Call Charges" for more, "Adjustment" for a re-rate that
+    lowers the day), in one transaction with the day's charge record. Calling
+    it again with the same amount posts nothing. A debit the customer's credit
+    limit refuses raises InsufficientFundsError and writes nothing."""
+    from chalicelib.domain import ledger as ledger_rules
+    from chalicelib.services import ledger
+
     amount = round_money(amount)
     for _ in range(CHARGE_ATTEMPTS):
         record = store.get_charge(tenant, customer_id, day)
@@ -71,11 +78,23 @@ def post_call_charges(*, tenant: str, customer_id: int, day: str, amount: Decima
             return difference
         version = int(record["version"]) + 1 if record else 1
         entries: list[dict[str, Any]] = list(record.get("entries", [])) if record else []
-        # Each entry's key is the business key of the movement the ledger will
-        # receive at merge: same day and version -> same entry, never two.
-        entries.append({"key": f"{idempotency_key}#v{version}", "amount": difference})
-        if store.put_charge(tenant, customer_id, day, total=amount, version=version, entries=entries):
-            return difference
+        # The entry key is the movement's idempotency key: one movement per
+        # customer, day and version, never two.
+        key = f"{idempotency_key}#v{version}"
+        entries.append({"key": key, "amount": difference})
+
+        def record_charge(tx: Transaction, entries: list[dict[str, Any]] = entries, version: int = version) -> None:
+            store.add_charge_put(tx, tenant, customer_id, day, total=amount, version=version, entries=entries)
+
+        activity = ledger_rules.CALL_CHARGES_ACTIVITY if difference > 0 else ledger_rules.ADJUSTMENT
+        try:
+            ledger.post_movement(tenant=tenant, account=customer_id, activity=activity, amount=-difference,
+                                 reference=f"call-charges:{day}", idempotency_key=key,
+                                 description=f"Call charges {day}" + (" (re-rated)" if version > 1 else ""),
+                                 also=record_charge)
+        except ConcurrentUpdateError:
+            continue  # another close moved the record first: read it again
+        return difference
     raise ConcurrentUpdateError(f"call charges of customer {customer_id} on {day} kept changing")
 
 

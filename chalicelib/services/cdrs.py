@@ -18,6 +18,7 @@ import csv
 import gzip
 import hashlib
 import io
+import logging
 import os
 import tempfile
 import zlib
@@ -29,11 +30,12 @@ from decimal import Decimal
 from typing import IO, Any, BinaryIO, Callable, Iterator
 
 from chalicelib.domain import cdrs as rules
-from chalicelib.domain.errors import NotFoundError, ValidationError
+from chalicelib.domain.errors import InsufficientFundsError, NotFoundError, ValidationError
 from chalicelib.services import cdr_ports
 from chalicelib.store import blobs, identity, queues
 from chalicelib.store import cdrs as store
 
+_log = logging.getLogger(__name__)
 SHARDS = 16
 # A part reads at most this many bytes of a plain file; bigger files are split
 # into ranges of this size, one SQS message each (docs/cdrs.md, "Scale").
@@ -481,10 +483,15 @@ def _compute_day(tenant: str, day: str, *, final: bool) -> dict[str, Any]:
     written = _write_changed(tenant, items)
     charged: dict[str, str] = {}
     if closing:
-        def post(entry: tuple[int, Decimal]) -> Decimal:
+        def post(entry: tuple[int, Decimal]) -> Decimal | str:
             customer, amount = entry
-            return cdr_ports.post_call_charges(tenant=tenant, customer_id=customer, day=day, amount=amount,
-                                               idempotency_key=f"call-charges#{customer}#{day}")
+            try:
+                return cdr_ports.post_call_charges(tenant=tenant, customer_id=customer, day=day, amount=amount,
+                                                   idempotency_key=f"call-charges#{customer}#{day}")
+            except (InsufficientFundsError, NotFoundError) as error:
+                # Nothing written: the next close of the day (or a late file) tries again.
+                _log.warning("call charges of customer %s on %s not posted: %s", customer, day, error.message)
+                return f"refused: {error.message}"
 
         # Customers are independent: their conditional writes overlap.
         with ThreadPoolExecutor(max_workers=UPLOAD_THREADS) as pool:

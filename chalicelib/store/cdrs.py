@@ -24,7 +24,8 @@ from chalicelib import settings
 from chalicelib.store import blobs, keys
 from chalicelib.store.clients import client
 from chalicelib.store.codec import from_item, to_attr, to_item
-from chalicelib.store.dynamo import batch_get, ddb, get, query_pages
+from chalicelib.domain.errors import ConcurrentUpdateError
+from chalicelib.store.dynamo import Transaction, batch_get, ddb, get, query_pages
 
 STATS_KINDS = ("DID", "TG", "TERM")
 # Batch requests in flight at once (the client pool holds 64 connections).
@@ -229,21 +230,17 @@ def get_charge(tenant: str, customer_id: int, day: str) -> dict[str, Any] | None
     return get(_table(), charge_key(tenant, customer_id, day))
 
 
-def put_charge(tenant: str, customer_id: int, day: str, *, total: Any, version: int,
-               entries: list[dict[str, Any]]) -> bool:
-    """Move the day's charge record to ``version`` (conditional on the one read);
-    False when another writer got there first."""
+def add_charge_put(tx: Transaction, tenant: str, customer_id: int, day: str, *, total: Any, version: int,
+                   entries: list[dict[str, Any]]) -> None:
+    """Move the day's charge record to ``version``, conditional on the one read
+    (in the transaction of the ledger movement it records)."""
     item = {**charge_key(tenant, customer_id, day), "customerId": customer_id, "day": day, "total": total,
             "version": version, "entries": entries}
-    try:
-        if version == 1:
-            ddb().put_item(TableName=_table(), Item=to_item(item), ConditionExpression="attribute_not_exists(PK)")
-        else:
-            ddb().put_item(TableName=_table(), Item=to_item(item), ConditionExpression="version = :v",
-                           ExpressionAttributeValues=to_item({":v": version - 1}))
-        return True
-    except ddb().exceptions.ConditionalCheckFailedException:
-        return False
+    lost = ConcurrentUpdateError(f"the call charges of customer {customer_id} on {day} moved")
+    if version == 1:
+        tx.put(_table(), item, condition="attribute_not_exists(PK)", failure=lost)
+    else:
+        tx.put(_table(), item, condition="version = :v", values={":v": version - 1}, failure=lost)
 
 
 def get_port(tenant: str, kind: str, ident: str) -> dict[str, Any] | None:

@@ -36,7 +36,9 @@ def world(tenant: dict, tmp_path: Path) -> dict[str, Any]:
 
     t = tenant["tenant"]["id"]
     principal = api_key.authenticate(tenant["user"]["api_key"], None)
-    custs = [customers.create_customer(principal=principal, fields={"name": f"C{n}"}) for n in range(2)]
+    # A credit floor far below zero: these customers' call charges are never refused.
+    custs = [customers.create_customer(principal=principal, fields={"name": f"C{n}", "creditLimit": "-100000"})
+             for n in range(2)]
     dids = {"15550000001": (0, True), "15550000002": (0, False), "15560000003": (1, True)}
     for number, (c, metered) in dids.items():
         cdr_ports.register_number(tenant=t, number=number, customer_id=custs[c]["id"],
@@ -264,6 +266,12 @@ def test_pipeline_matches_independent_computation(world: dict[str, Any]) -> None
         assert Decimal(record["total"]) == want["costs"][(c["id"], DAY1)]
         assert sum(Decimal(e["amount"]) for e in record["entries"]) == want["costs"][(c["id"], DAY1)]
 
+    # The ledger holds the same: the day's call charges, and nothing else moved these balances.
+    from chalicelib.services import ledger
+    for c in world["customers"]:
+        balance, _ = ledger.balance_of(tenant=t, account=c["id"])
+        assert balance == -want["costs"][(c["id"], DAY1)]
+
     # Exports: the customer's answered and unanswered calls of the day.
     from chalicelib.store import blobs
     c0 = world["customers"][0]["id"]
@@ -382,3 +390,24 @@ def test_sqs_handler_reports_failures_per_message(world: dict[str, Any]) -> None
     answer = handlers.cdr_files(event, None)  # Lambda's raw event, as the function gets it
     assert answer == {"batchItemFailures": [{"itemIdentifier": "m2"}]}
     check_figures(t, expected(world, rows))
+
+
+def test_charges_refused_by_the_credit_limit_are_posted_by_a_later_close(world: dict[str, Any]) -> None:
+    from chalicelib.auth import api_key
+    from chalicelib.services import cdr_ports, cdrs, customers, ledger
+
+    t = world["tenant"]
+    principal = api_key.authenticate(world["api_key"], None)
+    poor = customers.create_customer(principal=principal, fields={"name": "Poor"})  # credit floor 0
+    cdr_ports.register_trunk(tenant=t, trunk_id="30", customer_id=poor["id"], account_number=poor["accountNumber"])
+    row = ["poor-1", "outbound", "a", "30", "1", "442071234567", "2026-05-03T10:00:00Z", "2026-05-03T10:00:01Z",
+           "2026-05-03T10:01:01Z", "60", "ANSWERED"]
+    cdrs.import_file(tenant=t, path=str(write(world["tmp"] / "poor.csv", [row])))
+    closed = cdrs.daily_close(tenant=t, day="2026-05-03")
+    assert closed["posted"][str(poor["id"])].startswith("refused")
+    assert cdr_ports.posted_call_charges(tenant=t, customer_id=poor["id"], day="2026-05-03") is None
+    customers.update_customer(principal=principal, customer_id=poor["id"], changes={"creditLimit": "-10"})
+    closed = cdrs.daily_close(tenant=t, day="2026-05-03")
+    # 4420 deck: 0.002 + 0.031 * 60 / 60
+    assert closed["posted"][str(poor["id"])] == "0.03300"
+    assert ledger.balance_of(tenant=t, account=poor["id"])[0] == Decimal("-0.03300")
