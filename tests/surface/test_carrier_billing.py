@@ -111,3 +111,27 @@ def test_financial_summary_filters_by_activity(client, tenant):
     only = carrier(client, tenant, customer, "financial_summary", activitytype="Order (New DIDs)").json["data"]
     assert len(only) == 1
     assert carrier(client, tenant, customer, "financial_summary", activitytype="Bogus").status_code == 404
+
+
+def test_get_invoices_lists_presigned_pdfs(client, tenant, monkeypatch):
+    import requests
+
+    from chalicelib.services import invoices
+
+    customer = new_customer(admin(tenant))
+    t = tenant["tenant"]["id"]
+    for n, day in enumerate(("2025-01-20", "2025-02-03")):
+        monkeypatch.setattr(ledger, "now_iso", lambda day=day: f"{day}T08:00:00.000000Z")
+        ledger.post_movement(tenant=t, account=customer["id"], activity=rules.BANK_TRANSFER,
+                             amount=Decimal("12.5"), reference=f"b{n}", idempotency_key=f"b{n}")
+    monkeypatch.undo()
+    for month in ("2025-01", "2025-02"):
+        assert invoices.close_month(tenant=t, month=month)["issued"] == 1
+    r = carrier(client, tenant, customer, "get_invoices", **{"from": "2025-01-01", "to": "2025-12-31"})
+    assert r.status_code == 200 and r.json["status"] == "200", r.body
+    assert [i["date"] for i in r.json["data"]] == ["2025-01-31 00:00:00", "2025-02-28 00:00:00"]
+    pdf = requests.get(r.json["data"][1]["file"], timeout=10).content
+    assert pdf.startswith(b"%PDF") and b"25.00000" in pdf and b"12.50000" in pdf
+    r = carrier(client, tenant, customer, "get_invoices", **{"from": "2025-02-01", "to": "2025-02-28"})
+    assert [i["date"] for i in r.json["data"]] == ["2025-02-28 00:00:00"]
+    assert carrier(client, tenant, customer, "get_invoices", **{"from": "nope"}).status_code == 404
