@@ -8,7 +8,8 @@ is one attribute, never a copy.
 
 Ledger table, one partition per account ``T#<t>#ACCT#<id or TENANT>``:
   E#<at>#<seq>   an entry (seq: 12 digits, per account, no gaps; ``at`` never decreases)
-  D#<yyyy-mm-dd> a day checkpoint: opening, closing, signed totals per category, count
+  D#<yyyy-mm-dd> a day checkpoint: opening, closing, signed totals per category, count,
+                 and the cumulative signed totals since the account's first movement
   K#<key>        an idempotency claim: the movement a key produced
 A checkpoint for day X is written in the same transaction as the account's
 first movement of a later day, from the running totals kept on the state item,
@@ -53,6 +54,10 @@ def entry_sk(at: str, seq: int) -> str:
     return f"E#{at}#{seq:012d}"
 
 
+def checkpoint_sk(day: str) -> str:
+    return f"D#{day}"
+
+
 def read_state(tenant: str, account: Account) -> dict[str, Any]:
     """The account's state item; a customer that does not exist is NotFound,
     the tenant wallet exists implicitly (zero until its first movement)."""
@@ -90,7 +95,7 @@ def add_entry(tx: Transaction, tenant: str, account: Account, entry: Mapping[str
 
 
 def add_checkpoint(tx: Transaction, tenant: str, account: Account, checkpoint: Mapping[str, Any]) -> None:
-    item = {"PK": ledger_pk(tenant, account), "SK": f"D#{checkpoint['day']}", **checkpoint}
+    item = {"PK": ledger_pk(tenant, account), "SK": checkpoint_sk(checkpoint["day"]), **checkpoint}
     tx.put(settings.ledger_table(), item, condition="attribute_not_exists(PK)",
            failure=BalanceMovedError("the day was closed by another movement"))
 
@@ -108,8 +113,17 @@ def read_claim(tenant: str, account: Account, key: str) -> dict[str, Any] | None
 def checkpoints_down_from(tenant: str, account: Account, last_day: str, *, page_size: int) -> Iterator[list[dict[str, Any]]]:
     """Day checkpoints on or before ``last_day``, newest first."""
     return query_pages(settings.ledger_table(), key_condition="PK = :pk AND SK BETWEEN :low AND :high",
-                       values={":pk": ledger_pk(tenant, account), ":low": "D#", ":high": f"D#{last_day}"},
+                       values={":pk": ledger_pk(tenant, account), ":low": "D#", ":high": checkpoint_sk(last_day)},
                        forward=False, page_size=page_size, consistent=True)
+
+
+def latest_checkpoint(tenant: str, account: Account, day: str) -> dict[str, Any] | None:
+    """The checkpoint of the last day on or before ``day`` that had movements."""
+    for page in query_pages(settings.ledger_table(), key_condition="PK = :pk AND SK BETWEEN :low AND :high",
+                            values={":pk": ledger_pk(tenant, account), ":low": "D#", ":high": checkpoint_sk(day)},
+                            forward=False, page_size=1, consistent=True):
+        return page[0] if page else None
+    return None
 
 
 def entries_between(tenant: str, account: Account, first_day: str, last_day: str, *,
@@ -122,7 +136,7 @@ def entries_between(tenant: str, account: Account, first_day: str, last_day: str
 
 
 def get_checkpoint(tenant: str, account: Account, day: str) -> dict[str, Any] | None:
-    return get(settings.ledger_table(), {"PK": ledger_pk(tenant, account), "SK": f"D#{day}"})
+    return get(settings.ledger_table(), {"PK": ledger_pk(tenant, account), "SK": checkpoint_sk(day)})
 
 
 def set_credit_limit(tx: Transaction, tenant: str, credit_limit: Any) -> None:
