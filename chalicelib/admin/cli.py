@@ -106,6 +106,10 @@ def cmd_run_job(args: argparse.Namespace) -> dict[str, Any]:
     from chalicelib.services import invoices
 
     month = args.month or invoices.month_to_close()
+    if args.account:
+        if not args.tenant:
+            raise SystemExit(json.dumps({"error": "--account needs --tenant"}))
+        return invoices.close_one(tenant=args.tenant, account_number=args.account, month=month)
     if args.tenant:
         return invoices.close_month(tenant=args.tenant, month=month)
     return invoices.close_all(month=month)
@@ -163,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("job", choices=JOBS)
     sub.add_argument("--tenant", help="default: every tenant")
     sub.add_argument("--month", help="YYYY-MM (default: last month)")
+    sub.add_argument("--account", help="only this customer (with --tenant): re-run one invoice")
 
     sub = command("list-audit", cmd_list_audit, "a tenant's audit log, newest first")
     sub.add_argument("--tenant", required=True)

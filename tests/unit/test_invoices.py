@@ -53,7 +53,7 @@ def test_running_twice_issues_one_invoice_equal_to_the_statement(booked):
     record = store.get_invoice(t, busy["id"], MONTH)
     pdf = blobs.get(t, record["pdfKey"])
     assert invoices.close_month(tenant=t, month=MONTH) == {"tenant": t, "month": MONTH, "done": True,
-                                                           "issued": 0, "existing": 0, "skipped": 0}
+                                                           "issued": 0, "existing": 0, "skipped": 0, "failed": 0}
     # Even with the run's progress forgotten, the record's condition keeps it to one.
     from chalicelib import settings
     from chalicelib.store.dynamo import ddb
@@ -146,7 +146,30 @@ def test_cli_and_schedule_run_the_same_job(booked):
     with redirect_stdout(out):
         status = cli.main(["--stage", "test", "run-job", "close-invoices", "--tenant", t, "--month", "2025-3"])
     assert status == 1 and json.loads(out.getvalue())["field"] == "month"
+    out = io.StringIO()
+    with redirect_stdout(out):
+        status = cli.main(["--stage", "test", "run-job", "close-invoices", "--tenant", t, "--month", MONTH,
+                           "--account", busy["accountNumber"]])
+    assert status == 0 and json.loads(out.getvalue())["outcome"] == "existing"
     # The scheduled handler is a module-level function of the workers blueprint.
     from chalicelib.workers import handlers
 
     assert callable(handlers.close_invoices) and invoices.month_to_close() < time.strftime("%Y-%m")
+
+
+def test_a_ledger_that_does_not_add_up_is_not_invoiced_and_blocks_no_one(booked, tenant, monkeypatch):
+    from chalicelib import settings
+    from chalicelib.store import ledger as ledger_store
+    from chalicelib.store.codec import to_item
+    from chalicelib.store.dynamo import ddb
+
+    t, busy, _ = booked
+    other = new_customer(admin(tenant), name="Other")
+    _post(monkeypatch, t, other["id"], [("2025-03-05", ledger_rules.BANK_TRANSFER, "3.00000")])
+    monkeypatch.undo()
+    lost = ledger.history(tenant=t, account=busy["id"], first_day="2025-03-17", last_day="2025-03-17")[0]
+    ddb().delete_item(TableName=settings.ledger_table(), Key=to_item(
+        {"PK": ledger_store.ledger_pk(t, busy["id"]), "SK": ledger_store.entry_sk(lost["at"], lost["seq"])}))
+    result = invoices.close_month(tenant=t, month=MONTH)
+    assert result["failed"] == 1 and result["issued"] == 1 and result["done"]
+    assert store.get_invoice(t, busy["id"], MONTH) is None and store.get_invoice(t, other["id"], MONTH)
