@@ -36,6 +36,23 @@ def batch_get(table: str, keys: Sequence[Mapping[str, Any]]) -> list[dict[str, A
     return found
 
 
+def batch_put(table: str, items: Sequence[Mapping[str, Any]]) -> int:
+    """Unconditional puts, 25 per BatchWriteItem (its limit), retrying what
+    DynamoDB leaves unprocessed. For bulk loads of new items only: no condition
+    can be attached, so never for items an invariant depends on being unique.
+    Returns the number of requests made."""
+    requests = 0
+    pending = [{"PutRequest": {"Item": to_item(i)}} for i in items]
+    while pending:
+        chunk, pending = pending[:25], pending[25:]
+        request: dict[str, Any] = {table: chunk}
+        while request:
+            answer = ddb().batch_write_item(RequestItems=request)
+            requests += 1
+            request = answer.get("UnprocessedItems") or {}
+    return requests
+
+
 def query_pages(
     table: str,
     *,
