@@ -3,6 +3,7 @@ figures equal to the ledger statement, a PDF in S3 reachable by presigned URL.""
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 import time
 from decimal import Decimal
 
@@ -173,3 +174,18 @@ def test_a_ledger_that_does_not_add_up_is_not_invoiced_and_blocks_no_one(booked,
     result = invoices.close_month(tenant=t, month=MONTH)
     assert result["failed"] == 1 and result["issued"] == 1 and result["done"]
     assert store.get_invoice(t, busy["id"], MONTH) is None and store.get_invoice(t, other["id"], MONTH)
+
+
+def test_the_scheduled_handler_closes_last_month_within_its_time(aws):
+    from chalice.local import LambdaContext
+
+    from app import app
+    from infra.local import schedules
+
+    handler = app.handler_map["close_invoices"]
+    event = schedules.scheduled_event("arn:aws:events:us-east-1:000000000000:rule/close", datetime.now(timezone.utc))
+    started = time.monotonic()
+    # A context with one second left: the handler's deadline is one second (the floor).
+    result = handler(event, LambdaContext(function_name="close_invoices", memory_size=1024, max_runtime_ms=1000))
+    assert result["month"] == invoices.month_to_close() and isinstance(result["tenants"], list)
+    assert time.monotonic() - started < 30
