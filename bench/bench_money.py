@@ -13,9 +13,10 @@ Figures (median of REPEATS, in this process, warm client):
 - requests to DynamoDB per statement, counted with a botocore ``before-send``
   hook on the store's client (target <= 3);
 - statement time / time of one GetItem of a checkpoint (target <= 1.5), for a
-  closed calendar month and for the whole period up to today. A statement is
-  three point reads in parallel (state item, last checkpoint before the
-  period, last checkpoint in it) whatever the period; the detail also reports
+  closed calendar month and for the whole period up to today. A statement
+  reads three items whatever the period (state item, last checkpoint before
+  the period, last checkpoint in it): one BatchGetItem, plus a Limit-1 Query
+  for a boundary day without a checkpoint; the detail also reports
   the day-by-day method (one Query of every checkpoint of the period, used for
   accounts without cumulative totals) on the same data.
 """

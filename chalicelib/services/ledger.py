@@ -238,27 +238,34 @@ _pool: ThreadPoolExecutor | None = None
 def _reads() -> ThreadPoolExecutor:
     global _pool
     if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="statement")
+        _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="statement")
     return _pool
 
 
 def statement(*, tenant: str, account: Account, first_day: str, last_day: str) -> Statement:
     """Opening, totals per category and closing for the days [first_day, last_day].
 
-    Three point reads, in parallel, whatever the number of entries or days: the
-    account's state item, the last checkpoint on or before ``last_day`` and the
-    last one before ``first_day``. Totals are the difference of the cumulative
-    totals at the period's end and before its start. Accounts without
-    cumulative totals (older than them) fall back to adding up day checkpoints."""
+    Totals are the difference of the cumulative totals at the period's end and
+    before its start, so a statement reads three items whatever the number of
+    entries or days: the account's state, the last checkpoint on or before
+    ``last_day`` and the last one before ``first_day``. One BatchGetItem asks
+    for the state and the checkpoints of exactly those two days (a busy account
+    has both); a missing one is found with a ``Limit 1`` Query (the two in
+    parallel). Accounts without cumulative totals (older than them) fall back
+    to adding up day checkpoints."""
     if first_day > last_day:
         raise ValidationError("initial date is after final date", field="initial_date")
     before_day = (datetime.fromisoformat(first_day) - timedelta(days=1)).date().isoformat()
-    pool = _reads()
-    state_f = pool.submit(store.read_state, tenant, account)
-    end_f = pool.submit(store.latest_checkpoint, tenant, account, last_day)
-    start_f = pool.submit(store.latest_checkpoint, tenant, account, before_day)
-    state, end_cp, start_cp = state_f.result(), end_f.result(), start_f.result()
+    state, exact = store.state_and_checkpoints(tenant, account, (last_day, before_day))
     open_day = state.get("ledgerDay")
+    end_cp, start_cp = exact.get(last_day), exact.get(before_day)
+    if open_day and open_day >= first_day:
+        pool = _reads()
+        end_f = (pool.submit(store.latest_checkpoint, tenant, account, last_day)
+                 if end_cp is None and open_day > last_day else None)
+        start_f = pool.submit(store.latest_checkpoint, tenant, account, before_day) if start_cp is None else None
+        end_cp = end_f.result() if end_f is not None else end_cp
+        start_cp = start_f.result() if start_f is not None else start_cp
     if not open_day:
         return Statement.from_totals(as_money(0), rules.empty_totals())
     if open_day < first_day:  # nothing moved since before the period

@@ -36,6 +36,22 @@ def batch_get(table: str, keys: Sequence[Mapping[str, Any]]) -> list[dict[str, A
     return found
 
 
+def batch_get_tables(keys: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """Consistent reads of a few keys in several tables, in one BatchGetItem
+    (plus one per round of unprocessed keys). At most 100 keys in all."""
+    if sum(len(k) for k in keys.values()) > 100:
+        raise ValueError("one BatchGetItem reads at most 100 keys")
+    found: dict[str, list[dict[str, Any]]] = {table: [] for table in keys}
+    request: dict[str, Any] = {table: {"Keys": [to_item(k) for k in table_keys], "ConsistentRead": True}
+                               for table, table_keys in keys.items() if table_keys}
+    while request:
+        answer = ddb().batch_get_item(RequestItems=request)
+        for table, items in answer.get("Responses", {}).items():
+            found[table].extend(from_item(i) for i in items)
+        request = answer.get("UnprocessedKeys") or {}
+    return found
+
+
 def batch_put(table: str, items: Sequence[Mapping[str, Any]]) -> int:
     """Unconditional puts, 25 per BatchWriteItem (its limit), retrying what
     DynamoDB leaves unprocessed. For bulk loads of new items only: no condition

@@ -23,7 +23,7 @@ from chalicelib import settings
 from chalicelib.domain.errors import AlreadyExistsError, ConcurrentUpdateError, NotFoundError
 from chalicelib.domain.ledger import TENANT_ACCOUNT
 from chalicelib.store import keys
-from chalicelib.store.dynamo import Transaction, get, query_pages
+from chalicelib.store.dynamo import Transaction, batch_get_tables, get, query_pages
 
 Account = int | str  # a customer id, or TENANT_ACCOUNT for the tenant's own wallet
 
@@ -115,6 +115,19 @@ def checkpoints_down_from(tenant: str, account: Account, last_day: str, *, page_
     return query_pages(settings.ledger_table(), key_condition="PK = :pk AND SK BETWEEN :low AND :high",
                        values={":pk": ledger_pk(tenant, account), ":low": "D#", ":high": checkpoint_sk(last_day)},
                        forward=False, page_size=page_size, consistent=True)
+
+
+def state_and_checkpoints(tenant: str, account: Account, days: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """The account's state item and the checkpoints of exactly ``days`` that
+    exist, in one BatchGetItem (the two tables together)."""
+    found = batch_get_tables({
+        settings.main_table(): [state_key(tenant, account)],
+        settings.ledger_table(): [{"PK": ledger_pk(tenant, account), "SK": checkpoint_sk(day)} for day in days],
+    })
+    states = found[settings.main_table()]
+    if not states and account != TENANT_ACCOUNT:
+        raise NotFoundError(f"account {account} not found", field="account")
+    return (states[0] if states else {}), {item["day"]: item for item in found[settings.ledger_table()]}
 
 
 def latest_checkpoint(tenant: str, account: Account, day: str) -> dict[str, Any] | None:
