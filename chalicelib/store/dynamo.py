@@ -36,14 +36,23 @@ def batch_get(table: str, keys: Sequence[Mapping[str, Any]]) -> list[dict[str, A
     return found
 
 
-def batch_get_tables(keys: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+def batch_get_tables(keys: Mapping[str, Sequence[Mapping[str, Any]]], *,
+                     attributes: Mapping[str, Sequence[str]] | None = None) -> dict[str, list[dict[str, Any]]]:
     """Consistent reads of a few keys in several tables, in one BatchGetItem
-    (plus one per round of unprocessed keys). At most 100 keys in all."""
+    (plus one per round of unprocessed keys). At most 100 keys in all.
+    ``attributes``: per table, only these attributes are read."""
     if sum(len(k) for k in keys.values()) > 100:
         raise ValueError("one BatchGetItem reads at most 100 keys")
     found: dict[str, list[dict[str, Any]]] = {table: [] for table in keys}
-    request: dict[str, Any] = {table: {"Keys": [to_item(k) for k in table_keys], "ConsistentRead": True}
-                               for table, table_keys in keys.items() if table_keys}
+    request: dict[str, Any] = {}
+    for table, table_keys in keys.items():
+        if not table_keys:
+            continue
+        request[table] = {"Keys": [to_item(k) for k in table_keys], "ConsistentRead": True}
+        wanted = (attributes or {}).get(table)
+        if wanted:
+            request[table]["ProjectionExpression"] = ", ".join(f"#p{n}" for n in range(len(wanted)))
+            request[table]["ExpressionAttributeNames"] = {f"#p{n}": name for n, name in enumerate(wanted)}
     while request:
         answer = ddb().batch_get_item(RequestItems=request)
         for table, items in answer.get("Responses", {}).items():

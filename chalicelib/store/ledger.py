@@ -117,12 +117,19 @@ def checkpoints_down_from(tenant: str, account: Account, last_day: str, *, page_
                        forward=False, page_size=page_size, consistent=True)
 
 
+STATE_ATTRIBUTES = ("PK", "balance", "ledgerDay", "ledgerCumTotals")
+CHECKPOINT_ATTRIBUTES = ("day", "closing", "cumulative")
+
+
 def state_and_checkpoints(tenant: str, account: Account, days: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     """The account's state item and the checkpoints of exactly ``days`` that
     exist, in one BatchGetItem (the two tables together)."""
     found = batch_get_tables({
         settings.main_table(): [state_key(tenant, account)],
         settings.ledger_table(): [{"PK": ledger_pk(tenant, account), "SK": checkpoint_sk(day)} for day in days],
+    }, attributes={
+        # Only the ledger cursor of the (large) customer item, and what a statement uses of a checkpoint.
+        settings.main_table(): STATE_ATTRIBUTES, settings.ledger_table(): CHECKPOINT_ATTRIBUTES,
     })
     states = found[settings.main_table()]
     if not states and account != TENANT_ACCOUNT:
