@@ -8,15 +8,17 @@ import json
 import sys
 from typing import Any
 
-MODULES = ("bench.platform", "bench.bench_backend")
+MODULES = ("bench.platform", "bench.bench_backend", "bench.bench_money")
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    """``python -m bench.run [module ...]``: every module of MODULES, or only those named."""
     from tests.support.runtime import LocalRuntime
 
+    modules = tuple(argv if argv is not None else sys.argv[1:]) or MODULES
     results: list[dict[str, Any]] = []
     with LocalRuntime() as runtime:
-        for name in MODULES:
+        for name in modules:
             module = importlib.import_module(name)
             results.extend({"module": name, **r} for r in module.run(runtime))
     width = max(len(r["name"]) for r in results)

@@ -98,6 +98,23 @@ def cmd_reconcile_payments(args: argparse.Namespace) -> dict[str, Any]:
     return payments.reconcile(tenant=args.tenant) if args.tenant else payments.reconcile_all()
 
 
+JOBS = ("close-invoices",)
+
+
+def cmd_run_job(args: argparse.Namespace) -> dict[str, Any]:
+    # The same service call the scheduled handler makes, without its time budget.
+    from chalicelib.services import invoices
+
+    month = args.month or invoices.month_to_close()
+    if args.account:
+        if not args.tenant:
+            raise SystemExit(json.dumps({"error": "--account needs --tenant"}))
+        return invoices.close_one(tenant=args.tenant, account_number=args.account, month=month)
+    if args.tenant:
+        return invoices.close_month(tenant=args.tenant, month=month)
+    return invoices.close_all(month=month)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m chalicelib.admin", description=__doc__.splitlines()[0])
     parser.add_argument("--stage", default="local", help="stage of .chalice/config.json (default: local)")
@@ -145,6 +162,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub = command("reconcile-payments", cmd_reconcile_payments, "settle card payments whose outcome is unknown")
     sub.add_argument("--tenant", help="default: every tenant")
+
+    sub = command("run-job", cmd_run_job, "run a scheduled job by hand")
+    sub.add_argument("job", choices=JOBS)
+    sub.add_argument("--tenant", help="default: every tenant")
+    sub.add_argument("--month", help="YYYY-MM (default: last month)")
+    sub.add_argument("--account", help="only this customer (with --tenant): re-run one invoice")
 
     sub = command("list-audit", cmd_list_audit, "a tenant's audit log, newest first")
     sub.add_argument("--tenant", required=True)

@@ -113,6 +113,18 @@ def create(etype: EntityType, tenant: str, fields: Mapping[str, Any], *,
            entity_id: int | None = None, also: Transaction | None = None) -> dict[str, Any]:
     """Insert a new resource with its uniqueness items, in one transaction.
     ``also`` carries further writes that must succeed or fail with it."""
+    record, tx = prepare_create(etype, tenant, fields, entity_id=entity_id)
+    if also is not None:
+        tx.actions.extend(also.actions)
+        tx.failures.extend(also.failures)
+    tx.execute()
+    return record
+
+
+def prepare_create(etype: EntityType, tenant: str, fields: Mapping[str, Any], *,
+                   entity_id: int | None = None) -> tuple[dict[str, Any], Transaction]:
+    """The record and the (not yet executed) writes that create it: for a
+    caller that creates several resources in one transaction."""
     if entity_id is None:
         entity_id = allocate_ids(tenant, etype.kind)[0]
     stamp = now_iso()
@@ -129,11 +141,7 @@ def create(etype: EntityType, tenant: str, fields: Mapping[str, Any], *,
         if record.get(name) is not None:
             tx.put(_table(), _unique_item(etype, None, name, record[name], entity_id, tenant),
                    condition="attribute_not_exists(PK)", failure=unique_violation(name, record[name]))
-    if also is not None:
-        tx.actions.extend(also.actions)
-        tx.failures.extend(also.failures)
-    tx.execute()
-    return record
+    return record, tx
 
 
 def get_one(etype: EntityType, tenant: str, entity_id: int) -> dict[str, Any] | None:

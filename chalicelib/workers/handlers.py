@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice import Blueprint, Rate
+from chalice import Blueprint, Cron, Rate
 
 bp = Blueprint(__name__)
 
@@ -29,3 +29,19 @@ def reconcile_payments(event: Any) -> dict[str, int]:
     from chalicelib.services.payments import reconcile_all
 
     return reconcile_all()
+
+
+# Every hour at :05 on the 1st and 2nd of the month: the first run closes the
+# previous month; later runs resume where a run stopped (time budget) and cost
+# one GetItem per tenant once it is done.
+@bp.schedule(Cron(5, "*", "1-2", "*", "?", "*"), name="close_invoices")
+def close_invoices(event: Any) -> dict[str, Any]:
+    import time
+
+    from chalicelib.services import invoices
+
+    context = getattr(event, "context", None)
+    remaining = context.get_remaining_time_in_millis() / 1000 if context is not None else 840
+    # Stop starting new pages a minute before Lambda would cut the run off.
+    deadline = time.monotonic() + max(remaining - 60, 1)
+    return invoices.close_all(month=invoices.month_to_close(), deadline=deadline)
