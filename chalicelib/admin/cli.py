@@ -76,6 +76,21 @@ def cmd_list_audit(args: argparse.Namespace) -> dict[str, Any]:
     return {"entries": audit.list_entries(tenant=args.tenant, since=args.since, until=args.until, limit=args.limit)}
 
 
+def cmd_import_numbers(args: argparse.Namespace) -> dict[str, Any]:
+    """Inventory from CSV; a progress bar on stderr, the summary on stdout."""
+    from tqdm import tqdm
+
+    from chalicelib.services import numbers
+
+    path = Path(args.file)
+    with path.open(newline="", encoding="utf-8") as counting:
+        total = max(sum(1 for _ in counting) - 1, 0)
+    with path.open(newline="", encoding="utf-8") as lines, \
+            tqdm(total=total, unit="row", file=sys.stderr, disable=args.quiet) as bar:
+        summary = numbers.import_numbers(tenant=args.tenant, lines=lines, progress=bar.update)
+    return summary
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m chalicelib.admin", description=__doc__.splitlines()[0])
     parser.add_argument("--stage", default="local", help="stage of .chalice/config.json (default: local)")
@@ -109,6 +124,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--ips", required=True, help="CIDR[,CIDR...] or ''")
 
     command("list-tenants", cmd_list_tenants, "every tenant")
+
+    sub = command("import-numbers", cmd_import_numbers, "number inventory from CSV (idempotent)")
+    sub.add_argument("--tenant", required=True)
+    sub.add_argument("--quiet", action="store_true", help="no progress bar")
+    sub.add_argument("file", help="CSV: " + "number,category,state,rate_center,city,monthly_price,setup_price")
 
     sub = command("list-audit", cmd_list_audit, "a tenant's audit log, newest first")
     sub.add_argument("--tenant", required=True)

@@ -101,8 +101,14 @@ def error_response(error: e.DialtoneError) -> Response:
     if isinstance(error, (e.ValidationError, e.NotFoundError)):
         return error_body(404, error.message if isinstance(error, InvalidParameter) else
                           f"Invalid {error.field}" if error.field else error.message)
-    if isinstance(error, (e.AlreadyExistsError, e.ConcurrentUpdateError)):
+    if isinstance(error, e.NumberUnavailableError):
+        return error_body(404, f"Invalid {error.field}" if error.field else error.message)
+    if isinstance(error, (e.AlreadyExistsError, e.ConcurrentUpdateError, e.InvalidStateError)):
         return error_body(409, error.message)
+    if isinstance(error, e.IdempotencyKeyReusedError):
+        return error_body(422, error.message)
+    if isinstance(error, e.InsufficientFundsError):
+        return error_body(402, error.message)
     return internal_error()
 
 
@@ -121,11 +127,36 @@ SURFACE = http.Surface("carrier", authenticate=_authenticate, error_response=err
 CarrierHandler = Callable[[Call], Response]
 
 
-def endpoint(name: str, *, rename: Mapping[str, str] | None = None) -> Callable[[CarrierHandler], CarrierHandler]:
+def _run_once(call: Call, key: str, handler: CarrierHandler) -> Response:
+    from chalicelib.services import idempotency
+
+    # The token is the credential, not the request: a rotated key may retry.
+    params = {k: v for k, v in call.params.items() if k != "token"}
+    multipart = (call.request.headers.get("content-type") or "").lower().startswith("multipart/")
+    extra = (call.request.raw_body or b"") if multipart else b""
+    print_ = idempotency.fingerprint(call.request.context.get("resourcePath") or "", params, extra)
+
+    def first() -> tuple[int, str]:
+        try:
+            response = handler(call)
+        except e.DialtoneError as error:
+            response = error_response(error)
+        body = response.body if isinstance(response.body, str) else http.dumps(response.body)
+        return response.status_code, body
+
+    status, body = idempotency.run_once(tenant=call.principal.tenant_id, key=key,
+                                        request_fingerprint=print_, handler=first)
+    return Response(body=body, status_code=status, headers={"Content-Type": "application/json; charset=utf-8"})
+
+
+def endpoint(name: str, *, rename: Mapping[str, str] | None = None,
+             idempotent: bool = False) -> Callable[[CarrierHandler], CarrierHandler]:
     """Register ``/carrier/<name>`` for GET and POST. The handler gets a Call
     with the customer named by ``accountno`` already resolved within the
     caller's scope. ``rename`` maps domain field names in errors to this API's
-    parameter names (e.g. {"accountNumber": "accountno"})."""
+    parameter names (e.g. {"accountNumber": "accountno"}). ``idempotent``
+    endpoints create or charge: a POST with an Idempotency-Key header runs
+    once and its retries get the first answer."""
     names = {"accountNumber": "accountno", **(rename or {})}
 
     def register(handler: CarrierHandler) -> CarrierHandler:
@@ -139,7 +170,11 @@ def endpoint(name: str, *, rename: Mapping[str, str] | None = None) -> Callable[
                     raise InvalidParameter("accountno")
                 try:
                     customer = customers.customer_by_account_number(principal=principal, account_number=accountno)
-                    return handler(Call(principal, customer, params, request))
+                    call = Call(principal, customer, params, request)
+                    key = request.headers.get("idempotency-key")
+                    if idempotent and key is not None and request.method == "POST":
+                        return _run_once(call, key, handler)
+                    return handler(call)
                 except e.DialtoneError as error:
                     if error.field in names:
                         error.field = names[error.field]
