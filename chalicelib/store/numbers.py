@@ -171,8 +171,10 @@ def query_available(tenant: str, criteria: rules.Criteria, *, limit: int,
 
 def counters(tenant: str, prefix: str) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
-    for items in query_pages(_table(), key_condition="PK = :pk AND begins_with(SK, :p)",
-                             values={":pk": keys.counter_pk(tenant), ":p": prefix}):
+    condition, values = "PK = :pk", {":pk": keys.counter_pk(tenant)}
+    if prefix:
+        condition, values[":p"] = condition + " AND begins_with(SK, :p)", prefix
+    for items in query_pages(_table(), key_condition=condition, values=values):
         found.extend(items)
     return found
 
@@ -238,7 +240,7 @@ def release_chunk(tenant: str, *, cart: Mapping[str, Any], chunk: Sequence[Mappi
                   values={":a": rules.AVAILABLE, ":now": stamp, ":one": 1, ":r": rules.RESERVED, ":id": reserve_id,
                           ":pk": keys.available_pk(tenant, item["category"], group_of(item)), ":n": item["number"]})
     add_counter_updates(tx, tenant, chunk, +1)
-    names = {"#s": "status"}
+    names = {"#s": "status"} if cart_condition and "#s" in cart_condition else None
     values = dict(cart_values or {})
     if delete_cart:
         tx.delete(_table(), keys.cart_key(tenant, reserve_id), condition=cart_condition, names=names,
