@@ -4,9 +4,9 @@ from chalice import Chalice
 
 from chalicelib.api.backend import bp as backend_api
 from chalicelib.api.carrier import bp as carrier_api
-from chalicelib.workers import handlers
+from chalicelib.workers.handlers import bp as workers
 
 app = Chalice(app_name="dialtone")
 app.register_blueprint(backend_api, url_prefix="/backend/api/v1")
 app.register_blueprint(carrier_api, url_prefix="/carrier")
-handlers.register(app)
+app.register_blueprint(workers)

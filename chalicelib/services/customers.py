@@ -1,6 +1,8 @@
 """Customers (accounts): create, read, list, update, within the caller's scope."""
 from __future__ import annotations
 
+import random
+import time
 from decimal import Decimal
 from typing import Any, Mapping
 
@@ -21,7 +23,7 @@ CUSTOMER = EntityType(
     unique_fields=("accountNumber",),
     refs=(Ref(slot=3, name="MGR", field="accountManagerId"), Ref(slot=4, name="COM", field="commissionHolderId")),
 )
-UPDATE_ATTEMPTS = 5
+UPDATE_ATTEMPTS = 8
 ALLOCATION_ATTEMPTS = 5
 
 
@@ -137,7 +139,7 @@ def update_customer(*, principal: Principal, customer_id: int,
                     changes: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
     """Apply a partial update; returns (customer, changed). Nothing is written
     when every given value equals the stored one. A concurrent update makes us
-    re-read and re-apply, so neither update is lost."""
+    re-read and re-apply (with jittered back-off), so neither update is lost."""
     from chalicelib.domain.customer_input import parse_customer_write
 
     principal.require_write()
@@ -152,7 +154,10 @@ def update_customer(*, principal: Principal, customer_id: int,
         if field in values and principal.customer_access != identity.ACCESS_ALL:
             raise PermissionDeniedError(f"only users with access to all customers may change {field}")
     _check_staff_users(principal.tenant_id, values)
-    for _ in range(UPDATE_ATTEMPTS):
+    for attempt in range(UPDATE_ATTEMPTS):
+        if attempt:
+            # Back off a little, at random, so racing writers stop colliding.
+            time.sleep(random.uniform(0, 0.01 * 2**attempt))
         current = get_customer(principal=principal, customer_id=customer_id)
         effective = {k: v for k, v in values.items() if _differs(current.get(k), v)}
         if not effective:

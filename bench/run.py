@@ -1,0 +1,31 @@
+"""`make bench`: start one local runtime, run every benchmark module against
+it, print a table and one JSON line. Exit status 0 even when a target is
+missed: benchmarks report, tests assert."""
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from typing import Any
+
+MODULES = ("bench.platform",)
+
+
+def main() -> int:
+    from tests.support.runtime import LocalRuntime
+
+    results: list[dict[str, Any]] = []
+    with LocalRuntime() as runtime:
+        for name in MODULES:
+            module = importlib.import_module(name)
+            results.extend({"module": name, **r} for r in module.run(runtime))
+    width = max(len(r["name"]) for r in results)
+    for r in results:
+        mark = "ok  " if r["ok"] else "MISS"
+        print(f"{mark} {r['name']:<{width}}  {r['value']!s:>10}  target {r['target']}  {json.dumps(r.get('detail', {}))}")
+    print(json.dumps({"results": results}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,84 @@
+"""The hand-written least-privilege policy of every Dialtone function role.
+
+`"autogen_policy": false` in .chalice/config.json stops Chalice guessing a
+policy from the boto3 calls it sees; this module is what replaces it. Each
+statement has a Sid and a reason (REASONS): IAM refuses unknown keys in a
+statement, so the reasons travel in the role's Metadata and docs/deploy.md.
+
+Every function gets the same data permissions (the package is one code base:
+any function can import any service) and may write only its own log group.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from infra.stateful import CDR_INBOX_PREFIX, TENANT_PREFIX, Stateful
+
+# No dynamodb:Scan (DESIGN.md: every list is a Query) and no
+# dynamodb:TransactWriteItems: IAM has no such action; a transaction is
+# authorised by the Put/Update/Delete/ConditionCheck of each of its items.
+TABLE_ACTIONS = [
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:Query",
+]
+QUEUE_ACTIONS = [
+    "sqs:SendMessage",
+    "sqs:ReceiveMessage",
+    "sqs:DeleteMessage",
+    "sqs:ChangeMessageVisibility",
+    "sqs:GetQueueAttributes",
+    "sqs:GetQueueUrl",
+]
+
+REASONS = {
+    "Tables": "Items of the three tables and Query on their named indexes; no Scan (DESIGN.md), "
+              "transactions are authorised per item action.",
+    "TenantObjects": "Blob store under tenants/<tenant>/ (chalicelib/store/blobs.py): put, get, head, delete, "
+                     "and signing presigned GET/POST URLs, which act with this role's permissions.",
+    "CdrInboxObjects": "CDR ingestion reads a file that landed under cdr-inbox/ and removes it once ingested; "
+                       "it never writes there.",
+    "BucketListingForNotFound": "S3 answers HeadObject/GetObject on a missing key with 403 instead of 404 unless "
+                                "the caller may ListBucket; blobs.head() relies on the 404. A s3:prefix condition "
+                                "would not help: HeadObject requests carry no s3:prefix.",
+    "AppQueues": "Send orders and CDR jobs, and let SQS event source mappings poll, delete and extend "
+                 "visibility; dead-letter queues are left to operators.",
+    "OwnLogGroup": "Write this function's log streams; the log group is created by the stack, so "
+                   "logs:CreateLogGroup is not granted.",
+}
+
+
+def document(stateful: Stateful, log_groups: list[str]) -> dict[str, Any]:
+    """Policy document for a role whose functions log to the ``log_groups`` resources."""
+    bucket = stateful.bucket()
+    statements = [
+        _statement("Tables", TABLE_ACTIONS, _table_arns(stateful)),
+        _statement("TenantObjects", ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                   [{"Fn::Sub": f"${{{bucket}.Arn}}/{TENANT_PREFIX}*"}]),
+        _statement("CdrInboxObjects", ["s3:GetObject", "s3:DeleteObject"],
+                   [{"Fn::Sub": f"${{{bucket}.Arn}}/{CDR_INBOX_PREFIX}*"}]),
+        _statement("BucketListingForNotFound", ["s3:ListBucket"], [{"Fn::GetAtt": [bucket, "Arn"]}]),
+        _statement("AppQueues", QUEUE_ACTIONS, [{"Fn::GetAtt": [q, "Arn"]} for q in stateful.app_queues()]),
+        # A log group's Arn attribute ends in ":*", which covers its streams.
+        _statement("OwnLogGroup", ["logs:CreateLogStream", "logs:PutLogEvents"],
+                   [{"Fn::GetAtt": [group, "Arn"]} for group in log_groups]),
+    ]
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def _table_arns(stateful: Stateful) -> list[Any]:
+    arns: list[Any] = []
+    for table in stateful.tables():
+        arns.append({"Fn::GetAtt": [table, "Arn"]})
+        # Each index by name (from resources.json) rather than index/*.
+        arns.extend({"Fn::Sub": f"${{{table}.Arn}}/index/{index}"} for index in stateful.index_names(table))
+    return arns
+
+
+def _statement(sid: str, actions: list[str], resources: list[Any]) -> dict[str, Any]:
+    return {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources}
