@@ -363,3 +363,47 @@ def release_expired(*, tenant: str, limit: int = 25) -> int:
 def sweep_all(*, tenants: Iterable[str]) -> dict[str, int]:
     """The scheduled sweeper: expired carts of every tenant."""
     return {t: n for t in tenants if (n := release_expired(tenant=t, limit=1000))}
+
+
+# The customer's numbers --------------------------------------------------------
+
+MAX_UPDATE = 100  # one transaction: an update of several numbers is all or nothing
+
+
+def owned_numbers(*, principal: Principal, customer: Mapping[str, Any], category: str | None = None,
+                  status: str | None = None, trunk_id: int | None = None,
+                  order_id: int | None = None) -> list[dict[str, Any]]:
+    """The customer's numbers (ByParent Query), filtered."""
+    principal.require_read()
+    found = store.owned(principal.tenant_id, customer["id"])
+    return [i for i in found
+            if (category is None or i["category"] == category) and (status is None or i["status"] == status)
+            and (trunk_id is None or i.get("trunkId") == trunk_id)
+            and (order_id is None or i.get("orderId") == order_id)]
+
+
+def update_numbers(*, principal: Principal, customer: Mapping[str, Any], numbers: Sequence[str],
+                   status: str | None = None, trunk_id: int | None = None, cnam: str | None = None) -> list[str]:
+    """Change status, trunk or CNAM of the customer's numbers, all or none."""
+    principal.require_write()
+    if len(numbers) > MAX_UPDATE:
+        raise ValidationError("Invalid number", field="number")
+    changes: dict[str, Any] = {}
+    if status is not None:
+        changes["status"] = status
+    if trunk_id is not None:
+        changes["trunkId"] = trunk_id
+    if cnam is not None:
+        changes["cnam"] = cnam
+    if not changes:
+        raise ValidationError("Invalid status", field="status")
+    tenant = principal.tenant_id
+    current = store.existing(tenant, list(numbers))
+    for number in numbers:
+        item = current.get(number)
+        if item is None or item.get("customerId") != customer["id"] or item["status"] not in rules.OWNED:
+            raise NotFoundError("Invalid number", field="number")
+    if store.update_owned(tenant, customer["id"], list(numbers), changes, stamp=entities.now_iso()):
+        raise ConcurrentUpdateError("a number changed while it was being updated; try again")
+    audit.touch("number", ",".join(numbers))
+    return list(numbers)

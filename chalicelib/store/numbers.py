@@ -289,3 +289,31 @@ def expired_carts(tenant: str, now: str, *, limit: int = 100) -> list[dict[str, 
 
 def delete_cart(tenant: str, reserve_id: int) -> None:
     ddb().delete_item(TableName=_table(), Key={k: to_attr(v) for k, v in keys.cart_key(tenant, reserve_id).items()})
+
+
+# Owned numbers -------------------------------------------------------------------
+
+def owned(tenant: str, customer_id: int) -> list[dict[str, Any]]:
+    """Numbers a customer owns, by number (ByParent: <customer>#<number>)."""
+    found: list[dict[str, Any]] = []
+    for items in query_pages(_table(), index="ByParent", key_condition="GSI1PK = :pk AND begins_with(GSI1SK, :p)",
+                             values={":pk": keys.owned_pk(tenant), ":p": keys.pad(customer_id) + "#"}):
+        found.extend(items)
+    return found
+
+
+def update_owned(tenant: str, customer_id: int, numbers: Sequence[str], changes: Mapping[str, Any], *,
+                 stamp: str) -> list[int]:
+    """Set ``changes`` on the customer's numbers in one transaction; returns the
+    indexes of numbers that were not the customer's any more (nothing written)."""
+    names = {"#s": "status", **{f"#f{n}": k for n, k in enumerate(changes)}}
+    values: dict[str, Any] = {":c": customer_id, ":now": stamp, ":one": 1,
+                              **{f":v{n}": v for n, v in enumerate(changes.values())},
+                              **{f":o{n}": s for n, s in enumerate(rules.OWNED)}}
+    sets = ", ".join(f"#f{n} = :v{n}" for n in range(len(changes)))
+    owned_condition = " OR ".join(f"#s = :o{n}" for n in range(len(rules.OWNED)))
+    tx = Transaction()
+    for number in numbers:
+        tx.update(_table(), keys.number_key(tenant, number), f"SET {sets}, updatedAt = :now ADD version :one",
+                  condition=f"customerId = :c AND ({owned_condition})", names=names, values=values)
+    return execute_reporting(tx)

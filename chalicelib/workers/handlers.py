@@ -20,3 +20,27 @@ def audit_ingest(event: dict[str, Any], context: Any) -> dict[str, int]:
     from chalicelib.workers.audit_ingest import handle_log_subscription
 
     return handle_log_subscription(event)
+
+
+def _orders_queue() -> str:
+    # The stage's physical queue name (config.json ORDERS_QUEUE); Chalice reads
+    # it when the app is loaded for packaging or for the local worker pump.
+    import os
+
+    return os.environ.get("ORDERS_QUEUE") or f"dialtone-{os.environ.get('DIALTONE_STAGE', 'dev')}-orders"
+
+
+@bp.on_sqs_message(queue=_orders_queue(), batch_size=10, name="order_worker")
+def order_worker(event: Any) -> dict[str, Any]:
+    # Number orders queued by process_order: charge and activate, once each.
+    from chalicelib.workers.orders import handle_order_records
+
+    return handle_order_records(event)
+
+
+@bp.schedule("rate(1 minute)", name="reservation_sweeper")
+def reservation_sweeper(event: Any) -> dict[str, Any]:
+    # Expired reservations go back to availability without anyone acting.
+    from chalicelib.workers.orders import sweep_reservations
+
+    return sweep_reservations()

@@ -154,16 +154,16 @@ def test_expired_reservations_return_without_anyone_acting(api, shop, monkeypatc
 
 
 def test_bulk_reservation_larger_than_a_transaction(api, shop):
-    rows = landlines("425555", 450, city="BELLEVUE")
+    rows = landlines("425555", 160, city="BELLEVUE")
     numbers.import_numbers(tenant=shop.tenant, lines=io.StringIO(inventory_csv(rows)))
-    _, body = api("bulkreserve", category="landline", npanxx="425555", quantity="420")
-    assert len(body["TNs"]) == 420 and body["TNs"] == sorted(body["TNs"])
+    _, body = api("bulkreserve", category="landline", npanxx="425555", quantity="150")
+    assert len(body["TNs"]) == 150 and body["TNs"] == sorted(body["TNs"])
     cart = store.get_cart(shop.tenant, int(body["reserveId"]))
-    assert cart["status"] == store.OPEN and len(cart["numbers"]) == 420
-    assert counts(shop)[keys.npanxx_counter_sk("WA", "425555")] == 30
+    assert cart["status"] == store.OPEN and len(cart["numbers"]) == 150
+    assert counts(shop)[keys.npanxx_counter_sk("WA", "425555")] == 10
     # asking for more than is left holds nothing
-    assert api("bulkreserve", category="landline", npanxx="425555", quantity="31")[1]["error"] == "Invalid quantity"
-    assert counts(shop)[keys.npanxx_counter_sk("WA", "425555")] == 30
+    assert api("bulkreserve", category="landline", npanxx="425555", quantity="11")[1]["error"] == "Invalid quantity"
+    assert counts(shop)[keys.npanxx_counter_sk("WA", "425555")] == 10
 
 
 def test_idempotency_key_returns_the_first_answer(api, shop):
