@@ -3,7 +3,7 @@
 Route modules register on ``core.bp`` with ``@endpoint(name)``; importing
 them here is what puts their endpoints on the blueprint.
 """
-from chalicelib.api.carrier import orders, origination, termination  # noqa: F401  (register their endpoints)
+from chalicelib.api.carrier import orders, origination, porting, termination  # noqa: F401  (register endpoints)
 from chalicelib.api.carrier.core import bp
 
 __all__ = ["bp"]

@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import urllib.parse
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 import simplejson
@@ -42,6 +42,7 @@ class Call:
     customer: dict[str, Any]
     params: dict[str, str]
     request: Request
+    files: dict[str, bytes] = field(default_factory=dict)
 
     def get(self, name: str, default: str | None = None) -> str | None:
         value = self.params.get(name)
@@ -56,9 +57,22 @@ class Call:
 
 def parse_params(request: Request) -> dict[str, str]:
     """Query string, then the body (form or JSON) on top; values as strings."""
+    return parse_request(request)[0]
+
+
+MAX_MULTIPART_BYTES = 12 * 1024 * 1024
+
+
+def parse_request(request: Request) -> tuple[dict[str, str], dict[str, bytes]]:
+    """Parameters as in ``parse_params``, and the files of a multipart body
+    (app.py lists multipart/form-data as binary so API Gateway hands over bytes)."""
     params: dict[str, str] = dict(request.query_params or {})
     raw = request.raw_body or b""
     content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if content_type == "multipart/form-data":
+        fields, files = _multipart(request.headers.get("content-type") or "", raw)
+        params.update(fields)
+        return params, files
     if raw.strip():
         if content_type == "application/json" or raw.lstrip()[:1] == b"{":
             try:
@@ -74,7 +88,32 @@ def parse_params(request: Request) -> dict[str, str]:
             except UnicodeDecodeError:
                 raise InvalidParameter("body", "Invalid body") from None
             params.update({k: v[-1] for k, v in form.items()})
-    return params
+    return params, {}
+
+
+def _multipart(content_type: str, raw: bytes) -> tuple[dict[str, str], dict[str, bytes]]:
+    import io
+
+    import python_multipart
+
+    if len(raw) > MAX_MULTIPART_BYTES:
+        raise InvalidParameter("body", "Invalid body")
+    fields: dict[str, str] = {}
+    files: dict[str, bytes] = {}
+
+    def on_field(part: Any) -> None:
+        fields[part.field_name.decode()] = (part.value or b"").decode("utf-8", "replace")
+
+    def on_file(part: Any) -> None:
+        part.file_object.seek(0)
+        files[part.field_name.decode()] = part.file_object.read()
+
+    try:
+        python_multipart.parse_form({"Content-Type": content_type.encode(), "Content-Length": str(len(raw)).encode()},
+                                    io.BytesIO(raw), on_field, on_file)
+    except Exception:  # python-multipart raises several types for a malformed body
+        raise InvalidParameter("body", "Invalid body") from None
+    return fields, files
 
 
 def _text(value: Any) -> str:
@@ -164,13 +203,13 @@ def endpoint(name: str, *, rename: Mapping[str, str] | None = None,
             def handle(principal: Principal, request: Request) -> Response:
                 from chalicelib.services import customers
 
-                params = parse_params(request)
+                params, files = parse_request(request)
                 accountno = params.get("accountno")
                 if not accountno:
                     raise InvalidParameter("accountno")
                 try:
                     customer = customers.customer_by_account_number(principal=principal, account_number=accountno)
-                    call = Call(principal, customer, params, request)
+                    call = Call(principal, customer, params, request, files)
                     key = request.headers.get("idempotency-key")
                     if idempotent and key is not None and request.method == "POST":
                         return _run_once(call, key, handler)
