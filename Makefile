@@ -9,7 +9,6 @@ STAGE ?= dev
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
@@ -23,3 +22,19 @@ unit: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache dist out
+
+# A deployable stack for one stage in out/$(STAGE)/ (sam.json + deployment.zip),
+# linted; see docs/deploy.md. Usage: make package STAGE=prod
+package: $(STAMP)
+	$(PY) -m infra.package --stage $(STAGE) --out out/$(STAGE)
+	$(VENV)/bin/cfn-lint out/$(STAGE)/sam.json
+
+# Dialtone on this machine: DynamoDB Local (Java 17+, installed with apt when
+# missing and root), moto for S3/SQS, the API on 127.0.0.1:8000 and the workers.
+# Tables persist in .local/dynamodb; S3 objects and SQS messages do not. Ctrl-C stops all.
+run: $(STAMP)
+	$(PY) -m infra.local.run
+
+# Benchmarks: ratios against baselines measured in the same run, one local runtime.
+bench: $(STAMP)
+	$(PY) -m bench.run

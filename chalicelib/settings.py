@@ -34,10 +34,10 @@ def queue_name(logical: str) -> str:
     return os.environ[f"{logical.upper()}_QUEUE"]
 
 
-def auth_cache_seconds() -> float:
+def auth_cache_seconds() -> int:
     # How long a resolved API key is trusted by one warm process before it is
     # read again. Revocation elsewhere takes effect within this time.
-    return float(os.environ.get("AUTH_CACHE_SECONDS", "5"))
+    return int(os.environ.get("AUTH_CACHE_SECONDS", "5"))
 
 
 def audit_sink() -> str:

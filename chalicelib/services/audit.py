@@ -18,7 +18,7 @@ from chalicelib import settings
 
 AUDIT_MARKER = "dialtone_audit"
 _touched: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("audit_touched", default=None)
-_log = logging.getLogger("dialtone.audit")
+_log = logging.getLogger(__name__)
 
 
 def begin() -> contextvars.Token:

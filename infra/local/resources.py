@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -71,10 +72,12 @@ def create_all(stage: str) -> dict[str, list[str]]:
 def _create_table(props: dict[str, Any]) -> bool:
     ddb = client("dynamodb")
     try:
-        ddb.describe_table(TableName=props["TableName"])
-        return False
+        existing = ddb.describe_table(TableName=props["TableName"])["Table"]
     except ddb.exceptions.ResourceNotFoundException:
-        pass
+        existing = None
+    if existing is not None:
+        _add_missing_indexes(props, existing)
+        return False
     params = {k: props[k] for k in ("TableName", "AttributeDefinitions", "KeySchema", "BillingMode")}
     if "GlobalSecondaryIndexes" in props:
         params["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
@@ -84,6 +87,24 @@ def _create_table(props: dict[str, Any]) -> bool:
     if ttl:
         ddb.update_time_to_live(TableName=props["TableName"], TimeToLiveSpecification=ttl)
     return True
+
+
+def _add_missing_indexes(props: dict[str, Any], existing: dict[str, Any]) -> None:
+    """A persistent local table (make run) gets indexes added to the template
+    since it was created, one at a time as DynamoDB requires."""
+    ddb = client("dynamodb")
+    have = {i["IndexName"] for i in existing.get("GlobalSecondaryIndexes", [])}
+    for index in props.get("GlobalSecondaryIndexes", []):
+        if index["IndexName"] in have:
+            continue
+        ddb.update_table(TableName=props["TableName"], AttributeDefinitions=props["AttributeDefinitions"],
+                         GlobalSecondaryIndexUpdates=[{"Create": index}])
+        while True:
+            table = ddb.describe_table(TableName=props["TableName"])["Table"]
+            states = [i.get("IndexStatus") for i in table.get("GlobalSecondaryIndexes", [])]
+            if all(state == "ACTIVE" for state in states):
+                break
+            time.sleep(0.2)
 
 
 def _create_bucket(name: str) -> bool:
