@@ -8,7 +8,7 @@ import json
 import sys
 from typing import Any
 
-MODULES = ("bench.platform",)
+MODULES = ("bench.platform", "bench.bench_numbers")
 
 
 def main() -> int:

@@ -238,7 +238,7 @@ def _claim(*, tenant: str, customer_id: int, quantity: int, first_pick: list[dic
     attempts = 0
     try:
         while pending:
-            chunk = store.chunk_for_transactions(pending, reserved=1)[0]
+            chunk = store.chunk_for_transactions(pending, reserved=1, first_only=True)[0]
             last = len(chunk) == len(pending)
             try:
                 gone = store.claim_chunk(tenant, reserve_id=reserve_id, customer_id=customer_id, chunk=chunk,

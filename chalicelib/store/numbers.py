@@ -83,22 +83,31 @@ def add_counter_updates(tx: Transaction, tenant: str, items: Sequence[Mapping[st
                   names={"#c": "count", "#g": "group"}, values=values)
 
 
-def counters_needed(items: Sequence[Mapping[str, Any]]) -> int:
-    return len(counter_deltas(items, 1))
+def _counter_keys(item: Mapping[str, Any]) -> tuple[str, ...]:
+    state = keys.state_counter_sk(item["category"], group_of(item))
+    if item["category"] == rules.LANDLINE:
+        return state, keys.npanxx_counter_sk(item["state"], item["npanxx"])
+    return (state,)
 
 
-def chunk_for_transactions(items: Sequence[Mapping[str, Any]], reserved: int) -> list[list[Mapping[str, Any]]]:
+def chunk_for_transactions(items: Sequence[Mapping[str, Any]], reserved: int,
+                           first_only: bool = False) -> list[list[Mapping[str, Any]]]:
     """Split items into groups whose writes (one per item, one per counter they
-    touch, plus ``reserved`` others) fit one transaction of 100 actions."""
+    touch, plus ``reserved`` others) fit one transaction of 100 actions.
+    ``first_only``: just the first group (the caller re-plans after each)."""
     chunks: list[list[Mapping[str, Any]]] = []
     current: list[Mapping[str, Any]] = []
+    counters_seen: set[str] = set()
     for item in items:
-        trial = current + [item]
-        if len(trial) + counters_needed(trial) + reserved > MAX_TRANSACTION_ITEMS:
+        wanted = counters_seen.union(_counter_keys(item))
+        if current and len(current) + 1 + len(wanted) + reserved > MAX_TRANSACTION_ITEMS:
             chunks.append(current)
-            current = [item]
+            if first_only:
+                return chunks
+            current, counters_seen = [item], set(_counter_keys(item))
         else:
-            current = trial
+            current.append(item)
+            counters_seen = wanted
     if current:
         chunks.append(current)
     return chunks
