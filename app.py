@@ -4,6 +4,7 @@ from chalice import Chalice
 
 from chalicelib.api.backend import bp as backend_api
 from chalicelib.api.carrier import bp as carrier_api
+from chalicelib.api.partner import bp as partner_api
 from chalicelib.workers.handlers import bp as workers
 
 app = Chalice(app_name="dialtone")
@@ -11,4 +12,5 @@ app = Chalice(app_name="dialtone")
 app.api.binary_types.append("multipart/form-data")
 app.register_blueprint(backend_api, url_prefix="/backend/api/v1")
 app.register_blueprint(carrier_api, url_prefix="/carrier")
+app.register_blueprint(partner_api, url_prefix="/partner/api/v1")
 app.register_blueprint(workers)

@@ -117,6 +117,28 @@ def cmd_set_order_pricing(args: argparse.Namespace) -> dict[str, Any]:
     return {"orderPricing": orders.set_order_pricing(tenant=args.tenant, values=values)}
 
 
+def cmd_adjust_balance(args: argparse.Namespace) -> dict[str, Any]:
+    from chalicelib.services import billing
+
+    posted = billing.adjust_balance(tenant=args.tenant, account_number=args.account, amount=args.amount,
+                                    reason=args.reason, idempotency_key=args.idempotency_key)
+    entry = posted.entries[0]
+    return {"account": args.account or "TENANT", "amount": entry["amount"], "balance": entry["balanceAfter"],
+            "credit_limit": entry["creditLimit"], "seq": entry["seq"], "replayed": posted.replayed}
+
+
+def cmd_list_emails(args: argparse.Namespace) -> dict[str, Any]:
+    from chalicelib.store import mail
+
+    return {"emails": mail.captured(args.tenant, limit=args.limit)}
+
+
+def cmd_reconcile_payments(args: argparse.Namespace) -> dict[str, Any]:
+    from chalicelib.services import payments
+
+    return payments.reconcile(tenant=args.tenant) if args.tenant else payments.reconcile_all()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m chalicelib.admin", description=__doc__.splitlines()[0])
     parser.add_argument("--stage", default="local", help="stage of .chalice/config.json (default: local)")
@@ -173,6 +195,21 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--tax-rate", default="0", help="e.g. 0.08 for 8%%")
     sub.add_argument("--other-charges", default="0")
     sub.add_argument("--discount-rate", default="0", help="share of the numbers' amount, e.g. 0.1")
+
+
+    sub = command("adjust-balance", cmd_adjust_balance, "an adjustment; without --account, the tenant's wallet")
+    sub.add_argument("--tenant", required=True)
+    sub.add_argument("--account", help="customer account number")
+    sub.add_argument("--amount", required=True, help="signed decimal, at most 5 places")
+    sub.add_argument("--reason", required=True)
+    sub.add_argument("--idempotency-key", help="repeat a run safely (default: a new key)")
+
+    sub = command("list-emails", cmd_list_emails, "e-mails captured by the local sender, newest first")
+    sub.add_argument("--tenant", required=True)
+    sub.add_argument("--limit", type=int, default=50)
+
+    sub = command("reconcile-payments", cmd_reconcile_payments, "settle card payments whose outcome is unknown")
+    sub.add_argument("--tenant", help="default: every tenant")
 
     sub = command("list-audit", cmd_list_audit, "a tenant's audit log, newest first")
     sub.add_argument("--tenant", required=True)

@@ -52,13 +52,25 @@ class NumberUnavailableError(DialtoneError):
     """The numbers asked for are not available (taken, reserved, or never stocked)."""
 
 
-class InsufficientFundsError(DialtoneError):
-    """The customer's balance and credit limit do not cover the amount."""
-
-
 class InvalidStateError(DialtoneError):
     """The resource is not in a state that allows this action (e.g. an order already processed)."""
 
 
 class IdempotencyKeyReusedError(DialtoneError):
     """An Idempotency-Key was sent again with a different request, or while the first is still running."""
+
+
+class InsufficientFundsError(DialtoneError):
+    """The movement would take a balance below its credit limit; nothing was written."""
+
+
+class PaymentDeclinedError(DialtoneError):
+    """The payment gateway refused the card; nothing was credited."""
+
+
+class CaptchaFailedError(DialtoneError):
+    """The reCAPTCHA token is missing or the verifier refused it."""
+
+
+class LinkInvalidError(DialtoneError):
+    """A one-time link is unknown, expired, already used or for another purpose."""

@@ -8,6 +8,7 @@ from chalicelib.domain.errors import ValidationError
 
 PLACES = 5
 QUANTUM = Decimal(1).scaleb(-PLACES)  # 0.00001
+MAX_AMOUNT = Decimal(10) ** 15
 
 
 def parse_money(value: Any, *, field: str, allow_zero: bool = True) -> Decimal:
@@ -23,6 +24,9 @@ def parse_money(value: Any, *, field: str, allow_zero: bool = True) -> Decimal:
         raise ValidationError(f"{field} must be a decimal number", field=field)
     if amount.as_tuple().exponent < -PLACES:  # type: ignore[operator]
         raise ValidationError(f"{field} has more than {PLACES} decimal places", field=field)
+    if abs(amount) >= MAX_AMOUNT:
+        # Also keeps quantize() inside the context's precision (1e400 would raise).
+        raise ValidationError(f"{field} is out of range", field=field)
     if not allow_zero and amount == 0:
         raise ValidationError(f"{field} must not be zero", field=field)
     return amount.quantize(QUANTUM)

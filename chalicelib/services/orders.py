@@ -167,19 +167,25 @@ def process_order(*, tenant: str, order_id: int) -> str:
 
 
 def _charge(tenant: str, order: Mapping[str, Any]) -> None:
-    from chalicelib.services.customers import CUSTOMER
-
-    customer = entities.get_one(CUSTOMER, tenant, order["customerId"])
-    if customer is None:
-        _fail(tenant, order, "customer no longer exists")
+    """Debit the order through the ledger, atomically with its move to charged."""
+    amount = as_money(order["amount"])
+    charged = {"status": CHARGED, "history": [*order.get("history", []), _history(CHARGED, entities.now_iso())]}
+    if amount == 0:
+        entities.update(ORDER, tenant, order, charged)
         return
-    tx = Transaction()
-    order_charges.add_order_charge(tx, tenant=tenant, customer=customer, amount=as_money(order["amount"]),
-                                   order_id=order["id"], at=entities.now_iso())
+
+    def move_to_charged(tx: Transaction) -> None:
+        writes, _ = entities.update_transaction(ORDER, tenant, order, charged)
+        tx.actions.extend(writes.actions)
+        tx.failures.extend(writes.failures)
+
     try:
-        _move(tenant, order, CHARGED, also=tx)
+        order_charges.charge_order(tenant=tenant, customer_id=order["customerId"], amount=amount,
+                                   order_id=order["id"], also=move_to_charged)
     except InsufficientFundsError:
         _fail(tenant, order, "insufficient balance")
+    except NotFoundError:
+        _fail(tenant, order, "customer no longer exists")
 
 
 def _fail(tenant: str, order: Mapping[str, Any], reason: str) -> None:

@@ -160,3 +160,18 @@ def _require_tenant(tenant: str) -> dict[str, Any]:
     if not found:
         raise NotFoundError(f"tenant {tenant} not found")
     return found
+
+
+def set_password(*, tenant: str, user_id: int, password: str) -> None:
+    """A new password (and the Digest HA1 derived from it)."""
+    user = get_user(tenant=tenant, user_id=user_id)
+    if user.get("apiOnly"):
+        raise PermissionDeniedError("API-only users have no password")
+    entities.update(USER, tenant, user, {"passwordHash": secrets.hash_password(password),
+                                         "digestHa1": secrets.digest_ha1(user["username"], password)})
+
+
+def mark_email_confirmed(*, tenant: str, user_id: int) -> None:
+    user = get_user(tenant=tenant, user_id=user_id)
+    if not user.get("emailConfirmed"):
+        entities.update(USER, tenant, user, {"emailConfirmed": True})

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice import Blueprint
+from chalice import Blueprint, Rate
 
 bp = Blueprint(__name__)
 
@@ -44,3 +44,12 @@ def reservation_sweeper(event: Any) -> dict[str, Any]:
     from chalicelib.workers.orders import sweep_reservations
 
     return sweep_reservations()
+
+
+@bp.schedule(Rate(10, unit=Rate.MINUTES), name="reconcile_payments")
+def reconcile_payments(event: Any) -> dict[str, int]:
+    # Card payments whose gateway outcome was unknown (a timeout): ask the
+    # gateway and settle each exactly once (the credit is keyed on the payment).
+    from chalicelib.services.payments import reconcile_all
+
+    return reconcile_all()

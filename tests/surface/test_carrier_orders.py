@@ -128,8 +128,10 @@ def run_worker(lambdas, bodies):
 
 def test_order_from_cart_to_active_numbers_charged_once(client, lambdas, api, other, shop):
     customer_id = shop.customer_ids[0]
-    order_charges.credit(tenant=shop.tenant, customer_id=customer_id, amount=Decimal("100"),
-                         at="2026-01-01T00:00:00.000000Z", reference="p1")
+    from chalicelib.services import billing
+
+    billing.adjust_balance(tenant=shop.tenant, account_number=shop.accounts[0], amount="100", reason="deposit",
+                           idempotency_key="deposit-1")
     orders.set_order_pricing(tenant=shop.tenant, values={"perOrderCost": Decimal("1.5"), "taxRate": Decimal("0.1"),
                                                          "otherCharges": Decimal("0.25"), "discountRate": Decimal("0")})
     tg = define(api)

@@ -45,6 +45,8 @@ def customer_view(record: Mapping[str, Any]) -> dict[str, Any]:
         "postcode": record.get("postcode"),
         "country": record.get("country"),
         "creditLimit": as_money(record.get("creditLimit")),
+        # Kept on the customer item by every ledger movement (services/ledger.py).
+        "balance": as_money(record.get("balance")),
         "accountManagerID": record.get("accountManagerId"),
         "commissionHolderID": record.get("commissionHolderId"),
         "createdDate": _seconds(record.get("createdAt")),

@@ -142,12 +142,12 @@ def error_response(error: e.DialtoneError) -> Response:
                           f"Invalid {error.field}" if error.field else error.message)
     if isinstance(error, e.NumberUnavailableError):
         return error_body(404, f"Invalid {error.field}" if error.field else error.message)
+    if isinstance(error, (e.PaymentDeclinedError, e.InsufficientFundsError)):
+        return error_body(402, error.message)
     if isinstance(error, (e.AlreadyExistsError, e.ConcurrentUpdateError, e.InvalidStateError)):
         return error_body(409, error.message)
     if isinstance(error, e.IdempotencyKeyReusedError):
         return error_body(422, error.message)
-    if isinstance(error, e.InsufficientFundsError):
-        return error_body(402, error.message)
     return internal_error()
 
 

@@ -1,0 +1,33 @@
+"""Domain errors -> the partner API's envelope ``{"code": <status>, "error": ..., "message": ..., "field": ...}``.
+One table: the only place this surface decides status codes (documented in docs/openapi/partner.yaml)."""
+from __future__ import annotations
+
+from chalice import Response
+
+from chalicelib.api.http import json_response
+from chalicelib.domain import errors as e
+
+TABLE: list[tuple[type[e.DialtoneError], int, str]] = [
+    (e.CaptchaFailedError, 400, "captcha_failed"),
+    (e.LinkInvalidError, 400, "invalid_link"),
+    (e.ValidationError, 400, "invalid_request"),
+    (e.SourceNotAllowedError, 401, "not_authorised"),
+    (e.AuthenticationError, 401, "not_authorised"),
+    (e.InsufficientFundsError, 402, "insufficient_funds"),
+    (e.PermissionDeniedError, 403, "permission_denied"),
+    (e.NotFoundError, 404, "not_found"),
+    (e.AlreadyExistsError, 409, "conflict"),
+    (e.ConcurrentUpdateError, 409, "conflict"),
+]
+
+
+def error_response(error: e.DialtoneError) -> Response:
+    for kind, status, name in TABLE:
+        if isinstance(error, kind):
+            return json_response({"code": status, "error": name, "message": error.message, "field": error.field},
+                                 status)
+    return internal_error()
+
+
+def internal_error() -> Response:
+    return json_response({"code": 500, "error": "internal_error", "message": "the request failed unexpectedly"}, 500)

@@ -1,0 +1,279 @@
+"""Balances and ledger movements: post, transfer, statement, history.
+
+Every movement is one conditional transaction: the account's state item
+(balance, ledger cursor, running day totals) is updated only if its ledger
+sequence is the one we read, together with the new entry, the account's
+idempotency claim and, on the first movement of a new day, the checkpoint of
+the previous day. A lost race re-reads and retries; a debit that would go
+below the credit limit is refused before anything is written.
+
+Other services compose movements into bigger transactions (an order charges
+the customer and activates its numbers atomically)::
+
+    def activate(tx):                       # called once per attempt
+        tx.update(...numbers..., condition=..., failure=NumberUnavailableError(...))
+    ledger.post_movement(tenant=t, account=customer_id, activity=ledger_rules.ORDER_NEW_DIDS,
+                         amount=-total, reference=f"order:{order_id}",
+                         idempotency_key=f"order:{order_id}", also=activate)
+
+``also`` is called with the attempt's Transaction before it executes; if one
+of its conditions fails, its own ``failure`` error is raised and nothing is
+written. A replayed idempotency key returns the first movement and does not
+call ``also``.
+"""
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any, Callable, Mapping, Sequence
+
+from chalicelib.domain import ledger as rules
+from chalicelib.domain.errors import ConcurrentUpdateError, InsufficientFundsError, ValidationError
+from chalicelib.domain.ledger import Statement
+from chalicelib.domain.money import as_money
+from chalicelib.store import ledger as store
+from chalicelib.store.dynamo import Transaction
+from chalicelib.store.ledger import Account, BalanceMovedError, DuplicateKeyError
+
+ATTEMPTS = 12
+MAX_KEY_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One account's side of a movement."""
+
+    account: Account
+    activity: str
+    amount: Decimal
+    description: str | None = None
+    counterparty: str | None = None
+
+
+@dataclass
+class Posted:
+    """The result of a movement: its entries, and whether it was a replay."""
+
+    entries: list[dict[str, Any]]
+    replayed: bool = False
+    states: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def balance(self, account: Account) -> Decimal:
+        return as_money(self.entries[self._index(account)]["balanceAfter"])
+
+    def credit_limit(self, account: Account) -> Decimal:
+        return as_money(self.entries[self._index(account)].get("creditLimit"))
+
+    def _index(self, account: Account) -> int:
+        name = store.account_name(account)
+        return next(n for n, e in enumerate(self.entries) if e["account"] == name)
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def post_movement(*, tenant: str, account: Account, activity: str, amount: Decimal, reference: str,
+                  idempotency_key: str, description: str | None = None,
+                  also: Callable[[Transaction], None] | None = None) -> Posted:
+    """One movement on one account, atomically with whatever ``also`` adds."""
+    return post_legs(tenant=tenant, legs=[Leg(account, activity, amount, description)], reference=reference,
+                     idempotency_key=idempotency_key, also=also)
+
+
+def post_legs(*, tenant: str, legs: Sequence[Leg], reference: str, idempotency_key: str,
+              also: Callable[[Transaction], None] | None = None) -> Posted:
+    """Several accounts' movements as one transaction (a fund move is two legs).
+    The idempotency claim sits on the first leg's account."""
+    if not legs or len({store.account_name(leg.account) for leg in legs}) != len(legs):
+        raise ValidationError("a movement needs distinct accounts", field="account")
+    for leg in legs:
+        rules.check_movement(leg.activity, leg.amount)
+    key = _check_key(idempotency_key)
+    fingerprint = _fingerprint(legs)
+    claim_account = legs[0].account
+    for attempt in range(ATTEMPTS):
+        tx = Transaction()
+        stamp = now_iso()
+        entries, states = [], {}
+        for leg in legs:
+            state = store.read_state(tenant, leg.account)
+            try:
+                entry, changes, checkpoint = _plan(state, leg, stamp, reference=reference, key=key)
+            except InsufficientFundsError:
+                # A retry of a movement that already happened replays it, whatever the balance is now.
+                if store.read_claim(tenant, claim_account, key) is not None:
+                    return _replay(tenant, claim_account, key, fingerprint)
+                raise
+            store.add_state_update(tx, tenant, leg.account, expected_seq=int(state.get("ledgerSeq") or 0),
+                                   changes=changes)
+            store.add_entry(tx, tenant, leg.account, entry)
+            if checkpoint is not None:
+                store.add_checkpoint(tx, tenant, leg.account, checkpoint)
+            entries.append(entry)
+            states[entry["account"]] = {**state, **changes}
+        # The claim goes first: a replay is recognised before a (then irrelevant) lost race.
+        claim = Transaction()
+        store.add_claim(claim, tenant, claim_account, key, {
+            "fingerprint": fingerprint, "reference": reference, "at": stamp,
+            "entries": [{"account": e["account"], "SK": store.entry_sk(e["at"], e["seq"])} for e in entries],
+            "result": entries,
+        })
+        claim.actions.extend(tx.actions)
+        claim.failures.extend(tx.failures)
+        if also is not None:
+            also(claim)
+        try:
+            claim.execute()
+            return Posted(entries=entries, states=states)
+        except DuplicateKeyError:
+            return _replay(tenant, claim_account, key, fingerprint)
+        except BalanceMovedError:
+            pass
+        except ConcurrentUpdateError as error:
+            # A TransactionConflict (same items in flight) is a lost race too; a
+            # failed condition of ``also`` carries its own error and is final.
+            if type(error) is not ConcurrentUpdateError:
+                raise
+        time.sleep(random.uniform(0, min(0.2, 0.005 * 2 ** attempt)))
+    raise ConcurrentUpdateError("the account is being moved by many requests at once; try again")
+
+
+def _plan(state: Mapping[str, Any], leg: Leg, stamp: str, *, reference: str,
+          key: str) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]:
+    """The entry, the new state and (on a new day) the checkpoint of the old day."""
+    balance = as_money(state.get("balance"))
+    credit_limit = as_money(state.get("creditLimit"))
+    account = store.account_name(leg.account)
+    after = rules.check_credit(balance, leg.amount, credit_limit, account=account)
+    seq = int(state.get("ledgerSeq") or 0) + 1
+    # Entry times never go backwards on one account, so time order is sequence order.
+    at = max(stamp, state.get("ledgerLastAt") or "")
+    day = rules.day_of(at)
+    open_day = state.get("ledgerDay")
+    checkpoint = None
+    if open_day and open_day != day:
+        checkpoint = {"day": open_day, "opening": as_money(state.get("ledgerDayOpening")), "closing": balance,
+                      "totals": {c: as_money(v) for c, v in (state.get("ledgerDayTotals") or {}).items()},
+                      "count": int(state.get("ledgerDayCount") or 0), "lastSeq": seq - 1}
+    if open_day == day:
+        totals, opening, count = state.get("ledgerDayTotals") or {}, as_money(state.get("ledgerDayOpening")), \
+            int(state.get("ledgerDayCount") or 0)
+    else:
+        totals, opening, count = {}, balance, 0
+    changes = {
+        "balance": after, "ledgerSeq": seq, "ledgerLastAt": at, "ledgerDay": day, "ledgerDayOpening": opening,
+        "ledgerDayTotals": rules.add_to_totals(totals, leg.activity, leg.amount), "ledgerDayCount": count + 1,
+    }
+    entry = {
+        "account": account, "seq": seq, "at": at, "activity": leg.activity, "amount": leg.amount,
+        "balanceAfter": after, "creditLimit": credit_limit, "reference": reference, "idempotencyKey": key,
+        "description": leg.description, "counterparty": leg.counterparty,
+    }
+    return {k: v for k, v in entry.items() if v is not None}, changes, checkpoint
+
+
+def _check_key(key: str) -> str:
+    key = (key or "").strip()
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise ValidationError(f"idempotency key must be 1-{MAX_KEY_LENGTH} characters", field="idempotencyKey")
+    return key
+
+
+def _fingerprint(legs: Sequence[Leg]) -> str:
+    return "|".join(f"{store.account_name(leg.account)}:{leg.activity}:{leg.amount}" for leg in legs)
+
+
+def _replay(tenant: str, account: Account, key: str, fingerprint: str) -> Posted:
+    claim = store.read_claim(tenant, account, key)
+    if claim is None:  # the claim was there a moment ago; ledger items are never deleted
+        raise ConcurrentUpdateError("idempotency record vanished")
+    if claim.get("fingerprint") != fingerprint:
+        raise ValidationError("this idempotency key was used for a different movement", field="idempotencyKey")
+    return Posted(entries=list(claim.get("result") or []), replayed=True)
+
+
+def new_key() -> str:
+    return uuid.uuid4().hex
+
+
+def transfer_funds(*, tenant: str, customer_id: int, amount: Decimal, description: str | None,
+                   idempotency_key: str, reference: str | None = None) -> Posted:
+    """Move ``amount`` from the tenant's wallet to the customer (negative: back).
+    Both legs in one transaction: the sum of partner and customers never changes."""
+    name = store.account_name(customer_id)
+    legs = [
+        Leg(customer_id, rules.FUND_TRANSFER, amount, description, counterparty=rules.TENANT_ACCOUNT),
+        Leg(rules.TENANT_ACCOUNT, rules.FUND_TRANSFER, -amount, description, counterparty=name),
+    ]
+    # The debited side first: its credit-limit refusal is the one the caller needs.
+    if amount > 0:
+        legs.reverse()
+    return post_legs(tenant=tenant, legs=legs, reference=reference or f"funds:{idempotency_key}",
+                     idempotency_key=idempotency_key)
+
+
+def balance_of(*, tenant: str, account: Account) -> tuple[Decimal, Decimal]:
+    """(balance, credit limit) now."""
+    state = store.read_state(tenant, account)
+    return as_money(state.get("balance")), as_money(state.get("creditLimit"))
+
+
+def statement(*, tenant: str, account: Account, first_day: str, last_day: str) -> Statement:
+    """Opening, totals per category and closing for the days [first_day, last_day].
+
+    Reads the day checkpoints of the period and the one before it (one Query,
+    newest first), plus the account's state item unless the period's last day is
+    already closed: one or two requests, whatever the number of entries."""
+    if first_day > last_day:
+        raise ValidationError("initial date is after final date", field="initial_date")
+    days = (datetime.fromisoformat(last_day) - datetime.fromisoformat(first_day)).days + 1
+    in_range: list[dict[str, Any]] = []
+    before: dict[str, Any] | None = None
+    for page in store.checkpoints_down_from(tenant, account, last_day, page_size=min(days + 2, 1000)):
+        for item in page:
+            if item["day"] >= first_day:
+                in_range.append(item)
+            else:
+                before = item
+                break
+        if before is not None:
+            break
+    closed_to_end = bool(in_range) and in_range[0]["day"] == last_day
+    if not closed_to_end:
+        state = store.read_state(tenant, account)
+        open_day = state.get("ledgerDay")
+        if open_day and open_day < first_day:
+            current = as_money(state.get("balance"))
+            return Statement.from_totals(current, rules.empty_totals())
+        if open_day and first_day <= open_day <= last_day:
+            in_range.insert(0, {"day": open_day, "opening": state.get("ledgerDayOpening"),
+                                "totals": state.get("ledgerDayTotals") or {}})
+    totals = rules.empty_totals()
+    for item in in_range:
+        for category, value in (item.get("totals") or {}).items():
+            totals[category] += as_money(value)
+    if in_range:
+        opening = as_money(in_range[-1]["opening"])
+    elif before is not None:
+        opening = as_money(before["closing"])
+    else:
+        opening = as_money(0)
+    return Statement.from_totals(opening, totals)
+
+
+def history(*, tenant: str, account: Account, first_day: str, last_day: str, activity: str | None = None,
+            limit: int = 5000) -> list[dict[str, Any]]:
+    """Entries of the days [first_day, last_day], oldest first (at most ``limit``)."""
+    if activity is not None and activity not in rules.ACTIVITIES:
+        raise ValidationError(f"unknown activity type '{activity}'", field="activitytype")
+    found: list[dict[str, Any]] = []
+    for page in store.entries_between(tenant, account, first_day, last_day):
+        found.extend(e for e in page if activity is None or e["activity"] == activity)
+        if len(found) >= limit:
+            break
+    return found[:limit]

@@ -1,0 +1,158 @@
+"""Card payments: charge through the gateway, credit the balance exactly once.
+
+A payment is recorded (``pending``) before the gateway is called, keyed by the
+caller's Idempotency-Key; the credit is one ledger movement whose idempotency
+key is the payment id, written in the same transaction as the payment's
+status change, so neither a retried request nor the reconciliation job can
+credit twice. A gateway timeout leaves the payment ``unknown``; the scheduled
+reconciliation asks the gateway and settles it. Only brand, last four digits
+and the gateway's reference are stored.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from chalicelib import settings
+from chalicelib.domain import ledger as rules
+from chalicelib.domain.cards import Card
+from chalicelib.domain.errors import AlreadyExistsError, PaymentDeclinedError, ValidationError
+from chalicelib.domain.identity import Principal
+from chalicelib.domain.money import as_money, parse_money
+from chalicelib.services import audit, gateways, ledger
+from chalicelib.services.gateways import APPROVED, DECLINED, UNKNOWN, GatewayTimeout
+from chalicelib.store import entities, keys
+from chalicelib.store.dynamo import Transaction
+from chalicelib.store.entities import EntityType, Page, Ref
+
+PENDING = "pending"
+PAYMENT = EntityType(kind="PAYMENT", parent_kind="CUSTOMER", parent_field="customerId",
+                     unique_fields=("requestKey",), refs=(Ref(slot=3, name="STATE", field="openState"),))
+CURRENCY = "USD"
+# get_payments' numeric status: 1 approved, 0 pending/unknown, 2 declined.
+STATUS_CODES = {APPROVED: "1", PENDING: "0", UNKNOWN: "0", DECLINED: "2"}
+
+
+def make_payment(*, principal: Principal, customer: dict[str, Any], card: Card, amount: Any | None,
+                 idempotency_key: str | None) -> dict[str, Any]:
+    """Charge the card for ``amount`` (default: the balance due) and credit the customer."""
+    principal.require_write()
+    tenant = principal.tenant_id
+    if amount is None or amount == "":
+        due = -as_money(customer.get("balance"))
+        if due <= 0:
+            raise ValidationError("Invalid amount: there is no balance due", field="amount")
+        value = due
+    else:
+        value = parse_money(amount, field="amount", allow_zero=False)
+        if value < 0:
+            raise ValidationError("Invalid amount", field="amount")
+    request_key = f"{customer['id']}:{idempotency_key or ledger.new_key()}"
+    fields = {"customerId": customer["id"], "amount": value, "method": "credit card", "status": PENDING,
+              "openState": PENDING, "requestKey": request_key, "brand": card.brand, "last4": card.last4}
+    try:
+        payment = entities.create(PAYMENT, tenant, fields)
+    except AlreadyExistsError:
+        owner = entities.find_id_by_unique(PAYMENT, tenant, "requestKey", request_key)
+        existing = entities.get_one(PAYMENT, tenant, owner[1]) if owner else None
+        if existing is None or as_money(existing["amount"]) != value:
+            raise ValidationError("this Idempotency-Key was used for another payment", field="idempotency_key")
+        return existing
+    audit.touch("payment", payment["id"])
+    try:
+        result = gateways.gateway().charge(amount=value, currency=CURRENCY, card=card, reference=_reference(tenant, payment))
+    except GatewayTimeout:
+        return _settle(tenant, payment, UNKNOWN, None)
+    return _settle(tenant, payment, result.outcome, result.reference)
+
+
+def _reference(tenant: str, payment: dict[str, Any]) -> str:
+    return f"{tenant}-{payment['id']}"
+
+
+def _status_update(tx: Transaction, tenant: str, payment: dict[str, Any], status: str, gateway_ref: str | None) -> None:
+    values: dict[str, Any] = {":s": status, ":pending": PENDING, ":unknown": UNKNOWN, ":now": entities.now_iso()}
+    expression = "SET #s = :s, updatedAt = :now"
+    if gateway_ref:
+        expression += ", gatewayRef = :g"
+        values[":g"] = gateway_ref
+    if status == UNKNOWN:
+        # Listed for the reconciliation job (ByRef1 STATE#unknown).
+        expression += ", openState = :s, GSI3PK = :gpk, GSI3SK = :gsk"
+        values[":gpk"] = keys.ref_pk(tenant, PAYMENT.kind, "STATE", UNKNOWN)
+        values[":gsk"] = keys.pad(payment["id"])
+    else:
+        expression += " REMOVE openState, GSI3PK, GSI3SK"
+    tx.update(settings.main_table(), {"PK": keys.entity_pk(tenant, PAYMENT.kind), "SK": keys.pad(payment["id"])},
+              expression, condition="#s IN (:pending, :unknown)", values=values, names={"#s": "status"},
+              failure=AlreadyExistsError("the payment was settled by another process"))
+
+
+def _settle(tenant: str, payment: dict[str, Any], outcome: str, gateway_ref: str | None) -> dict[str, Any]:
+    if outcome == APPROVED:
+        try:
+            ledger.post_movement(
+                tenant=tenant, account=payment["customerId"], activity=rules.CREDIT_CARD,
+                amount=as_money(payment["amount"]), reference=_reference(tenant, payment),
+                description=f"{payment.get('brand')} ****{payment.get('last4')}",
+                idempotency_key=f"payment:{payment['id']}",
+                also=lambda tx: _status_update(tx, tenant, payment, APPROVED, gateway_ref))
+        except AlreadyExistsError:
+            pass  # settled concurrently (request vs reconciliation): credited once, by the other
+    else:
+        tx = Transaction()
+        _status_update(tx, tenant, payment, outcome, gateway_ref)
+        try:
+            tx.execute()
+        except AlreadyExistsError:
+            pass
+    settled = entities.get_one(PAYMENT, tenant, payment["id"]) or payment
+    if settled["status"] == DECLINED:
+        raise PaymentDeclinedError("Payment declined by the card issuer", field="cardnumber")
+    return settled
+
+
+def reconcile(*, tenant: str) -> dict[str, int]:
+    """Settle the tenant's payments whose outcome is unknown (scheduled job). Idempotent."""
+    done = {"approved": 0, "declined": 0, "still_unknown": 0}
+    ref = (PAYMENT.refs[0], UNKNOWN)
+    page = Page(limit=1000)
+    for payment in entities.list_page(PAYMENT, tenant, page, ref=ref):
+        result = gateways.gateway().lookup(reference=_reference(tenant, payment))
+        if result.outcome == UNKNOWN:
+            done["still_unknown"] += 1
+            continue
+        try:
+            _settle(tenant, payment, result.outcome, result.reference)
+        except PaymentDeclinedError:
+            pass
+        done[result.outcome] += 1
+    return done
+
+
+def reconcile_all() -> dict[str, int]:
+    from chalicelib.store import identity
+
+    totals = {"approved": 0, "declined": 0, "still_unknown": 0}
+    for tenant in identity.list_tenants():
+        for k, v in reconcile(tenant=tenant["id"]).items():
+            totals[k] += v
+    return totals
+
+
+def list_payments(*, principal: Principal, customer: dict[str, Any], first_day: str, last_day: str,
+                  reference: str | None, method: str | None) -> list[dict[str, Any]]:
+    principal.require_read()
+    found = entities.list_page(PAYMENT, principal.tenant_id, Page(limit=1000), parent_id=customer["id"])
+    return [p for p in found
+            if first_day <= p["createdAt"][:10] <= last_day
+            and (reference is None or _reference(principal.tenant_id, p) == reference or p.get("gatewayRef") == reference)
+            and (method is None or p.get("method") == method.strip().lower())]
+
+
+def payment_reference(tenant: str, payment: dict[str, Any]) -> str:
+    return _reference(tenant, payment)
+
+
+def amount_of(payment: dict[str, Any]) -> Decimal:
+    return as_money(payment["amount"])

@@ -1,0 +1,131 @@
+"""Balances and the append-only ledger.
+
+Account state (balance, credit limit and the ledger cursor) lives on the item
+that owns the account: the customer item (main table, ``T#<t>#CUSTOMER`` /
+<id>) or the tenant's wallet item (``T#<t>#BALANCE`` / ``TENANT``). So the
+billing API reads a customer's balance with the customer, and a credit limit
+is one attribute, never a copy.
+
+Ledger table, one partition per account ``T#<t>#ACCT#<id or TENANT>``:
+  E#<at>#<seq>   an entry (seq: 12 digits, per account, no gaps; ``at`` never decreases)
+  D#<yyyy-mm-dd> a day checkpoint: opening, closing, signed totals per category, count
+  K#<key>        an idempotency claim: the movement a key produced
+A checkpoint for day X is written in the same transaction as the account's
+first movement of a later day, from the running totals kept on the state item,
+so checkpoints are exact and need no job. The day still open is on the state item.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterator, Mapping
+
+from chalicelib import settings
+from chalicelib.domain.errors import AlreadyExistsError, ConcurrentUpdateError, NotFoundError
+from chalicelib.domain.ledger import TENANT_ACCOUNT
+from chalicelib.store import keys
+from chalicelib.store.dynamo import Transaction, get, query_pages
+
+Account = int | str  # a customer id, or TENANT_ACCOUNT for the tenant's own wallet
+
+
+class BalanceMovedError(ConcurrentUpdateError):
+    """The account's state changed since it was read (another movement landed first)."""
+
+
+class DuplicateKeyError(AlreadyExistsError):
+    """The idempotency key was already used on this account."""
+
+
+def account_name(account: Account) -> str:
+    return TENANT_ACCOUNT if account == TENANT_ACCOUNT else keys.pad(int(account))
+
+
+def state_key(tenant: str, account: Account) -> dict[str, str]:
+    if account == TENANT_ACCOUNT:
+        return {"PK": keys.entity_pk(tenant, "BALANCE"), "SK": TENANT_ACCOUNT}
+    return {"PK": keys.entity_pk(tenant, "CUSTOMER"), "SK": keys.pad(int(account))}
+
+
+def ledger_pk(tenant: str, account: Account) -> str:
+    return f"T#{tenant}#ACCT#{account_name(account)}"
+
+
+def entry_sk(at: str, seq: int) -> str:
+    return f"E#{at}#{seq:012d}"
+
+
+def read_state(tenant: str, account: Account) -> dict[str, Any]:
+    """The account's state item; a customer that does not exist is NotFound,
+    the tenant wallet exists implicitly (zero until its first movement)."""
+    item = get(settings.main_table(), state_key(tenant, account))
+    if item is None:
+        if account != TENANT_ACCOUNT:
+            raise NotFoundError(f"account {account} not found", field="account")
+        return {}
+    return item
+
+
+def add_state_update(tx: Transaction, tenant: str, account: Account, *, expected_seq: int,
+                     changes: Mapping[str, Any]) -> None:
+    """Set the new state if nobody moved the account since ``expected_seq`` was read."""
+    names = {f"#a{n}": name for n, name in enumerate(changes)}
+    values: dict[str, Any] = {f":a{n}": value for n, value in enumerate(changes.values())}
+    expression = "SET " + ", ".join(f"#a{n} = :a{n}" for n in range(len(changes)))
+    values[":expected"] = expected_seq
+    names["#seq"] = "ledgerSeq"
+    if expected_seq == 0:
+        condition = "attribute_not_exists(#seq) OR #seq = :expected"
+        if account != TENANT_ACCOUNT:
+            condition = f"attribute_exists(PK) AND ({condition})"
+    else:
+        condition = "#seq = :expected"
+    tx.update(settings.main_table(), state_key(tenant, account), expression, condition=condition,
+              values=values, names=names,
+              failure=BalanceMovedError(f"account {account} changed while a movement was written"))
+
+
+def add_entry(tx: Transaction, tenant: str, account: Account, entry: Mapping[str, Any]) -> None:
+    item = {"PK": ledger_pk(tenant, account), "SK": entry_sk(entry["at"], entry["seq"]), **entry}
+    tx.put(settings.ledger_table(), item, condition="attribute_not_exists(PK)",
+           failure=BalanceMovedError("the ledger position was taken"))
+
+
+def add_checkpoint(tx: Transaction, tenant: str, account: Account, checkpoint: Mapping[str, Any]) -> None:
+    item = {"PK": ledger_pk(tenant, account), "SK": f"D#{checkpoint['day']}", **checkpoint}
+    tx.put(settings.ledger_table(), item, condition="attribute_not_exists(PK)",
+           failure=BalanceMovedError("the day was closed by another movement"))
+
+
+def add_claim(tx: Transaction, tenant: str, account: Account, key: str, record: Mapping[str, Any]) -> None:
+    item = {"PK": ledger_pk(tenant, account), "SK": f"K#{key}", **record}
+    tx.put(settings.ledger_table(), item, condition="attribute_not_exists(PK)",
+           failure=DuplicateKeyError(f"idempotency key '{key}' was already used", field="idempotencyKey"))
+
+
+def read_claim(tenant: str, account: Account, key: str) -> dict[str, Any] | None:
+    return get(settings.ledger_table(), {"PK": ledger_pk(tenant, account), "SK": f"K#{key}"})
+
+
+def checkpoints_down_from(tenant: str, account: Account, last_day: str, *, page_size: int) -> Iterator[list[dict[str, Any]]]:
+    """Day checkpoints on or before ``last_day``, newest first."""
+    return query_pages(settings.ledger_table(), key_condition="PK = :pk AND SK BETWEEN :low AND :high",
+                       values={":pk": ledger_pk(tenant, account), ":low": "D#", ":high": f"D#{last_day}"},
+                       forward=False, page_size=page_size, consistent=True)
+
+
+def entries_between(tenant: str, account: Account, first_day: str, last_day: str, *,
+                    page_size: int = 1000) -> Iterator[list[dict[str, Any]]]:
+    """Entries of the days [first_day, last_day], oldest first."""
+    return query_pages(settings.ledger_table(), key_condition="PK = :pk AND SK BETWEEN :low AND :high",
+                       values={":pk": ledger_pk(tenant, account), ":low": f"E#{first_day}",
+                               ":high": f"E#{last_day}~"},
+                       page_size=page_size, consistent=True)
+
+
+def get_checkpoint(tenant: str, account: Account, day: str) -> dict[str, Any] | None:
+    return get(settings.ledger_table(), {"PK": ledger_pk(tenant, account), "SK": f"D#{day}"})
+
+
+def set_credit_limit(tx: Transaction, tenant: str, credit_limit: Any) -> None:
+    """The tenant wallet's credit limit (customers keep theirs on the customer item)."""
+    tx.update(settings.main_table(), state_key(tenant, TENANT_ACCOUNT), "SET creditLimit = :cl",
+              values={":cl": credit_limit})

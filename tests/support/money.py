@@ -1,0 +1,32 @@
+"""Helpers for money tests: a tenant's administrator as a Principal, customers
+with a credit limit, and the ledger sum of an account read straight from the table."""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from chalicelib.auth import api_key
+from chalicelib.domain.identity import Principal
+from chalicelib.domain.money import as_money
+from chalicelib.services import customers
+from chalicelib.store import ledger as store
+
+
+def admin(tenant: dict[str, Any]) -> Principal:
+    return api_key.authenticate(tenant["user"]["api_key"], None)
+
+
+def new_customer(principal: Principal, *, credit_limit: str = "0", name: str = "Acme") -> dict[str, Any]:
+    return customers.create_customer(principal=principal, fields={"name": name, "creditLimit": credit_limit})
+
+
+def ledger_sum(tenant: str, account: store.Account) -> Decimal:
+    """Sum of every entry of the account (a test may read the whole history)."""
+    from chalicelib import settings
+    from chalicelib.store.dynamo import query_pages
+
+    total = as_money(0)
+    for page in query_pages(settings.ledger_table(), key_condition="PK = :pk AND begins_with(SK, :e)",
+                            values={":pk": store.ledger_pk(tenant, account), ":e": "E#"}, consistent=True):
+        total += sum((as_money(i["amount"]) for i in page), as_money(0))
+    return total

@@ -1,0 +1,113 @@
+"""Carrier API Billing section: financial_summary, get_payments, make_payment."""
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+from urllib.parse import urlencode
+
+import pytest
+
+from chalicelib.domain import ledger as rules
+from chalicelib.services import ledger, payments
+from chalicelib.store import entities
+from tests.support.money import admin, ledger_sum, new_customer
+
+NEXT_YEAR = str(date.today().year + 1)
+
+
+def carrier(client, tenant, customer, name, headers=None, **params):
+    body = urlencode({"token": tenant["user"]["api_key"], "accountno": customer["accountNumber"], **params})
+    r = client.post(f"/carrier/{name}", headers={"Content-Type": "application/x-www-form-urlencoded", **(headers or {})},
+                    body=body)
+    r.json = json.loads(r.body)
+    return r
+
+
+def card(number="4242424242424242", **over):
+    return {"firstname": "Ada", "lastname": "L", "cardnumber": number, "expmonth": "12", "expyear": NEXT_YEAR,
+            "cvv": "123", **over}
+
+
+def test_payment_settles_the_balance_due(client, tenant, caplog):
+    customer = new_customer(admin(tenant), credit_limit="-50")
+    t = tenant["tenant"]["id"]
+    ledger.post_movement(tenant=t, account=customer["id"], activity=rules.ORDER_NEW_DIDS, amount=Decimal("-12.34567"),
+                         reference="o", idempotency_key="o")
+    r = carrier(client, tenant, customer, "make_payment", **card())
+    assert r.status_code == 200 and r.json["success"] == "Payment added successfully.", r.body
+    assert r.json["amount"] == "12.34567"
+    assert ledger.balance_of(tenant=t, account=customer["id"])[0] == 0 == ledger_sum(t, customer["id"])
+    stored = entities.list_page(payments.PAYMENT, t, entities.Page(), parent_id=customer["id"])[0]
+    assert stored["last4"] == "4242" and stored["brand"] == "visa" and stored["gatewayRef"]
+    assert "4242424242424242" not in json.dumps(stored, default=str)
+    assert "4242424242424242" not in caplog.text
+    # Nothing due any more: without an amount there is nothing to pay.
+    assert carrier(client, tenant, customer, "make_payment", **card()).status_code == 404
+
+
+def test_idempotency_key_credits_once(client, tenant):
+    customer = new_customer(admin(tenant))
+    t = tenant["tenant"]["id"]
+    for _ in range(2):
+        r = carrier(client, tenant, customer, "make_payment", headers={"Idempotency-Key": "pay-1"}, amount="10",
+                    **card())
+        assert r.status_code == 200
+    assert ledger.balance_of(tenant=t, account=customer["id"])[0] == 10
+    r = carrier(client, tenant, customer, "get_payments")
+    assert [p["amount"] for p in r.json["data"]] == ["10.00000"] and r.json["data"][0]["status"] == "1"
+
+
+@pytest.mark.parametrize("bad,field", [
+    ({"cardnumber": "4242424242424241"}, "cardnumber"),
+    ({"expyear": "2001"}, "expyear"),
+    ({"expmonth": "13"}, "expmonth"),
+    ({"cvv": "12"}, "cvv"),
+    ({"amount": "1.123456"}, "amount"),
+    ({"amount": "0"}, "amount"),
+    ({"amount": "NaN"}, "amount"),
+    ({"amount": "ten"}, "amount"),
+])
+def test_bad_inputs_change_nothing(client, tenant, bad, field):
+    customer = new_customer(admin(tenant))
+    params = {**card(), "amount": "5", **bad}
+    r = carrier(client, tenant, customer, "make_payment", **params)
+    assert r.status_code == 404 and r.json["error"].startswith(f"Invalid {field}"), r.body
+    t = tenant["tenant"]["id"]
+    assert ledger_sum(t, customer["id"]) == 0
+    assert entities.list_page(payments.PAYMENT, t, entities.Page(), parent_id=customer["id"]) == []
+
+
+def test_declined_card_is_recorded_and_not_credited(client, tenant):
+    customer = new_customer(admin(tenant))
+    r = carrier(client, tenant, customer, "make_payment", amount="5", **card("4000000000000002"))
+    assert r.status_code == 402
+    assert ledger_sum(tenant["tenant"]["id"], customer["id"]) == 0
+    listed = carrier(client, tenant, customer, "get_payments").json["data"]
+    assert listed[0]["status"] == "2"
+
+
+def test_timeout_is_unknown_then_reconciled_once(client, tenant):
+    customer = new_customer(admin(tenant))
+    t = tenant["tenant"]["id"]
+    r = carrier(client, tenant, customer, "make_payment", amount="7", **card("4000000000000119"))
+    assert r.status_code == 202 and r.json["status"] == "202"
+    assert ledger_sum(t, customer["id"]) == 0
+    assert payments.reconcile(tenant=t) == {"approved": 1, "declined": 0, "still_unknown": 0}
+    assert payments.reconcile(tenant=t) == {"approved": 0, "declined": 0, "still_unknown": 0}
+    assert ledger.balance_of(tenant=t, account=customer["id"])[0] == 7 == ledger_sum(t, customer["id"])
+
+
+def test_financial_summary_filters_by_activity(client, tenant):
+    customer = new_customer(admin(tenant), credit_limit="-10")
+    t = tenant["tenant"]["id"]
+    ledger.post_movement(tenant=t, account=customer["id"], activity=rules.TEST_CALL_CREDIT, amount=Decimal("2"),
+                         reference="a", idempotency_key="a")
+    ledger.post_movement(tenant=t, account=customer["id"], activity=rules.ORDER_NEW_DIDS, amount=Decimal("-1"),
+                         reference="b", idempotency_key="b")
+    rows = carrier(client, tenant, customer, "financial_summary").json["data"]
+    assert [(r["activity"], r["debit"], r["credit"], r["balance"]) for r in rows] == [
+        ("Test Call Credit", "0.00000", "2.00000", "2.00000"), ("Order (New DIDs)", "1.00000", "0.00000", "1.00000")]
+    only = carrier(client, tenant, customer, "financial_summary", activitytype="Order (New DIDs)").json["data"]
+    assert len(only) == 1
+    assert carrier(client, tenant, customer, "financial_summary", activitytype="Bogus").status_code == 404

@@ -1,0 +1,169 @@
+from decimal import Decimal
+
+import pytest
+
+from chalicelib.domain import ledger as rules
+from chalicelib.domain.errors import InsufficientFundsError, NotFoundError, ValidationError
+from chalicelib.domain.ledger import TENANT_ACCOUNT
+from chalicelib.services import ledger
+from chalicelib.store import ledger as store
+from chalicelib.store.dynamo import Transaction
+from tests.support.money import admin, ledger_sum, new_customer
+
+D = Decimal
+
+
+def test_a_payment_moves_balance_and_ledger_together(tenant):
+    t = tenant["tenant"]["id"]
+    customer = new_customer(admin(tenant))
+    posted = ledger.post_movement(tenant=t, account=customer["id"], activity=rules.CREDIT_CARD, amount=D("10.12345"),
+                                  reference="p1", idempotency_key="k1")
+    assert posted.balance(customer["id"]) == D("10.12345")
+    assert ledger.balance_of(tenant=t, account=customer["id"]) == (D("10.12345"), D("0"))
+    assert ledger_sum(t, customer["id"]) == D("10.12345")
+
+
+def test_a_debit_below_the_credit_limit_writes_nothing(tenant):
+    t = tenant["tenant"]["id"]
+    customer = new_customer(admin(tenant), credit_limit="-5")
+    ledger.post_movement(tenant=t, account=customer["id"], activity=rules.ORDER_NEW_DIDS, amount=D("-5"),
+                         reference="o1", idempotency_key="o1")
+    with pytest.raises(InsufficientFundsError):
+        ledger.post_movement(tenant=t, account=customer["id"], activity=rules.CALL_CHARGES_ACTIVITY,
+                             amount=D("-0.00001"), reference="c1", idempotency_key="c1")
+    assert ledger.balance_of(tenant=t, account=customer["id"])[0] == D("-5")
+    assert ledger_sum(t, customer["id"]) == D("-5")
+    # A credit is always accepted, even below the limit.
+    ledger.post_movement(tenant=t, account=customer["id"], activity=rules.ADJUSTMENT, amount=D("1"),
+                         reference="a", idempotency_key="a")
+
+
+@pytest.mark.parametrize("activity,amount", [
+    (rules.CREDIT_CARD, D("-1")), (rules.ORDER_NEW_DIDS, D("1")), (rules.ADJUSTMENT, D("0")),
+    ("Lottery Win", D("1")), (rules.ADJUSTMENT, D("0.000001")),
+])
+def test_bad_movements_are_refused(tenant, activity, amount):
+    t = tenant["tenant"]["id"]
+    customer = new_customer(admin(tenant))
+    with pytest.raises(ValidationError):
+        ledger.post_movement(tenant=t, account=customer["id"], activity=activity, amount=amount,
+                             reference="x", idempotency_key="x")
+    assert ledger_sum(t, customer["id"]) == 0
+
+
+def test_unknown_account_is_not_found(tenant):
+    with pytest.raises(NotFoundError):
+        ledger.post_movement(tenant=tenant["tenant"]["id"], account=999999, activity=rules.ADJUSTMENT,
+                             amount=D("1"), reference="x", idempotency_key="x")
+
+
+def test_an_idempotency_key_is_one_movement(tenant):
+    t = tenant["tenant"]["id"]
+    customer = new_customer(admin(tenant))
+    first = ledger.post_movement(tenant=t, account=customer["id"], activity=rules.ADJUSTMENT, amount=D("3"),
+                                 reference="r", idempotency_key="same")
+    again = ledger.post_movement(tenant=t, account=customer["id"], activity=rules.ADJUSTMENT, amount=D("3"),
+                                 reference="r", idempotency_key="same")
+    assert again.replayed and again.entries[0]["seq"] == first.entries[0]["seq"]
+    assert ledger_sum(t, customer["id"]) == D("3")
+    with pytest.raises(ValidationError):
+        ledger.post_movement(tenant=t, account=customer["id"], activity=rules.ADJUSTMENT, amount=D("4"),
+                             reference="r", idempotency_key="same")
+
+
+def test_a_failing_also_action_cancels_the_charge(tenant):
+    """The order-charge composition: the movement and the caller's writes are one transaction."""
+    from chalicelib import settings
+
+    t = tenant["tenant"]["id"]
+    customer = new_customer(admin(tenant), credit_limit="-100")
+
+    class NumberGone(ValidationError):
+        pass
+
+    def activate(tx: Transaction) -> None:
+        tx.check(settings.main_table(), {"PK": f"T#{t}#NUMBER", "SK": "000000000001"}, "attribute_exists(PK)",
+                 failure=NumberGone("number 1 is gone"))
+
+    with pytest.raises(NumberGone):
+        ledger.post_movement(tenant=t, account=customer["id"], activity=rules.ORDER_NEW_DIDS, amount=D("-2"),
+                             reference="order:1", idempotency_key="order:1", also=activate)
+    assert ledger.balance_of(tenant=t, account=customer["id"])[0] == 0
+    assert ledger_sum(t, customer["id"]) == 0
+
+
+def test_fund_moves_conserve_the_total_and_respect_the_partner_limit(tenant):
+    t = tenant["tenant"]["id"]
+    customer = new_customer(admin(tenant))
+    ledger.post_movement(tenant=t, account=TENANT_ACCOUNT, activity=rules.ADJUSTMENT, amount=D("50"),
+                         reference="seed", idempotency_key="seed")
+    posted = ledger.transfer_funds(tenant=t, customer_id=customer["id"], amount=D("20.5"), description="top up",
+                                   idempotency_key="f1")
+    assert posted.balance(customer["id"]) == D("20.5")
+    assert ledger.balance_of(tenant=t, account=TENANT_ACCOUNT)[0] == D("29.5")
+    with pytest.raises(InsufficientFundsError):
+        ledger.transfer_funds(tenant=t, customer_id=customer["id"], amount=D("30"), description=None,
+                              idempotency_key="f2")
+    with pytest.raises(InsufficientFundsError):
+        ledger.transfer_funds(tenant=t, customer_id=customer["id"], amount=D("-21"), description=None,
+                              idempotency_key="f3")
+    ledger.transfer_funds(tenant=t, customer_id=customer["id"], amount=D("-0.5"), description=None,
+                          idempotency_key="f4")
+    assert ledger.balance_of(tenant=t, account=customer["id"])[0] == D("20")
+    assert ledger.balance_of(tenant=t, account=TENANT_ACCOUNT)[0] == D("30")
+
+
+def test_statement_from_checkpoints_matches_the_ledger(tenant, monkeypatch):
+    """Movements over several days (the clock is set per movement); every
+    statement equals what the entries say, to the last digit."""
+    t = tenant["tenant"]["id"]
+    customer = new_customer(admin(tenant), credit_limit="-1000")
+    plan = [
+        ("2024-01-30", rules.CREDIT_CARD, "100.00001"), ("2024-01-30", rules.CALL_CHARGES_ACTIVITY, "-1.5"),
+        ("2024-01-31", rules.ORDER_NEW_DIDS, "-3"), ("2024-02-02", rules.ADJUSTMENT, "-0.25"),
+        ("2024-02-02", rules.PAYMENT_REFUND, "-10"), ("2024-02-05", rules.USF_TAX, "-0.33333"),
+        ("2024-02-09", rules.BANK_TRANSFER, "7"),
+    ]
+    for n, (day, activity, amount) in enumerate(plan):
+        monkeypatch.setattr(ledger, "now_iso", lambda day=day, n=n: f"{day}T10:00:{n:02d}.000000Z")
+        ledger.post_movement(tenant=t, account=customer["id"], activity=activity, amount=D(amount),
+                             reference=str(n), idempotency_key=str(n))
+    days = ["2024-01-29", "2024-01-30", "2024-01-31", "2024-02-01", "2024-02-02", "2024-02-05", "2024-02-09",
+            "2024-02-10"]
+    for first in days:
+        for last in days:
+            if first > last:
+                continue
+            got = ledger.statement(tenant=t, account=customer["id"], first_day=first, last_day=last)
+            assert got == _expected(plan, first, last), (first, last)
+
+
+def _expected(plan, first, last):
+    opening = sum((D(a) for d, _, a in plan if d < first), D("0"))
+    totals = rules.empty_totals()
+    for day, activity, amount in plan:
+        if first <= day <= last:
+            totals[rules.category_of(activity)] += D(amount)
+    return rules.Statement.from_totals(opening, totals)
+
+
+def test_checkpoints_are_written_on_day_change(tenant, monkeypatch):
+    t = tenant["tenant"]["id"]
+    customer = new_customer(admin(tenant))
+    for n, day in enumerate(["2024-03-01", "2024-03-01", "2024-03-04"]):
+        monkeypatch.setattr(ledger, "now_iso", lambda day=day, n=n: f"{day}T00:00:0{n}.000000Z")
+        ledger.post_movement(tenant=t, account=customer["id"], activity=rules.ADJUSTMENT, amount=D("1"),
+                             reference=str(n), idempotency_key=str(n))
+    closed = store.get_checkpoint(t, customer["id"], "2024-03-01")
+    assert closed["opening"] == 0 and closed["closing"] == 2 and closed["count"] == 2
+    assert store.get_checkpoint(t, customer["id"], "2024-03-04") is None  # still open
+
+
+def test_tenants_do_not_see_each_others_accounts(tenant):
+    from chalicelib.services import users
+
+    other = users.create_tenant(name="Other")
+    customer = new_customer(admin(tenant))
+    with pytest.raises(NotFoundError):
+        ledger.post_movement(tenant=other["tenant"]["id"], account=customer["id"], activity=rules.ADJUSTMENT,
+                             amount=D("1"), reference="x", idempotency_key="x")
