@@ -1,6 +1,7 @@
 """Carrier API origination: availability, search and reservations, with the
 seed's own parameters, through the Chalice test client on moto."""
 import io
+import json
 
 import pytest
 
@@ -44,9 +45,14 @@ def test_import_is_idempotent_and_reports_rejections(aws, shop):
     assert counts(shop)[keys.npanxx_counter_sk("WA", "206219")] == 30
 
 
-def test_availability_by_state_and_npanxx(api):
+def test_availability_by_state_and_npanxx(api, client, shop):
     status, body = api("availabilitystate")
     assert status == 200 and body == {"status": "200", "data": ["CO", "WA"]}
+    # the same call as a form body
+    form = client.post("/carrier/availabilitystate", body=f"token={api.key}&accountno={api.account}",
+                       headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert form.status_code == 200 and json.loads(form.body) == body
+    assert api("availabilitystate", accountno="nope")[1] == {"status": "404", "error": "Invalid accountno"}
     status, body = api("availabilitynpanxx", state="WA")
     assert body["status"] == "200"
     assert [(d["NPANXX"], d["NPA"], d["RateCenter"]) for d in body["data"]] == [

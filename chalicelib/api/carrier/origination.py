@@ -73,8 +73,8 @@ def _reserved(result: Mapping[str, Any]) -> Response:
 def reserve(call: Call) -> Response:
     category = rules.parse_category(call.require("category"))
     wanted = rules.parse_numbers(call.require("number"))
-    for given, check, key in (("state", rules.parse_state, "state"), ("npanxx", rules.parse_npanxx, "npanxx"),
-                              ("tfn_prefix", rules.parse_tfn_prefix, "tfnPrefix")):
+    for given, check in (("state", rules.parse_state), ("npanxx", rules.parse_npanxx),
+                         ("tfn_prefix", rules.parse_tfn_prefix)):
         if call.get(given) is not None:
             check(call.get(given))
     for number in wanted:
