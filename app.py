@@ -8,8 +8,12 @@ from chalicelib.api.partner import bp as partner_api
 from chalicelib.workers.handlers import bp as workers
 
 app = Chalice(app_name="dialtone")
-# Port orders upload documents: API Gateway must hand multipart bodies over as bytes.
+# Multipart uploads must reach the function byte for byte (API Gateway passes
+# binary media types base64-encoded; Chalice decodes them into raw_body).
 app.api.binary_types.append("multipart/form-data")
+# Attachment downloads: on AWS, API Gateway turns a base64 body back into bytes
+# only for a request whose Accept names a binary media type.
+app.api.binary_types.extend(["application/pdf", "application/zip", "application/gzip", "image/tiff"])
 app.register_blueprint(backend_api, url_prefix="/backend/api/v1")
 app.register_blueprint(carrier_api, url_prefix="/carrier")
 app.register_blueprint(partner_api, url_prefix="/partner/api/v1")

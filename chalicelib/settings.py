@@ -57,3 +57,29 @@ def presign_seconds() -> int:
 def password_hash_cost() -> int:
     """log2 of scrypt's N. 15 in production (~60 ms); lowered only in tests."""
     return int(os.environ.get("PASSWORD_HASH_LOG2N", "15"))
+
+
+def max_file_bytes() -> int:
+    """Largest stored file, after decompression; a bigger (or expanding) upload is refused."""
+    return int(os.environ.get("MAX_FILE_BYTES", str(25 * 1024 * 1024)))
+
+
+def storage_quota_bytes() -> int:
+    """Bytes of attachments a tenant may store in total."""
+    return int(os.environ.get("STORAGE_QUOTA_BYTES", str(5 * 1024**3)))
+
+
+def inline_download_bytes() -> int:
+    """Files up to this size are returned in the response body; larger ones
+    redirect to a presigned S3 URL (Lambda answers at most 6 MB, base64 inflates 4/3)."""
+    return int(os.environ.get("INLINE_DOWNLOAD_BYTES", str(4 * 1024 * 1024)))
+
+
+def gzip_responses() -> bool:
+    """Compress responses in the app. Off on AWS, where API Gateway compresses
+    (minimum_compression_size in .chalice/config.json): never twice."""
+    return os.environ.get("GZIP_RESPONSES", "0") == "1"
+
+
+def gzip_minimum_bytes() -> int:
+    return int(os.environ.get("GZIP_MINIMUM_BYTES", "1024"))

@@ -2,6 +2,7 @@
 parameters and flags, the caller's source address, the audit record."""
 from __future__ import annotations
 
+import base64
 import logging
 import time
 import uuid
@@ -12,6 +13,7 @@ import simplejson
 from chalice import Response
 from chalice.app import Request
 
+from chalicelib import settings
 from chalicelib.domain.errors import DialtoneError, ValidationError
 from chalicelib.domain.identity import Principal
 from chalicelib.services import audit
@@ -146,6 +148,7 @@ class Surface:
         try:
             principal = self.authenticate(request)
             response = handler(principal, request)
+            response = gzip_if_accepted(request, response)
         except DialtoneError as error:
             response = self.error_response(error)
         except Exception:
@@ -156,3 +159,97 @@ class Surface:
                 write_audit(request, principal, response.status_code, self.name, started)
             audit.end(token)
         return response
+
+
+class BinaryResponse(Response):
+    """A response whose body is bytes (a file, a gzip body): always handed to
+    the gateway base64-encoded, whatever its Content-Type. Chalice encodes
+    only types listed in ``binary_types``, which are chosen for requests."""
+
+    def to_dict(self, binary_types: list[str] | None = None) -> dict[str, Any]:
+        body = self.body
+        self.body = ""
+        try:
+            answer = super().to_dict(None)
+        finally:
+            self.body = body
+        raw = body if isinstance(body, (bytes, bytearray, memoryview)) else str(body).encode()
+        answer["body"] = base64.b64encode(raw).decode("ascii")
+        answer["isBase64Encoded"] = True
+        return answer
+
+
+def accepts_gzip(request: Request) -> bool:
+    header = (request.headers.get("accept-encoding") or "").lower()
+    for part in header.split(","):
+        name, _, params = part.strip().partition(";")
+        if name.strip() in ("gzip", "*") and params.replace(" ", "") not in ("q=0", "q=0.0"):
+            return True
+    return False
+
+
+def gzip_if_accepted(request: Request, response: Response) -> Response:
+    """Compress as API Gateway does with minimum_compression_size: when the
+    client accepts gzip and the body reaches the minimum. Only where the
+    gateway does not (GZIP_RESPONSES=1 locally), so nothing is compressed twice."""
+    if not settings.gzip_responses() or not accepts_gzip(request):
+        return response
+    if any(k.lower() == "content-encoding" for k in response.headers):
+        return response
+    body = response.body
+    raw = body.encode() if isinstance(body, str) else body
+    if not isinstance(raw, (bytes, bytearray)) or len(raw) < settings.gzip_minimum_bytes():
+        return response
+    import gzip
+
+    headers = {**response.headers, "Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
+    return BinaryResponse(gzip.compress(bytes(raw), compresslevel=6, mtime=0), headers=headers,
+                          status_code=response.status_code)
+
+
+def multipart_parts(request: Request) -> dict[str, tuple[dict[str, str], memoryview]]:
+    """The parts of a multipart/form-data body by field name: (headers, bytes).
+    The bytes are views into the request body, not copies."""
+    content_type = request.headers.get("content-type") or ""
+    boundary = ""
+    for param in content_type.split(";")[1:]:
+        name, _, value = param.strip().partition("=")
+        if name.lower() == "boundary":
+            boundary = value.strip().strip('"')
+    if not boundary:
+        raise ValidationError("multipart/form-data without a boundary", field="body")
+    raw = request.raw_body or b""
+    if isinstance(raw, str):
+        raw = raw.encode()
+    body = memoryview(raw)
+    delimiter = b"--" + boundary.encode()
+    parts: dict[str, tuple[dict[str, str], memoryview]] = {}
+    position = raw.find(delimiter)
+    if position < 0:
+        raise ValidationError("malformed multipart body: no boundary found", field="body")
+    while True:
+        start = position + len(delimiter)
+        if raw[start:start + 2] == b"--":
+            return parts
+        if raw[start:start + 2] != b"\r\n":
+            raise ValidationError("malformed multipart body", field="body")
+        head_end = raw.find(b"\r\n\r\n", start + 2)
+        following = raw.find(b"\r\n" + delimiter, head_end + 4 if head_end >= 0 else start)
+        if head_end < 0 or following < 0:
+            raise ValidationError("malformed multipart body: a part is not terminated", field="body")
+        headers = {}
+        for line in bytes(body[start + 2:head_end]).decode("utf-8", "replace").split("\r\n"):
+            key, _, value = line.partition(":")
+            headers[key.strip().lower()] = value.strip()
+        name = _disposition_name(headers.get("content-disposition", ""))
+        if name:
+            parts[name] = (headers, body[head_end + 4:following])
+        position = following + 2
+
+
+def _disposition_name(disposition: str) -> str | None:
+    for param in disposition.split(";")[1:]:
+        key, _, value = param.strip().partition("=")
+        if key.strip().lower() == "name":
+            return value.strip().strip('"')
+    return None

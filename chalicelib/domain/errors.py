@@ -60,6 +60,54 @@ class IdempotencyKeyReusedError(DialtoneError):
     """An Idempotency-Key was sent again with a different request, or while the first is still running."""
 
 
+class UnknownActionError(ValidationError):
+    """``?action=`` names no action of this resource (400501)."""
+
+
+class ActionFailedError(ValidationError):
+    """The action could not be carried out with the given parameters (400502)."""
+
+
+class MissingParameterError(ValidationError):
+    """A parameter the action requires is absent (400503)."""
+
+
+class ActionPermissionError(PermissionDeniedError):
+    """The user may write, but not perform this action (403002)."""
+
+
+class WrongStateError(DialtoneError):
+    """The resource is not in a state the action is valid in (409003)."""
+
+
+class FileRejectedError(ValidationError):
+    """An uploaded file could not be accepted as sent; nothing was stored."""
+
+
+class InvalidFileContentError(FileRejectedError):
+    """Not valid base64, or not a valid stream of the named compression."""
+
+
+class UnsupportedCompressionError(FileRejectedError):
+    """``_compression`` names a scheme we do not accept."""
+
+
+class FileSizeMismatchError(FileRejectedError):
+    """``_fileSize`` differs from the size of the received file."""
+
+
+class FileHashMismatchError(FileRejectedError):
+    """``_fileHash`` differs from the SHA-1 of the received file."""
+
+
+class FileTooLargeError(DialtoneError):
+    """The file (after decompression) exceeds the configured size limit."""
+
+
+class StorageQuotaExceededError(DialtoneError):
+    """Storing the file would take the tenant past its storage quota."""
+
+
 class InsufficientFundsError(DialtoneError):
     """The movement would take a balance below its credit limit; nothing was written."""
 

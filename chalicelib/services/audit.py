@@ -78,3 +78,16 @@ def list_entries(*, tenant: str, since: str | None = None, until: str | None = N
     from chalicelib.store import audit as audit_store
 
     return audit_store.list_entries(tenant=tenant, since=since, until=until, limit=limit)
+
+
+def list_visible(*, principal: Any, since: str | None = None, until: str | None = None,
+                 limit: int = 100) -> list[dict[str, Any]]:
+    """The request log as the caller may see it: administrators every request
+    of the tenant, everyone else their own (newest first)."""
+    principal.require_read()
+    if principal.is_admin:
+        return list_entries(tenant=principal.tenant_id, since=since, until=until, limit=limit)
+    # One tenant-day is one partition; a user's own requests are picked out of
+    # a bounded window of the newest entries.
+    window = list_entries(tenant=principal.tenant_id, since=since, until=until, limit=min(10 * limit, 5000))
+    return [e for e in window if e.get("userId") == principal.user_id][:limit]

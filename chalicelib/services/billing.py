@@ -4,7 +4,6 @@ so every surface gets them."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal
 from typing import Any
 
 from chalicelib.domain import identity

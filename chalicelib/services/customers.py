@@ -1,8 +1,6 @@
 """Customers (accounts): create, read, list, update, within the caller's scope."""
 from __future__ import annotations
 
-import random
-import time
 from decimal import Decimal
 from typing import Any, Mapping
 
@@ -13,7 +11,7 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.identity import Principal
 from chalicelib.domain.money import as_money
-from chalicelib.services import audit
+from chalicelib.services import audit, retry
 from chalicelib.store import entities
 from chalicelib.store.entities import EntityType, Page, Ref
 from chalicelib.store.identity import USER
@@ -23,7 +21,8 @@ CUSTOMER = EntityType(
     unique_fields=("accountNumber",),
     refs=(Ref(slot=3, name="MGR", field="accountManagerId"), Ref(slot=4, name="COM", field="commissionHolderId")),
 )
-UPDATE_ATTEMPTS = 8
+# Page size when a scoped user's visible customers are collected (child listings).
+SCOPE_PAGE = 1000
 ALLOCATION_ATTEMPTS = 5
 
 
@@ -139,7 +138,7 @@ def update_customer(*, principal: Principal, customer_id: int,
                     changes: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
     """Apply a partial update; returns (customer, changed). Nothing is written
     when every given value equals the stored one. A concurrent update makes us
-    re-read and re-apply (with jittered back-off), so neither update is lost."""
+    re-read and re-apply (services.retry), so neither update is lost."""
     from chalicelib.domain.customer_input import parse_customer_write
 
     principal.require_write()
@@ -154,23 +153,30 @@ def update_customer(*, principal: Principal, customer_id: int,
         if field in values and principal.customer_access != identity.ACCESS_ALL:
             raise PermissionDeniedError(f"only users with access to all customers may change {field}")
     _check_staff_users(principal.tenant_id, values)
-    for attempt in range(UPDATE_ATTEMPTS):
-        if attempt:
-            # Back off a little, at random, so racing writers stop colliding.
-            time.sleep(random.uniform(0, 0.01 * 2**attempt))
+    def attempt() -> tuple[dict[str, Any], bool]:
         current = get_customer(principal=principal, customer_id=customer_id)
-        effective = {k: v for k, v in values.items() if _differs(current.get(k), v)}
+        effective = {k: v for k, v in values.items() if differs(current.get(k), v)}
         if not effective:
             return current, False
-        try:
-            return entities.update(CUSTOMER, principal.tenant_id, current, effective), True
-        except ConcurrentUpdateError:
-            continue
-    raise ConcurrentUpdateError(f"customer {customer_id} is being changed by others; try again")
+        return entities.update(CUSTOMER, principal.tenant_id, current, effective), True
+
+    return retry.until_settled(attempt, what=f"customer {customer_id}")
 
 
-def _differs(stored: Any, given: Any) -> bool:
+def differs(stored: Any, given: Any) -> bool:
     # DynamoDB returns 100 for a stored Decimal('100.00000'): compare money as money.
     if isinstance(given, Decimal) and stored is not None:
         return as_money(stored) != given
     return bool(stored != given)
+
+
+def perform_action(*, principal: Principal, customer_id: int, name: str | None,
+                   params: Mapping[str, Any]) -> dict[str, Any]:
+    """drop, reinstate or generatePIN (see domain.customer_items.CUSTOMER_ACTIONS)."""
+    from chalicelib.domain.customer_items import CUSTOMER_ACTIONS
+    from chalicelib.services import actions
+
+    return actions.perform(
+        principal=principal, etype=CUSTOMER, resource="customer", actions=CUSTOMER_ACTIONS,
+        status_names=rules.STATUS_NAMES, name=name, params=params,
+        load=lambda: get_customer(principal=principal, customer_id=customer_id))

@@ -20,6 +20,7 @@ from chalicelib.domain.errors import AlreadyExistsError, PaymentDeclinedError, V
 from chalicelib.domain.identity import Principal
 from chalicelib.domain.money import as_money, parse_money
 from chalicelib.services import audit, gateways, ledger
+from chalicelib.services.customer_items import ChildResource
 from chalicelib.services.gateways import APPROVED, DECLINED, UNKNOWN, GatewayTimeout
 from chalicelib.store import entities, keys
 from chalicelib.store.dynamo import Transaction
@@ -28,6 +29,8 @@ from chalicelib.store.entities import EntityType, Page, Ref
 PENDING = "pending"
 PAYMENT = EntityType(kind="PAYMENT", parent_kind="CUSTOMER", parent_field="customerId",
                      unique_fields=("requestKey",), refs=(Ref(slot=3, name="STATE", field="openState"),))
+# The billing platform API lists payments like the other children of a customer (read-only there).
+PAYMENTS = ChildResource("payment", PAYMENT)
 CURRENCY = "USD"
 # get_payments' numeric status: 1 approved, 0 pending/unknown, 2 declined.
 STATUS_CODES = {APPROVED: "1", PENDING: "0", UNKNOWN: "0", DECLINED: "2"}

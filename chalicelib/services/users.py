@@ -162,6 +162,59 @@ def _require_tenant(tenant: str) -> dict[str, Any]:
     return found
 
 
+def get_own_user(*, principal: Principal, user_id: int) -> dict[str, Any]:
+    """Users read their own record only; anyone else's is not found."""
+    principal.require_read()
+    if user_id != principal.user_id:
+        raise NotFoundError(f"user {user_id} not found")
+    return get_user(tenant=principal.tenant_id, user_id=user_id)
+
+
+def _user_actions() -> dict[str, Any]:
+    from chalicelib.domain.actions import Action
+
+    def nothing(record: Any, params: Any) -> dict[str, Any]:
+        return {}
+    return {
+        "generateAPIKey": Action("generateAPIKey", nothing, required=("password", "totpCode"),
+                                 summary="Your own new key, with your current password and a valid TOTP code."),
+        "issueAPIKey": Action("issueAPIKey", nothing,
+                              summary="An administrator issues the first key of an API-only user."),
+        "resetAPIKey": Action("resetAPIKey", nothing,
+                              summary="Replace another user's key (primary data protection right)."),
+    }
+
+
+def api_key_action(*, principal: Principal, user_id: int, name: str | None,
+                   params: Any) -> tuple[dict[str, Any], str]:
+    """The user's new API key (shown once) by one of the key actions; the old key is revoked."""
+    from chalicelib.domain import actions as rules
+    from chalicelib.domain.errors import ActionPermissionError, WrongStateError
+
+    action = rules.find(_user_actions(), name, "user")
+    rules.check_parameters(action, params)
+    if action.name == "generateAPIKey":
+        if user_id != principal.user_id:
+            raise ActionPermissionError("generateAPIKey makes your own key; use resetAPIKey for another user")
+        key = generate_own_api_key(principal=principal, password=str(params["password"]),
+                                   totp_code=str(params["totpCode"]))
+    elif action.name == "issueAPIKey":
+        if not principal.is_admin:
+            raise ActionPermissionError("only administrators issue keys to API-only users")
+        target = get_user(tenant=principal.tenant_id, user_id=user_id)
+        if not target.get("apiOnly"):
+            raise WrongStateError("issueAPIKey is for API-only users; others generate their own key")
+        if target.get("apiKeyHash"):
+            raise WrongStateError("the user already has a key; replacing it is resetAPIKey")
+        key = issue_api_key(tenant=principal.tenant_id, user_id=user_id)
+    else:
+        try:
+            key = reset_api_key_of(principal=principal, user_id=user_id)
+        except PermissionDeniedError as error:
+            raise ActionPermissionError(error.message) from None
+    return get_user(tenant=principal.tenant_id, user_id=user_id), key
+
+
 def set_password(*, tenant: str, user_id: int, password: str) -> None:
     """A new password (and the Digest HA1 derived from it)."""
     user = get_user(tenant=tenant, user_id=user_id)

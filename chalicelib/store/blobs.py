@@ -15,10 +15,18 @@ def object_key(tenant: str, key: str) -> str:
 
 
 def put(tenant: str, key: str, data: bytes | BinaryIO, *, content_type: str = "application/octet-stream",
-        metadata: dict[str, str] | None = None) -> str:
+        metadata: dict[str, str] | None = None, sha1_hex: str | None = None) -> str:
+    """Store an object. With ``sha1_hex`` (already computed by the caller) S3
+    verifies the bytes it received against it, and botocore skips computing a
+    checksum of its own: one pass over the file, not two."""
     full = object_key(tenant, key)
-    client("s3").put_object(Bucket=settings.blob_bucket(), Key=full, Body=data, ContentType=content_type,
-                            Metadata=metadata or {})
+    params: dict[str, Any] = {"Bucket": settings.blob_bucket(), "Key": full, "Body": data,
+                              "ContentType": content_type, "Metadata": metadata or {}}
+    if sha1_hex:
+        import base64
+
+        params["ChecksumSHA1"] = base64.b64encode(bytes.fromhex(sha1_hex)).decode()
+    client("s3").put_object(**params)
     return full
 
 
@@ -65,3 +73,26 @@ def presigned_upload(tenant: str, key: str, *, content_type: str, max_bytes: int
         Conditions=[{"Content-Type": content_type}, ["content-length-range", 1, max_bytes]],
         ExpiresIn=expires or settings.presign_seconds(),
     )
+
+
+def storage_usage_update(tx: Any, tenant: str, delta: int, quota: int, failure: Any) -> None:
+    """Add ``delta`` bytes to the tenant's storage usage in ``tx``, refused
+    (``failure``) if that would pass ``quota``."""
+    from chalicelib.store import keys
+
+    names = {"#b": "bytes"}
+    if delta <= 0:
+        tx.update(settings.main_table(), keys.storage_usage_key(tenant), "ADD #b :d", names=names,
+                  values={":d": delta})
+        return
+    tx.update(settings.main_table(), keys.storage_usage_key(tenant), "ADD #b :d",
+              condition="attribute_not_exists(#b) OR #b <= :room", names=names,
+              values={":d": delta, ":room": quota - delta}, failure=failure)
+
+
+def storage_used(tenant: str) -> int:
+    from chalicelib.store import keys
+    from chalicelib.store.dynamo import get
+
+    item = get(settings.main_table(), keys.storage_usage_key(tenant))
+    return int(item.get("bytes", 0)) if item else 0

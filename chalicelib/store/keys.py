@@ -107,16 +107,8 @@ def cart_key(tenant: str, reserve_id: int) -> dict[str, str]:
 
 def open_carts_pk(tenant: str) -> str:
     # ByRef2 partition of carts that hold numbers and can expire; sort key
-    # <expiresAt>#<reserveId>, so the expired ones are one range Query.
+    # <holdUntil>#<reserveId>, so the expired ones are one range Query.
     return f"T#{tenant}#CART#OPEN"
-
-
-def order_key(tenant: str, kind: str, order_id: int) -> dict[str, str]:
-    return {"PK": f"T#{tenant}#{kind}", "SK": pad(order_id)}
-
-
-def balance_key(tenant: str, customer_id: int) -> dict[str, str]:
-    return {"PK": f"T#{tenant}#BALANCE", "SK": pad(customer_id)}
 
 
 def idempotency_key(tenant: str, key: str) -> dict[str, str]:
@@ -129,3 +121,9 @@ def portability_key(tenant: str, number: str) -> dict[str, str]:
 
 def settings_key(tenant: str, name: str) -> dict[str, str]:
     return {"PK": f"T#{tenant}#SETTINGS", "SK": name}
+
+
+def storage_usage_key(tenant: str) -> dict[str, str]:
+    # Bytes of stored files of a tenant: one item, changed in the same
+    # transaction as the attachment that adds or replaces a file.
+    return {"PK": f"T#{tenant}#USAGE", "SK": "STORAGE"}

@@ -10,15 +10,26 @@ from chalicelib.domain import errors as e
 # (status, error, error_code). The seed fixes 4005xx for actions and the
 # 403xxx / 409xxx families; the rest follow the same status+sequence pattern.
 TABLE: list[tuple[type[e.DialtoneError], int, str, int]] = [
+    (e.UnknownActionError, 400, "Invalid Action", 400501),
+    (e.ActionFailedError, 400, "Action Failed", 400502),
+    (e.MissingParameterError, 400, "Missing Parameter", 400503),
+    (e.InvalidFileContentError, 400, "Invalid File Content", 400010),
+    (e.UnsupportedCompressionError, 400, "Unsupported Compression", 400011),
+    (e.FileSizeMismatchError, 400, "File Size Mismatch", 400012),
+    (e.FileHashMismatchError, 400, "File Hash Mismatch", 400013),
     (e.UnknownFieldError, 400, "Unknown Field", 400004),
     (e.ReadOnlyFieldError, 400, "Read-only Field", 400005),
     (e.ValidationError, 400, "Invalid Request", 400001),
     (e.SourceNotAllowedError, 401, "Not Authorised", 401002),
     (e.AuthenticationError, 401, "Not Authorised", 401001),
+    (e.ActionPermissionError, 403, "Permission Denied", 403002),
+    (e.StorageQuotaExceededError, 403, "Storage Quota Exceeded", 403003),
     (e.PermissionDeniedError, 403, "Permission Denied", 403001),
     (e.NotFoundError, 404, "Not Found", 404001),
     (e.AlreadyExistsError, 409, "Conflict", 409001),
     (e.ConcurrentUpdateError, 409, "Conflict", 409002),
+    (e.WrongStateError, 409, "Invalid State", 409003),
+    (e.FileTooLargeError, 413, "File Too Large", 413001),
 ]
 
 

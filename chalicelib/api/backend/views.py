@@ -49,6 +49,8 @@ def customer_view(record: Mapping[str, Any]) -> dict[str, Any]:
         "balance": as_money(record.get("balance")),
         "accountManagerID": record.get("accountManagerId"),
         "commissionHolderID": record.get("commissionHolderId"),
+        # Shown to those who may see the customer: the PIN callers quote on the phone.
+        "pin": record.get("pin"),
         "createdDate": _seconds(record.get("createdAt")),
         "updatedDate": _seconds(record.get("updatedAt")),
     }
@@ -73,3 +75,94 @@ def customer_input(body: Mapping[str, Any], *, creating: bool) -> dict[str, Any]
             raise ValidationError("customerName and name disagree", field=name)
         values[target] = value
     return values
+
+
+def _status(record: Mapping[str, Any], names: Mapping[int, str]) -> dict[str, Any]:
+    return {"statusID": record.get("status"), "status": names.get(record.get("status"), "Unknown")}
+
+
+def service_view(record: Mapping[str, Any]) -> dict[str, Any]:
+    from chalicelib.domain.customer_items import SERVICE_STATUS_NAMES
+
+    return {
+        "id": record["id"], "customerID": record["customerId"], "name": record.get("name"),
+        "description": record.get("description"), "reference": record.get("reference"),
+        "quantity": record.get("quantity"), "unitPrice": _money(record.get("unitPrice")),
+        "startDate": record.get("startDate"), **_status(record, SERVICE_STATUS_NAMES),
+        "dateApproved": record.get("dateApproved"), "dateCancelled": record.get("dateCancelled"),
+        "statusReason": record.get("statusReason"),
+        "createdDate": _seconds(record.get("createdAt")), "updatedDate": _seconds(record.get("updatedAt")),
+    }
+
+
+def feature_view(record: Mapping[str, Any]) -> dict[str, Any]:
+    from chalicelib.domain.customer_items import FEATURE_STATUS_NAMES
+
+    return {
+        "id": record["id"], "customerID": record["customerId"], "name": record.get("name"),
+        "description": record.get("description"), "unitPrice": _money(record.get("unitPrice")),
+        "startDate": record.get("startDate"), **_status(record, FEATURE_STATUS_NAMES),
+        "dateDrop": record.get("dateDrop"), "statusReason": record.get("statusReason"),
+        "createdDate": _seconds(record.get("createdAt")), "updatedDate": _seconds(record.get("updatedAt")),
+    }
+
+
+def note_view(record: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "id": record["id"], "customerID": record["customerId"], "subject": record.get("subject"),
+        "text": record.get("text"), "createdByUserID": record.get("createdBy"),
+        "createdDate": _seconds(record.get("createdAt")), "updatedDate": _seconds(record.get("updatedAt")),
+    }
+
+
+def number_view(record: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "id": record["id"], "customerID": record.get("customerId"), "number": record.get("number"),
+        "status": record.get("status"), "description": record.get("description"),
+        "createdDate": _seconds(record.get("createdAt")), "updatedDate": _seconds(record.get("updatedAt")),
+    }
+
+
+def stored_file_view(record: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "id": record["storedFileId"], "fileName": record.get("fileName"), "fileSize": record.get("fileSize"),
+        "fileHash": record.get("fileHash"), "mimeType": record.get("mimeType"),
+        "createdDate": _seconds(record.get("fileStoredAt")),
+    }
+
+
+def attachment_view(record: Mapping[str, Any], *, expand_file: bool = False) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "id": record["id"], "noteID": record["noteId"], "storedFileID": record["storedFileId"],
+        "fileName": record.get("fileName"), "description": record.get("description"),
+        "createdDate": _seconds(record.get("createdAt")), "updatedDate": _seconds(record.get("updatedAt")),
+    }
+    if expand_file:
+        view["storedFile"] = stored_file_view(record)
+    return view
+
+
+def user_view(record: Mapping[str, Any]) -> dict[str, Any]:
+    # Never hashes, secrets or the key itself: a key is shown once, when issued.
+    return {
+        "id": record["id"], "username": record.get("username"), "roles": sorted(record.get("roles") or ()),
+        "apiOnly": bool(record.get("apiOnly")), "canRead": bool(record.get("canRead")),
+        "canWrite": bool(record.get("canWrite")), "customerAccess": record.get("customerAccess"),
+        "customerID": record.get("customerId"), "hasAPIKey": bool(record.get("apiKeyHash")),
+        "apiKeyCreatedDate": _seconds(record.get("apiKeyCreatedAt")),
+        "createdDate": _seconds(record.get("createdAt")), "updatedDate": _seconds(record.get("updatedAt")),
+    }
+
+
+def _money(value: Any) -> Any:
+    return None if value is None else as_money(value)
+
+
+def payment_view(record: Mapping[str, Any]) -> dict[str, Any]:
+    # Only brand and last four digits of a card are ever stored.
+    return {
+        "id": record["id"], "customerID": record["customerId"], "amount": as_money(record.get("amount")),
+        "method": record.get("method"), "status": record.get("status"), "cardBrand": record.get("brand"),
+        "cardLast4": record.get("last4"), "gatewayReference": record.get("gatewayRef"),
+        "createdDate": _seconds(record.get("createdAt")), "updatedDate": _seconds(record.get("updatedAt")),
+    }

@@ -1,0 +1,283 @@
+"""Issue 5's figures for the billing platform API.
+
+- AWS requests per API call, counted (not timed) with botocore's before-call
+  event on the process's clients, with a warm process: the API key resolved
+  within AUTH_CACHE_SECONDS and AUDIT_SINK=log, as on AWS. Targets: GET one
+  customer <= 2, list 100 customers with expandNumbers <= 3, PATCH <= 2,
+  an action <= 2.
+- Attachment upload throughput: POST /notes/{id}/noteAttachments with a
+  base64 zstd body (decode + bounded decompress + SHA-1 + S3 put + one
+  transaction) as a ratio to decode + decompress + hash alone (>= 0.8), and the
+  upload's peak Python memory as a multiple of the file (<= 3).
+
+Run alone (`python -m bench.bench_backend`: moto in-process) or from
+bench/run.py with the local runtime (DynamoDB Local, S3 on moto server).
+"""
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import json
+import os
+import random
+import statistics
+import sys
+import time
+import tracemalloc
+from contextlib import redirect_stdout
+from typing import Any, Iterator
+
+from bench.events import LambdaContext, api_event
+
+FILE_BYTES = 16 * 1024 * 1024
+PREFIX = "/backend/api/v1"
+
+
+@contextlib.contextmanager
+def s3_server() -> Iterator[str]:
+    """S3 in its own process (moto server on 127.0.0.1), as on AWS: the stored
+    object's bytes are not counted in this process's memory."""
+    import socket
+    import subprocess
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(url + "/moto-api/", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def environment(runtime: Any | None) -> Iterator[None]:
+    """The runtime's endpoints, or moto in-process for DynamoDB and a moto
+    server process for S3, with deployed-stage settings."""
+    saved = dict(os.environ)
+    stack = contextlib.ExitStack()
+    try:
+        if runtime is not None:
+            os.environ.update(runtime.env)
+            mock: Any = contextlib.nullcontext()
+        else:
+            from moto import mock_aws
+
+            from tests.support.stage import stage_environment
+
+            os.environ.update(stage_environment("test"))
+            for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_S3"):
+                os.environ.pop(name, None)
+            os.environ["AWS_ENDPOINT_URL_S3"] = stack.enter_context(s3_server())
+            os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
+            os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+            mock = mock_aws()
+        os.environ.update({"AUTH_CACHE_SECONDS": "300", "AUDIT_SINK": "log", "GZIP_RESPONSES": "0",
+                           "MAX_FILE_BYTES": str(64 * 1024 * 1024)})
+        from chalicelib.store import clients
+
+        clients.reset()
+        with mock:
+            if runtime is None:
+                from infra.local import resources
+
+                resources.create_all("test")
+            yield
+        clients.reset()
+    finally:
+        stack.close()
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+class Counter:
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        from chalicelib.store.clients import client
+
+        for service in ("dynamodb", "s3"):
+            client(service).meta.events.register("before-call", self._seen)
+
+    def _seen(self, model: Any = None, **_: Any) -> None:
+        self.calls.append(model.name if model is not None else "?")
+
+    @contextlib.contextmanager
+    def counting(self) -> Iterator[list[str]]:
+        start = len(self.calls)
+        seen: list[str] = []
+        yield seen
+        seen.extend(self.calls[start:])
+
+
+def invoke(app: Any, method: str, resource: str, path_params: dict[str, str], key: str,
+           query: dict[str, str] | None = None, body: str | None = None) -> dict[str, Any]:
+    path = resource
+    for name, value in path_params.items():
+        path = path.replace("{" + name + "}", value)
+    event = api_event(method, PREFIX + resource, PREFIX + path, path_params,
+                      {"authorization": f"Bearer {key}", "content-type": "application/json",
+                       "accept": "application/json"}, body=body)
+    if query:
+        event["queryStringParameters"] = query
+        event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()}
+    with open(os.devnull, "w") as sink, redirect_stdout(sink):
+        answer = app(event, LambdaContext())
+    assert answer["statusCode"] < 300, answer
+    return answer
+
+
+def request_counts(app: Any, counter: Counter) -> list[dict[str, Any]]:
+    from chalicelib.auth import api_key
+    from chalicelib.services import customer_numbers, customers, users
+
+    tenant = users.create_tenant(name="Bench")
+    key = tenant["user"]["api_key"]
+    principal = api_key.authenticate(key, None)
+    ids = []
+    for n in range(100):
+        record = customers.create_customer(principal=principal, fields={"name": f"Customer {n}"})
+        ids.append(record["id"])
+        for m in range(2):
+            customer_numbers.assign_number(principal=principal, customer_id=record["id"],
+                                           number=f"+1555{n:04d}{m:03d}", status="active" if m else "dropped")
+    one = str(ids[0])
+    invoke(app, "GET", "/customers/{customer_id}", {"customer_id": one}, key)  # warm: key resolved and cached
+    cases = [
+        ("GET /customers/{id}", 2, lambda: invoke(app, "GET", "/customers/{customer_id}", {"customer_id": one}, key)),
+        ("GET /customers?limit=100&expandNumbers", 3, lambda: invoke(
+            app, "GET", "/customers", {}, key, {"limit": "100", "expandNumbers": ""})),
+        ("PATCH /customers/{id}", 2, lambda: invoke(app, "PATCH", "/customers/{customer_id}", {"customer_id": one},
+                                                    key, body=json.dumps({"city": f"City {time.time()}"}))),
+        ("POST /customers/{id}?action=generatePIN", 2, lambda: invoke(
+            app, "POST", "/customers/{customer_id}", {"customer_id": one}, key, {"action": "generatePIN"}, "{}")),
+    ]
+    results = []
+    for name, target, call in cases:
+        with counter.counting() as seen:
+            answer = call()
+        if name.startswith("GET /customers?"):
+            listed = json.loads(answer["body"])
+            assert len(listed) == 100 and all(len(c["numbers"]) == 2 for c in listed)
+        results.append({"name": f"AWS requests per call: {name}", "value": len(seen), "target": f"<= {target}",
+                        "ok": len(seen) <= target, "detail": {"requests": seen, "auth_cache": "warm"}})
+    return results
+
+
+def sample_file(size: int) -> bytes:
+    """Text-like content (CSV call records): compresses about as real documents do."""
+    rng = random.Random(5)
+    words = [f"{rng.randrange(10**6):06d}" for _ in range(4000)] + ["ANSWERED", "BUSY", "NO ANSWER", "+1555"]
+    lines, total = [], 0
+    while total < size:
+        line = (",".join(rng.choice(words) for _ in range(8)) + "\n").encode()
+        lines.append(line)
+        total += len(line)
+    return b"".join(lines)[:size]
+
+
+def upload_figures(app: Any, counter: Counter) -> list[dict[str, Any]]:
+    import zstandard
+
+    from chalicelib.services import customer_items, users
+    from chalicelib.auth import api_key
+
+    tenant = users.create_tenant(name="Bench files")
+    key = tenant["user"]["api_key"]
+    principal = api_key.authenticate(key, None)
+    from chalicelib.services import customers
+
+    owner = customers.create_customer(principal=principal, fields={"name": "Files"})
+    note = customer_items.create(principal=principal, resource=customer_items.NOTES, customer_id=owner["id"],
+                                 fields={"text": "bench"})
+    original = sample_file(FILE_BYTES)
+    compressed = zstandard.ZstdCompressor(level=3).compress(original)
+    encoded = base64.b64encode(compressed).decode()
+    sha1 = hashlib.sha1(original).hexdigest()
+    body = json.dumps({"fileName": "calls.csv", "_fileContent": encoded, "_compression": "zstd",
+                       "_fileSize": len(original), "_fileHash": sha1})
+    del compressed
+
+    def baseline() -> None:
+        data = zstandard.ZstdDecompressor().decompress(base64.b64decode(encoded))
+        assert hashlib.sha1(data).hexdigest() == sha1
+
+    def ours() -> None:
+        invoke(app, "POST", "/notes/{note_id}/noteAttachments", {"note_id": str(note["id"])}, key, body=body)
+
+    from chalicelib.domain import files
+    from chalicelib.store import blobs
+
+    def pipeline_only() -> None:
+        # Our decode + bounded decompress + SHA-1 + verification, no S3, no DynamoDB.
+        files.receive(base64_content=encoded, compression="zstd", limit=len(original),
+                      expected_size=len(original), expected_hash=sha1)
+
+    def bare_put() -> None:
+        # What the S3 stand-in costs by itself for this file.
+        blobs.put(tenant["tenant"]["id"], "bench/bare", original, sha1_hex=sha1)
+
+    ours()
+    baseline()
+    with counter.counting() as seen:
+        ours()
+    times: dict[str, list[float]] = {"base": [], "ours": [], "pipeline": [], "put": []}
+    for _ in range(5):  # interleaved, so drift hits all alike
+        for label, call in (("base", baseline), ("ours", ours), ("pipeline", pipeline_only), ("put", bare_put)):
+            started = time.perf_counter()
+            call()
+            times[label].append(time.perf_counter() - started)
+    median = {k: statistics.median(v) for k, v in times.items()}
+    ratio = median["base"] / median["ours"]
+    tracemalloc.start()
+    try:
+        ours()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    multiple = peak / len(original)
+    mib = len(original) / 2**20
+    return [
+        {"name": "attachment upload throughput, full POST / decode+decompress+hash", "value": round(ratio, 3),
+         "target": ">= 0.8", "ok": ratio >= 0.8,
+         "detail": {"file_mib": round(mib, 1), "compressed_ratio": round(len(encoded) * 3 / 4 / len(original), 3),
+                    "post_mib_per_s": round(mib / median["ours"], 1),
+                    "baseline_mib_per_s": round(mib / median["base"], 1),
+                    "pipeline_without_s3_ratio": round(median["base"] / median["pipeline"], 3),
+                    "s3_stand_in_put_mib_per_s": round(mib / median["put"], 1),
+                    "s3": "moto server process" if os.environ.get("AWS_ENDPOINT_URL_S3") else "moto in-process",
+                    "aws_requests": seen}},
+        {"name": "attachment upload peak memory / file size", "value": round(multiple, 2), "target": "<= 3",
+         "ok": multiple <= 3, "detail": {"peak_mib": round(peak / 2**20, 1),
+                                         "measured": "tracemalloc over the POST, request body already in memory"}},
+    ]
+
+
+def run(runtime: Any | None = None) -> list[dict[str, Any]]:
+    with environment(runtime):
+        import app as dialtone
+
+        counter = Counter()
+        return request_counts(dialtone.app, counter) + upload_figures(dialtone.app, counter)
+
+
+def main() -> int:
+    results = run(None)
+    for r in results:
+        print(f"{'ok  ' if r['ok'] else 'MISS'} {r['name']}: {r['value']} (target {r['target']})", file=sys.stderr)
+    print(json.dumps({"results": results}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,255 @@
+"""The OpenAPI 3 description of the billing platform API, served at
+/backend/api/v1/openapi.json. Built on request (no cost at import); the
+surface tests validate real responses against it, so it cannot drift silently."""
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.domain import customer_items, customers
+from chalicelib.domain.files import COMPRESSIONS
+
+MAX_PAGE = 1000  # keep equal to api.backend.routes.MAX_PAGE (a test checks)
+
+
+def _nullable(kind: str, **extra: Any) -> dict[str, Any]:
+    return {"type": kind, "nullable": True, **extra}
+
+
+def _obj(properties: dict[str, Any], *, required: list[str] | None = None) -> dict[str, Any]:
+    return {"type": "object", "additionalProperties": False, "properties": properties,
+            "required": required if required is not None else list(properties)}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+MONEY = {"type": "number", "description": "Decimal, five places, exact"}
+STAMP = _nullable("string", format="date-time", description="ISO 8601, UTC, to the second")
+DAY = _nullable("string", format="date")
+
+
+def _schemas() -> dict[str, Any]:
+    status_ids = lambda names: {"type": "integer", "enum": sorted(names)}  # noqa: E731
+    number = _obj({"id": {"type": "integer"}, "customerID": _nullable("integer"), "number": {"type": "string"},
+                   "status": {"type": "string"}, "description": _nullable("string"),
+                   "createdDate": STAMP, "updatedDate": STAMP})
+    service = _obj({
+        "id": {"type": "integer"}, "customerID": {"type": "integer"}, "name": {"type": "string"},
+        "description": _nullable("string"), "reference": _nullable("string"), "quantity": _nullable("integer"),
+        "unitPrice": {**MONEY, "nullable": True}, "startDate": DAY,
+        "statusID": status_ids(customer_items.SERVICE_STATUS_NAMES),
+        "status": {"type": "string", "enum": list(customer_items.SERVICE_STATUS_NAMES.values())},
+        "dateApproved": DAY, "dateCancelled": DAY, "statusReason": _nullable("string"),
+        "createdDate": STAMP, "updatedDate": STAMP})
+    feature = _obj({
+        "id": {"type": "integer"}, "customerID": {"type": "integer"}, "name": {"type": "string"},
+        "description": _nullable("string"), "unitPrice": {**MONEY, "nullable": True}, "startDate": DAY,
+        "statusID": status_ids(customer_items.FEATURE_STATUS_NAMES),
+        "status": {"type": "string", "enum": list(customer_items.FEATURE_STATUS_NAMES.values())},
+        "dateDrop": DAY, "statusReason": _nullable("string"), "createdDate": STAMP, "updatedDate": STAMP})
+    customer_props = {
+        "id": {"type": "integer"}, "accountNumber": {"type": "string"}, "customerName": {"type": "string"},
+        "name": {"type": "string"}, "statusID": status_ids(customers.STATUS_NAMES),
+        "status": {"type": "string", "enum": list(customers.STATUS_NAMES.values())},
+        "statusReason": _nullable("string"), "dateDrop": DAY,
+        **{f: _nullable("string") for f in ("email", "phone", "contactName", "companyNumber", "address1",
+                                             "address2", "city", "state", "postcode", "country")},
+        "creditLimit": MONEY, "balance": {**MONEY, "description": "kept by every ledger movement (read-only)"},
+        "accountManagerID": _nullable("integer"), "commissionHolderID": _nullable("integer"),
+        "pin": _nullable("string", description="set by the generatePIN action"),
+        "createdDate": STAMP, "updatedDate": STAMP,
+    }
+    customer = _obj({**customer_props,
+                     "numbers": {"type": "array", "items": _ref("Number"), "description": "with expandNumbers"},
+                     "services": {"type": "array", "items": _ref("Service"), "description": "with expandServices"},
+                     "features": {"type": "array", "items": _ref("Feature"), "description": "with expandFeatures"}},
+                    required=list(customer_props))
+    stored_file = _obj({"id": {"type": "integer"}, "fileName": {"type": "string"}, "fileSize": {"type": "integer"},
+                        "fileHash": {"type": "string", "description": "SHA-1, hex"}, "mimeType": {"type": "string"},
+                        "createdDate": STAMP})
+    attachment_props = {"id": {"type": "integer"}, "noteID": {"type": "integer"}, "storedFileID": {"type": "integer"},
+                        "fileName": {"type": "string"}, "description": _nullable("string"),
+                        "createdDate": STAMP, "updatedDate": STAMP}
+    attachment = _obj({**attachment_props, "storedFile": _ref("StoredFile")}, required=list(attachment_props))
+    user_props = {"id": {"type": "integer"}, "username": {"type": "string"},
+                  "roles": {"type": "array", "items": {"type": "string"}}, "apiOnly": {"type": "boolean"},
+                  "canRead": {"type": "boolean"}, "canWrite": {"type": "boolean"},
+                  "customerAccess": {"type": "string", "enum": ["all", "manager", "commission", "customer"]},
+                  "customerID": _nullable("integer"), "hasAPIKey": {"type": "boolean"},
+                  "apiKeyCreatedDate": STAMP, "createdDate": STAMP, "updatedDate": STAMP}
+    return {
+        "Error": _obj({"error": {"type": "string"}, "error_code": {"type": "integer"}, "hint": {"type": "string"}}),
+        "Customer": customer, "Number": number, "Service": service, "Feature": feature,
+        "Note": _obj({"id": {"type": "integer"}, "customerID": {"type": "integer"}, "subject": _nullable("string"),
+                      "text": {"type": "string"}, "createdByUserID": _nullable("integer"),
+                      "createdDate": STAMP, "updatedDate": STAMP}),
+        "NoteAttachment": attachment, "StoredFile": stored_file,
+        "Payment": _obj({"id": {"type": "integer"}, "customerID": {"type": "integer"}, "amount": MONEY,
+                         "method": _nullable("string"), "status": {"type": "string"},
+                         "cardBrand": _nullable("string"), "cardLast4": _nullable("string"),
+                         "gatewayReference": _nullable("string"), "createdDate": STAMP, "updatedDate": STAMP}),
+        "User": _obj(user_props),
+        "UserWithKey": _obj({**user_props, "apiKey": {"type": "string", "description": "shown once"}}),
+        "RequestLog": _obj({"time": {"type": "string"}, "requestID": {"type": "string"},
+                            "userID": {"type": "integer"}, "username": {"type": "string"},
+                            "method": {"type": "string"}, "path": _nullable("string"), "status": {"type": "integer"},
+                            "sourceIP": _nullable("string"), "touched": {"type": "array",
+                                                                         "items": {"type": "string"}}}),
+        "PresignedUpload": _obj({"uploadID": {"type": "integer"}, "url": {"type": "string"},
+                                 "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+                                 "expiresIn": {"type": "integer"}}),
+        "JSONUpload": {"type": "object", "properties": {
+            "fileName": {"type": "string"}, "description": {"type": "string"},
+            "_fileContent": {"type": "string", "format": "byte"},
+            "_compression": {"type": "string", "enum": list(COMPRESSIONS)},
+            "_fileSize": {"type": "integer", "minimum": 0}, "_fileHash": {"type": "string"},
+            "_mimeType": {"type": "string"}}},
+    }
+
+
+PARAMS = {
+    "idAfter": {"name": "idAfter", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+    "updatedSince": {"name": "updatedSince", "in": "query", "schema": {"type": "string", "format": "date-time"}},
+    "limit": {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE,
+                                                         "default": MAX_PAGE}},
+    "offset": {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 100000}},
+    "active": {"name": "active", "in": "query", "schema": {"type": "boolean"}, "allowEmptyValue": True},
+    "action": {"name": "action", "in": "query", "required": True, "schema": {"type": "string"}},
+}
+FLAGS = ("expandNumbers", "expandServices", "expandFeatures", "numberActive", "serviceActive", "featureActive")
+
+
+def _flag(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "allowEmptyValue": True, "schema": {"type": "boolean"},
+            "description": "a bare flag or =true"}
+
+
+def _id(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
+
+
+def _json(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _answer(schema: dict[str, Any], status: str = "200", description: str = "OK") -> dict[str, Any]:
+    errors = {code: {"description": text, **_json(_ref("Error"))} for code, text in (
+        ("400", "invalid request, action or file (400001-400013, 400501-400503)"),
+        ("401", "missing or revoked key (401001), source address not allowed (401002)"),
+        ("403", "no permission (403001), action permission (403002), storage quota (403003)"),
+        ("404", "not found or outside your customer access (404001)"),
+        ("409", "conflict (409001 unique, 409002 concurrent, 409003 wrong state for the action)"),
+        ("413", "file larger than the limit (413001)"))}
+    return {status: {"description": description, **_json(schema)}, **errors}
+
+
+def _listing(item: str, *, active: bool = True, extra: tuple[str, ...] = ()) -> dict[str, Any]:
+    params = [PARAMS[p] for p in ("idAfter", "updatedSince", "limit", "offset")] + [_flag(f) for f in extra]
+    if active:
+        params.append(PARAMS["active"])
+    return {"parameters": params, "responses": _answer({"type": "array", "items": _ref(item)})}
+
+
+def _write(item: str, status: str = "200") -> dict[str, Any]:
+    return {"requestBody": {"required": True, **_json({"type": "object"})},
+            "responses": _answer(_ref(item), status)}
+
+
+def _action(item: str, summary: str) -> dict[str, Any]:
+    return {"summary": summary, "parameters": [PARAMS["action"]],
+            "requestBody": {"required": False, **_json({"type": "object"})}, "responses": _answer(_ref(item))}
+
+
+def _child_paths(plural: str, item: str, actions: dict[str, Any], *, writable: bool = True,
+                 active: bool = True) -> dict[str, Any]:
+    one: dict[str, Any] = {"parameters": [_id("id")], "get": {"responses": _answer(_ref(item))}}
+    every: dict[str, Any] = {"get": _listing(item, active=active)}
+    under: dict[str, Any] = {"parameters": [_id("customerId")], "get": _listing(item, active=active)}
+    if writable:
+        one["patch"] = _write(item)
+        one["put"] = {**_write(item), "description": "treated as PATCH"}
+        one["post"] = _action(item, "actions: " + (", ".join(f"{n} ({a.summary})" for n, a in actions.items())
+                                                   or "none (400501)"))
+        every["post"] = {**_write(item, "201"), "description": "customerID in the body"}
+        under["post"] = _write(item, "201")
+    return {f"/{plural}": every, f"/{plural}/{{id}}": one, f"/customers/{{customerId}}/{plural}": under}
+
+
+def spec() -> dict[str, Any]:
+    customer_expand = [_flag(f) for f in FLAGS]
+    paths: dict[str, Any] = {
+        "/customers": {"get": {**_listing("Customer"),
+                               "parameters": _listing("Customer")["parameters"] + customer_expand},
+                       "post": _write("Customer", "201")},
+        "/customers/{id}": {
+            "parameters": [_id("id")],
+            "get": {"parameters": customer_expand, "responses": _answer(_ref("Customer"))},
+            "patch": _write("Customer"), "put": {**_write("Customer"), "description": "treated as PATCH"},
+            "post": _action("Customer", ", ".join(f"{n}: {a.summary}"
+                                                  for n, a in customer_items.CUSTOMER_ACTIONS.items()))},
+        **_child_paths("services", "Service", customer_items.SERVICE_ACTIONS),
+        **_child_paths("features", "Feature", customer_items.FEATURE_ACTIONS),
+        **_child_paths("notes", "Note", {}, active=False),
+        **_child_paths("numbers", "Number", {}, writable=False),
+        **_child_paths("payments", "Payment", {}, writable=False, active=False),
+        "/noteAttachments": {"get": _listing("NoteAttachment", active=False, extra=("expandStoredFiles",))},
+        "/notes/{id}/noteAttachments": {
+            "parameters": [_id("id")],
+            "get": _listing("NoteAttachment", active=False, extra=("expandStoredFiles",)),
+            "post": {"requestBody": {"required": True, "content": {
+                "application/json": {"schema": _ref("JSONUpload")},
+                "multipart/form-data": {"schema": {"type": "object", "properties": {
+                    "data": {"type": "string", "description": "JSON: fileName, description, _fileSize, _fileHash, "
+                                                              "_mimeType"},
+                    "file": {"type": "string", "format": "binary"}}}}}},
+                "responses": _answer(_ref("NoteAttachment"), "201")}},
+        "/noteAttachments/{id}": {
+            "parameters": [_id("id")],
+            "get": {"parameters": [_flag("expandStoredFiles")],
+                    "description": "Accept: application/json or none -> metadata; anything else -> the file "
+                                   "(303 to a presigned URL when larger than the inline limit)",
+                    "responses": {**_answer(_ref("NoteAttachment")),
+                                  "303": {"description": "large file: Location is a presigned S3 URL"}}},
+            "patch": {"requestBody": {"required": True, **_json(_ref("JSONUpload"))},
+                      "responses": _answer(_ref("NoteAttachment"))},
+            "put": {"requestBody": {"required": True, **_json(_ref("JSONUpload"))},
+                    "responses": _answer(_ref("NoteAttachment"))}},
+        "/notes/{id}/noteAttachmentUploads": {
+            "parameters": [_id("id")],
+            "post": {"description": "presigned S3 POST for files larger than the gateway accepts",
+                     "requestBody": {"required": True, **_json(_ref("JSONUpload"))},
+                     "responses": _answer(_ref("PresignedUpload"), "201")}},
+        "/noteAttachmentUploads/{id}": {
+            "parameters": [_id("id")],
+            "post": {"parameters": [PARAMS["action"]], "description": "action=complete: verify and attach",
+                     "responses": _answer(_ref("NoteAttachment"), "201")}},
+        "/requestLogs": {"get": {
+            "description": "administrators: every request of the tenant; others: their own; newest first",
+            "parameters": [{"name": "since", "in": "query", "schema": {"type": "string", "format": "date-time"}},
+                           {"name": "until", "in": "query", "schema": {"type": "string", "format": "date-time"}},
+                           {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1,
+                                                                        "maximum": 1000}}],
+            "responses": _answer({"type": "array", "items": _ref("RequestLog")})}},
+        "/users": {"get": {"responses": _answer({"type": "array", "items": _ref("User")})}},
+        "/users/{id}": {
+            "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"},
+                            "description": "a user id or 'me'"}],
+            "get": {"responses": _answer(_ref("User"))},
+            "post": {"parameters": [PARAMS["action"]],
+                     "description": "generateAPIKey {password, totpCode} (own), issueAPIKey (admin, API-only "
+                                    "user without key), resetAPIKey (primary data protection)",
+                     "requestBody": {"required": False, **_json({"type": "object"})},
+                     "responses": _answer(_ref("UserWithKey"))}},
+    }
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "Dialtone billing platform API", "version": "1",
+                 "description": "Compatible with the billing platform REST API (seed 000). "
+                                f"Lists return at most {MAX_PAGE} resources per request."},
+        "servers": [{"url": "/backend/api/v1"}],
+        "security": [{"bearer": []}],
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+                       "schemas": _schemas()},
+        "paths": paths,
+    }

@@ -1,0 +1,269 @@
+"""Uploaded file content: base64, optional compression, size and SHA-1
+verification, MIME type detection. Pure Python, no AWS.
+
+Decompression is streamed with a byte cap: a small payload that would expand
+past the limit is refused after producing at most ``limit + 1`` bytes, never
+after inflating all of it (a compression bomb costs what the limit allows).
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import io
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+from chalicelib.domain.errors import (
+    FileHashMismatchError, FileSizeMismatchError, FileTooLargeError, InvalidFileContentError,
+    UnsupportedCompressionError, ValidationError,
+)
+
+COMPRESSIONS = ("gzip", "zlib", "bzip2", "zstd")
+CHUNK = 1 << 20  # decompressed bytes produced per step
+_B64_CHUNK = 4 * (3 << 18)  # base64 characters decoded per step (3 MiB of output)
+
+
+@dataclass
+class ReceivedFile:
+    content: io.BytesIO  # the original bytes; getbuffer() passes them on without a copy
+    size: int
+    sha1: str
+    mime_type: str
+
+
+def receive(*, base64_content: str | None = None, raw: bytes | memoryview | None = None,
+            compression: str | None, limit: int, expected_size: int | None = None,
+            expected_hash: str | None = None, mime_type: str | None = None,
+            file_name: str | None = None) -> ReceivedFile:
+    """Decode, decompress (bounded), hash and verify one uploaded file."""
+    if compression is not None and compression not in COMPRESSIONS:
+        raise UnsupportedCompressionError(
+            f"_compression '{compression}' is not supported (use one of {', '.join(COMPRESSIONS)})",
+            field="_compression")
+    if expected_size is not None and expected_size > limit:
+        raise FileTooLargeError(f"_fileSize {expected_size} exceeds the {limit}-byte file size limit",
+                                field="_fileSize")
+    # Never produce more than the limit, nor more than the size the client announced.
+    cap = limit if expected_size is None else expected_size
+    chunks = _input_chunks(base64_content, raw)
+    if compression is None:
+        produced: Iterator[bytes | memoryview] = chunks
+    else:
+        produced = _DECOMPRESSORS[compression](chunks, cap)
+        if compression == "zstd":
+            produced = _zstd_window_guard(produced, lambda: _too_big(cap + 1, limit, expected_size))
+    out = io.BytesIO()
+    digest = hashlib.sha1()
+    size = 0
+    for piece in produced:
+        size += len(piece)
+        if size > cap:
+            _too_big(size, limit, expected_size)
+        digest.update(piece)
+        out.write(piece)
+    if expected_size is not None and size != expected_size:
+        raise FileSizeMismatchError(f"received {size} bytes but _fileSize is {expected_size}", field="_fileSize")
+    sha1 = digest.hexdigest()
+    if expected_hash is not None and sha1 != expected_hash.strip().lower():
+        raise FileHashMismatchError(f"SHA-1 of the received file is {sha1}, not the given _fileHash",
+                                    field="_fileHash")
+    if size == 0:
+        raise InvalidFileContentError("the file is empty", field="_fileContent")
+    head = bytes(out.getbuffer()[:64])
+    return ReceivedFile(content=out, size=size, sha1=sha1, mime_type=mime_type or detect_mime(head, file_name))
+
+
+def _too_big(size: int, limit: int, expected: int | None) -> None:
+    if expected is not None and expected < limit:
+        raise FileSizeMismatchError(f"the file is larger than its _fileSize {expected}", field="_fileSize")
+    raise FileTooLargeError(f"the file exceeds the {limit}-byte file size limit", field="_fileContent")
+
+
+def _input_chunks(text: str | None, raw: bytes | memoryview | None) -> Iterator[bytes | memoryview]:
+    if raw is not None:
+        view = memoryview(raw)
+        for start in range(0, len(view), CHUNK):
+            yield view[start:start + CHUNK]
+        return
+    if not isinstance(text, str):
+        raise InvalidFileContentError("_fileContent must be a base64 string", field="_fileContent")
+    if any(c in text for c in "\r\n \t"):
+        text = "".join(text.split())  # line-wrapped base64 (MIME style) is fine
+    if len(text) % 4:
+        raise InvalidFileContentError("_fileContent is not valid base64 (length)", field="_fileContent")
+    for start in range(0, len(text), _B64_CHUNK):
+        try:
+            yield base64.b64decode(text[start:start + _B64_CHUNK], validate=True)
+        except (binascii.Error, ValueError):
+            raise InvalidFileContentError("_fileContent is not valid base64", field="_fileContent") from None
+
+
+def _zlib_family(wbits: int) -> Callable[[Iterator[bytes | memoryview], int], Iterator[bytes]]:
+    def run(chunks: Iterator[bytes | memoryview], cap: int) -> Iterator[bytes]:
+        import zlib
+
+        engine = zlib.decompressobj(wbits)
+        try:
+            for data in chunks:
+                pending = bytes(data)
+                while pending:
+                    out = engine.decompress(pending, CHUNK)
+                    pending = engine.unconsumed_tail
+                    if out:
+                        yield out
+                    if engine.eof:
+                        break
+                if engine.eof:
+                    break
+            tail = engine.flush()
+        except zlib.error as error:
+            raise InvalidFileContentError(f"not a valid compressed stream: {error}", field="_fileContent") from None
+        if tail:
+            yield tail
+        if not engine.eof:
+            raise InvalidFileContentError("the compressed stream is truncated", field="_fileContent")
+    return run
+
+
+def _bzip2(chunks: Iterator[bytes | memoryview], cap: int) -> Iterator[bytes]:
+    import bz2
+
+    engine = bz2.BZ2Decompressor()
+    try:
+        for data in chunks:
+            out = engine.decompress(bytes(data), CHUNK)
+            while True:
+                if out:
+                    yield out
+                if engine.eof or engine.needs_input:
+                    break
+                out = engine.decompress(b"", CHUNK)
+            if engine.eof:
+                break
+    except (OSError, ValueError) as error:
+        raise InvalidFileContentError(f"not a valid bzip2 stream: {error}", field="_fileContent") from None
+    if not engine.eof:
+        raise InvalidFileContentError("the bzip2 stream is truncated", field="_fileContent")
+
+
+class _ChunkReader(io.RawIOBase):
+    """A read()-able view of an iterator of chunks (zstd's stream reader pulls from it)."""
+
+    def __init__(self, chunks: Iterator[bytes | memoryview]) -> None:
+        self._chunks = chunks
+        self._buffer = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        while not self._buffer:
+            nxt = next(self._chunks, None)
+            if nxt is None:
+                return b""
+            self._buffer = bytes(nxt)
+        if size < 0 or size >= len(self._buffer):
+            out, self._buffer = self._buffer, b""
+        else:
+            out, self._buffer = self._buffer[:size], self._buffer[size:]
+        return out
+
+
+def _zstd(chunks: Iterator[bytes | memoryview], cap: int) -> Iterator[bytes]:
+    import zstandard
+
+    # The window a frame may demand is memory the decoder allocates: bound it too.
+    window = max(1 << 20, min(1 << 27, 1 << max(cap, 1).bit_length()))
+    engine = zstandard.ZstdDecompressor(max_window_size=window)
+    try:
+        with engine.stream_reader(_ChunkReader(chunks), read_size=CHUNK, read_across_frames=True) as reader:
+            while True:
+                out = reader.read(CHUNK)
+                if not out:
+                    break
+                yield out
+    except zstandard.ZstdError as error:
+        raise InvalidFileContentError(f"not a valid zstd stream: {error}", field="_fileContent") from None
+
+
+def _zstd_window_guard(produced: Iterator[bytes], overflow: Callable[[], None]) -> Iterator[bytes]:
+    # A frame that asks for a window larger than the file may be is a file
+    # larger than allowed (or announced): say that, not "invalid".
+    try:
+        yield from produced
+    except InvalidFileContentError as error:
+        if "too much memory" in error.message:
+            overflow()
+        raise
+
+
+_DECOMPRESSORS = {"gzip": _zlib_family(31), "zlib": _zlib_family(15), "bzip2": _bzip2, "zstd": _zstd}
+
+# Leading bytes -> MIME type, for the common document and image formats.
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF-", "application/pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+    (b"II*\x00", "image/tiff"),
+    (b"MM\x00*", "image/tiff"),
+    (b"\x1f\x8b", "application/gzip"),
+    (b"BZh", "application/x-bzip2"),
+    (b"\x28\xb5\x2f\xfd", "application/zstd"),
+    (b"7z\xbc\xaf\x27\x1c", "application/x-7z-compressed"),
+    (b"RIFF", "audio/wav"),
+    (b"ID3", "audio/mpeg"),
+    (b"OggS", "audio/ogg"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "application/msword"),
+)
+_ZIP_FAMILY = {".docx", ".xlsx", ".pptx", ".odt", ".ods", ".jar"}
+
+
+def detect_mime(head: bytes, file_name: str | None) -> str:
+    """From the content's first bytes, then the file name, else octet-stream."""
+    import mimetypes  # loads the system's type table: only when a file arrives
+
+    guessed = mimetypes.guess_type(file_name or "")[0]
+    if head.startswith(b"PK\x03\x04"):
+        # Office documents are zip files: the name tells which.
+        if guessed and any((file_name or "").lower().endswith(ext) for ext in _ZIP_FAMILY):
+            return guessed
+        return "application/zip"
+    for magic, mime in _MAGIC:
+        if head.startswith(magic):
+            return mime
+    if guessed:
+        return guessed
+    try:
+        head.decode("utf-8")
+        return "text/plain"
+    except UnicodeDecodeError:
+        return "application/octet-stream"
+
+
+def check_hash_format(value: object) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip().lower()
+    if len(text) != 40 or any(c not in "0123456789abcdef" for c in text):
+        raise ValidationError("_fileHash must be a SHA-1 hex digest (40 hex digits)", field="_fileHash")
+    return text
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file as a client sent it, before any checking."""
+
+    base64_content: str | None = None
+    raw: bytes | memoryview | None = None
+    compression: str | None = None
+    expected_size: int | None = None
+    expected_hash: str | None = None
+    mime_type: str | None = None
+
+    def receive(self, *, limit: int, file_name: str | None) -> ReceivedFile:
+        return receive(base64_content=self.base64_content, raw=self.raw, compression=self.compression,
+                       limit=limit, expected_size=self.expected_size, expected_hash=self.expected_hash,
+                       mime_type=self.mime_type, file_name=file_name)

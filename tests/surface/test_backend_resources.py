@@ -1,0 +1,243 @@
+"""Services, features, notes and numbers: children under customers, listing
+conventions, expansion in batches, scope and tenant isolation."""
+import pytest
+
+from chalicelib.auth import api_key
+from chalicelib.services import customer_numbers, users
+from tests.surface.helpers import Api
+
+
+@pytest.fixture()
+def api(client, tenant):
+    return Api(client, tenant["user"]["api_key"])
+
+
+@pytest.fixture()
+def admin(tenant):
+    return api_key.authenticate(tenant["user"]["api_key"], None)
+
+
+def customer(api, name="Acme Corp", **fields):
+    response = api.post("/customers", {"customerName": name, **fields})
+    assert response.status_code == 201, response.body
+    return response.json
+
+
+def number(admin, customer_id, value, status="active"):
+    return customer_numbers.assign_number(principal=admin, customer_id=customer_id, number=value, status=status)
+
+
+@pytest.mark.parametrize("plural, body", [
+    ("services", {"name": "SIP trunk", "quantity": 2, "unitPrice": "9.99"}),
+    ("features", {"name": "Call recording", "unitPrice": "1.5"}),
+    ("notes", {"subject": "Call", "text": "Customer asked about porting"}),
+])
+def test_children_are_created_under_the_customer_and_addressed_directly(api, plural, body):
+    owner = customer(api)
+    created = api.post(f"/customers/{owner['id']}/{plural}", body)
+    assert created.status_code == 201, created.body
+    assert created.json["customerID"] == owner["id"] and isinstance(created.json["id"], int)
+    assert api.get(f"/{plural}/{created.json['id']}").json == created.json
+    assert [c["id"] for c in api.get(f"/customers/{owner['id']}/{plural}").json] == [created.json["id"]]
+    assert [c["id"] for c in api.get(f"/{plural}").json] == [created.json["id"]]
+    bare = api.post(f"/{plural}", {**body, "customerID": owner["id"]})
+    assert bare.status_code == 201 and bare.json["customerID"] == owner["id"]
+
+
+def test_service_defaults_and_exact_money(api):
+    owner = customer(api)
+    service = api.post(f"/customers/{owner['id']}/services", {"name": "Trunk", "unitPrice": "9.99"})
+    assert service.json["statusID"] == 1 and service.json["status"] == "Pending Approval"
+    assert service.json["quantity"] == 1
+    assert b'"unitPrice":9.99000' in service.body
+
+
+def test_child_listing_conventions(api):
+    owner = customer(api)
+    ids = [api.post(f"/customers/{owner['id']}/features", {"name": f"F{n}"}).json["id"] for n in range(6)]
+    base = f"/customers/{owner['id']}/features"
+    assert [f["id"] for f in api.get(base).json] == ids
+    assert [f["id"] for f in api.get(f"{base}?idAfter={ids[1]}").json] == ids[2:]
+    assert [f["id"] for f in api.get(f"{base}?limit=2&offset=1").json] == ids[1:3]
+    api.post(f"/features/{ids[4]}?action=drop", {"dateDrop": "2025-01-24"})
+    assert [f["id"] for f in api.get(f"{base}?active=true").json] == ids[:4] + ids[5:]
+    assert [f["id"] for f in api.get(f"{base}?active=false").json] == [ids[4]]
+    assert [f["id"] for f in api.get("/features?updatedSince=2000-01-01T00:00:00Z&limit=3").json] == ids[:3]
+    assert api.get(f"{base}?limit=1001").status_code == 400
+    assert api.get("/notes?active=true").json["error_code"] == 400001
+
+
+def test_children_of_another_customer_are_not_mixed_in(api):
+    first, second = customer(api, "One"), customer(api, "Two")
+    mine = api.post(f"/customers/{first['id']}/notes", {"text": "one"}).json
+    theirs = api.post(f"/customers/{second['id']}/notes", {"text": "two"}).json
+    assert [n["id"] for n in api.get(f"/customers/{first['id']}/notes").json] == [mine["id"]]
+    assert [n["id"] for n in api.get(f"/customers/{second['id']}/notes").json] == [theirs["id"]]
+    assert api.get("/customers/999999/notes").status_code == 404
+    assert api.post("/customers/999999/notes", {"text": "x"}).status_code == 404
+
+
+def test_seed_expansion_example_with_trailing_slash(api, admin):
+    acme = customer(api, "Acme Corp")
+    number(admin, acme["id"], "+1234567890", "active")
+    number(admin, acme["id"], "+1234567891", "pending")
+    response = api.get("/customers/?expandNumbers")
+    assert response.status_code == 200
+    [listed] = response.json
+    assert listed["name"] == "Acme Corp"
+    assert [(n["number"], n["status"]) for n in listed["numbers"]] == [("+1234567890", "active"),
+                                                                      ("+1234567891", "pending")]
+    assert "numbers" not in api.get("/customers/").json[0]
+
+
+def test_seed_number_active_example(api, admin):
+    acme = customer(api)
+    number(admin, acme["id"], "+1234567890", "active")
+    number(admin, acme["id"], "+1234567892", "dropped")
+    response = api.get(f"/customers/{acme['id']}?expandNumbers=true&numberActive=true")
+    assert [n["number"] for n in response.json["numbers"]] == ["+1234567890"]
+    everything = api.get(f"/customers/{acme['id']}?expandNumbers=true")
+    assert len(everything.json["numbers"]) == 2
+    # numberActive alone expands nothing
+    assert "numbers" not in api.get(f"/customers/{acme['id']}?numberActive=true").json
+
+
+def test_seed_combined_expansion_example(api, admin):
+    one, two = customer(api, "One"), customer(api, "Two")
+    number(admin, one["id"], "+1555000001", "active")
+    number(admin, two["id"], "+1555000002", "dropped")
+    kept = api.post(f"/customers/{two['id']}/features", {"name": "Recording"}).json
+    dropped = api.post(f"/customers/{two['id']}/features", {"name": "Old"}).json
+    api.post(f"/features/{dropped['id']}?action=drop", {"dateDrop": "2025-01-24"})
+    api.post(f"/customers/{one['id']}/services", {"name": "Trunk"})
+    response = api.get("/customers/?expandNumbers=true&numberActive=true&expandFeatures=true&featureActive=true")
+    by_id = {c["id"]: c for c in response.json}
+    assert [n["number"] for n in by_id[one["id"]]["numbers"]] == ["+1555000001"]
+    assert by_id[two["id"]]["numbers"] == []
+    assert [f["id"] for f in by_id[two["id"]]["features"]] == [kept["id"]]
+    assert "services" not in by_id[one["id"]]
+    services = api.get("/customers?expandServices&serviceActive").json
+    assert services[0]["services"] == []  # the only service is pending, not active
+    assert len(api.get("/customers?expandServices").json[0]["services"]) == 1
+
+
+def test_active_filters_the_main_resource_not_the_children(api, admin):
+    live, gone = customer(api, "Live"), customer(api, "Gone")
+    number(admin, gone["id"], "+1555000009", "dropped")
+    api.post(f"/customers/{gone['id']}?action=drop", {"dateDrop": "2025-01-24"})
+    inactive = api.get("/customers?active=false&expandNumbers").json
+    assert [c["id"] for c in inactive] == [gone["id"]]
+    assert [n["number"] for n in inactive[0]["numbers"]] == ["+1555000009"]
+    assert [c["id"] for c in api.get("/customers?active=true").json] == [live["id"]]
+
+
+def test_expansion_flags_are_validated(api):
+    customer(api)
+    response = api.get("/customers?expandNumbers=maybe")
+    assert response.status_code == 400 and "expandNumbers" in response.json["hint"]
+
+
+def test_numbers_routes(api, admin):
+    acme = customer(api)
+    made = number(admin, acme["id"], "+1234567890")
+    assert api.get(f"/numbers/{made['id']}").json["number"] == "+1234567890"
+    assert [n["id"] for n in api.get(f"/customers/{acme['id']}/numbers").json] == [made["id"]]
+    assert [n["id"] for n in api.get("/numbers?active=true").json] == [made["id"]]
+    assert api.get("/numbers?active=false").json == []
+
+
+def test_patch_put_and_no_changes(api):
+    owner = customer(api)
+    service = api.post(f"/customers/{owner['id']}/services", {"name": "Trunk", "unitPrice": "10"}).json
+    patched = api.patch(f"/services/{service['id']}", {"description": "Main trunk"})
+    assert patched.status_code == 200 and patched.json["description"] == "Main trunk"
+    assert patched.json["name"] == "Trunk" and "X-API-No-Changes" not in patched.headers
+    put = api.put(f"/services/{service['id']}", {"quantity": 3})
+    assert put.json["quantity"] == 3 and put.json["description"] == "Main trunk"
+    same = api.patch(f"/services/{service['id']}", {"quantity": 3, "unitPrice": 10})
+    assert same.headers.get("X-API-No-Changes") == "1" and same.json == put.json
+
+
+@pytest.mark.parametrize("body, code", [
+    ({"id": 3}, 400005), ({"statusID": 2}, 400005), ({"customerID": 9}, 400005), ({"createdDate": "x"}, 400005),
+    ({"colour": "red"}, 400004), ({"quantity": "3"}, 400001), ({"unitPrice": "1.123456"}, 400001),
+    ({"name": ""}, 400001), ({"name": None}, 400001), ({"startDate": "24/01/2025"}, 400001),
+])
+def test_bad_child_patches_change_nothing(api, body, code):
+    owner = customer(api)
+    service = api.post(f"/customers/{owner['id']}/services", {"name": "Trunk"}).json
+    response = api.patch(f"/services/{service['id']}", body)
+    assert response.status_code == 400 and response.json["error_code"] == code, response.body
+    assert api.get(f"/services/{service['id']}").json == service
+
+
+@pytest.mark.parametrize("raw", ["{", "[]", "null", '{"name": }'])
+def test_malformed_json_creates_nothing(api, raw):
+    owner = customer(api)
+    response = api.call("POST", f"/customers/{owner['id']}/services", raw=raw)
+    assert response.status_code == 400 and response.json["error_code"] == 400001
+    assert api.get("/services").json == []
+
+
+def test_tenant_isolation_of_children(client, api):
+    owner = customer(api)
+    note = api.post(f"/customers/{owner['id']}/notes", {"text": "private"}).json
+    other = Api(client, users.create_tenant(name="Other")["user"]["api_key"])
+    assert other.get(f"/notes/{note['id']}").status_code == 404
+    assert other.patch(f"/notes/{note['id']}", {"text": "mine now"}).status_code == 404
+    assert other.get(f"/customers/{owner['id']}/notes").status_code == 404
+    assert other.post(f"/customers/{owner['id']}/notes", {"text": "x"}).status_code == 404
+    assert other.get("/notes").json == []
+    assert api.get(f"/notes/{note['id']}").json["text"] == "private"
+
+
+def test_customer_scope_guards_children(client, api, tenant, admin):
+    t = tenant["tenant"]["id"]
+    manager = users.create_user(tenant=t, username=f"mgr-{t}", api_only=True, customer_access="manager")
+    managed = customer(api, "Managed", accountManagerID=manager["id"])
+    other = customer(api, "Other")
+    mine = api.post(f"/customers/{managed['id']}/services", {"name": "Mine"}).json
+    theirs = api.post(f"/customers/{other['id']}/services", {"name": "Theirs"}).json
+    number(admin, other["id"], "+15550000001")
+    as_manager = Api(client, users.issue_api_key(tenant=t, user_id=manager["id"]))
+    assert [s["id"] for s in as_manager.get("/services").json] == [mine["id"]]
+    assert as_manager.get(f"/services/{theirs['id']}").status_code == 404
+    assert as_manager.patch(f"/services/{theirs['id']}", {"name": "x"}).status_code == 404
+    assert as_manager.post(f"/services/{theirs['id']}?action=approve", {}).status_code == 404
+    assert as_manager.get(f"/customers/{other['id']}/services").status_code == 404
+    assert as_manager.post(f"/customers/{other['id']}/services", {"name": "x"}).status_code == 404
+    assert as_manager.get("/numbers").json == []
+    expanded = as_manager.get("/customers?expandServices&expandNumbers").json
+    assert [(c["id"], [s["id"] for s in c["services"]]) for c in expanded] == [(managed["id"], [mine["id"]])]
+    assert api.get(f"/services/{theirs['id']}").json["name"] == "Theirs"
+
+
+def test_read_only_users_cannot_create_children(client, api, tenant):
+    t = tenant["tenant"]["id"]
+    owner = customer(api)
+    reader = users.create_user(tenant=t, username=f"ro-{t}", api_only=True, can_write=False)
+    as_reader = Api(client, users.issue_api_key(tenant=t, user_id=reader["id"]))
+    assert as_reader.get(f"/customers/{owner['id']}/notes").status_code == 200
+    refused = as_reader.post(f"/customers/{owner['id']}/notes", {"text": "x"})
+    assert refused.status_code == 403 and refused.json["error_code"] == 403001
+
+
+def test_payments_are_read_like_other_children(client, api, tenant, admin):
+    from datetime import date
+
+    from chalicelib.domain.cards import Card
+    from chalicelib.services import payments
+
+    owner = customer(api)
+    other = customer(api, "Other")
+    card = Card(number="4242424242424242", exp_month=12, exp_year=date.today().year + 1, cvv="123",
+                first_name="Ada", last_name="L")
+    paid = payments.make_payment(principal=admin, customer={"id": owner["id"], "balance": 0}, card=card,
+                                 amount="12.5", idempotency_key="p-1")
+    listed = api.get(f"/customers/{owner['id']}/payments").json
+    assert [(p["id"], p["amount"], p["cardLast4"]) for p in listed] == [(paid["id"], 12.5, "4242")]
+    assert api.get(f"/payments/{paid['id']}").json == listed[0]
+    assert api.get(f"/customers/{other['id']}/payments").json == []
+    assert api.post(f"/customers/{owner['id']}/payments", {"amount": "1"}).status_code == 405
+    stranger = Api(client, users.create_tenant(name="Stranger")["user"]["api_key"])
+    assert stranger.get(f"/payments/{paid['id']}").status_code == 404
