@@ -8,7 +8,7 @@ import json
 import sys
 from typing import Any
 
-MODULES = ("bench.platform", "bench.bench_backend", "bench.bench_money")
+MODULES = ("bench.platform", "bench.bench_backend", "bench.bench_money", "bench.bench_numbers")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -195,6 +195,25 @@ class Transaction:
             raise
 
 
+def execute_reporting(tx: Transaction) -> list[int]:
+    """Run ``tx``; instead of raising when conditions fail, return the indexes
+    of the actions whose condition failed (empty: it was written). Used where a
+    lost race on some items is expected and the caller re-plans around them."""
+    if not tx.actions:
+        return []
+    try:
+        ddb().transact_write_items(TransactItems=tx.actions)
+    except ddb().exceptions.TransactionCanceledException as error:
+        reasons = error.response.get("CancellationReasons") or []
+        failed = [n for n, r in enumerate(reasons) if r.get("Code") == "ConditionalCheckFailed"]
+        if failed:
+            return failed
+        if any(r.get("Code") == "TransactionConflict" for r in reasons):
+            raise ConcurrentUpdateError("a concurrent transaction touched the same items") from None
+        raise
+    return []
+
+
 def _execute_single(action: dict[str, Any], failure: DialtoneError | None) -> None:
     # One action needs no transaction: a plain conditional write costs half.
     (verb, params), = action.items()

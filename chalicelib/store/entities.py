@@ -264,6 +264,15 @@ def update(etype: EntityType, tenant: str, current: Mapping[str, Any], changes: 
     """Apply ``changes`` (None removes a field) to ``current`` if nobody changed
     it since it was read; raise ConcurrentUpdateError otherwise. Returns the new
     record, built locally: the write itself returns nothing in a transaction."""
+    tx, new = update_transaction(etype, tenant, current, changes, also=also)
+    tx.execute()
+    return new
+
+
+def update_transaction(etype: EntityType, tenant: str, current: Mapping[str, Any], changes: Mapping[str, Any], *,
+                       also: Transaction | None = None) -> tuple[Transaction, dict[str, Any]]:
+    """The writes of ``update`` and the new record, for a caller that runs
+    them inside a bigger transaction of its own."""
     entity_id = current["id"]
     stamp = now_iso()
     new = {k: v for k, v in {**current, **changes}.items() if v is not None}
@@ -302,5 +311,4 @@ def update(etype: EntityType, tenant: str, current: Mapping[str, Any], changes: 
     if also is not None:
         tx.actions.extend(also.actions)
         tx.failures.extend(also.failures)
-    tx.execute()
-    return new
+    return tx, new

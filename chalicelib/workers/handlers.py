@@ -22,6 +22,30 @@ def audit_ingest(event: dict[str, Any], context: Any) -> dict[str, int]:
     return handle_log_subscription(event)
 
 
+def _orders_queue() -> str:
+    # The stage's physical queue name (config.json ORDERS_QUEUE); Chalice reads
+    # it when the app is loaded for packaging or for the local worker pump.
+    import os
+
+    return os.environ.get("ORDERS_QUEUE") or f"dialtone-{os.environ.get('DIALTONE_STAGE', 'dev')}-orders"
+
+
+@bp.on_sqs_message(queue=_orders_queue(), batch_size=10, name="order_worker")
+def order_worker(event: Any) -> dict[str, Any]:
+    # Number orders queued by process_order: charge and activate, once each.
+    from chalicelib.workers.orders import handle_order_records
+
+    return handle_order_records(event)
+
+
+@bp.schedule("rate(1 minute)", name="reservation_sweeper")
+def reservation_sweeper(event: Any) -> dict[str, Any]:
+    # Expired reservations go back to availability without anyone acting.
+    from chalicelib.workers.orders import sweep_reservations
+
+    return sweep_reservations()
+
+
 @bp.schedule(Rate(10, unit=Rate.MINUTES), name="reconcile_payments")
 def reconcile_payments(event: Any) -> dict[str, int]:
     # Card payments whose gateway outcome was unknown (a timeout): ask the
