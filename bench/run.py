@@ -8,15 +8,18 @@ import json
 import sys
 from typing import Any
 
-MODULES = ("bench.platform", "bench.bench_backend", "bench.bench_cdrs")
+MODULES = ("bench.platform", "bench.bench_backend", "bench.bench_money", "bench.bench_numbers",
+           "bench.bench_cdrs")
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    """``python -m bench.run [module ...]``: every module of MODULES, or only those named."""
     from tests.support.runtime import LocalRuntime
 
+    modules = tuple(argv if argv is not None else sys.argv[1:]) or MODULES
     results: list[dict[str, Any]] = []
     with LocalRuntime() as runtime:
-        for name in MODULES:
+        for name in modules:
             module = importlib.import_module(name)
             results.extend({"module": name, **r} for r in module.run(runtime))
     width = max(len(r["name"]) for r in results)

@@ -50,11 +50,20 @@ REASONS = {
                  "visibility; dead-letter queues are left to operators.",
     "OwnLogGroup": "Write this function's log streams; the log group is created by the stack, so "
                    "logs:CreateLogGroup is not granted.",
+    "SendEmail": "Registration, confirmation and password-reset mails through SES (store/mail.py), only from "
+                 "the stage's EMAIL_FROM: the identity of its address and of its domain, and the "
+                 "ses:FromAddress condition.",
+    "StageSecrets": "Read the stage's secrets at first use (store/parameters.py): exactly the SSM parameters "
+                    "named by its *_PARAMETER variables; SecureStrings under the AWS managed key aws/ssm "
+                    "need no kms:Decrypt.",
 }
+# Statements present only when the stage's environment calls for them.
+OPTIONAL = ("SendEmail", "StageSecrets")
 
 
-def document(stateful: Stateful, log_groups: list[str]) -> dict[str, Any]:
-    """Policy document for a role whose functions log to the ``log_groups`` resources."""
+def document(stateful: Stateful, log_groups: list[str], environment: dict[str, str] | None = None) -> dict[str, Any]:
+    """Policy document for a role whose functions log to the ``log_groups`` resources
+    and run with the stage's ``environment`` (EMAIL_FROM, *_PARAMETER)."""
     bucket = stateful.bucket()
     statements = [
         _statement("Tables", TABLE_ACTIONS, _table_arns(stateful)),
@@ -68,7 +77,26 @@ def document(stateful: Stateful, log_groups: list[str]) -> dict[str, Any]:
         _statement("OwnLogGroup", ["logs:CreateLogStream", "logs:PutLogEvents"],
                    [{"Fn::GetAtt": [group, "Arn"]} for group in log_groups]),
     ]
+    environment = environment or {}
+    sender = environment.get("EMAIL_FROM", "")
+    if "@" in sender and environment.get("EMAIL_SENDER", "ses") == "ses":
+        domain = sender.rsplit("@", 1)[1]
+        identity = "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/"
+        statement = _statement("SendEmail", ["ses:SendEmail"],
+                               [{"Fn::Sub": identity + domain}, {"Fn::Sub": identity + sender}])
+        statement["Condition"] = {"StringEquals": {"ses:FromAddress": sender}}
+        statements.append(statement)
+    parameters = sorted(v for k, v in environment.items() if k.endswith("_PARAMETER") and v.startswith("/"))
+    if parameters:
+        statements.append(_statement("StageSecrets", ["ssm:GetParameter"], [
+            {"Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter" + name}
+            for name in parameters]))
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def reasons(document_: dict[str, Any]) -> dict[str, str]:
+    """The reasons of the statements a document holds (for the role's Metadata)."""
+    return {s["Sid"]: REASONS[s["Sid"]] for s in document_["Statement"]}
 
 
 def _table_arns(stateful: Stateful) -> list[Any]:

@@ -111,19 +111,22 @@ def _check_environment(function: Function) -> None:
 
 def _role_policies(functions: list[Function], stateful: Stateful) -> dict[str, Any]:
     log_groups: dict[str, list[str]] = {}
+    environments: dict[str, dict[str, str]] = {}
     for function in functions:
         if function.role_id is None:
             raise ValueError(f"{function.logical_id} has no stack-managed role; the policy cannot be attached")
         log_groups.setdefault(function.role_id, []).append(log_group_id(function))
+        environments.setdefault(function.role_id, {}).update(function.environment)
+    policies = {role: iam_policy.document(stateful, groups, environments[role]) for role, groups in log_groups.items()}
     return {
         role: {
-            "Metadata": {"PermissionReasons": iam_policy.REASONS},
+            "Metadata": {"PermissionReasons": iam_policy.reasons(policy)},
             "Properties": {"Policies": [{
                 "PolicyName": f"{role}Policy",
-                "PolicyDocument": iam_policy.document(stateful, groups),
+                "PolicyDocument": policy,
             }]},
         }
-        for role, groups in log_groups.items()
+        for role, policy in policies.items()
     }
 
 

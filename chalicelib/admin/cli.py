@@ -100,13 +100,54 @@ def cmd_import_rates(args: argparse.Namespace) -> dict[str, Any]:
                              account_number=args.account)
 
 
-JOBS = ("daily-close",)
-
-
-def cmd_run_job(args: argparse.Namespace) -> dict[str, Any]:
+def run_daily_close(args: argparse.Namespace) -> dict[str, Any]:
+    # The CDR close the cdr_daily_close schedule runs for yesterday (docs/cdrs.md).
     from chalicelib.services import cdrs
 
+    if not args.tenant or not args.date:
+        raise SystemExit(json.dumps({"error": "daily-close needs --tenant and --date"}))
     return cdrs.daily_close(tenant=args.tenant, day=args.date)
+
+
+def cmd_import_numbers(args: argparse.Namespace) -> dict[str, Any]:
+    """Inventory from CSV; a progress bar on stderr, the summary on stdout."""
+    from tqdm import tqdm
+
+    from chalicelib.services import numbers
+
+    path = Path(args.file)
+    with path.open(newline="", encoding="utf-8") as counting:
+        total = max(sum(1 for _ in counting) - 1, 0)
+    with path.open(newline="", encoding="utf-8") as lines, \
+            tqdm(total=total, unit="row", file=sys.stderr, disable=args.quiet) as bar:
+        summary = numbers.import_numbers(tenant=args.tenant, lines=lines, progress=bar.update)
+    return summary
+
+
+def cmd_import_portability(args: argparse.Namespace) -> dict[str, Any]:
+    from chalicelib.services import porting
+
+    with Path(args.file).open(newline="", encoding="utf-8") as lines:
+        return porting.import_portability(tenant=args.tenant, lines=lines)
+
+
+def cmd_port_order(args: argparse.Namespace) -> dict[str, Any]:
+    from chalicelib.services import porting
+
+    order = porting.set_port_order_state(tenant=args.tenant, order_id=args.order, state=args.state,
+                                         by=args.by, foc_date=args.foc_date)
+    return {"portOrder": order["id"], "status": order["status"], "history": order["history"]}
+
+
+def cmd_set_order_pricing(args: argparse.Namespace) -> dict[str, Any]:
+    from chalicelib.domain.money import parse_money
+    from chalicelib.services import orders
+
+    values = {"perOrderCost": parse_money(args.per_order_cost, field="per-order-cost"),
+              "taxRate": parse_money(args.tax_rate, field="tax-rate"),
+              "otherCharges": parse_money(args.other_charges, field="other-charges"),
+              "discountRate": parse_money(args.discount_rate, field="discount-rate")}
+    return {"orderPricing": orders.set_order_pricing(tenant=args.tenant, values=values)}
 
 
 def cmd_adjust_balance(args: argparse.Namespace) -> dict[str, Any]:
@@ -129,6 +170,25 @@ def cmd_reconcile_payments(args: argparse.Namespace) -> dict[str, Any]:
     from chalicelib.services import payments
 
     return payments.reconcile(tenant=args.tenant) if args.tenant else payments.reconcile_all()
+
+
+JOBS = ("close-invoices", "daily-close")
+
+
+def cmd_run_job(args: argparse.Namespace) -> dict[str, Any]:
+    # The same service call the scheduled handler makes, without its time budget.
+    if args.job == "daily-close":
+        return run_daily_close(args)
+    from chalicelib.services import invoices
+
+    month = args.month or invoices.month_to_close()
+    if args.account:
+        if not args.tenant:
+            raise SystemExit(json.dumps({"error": "--account needs --tenant"}))
+        return invoices.close_one(tenant=args.tenant, account_number=args.account, month=month)
+    if args.tenant:
+        return invoices.close_month(tenant=args.tenant, month=month)
+    return invoices.close_all(month=month)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -165,6 +225,30 @@ def build_parser() -> argparse.ArgumentParser:
 
     command("list-tenants", cmd_list_tenants, "every tenant")
 
+    sub = command("import-numbers", cmd_import_numbers, "number inventory from CSV (idempotent)")
+    sub.add_argument("--tenant", required=True)
+    sub.add_argument("--quiet", action="store_true", help="no progress bar")
+    sub.add_argument("file", help="CSV: " + "number,category,state,rate_center,city,monthly_price,setup_price")
+
+    sub = command("import-portability", cmd_import_portability, "the tenant's portability table from CSV")
+    sub.add_argument("--tenant", required=True)
+    sub.add_argument("file", help="CSV: number,portable,reason,losing_carrier,min_port_days")
+
+    sub = command("port-order", cmd_port_order, "move a port order on (staff action)")
+    sub.add_argument("--tenant", required=True)
+    sub.add_argument("--order", required=True, type=int)
+    sub.add_argument("--state", required=True, help="foc_confirmed, complete, rejected or cancelled")
+    sub.add_argument("--foc-date", help="actual FOC date (default: the requested one)")
+    sub.add_argument("--by", default="staff", help="who made the change (shown in the history)")
+
+    sub = command("set-order-pricing", cmd_set_order_pricing, "per-order cost, tax rate, other charges, discount")
+    sub.add_argument("--tenant", required=True)
+    sub.add_argument("--per-order-cost", default="0")
+    sub.add_argument("--tax-rate", default="0", help="e.g. 0.08 for 8%%")
+    sub.add_argument("--other-charges", default="0")
+    sub.add_argument("--discount-rate", default="0", help="share of the numbers' amount, e.g. 0.1")
+
+
     sub = command("adjust-balance", cmd_adjust_balance, "an adjustment; without --account, the tenant's wallet")
     sub.add_argument("--tenant", required=True)
     sub.add_argument("--account", help="customer account number")
@@ -178,6 +262,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub = command("reconcile-payments", cmd_reconcile_payments, "settle card payments whose outcome is unknown")
     sub.add_argument("--tenant", help="default: every tenant")
+
+    sub = command("run-job", cmd_run_job, "run a scheduled job by hand")
+    sub.add_argument("job", choices=JOBS)
+    sub.add_argument("--tenant", help="default: every tenant")
+    sub.add_argument("--month", help="YYYY-MM (default: last month)")
+    sub.add_argument("--account", help="only this customer (with --tenant): re-run one invoice")
+    sub.add_argument("--date", help="daily-close: the UTC day, YYYY-MM-DD")
 
     sub = command("list-audit", cmd_list_audit, "a tenant's audit log, newest first")
     sub.add_argument("--tenant", required=True)
@@ -196,10 +287,6 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--direction", required=True, choices=["inbound", "outbound"])
     sub.add_argument("file")
 
-    sub = command("run-job", cmd_run_job, "run a scheduled job by hand")
-    sub.add_argument("job", choices=JOBS)
-    sub.add_argument("--tenant", required=True)
-    sub.add_argument("--date", required=True, help="YYYY-MM-DD (UTC)")
     return parser
 
 

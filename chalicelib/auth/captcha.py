@@ -55,9 +55,11 @@ def verifier() -> CaptchaVerifier:
     if kind == "local":
         return LocalVerifier()
     if kind == "recaptcha":
-        secret = os.environ.get("RECAPTCHA_SECRET")
+        from chalicelib.store import parameters
+
+        secret = parameters.secret("RECAPTCHA_SECRET")
         if not secret:
-            raise RuntimeError("CAPTCHA_VERIFIER=recaptcha needs RECAPTCHA_SECRET")
+            raise RuntimeError("CAPTCHA_VERIFIER=recaptcha needs RECAPTCHA_SECRET (or RECAPTCHA_SECRET_PARAMETER)")
         return RecaptchaVerifier(secret, os.environ.get("RECAPTCHA_VERIFY_URL") or GOOGLE_VERIFY_URL)
     raise RuntimeError(f"unknown CAPTCHA_VERIFIER '{kind}'")
 

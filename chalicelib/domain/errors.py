@@ -48,6 +48,18 @@ class PermissionDeniedError(DialtoneError):
     """Authenticated, but the user's rights do not cover this request."""
 
 
+class NumberUnavailableError(DialtoneError):
+    """The numbers asked for are not available (taken, reserved, or never stocked)."""
+
+
+class InvalidStateError(DialtoneError):
+    """The resource is not in a state that allows this action (e.g. an order already processed)."""
+
+
+class IdempotencyKeyReusedError(DialtoneError):
+    """An Idempotency-Key was sent again with a different request, or while the first is still running."""
+
+
 class UnknownActionError(ValidationError):
     """``?action=`` names no action of this resource (400501)."""
 

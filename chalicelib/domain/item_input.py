@@ -29,40 +29,32 @@ def _date(value: Any, field: str) -> str | None:
         raise ValueError(f"{field} must be a date (YYYY-MM-DD)") from None
 
 
-class ServiceWrite(_Write):
+class _PricedWrite(_Write):
+    """What services and features share: a name, a price and a start date."""
+
     name: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=2000)
-    quantity: int | None = Field(default=None, ge=0, le=1_000_000)
     unitPrice: Any = None
     startDate: Any = None
+
+    @field_validator("unitPrice", mode="before")
+    @classmethod
+    def _price(cls, value: Any) -> Decimal | None:
+        return _money(value, "unitPrice")
+
+    @field_validator("startDate", mode="before")
+    @classmethod
+    def _start(cls, value: Any) -> str | None:
+        return _date(value, "startDate")
+
+
+class ServiceWrite(_PricedWrite):
+    quantity: int | None = Field(default=None, ge=0, le=1_000_000)
     reference: str | None = Field(default=None, max_length=100)
 
-    @field_validator("unitPrice", mode="before")
-    @classmethod
-    def _price(cls, value: Any) -> Decimal | None:
-        return _money(value, "unitPrice")
 
-    @field_validator("startDate", mode="before")
-    @classmethod
-    def _start(cls, value: Any) -> str | None:
-        return _date(value, "startDate")
-
-
-class FeatureWrite(_Write):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    description: str | None = Field(default=None, max_length=2000)
-    unitPrice: Any = None
-    startDate: Any = None
-
-    @field_validator("unitPrice", mode="before")
-    @classmethod
-    def _price(cls, value: Any) -> Decimal | None:
-        return _money(value, "unitPrice")
-
-    @field_validator("startDate", mode="before")
-    @classmethod
-    def _start(cls, value: Any) -> str | None:
-        return _date(value, "startDate")
+class FeatureWrite(_PricedWrite):
+    pass
 
 
 class NoteWrite(_Write):

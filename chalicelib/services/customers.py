@@ -13,6 +13,7 @@ from chalicelib.domain.identity import Principal
 from chalicelib.domain.money import as_money
 from chalicelib.services import audit, retry
 from chalicelib.store import entities
+from chalicelib.store.dynamo import Transaction
 from chalicelib.store.entities import EntityType, Page, Ref
 from chalicelib.store.identity import USER
 
@@ -26,8 +27,10 @@ SCOPE_PAGE = 1000
 ALLOCATION_ATTEMPTS = 5
 
 
-def create_customer(*, principal: Principal, fields: Mapping[str, Any]) -> dict[str, Any]:
-    """A new customer; an account number is allocated when none is given."""
+def create_customer(*, principal: Principal, fields: Mapping[str, Any], entity_id: int | None = None,
+                    also: Transaction | None = None) -> dict[str, Any]:
+    """A new customer; an account number is allocated when none is given.
+    ``also``: writes that must succeed or fail with it (e.g. its first user)."""
     from chalicelib.domain.customer_input import parse_customer_write
 
     principal.require_write()
@@ -44,10 +47,12 @@ def create_customer(*, principal: Principal, fields: Mapping[str, Any]) -> dict[
     _check_staff_users(principal.tenant_id, values)
     values.setdefault("status", rules.STATUS_CUSTOMER)
     values["creditLimit"] = as_money(values.get("creditLimit"))
+    if entity_id is None:
+        entity_id = entities.allocate_ids(principal.tenant_id, CUSTOMER.kind)[0]
     if values.get("accountNumber"):
-        record = entities.create(CUSTOMER, principal.tenant_id, values)
+        record = entities.create(CUSTOMER, principal.tenant_id, values, entity_id=entity_id, also=also)
     else:
-        record = _create_with_allocated_number(principal.tenant_id, values)
+        record = _create_with_allocated_number(principal.tenant_id, values, entity_id, also)
     audit.touch("customer", record["id"])
     return record
 
@@ -58,11 +63,13 @@ def _own_scope(given: int | None, principal: Principal, field: str) -> int:
     return principal.user_id
 
 
-def _create_with_allocated_number(tenant: str, values: dict[str, Any]) -> dict[str, Any]:
+def _create_with_allocated_number(tenant: str, values: dict[str, Any], entity_id: int,
+                                  also: Transaction | None) -> dict[str, Any]:
     for _ in range(ALLOCATION_ATTEMPTS):
         sequence = entities.allocate_ids(tenant, "ACCOUNTNO")[0]
         try:
-            return entities.create(CUSTOMER, tenant, {**values, "accountNumber": rules.allocated_account_number(sequence)})
+            return entities.create(CUSTOMER, tenant, {**values, "accountNumber": rules.allocated_account_number(sequence)},
+                                   entity_id=entity_id, also=also)
         except AlreadyExistsError as error:
             if error.field != "accountNumber":
                 raise

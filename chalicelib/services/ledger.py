@@ -27,7 +27,8 @@ import random
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Callable, Mapping, Sequence
 
@@ -156,10 +157,16 @@ def _plan(state: Mapping[str, Any], leg: Leg, stamp: str, *, reference: str,
     day = rules.day_of(at)
     open_day = state.get("ledgerDay")
     checkpoint = None
+    # Cumulative totals since the account's first movement make a statement two
+    # point reads. Accounts that moved before they existed have none (None): their
+    # statements add up day checkpoints instead.
+    cumulative = state.get("ledgerCumTotals")
     if open_day and open_day != day:
         checkpoint = {"day": open_day, "opening": as_money(state.get("ledgerDayOpening")), "closing": balance,
                       "totals": {c: as_money(v) for c, v in (state.get("ledgerDayTotals") or {}).items()},
                       "count": int(state.get("ledgerDayCount") or 0), "lastSeq": seq - 1}
+        if cumulative is not None:
+            checkpoint["cumulative"] = {c: as_money(v) for c, v in cumulative.items()}
     if open_day == day:
         totals, opening, count = state.get("ledgerDayTotals") or {}, as_money(state.get("ledgerDayOpening")), \
             int(state.get("ledgerDayCount") or 0)
@@ -169,6 +176,8 @@ def _plan(state: Mapping[str, Any], leg: Leg, stamp: str, *, reference: str,
         "balance": after, "ledgerSeq": seq, "ledgerLastAt": at, "ledgerDay": day, "ledgerDayOpening": opening,
         "ledgerDayTotals": rules.add_to_totals(totals, leg.activity, leg.amount), "ledgerDayCount": count + 1,
     }
+    if cumulative is not None or seq == 1:
+        changes["ledgerCumTotals"] = rules.add_to_totals(cumulative or {}, leg.activity, leg.amount)
     entry = {
         "account": account, "seq": seq, "at": at, "activity": leg.activity, "amount": leg.amount,
         "balanceAfter": after, "creditLimit": credit_limit, "reference": reference, "idempotencyKey": key,
@@ -223,14 +232,65 @@ def balance_of(*, tenant: str, account: Account) -> tuple[Decimal, Decimal]:
     return as_money(state.get("balance")), as_money(state.get("creditLimit"))
 
 
+_pool: ThreadPoolExecutor | None = None
+
+
+def _reads() -> ThreadPoolExecutor:
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="statement")
+    return _pool
+
+
 def statement(*, tenant: str, account: Account, first_day: str, last_day: str) -> Statement:
     """Opening, totals per category and closing for the days [first_day, last_day].
 
-    Reads the day checkpoints of the period and the one before it (one Query,
-    newest first), plus the account's state item unless the period's last day is
-    already closed: one or two requests, whatever the number of entries."""
+    Totals are the difference of the cumulative totals at the period's end and
+    before its start, so a statement reads three items whatever the number of
+    entries or days: the account's state, the last checkpoint on or before
+    ``last_day`` and the last one before ``first_day``. One BatchGetItem asks
+    for the state and the checkpoints of exactly those two days (a busy account
+    has both); a missing one is found with a ``Limit 1`` Query (the two in
+    parallel). Accounts without cumulative totals (older than them) fall back
+    to adding up day checkpoints."""
     if first_day > last_day:
         raise ValidationError("initial date is after final date", field="initial_date")
+    before_day = (datetime.fromisoformat(first_day) - timedelta(days=1)).date().isoformat()
+    state, exact = store.state_and_checkpoints(tenant, account, (last_day, before_day))
+    open_day = state.get("ledgerDay")
+    end_cp, start_cp = exact.get(last_day), exact.get(before_day)
+    if open_day and open_day >= first_day:
+        pool = _reads()
+        end_f = (pool.submit(store.latest_checkpoint, tenant, account, last_day)
+                 if end_cp is None and open_day > last_day else None)
+        start_f = pool.submit(store.latest_checkpoint, tenant, account, before_day) if start_cp is None else None
+        end_cp = end_f.result() if end_f is not None else end_cp
+        start_cp = start_f.result() if start_f is not None else start_cp
+    if not open_day:
+        return Statement.from_totals(as_money(0), rules.empty_totals())
+    if open_day < first_day:  # nothing moved since before the period
+        return Statement.from_totals(as_money(state.get("balance")), rules.empty_totals())
+    if open_day <= last_day:
+        end_cum, end_balance = state.get("ledgerCumTotals"), state.get("balance")
+    elif end_cp is not None:
+        end_cum, end_balance = end_cp.get("cumulative"), end_cp["closing"]
+    else:  # the first movement came after the period
+        return Statement.from_totals(as_money(0), rules.empty_totals())
+    start_cum = start_cp.get("cumulative") if start_cp is not None else {}
+    if end_cum is None or start_cum is None:
+        return _statement_by_days(tenant=tenant, account=account, first_day=first_day, last_day=last_day)
+    opening = as_money(start_cp["closing"]) if start_cp is not None else as_money(0)
+    totals = {c: as_money(end_cum.get(c)) - as_money(start_cum.get(c)) for c in rules.CATEGORIES}
+    found = Statement.from_totals(opening, totals)
+    if found.closing_balance != as_money(end_balance):
+        raise ValueError(f"account {account}: cumulative totals and balance disagree "
+                         f"({found.closing_balance} != {end_balance})")
+    return found
+
+
+def _statement_by_days(*, tenant: str, account: Account, first_day: str, last_day: str) -> Statement:
+    """The statement from the day checkpoints of the period (one Query, newest
+    first) plus the state item unless the period's last day is closed."""
     days = (datetime.fromisoformat(last_day) - datetime.fromisoformat(first_day)).days + 1
     in_range: list[dict[str, Any]] = []
     before: dict[str, Any] | None = None

@@ -17,7 +17,7 @@ import time
 from typing import Any
 
 from chalicelib.domain.errors import LinkInvalidError
-from chalicelib.store import tokens
+from chalicelib.store import parameters, tokens
 
 CONFIRM_EMAIL, LOGIN, RESET_PASSWORD = "confirm-email", "login", "reset-password"
 TTL_SECONDS = {CONFIRM_EMAIL: 3 * 86400, LOGIN: 300, RESET_PASSWORD: 3600}
@@ -25,12 +25,13 @@ SESSION_SECONDS = 12 * 3600
 
 
 def _secret() -> bytes:
-    secret = os.environ.get("LINK_SIGNING_SECRET")
+    # Deployed stages read it from SSM Parameter Store at first use (store/parameters.py).
+    secret = parameters.secret("LINK_SIGNING_SECRET")
     if not secret:
         if os.environ.get("DIALTONE_STAGE", "local") in ("local", "test"):
             secret = "dialtone-local-link-secret"
         else:
-            raise RuntimeError("LINK_SIGNING_SECRET is required on deployed stages")
+            raise RuntimeError("LINK_SIGNING_SECRET (or LINK_SIGNING_SECRET_PARAMETER) is required on deployed stages")
     return secret.encode("utf-8")
 
 

@@ -5,13 +5,19 @@ caller's Idempotency-Key; the credit is one ledger movement whose idempotency
 key is the payment id, written in the same transaction as the payment's
 status change, so neither a retried request nor the reconciliation job can
 credit twice. A gateway timeout leaves the payment ``unknown``; the scheduled
-reconciliation asks the gateway and settles it. Only brand, last four digits
-and the gateway's reference are stored.
+reconciliation asks the gateway and settles it. A payment still ``pending``
+after ``PENDING_PAYMENT_MINUTES`` (longer than any API call can live) was left
+by a crash around the gateway call: the gateway is asked by the payment's
+reference; a charge it knows is settled as usual, one it never saw makes the
+payment ``failed`` (nothing charged, nothing credited). Only brand, last four
+digits and the gateway's reference are stored.
 """
 from __future__ import annotations
 
+import os
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Any
+from typing import Any, Iterator
 
 from chalicelib import settings
 from chalicelib.domain import ledger as rules
@@ -27,13 +33,15 @@ from chalicelib.store.dynamo import Transaction
 from chalicelib.store.entities import EntityType, Page, Ref
 
 PENDING = "pending"
+FAILED = "failed"  # never reached the gateway (a crash before the call)
 PAYMENT = EntityType(kind="PAYMENT", parent_kind="CUSTOMER", parent_field="customerId",
                      unique_fields=("requestKey",), refs=(Ref(slot=3, name="STATE", field="openState"),))
 # The billing platform API lists payments like the other children of a customer (read-only there).
 PAYMENTS = ChildResource("payment", PAYMENT)
 CURRENCY = "USD"
 # get_payments' numeric status: 1 approved, 0 pending/unknown, 2 declined.
-STATUS_CODES = {APPROVED: "1", PENDING: "0", UNKNOWN: "0", DECLINED: "2"}
+STATUS_CODES = {APPROVED: "1", PENDING: "0", UNKNOWN: "0", DECLINED: "2", FAILED: "2"}
+RECONCILE_PAGE = 200
 
 
 def make_payment(*, principal: Principal, customer: dict[str, Any], card: Card, amount: Any | None,
@@ -60,6 +68,10 @@ def make_payment(*, principal: Principal, customer: dict[str, Any], card: Card, 
         existing = entities.get_one(PAYMENT, tenant, owner[1]) if owner else None
         if existing is None or as_money(existing["amount"]) != value:
             raise ValidationError("this Idempotency-Key was used for another payment", field="idempotency_key")
+        if existing["status"] in (DECLINED, FAILED):
+            # A retry of a refused payment is refused again, never charged again.
+            raise PaymentDeclinedError("Payment declined by the card issuer" if existing["status"] == DECLINED
+                                       else "Payment failed before the card was charged", field="cardnumber")
         return existing
     audit.touch("payment", payment["id"])
     try:
@@ -115,28 +127,60 @@ def _settle(tenant: str, payment: dict[str, Any], outcome: str, gateway_ref: str
     return settled
 
 
-def reconcile(*, tenant: str) -> dict[str, int]:
-    """Settle the tenant's payments whose outcome is unknown (scheduled job). Idempotent."""
-    done = {"approved": 0, "declined": 0, "still_unknown": 0}
-    ref = (PAYMENT.refs[0], UNKNOWN)
-    page = Page(limit=1000)
-    for payment in entities.list_page(PAYMENT, tenant, page, ref=ref):
+def _pending_minutes() -> int:
+    # Must exceed the API function's timeout (30 s): a pending payment older
+    # than this has no request left that could still call the gateway.
+    return int(os.environ.get("PENDING_PAYMENT_MINUTES", "15"))
+
+
+def reconcile(*, tenant: str, pending_minutes: int | None = None) -> dict[str, int]:
+    """Settle the tenant's payments whose outcome is unknown, and those left
+    pending by a crash (older than ``pending_minutes``). Scheduled job; idempotent."""
+    done = {"approved": 0, "declined": 0, "still_unknown": 0, "failed": 0}
+    for payment in _open_payments(tenant, UNKNOWN):
         result = gateways.gateway().lookup(reference=_reference(tenant, payment))
         if result.outcome == UNKNOWN:
             done["still_unknown"] += 1
             continue
-        try:
-            _settle(tenant, payment, result.outcome, result.reference)
-        except PaymentDeclinedError:
-            pass
+        _settle_quietly(tenant, payment, result.outcome, result.reference)
         done[result.outcome] += 1
+    minutes = _pending_minutes() if pending_minutes is None else pending_minutes
+    cutoff = (datetime.now(timezone.utc) - timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    for payment in _open_payments(tenant, PENDING):
+        if payment["createdAt"] > cutoff:
+            continue  # its request may still be talking to the gateway
+        result = gateways.gateway().lookup(reference=_reference(tenant, payment))
+        # The gateway deduplicates on the reference and never saw this one: no
+        # charge exists and none can come (the request that would make it is gone).
+        outcome = FAILED if result.outcome == UNKNOWN else result.outcome
+        _settle_quietly(tenant, payment, outcome, result.reference)
+        done[outcome] += 1
     return done
+
+
+def _open_payments(tenant: str, state: str) -> Iterator[dict[str, Any]]:
+    """Payments listed under ByRef1 STATE#<state>, in id order, page by page."""
+    after = 0
+    while True:
+        page = entities.list_page(PAYMENT, tenant, Page(id_after=after, limit=RECONCILE_PAGE),
+                                  ref=(PAYMENT.refs[0], state))
+        yield from page
+        if len(page) < RECONCILE_PAGE:
+            return
+        after = page[-1]["id"]
+
+
+def _settle_quietly(tenant: str, payment: dict[str, Any], outcome: str, gateway_ref: str | None) -> None:
+    try:
+        _settle(tenant, payment, outcome, gateway_ref)
+    except PaymentDeclinedError:
+        pass
 
 
 def reconcile_all() -> dict[str, int]:
     from chalicelib.store import identity
 
-    totals = {"approved": 0, "declined": 0, "still_unknown": 0}
+    totals = {"approved": 0, "declined": 0, "still_unknown": 0, "failed": 0}
     for tenant in identity.list_tenants():
         for k, v in reconcile(tenant=tenant["id"]).items():
             totals[k] += v

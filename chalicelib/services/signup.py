@@ -23,7 +23,9 @@ def _base_url() -> str:
 
 def register_customer(*, principal: Principal, name: str, email: str, password: str,
                       contact: Mapping[str, Any]) -> dict[str, Any]:
-    """A customer, its customer user (username = e-mail) and a confirmation mail."""
+    """A customer, its customer user (username = e-mail) and a confirmation mail.
+    Customer, account-number claim, user and username claim are one transaction:
+    a registration that loses a race for the e-mail leaves no customer behind."""
     if principal.customer_access != identity.ACCESS_ALL:
         raise PermissionDeniedError("only users with access to all customers may register customers")
     email = (email or "").strip()
@@ -38,9 +40,19 @@ def register_customer(*, principal: Principal, name: str, email: str, password: 
     if identity_store.find_user_by_username(email):
         raise ValidationError("a user with this e-mail already exists", field="email")
     fields = {"name": name, "email": email, **{k: v for k, v in contact.items() if k in CONTACT_FIELDS and v}}
-    customer = customers.create_customer(principal=principal, fields=fields)
-    user = users.create_user(tenant=principal.tenant_id, username=email, account_number=customer["accountNumber"],
-                             password=password, api_only=False)
+    from chalicelib.domain.errors import AlreadyExistsError
+    from chalicelib.store import entities
+
+    customer_id = entities.allocate_ids(principal.tenant_id, customers.CUSTOMER.kind)[0]
+    user, user_writes = users.prepare_customer_user(tenant=principal.tenant_id, username=email,
+                                                    customer_id=customer_id, password=password)
+    try:
+        customer = customers.create_customer(principal=principal, fields=fields, entity_id=customer_id,
+                                             also=user_writes)
+    except AlreadyExistsError as error:
+        if error.field == "username":
+            raise ValidationError("a user with this e-mail already exists", field="email") from None
+        raise
     _send(principal.tenant_id, customer, user["id"], links.CONFIRM_EMAIL, "Confirm your e-mail address",
           "Confirm your e-mail address for account {account}: {url}\nThe link works once, for 3 days.",
           "/partner/confirm-email")

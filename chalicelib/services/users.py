@@ -66,6 +66,24 @@ def create_user(*, tenant: str, username: str, roles: list[str] | None = None, a
 def _create_user(*, tenant: str, username: str, roles: list[str], api_only: bool, customer_access: str,
                  customer_id: int | None, can_read: bool, can_write: bool, with_api_key: bool,
                  password: str | None = None, also: Transaction | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    fields, credentials = _user_fields(username=username, roles=roles, api_only=api_only,
+                                       customer_access=customer_access, customer_id=customer_id, can_read=can_read,
+                                       can_write=can_write, password=password)
+    tx = also or Transaction()
+    user_id = entities.allocate_ids(tenant, USER.kind)[0]
+    if with_api_key:
+        key = secrets.new_api_key()
+        fields["apiKeyHash"] = secrets.api_key_hash(key)
+        fields["apiKeyCreatedAt"] = now_iso()
+        store.api_key_put(tx, fields["apiKeyHash"], tenant, user_id, fields["apiKeyCreatedAt"])
+        credentials["api_key"] = key
+    record = entities.create(USER, tenant, fields, entity_id=user_id, also=tx)
+    return record, credentials
+
+
+def _user_fields(*, username: str, roles: list[str], api_only: bool, customer_access: str,
+                 customer_id: int | None, can_read: bool, can_write: bool,
+                 password: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
     username = identity.validate_username(username)
     credentials: dict[str, Any] = {}
     fields: dict[str, Any] = {
@@ -80,16 +98,17 @@ def _create_user(*, tenant: str, username: str, roles: list[str], api_only: bool
         fields["digestHa1"] = secrets.digest_ha1(username, password)
         fields["totpSecret"] = secrets.new_totp_secret()
         credentials.update(password=password, totp_secret=fields["totpSecret"])
-    tx = also or Transaction()
-    user_id = entities.allocate_ids(tenant, USER.kind)[0]
-    if with_api_key:
-        key = secrets.new_api_key()
-        fields["apiKeyHash"] = secrets.api_key_hash(key)
-        fields["apiKeyCreatedAt"] = now_iso()
-        store.api_key_put(tx, fields["apiKeyHash"], tenant, user_id, fields["apiKeyCreatedAt"])
-        credentials["api_key"] = key
-    record = entities.create(USER, tenant, fields, entity_id=user_id, also=tx)
-    return record, credentials
+    return fields, credentials
+
+
+def prepare_customer_user(*, tenant: str, username: str, customer_id: int,
+                          password: str) -> tuple[dict[str, Any], Transaction]:
+    """The writes of a customer user (user item and username claim) for a
+    customer created in the same transaction (self-service registration)."""
+    _require_tenant(tenant)
+    fields, _ = _user_fields(username=username, roles=[], api_only=False, customer_access=identity.ACCESS_CUSTOMER,
+                             customer_id=customer_id, can_read=True, can_write=True, password=password)
+    return entities.prepare_create(USER, tenant, fields)
 
 
 def get_user(*, tenant: str, user_id: int) -> dict[str, Any]:

@@ -36,6 +36,48 @@ def batch_get(table: str, keys: Sequence[Mapping[str, Any]]) -> list[dict[str, A
     return found
 
 
+def batch_get_tables(keys: Mapping[str, Sequence[Mapping[str, Any]]], *,
+                     attributes: Mapping[str, Sequence[str]] | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Consistent reads of a few keys in several tables, in one BatchGetItem
+    (plus one per round of unprocessed keys). At most 100 keys in all.
+    ``attributes``: per table, only these attributes are read."""
+    if sum(len(k) for k in keys.values()) > 100:
+        raise ValueError("one BatchGetItem reads at most 100 keys")
+    found: dict[str, list[dict[str, Any]]] = {table: [] for table in keys}
+    request: dict[str, Any] = {}
+    for table, table_keys in keys.items():
+        if not table_keys:
+            continue
+        request[table] = {"Keys": [to_item(k) for k in table_keys], "ConsistentRead": True}
+        wanted = (attributes or {}).get(table)
+        if wanted:
+            request[table]["ProjectionExpression"] = ", ".join(f"#p{n}" for n in range(len(wanted)))
+            request[table]["ExpressionAttributeNames"] = {f"#p{n}": name for n, name in enumerate(wanted)}
+    while request:
+        answer = ddb().batch_get_item(RequestItems=request)
+        for table, items in answer.get("Responses", {}).items():
+            found[table].extend(from_item(i) for i in items)
+        request = answer.get("UnprocessedKeys") or {}
+    return found
+
+
+def batch_put(table: str, items: Sequence[Mapping[str, Any]]) -> int:
+    """Unconditional puts, 25 per BatchWriteItem (its limit), retrying what
+    DynamoDB leaves unprocessed. For bulk loads of new items only: no condition
+    can be attached, so never for items an invariant depends on being unique.
+    Returns the number of requests made."""
+    requests = 0
+    pending = [{"PutRequest": {"Item": to_item(i)}} for i in items]
+    while pending:
+        chunk, pending = pending[:25], pending[25:]
+        request: dict[str, Any] = {table: chunk}
+        while request:
+            answer = ddb().batch_write_item(RequestItems=request)
+            requests += 1
+            request = answer.get("UnprocessedItems") or {}
+    return requests
+
+
 def query_pages(
     table: str,
     *,
@@ -151,6 +193,25 @@ class Transaction:
             if any(r.get("Code") == "TransactionConflict" for r in reasons):
                 raise ConcurrentUpdateError("a concurrent transaction touched the same items") from None
             raise
+
+
+def execute_reporting(tx: Transaction) -> list[int]:
+    """Run ``tx``; instead of raising when conditions fail, return the indexes
+    of the actions whose condition failed (empty: it was written). Used where a
+    lost race on some items is expected and the caller re-plans around them."""
+    if not tx.actions:
+        return []
+    try:
+        ddb().transact_write_items(TransactItems=tx.actions)
+    except ddb().exceptions.TransactionCanceledException as error:
+        reasons = error.response.get("CancellationReasons") or []
+        failed = [n for n, r in enumerate(reasons) if r.get("Code") == "ConditionalCheckFailed"]
+        if failed:
+            return failed
+        if any(r.get("Code") == "TransactionConflict" for r in reasons):
+            raise ConcurrentUpdateError("a concurrent transaction touched the same items") from None
+        raise
+    return []
 
 
 def _execute_single(action: dict[str, Any], failure: DialtoneError | None) -> None:

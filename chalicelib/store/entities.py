@@ -113,6 +113,18 @@ def create(etype: EntityType, tenant: str, fields: Mapping[str, Any], *,
            entity_id: int | None = None, also: Transaction | None = None) -> dict[str, Any]:
     """Insert a new resource with its uniqueness items, in one transaction.
     ``also`` carries further writes that must succeed or fail with it."""
+    record, tx = prepare_create(etype, tenant, fields, entity_id=entity_id)
+    if also is not None:
+        tx.actions.extend(also.actions)
+        tx.failures.extend(also.failures)
+    tx.execute()
+    return record
+
+
+def prepare_create(etype: EntityType, tenant: str, fields: Mapping[str, Any], *,
+                   entity_id: int | None = None) -> tuple[dict[str, Any], Transaction]:
+    """The record and the (not yet executed) writes that create it: for a
+    caller that creates several resources in one transaction."""
     if entity_id is None:
         entity_id = allocate_ids(tenant, etype.kind)[0]
     stamp = now_iso()
@@ -129,11 +141,7 @@ def create(etype: EntityType, tenant: str, fields: Mapping[str, Any], *,
         if record.get(name) is not None:
             tx.put(_table(), _unique_item(etype, None, name, record[name], entity_id, tenant),
                    condition="attribute_not_exists(PK)", failure=unique_violation(name, record[name]))
-    if also is not None:
-        tx.actions.extend(also.actions)
-        tx.failures.extend(also.failures)
-    tx.execute()
-    return record
+    return record, tx
 
 
 def get_one(etype: EntityType, tenant: str, entity_id: int) -> dict[str, Any] | None:
@@ -256,6 +264,15 @@ def update(etype: EntityType, tenant: str, current: Mapping[str, Any], changes: 
     """Apply ``changes`` (None removes a field) to ``current`` if nobody changed
     it since it was read; raise ConcurrentUpdateError otherwise. Returns the new
     record, built locally: the write itself returns nothing in a transaction."""
+    tx, new = update_transaction(etype, tenant, current, changes, also=also)
+    tx.execute()
+    return new
+
+
+def update_transaction(etype: EntityType, tenant: str, current: Mapping[str, Any], changes: Mapping[str, Any], *,
+                       also: Transaction | None = None) -> tuple[Transaction, dict[str, Any]]:
+    """The writes of ``update`` and the new record, for a caller that runs
+    them inside a bigger transaction of its own."""
     entity_id = current["id"]
     stamp = now_iso()
     new = {k: v for k, v in {**current, **changes}.items() if v is not None}
@@ -294,5 +311,4 @@ def update(etype: EntityType, tenant: str, current: Mapping[str, Any], changes: 
     if also is not None:
         tx.actions.extend(also.actions)
         tx.failures.extend(also.failures)
-    tx.execute()
-    return new
+    return tx, new

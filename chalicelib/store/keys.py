@@ -62,6 +62,67 @@ def audit_pk(tenant: str, day: str) -> str:
     return f"T#{tenant}#{day}"
 
 
+# Numbers: one item per number, keyed by the number itself (the natural key:
+# importing twice writes the same item, and a lookup by number is one GetItem).
+def number_key(tenant: str, number: str) -> dict[str, str]:
+    return {"PK": f"T#{tenant}#NUMBER", "SK": number}
+
+
+def available_pk(tenant: str, category: str, group: str) -> str:
+    # ByRef1 partition of the available numbers of one state (landline) or one
+    # toll-free prefix; sort key the number, so NPANXX is a prefix and
+    # "ascending order" is the index order. Present only while available.
+    return f"T#{tenant}#NUMBER#AVAIL#{category}#{group}"
+
+
+def owned_pk(tenant: str) -> str:
+    # ByParent partition of numbers owned by customers: <customer id>#<number>.
+    return f"T#{tenant}#CUSTOMER>NUMBER"
+
+
+def owned_sk(customer_id: int, number: str) -> str:
+    return f"{pad(customer_id)}#{number}"
+
+
+def counter_pk(tenant: str) -> str:
+    return f"T#{tenant}#AVAIL"
+
+
+def state_counter_sk(category: str, group: str) -> str:
+    return f"STATE#{category}#{group}"
+
+
+def npanxx_counter_sk(state: str, npanxx: str) -> str:
+    return f"NPANXX#{state}#{npanxx}"
+
+
+def npanxx_directory_key(tenant: str, npanxx: str) -> dict[str, str]:
+    # NPANXX -> state, for a search or reservation by NPANXX without a state.
+    return {"PK": f"T#{tenant}#NPANXXDIR", "SK": npanxx}
+
+
+def cart_key(tenant: str, reserve_id: int) -> dict[str, str]:
+    return {"PK": f"T#{tenant}#CART", "SK": pad(reserve_id)}
+
+
+def open_carts_pk(tenant: str) -> str:
+    # ByRef2 partition of carts that hold numbers and can expire; sort key
+    # <holdUntil>#<reserveId>, so the expired ones are one range Query.
+    return f"T#{tenant}#CART#OPEN"
+
+
+def idempotency_key(tenant: str, key: str) -> dict[str, str]:
+    return {"PK": f"T#{tenant}#IDEM", "SK": key}
+
+
+def portability_key(tenant: str, number: str) -> dict[str, str]:
+    return {"PK": f"T#{tenant}#PORTABILITY", "SK": number}
+
+
+def settings_key(tenant: str, name: str) -> dict[str, str]:
+    return {"PK": f"T#{tenant}#SETTINGS", "SK": name}
+
+
 def storage_usage_key(tenant: str) -> dict[str, str]:
     # Bytes of stored files of a tenant: one item, changed in the same
     # transaction as the attachment that adds or replaces a file.

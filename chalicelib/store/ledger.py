@@ -8,7 +8,8 @@ is one attribute, never a copy.
 
 Ledger table, one partition per account ``T#<t>#ACCT#<id or TENANT>``:
   E#<at>#<seq>   an entry (seq: 12 digits, per account, no gaps; ``at`` never decreases)
-  D#<yyyy-mm-dd> a day checkpoint: opening, closing, signed totals per category, count
+  D#<yyyy-mm-dd> a day checkpoint: opening, closing, signed totals per category, count,
+                 and the cumulative signed totals since the account's first movement
   K#<key>        an idempotency claim: the movement a key produced
 A checkpoint for day X is written in the same transaction as the account's
 first movement of a later day, from the running totals kept on the state item,
@@ -22,7 +23,7 @@ from chalicelib import settings
 from chalicelib.domain.errors import AlreadyExistsError, ConcurrentUpdateError, NotFoundError
 from chalicelib.domain.ledger import TENANT_ACCOUNT
 from chalicelib.store import keys
-from chalicelib.store.dynamo import Transaction, get, query_pages
+from chalicelib.store.dynamo import Transaction, batch_get_tables, get, query_pages
 
 Account = int | str  # a customer id, or TENANT_ACCOUNT for the tenant's own wallet
 
@@ -51,6 +52,10 @@ def ledger_pk(tenant: str, account: Account) -> str:
 
 def entry_sk(at: str, seq: int) -> str:
     return f"E#{at}#{seq:012d}"
+
+
+def checkpoint_sk(day: str) -> str:
+    return f"D#{day}"
 
 
 def read_state(tenant: str, account: Account) -> dict[str, Any]:
@@ -90,7 +95,7 @@ def add_entry(tx: Transaction, tenant: str, account: Account, entry: Mapping[str
 
 
 def add_checkpoint(tx: Transaction, tenant: str, account: Account, checkpoint: Mapping[str, Any]) -> None:
-    item = {"PK": ledger_pk(tenant, account), "SK": f"D#{checkpoint['day']}", **checkpoint}
+    item = {"PK": ledger_pk(tenant, account), "SK": checkpoint_sk(checkpoint["day"]), **checkpoint}
     tx.put(settings.ledger_table(), item, condition="attribute_not_exists(PK)",
            failure=BalanceMovedError("the day was closed by another movement"))
 
@@ -108,8 +113,37 @@ def read_claim(tenant: str, account: Account, key: str) -> dict[str, Any] | None
 def checkpoints_down_from(tenant: str, account: Account, last_day: str, *, page_size: int) -> Iterator[list[dict[str, Any]]]:
     """Day checkpoints on or before ``last_day``, newest first."""
     return query_pages(settings.ledger_table(), key_condition="PK = :pk AND SK BETWEEN :low AND :high",
-                       values={":pk": ledger_pk(tenant, account), ":low": "D#", ":high": f"D#{last_day}"},
+                       values={":pk": ledger_pk(tenant, account), ":low": "D#", ":high": checkpoint_sk(last_day)},
                        forward=False, page_size=page_size, consistent=True)
+
+
+STATE_ATTRIBUTES = ("PK", "balance", "ledgerDay", "ledgerCumTotals")
+CHECKPOINT_ATTRIBUTES = ("day", "closing", "cumulative")
+
+
+def state_and_checkpoints(tenant: str, account: Account, days: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """The account's state item and the checkpoints of exactly ``days`` that
+    exist, in one BatchGetItem (the two tables together)."""
+    found = batch_get_tables({
+        settings.main_table(): [state_key(tenant, account)],
+        settings.ledger_table(): [{"PK": ledger_pk(tenant, account), "SK": checkpoint_sk(day)} for day in days],
+    }, attributes={
+        # Only the ledger cursor of the (large) customer item, and what a statement uses of a checkpoint.
+        settings.main_table(): STATE_ATTRIBUTES, settings.ledger_table(): CHECKPOINT_ATTRIBUTES,
+    })
+    states = found[settings.main_table()]
+    if not states and account != TENANT_ACCOUNT:
+        raise NotFoundError(f"account {account} not found", field="account")
+    return (states[0] if states else {}), {item["day"]: item for item in found[settings.ledger_table()]}
+
+
+def latest_checkpoint(tenant: str, account: Account, day: str) -> dict[str, Any] | None:
+    """The checkpoint of the last day on or before ``day`` that had movements."""
+    for page in query_pages(settings.ledger_table(), key_condition="PK = :pk AND SK BETWEEN :low AND :high",
+                            values={":pk": ledger_pk(tenant, account), ":low": "D#", ":high": checkpoint_sk(day)},
+                            forward=False, page_size=1, consistent=True):
+        return page[0] if page else None
+    return None
 
 
 def entries_between(tenant: str, account: Account, first_day: str, last_day: str, *,
@@ -122,7 +156,7 @@ def entries_between(tenant: str, account: Account, first_day: str, last_day: str
 
 
 def get_checkpoint(tenant: str, account: Account, day: str) -> dict[str, Any] | None:
-    return get(settings.ledger_table(), {"PK": ledger_pk(tenant, account), "SK": f"D#{day}"})
+    return get(settings.ledger_table(), {"PK": ledger_pk(tenant, account), "SK": checkpoint_sk(day)})
 
 
 def set_credit_limit(tx: Transaction, tenant: str, credit_limit: Any) -> None:

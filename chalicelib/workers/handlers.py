@@ -12,7 +12,7 @@ import logging
 import os
 from typing import Any
 
-from chalice import Blueprint, Rate
+from chalice import Blueprint, Cron, Rate
 
 bp = Blueprint(__name__)
 
@@ -23,6 +23,30 @@ def audit_ingest(event: dict[str, Any], context: Any) -> dict[str, int]:
     from chalicelib.workers.audit_ingest import handle_log_subscription
 
     return handle_log_subscription(event)
+
+
+def _orders_queue() -> str:
+    # The stage's physical queue name (config.json ORDERS_QUEUE); Chalice reads
+    # it when the app is loaded for packaging or for the local worker pump.
+    import os
+
+    return os.environ.get("ORDERS_QUEUE") or f"dialtone-{os.environ.get('DIALTONE_STAGE', 'dev')}-orders"
+
+
+@bp.on_sqs_message(queue=_orders_queue(), batch_size=10, name="order_worker")
+def order_worker(event: Any) -> dict[str, Any]:
+    # Number orders queued by process_order: charge and activate, once each.
+    from chalicelib.workers.orders import handle_order_records
+
+    return handle_order_records(event)
+
+
+@bp.schedule("rate(1 minute)", name="reservation_sweeper")
+def reservation_sweeper(event: Any) -> dict[str, Any]:
+    # Expired reservations go back to availability without anyone acting.
+    from chalicelib.workers.orders import sweep_reservations
+
+    return sweep_reservations()
 
 
 # The queue's name is the stage's: the chalice CLI (package, and the local
@@ -63,3 +87,19 @@ def reconcile_payments(event: Any) -> dict[str, int]:
     from chalicelib.services.payments import reconcile_all
 
     return reconcile_all()
+
+
+# Every hour at :05 on the 1st and 2nd of the month: the first run closes the
+# previous month; later runs resume where a run stopped (time budget) and cost
+# one GetItem per tenant once it is done.
+@bp.schedule(Cron(5, "*", "1-2", "*", "?", "*"), name="close_invoices")
+def close_invoices(event: Any) -> dict[str, Any]:
+    import time
+
+    from chalicelib.services import invoices
+
+    context = getattr(event, "context", None)
+    remaining = context.get_remaining_time_in_millis() / 1000 if context is not None else 840
+    # Stop starting new pages a minute before Lambda would cut the run off.
+    deadline = time.monotonic() + max(remaining - 60, 1)
+    return invoices.close_all(month=invoices.month_to_close(), deadline=deadline)

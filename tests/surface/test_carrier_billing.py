@@ -93,8 +93,8 @@ def test_timeout_is_unknown_then_reconciled_once(client, tenant):
     r = carrier(client, tenant, customer, "make_payment", amount="7", **card("4000000000000119"))
     assert r.status_code == 202 and r.json["status"] == "202"
     assert ledger_sum(t, customer["id"]) == 0
-    assert payments.reconcile(tenant=t) == {"approved": 1, "declined": 0, "still_unknown": 0}
-    assert payments.reconcile(tenant=t) == {"approved": 0, "declined": 0, "still_unknown": 0}
+    assert payments.reconcile(tenant=t) == {"approved": 1, "declined": 0, "still_unknown": 0, "failed": 0}
+    assert payments.reconcile(tenant=t) == {"approved": 0, "declined": 0, "still_unknown": 0, "failed": 0}
     assert ledger.balance_of(tenant=t, account=customer["id"])[0] == 7 == ledger_sum(t, customer["id"])
 
 
@@ -111,3 +111,60 @@ def test_financial_summary_filters_by_activity(client, tenant):
     only = carrier(client, tenant, customer, "financial_summary", activitytype="Order (New DIDs)").json["data"]
     assert len(only) == 1
     assert carrier(client, tenant, customer, "financial_summary", activitytype="Bogus").status_code == 404
+
+
+def test_get_invoices_lists_presigned_pdfs(client, tenant, monkeypatch):
+    import requests
+
+    from chalicelib.services import invoices
+
+    customer = new_customer(admin(tenant))
+    t = tenant["tenant"]["id"]
+    for n, day in enumerate(("2025-01-20", "2025-02-03")):
+        monkeypatch.setattr(ledger, "now_iso", lambda day=day: f"{day}T08:00:00.000000Z")
+        ledger.post_movement(tenant=t, account=customer["id"], activity=rules.BANK_TRANSFER,
+                             amount=Decimal("12.5"), reference=f"b{n}", idempotency_key=f"b{n}")
+    monkeypatch.undo()
+    for month in ("2025-01", "2025-02"):
+        assert invoices.close_month(tenant=t, month=month)["issued"] == 1
+    r = carrier(client, tenant, customer, "get_invoices", **{"from": "2025-01-01", "to": "2025-12-31"})
+    assert r.status_code == 200 and r.json["status"] == "200", r.body
+    assert [i["date"] for i in r.json["data"]] == ["2025-01-31 00:00:00", "2025-02-28 00:00:00"]
+    pdf = requests.get(r.json["data"][1]["file"], timeout=10).content
+    assert pdf.startswith(b"%PDF") and b"25.00000" in pdf and b"12.50000" in pdf
+    r = carrier(client, tenant, customer, "get_invoices", **{"from": "2025-02-01", "to": "2025-02-28"})
+    assert [i["date"] for i in r.json["data"]] == ["2025-02-28 00:00:00"]
+    assert carrier(client, tenant, customer, "get_invoices", **{"from": "nope"}).status_code == 404
+
+
+def _crashed_payment(t, customer, key, amount="9"):
+    """What make_payment leaves when the process dies right after recording the payment."""
+    return entities.create(payments.PAYMENT, t, {
+        "customerId": customer["id"], "amount": Decimal(amount), "method": "credit card", "status": "pending",
+        "openState": "pending", "requestKey": f"{customer['id']}:{key}", "brand": "visa", "last4": "4242"})
+
+
+def test_pending_payments_left_by_a_crash_are_reconciled(client, tenant):
+    from chalicelib.domain.cards import parse_card
+    from chalicelib.services import gateways
+
+    customer = new_customer(admin(tenant))
+    t = tenant["tenant"]["id"]
+    before_call = _crashed_payment(t, customer, "crash-1")
+    after_call = _crashed_payment(t, customer, "crash-2")
+    # The second one reached the gateway, which charged it, before the crash.
+    gateways.SandboxGateway().charge(amount=Decimal("9"), currency="USD", reference=payments.payment_reference(t, after_call),
+                                     card=parse_card(number="4242424242424242", exp_month="12", exp_year=NEXT_YEAR,
+                                                     cvv="123", first_name="A", last_name="L"))
+    # Young pending payments may still have a request talking to the gateway: left alone.
+    assert payments.reconcile(tenant=t) == {"approved": 0, "declined": 0, "still_unknown": 0, "failed": 0}
+    assert payments.reconcile(tenant=t, pending_minutes=0) == {"approved": 1, "declined": 0, "still_unknown": 0,
+                                                               "failed": 1}
+    assert payments.reconcile(tenant=t, pending_minutes=0) == {"approved": 0, "declined": 0, "still_unknown": 0,
+                                                               "failed": 0}
+    assert ledger.balance_of(tenant=t, account=customer["id"])[0] == 9 == ledger_sum(t, customer["id"])
+    statuses = {p["referenceno"]: p["status"] for p in carrier(client, tenant, customer, "get_payments").json["data"]}
+    assert statuses == {payments.payment_reference(t, before_call): "2", payments.payment_reference(t, after_call): "1"}
+    # The client's retry of the failed one is refused, not charged.
+    r = carrier(client, tenant, customer, "make_payment", headers={"Idempotency-Key": "crash-1"}, amount="9", **card())
+    assert r.status_code == 402 and ledger_sum(t, customer["id"]) == 9

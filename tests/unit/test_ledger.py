@@ -136,6 +136,9 @@ def test_statement_from_checkpoints_matches_the_ledger(tenant, monkeypatch):
                 continue
             got = ledger.statement(tenant=t, account=customer["id"], first_day=first, last_day=last)
             assert got == _expected(plan, first, last), (first, last)
+            # The day-by-day method (accounts older than cumulative totals) agrees.
+            by_days = ledger._statement_by_days(tenant=t, account=customer["id"], first_day=first, last_day=last)
+            assert by_days == got, (first, last)
 
 
 def _expected(plan, first, last):
@@ -167,3 +170,30 @@ def test_tenants_do_not_see_each_others_accounts(tenant):
     with pytest.raises(NotFoundError):
         ledger.post_movement(tenant=other["tenant"]["id"], account=customer["id"], activity=rules.ADJUSTMENT,
                              amount=D("1"), reference="x", idempotency_key="x")
+
+
+def test_accounts_without_cumulative_totals_fall_back_to_days(tenant, monkeypatch):
+    """An account that moved before cumulative totals existed has none on its
+    state item: its statements still add up, from the day checkpoints."""
+    from chalicelib import settings
+    from chalicelib.store.codec import to_item
+    from chalicelib.store.dynamo import ddb
+
+    t = tenant["tenant"]["id"]
+    customer = new_customer(admin(tenant), credit_limit="-100")
+    plan = [("2024-05-01", rules.CREDIT_CARD, "5"), ("2024-05-03", rules.CALL_CHARGES_ACTIVITY, "-1.25")]
+    for n, (day, activity, amount) in enumerate(plan):
+        monkeypatch.setattr(ledger, "now_iso", lambda day=day, n=n: f"{day}T10:00:{n:02d}.000000Z")
+        ledger.post_movement(tenant=t, account=customer["id"], activity=activity, amount=D(amount),
+                             reference=str(n), idempotency_key=str(n))
+    ddb().update_item(TableName=settings.main_table(), Key=to_item(store.state_key(t, customer["id"])),
+                      UpdateExpression="REMOVE ledgerCumTotals")
+    for first, last in (("2024-05-01", "2024-05-31"), ("2024-05-02", "2024-05-03"), ("2024-05-01", "2024-05-01")):
+        got = ledger.statement(tenant=t, account=customer["id"], first_day=first, last_day=last)
+        assert got == _expected(plan, first, last), (first, last)
+    # And such an account never starts cumulative totals half-way.
+    monkeypatch.setattr(ledger, "now_iso", lambda: "2024-05-04T10:00:00.000000Z")
+    ledger.post_movement(tenant=t, account=customer["id"], activity=rules.ADJUSTMENT, amount=D("1"),
+                         reference="x", idempotency_key="x")
+    assert "ledgerCumTotals" not in store.read_state(t, customer["id"])
+    assert "cumulative" not in store.get_checkpoint(t, customer["id"], "2024-05-03")

@@ -165,6 +165,21 @@ def test_every_function_role_has_the_hand_written_policy(template: dict[str, Any
         assert set(role["Metadata"]["PermissionReasons"]) == sids, name
 
 
+def test_roles_may_send_mail_and_read_their_stage_secrets_only(template: dict[str, Any]) -> None:
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())["stages"]["dev"]["environment_variables"]
+    for name, role in _of_type(template, "AWS::IAM::Role").items():
+        statements = {s["Sid"]: s for s in role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]}
+        mail = statements["SendEmail"]
+        assert mail["Action"] == ["ses:SendEmail"] and mail["Condition"] == {
+            "StringEquals": {"ses:FromAddress": config["EMAIL_FROM"]}}, name
+        assert all(":identity/" in r["Fn::Sub"] for r in mail["Resource"]), name
+        secrets = statements["StageSecrets"]
+        assert secrets["Action"] == ["ssm:GetParameter"], name
+        assert sorted(r["Fn::Sub"].split(":parameter", 1)[1] for r in secrets["Resource"]) == sorted(
+            [config["LINK_SIGNING_SECRET_PARAMETER"], config["RECAPTCHA_SECRET_PARAMETER"]]), name
+    assert "LINK_SIGNING_SECRET" not in config and "RECAPTCHA_SECRET" not in config  # never a value in config
+
+
 def test_every_queue_has_a_redrive_policy_or_is_a_dead_letter_queue(template: dict[str, Any]) -> None:
     queues = _of_type(template, "AWS::SQS::Queue")
     dead = {q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]

@@ -1,4 +1,4 @@
-"""Carrier API, Billing section (seed 002): financial_summary, get_payments, make_payment.
+"""Carrier API, Billing section (seed 002): get_invoices, financial_summary, get_payments, make_payment.
 
 Extensions (documented in docs/money.md): ``from``/``to`` on financial_summary
 (default: the last 31 days), ``amount`` on make_payment (default: the balance
@@ -16,7 +16,7 @@ from chalicelib.api.carrier.core import Call, InvalidParameter, endpoint, ok
 from chalicelib.domain import ledger as rules
 from chalicelib.domain.cards import parse_card
 from chalicelib.domain.money import as_money
-from chalicelib.services import billing, payments
+from chalicelib.services import billing, invoices, payments
 
 HISTORY_DAYS = 31
 
@@ -27,6 +27,15 @@ def _stamp(at: str) -> str:
 
 def _money(value: Any) -> str:
     return format(as_money(value), "f")
+
+
+@endpoint("get_invoices")
+def get_invoices(call: Call) -> Response:
+    # ``from``/``to`` bound the invoice date (the last day of its month);
+    # default: the last 366 days. ``file`` is a presigned S3 URL (PRESIGN_SECONDS).
+    first, last = billing.period(call.get("from"), call.get("to"), names=("from", "to"), default_days=366)
+    found = invoices.list_invoices(principal=call.principal, customer=call.customer, first_day=first, last_day=last)
+    return ok(data=[{"date": f"{i['date']} 00:00:00", "file": i["url"]} for i in found])
 
 
 @endpoint("financial_summary")

@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import urllib.parse
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 import simplejson
@@ -42,6 +42,7 @@ class Call:
     customer: dict[str, Any]
     params: dict[str, str]
     request: Request
+    files: dict[str, bytes] = field(default_factory=dict)
 
     def get(self, name: str, default: str | None = None) -> str | None:
         value = self.params.get(name)
@@ -56,9 +57,22 @@ class Call:
 
 def parse_params(request: Request) -> dict[str, str]:
     """Query string, then the body (form or JSON) on top; values as strings."""
+    return parse_request(request)[0]
+
+
+MAX_MULTIPART_BYTES = 12 * 1024 * 1024
+
+
+def parse_request(request: Request) -> tuple[dict[str, str], dict[str, bytes]]:
+    """Parameters as in ``parse_params``, and the files of a multipart body
+    (app.py lists multipart/form-data as binary so API Gateway hands over bytes)."""
     params: dict[str, str] = dict(request.query_params or {})
     raw = request.raw_body or b""
     content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if content_type == "multipart/form-data":
+        fields, files = _multipart(request.headers.get("content-type") or "", raw)
+        params.update(fields)
+        return params, files
     if raw.strip():
         if content_type == "application/json" or raw.lstrip()[:1] == b"{":
             try:
@@ -74,7 +88,32 @@ def parse_params(request: Request) -> dict[str, str]:
             except UnicodeDecodeError:
                 raise InvalidParameter("body", "Invalid body") from None
             params.update({k: v[-1] for k, v in form.items()})
-    return params
+    return params, {}
+
+
+def _multipart(content_type: str, raw: bytes) -> tuple[dict[str, str], dict[str, bytes]]:
+    import io
+
+    import python_multipart
+
+    if len(raw) > MAX_MULTIPART_BYTES:
+        raise InvalidParameter("body", "Invalid body")
+    fields: dict[str, str] = {}
+    files: dict[str, bytes] = {}
+
+    def on_field(part: Any) -> None:
+        fields[part.field_name.decode()] = (part.value or b"").decode("utf-8", "replace")
+
+    def on_file(part: Any) -> None:
+        part.file_object.seek(0)
+        files[part.field_name.decode()] = part.file_object.read()
+
+    try:
+        python_multipart.parse_form({"Content-Type": content_type.encode(), "Content-Length": str(len(raw)).encode()},
+                                    io.BytesIO(raw), on_field, on_file)
+    except Exception:  # python-multipart raises several types for a malformed body
+        raise InvalidParameter("body", "Invalid body") from None
+    return fields, files
 
 
 def _text(value: Any) -> str:
@@ -101,10 +140,14 @@ def error_response(error: e.DialtoneError) -> Response:
     if isinstance(error, (e.ValidationError, e.NotFoundError)):
         return error_body(404, error.message if isinstance(error, InvalidParameter) else
                           f"Invalid {error.field}" if error.field else error.message)
+    if isinstance(error, e.NumberUnavailableError):
+        return error_body(404, f"Invalid {error.field}" if error.field else error.message)
     if isinstance(error, (e.PaymentDeclinedError, e.InsufficientFundsError)):
         return error_body(402, error.message)
-    if isinstance(error, (e.AlreadyExistsError, e.ConcurrentUpdateError)):
+    if isinstance(error, (e.AlreadyExistsError, e.ConcurrentUpdateError, e.InvalidStateError)):
         return error_body(409, error.message)
+    if isinstance(error, e.IdempotencyKeyReusedError):
+        return error_body(422, error.message)
     return internal_error()
 
 
@@ -123,11 +166,36 @@ SURFACE = http.Surface("carrier", authenticate=_authenticate, error_response=err
 CarrierHandler = Callable[[Call], Response]
 
 
-def endpoint(name: str, *, rename: Mapping[str, str] | None = None) -> Callable[[CarrierHandler], CarrierHandler]:
+def _run_once(call: Call, key: str, handler: CarrierHandler) -> Response:
+    from chalicelib.services import idempotency
+
+    # The token is the credential, not the request: a rotated key may retry.
+    params = {k: v for k, v in call.params.items() if k != "token"}
+    multipart = (call.request.headers.get("content-type") or "").lower().startswith("multipart/")
+    extra = (call.request.raw_body or b"") if multipart else b""
+    print_ = idempotency.fingerprint(call.request.context.get("resourcePath") or "", params, extra)
+
+    def first() -> tuple[int, str]:
+        try:
+            response = handler(call)
+        except e.DialtoneError as error:
+            response = error_response(error)
+        body = response.body if isinstance(response.body, str) else http.dumps(response.body)
+        return response.status_code, body
+
+    status, body = idempotency.run_once(tenant=call.principal.tenant_id, key=key,
+                                        request_fingerprint=print_, handler=first)
+    return Response(body=body, status_code=status, headers={"Content-Type": "application/json; charset=utf-8"})
+
+
+def endpoint(name: str, *, rename: Mapping[str, str] | None = None,
+             idempotent: bool = False) -> Callable[[CarrierHandler], CarrierHandler]:
     """Register ``/carrier/<name>`` for GET and POST. The handler gets a Call
     with the customer named by ``accountno`` already resolved within the
     caller's scope. ``rename`` maps domain field names in errors to this API's
-    parameter names (e.g. {"accountNumber": "accountno"})."""
+    parameter names (e.g. {"accountNumber": "accountno"}). ``idempotent``
+    endpoints create or charge: a POST with an Idempotency-Key header runs
+    once and its retries get the first answer."""
     names = {"accountNumber": "accountno", **(rename or {})}
 
     def register(handler: CarrierHandler) -> CarrierHandler:
@@ -135,13 +203,17 @@ def endpoint(name: str, *, rename: Mapping[str, str] | None = None) -> Callable[
             def handle(principal: Principal, request: Request) -> Response:
                 from chalicelib.services import customers
 
-                params = parse_params(request)
+                params, files = parse_request(request)
                 accountno = params.get("accountno")
                 if not accountno:
                     raise InvalidParameter("accountno")
                 try:
                     customer = customers.customer_by_account_number(principal=principal, account_number=accountno)
-                    return handler(Call(principal, customer, params, request))
+                    call = Call(principal, customer, params, request, files)
+                    key = request.headers.get("idempotency-key")
+                    if idempotent and key is not None and request.method == "POST":
+                        return _run_once(call, key, handler)
+                    return handler(call)
                 except e.DialtoneError as error:
                     if error.field in names:
                         error.field = names[error.field]

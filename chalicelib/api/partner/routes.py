@@ -151,34 +151,32 @@ def register_customer() -> Response:
     return _serve(handle)
 
 
-@bp.route("/customers/{account_number}/confirm-email", methods=["POST"], content_types=FORMS)
-def confirm_email(account_number: str) -> Response:
+def _customer_post(account_number: str, act: Callable[[Principal, dict[str, Any]], Any]) -> Response:
+    """A captcha-guarded POST about one customer: the same checks for each."""
     def handle(principal: Principal, request: Request) -> Response:
         fields = form(request)
         _captcha(request, fields)
         principal.require_write()
-        return ok(signup.confirm_email(principal=principal, account_number=account_number, code=fields.get("code")))
+        return ok(act(principal, fields))
     return _serve(handle)
+
+
+@bp.route("/customers/{account_number}/confirm-email", methods=["POST"], content_types=FORMS)
+def confirm_email(account_number: str) -> Response:
+    return _customer_post(account_number, lambda principal, fields: signup.confirm_email(
+        principal=principal, account_number=account_number, code=fields.get("code")))
 
 
 @bp.route("/customers/{account_number}/login-url", methods=["POST"], content_types=FORMS)
 def login_url(account_number: str) -> Response:
-    def handle(principal: Principal, request: Request) -> Response:
-        fields = form(request)
-        _captcha(request, fields)
-        principal.require_write()
-        return ok(signup.login_url(principal=principal, account_number=account_number))
-    return _serve(handle)
+    return _customer_post(account_number, lambda principal, fields: signup.login_url(
+        principal=principal, account_number=account_number))
 
 
 @bp.route("/customers/{account_number}/reset-password", methods=["POST"], content_types=FORMS)
 def reset_password_request(account_number: str) -> Response:
-    def handle(principal: Principal, request: Request) -> Response:
-        fields = form(request)
-        _captcha(request, fields)
-        principal.require_write()
-        return ok(signup.request_password_reset(principal=principal, account_number=account_number))
-    return _serve(handle)
+    return _customer_post(account_number, lambda principal, fields: signup.request_password_reset(
+        principal=principal, account_number=account_number))
 
 
 @bp.route("/session", methods=["GET", "POST"], content_types=FORMS)

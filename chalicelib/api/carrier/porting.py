@@ -1,0 +1,69 @@
+"""Carrier API, porting: check_lnp, generate_lnp_order, get_lnp_orders."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from chalice import Response
+
+from chalicelib.api.carrier.core import Call, InvalidParameter, endpoint, ok
+from chalicelib.domain import numbers as number_rules
+from chalicelib.domain import porting as rules
+from chalicelib.services import porting
+
+
+def _numbers(call: Call) -> list[str]:
+    return number_rules.parse_numbers(call.require("numbers"), field="numbers", limit=rules.MAX_PORT_NUMBERS)
+
+
+@endpoint("check_lnp")
+def check_lnp(call: Call) -> Response:
+    verdict = porting.check(principal=call.principal, numbers=_numbers(call))
+    return ok(accepted=[r["number"] for r in verdict["accepted"]], rejected=list(verdict["rejected"]),
+              reasons=verdict["rejected"])
+
+
+@endpoint("generate_lnp_order", idempotent=True)
+def generate_lnp_order(call: Call) -> Response:
+    for name in ("loa_doc", "carrier_doc"):
+        if name not in call.files:
+            raise InvalidParameter(name)
+    order = porting.create_port_order(
+        principal=call.principal, customer=call.customer, numbers=_numbers(call),
+        category=call.require("category"), subscriber_type=call.require("subscriberType").strip().lower(),
+        authorizing_person=call.require("loaAuthorizingPerson"), loa=call.files["loa_doc"],
+        carrier_doc=call.files["carrier_doc"], requested_foc=call.get("requestedFocDate"),
+        details={k: v for k, v in call.params.items() if k in porting.SUBSCRIBER_FIELDS})
+    view = port_order_view(call, order)
+    return ok(success="Order Generated Successfully.", orderNo=view["orderno"], date=view["date"],
+              amount="0.00", per_order_cost="0.00", taxes="0.00", other_charges="0.00", discount="0.00",
+              tg_id="", orderType="Portin", didCategory=view["didCategory"], didType="", sessions="0",
+              status=view["status"], requestedFocDate=view["requestedFocDate"], acceptedTns=view["numbers"],
+              rejectedTns=list(order.get("rejected", {})))
+
+
+def port_order_view(call: Call, order: Mapping[str, Any]) -> dict[str, Any]:
+    tenant = call.principal.tenant_id
+    return {
+        "orderno": str(order["id"]), "accountno": order["accountNumber"],
+        "date": order["createdAt"][:19].replace("T", " "), "amount": "0.00", "per_order_cost": "0.00",
+        "taxes": "0.00", "other_charges": "0.00", "discount": "0.00", "tg_id": "", "orderType": "Portin",
+        "didCategory": "TollFree" if order["category"] == number_rules.TOLLFREE else "Landline",
+        "didType": "", "sessions": "0", "status": rules.STATUS_CODES[order["status"]], "state": order["status"],
+        "requestedFocDate": order["requestedFocDate"], "actualFocDate": order.get("actualFocDate", ""),
+        "billingNumber": order.get("billingNumber", ""), "loaAuthorizingPerson": order["loaAuthorizingPerson"],
+        "numbers": list(order["numbers"]), "subscriberType": order["subscriberType"],
+        **{k: order.get(k, "") for k in porting.SUBSCRIBER_FIELDS if k not in ("wirelessAccountNumber", "wirelessPin",
+                                                                                  "billingNumber")},
+        "lastModifiedDate": order["updatedAt"][:19] + "Z", "lastModifiedBy": order.get("lastModifiedBy", "System"),
+        "immediately": False, "triggered": False,
+        "loa": porting.document_url(tenant=tenant, key=order["loaKey"], filename=f"loa-{order['id']}.zip"),
+        "carrier_doc": porting.document_url(tenant=tenant, key=order["carrierDocKey"],
+                                            filename=f"carrier-doc-{order['id']}.zip"),
+        "history": order.get("history", []),
+    }
+
+
+@endpoint("get_lnp_orders")
+def get_lnp_orders(call: Call) -> Response:
+    found = porting.list_port_orders(principal=call.principal, customer=call.customer, order_id=call.get("orderId"))
+    return ok(Orders=[port_order_view(call, o) for o in found])

@@ -1,0 +1,151 @@
+"""Phone numbers of a tenant's inventory: their life cycle and the rules of
+the inputs that name them. Pure Python: no AWS, no surface."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Iterable
+
+from chalicelib.domain.errors import ValidationError
+
+LANDLINE = "landline"
+TOLLFREE = "tollfree"
+CATEGORIES = (LANDLINE, TOLLFREE)
+# Toll-free NPAs of the NANP (8XX codes in service).
+TOLLFREE_PREFIXES = ("800", "833", "844", "855", "866", "877", "888")
+
+# Life cycle: available -> reserved (in a cart) -> active / inactive / cancelled.
+AVAILABLE = "available"
+RESERVED = "reserved"
+ACTIVE = "active"
+INACTIVE = "inactive"
+CANCELLED = "cancelled"
+OWNED = (ACTIVE, INACTIVE, CANCELLED)
+# The carrier API's integer codes for owned numbers (getnumbers, updatenumber).
+STATUS_CODES = {ACTIVE: "1", INACTIVE: "0", CANCELLED: "2"}
+STATUS_BY_CODE = {v: k for k, v in STATUS_CODES.items()}
+
+MAX_BULK = 1000
+US_STATES = frozenset(
+    "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND "
+    "OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR VI GU AS MP".split()
+)
+_TEN = re.compile(r"^[2-9]\d{2}[2-9]\d{6}$")
+_NPANXX = re.compile(r"^[2-9]\d{2}[2-9]\d{2}$")
+
+
+def parse_number(text: Any, *, field: str = "number") -> str:
+    """A NANP number as its 10 digits; an 11-digit form with the leading 1 is accepted."""
+    digits = str(text or "").strip()
+    if digits.startswith("+"):
+        digits = digits[1:]
+    if len(digits) == 11 and digits.startswith("1"):
+        digits = digits[1:]
+    if not _TEN.match(digits):
+        raise ValidationError(f"Invalid {field}", field=field)
+    return digits
+
+
+def parse_numbers(text: Any, *, field: str = "number", limit: int = MAX_BULK) -> list[str]:
+    """Comma-separated numbers, each validated, duplicates dropped, order kept."""
+    parts = [p for p in (s.strip() for s in str(text or "").split(",")) if p]
+    if not parts or len(parts) > limit:
+        raise ValidationError(f"Invalid {field}", field=field)
+    return list(dict.fromkeys(parse_number(p, field=field) for p in parts))
+
+
+def parse_npanxx(text: Any, *, field: str = "npanxx") -> str:
+    value = str(text or "").strip()
+    if not _NPANXX.match(value):
+        raise ValidationError(f"Invalid {field}", field=field)
+    return value
+
+
+def parse_state(text: Any, *, field: str = "state") -> str:
+    value = str(text or "").strip().upper()
+    if value not in US_STATES:
+        raise ValidationError(f"Invalid {field}", field=field)
+    return value
+
+
+def parse_category(text: Any, *, field: str = "category") -> str:
+    value = str(text or "").strip().lower().replace("-", "").replace(" ", "")
+    if value not in CATEGORIES:
+        raise ValidationError(f"Invalid {field}", field=field)
+    return value
+
+
+def parse_tfn_prefix(text: Any, *, field: str = "tfn_prefix") -> str:
+    value = str(text or "").strip()
+    if value not in TOLLFREE_PREFIXES:
+        raise ValidationError(f"Invalid {field}", field=field)
+    return value
+
+
+def parse_quantity(text: Any, *, field: str = "quantity") -> int:
+    try:
+        value = int(str(text or "").strip())
+    except ValueError:
+        raise ValidationError(f"Invalid {field}", field=field) from None
+    if not 1 <= value <= MAX_BULK:
+        raise ValidationError(f"Invalid {field}", field=field)
+    return value
+
+
+@dataclass(frozen=True)
+class Criteria:
+    """Which available numbers a search or reservation draws from."""
+
+    category: str
+    state: str | None = None
+    npanxx: str | None = None
+    city: str | None = None
+    tfn_prefix: str | None = None
+
+    @property
+    def group(self) -> str:
+        # The availability partition: a state for landlines, a prefix for toll-free.
+        return (self.tfn_prefix if self.category == TOLLFREE else self.state) or ""
+
+    @property
+    def sk_prefix(self) -> str:
+        return self.npanxx or ""
+
+
+def criteria(*, category: str, state: str | None, npanxx: str | None, city: str | None,
+             tfn_prefix: str | None) -> Criteria:
+    """Validated criteria; a landline search needs a state or an NPANXX (the
+    caller resolves the NPANXX's state), a toll-free one a prefix."""
+    cat = parse_category(category)
+    if cat == TOLLFREE:
+        return Criteria(category=cat, tfn_prefix=parse_tfn_prefix(tfn_prefix))
+    st = parse_state(state) if state else None
+    nxx = parse_npanxx(npanxx) if npanxx else None
+    if st is None and nxx is None:
+        raise ValidationError("Invalid state", field="state")
+    return Criteria(category=cat, state=st, npanxx=nxx, city=(city or "").strip().upper() or None)
+
+
+@dataclass(frozen=True)
+class InventoryRow:
+    number: str
+    category: str
+    state: str
+    rate_center: str
+    city: str
+    monthly_price: Decimal
+    setup_price: Decimal
+
+    @property
+    def group(self) -> str:
+        return self.number[:3] if self.category == TOLLFREE else self.state
+
+    @property
+    def npanxx(self) -> str:
+        return self.number[:6]
+
+
+def order_amount(prices: Iterable[tuple[Decimal, Decimal]]) -> Decimal:
+    """Sum of the setup and first month's prices of the numbers ordered."""
+    return sum((monthly + setup for monthly, setup in prices), Decimal(0))

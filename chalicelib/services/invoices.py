@@ -1,0 +1,157 @@
+"""Monthly invoices: close each customer's month into an invoice record and a PDF.
+
+The job (``close_month``) pages through a tenant's customers in id order (a
+Query on the customer partition, never a Scan) and, per customer, writes the
+PDF to a deterministic key and then the invoice record with a conditional
+put keyed by customer and month. So a re-run, an overlapping run or a run
+resumed after a crash yields one invoice per customer and month: a customer
+whose record exists is skipped, and a PDF written by a run that died before
+its record is overwritten with the same bytes. Progress is saved after each
+page of customers, so a run stopped by its time budget resumes where it was.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime, timezone
+from typing import Any, Mapping
+
+from chalicelib.domain import invoices as rules
+from chalicelib.domain import ledger as ledger_rules
+from chalicelib.domain.errors import AlreadyExistsError, NotFoundError, ValidationError
+from chalicelib.domain.identity import Principal
+from chalicelib.services import audit, invoice_pdf, ledger
+from chalicelib.services.customers import CUSTOMER
+from chalicelib.store import blobs, entities
+from chalicelib.store import identity as identity_store
+from chalicelib.store import invoices as store
+from chalicelib.store.entities import Page
+
+PAGE_SIZE = 100
+ISSUED, EXISTING, SKIPPED, FAILED = "issued", "existing", "skipped", "failed"
+log = logging.getLogger(__name__)
+
+
+def _today() -> str:
+    return datetime.now(timezone.utc).date().isoformat()
+
+
+def close_month(*, tenant: str, month: str, deadline: float | None = None,
+                page_size: int = PAGE_SIZE) -> dict[str, Any]:
+    """Invoice every customer of ``tenant`` for ``month`` (YYYY-MM), resuming a
+    previous run. Stops between pages once ``time.monotonic()`` passes ``deadline``
+    (``done`` is then False: run it again). Idempotent."""
+    month = rules.parse_month(month)
+    first_day, last_day = ledger_rules.month_bounds(month)
+    if last_day >= _today():
+        raise ValidationError(f"{month} is not over yet", field="month")
+    found = identity_store.get_tenant(tenant)
+    if found is None:
+        raise NotFoundError(f"tenant {tenant} not found", field="tenant")
+    run = store.get_run(tenant, month) or {}
+    counts = {ISSUED: 0, EXISTING: 0, SKIPPED: 0, FAILED: 0}
+    if run.get("done"):
+        return {"tenant": tenant, "month": month, "done": True, **counts}
+    cursor = int(run.get("lastCustomerId") or 0)
+    while True:
+        page = entities.list_page(CUSTOMER, tenant, Page(id_after=cursor, limit=page_size))
+        for customer in page:
+            try:
+                outcome = close_customer(tenant=tenant, tenant_name=found.get("name") or tenant,
+                                         customer=customer, month=month)
+            except ValueError as error:
+                # Entries and checkpoints disagree: never invoice that, and do not
+                # block the tenant's other customers on it. An operator re-runs
+                # this customer (run-job) once the ledger is repaired.
+                log.error("invoice of customer %s (%s) for %s not issued: %s", customer["id"], tenant, month, error)
+                outcome = FAILED
+            counts[outcome] += 1
+            cursor = customer["id"]
+        done = len(page) < page_size
+        store.save_run(tenant, month, {"lastCustomerId": cursor, "done": done, "updatedAt": entities.now_iso()})
+        if done:
+            return {"tenant": tenant, "month": month, "done": True, **counts}
+        if deadline is not None and time.monotonic() > deadline:
+            return {"tenant": tenant, "month": month, "done": False, **counts}
+
+
+def close_customer(*, tenant: str, tenant_name: str, customer: Mapping[str, Any], month: str) -> str:
+    """One customer's invoice for ``month``: issued, already there, or skipped
+    (nothing to invoice: no movement in the month and a zero balance)."""
+    first_day, last_day = ledger_rules.month_bounds(month)
+    if not customer.get("ledgerSeq"):
+        return SKIPPED  # never moved: no reads at all for the many idle accounts
+    if store.get_invoice(tenant, customer["id"], month) is not None:
+        return EXISTING
+    statement = ledger.statement(tenant=tenant, account=customer["id"], first_day=first_day, last_day=last_day)
+    entries = ledger.history(tenant=tenant, account=customer["id"], first_day=first_day, last_day=last_day,
+                             limit=rules.MAX_DETAIL + 1)
+    if not entries and statement.opening_balance == 0:
+        return SKIPPED
+    invoice = rules.build(tenant_name=tenant_name, customer=customer, month=month, statement=statement,
+                          entries=entries if len(entries) <= rules.MAX_DETAIL else None)
+    key = store.pdf_key(customer["id"], month)
+    blobs.put(tenant, key, invoice_pdf.render(invoice), content_type="application/pdf")
+    try:
+        store.put_invoice(tenant, customer["id"], month, {
+            "month": month, "date": last_day, "customerId": customer["id"],
+            "accountNumber": invoice.account_number, "pdfKey": key, "detail": invoice.detail,
+            "lines": len(invoice.lines), "opening": statement.opening_balance,
+            "payments": statement.payments, "adjustments": statement.adjustments,
+            "callCharges": statement.call_charges, "otherCharges": statement.other_charges,
+            "closing": statement.closing_balance, "createdAt": entities.now_iso(),
+        })
+    except AlreadyExistsError:
+        return EXISTING  # an overlapping run wrote it first (the same PDF bytes)
+    return ISSUED
+
+
+def close_one(*, tenant: str, account_number: str, month: str) -> dict[str, Any]:
+    """One customer's invoice for ``month`` (an operator's re-run after a failure)."""
+    from chalicelib.services import customers
+
+    month = rules.parse_month(month)
+    if ledger_rules.month_bounds(month)[1] >= _today():
+        raise ValidationError(f"{month} is not over yet", field="month")
+    found = identity_store.get_tenant(tenant)
+    if found is None:
+        raise NotFoundError(f"tenant {tenant} not found", field="tenant")
+    customer = entities.get_one(CUSTOMER, tenant, customers.customer_id_for_account(tenant=tenant,
+                                                                                  account_number=account_number))
+    if customer is None:
+        raise NotFoundError(f"account {account_number} not found", field="account")
+    outcome = close_customer(tenant=tenant, tenant_name=found.get("name") or tenant, customer=customer, month=month)
+    return {"tenant": tenant, "month": month, "account": account_number, "outcome": outcome}
+
+
+def close_all(*, month: str, deadline: float | None = None) -> dict[str, Any]:
+    """Every tenant's invoices for ``month``; stops at ``deadline`` (the next run resumes)."""
+    tenants = identity_store.list_tenants()
+    results = []
+    for tenant in tenants:
+        if deadline is not None and time.monotonic() > deadline:
+            break
+        results.append(close_month(tenant=tenant["id"], month=month, deadline=deadline))
+    done = len(results) == len(tenants) and all(r["done"] for r in results)
+    return {"month": month, "done": done, "tenants": results}
+
+
+def month_to_close() -> str:
+    """The month a scheduled run closes: the one before today's (UTC)."""
+    return rules.previous_month(_today())
+
+
+def list_invoices(*, principal: Principal, customer: Mapping[str, Any], first_day: str,
+                  last_day: str) -> list[dict[str, Any]]:
+    """The customer's invoices dated within [first_day, last_day], oldest first,
+    each with a presigned download URL."""
+    principal.require_read()
+    audit.touch("customer", customer["id"])
+    tenant = principal.tenant_id
+    found: list[dict[str, Any]] = []
+    for page in store.invoices_between(tenant, customer["id"], first_day[:7], last_day[:7]):
+        found.extend(r for r in page if first_day <= r["date"] <= last_day)
+    return [{"month": r["month"], "date": r["date"],
+             "url": blobs.presigned_download(tenant, r["pdfKey"],
+                                             filename=f"invoice-{r['accountNumber']}-{r['month']}.pdf")}
+            for r in found]

@@ -1,0 +1,72 @@
+"""Invoice records and the invoices job's progress.
+
+An invoice record sits in its customer's ledger partition, next to the
+entries it summarises:
+  T#<t>#ACCT#<id> / I#<yyyy-mm>     one per customer and month (conditional put)
+so a customer's invoices between two months are one Query on a key range.
+Its PDF is the blob ``invoices/<12-digit customer id>/<yyyy-mm>.pdf`` under the
+tenant prefix: deterministic, so a re-run overwrites the same object.
+
+The job's cursor per tenant and month, so a run that stops (time budget,
+crash) resumes after the last customer it finished:
+  T#<t>#INVOICERUN / <yyyy-mm>      lastCustomerId, done, counts
+"""
+from __future__ import annotations
+
+from typing import Any, Iterator, Mapping
+
+from chalicelib import settings
+from chalicelib.domain.errors import AlreadyExistsError
+from chalicelib.store import keys
+from chalicelib.store import ledger as ledger_store
+from chalicelib.store.dynamo import Transaction, ddb, get, query_pages
+from chalicelib.store.codec import to_item
+
+
+def invoice_key(tenant: str, customer_id: int, month: str) -> dict[str, str]:
+    return {"PK": ledger_store.ledger_pk(tenant, customer_id), "SK": f"I#{month}"}
+
+
+def pdf_key(customer_id: int, month: str) -> str:
+    return f"invoices/{keys.pad(customer_id)}/{month}.pdf"
+
+
+def get_invoice(tenant: str, customer_id: int, month: str) -> dict[str, Any] | None:
+    return get(settings.ledger_table(), invoice_key(tenant, customer_id, month))
+
+
+def put_invoice(tenant: str, customer_id: int, month: str, record: Mapping[str, Any]) -> None:
+    """Write the month's invoice record once; AlreadyExistsError if it exists."""
+    tx = Transaction()
+    tx.put(settings.ledger_table(), {**invoice_key(tenant, customer_id, month), **record},
+           condition="attribute_not_exists(PK)",
+           failure=AlreadyExistsError(f"the invoice of {month} exists", field="month"))
+    tx.execute()
+
+
+def invoices_between(tenant: str, customer_id: int, first_month: str, last_month: str) -> Iterator[list[dict[str, Any]]]:
+    """Invoice records of the months [first_month, last_month], oldest first."""
+    return query_pages(settings.ledger_table(), key_condition="PK = :pk AND SK BETWEEN :low AND :high",
+                       values={":pk": ledger_store.ledger_pk(tenant, customer_id), ":low": f"I#{first_month}",
+                               ":high": f"I#{last_month}"}, page_size=100)
+
+
+def run_key(tenant: str, month: str) -> dict[str, str]:
+    return {"PK": keys.entity_pk(tenant, "INVOICERUN"), "SK": month}
+
+
+def get_run(tenant: str, month: str) -> dict[str, Any] | None:
+    return get(settings.main_table(), run_key(tenant, month))
+
+
+def save_run(tenant: str, month: str, progress: Mapping[str, Any]) -> None:
+    # The cursor only moves forward: two overlapping runs cannot rewind it.
+    values = to_item({":last": progress["lastCustomerId"]})
+    item = to_item({**run_key(tenant, month), **progress})
+    client = ddb()
+    try:
+        client.put_item(TableName=settings.main_table(), Item=item,
+                        ConditionExpression="attribute_not_exists(PK) OR lastCustomerId <= :last",
+                        ExpressionAttributeValues=values)
+    except client.exceptions.ConditionalCheckFailedException:
+        pass  # another run is further along
