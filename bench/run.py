@@ -8,7 +8,8 @@ import json
 import sys
 from typing import Any
 
-MODULES = ("bench.platform", "bench.bench_backend", "bench.bench_money", "bench.bench_numbers")
+MODULES = ("bench.platform", "bench.bench_backend", "bench.bench_money", "bench.bench_numbers",
+           "bench.bench_cdrs")
 
 
 def main(argv: list[str] | None = None) -> int:

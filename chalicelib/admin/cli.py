@@ -76,6 +76,39 @@ def cmd_list_audit(args: argparse.Namespace) -> dict[str, Any]:
     return {"entries": audit.list_entries(tenant=args.tenant, since=args.since, until=args.until, limit=args.limit)}
 
 
+def cmd_import_cdrs(args: argparse.Namespace) -> dict[str, Any]:
+    from chalicelib.services import cdrs
+
+    size = os.path.getsize(args.file)
+    bar = None
+    if not args.quiet:
+        from tqdm import tqdm
+
+        # The bar goes to stderr: stdout carries only the JSON summary line.
+        bar = tqdm(total=size, unit="B", unit_scale=True, desc=os.path.basename(args.file), file=sys.stderr)
+    try:
+        return cdrs.import_file(tenant=args.tenant, path=args.file, progress=bar.update if bar else None)
+    finally:
+        if bar:
+            bar.close()
+
+
+def cmd_import_rates(args: argparse.Namespace) -> dict[str, Any]:
+    from chalicelib.services import cdrs
+
+    return cdrs.import_rates(tenant=args.tenant, direction=args.direction, path=args.file,
+                             account_number=args.account)
+
+
+def run_daily_close(args: argparse.Namespace) -> dict[str, Any]:
+    # The CDR close the cdr_daily_close schedule runs for yesterday (docs/cdrs.md).
+    from chalicelib.services import cdrs
+
+    if not args.tenant or not args.date:
+        raise SystemExit(json.dumps({"error": "daily-close needs --tenant and --date"}))
+    return cdrs.daily_close(tenant=args.tenant, day=args.date)
+
+
 def cmd_import_numbers(args: argparse.Namespace) -> dict[str, Any]:
     """Inventory from CSV; a progress bar on stderr, the summary on stdout."""
     from tqdm import tqdm
@@ -139,11 +172,13 @@ def cmd_reconcile_payments(args: argparse.Namespace) -> dict[str, Any]:
     return payments.reconcile(tenant=args.tenant) if args.tenant else payments.reconcile_all()
 
 
-JOBS = ("close-invoices",)
+JOBS = ("close-invoices", "daily-close")
 
 
 def cmd_run_job(args: argparse.Namespace) -> dict[str, Any]:
     # The same service call the scheduled handler makes, without its time budget.
+    if args.job == "daily-close":
+        return run_daily_close(args)
     from chalicelib.services import invoices
 
     month = args.month or invoices.month_to_close()
@@ -233,12 +268,25 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--tenant", help="default: every tenant")
     sub.add_argument("--month", help="YYYY-MM (default: last month)")
     sub.add_argument("--account", help="only this customer (with --tenant): re-run one invoice")
+    sub.add_argument("--date", help="daily-close: the UTC day, YYYY-MM-DD")
 
     sub = command("list-audit", cmd_list_audit, "a tenant's audit log, newest first")
     sub.add_argument("--tenant", required=True)
     sub.add_argument("--since", help="ISO 8601 (default: 7 days ago)")
     sub.add_argument("--until", help="ISO 8601 (default: now)")
     sub.add_argument("--limit", type=int, default=100)
+
+    sub = command("import-cdrs", cmd_import_cdrs, "process a CDR file (CSV, .gz or .zst) before returning")
+    sub.add_argument("--tenant", required=True)
+    sub.add_argument("--quiet", action="store_true", help="no progress bar")
+    sub.add_argument("file")
+
+    sub = command("import-rates", cmd_import_rates, "replace a rate deck (the tenant's, or one customer's)")
+    sub.add_argument("--tenant", required=True)
+    sub.add_argument("--account", help="account number: that customer's deck, which overrides the tenant's")
+    sub.add_argument("--direction", required=True, choices=["inbound", "outbound"])
+    sub.add_argument("file")
+
     return parser
 
 

@@ -7,6 +7,9 @@ handler defined inside a function would not be found (Runtime.HandlerNotFound).
 """
 from __future__ import annotations
 
+import json
+import logging
+import os
 from typing import Any
 
 from chalice import Blueprint, Cron, Rate
@@ -44,6 +47,37 @@ def reservation_sweeper(event: Any) -> dict[str, Any]:
     from chalicelib.workers.orders import sweep_reservations
 
     return sweep_reservations()
+
+
+# The queue's name is the stage's: the chalice CLI (package, and the local
+# pump through infra/local/chalice_app.py) imports this module with the
+# stage's environment variables set.
+@bp.on_sqs_message(queue=os.environ.get("CDR_FILES_QUEUE", "dialtone-local-cdr-files"), batch_size=1,
+                   name="cdr_files")
+def cdr_files(event: Any) -> dict[str, Any]:
+    # S3 notifications of cdr-inbox/<tenant>/ objects, and the byte-range
+    # parts of split files. One message per invocation (batch_size=1): a part
+    # uses most of a function's time, so batching would only risk timeouts.
+    from chalicelib.services import cdrs
+
+    failures = []
+    for record in event:
+        message_id = record.to_dict()["messageId"]
+        try:
+            cdrs.handle_notification(json.loads(record.body))
+        except Exception:  # noqa: BLE001 - retried by SQS, dead-lettered after 5 receives
+            logging.getLogger(__name__).exception("CDR message %s failed", message_id)
+            failures.append({"itemIdentifier": message_id})
+    return {"batchItemFailures": failures}
+
+
+@bp.schedule("cron(15 0 * * ? *)", name="cdr_daily_close")
+def cdr_daily_close(event: Any) -> None:
+    # 00:15 UTC: yesterday becomes final (figures, export files, charges) for
+    # every tenant; late files after that post only the difference.
+    from chalicelib.services import cdrs
+
+    cdrs.close_yesterday()
 
 
 @bp.schedule(Rate(10, unit=Rate.MINUTES), name="reconcile_payments")

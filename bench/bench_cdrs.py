@@ -1,0 +1,200 @@
+"""Issue 6's figures: the CDR pipeline on a generated file, against DuckDB.
+
+- rows/s from the S3 object to final figures and charges (ingest + daily
+  close of every day in the file), as a ratio to DuckDB computing the same
+  per-number-day aggregates (processed, completed, billsec) from the same
+  plain CSV in one thread, in the same run (target >= 0.8);
+- peak memory of the pipeline process for a file of N/4 and of N rows
+  (target: flat, ratio <= 1.3);
+- DynamoDB writes per million CDRs, against the distinct numbers, trunks and
+  customers per day of the file (target: at most twice that, never per call).
+
+Each pipeline run is a fresh subprocess (`python -m bench.bench_cdrs --worker`)
+so its peak RSS is its own; it talks to the runtime's DynamoDB Local and moto.
+"""
+from __future__ import annotations
+
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+ROWS = int(os.environ.get("BENCH_CDR_ROWS", "1000000"))
+DIDS, CUSTOMERS, TRUNKS = 5000, 500, 200
+DAYS = ("2026-06-01", "2026-06-02")
+HEADER = "call_id,direction,account,trunk_id,from,to,start,answer,end,billsec,disposition\n"
+
+
+def generate(path: Path, rows: int, seed: int = 6) -> None:
+    """A plain CSV written as it is generated (never held in memory)."""
+    rng = random.Random(seed)
+    base = datetime.fromisoformat(DAYS[0]).replace(tzinfo=timezone.utc)
+    span = 86400 * len(DAYS)
+    with path.open("w") as out:
+        out.write(HEADER)
+        for n in range(rows):
+            start = base + timedelta(seconds=rng.randrange(span))
+            answered = rng.random() < 0.6
+            billsec = rng.randrange(1, 600) if answered else 0
+            end = start + timedelta(seconds=5 + billsec)
+            fmt = "%Y-%m-%dT%H:%M:%SZ"
+            if rng.random() < 0.5:
+                did = rng.randrange(DIDS)
+                trunk, to, direction = str(did % TRUNKS), f"1555{did:07d}", "inbound"
+            else:
+                trunk, to, direction = str(TRUNKS + rng.randrange(TRUNKS)), f"44{rng.randrange(10**9)}", "outbound"
+            out.write(f"c{n},{direction},a,{trunk},15551230000,{to},{start.strftime(fmt)},"
+                      f"{(start + timedelta(seconds=5)).strftime(fmt) if answered else ''},{end.strftime(fmt)},"
+                      f"{billsec},{'ANSWERED' if answered else 'NO ANSWER'}\n")
+
+
+def seed(tmp: Path) -> str:
+    """A tenant, its customers (credit floor far below zero), DIDs and trunks
+    (customer = index % CUSTOMERS), decks."""
+    from chalicelib.auth import api_key
+    from chalicelib.services import cdrs, customers, users
+    from chalicelib.store import cdrs as store
+
+    created = users.create_tenant(name="CDR bench")
+    tenant = created["tenant"]["id"]
+    principal = api_key.authenticate(created["user"]["api_key"], None)
+    owners = [customers.create_customer(principal=principal, fields={"name": f"C{n}", "creditLimit": "-1000000"})
+              for n in range(CUSTOMERS)]
+
+    def owner(index: int) -> dict[str, Any]:
+        c = owners[index % CUSTOMERS]
+        return {"customerId": c["id"], "accountNumber": c["accountNumber"]}
+
+    items = [{"PK": f"T#{tenant}#CDRPORT#DID", "SK": f"1555{d:07d}", **owner(d), "metered": d % 3 != 0}
+             for d in range(DIDS)]
+    # Trunks 0..199 origination (same customer as the DIDs that use them), 200..399 termination.
+    items += [{"PK": f"T#{tenant}#CDRPORT#TRUNK", "SK": str(t), **owner(t)} for t in range(2 * TRUNKS)]
+    store.put_many(items)
+    for direction, rows in (("inbound", "1,0.01,0,60,60\n1555,0.005,0.001,30,6\n"),
+                            ("outbound", "4,0.02,0.01,1,1\n44,0.05,0,60,60\n442,0.031,0.002,30,6\n")):
+        deck = tmp / f"{direction}.csv"
+        deck.write_text("prefix,rate,connect_fee,initial_increment,increment\n" + rows)
+        cdrs.import_rates(tenant=tenant, direction=direction, path=str(deck))
+    return tenant
+
+
+def worker(tenant: str, path: str) -> dict[str, Any]:
+    """One pipeline run in this process: upload (not timed), then the S3
+    object to final figures and charges (timed), counting DynamoDB writes."""
+    from chalicelib.services import cdrs
+    from chalicelib.store import clients
+
+    writes = {"n": 0}
+
+    def count(model: Any, params: dict[str, Any], **_: Any) -> None:
+        name = model.name
+        if name in ("PutItem", "UpdateItem", "DeleteItem"):
+            writes["n"] += 1
+        elif name == "BatchWriteItem":
+            writes["n"] += sum(len(v) for v in params["RequestItems"].values())
+        elif name == "TransactWriteItems":
+            writes["n"] += len(params["TransactItems"])
+
+    clients.client("dynamodb").meta.events.register("before-parameter-build.dynamodb", count)
+    with open(path, "rb") as body:
+        key = cdrs.upload_to_inbox(tenant=tenant, name=Path(path).name, body=body)
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    began = time.perf_counter()
+    summary = cdrs.ingest_inbox_object(key=key)
+    closes = [cdrs.daily_close(tenant=tenant, day=day) for day in summary.get("days", [])]
+    seconds = time.perf_counter() - began
+    return {"seconds": seconds, "rows": summary.get("rows"), "accepted": summary.get("accepted"),
+            "rejected": summary.get("rejected"), "writes": writes["n"],
+            "keys": sum(c["keys"] for c in closes), "customers": sum(len(c["costs"]) for c in closes),
+            "rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "rss_before_kib": rss_before}
+
+
+def duckdb_seconds(path: Path) -> tuple[float, int]:
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET threads = 1")
+    query = f"""
+        SELECT CASE WHEN direction = 'inbound' THEN "to" ELSE trunk_id END AS key,
+               CAST("start" AS DATE) AS day,
+               count(*) AS processed,
+               sum(CASE WHEN disposition = 'ANSWERED' THEN 1 ELSE 0 END) AS completed,
+               sum(CASE WHEN disposition = 'ANSWERED' THEN billsec ELSE 0 END) AS billsec
+        FROM read_csv('{path}', header = true, columns = {{
+            'call_id': 'VARCHAR', 'direction': 'VARCHAR', 'account': 'VARCHAR', 'trunk_id': 'VARCHAR',
+            'from': 'VARCHAR', 'to': 'VARCHAR', 'start': 'TIMESTAMP', 'answer': 'TIMESTAMP',
+            'end': 'TIMESTAMP', 'billsec': 'INTEGER', 'disposition': 'VARCHAR'}})
+        GROUP BY ALL"""
+    began = time.perf_counter()
+    groups = len(con.execute(query).fetchall())
+    return time.perf_counter() - began, groups
+
+
+def _run_worker(runtime: Any, tenant: str, path: Path) -> dict[str, Any]:
+    env = {**runtime.process_env(), "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-m", "bench.bench_cdrs", "--worker", tenant, str(path)], env=env,
+                          cwd=ROOT, capture_output=True, text=True, check=False, timeout=3600)
+    if done.returncode != 0:
+        raise RuntimeError(f"CDR bench worker failed: {done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def run(runtime: Any) -> list[dict[str, Any]]:
+    with tempfile.TemporaryDirectory(prefix="cdr-bench-") as scratch:
+        tmp = Path(scratch)
+        small, big = tmp / "small.csv", tmp / "big.csv"
+        generate(small, ROWS // 4, seed=1)
+        generate(big, ROWS, seed=2)
+        with runtime.environment():
+            tenant_small, tenant_big = seed(tmp), seed(tmp)
+        first = _run_worker(runtime, tenant_small, small)
+        second = _run_worker(runtime, tenant_big, big)
+        duck, groups = duckdb_seconds(big)
+        size_mb = big.stat().st_size / 1e6
+    rate = second["rows"] / second["seconds"]
+    duck_rate = ROWS / duck
+    # Peak RSS of the whole worker process (imports, clients, buffers): a
+    # pipeline whose memory grew with the file would show it here.
+    growth = second["rss_kib"] / first["rss_kib"]
+    per_million = second["writes"] * 1_000_000 / second["rows"]
+    # A charge is one ledger transaction per customer-day: claim, state, entry, charge record.
+    aggregates = second["keys"] + 4 * second["customers"]
+    return [
+        {"name": "cdr pipeline rows/s vs DuckDB (1 thread)", "value": round(rate / duck_rate, 3), "target": ">= 0.8",
+         "ok": rate / duck_rate >= 0.8,
+         "detail": {"rows": second["rows"], "file_mb": round(size_mb, 1), "pipeline_s": round(second["seconds"], 2),
+                    "pipeline_rows_per_s": round(rate), "duckdb_s": round(duck, 3),
+                    "duckdb_rows_per_s": round(duck_rate), "duckdb_groups": groups,
+                    "pipeline_keys": second["keys"]}},
+        {"name": "cdr pipeline peak memory growth, 4x rows", "value": round(growth, 2), "target": "<= 1.3 (flat)",
+         "ok": growth <= 1.3,
+         "detail": {"rows": [first["rows"], second["rows"]],
+                    "peak_rss_mib": [round(first["rss_kib"] / 1024), round(second["rss_kib"] / 1024)],
+                    "growth_mib": [round((first["rss_kib"] - first["rss_before_kib"]) / 1024),
+                                   round((second["rss_kib"] - second["rss_before_kib"]) / 1024)]}},
+        {"name": "cdr DynamoDB writes per million CDRs", "value": round(per_million),
+         "target": f"<= 2 x (number/trunk-days + 4 x customer-days) = {2 * aggregates}, not per call",
+         "ok": second["writes"] <= 2 * aggregates + 50,
+         "detail": {"writes": second["writes"], "rows": second["rows"], "keys_day": second["keys"],
+                    "customer_days": second["customers"],
+                    "writes_small_file": first["writes"], "rows_small_file": first["rows"]}},
+    ]
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--worker"]:
+        print(json.dumps(worker(sys.argv[2], sys.argv[3])))
+    else:
+        from tests.support.runtime import LocalRuntime
+
+        with LocalRuntime() as runtime:
+            for result in run(runtime):
+                print(json.dumps(result))

@@ -1,0 +1,67 @@
+"""Carrier API statistics and CDR files (seed 002): did_stats, tg_stats,
+monthly_summary, daily_cdrs and their _termination twins. Origination is
+inbound traffic (DIDs, and trunk groups by the trunk the call came in on);
+termination is outbound traffic by termination trunk."""
+from __future__ import annotations
+
+from chalice import Response
+
+from chalicelib.api.carrier.core import Call, InvalidParameter, endpoint, ok
+from chalicelib.services import cdr_stats
+
+
+def _ids(call: Call, name: str) -> list[str]:
+    return [i for i in call.require(name).split(",") if i.strip()]
+
+
+@endpoint("did_stats")
+def did_stats(call: Call) -> Response:
+    return ok(data=cdr_stats.overall_stats(principal=call.principal, customer=call.customer, kind="DID",
+                                           ids=_ids(call, "number"), field="number"))
+
+
+@endpoint("tg_stats")
+def tg_stats(call: Call) -> Response:
+    return ok(data=cdr_stats.overall_stats(principal=call.principal, customer=call.customer, kind="TG",
+                                           ids=_ids(call, "tg_id"), field="tg_id"))
+
+
+@endpoint("tg_stats_termination")
+def tg_stats_termination(call: Call) -> Response:
+    return ok(data=cdr_stats.overall_stats(principal=call.principal, customer=call.customer, kind="TERM",
+                                           ids=_ids(call, "tg_id"), field="tg_id"))
+
+
+def _monthly(call: Call, kind: str) -> Response:
+    try:
+        year = int(call.require("year"))
+        month = int(call.get("month")) if call.get("month") else None
+    except ValueError:
+        raise InvalidParameter("year" if not (call.get("year") or "").isdigit() else "month") from None
+    return ok(data=cdr_stats.monthly_summary(principal=call.principal, customer=call.customer, kind=kind,
+                                             year=year, month=month))
+
+
+@endpoint("monthly_summary")
+def monthly_summary(call: Call) -> Response:
+    return _monthly(call, "DID")
+
+
+@endpoint("monthly_summary_termination")
+def monthly_summary_termination(call: Call) -> Response:
+    return _monthly(call, "TERM")
+
+
+def _daily(call: Call, direction: str) -> Response:
+    return ok(data=cdr_stats.daily_files(principal=call.principal, customer=call.customer, direction=direction,
+                                         first=call.require("from"), last=call.require("to")))
+
+
+@endpoint("daily_cdrs")
+def daily_cdrs(call: Call) -> Response:
+    return _daily(call, "inbound")
+
+
+@endpoint("daily_cdrs_termination")
+def daily_cdrs_termination(call: Call) -> Response:
+    return _daily(call, "outbound")

@@ -1,0 +1,413 @@
+"""The CDR pipeline against an independent computation on generated files:
+duplicates across files, a re-ingested file, late CDRs, bad rows, a call
+spanning midnight, a re-rate; plain, gzip and zstd; Asterisk cdr-csv;
+byte-range parts; the S3 notification consumer; the carrier stats endpoints."""
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import math
+import random
+from collections import defaultdict
+from datetime import datetime, timedelta, timezone
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chalicelib.domain import cdrs as rules
+
+DAY1, DAY2 = "2026-03-01", "2026-03-02"
+HEADER = "call_id,direction,account,trunk_id,from,to,start,answer,end,billsec,disposition"
+
+
+def ts(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@pytest.fixture()
+def world(tenant: dict, tmp_path: Path) -> dict[str, Any]:
+    """Two customers with DIDs (metered and not) and trunks, decks for both directions."""
+    from chalicelib.auth import api_key
+    from chalicelib.services import cdr_ports, cdrs, customers
+
+    t = tenant["tenant"]["id"]
+    principal = api_key.authenticate(tenant["user"]["api_key"], None)
+    # A credit floor far below zero: these customers' call charges are never refused.
+    custs = [customers.create_customer(principal=principal, fields={"name": f"C{n}", "creditLimit": "-100000"})
+             for n in range(2)]
+    dids = {"15550000001": (0, True), "15550000002": (0, False), "15560000003": (1, True)}
+    for number, (c, metered) in dids.items():
+        cdr_ports.register_number(tenant=t, number=number, customer_id=custs[c]["id"],
+                                  account_number=custs[c]["accountNumber"], metered=metered)
+    trunks = {"10": 0, "11": 1, "20": 0, "21": 1}  # 10/11 origination, 20/21 termination
+    for trunk, c in trunks.items():
+        cdr_ports.register_trunk(tenant=t, trunk_id=trunk, customer_id=custs[c]["id"],
+                                 account_number=custs[c]["accountNumber"])
+    decks = {
+        ("inbound", None): [("1", "0.01", "0", "60", "60"), ("1555", "0.005", "0.001", "30", "6")],
+        ("outbound", None): [("1", "0.02", "0.01", "1", "1"), ("44", "0.05", "0", "60", "60"),
+                             ("4420", "0.031", "0.002", "30", "6")],
+        ("outbound", 1): [("44", "0.07", "0", "1", "1")],
+    }
+    for (direction, c), rows in decks.items():
+        path = tmp_path / f"deck-{direction}-{c}.csv"
+        path.write_text("prefix,rate,connect_fee,initial_increment,increment\n" + "\n".join(",".join(r) for r in rows))
+        cdrs.import_rates(tenant=t, direction=direction, path=str(path),
+                          account_number=None if c is None else custs[c]["accountNumber"])
+    return {"tenant": t, "customers": custs, "dids": dids, "trunks": trunks, "decks": decks, "tmp": tmp_path,
+            "api_key": tenant["user"]["api_key"]}
+
+
+def generate(rng: random.Random, world: dict[str, Any], count: int, day: str, prefix: str) -> list[list[str]]:
+    rows = []
+    base = datetime.fromisoformat(day).replace(tzinfo=timezone.utc)
+    for n in range(count):
+        start = base + timedelta(seconds=rng.randrange(0, 86400))
+        outbound = rng.random() < 0.5
+        answered = rng.random() < 0.6
+        billsec = rng.randrange(0, 900) if answered else 0
+        ring = rng.randrange(0, 20)
+        end = start + timedelta(seconds=ring + billsec)
+        if outbound:
+            trunk = rng.choice(["20", "21"])
+            to = rng.choice(["4420" + str(rng.randrange(10**6)), "4479" + str(rng.randrange(10**6)),
+                             "1212" + str(rng.randrange(10**6)), "33" + str(rng.randrange(10**6))])
+        else:
+            trunk = rng.choice(["10", "11", ""])
+            to = rng.choice(list(world["dids"]))
+        disposition = "ANSWERED" if answered else rng.choice(["NO ANSWER", "BUSY", "FAILED"])
+        rows.append([f"{prefix}-{n}", "outbound" if outbound else "inbound", "acct", trunk, "15551234567", to,
+                     ts(start), ts(start + timedelta(seconds=ring)) if answered else "", ts(end), str(billsec),
+                     disposition])
+    return rows
+
+
+def write(path: Path, rows: list[list[str]], *, compress: str = "") -> Path:
+    text = HEADER + "\n" + "\n".join(",".join(r) for r in rows) + "\n"
+    if compress == "gz":
+        path.write_bytes(gzip.compress(text.encode()))
+    elif compress == "zst":
+        import zstandard
+        path.write_bytes(zstandard.ZstdCompressor().compress(text.encode()))
+    else:
+        path.write_text(text)
+    return path
+
+
+# ------------------------------------------------------------ the independent computation
+
+def expected(world: dict[str, Any], rows: list[list[str]], decks: dict | None = None) -> dict[str, Any]:
+    """Straight from the issue text, sharing no code with chalicelib."""
+    decks = decks or world["decks"]
+    custs = world["customers"]
+    owner_of_trunk = {k: custs[v]["id"] for k, v in world["trunks"].items()}
+    seen, calls = set(), []
+    for r in rows:  # first occurrence wins, in ingestion order
+        if r[0] not in seen:
+            seen.add(r[0])
+            calls.append(r)
+    figures: dict[tuple[str, str, str], dict[str, Any]] = defaultdict(
+        lambda: {"processed": 0, "completed": 0, "billsec": 0, "intervals": []})
+    costs: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
+
+    def parse(t: str) -> int:
+        return int(datetime.strptime(t, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp())
+
+    def price(direction: str, customer_index: int, number: str, billsec: int) -> Decimal:
+        deck = decks.get((direction, customer_index)) or decks.get((direction, None)) or []
+        best = None
+        for row in deck:
+            if number.startswith(row[0]) and (best is None or len(row[0]) > len(best[0])):
+                best = row
+        if best is None:
+            return Decimal(0)
+        _, rate, fee, initial, inc = best
+        billed = max(int(initial), math.ceil(billsec / int(inc)) * int(inc))
+        return (Decimal(fee) + Decimal(rate) * billed / 60).quantize(Decimal("0.00001"), rounding=ROUND_HALF_UP)
+
+    for r in calls:
+        day = r[6][:10]
+        answered = r[10] == "ANSWERED"
+        billsec = int(r[9]) if answered else 0
+        start, end = parse(r[6]), parse(r[8])
+        if r[1] == "inbound":
+            c_index, metered = world["dids"][r[5]]
+            same_owner = r[3] in world["trunks"] and world["trunks"][r[3]] == c_index
+            keys = [("DID", r[5], day)] + ([("TG", r[3], day)] if same_owner else [])
+            cost = price("inbound", c_index, r[5], billsec) if answered and metered else Decimal(0)
+        else:
+            c_index = world["trunks"][r[3]]
+            keys = [("TERM", r[3], day)]
+            cost = price("outbound", c_index, r[5], billsec) if answered else Decimal(0)
+        costs[(custs[c_index]["id"], day)] += cost
+        for key in keys:
+            f = figures[key]
+            f["processed"] += 1
+            f["completed"] += answered
+            f["billsec"] += billsec
+            f["intervals"].append((start, end))
+    for f in figures.values():  # brute force: calls in progress at every start instant
+        f["peak"] = max(sum(1 for s, e in f["intervals"] if s <= t < e) for t, _ in f["intervals"])
+        del f["intervals"]
+    return {"figures": dict(figures), "costs": dict(costs), "owner_of_trunk": owner_of_trunk}
+
+
+def stored_figures(t: str, keys: Any) -> dict[tuple[str, str, str], dict[str, int]]:
+    from chalicelib.store import cdrs as store
+
+    out = {}
+    for kind, ident, day in keys:
+        for item in store.stats_days(t, kind, ident, day):
+            out[(kind, ident, day)] = {f: int(item[f]) for f in ("processed", "completed", "billsec", "peak")}
+    return out
+
+
+def check_figures(t: str, want: dict[str, Any]) -> None:
+    got = stored_figures(t, want["figures"])
+    assert got == want["figures"]
+
+
+# ------------------------------------------------------------ tests
+
+def test_rules_cost_rounding_and_longest_prefix() -> None:
+    deck = rules.RateDeck({p: rules.parse_rate([p, r, f, i, n]) for p, r, f, i, n in
+                           [("44", "0.05", "0", "60", "60"), ("4420", "0.031", "0.002", "30", "6")]})
+    assert deck.match("442071234567").prefix == "4420"
+    assert deck.match("447911").prefix == "44"
+    assert deck.match("33123") is None
+    # 61 s in 6 s steps = 66 s; 0.002 + 0.031 * 66 / 60 = 0.0361
+    assert rules.call_cost(deck.match("4420"), 61) == Decimal("0.03610")
+    # below the initial increment: billed 30 s
+    assert rules.call_cost(deck.match("4420"), 5) == Decimal("0.01750")
+    # half-up at the fifth place: 0.00001 * 30 / 60 = 0.000005 -> 0.00001
+    tiny = rules.parse_rate(["1", "0.00001", "0", "30", "1"])
+    assert rules.call_cost(tiny, 30) == Decimal("0.00001")
+
+
+def test_peak_is_half_open_and_figures_presented() -> None:
+    f = rules.Figures()
+    for start, end in [(0, 10), (10, 20), (5, 15)]:
+        f.add(rules.Cdr("x", "inbound", "", "", "", "1", start, start, end, end - start, "ANSWERED"))
+    assert f.peak() == 2  # the call ending at 10 is gone when the one starting at 10 begins
+    shown = rules.presented({"processed": 3, "completed": 2, "billsec": 125, "peak": 2})
+    assert shown == {"processed": "3", "completed": "2", "acd": "63", "asr": "67%", "mou": "2.08", "peak": "2"}
+
+
+def test_pipeline_matches_independent_computation(world: dict[str, Any]) -> None:
+    from chalicelib.services import cdr_ports, cdrs
+
+    t, tmp, rng = world["tenant"], world["tmp"], random.Random(6)
+    day1 = generate(rng, world, 400, DAY1, "a")
+    day2 = generate(rng, world, 300, DAY2, "b")
+    # A call spanning midnight belongs to the day it started.
+    day1.append(["midnight", "inbound", "acct", "10", "1", "15550000001", f"{DAY1}T23:59:00Z",
+                 f"{DAY1}T23:59:05Z", f"{DAY2}T00:10:05Z", "660", "ANSWERED"])
+    file1 = write(tmp / "one.csv.gz", day1[:250] + day2[:100], compress="gz")
+    # The second file repeats 50 calls of the first (a call in two files counts once).
+    file2_rows = day1[200:] + day2[100:200]
+    bad = [["bad-1", "sideways", "acct", "20", "1", "4420", f"{DAY1}T01:00:00Z", "", f"{DAY1}T01:00:01Z", "0",
+            "FAILED"],
+           ["bad-2", "outbound", "acct", "20", "1", "4420", "yesterday", "", f"{DAY1}T01:00:01Z", "0", "FAILED"],
+           ["bad-3", "outbound", "acct", "99", "1", "4420", f"{DAY1}T01:00:00Z", "", f"{DAY1}T01:00:01Z", "0",
+            "FAILED"],
+           ["bad-4", "inbound", "acct", "", "1", "15550000001", f"{DAY1}T02:00:00Z", "", f"{DAY1}T01:00:00Z", "0",
+            "BUSY"]]
+    file2 = write(tmp / "two.csv.zst", file2_rows[:10] + bad + file2_rows[10:], compress="zst")
+
+    first = cdrs.import_file(tenant=t, path=str(file1))
+    assert (first["rows"], first["accepted"], first["duplicate"], first["rejected"]) == (350, 350, 0, 0)
+    second = cdrs.import_file(tenant=t, path=str(file2))
+    assert second["rows"] == len(file2_rows) + 4
+    assert second["rejected"] == 4
+    assert second["duplicate"] == 50  # rows 200..250 of day 1 were in the first file
+    assert [e["line"] for e in second["errors"]] == [12, 13, 14, 15]
+    assert "direction" in second["errors"][0]["reason"] and "unknown trunk" in second["errors"][2]["reason"]
+    # The same file again is counted and charged once.
+    again = cdrs.import_file(tenant=t, path=str(file1))
+    assert again["repeated"] and again["accepted"] == 0 and again["duplicate"] == 350
+
+    ingested = day1[:250] + day2[:100] + file2_rows
+    check_figures(t, expected(world, ingested))
+
+    # Close day 1: charges posted once, equal to the independent sum.
+    want = expected(world, ingested)
+    cdrs.daily_close(tenant=t, day=DAY1)
+    cdrs.daily_close(tenant=t, day=DAY1)  # twice: same files, stats and charges
+    for c in world["customers"]:
+        record = cdr_ports.posted_call_charges(tenant=t, customer_id=c["id"], day=DAY1)
+        assert Decimal(record["total"]) == want["costs"][(c["id"], DAY1)]
+        assert len(record["entries"]) == 1
+
+    # Late CDRs for the closed day: figures move, only the difference is charged.
+    late = generate(rng, world, 40, DAY1, "late") + day1[:5]
+    cdrs.import_file(tenant=t, path=str(write(tmp / "late.csv", late)))
+    ingested += late
+    want = expected(world, ingested)
+    check_figures(t, want)
+    for c in world["customers"]:
+        record = cdr_ports.posted_call_charges(tenant=t, customer_id=c["id"], day=DAY1)
+        assert Decimal(record["total"]) == want["costs"][(c["id"], DAY1)]
+        assert sum(Decimal(e["amount"]) for e in record["entries"]) == want["costs"][(c["id"], DAY1)]
+
+    # Re-rate: a new tenant outbound deck, then close again.
+    new_deck = [("1", "0.03", "0", "6", "6"), ("44", "0.04", "0.01", "1", "1")]
+    path = tmp / "rerate.csv"
+    path.write_text("prefix,rate,connect_fee,initial_increment,increment\n" + "\n".join(",".join(r) for r in new_deck))
+    cdrs.import_rates(tenant=t, direction="outbound", path=str(path))
+    cdrs.daily_close(tenant=t, day=DAY1)
+    decks = {**world["decks"], ("outbound", None): new_deck}
+    want = expected(world, ingested, decks)
+    for c in world["customers"]:
+        record = cdr_ports.posted_call_charges(tenant=t, customer_id=c["id"], day=DAY1)
+        assert Decimal(record["total"]) == want["costs"][(c["id"], DAY1)]
+        assert sum(Decimal(e["amount"]) for e in record["entries"]) == want["costs"][(c["id"], DAY1)]
+
+    # The ledger holds the same: the day's call charges, and nothing else moved these balances.
+    from chalicelib.services import ledger
+    for c in world["customers"]:
+        balance, _ = ledger.balance_of(tenant=t, account=c["id"])
+        assert balance == -want["costs"][(c["id"], DAY1)]
+
+    # Exports: the customer's answered and unanswered calls of the day.
+    from chalicelib.store import blobs
+    c0 = world["customers"][0]["id"]
+    success = list(csv.reader(io.StringIO(blobs.get(t, f"cdr-exports/{DAY1}/{c0}-inbound-success.csv").decode())))
+    failed = list(csv.reader(io.StringIO(blobs.get(t, f"cdr-exports/{DAY1}/{c0}-inbound-failed.csv").decode())))
+    unique = {r[0]: r for r in reversed(ingested)}
+    mine = [r for r in unique.values() if r[6].startswith(DAY1) and r[1] == "inbound"
+            and world["dids"][r[5]][0] == 0]
+    assert {r[0] for r in success[1:]} == {r[0] for r in mine if r[10] == "ANSWERED"}
+    assert {r[0] for r in failed[1:]} == {r[0] for r in mine if r[10] != "ANSWERED"}
+    assert "midnight" in {r[0] for r in success[1:]}
+
+
+def test_asterisk_cdr_csv(world: dict[str, Any]) -> None:
+    from chalicelib.services import cdrs
+
+    t, tmp = world["tenant"], world["tmp"]
+    lines = [
+        '"","15551234567","15550000001","from-pstn","""Bob"" <15551234567>","PJSIP/10-00000001","",'
+        '"Dial","PJSIP/alice","2026-03-05 10:00:00","2026-03-05 10:00:03","2026-03-05 10:01:03",63,60,'
+        '"ANSWERED","DOCUMENTATION","1709632800.1"',
+        '"acct","15550000001","442071234567","from-internal","","PJSIP/alice-00000002","PJSIP/20-00000003",'
+        '"Dial","PJSIP/20/442071234567","2026-03-05 10:00:30","","2026-03-05 10:00:40",10,0,'
+        '"CONGESTION","DOCUMENTATION","1709632830.2"',
+        '"acct","1","2","from-internal","","x","y","Dial","","not a time","","2026-03-05 10:00:40",10,0,'
+        '"BUSY","DOCUMENTATION","1709632830.3"',
+    ]
+    path = tmp / "Master.csv"
+    path.write_text("\n".join(lines) + "\n")
+    summary = cdrs.import_file(tenant=t, path=str(path))
+    assert (summary["rows"], summary["accepted"], summary["rejected"]) == (3, 2, 1)
+    assert summary["errors"][0]["line"] == 3
+    from chalicelib.store import cdrs as store
+    did = store.stats_days(t, "DID", "15550000001", "2026-03-05")[0]
+    term = store.stats_days(t, "TERM", "20", "2026-03-05")[0]
+    assert (did["processed"], did["completed"], did["billsec"]) == (1, 1, 60)
+    assert (term["processed"], term["completed"]) == (1, 0)
+
+
+def test_byte_range_parts_through_the_queue(world: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A plain file bigger than the split size is cut on line boundaries, each
+    part a queue message; the merged figures equal the whole file's."""
+    from chalicelib.services import cdrs
+    from chalicelib.store import clients, queues
+
+    t, rng = world["tenant"], random.Random(9)
+    rows = generate(rng, world, 300, "2026-03-07", "p")
+    rows += rows[:7]  # duplicates inside the file, possibly across parts
+    body = (HEADER + "\n" + "\n".join(",".join(r) for r in rows) + "\n").encode()
+    monkeypatch.setattr(cdrs, "SPLIT_BYTES", 2000)
+    key = cdrs.upload_to_inbox(tenant=t, name="big.csv", body=body)
+    sqs = clients.client("sqs")
+    url = queues.queue_url("cdr_files")
+    sqs.purge_queue(QueueUrl=url)
+    event = {"Records": [{"eventName": "ObjectCreated:Put", "s3": {"object": {"key": key}}}]}
+    fanned = cdrs.handle_notification(event)
+    parts = fanned[0]["parts"]
+    assert parts == -(-len(body) // 2000)
+    results = []
+    while True:
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+        if not got:
+            break
+        for message in got:
+            results += cdrs.handle_notification(json.loads(message["Body"]))
+            results += cdrs.handle_notification(json.loads(message["Body"]))  # redelivered: no effect
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    final = [r for r in results if "accepted" in r]
+    assert len(final) == 1
+    assert (final[0]["rows"], final[0]["duplicate"], final[0]["accepted"]) == (307, 7, 300)
+    check_figures(t, expected(world, rows))
+    # The same notification again (S3 delivers at least once) changes nothing.
+    assert cdrs.handle_notification(event)[0]["ignored"]
+    assert cdrs.handle_notification({"Event": "s3:TestEvent"}) == []
+    wrong = {"Records": [{"eventName": "ObjectCreated:Put", "s3": {"object": {"key": "cdr-inbox/nobody/x.csv"}}}]}
+    assert cdrs.handle_notification(wrong)[0]["ignored"] == "unknown tenant"
+
+
+def test_admin_cli_import_cdrs_rates_and_daily_close(world: dict[str, Any], capsys: pytest.CaptureFixture) -> None:
+    from chalicelib.admin import cli
+
+    t, tmp = world["tenant"], world["tmp"]
+    rows = generate(random.Random(11), world, 50, "2026-05-01", "cli")
+    path = write(tmp / "cli.csv", rows + rows[:3])
+    assert cli.main(["--stage", "test", "import-cdrs", "--tenant", t, str(path)]) == 0
+    captured = capsys.readouterr()
+    summary = json.loads(captured.out.strip().splitlines()[-1])
+    assert (summary["rows"], summary["accepted"], summary["duplicate"], summary["rejected"]) == (53, 50, 3, 0)
+    assert "cli.csv" in captured.err  # the progress bar, on stderr
+    deck = tmp / "bad-deck.csv"
+    deck.write_text("prefix,rate,connect_fee,initial_increment,increment\n44,0.1,0,60,60\nx1,0.1,0,60,60\n")
+    assert cli.main(["--stage", "test", "import-rates", "--tenant", t, "--direction", "outbound", str(deck)]) == 0
+    refused = json.loads(capsys.readouterr().out)
+    assert refused["imported"] == 0 and refused["errors"] == [{"line": 3, "reason": "prefix must be digits"}]
+    assert cli.main(["--stage", "test", "run-job", "daily-close", "--tenant", t, "--date", "2026-05-01"]) == 0
+    closed = json.loads(capsys.readouterr().out)
+    assert closed["calls"] == 50 and closed["closed"]
+    assert cli.main(["--stage", "test", "import-cdrs", "--tenant", "nobody", "--quiet", str(path)]) == 1
+
+
+def test_sqs_handler_reports_failures_per_message(world: dict[str, Any]) -> None:
+    from chalicelib.services import cdrs
+    from chalicelib.workers import handlers
+
+    t = world["tenant"]
+    rows = generate(random.Random(12), world, 20, "2026-05-02", "sqs")
+    key = cdrs.upload_to_inbox(tenant=t, name="sqs.csv.gz",
+                               body=gzip.compress((HEADER + "\n" + "\n".join(",".join(r) for r in rows)).encode()))
+    notification = {"Records": [{"eventName": "ObjectCreated:Put", "s3": {"object": {"key": key}}}]}
+    event = {"Records": [
+        {"messageId": "m1", "body": json.dumps(notification), "receiptHandle": "r1", "attributes": {},
+         "messageAttributes": {}, "eventSourceARN": "arn:aws:sqs:us-east-1:1:q"},
+        {"messageId": "m2", "body": "not json", "receiptHandle": "r2", "attributes": {},
+         "messageAttributes": {}, "eventSourceARN": "arn:aws:sqs:us-east-1:1:q"},
+    ]}
+    answer = handlers.cdr_files(event, None)  # Lambda's raw event, as the function gets it
+    assert answer == {"batchItemFailures": [{"itemIdentifier": "m2"}]}
+    check_figures(t, expected(world, rows))
+
+
+def test_charges_refused_by_the_credit_limit_are_posted_by_a_later_close(world: dict[str, Any]) -> None:
+    from chalicelib.auth import api_key
+    from chalicelib.services import cdr_ports, cdrs, customers, ledger
+
+    t = world["tenant"]
+    principal = api_key.authenticate(world["api_key"], None)
+    poor = customers.create_customer(principal=principal, fields={"name": "Poor"})  # credit floor 0
+    cdr_ports.register_trunk(tenant=t, trunk_id="30", customer_id=poor["id"], account_number=poor["accountNumber"])
+    row = ["poor-1", "outbound", "a", "30", "1", "442071234567", "2026-05-03T10:00:00Z", "2026-05-03T10:00:01Z",
+           "2026-05-03T10:01:01Z", "60", "ANSWERED"]
+    cdrs.import_file(tenant=t, path=str(write(world["tmp"] / "poor.csv", [row])))
+    closed = cdrs.daily_close(tenant=t, day="2026-05-03")
+    assert closed["posted"][str(poor["id"])].startswith("refused")
+    assert cdr_ports.posted_call_charges(tenant=t, customer_id=poor["id"], day="2026-05-03") is None
+    customers.update_customer(principal=principal, customer_id=poor["id"], changes={"creditLimit": "-10"})
+    closed = cdrs.daily_close(tenant=t, day="2026-05-03")
+    # 4420 deck: 0.002 + 0.031 * 60 / 60
+    assert closed["posted"][str(poor["id"])] == "0.03300"
+    assert ledger.balance_of(tenant=t, account=poor["id"])[0] == Decimal("-0.03300")
