@@ -139,24 +139,31 @@ def invoke(app: Any, method: str, resource: str, path_params: dict[str, str], ke
 
 def request_counts(app: Any, counter: Counter) -> list[dict[str, Any]]:
     from chalicelib.auth import api_key
-    from chalicelib.services import customer_numbers, customers, users
+    from chalicelib.services import customers, users
+    from tests.support.numbers import import_landlines, own
 
     tenant = users.create_tenant(name="Bench")
     key = tenant["user"]["api_key"]
     principal = api_key.authenticate(key, None)
-    ids = []
+    ids, number_ids = [], []
+    # Two inventory numbers per customer, one active and one cancelled (tests/support/numbers.py).
+    stock = [f"206219{n:04d}" for n in range(200)]
+    import_landlines(tenant["tenant"]["id"], stock)
     for n in range(100):
         record = customers.create_customer(principal=principal, fields={"name": f"Customer {n}"})
         ids.append(record["id"])
-        for m in range(2):
-            customer_numbers.assign_number(principal=principal, customer_id=record["id"],
-                                           number=f"+1555{n:04d}{m:03d}", status="active" if m else "dropped")
+        number_ids.append(own(principal, record, stock[2 * n:2 * n + 1], imported=True)[0]["id"])
+        own(principal, record, stock[2 * n + 1:2 * n + 2], "cancelled", imported=True)
     one = str(ids[0])
     invoke(app, "GET", "/customers/{customer_id}", {"customer_id": one}, key)  # warm: key resolved and cached
     cases = [
         ("GET /customers/{id}", 2, lambda: invoke(app, "GET", "/customers/{customer_id}", {"customer_id": one}, key)),
         ("GET /customers?limit=100&expandNumbers", 3, lambda: invoke(
             app, "GET", "/customers", {}, key, {"limit": "100", "expandNumbers": ""})),
+        ("GET /numbers/{id}", 2, lambda: invoke(app, "GET", "/numbers/{item_id}", {"item_id": str(number_ids[0])},
+                                                key)),
+        ("GET /customers/{id}/numbers", 2, lambda: invoke(app, "GET", "/customers/{customer_id}/numbers",
+                                                          {"customer_id": one}, key)),
         ("PATCH /customers/{id}", 2, lambda: invoke(app, "PATCH", "/customers/{customer_id}", {"customer_id": one},
                                                     key, body=json.dumps({"city": f"City {time.time()}"}))),
         ("POST /customers/{id}?action=generatePIN", 2, lambda: invoke(

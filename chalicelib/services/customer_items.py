@@ -25,11 +25,29 @@ class ChildResource:
     """A resource that belongs to one customer (``customerId``)."""
 
     name: str
-    etype: EntityType
+    etype: EntityType | None
     is_active: Callable[[Mapping[str, Any]], bool] | None = None
     status_names: Mapping[int, str] | None = None
     actions: Mapping[str, Action] = field(default_factory=dict)
     initial: Mapping[str, Any] = field(default_factory=dict)
+    # Reads of a resource kept by another capability in its own layout (the
+    # number inventory): get_one / list_page / children_of with the signatures
+    # of entities' functions minus the EntityType. Such a resource is read-only
+    # here (etype None): create, update and actions belong to its owner.
+    reader: Any = None
+
+
+def _get_one(resource: ChildResource, tenant: str, item_id: int) -> dict[str, Any] | None:
+    if resource.reader is not None:
+        return resource.reader.get_one(tenant, item_id)
+    assert resource.etype is not None
+    return entities.get_one(resource.etype, tenant, item_id)
+
+
+def _writable(resource: ChildResource) -> EntityType:
+    if resource.etype is None:
+        raise ValidationError(f"{resource.name}s are read-only here", field="id")
+    return resource.etype
 
 
 SERVICES = ChildResource(
@@ -74,7 +92,7 @@ def create(*, principal: Principal, resource: ChildResource, customer_id: int,
     principal.require_write()
     values = parse_write(resource.name, fields, creating=True)
     customer_service.get_customer(principal=principal, customer_id=customer_id)
-    record = entities.create(resource.etype, principal.tenant_id,
+    record = entities.create(_writable(resource), principal.tenant_id,
                              {**resource.initial, **_stored(values), "customerId": customer_id,
                               "createdBy": principal.user_id})
     audit.touch(resource.name, record["id"])
@@ -87,7 +105,7 @@ def _stored(values: Mapping[str, Any]) -> dict[str, Any]:
 
 def get(*, principal: Principal, resource: ChildResource, item_id: int) -> dict[str, Any]:
     principal.require_read()
-    record = entities.get_one(resource.etype, principal.tenant_id, item_id)
+    record = _get_one(resource, principal.tenant_id, item_id)
     if record is None:
         raise NotFoundError(f"{resource.name} {item_id} not found")
     try:
@@ -119,7 +137,10 @@ def list_items(*, principal: Principal, resource: ChildResource, page: Page, cus
     where = (lambda r: all(c(r) for c in conditions)) if conditions else None
     page = Page(id_after=page.id_after, limit=page.limit, offset=page.offset,
                 updated_since=page.updated_since, where=where)
-    found = entities.list_page(resource.etype, principal.tenant_id, page, parent_id=customer_id)
+    if resource.reader is not None:
+        found = resource.reader.list_page(principal.tenant_id, page, parent_id=customer_id)
+    else:
+        found = entities.list_page(_writable(resource), principal.tenant_id, page, parent_id=customer_id)
     for record in found:
         audit.touch(resource.name, record["id"])
     return found
@@ -131,7 +152,9 @@ def children(*, principal: Principal, resource: ChildResource, customer_ids: lis
     over the ByParent range of the page of customers, never one per customer."""
     principal.require_read()
     where = resource.is_active if active_only and resource.is_active else None
-    return entities.children_of(resource.etype, principal.tenant_id, customer_ids, where=where)
+    if resource.reader is not None:
+        return resource.reader.children_of(principal.tenant_id, customer_ids, where=where)
+    return entities.children_of(_writable(resource), principal.tenant_id, customer_ids, where=where)
 
 
 def update(*, principal: Principal, resource: ChildResource, item_id: int,
@@ -147,7 +170,7 @@ def update(*, principal: Principal, resource: ChildResource, item_id: int,
         effective = {k: v for k, v in values.items() if customer_service.differs(current.get(k), v)}
         if not effective:
             return current, False
-        return entities.update(resource.etype, principal.tenant_id, current, effective), True
+        return entities.update(_writable(resource), principal.tenant_id, current, effective), True
 
     return retry.until_settled(attempt, what=f"{resource.name} {item_id}")
 
@@ -155,6 +178,6 @@ def update(*, principal: Principal, resource: ChildResource, item_id: int,
 def perform_action(*, principal: Principal, resource: ChildResource, item_id: int, name: str | None,
                    params: Mapping[str, Any]) -> dict[str, Any]:
     return actions.perform(
-        principal=principal, etype=resource.etype, resource=resource.name, actions=resource.actions,
+        principal=principal, etype=_writable(resource), resource=resource.name, actions=resource.actions,
         status_names=resource.status_names, name=name, params=params,
         load=lambda: get(principal=principal, resource=resource, item_id=item_id))

@@ -102,8 +102,10 @@ def import_numbers(*, tenant: str, lines: Iterable[str],
         existing += len(rows) - len(fresh)
         store.put_npanxx_directory(tenant, {r.npanxx: r.state for r in fresh if r.category == rules.LANDLINE})
         stamp = entities.now_iso()
-        items = [store.number_item(tenant, r, stamp) for r in fresh]
-        for chunk in store.chunk_for_transactions(items, 0):
+        # One counter update gives the block its ids; numbers already there keep theirs.
+        ids = entities.allocate_ids(tenant, "NUMBER", len(fresh)) if fresh else range(0)
+        items = [store.number_item(tenant, r, stamp, number_id) for r, number_id in zip(fresh, ids)]
+        for chunk in store.chunk_for_transactions(items, 0, per_item=2):
             while chunk:
                 clashes = store.insert_available(tenant, chunk)
                 if not clashes:

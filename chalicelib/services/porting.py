@@ -19,7 +19,8 @@ from chalicelib.domain.errors import ConcurrentUpdateError, NotFoundError, Valid
 from chalicelib.domain.identity import Principal
 from chalicelib.services import audit
 from chalicelib.store import blobs, entities, keys
-from chalicelib.store.dynamo import Transaction, batch_get, ddb
+from chalicelib.store import numbers as number_store
+from chalicelib.store.dynamo import MAX_TRANSACTION_ITEMS, Transaction, batch_get, ddb
 from chalicelib.store.codec import to_attr
 from chalicelib.store.entities import EntityType, Page
 
@@ -152,9 +153,21 @@ def set_port_order_state(*, tenant: str, order_id: int, state: str, by: str = "s
         changes["actualFocDate"] = foc_date or order["requestedFocDate"]
     also = Transaction()
     if state == rules.COMPLETE:
-        for number in order["numbers"]:
+        numbers = list(order["numbers"])
+        ids = entities.allocate_ids(tenant, "NUMBER", len(numbers))
+        # The id lookup items go in the same transaction when they fit (with the
+        # numbers and the order's update, 100 actions); a larger port writes them
+        # first: a lookup whose number never appears is ignored by readers.
+        lookups_inside = 2 * len(numbers) + 1 <= MAX_TRANSACTION_ITEMS
+        if not lookups_inside:
+            number_store.put_id_items(tenant, list(zip(ids, numbers)))
+        for number, number_id in zip(numbers, ids):
+            if lookups_inside:
+                also.put(settings.main_table(), number_store.id_item(tenant, number_id, number),
+                         condition="attribute_not_exists(PK)")
             also.put(settings.main_table(), {
                 **keys.number_key(tenant, number), "kind": "NUMBER", "tenantId": tenant, "number": number,
+                "id": number_id,
                 "category": order["category"], "npanxx": number[:6], "status": number_rules.ACTIVE,
                 "customerId": order["customerId"], "portOrderId": order["id"], "orderType": "Portin",
                 "monthlyPrice": 0, "setupPrice": 0, "version": 1, "createdAt": now, "updatedAt": now,

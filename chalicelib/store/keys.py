@@ -68,6 +68,16 @@ def number_key(tenant: str, number: str) -> dict[str, str]:
     return {"PK": f"T#{tenant}#NUMBER", "SK": number}
 
 
+def number_id_key(tenant: str, number_id: int) -> dict[str, str]:
+    # Id lookup: the integer id of a number (billing API) -> the number, written
+    # with the number item. Also the id-ordered list of a tenant's numbers.
+    return {"PK": number_id_pk(tenant), "SK": pad(number_id)}
+
+
+def number_id_pk(tenant: str) -> str:
+    return f"T#{tenant}#NUMBERID"
+
+
 def available_pk(tenant: str, category: str, group: str) -> str:
     # ByRef1 partition of the available numbers of one state (landline) or one
     # toll-free prefix; sort key the number, so NPANXX is a prefix and

@@ -36,9 +36,9 @@ def available_index(tenant: str, category: str, group: str, number: str) -> dict
     return {"GSI3PK": keys.available_pk(tenant, category, group), "GSI3SK": number}
 
 
-def number_item(tenant: str, row: rules.InventoryRow, stamp: str) -> dict[str, Any]:
+def number_item(tenant: str, row: rules.InventoryRow, stamp: str, number_id: int) -> dict[str, Any]:
     item: dict[str, Any] = {
-        **keys.number_key(tenant, row.number), "kind": "NUMBER", "tenantId": tenant,
+        **keys.number_key(tenant, row.number), "kind": "NUMBER", "tenantId": tenant, "id": number_id,
         "number": row.number, "category": row.category, "npanxx": row.npanxx,
         "rateCenter": row.rate_center, "city": row.city, "monthlyPrice": row.monthly_price,
         "setupPrice": row.setup_price, "status": rules.AVAILABLE, "version": 1,
@@ -50,6 +50,11 @@ def number_item(tenant: str, row: rules.InventoryRow, stamp: str) -> dict[str, A
     else:
         item["state"] = row.state
     return item
+
+
+def id_item(tenant: str, number_id: int, number: str) -> dict[str, Any]:
+    """The id lookup item of a number (PK T#<t>#NUMBERID, SK <12-digit id>)."""
+    return {**keys.number_id_key(tenant, number_id), "kind": "NUMBERID", "tenantId": tenant, "number": number}
 
 
 def group_of(item: Mapping[str, Any]) -> str:
@@ -91,16 +96,16 @@ def _counter_keys(item: Mapping[str, Any]) -> tuple[str, ...]:
 
 
 def chunk_for_transactions(items: Sequence[Mapping[str, Any]], reserved: int,
-                           first_only: bool = False) -> list[list[Mapping[str, Any]]]:
-    """Split items into groups whose writes (one per item, one per counter they
-    touch, plus ``reserved`` others) fit one transaction of 100 actions.
-    ``first_only``: just the first group (the caller re-plans after each)."""
+                           first_only: bool = False, per_item: int = 1) -> list[list[Mapping[str, Any]]]:
+    """Split items into groups whose writes (``per_item`` per item, one per
+    counter they touch, plus ``reserved`` others) fit one transaction of 100
+    actions. ``first_only``: just the first group (the caller re-plans after each)."""
     chunks: list[list[Mapping[str, Any]]] = []
     current: list[Mapping[str, Any]] = []
     counters_seen: set[str] = set()
     for item in items:
         wanted = counters_seen.union(_counter_keys(item))
-        if current and len(current) + 1 + len(wanted) + reserved > MAX_TRANSACTION_ITEMS:
+        if current and (len(current) + 1) * per_item + len(wanted) + reserved > MAX_TRANSACTION_ITEMS:
             chunks.append(current)
             if first_only:
                 return chunks
@@ -123,11 +128,14 @@ def get_number(tenant: str, number: str) -> dict[str, Any] | None:
 
 
 def insert_available(tenant: str, items: Sequence[Mapping[str, Any]]) -> list[int]:
-    """Add new numbers (with their counters) in one transaction; returns the
-    indexes of numbers that already existed (then nothing was written)."""
+    """Add new numbers (with their id lookup items and counters) in one
+    transaction; returns the indexes of numbers that already existed (then
+    nothing was written). Chunk with ``per_item=2``."""
     tx = Transaction()
     for item in items:
         tx.put(_table(), item, condition="attribute_not_exists(PK)")
+    for item in items:
+        tx.put(_table(), id_item(tenant, item["id"], item["number"]), condition="attribute_not_exists(PK)")
     add_counter_updates(tx, tenant, items, +1)
     return [n for n in execute_reporting(tx) if n < len(items)]
 
@@ -326,3 +334,54 @@ def update_owned(tenant: str, customer_id: int, numbers: Sequence[str], changes:
         tx.update(_table(), keys.number_key(tenant, number), f"SET {sets}, updatedAt = :now ADD version :one",
                   condition=f"customerId = :c AND ({owned_condition})", names=names, values=values)
     return execute_reporting(tx)
+
+
+def owned_by_customers(tenant: str, customer_ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
+    """Owned numbers of many customers (expansion of a page of customers): ONE
+    Query over the ByParent range from the lowest to the highest customer id
+    (SK <12-digit customer>#<number>), grouped by ``customerId``."""
+    wanted = sorted(set(customer_ids))
+    found: dict[int, list[dict[str, Any]]] = {c: [] for c in wanted}
+    if not wanted:
+        return found
+    for items in query_pages(_table(), index="ByParent", key_condition="GSI1PK = :pk AND GSI1SK BETWEEN :low AND :high",
+                             values={":pk": keys.owned_pk(tenant), ":low": keys.pad(wanted[0]) + "#",
+                                     ":high": keys.pad(wanted[-1]) + "#\uffff"}, page_size=1000):
+        for item in items:
+            if item.get("customerId") in found:
+                found[item["customerId"]].append(item)
+    return found
+
+
+def number_by_id(tenant: str, number_id: int) -> dict[str, Any] | None:
+    """The number with this id: GetItem of the lookup, GetItem of the number.
+    A lookup whose number does not carry the id (a failed write) is no number."""
+    if not 0 < number_id <= keys.MAX_ID:
+        return None
+    lookup = get(_table(), keys.number_id_key(tenant, number_id), consistent=False)
+    if lookup is None:
+        return None
+    item = get(_table(), keys.number_key(tenant, lookup["number"]), consistent=False)
+    return item if item is not None and item.get("id") == number_id else None
+
+
+def numbers_in_id_order(tenant: str, id_after: int, *, page_size: int = 100) -> Iterable[list[dict[str, Any]]]:
+    """Pages of the tenant's numbers in id order after ``id_after``: a Query of
+    the id lookup partition, then one BatchGetItem of the numbers per page."""
+    for lookups in query_pages(_table(), key_condition="PK = :pk AND SK > :after",
+                               values={":pk": keys.number_id_pk(tenant), ":after": keys.pad(id_after)},
+                               page_size=page_size):
+        wanted = {lookup["number"]: int(lookup["SK"]) for lookup in lookups}
+        items = {i["number"]: i for i in batch_get(_table(), [keys.number_key(tenant, n) for n in wanted])}
+        yield [items[n] for n, i in wanted.items() if n in items and items[n].get("id") == i]
+
+
+def put_id_items(tenant: str, pairs: Sequence[tuple[int, str]]) -> None:
+    """Id lookup items written ahead of a transaction too large to hold them
+    (port-in of many numbers): harmless if it fails, readers check the number's id."""
+    requests = [{"PutRequest": {"Item": {k: to_attr(v) for k, v in id_item(tenant, i, n).items()}}}
+                for i, n in pairs]
+    for start in range(0, len(requests), 25):
+        pending = {_table(): requests[start:start + 25]}
+        while pending:
+            pending = ddb().batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}

@@ -3,7 +3,8 @@ conventions, expansion in batches, scope and tenant isolation."""
 import pytest
 
 from chalicelib.auth import api_key
-from chalicelib.services import customer_numbers, users
+from chalicelib.services import users
+from tests.support.numbers import import_landlines, own
 from tests.surface.helpers import Api
 
 
@@ -24,7 +25,9 @@ def customer(api, name="Acme Corp", **fields):
 
 
 def number(admin, customer_id, value, status="active"):
-    return customer_numbers.assign_number(principal=admin, customer_id=customer_id, number=value, status=status)
+    """An inventory number the customer owns (imported, reserved, activated)."""
+    [item] = own(admin, customer_id, [value], status)
+    return item
 
 
 @pytest.mark.parametrize("plural, body", [
@@ -79,23 +82,24 @@ def test_children_of_another_customer_are_not_mixed_in(api):
 
 def test_seed_expansion_example_with_trailing_slash(api, admin):
     acme = customer(api, "Acme Corp")
-    number(admin, acme["id"], "+1234567890", "active")
-    number(admin, acme["id"], "+1234567891", "pending")
+    number(admin, acme["id"], "2062190001", "active")
+    number(admin, acme["id"], "2062190000", "inactive")
     response = api.get("/customers/?expandNumbers")
     assert response.status_code == 200
     [listed] = response.json
     assert listed["name"] == "Acme Corp"
-    assert [(n["number"], n["status"]) for n in listed["numbers"]] == [("+1234567890", "active"),
-                                                                      ("+1234567891", "pending")]
+    # in id order (the order they were created), not number order
+    assert [(n["number"], n["status"]) for n in listed["numbers"]] == [("2062190001", "active"),
+                                                                      ("2062190000", "inactive")]
     assert "numbers" not in api.get("/customers/").json[0]
 
 
 def test_seed_number_active_example(api, admin):
     acme = customer(api)
-    number(admin, acme["id"], "+1234567890", "active")
-    number(admin, acme["id"], "+1234567892", "dropped")
+    number(admin, acme["id"], "2062190000", "active")
+    number(admin, acme["id"], "2062190002", "cancelled")
     response = api.get(f"/customers/{acme['id']}?expandNumbers=true&numberActive=true")
-    assert [n["number"] for n in response.json["numbers"]] == ["+1234567890"]
+    assert [n["number"] for n in response.json["numbers"]] == ["2062190000"]
     everything = api.get(f"/customers/{acme['id']}?expandNumbers=true")
     assert len(everything.json["numbers"]) == 2
     # numberActive alone expands nothing
@@ -104,15 +108,15 @@ def test_seed_number_active_example(api, admin):
 
 def test_seed_combined_expansion_example(api, admin):
     one, two = customer(api, "One"), customer(api, "Two")
-    number(admin, one["id"], "+1555000001", "active")
-    number(admin, two["id"], "+1555000002", "dropped")
+    number(admin, one["id"], "2062190001", "active")
+    number(admin, two["id"], "2062190002", "inactive")
     kept = api.post(f"/customers/{two['id']}/features", {"name": "Recording"}).json
     dropped = api.post(f"/customers/{two['id']}/features", {"name": "Old"}).json
     api.post(f"/features/{dropped['id']}?action=drop", {"dateDrop": "2025-01-24"})
     api.post(f"/customers/{one['id']}/services", {"name": "Trunk"})
     response = api.get("/customers/?expandNumbers=true&numberActive=true&expandFeatures=true&featureActive=true")
     by_id = {c["id"]: c for c in response.json}
-    assert [n["number"] for n in by_id[one["id"]]["numbers"]] == ["+1555000001"]
+    assert [n["number"] for n in by_id[one["id"]]["numbers"]] == ["2062190001"]
     assert by_id[two["id"]]["numbers"] == []
     assert [f["id"] for f in by_id[two["id"]]["features"]] == [kept["id"]]
     assert "services" not in by_id[one["id"]]
@@ -123,11 +127,11 @@ def test_seed_combined_expansion_example(api, admin):
 
 def test_active_filters_the_main_resource_not_the_children(api, admin):
     live, gone = customer(api, "Live"), customer(api, "Gone")
-    number(admin, gone["id"], "+1555000009", "dropped")
+    number(admin, gone["id"], "2062190009", "cancelled")
     api.post(f"/customers/{gone['id']}?action=drop", {"dateDrop": "2025-01-24"})
     inactive = api.get("/customers?active=false&expandNumbers").json
     assert [c["id"] for c in inactive] == [gone["id"]]
-    assert [n["number"] for n in inactive[0]["numbers"]] == ["+1555000009"]
+    assert [n["number"] for n in inactive[0]["numbers"]] == ["2062190009"]
     assert [c["id"] for c in api.get("/customers?active=true").json] == [live["id"]]
 
 
@@ -139,11 +143,70 @@ def test_expansion_flags_are_validated(api):
 
 def test_numbers_routes(api, admin):
     acme = customer(api)
-    made = number(admin, acme["id"], "+1234567890")
-    assert api.get(f"/numbers/{made['id']}").json["number"] == "+1234567890"
+    made = number(admin, acme["id"], "2062190000")
+    shown = api.get(f"/numbers/{made['id']}").json
+    assert shown["number"] == "2062190000" and shown["customerID"] == acme["id"]
+    assert (shown["status"], shown["category"], shown["state"], shown["npanxx"]) == ("active", "landline", "WA",
+                                                                                      "206219")
+    assert b'"monthlyPrice":1.25000' in api.get(f"/numbers/{made['id']}").body
     assert [n["id"] for n in api.get(f"/customers/{acme['id']}/numbers").json] == [made["id"]]
     assert [n["id"] for n in api.get("/numbers?active=true").json] == [made["id"]]
     assert api.get("/numbers?active=false").json == []
+    # read-only here: numbers are sold through the carrier API's orders
+    assert api.post("/numbers", {"customerID": acme["id"], "number": "2062190005"}).status_code == 405
+    assert api.post(f"/customers/{acme['id']}/numbers", {"number": "2062190005"}).status_code == 405
+
+
+def test_numbers_have_integer_ids_stable_across_reimport(api, admin):
+    acme = customer(api)
+    tenant = admin.tenant_id
+    import_landlines(tenant, ["2062190000", "2062190001", "2062190002"])
+    first = {n: store_number(tenant, n)["id"] for n in ("2062190000", "2062190001", "2062190002")}
+    assert all(isinstance(i, int) for i in first.values()) and len(set(first.values())) == 3
+    again = import_landlines(tenant, ["2062190000", "2062190001", "2062190002", "2062190003"])
+    assert (again["added"], again["existing"]) == (1, 3)
+    assert {n: store_number(tenant, n)["id"] for n in first} == first
+    assert store_number(tenant, "2062190003")["id"] > max(first.values())
+    own(admin, acme["id"], ["2062190001"], imported=True)
+    assert api.get(f"/numbers/{first['2062190001']}").json["id"] == first["2062190001"]
+    # an inventory number no customer owns is not a billing API number
+    assert api.get(f"/numbers/{first['2062190000']}").status_code == 404
+    assert [n["id"] for n in api.get("/numbers").json] == [first["2062190001"]]
+
+
+def store_number(tenant, value):
+    from chalicelib.store import numbers as store
+
+    return store.get_number(tenant, value)
+
+
+def test_customer_numbers_in_id_order_with_paging(api, admin):
+    acme, other = customer(api, "Acme"), customer(api, "Other")
+    # owned in an order unlike number order: ids follow creation (import) order
+    values = ["2062190007", "2062190003", "2062190005", "2062190001"]
+    made = [number(admin, acme["id"], v)["id"] for v in values]
+    theirs = number(admin, other["id"], "2062190009")["id"]
+    assert made == sorted(made)
+    base = f"/customers/{acme['id']}/numbers"
+    assert [n["id"] for n in api.get(base).json] == made
+    assert [n["number"] for n in api.get(base).json] == values
+    assert [n["id"] for n in api.get(f"{base}?idAfter={made[1]}").json] == made[2:]
+    assert [n["id"] for n in api.get(f"{base}?idAfter={made[0]}&limit=2").json] == made[1:3]
+    assert [n["id"] for n in api.get(f"{base}?limit=2&offset=1").json] == made[1:3]
+    assert [n["id"] for n in api.get("/numbers").json] == made + [theirs]
+    assert [n["id"] for n in api.get(f"/numbers?idAfter={made[2]}&limit=1").json] == [made[3]]
+    assert [n["id"] for n in api.get("/numbers?updatedSince=2000-01-01T00:00:00Z&limit=2").json] == made[:2]
+    assert api.get("/numbers?updatedSince=2999-01-01T00:00:00Z").json == []
+
+
+def test_number_ids_of_another_tenant_are_not_found(client, api, admin):
+    acme = customer(api)
+    made = number(admin, acme["id"], "2062190000")
+    other = Api(client, users.create_tenant(name="Other")["user"]["api_key"])
+    assert other.get(f"/numbers/{made['id']}").status_code == 404
+    assert other.get("/numbers").json == []
+    assert other.get(f"/customers/{acme['id']}/numbers").status_code == 404
+    assert api.get("/numbers/999999").status_code == 404
 
 
 def test_patch_put_and_no_changes(api):
@@ -198,8 +261,11 @@ def test_customer_scope_guards_children(client, api, tenant, admin):
     other = customer(api, "Other")
     mine = api.post(f"/customers/{managed['id']}/services", {"name": "Mine"}).json
     theirs = api.post(f"/customers/{other['id']}/services", {"name": "Theirs"}).json
-    number(admin, other["id"], "+15550000001")
+    theirs_number = number(admin, other["id"], "2062190001")
     as_manager = Api(client, users.issue_api_key(tenant=t, user_id=manager["id"]))
+    assert as_manager.get(f"/numbers/{theirs_number['id']}").status_code == 404
+    assert as_manager.get(f"/customers/{other['id']}/numbers").status_code == 404
+    assert api.get(f"/numbers/{theirs_number['id']}").status_code == 200
     assert [s["id"] for s in as_manager.get("/services").json] == [mine["id"]]
     assert as_manager.get(f"/services/{theirs['id']}").status_code == 404
     assert as_manager.patch(f"/services/{theirs['id']}", {"name": "x"}).status_code == 404

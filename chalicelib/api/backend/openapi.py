@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.domain import customer_items, customers
+from chalicelib.domain import customer_items, customers, numbers
 from chalicelib.domain.files import COMPRESSIONS
 
 MAX_PAGE = 1000  # keep equal to api.backend.routes.MAX_PAGE (a test checks)
@@ -31,9 +31,18 @@ DAY = _nullable("string", format="date")
 
 def _schemas() -> dict[str, Any]:
     status_ids = lambda names: {"type": "integer", "enum": sorted(names)}  # noqa: E731
-    number = _obj({"id": {"type": "integer"}, "customerID": _nullable("integer"), "number": {"type": "string"},
-                   "status": {"type": "string"}, "description": _nullable("string"),
-                   "createdDate": STAMP, "updatedDate": STAMP})
+    number = _obj({
+        "id": {"type": "integer"}, "customerID": {"type": "integer"},
+        "number": {"type": "string", "description": "10 digits (NPANXXYYYY)"},
+        "status": {"type": "string", "enum": list(numbers.OWNED),
+                   "description": "active is what numberActive and active=true select"},
+        "category": {"type": "string", "enum": list(numbers.CATEGORIES)},
+        "state": _nullable("string", description="landline numbers"), "npanxx": _nullable("string"),
+        "rateCenter": _nullable("string"), "city": _nullable("string"),
+        "tfnPrefix": _nullable("string", description="toll-free numbers"),
+        "monthlyPrice": {**MONEY, "nullable": True}, "setupPrice": {**MONEY, "nullable": True},
+        "trunkID": _nullable("integer"), "cnam": _nullable("string"), "orderID": _nullable("integer"),
+        "portOrderID": _nullable("integer"), "createdDate": STAMP, "updatedDate": STAMP})
     service = _obj({
         "id": {"type": "integer"}, "customerID": {"type": "integer"}, "name": {"type": "string"},
         "description": _nullable("string"), "reference": _nullable("string"), "quantity": _nullable("integer"),

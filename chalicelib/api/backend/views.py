@@ -116,9 +116,15 @@ def note_view(record: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def number_view(record: Mapping[str, Any]) -> dict[str, Any]:
+    # An inventory number a customer owns (issue 4): read-only on this API.
     return {
         "id": record["id"], "customerID": record.get("customerId"), "number": record.get("number"),
-        "status": record.get("status"), "description": record.get("description"),
+        "status": record.get("status"), "category": record.get("category"), "state": record.get("state"),
+        "npanxx": record.get("npanxx"), "rateCenter": record.get("rateCenter") or None,
+        "city": record.get("city") or None, "tfnPrefix": record.get("tfnPrefix"),
+        "monthlyPrice": _money(record.get("monthlyPrice")), "setupPrice": _money(record.get("setupPrice")),
+        "trunkID": record.get("trunkId"), "cnam": record.get("cnam"), "orderID": record.get("orderId"),
+        "portOrderID": record.get("portOrderId"),
         "createdDate": _seconds(record.get("createdAt")), "updatedDate": _seconds(record.get("updatedAt")),
     }
 
