@@ -15,7 +15,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 venv: $(STAMP)
 
 test: $(STAMP)
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -n 2 tests
 
 unit: $(STAMP)
 	$(PY) -m pytest -q tests/unit tests/surface
