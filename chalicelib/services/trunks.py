@@ -45,6 +45,14 @@ def list_trunks(*, principal: Principal, customer: Mapping[str, Any], direction:
                               parent_id=customer["id"])
 
 
+def trunks_of(*, principal: Principal, customer: Mapping[str, Any], direction: str,
+              trunk_id: Any = None) -> list[dict[str, Any]]:
+    """The seed's get_trunk rule: the one trunk named by ``tg_id``, else all of them."""
+    if trunk_id is not None:
+        return [get_trunk(principal=principal, customer=customer, trunk_id=trunk_id, direction=direction)]
+    return list_trunks(principal=principal, customer=customer, direction=direction)
+
+
 def update_origination(*, principal: Principal, customer: Mapping[str, Any], trunk_id: Any,
                        params: Mapping[str, str]) -> dict[str, Any]:
     """Change only the given fields; a concurrent change is re-read and re-applied."""

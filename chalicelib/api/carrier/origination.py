@@ -134,12 +134,8 @@ def define_trunk(call: Call) -> Response:
 
 @endpoint("get_trunk")
 def get_trunk(call: Call) -> Response:
-    if call.get("tg_id") is not None:
-        found = [trunks.get_trunk(principal=call.principal, customer=call.customer, trunk_id=call.get("tg_id"),
-                                  direction=trunk_rules.ORIGINATION)]
-    else:
-        found = trunks.list_trunks(principal=call.principal, customer=call.customer,
-                                   direction=trunk_rules.ORIGINATION)
+    found = trunks.trunks_of(principal=call.principal, customer=call.customer,
+                             direction=trunk_rules.ORIGINATION, trunk_id=call.get("tg_id"))
     return ok(data=[origination_view(call, t) for t in found])
 
 

@@ -29,11 +29,8 @@ def define_trunk_termination(call: Call) -> Response:
 
 @endpoint("get_trunk_termination")
 def get_trunk_termination(call: Call) -> Response:
-    if call.get("tg_id") is not None:
-        found = [trunks.get_trunk(principal=call.principal, customer=call.customer, trunk_id=call.get("tg_id"),
-                                  direction=rules.TERMINATION)]
-    else:
-        found = trunks.list_trunks(principal=call.principal, customer=call.customer, direction=rules.TERMINATION)
+    found = trunks.trunks_of(principal=call.principal, customer=call.customer,
+                             direction=rules.TERMINATION, trunk_id=call.get("tg_id"))
     return ok(data=[termination_view(call, t) for t in found])
 
 
