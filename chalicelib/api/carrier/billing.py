@@ -16,7 +16,11 @@ from chalicelib.api.carrier.core import Call, InvalidParameter, endpoint, ok
 from chalicelib.domain import ledger as rules
 from chalicelib.domain.cards import parse_card
 from chalicelib.domain.money import as_money
-from chalicelib.services import billing, invoices, payments
+from chalicelib.lazy import lazy
+
+billing = lazy("chalicelib.services.billing")
+invoices = lazy("chalicelib.services.invoices")
+payments = lazy("chalicelib.services.payments")
 
 HISTORY_DAYS = 31
 

@@ -6,7 +6,9 @@ from typing import Any, Mapping
 from chalice import Response
 
 from chalicelib.api.carrier.core import Call, endpoint, ok
-from chalicelib.services import orders
+from chalicelib.lazy import lazy
+
+orders = lazy("chalicelib.services.orders")
 
 CATEGORY_NAMES = {"landline": "Landline", "tollfree": "TollFree", "mixed": "Mixed"}
 

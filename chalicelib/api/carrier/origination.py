@@ -9,7 +9,10 @@ from chalicelib.api.carrier.core import Call, InvalidParameter, endpoint, ok
 from chalicelib.domain import numbers as rules
 from chalicelib.domain.errors import NumberUnavailableError
 from chalicelib.domain import trunks as trunk_rules
-from chalicelib.services import numbers, trunks
+from chalicelib.lazy import lazy
+
+numbers = lazy("chalicelib.services.numbers")
+trunks = lazy("chalicelib.services.trunks")
 
 SEARCH_LIMIT = 100
 

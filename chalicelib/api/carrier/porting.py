@@ -8,7 +8,9 @@ from chalice import Response
 from chalicelib.api.carrier.core import Call, InvalidParameter, endpoint, ok
 from chalicelib.domain import numbers as number_rules
 from chalicelib.domain import porting as rules
-from chalicelib.services import porting
+from chalicelib.lazy import lazy
+
+porting = lazy("chalicelib.services.porting")
 
 
 def _numbers(call: Call) -> list[str]:

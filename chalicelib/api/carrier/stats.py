@@ -7,7 +7,9 @@ from __future__ import annotations
 from chalice import Response
 
 from chalicelib.api.carrier.core import Call, InvalidParameter, endpoint, ok
-from chalicelib.services import cdr_stats
+from chalicelib.lazy import lazy
+
+cdr_stats = lazy("chalicelib.services.cdr_stats")
 
 
 def _ids(call: Call, name: str) -> list[str]:

@@ -7,7 +7,9 @@ from chalice import Response
 
 from chalicelib.api.carrier.core import Call, endpoint, ok
 from chalicelib.domain import trunks as rules
-from chalicelib.services import trunks
+from chalicelib.lazy import lazy
+
+trunks = lazy("chalicelib.services.trunks")
 
 
 def termination_view(call: Call, trunk: Mapping[str, Any]) -> dict[str, str]:

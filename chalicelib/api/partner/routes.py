@@ -19,11 +19,15 @@ from chalice.app import Request
 
 from chalicelib.api import http
 from chalicelib.api.partner import errors
-from chalicelib.auth import api_key, captcha
+from chalicelib.auth import api_key
 from chalicelib.domain.errors import DialtoneError, ValidationError
 from chalicelib.domain.identity import Principal
 from chalicelib.domain.ledger import Statement
-from chalicelib.services import billing, signup
+from chalicelib.lazy import lazy
+
+billing = lazy("chalicelib.services.billing")
+signup = lazy("chalicelib.services.signup")
+captcha = lazy("chalicelib.auth.captcha")
 
 bp = Blueprint(__name__)
 FORMS = ["multipart/form-data", "application/x-www-form-urlencoded", "application/json"]
