@@ -1,7 +1,6 @@
 """Number porting: port order states and the Firm Order Commitment date rules."""
 from __future__ import annotations
 
-import zipfile
 import io
 from datetime import date, datetime, timedelta, timezone
 
@@ -70,6 +69,8 @@ def check_zip(data: bytes, field: str) -> None:
     """A non-empty ZIP archive (the seed asks for ZIPs of LOAs and documents)."""
     if not data or len(data) > MAX_DOCUMENT_BYTES or not data.startswith(b"PK"):
         raise ValidationError(f"Invalid {field}", field=field)
+    import zipfile  # here, not at module top: only uploads of documents need it (cold start)
+
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             if not archive.namelist() or archive.testzip() is not None:
