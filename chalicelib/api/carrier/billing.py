@@ -13,11 +13,11 @@ from chalice import Response
 
 from chalicelib.api import http
 from chalicelib.api.carrier.core import Call, InvalidParameter, endpoint, ok
-from chalicelib.domain import ledger as rules
-from chalicelib.domain.cards import parse_card
 from chalicelib.domain.money import as_money
 from chalicelib.lazy import lazy
 
+rules = lazy("chalicelib.domain.ledger")
+cards = lazy("chalicelib.domain.cards")
 billing = lazy("chalicelib.services.billing")
 invoices = lazy("chalicelib.services.invoices")
 payments = lazy("chalicelib.services.payments")
@@ -83,7 +83,7 @@ def get_payments(call: Call) -> Response:
 
 @endpoint("make_payment")
 def make_payment(call: Call) -> Response:
-    card = parse_card(number=call.get("cardnumber"), exp_month=call.get("expmonth"), exp_year=call.get("expyear"),
+    card = cards.parse_card(number=call.get("cardnumber"), exp_month=call.get("expmonth"), exp_year=call.get("expyear"),
                       cvv=call.get("cvv"), first_name=call.get("firstname"), last_name=call.get("lastname"))
     key = call.request.headers.get("idempotency-key") or call.get("idempotency_key")
     payment = payments.make_payment(principal=call.principal, customer=call.customer, card=card,

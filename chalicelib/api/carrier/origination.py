@@ -6,11 +6,11 @@ from typing import Any, Mapping
 from chalice import Response
 
 from chalicelib.api.carrier.core import Call, InvalidParameter, endpoint, ok
-from chalicelib.domain import numbers as rules
 from chalicelib.domain.errors import NumberUnavailableError
-from chalicelib.domain import trunks as trunk_rules
 from chalicelib.lazy import lazy
 
+rules = lazy("chalicelib.domain.numbers")
+trunk_rules = lazy("chalicelib.domain.trunks")
 numbers = lazy("chalicelib.services.numbers")
 trunks = lazy("chalicelib.services.trunks")
 

@@ -6,10 +6,10 @@ from typing import Any, Mapping
 from chalice import Response
 
 from chalicelib.api.carrier.core import Call, InvalidParameter, endpoint, ok
-from chalicelib.domain import numbers as number_rules
-from chalicelib.domain import porting as rules
 from chalicelib.lazy import lazy
 
+number_rules = lazy("chalicelib.domain.numbers")
+rules = lazy("chalicelib.domain.porting")
 porting = lazy("chalicelib.services.porting")
 
 

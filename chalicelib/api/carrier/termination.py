@@ -6,9 +6,9 @@ from typing import Any, Mapping
 from chalice import Response
 
 from chalicelib.api.carrier.core import Call, endpoint, ok
-from chalicelib.domain import trunks as rules
 from chalicelib.lazy import lazy
 
+rules = lazy("chalicelib.domain.trunks")
 trunks = lazy("chalicelib.services.trunks")
 
 

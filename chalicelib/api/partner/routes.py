@@ -9,7 +9,7 @@ accepted too. Answers are ``{"code": 200, "data": ...}``.
 from __future__ import annotations
 
 import urllib.parse
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import simplejson
 from chalice import Blueprint, Response
@@ -20,8 +20,10 @@ from chalicelib.api.partner import errors
 from chalicelib.auth import api_key
 from chalicelib.domain.errors import DialtoneError, ValidationError
 from chalicelib.domain.identity import Principal
-from chalicelib.domain.ledger import Statement
 from chalicelib.lazy import lazy
+
+if TYPE_CHECKING:  # the ledger rules load with the services that use them, not on a cold start
+    from chalicelib.domain.ledger import Statement
 
 billing = lazy("chalicelib.services.billing")
 signup = lazy("chalicelib.services.signup")
