@@ -65,7 +65,17 @@ MAX_MULTIPART_BYTES = 12 * 1024 * 1024
 
 def parse_request(request: Request) -> tuple[dict[str, str], dict[str, bytes]]:
     """Parameters as in ``parse_params``, and the files of a multipart body
-    (app.py lists multipart/form-data as binary so API Gateway hands over bytes)."""
+    (app.py lists multipart/form-data as binary so API Gateway hands over bytes).
+    Parsed once per request: authentication reads ``token`` from the same
+    parameters the handler then uses."""
+    parsed = getattr(request, "_carrier_parsed", None)
+    if parsed is None:
+        parsed = _parse_request(request)
+        request._carrier_parsed = parsed  # type: ignore[attr-defined]
+    return parsed
+
+
+def _parse_request(request: Request) -> tuple[dict[str, str], dict[str, bytes]]:
     params: dict[str, str] = dict(request.query_params or {})
     raw = request.raw_body or b""
     content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
