@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any, Callable, Mapping
 
 from chalicelib.domain.errors import (
-    ActionFailedError, MissingParameterError, UnknownActionError, WrongStateError,
+    ActionFailedError, InvalidStateError, MissingParameterError, UnknownActionError,
 )
 
 Changes = dict[str, Any]
@@ -55,7 +55,7 @@ def check_parameters(action: Action, params: Mapping[str, Any]) -> None:
 def check_state(action: Action, status: int, names: Mapping[int, str], resource: str) -> None:
     if action.valid_states is not None and status not in action.valid_states:
         valid = ", ".join(names[s] for s in sorted(action.valid_states))
-        raise WrongStateError(f"cannot {action.name} a {resource} in state '{names.get(status, status)}'"
+        raise InvalidStateError(f"cannot {action.name} a {resource} in state '{names.get(status, status)}'"
                               f" (valid in: {valid})")
 
 

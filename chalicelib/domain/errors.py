@@ -53,7 +53,9 @@ class NumberUnavailableError(DialtoneError):
 
 
 class InvalidStateError(DialtoneError):
-    """The resource is not in a state that allows this action (e.g. an order already processed)."""
+    """The resource is not in a state that allows this action: an order
+    already processed, a port order moving backwards, a billing-API action
+    outside the states it is valid in (409003 there, 409 on the carrier API)."""
 
 
 class IdempotencyKeyReusedError(DialtoneError):
@@ -74,10 +76,6 @@ class MissingParameterError(ValidationError):
 
 class ActionPermissionError(PermissionDeniedError):
     """The user may write, but not perform this action (403002)."""
-
-
-class WrongStateError(DialtoneError):
-    """The resource is not in a state the action is valid in (409003)."""
 
 
 class FileRejectedError(ValidationError):

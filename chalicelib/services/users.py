@@ -208,7 +208,7 @@ def api_key_action(*, principal: Principal, user_id: int, name: str | None,
                    params: Any) -> tuple[dict[str, Any], str]:
     """The user's new API key (shown once) by one of the key actions; the old key is revoked."""
     from chalicelib.domain import actions as rules
-    from chalicelib.domain.errors import ActionPermissionError, WrongStateError
+    from chalicelib.domain.errors import ActionPermissionError, InvalidStateError
 
     action = rules.find(_user_actions(), name, "user")
     rules.check_parameters(action, params)
@@ -222,9 +222,9 @@ def api_key_action(*, principal: Principal, user_id: int, name: str | None,
             raise ActionPermissionError("only administrators issue keys to API-only users")
         target = get_user(tenant=principal.tenant_id, user_id=user_id)
         if not target.get("apiOnly"):
-            raise WrongStateError("issueAPIKey is for API-only users; others generate their own key")
+            raise InvalidStateError("issueAPIKey is for API-only users; others generate their own key")
         if target.get("apiKeyHash"):
-            raise WrongStateError("the user already has a key; replacing it is resetAPIKey")
+            raise InvalidStateError("the user already has a key; replacing it is resetAPIKey")
         key = issue_api_key(tenant=principal.tenant_id, user_id=user_id)
     else:
         try:

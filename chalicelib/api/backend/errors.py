@@ -28,7 +28,7 @@ TABLE: list[tuple[type[e.DialtoneError], int, str, int]] = [
     (e.NotFoundError, 404, "Not Found", 404001),
     (e.AlreadyExistsError, 409, "Conflict", 409001),
     (e.ConcurrentUpdateError, 409, "Conflict", 409002),
-    (e.WrongStateError, 409, "Invalid State", 409003),
+    (e.InvalidStateError, 409, "Invalid State", 409003),
     (e.FileTooLargeError, 413, "File Too Large", 413001),
 ]
 
