@@ -83,3 +83,9 @@ def gzip_responses() -> bool:
 
 def gzip_minimum_bytes() -> int:
     return int(os.environ.get("GZIP_MINIMUM_BYTES", "1024"))
+
+
+def cdr_upload_max_bytes() -> int:
+    """Largest CDR file a presigned upload (carrier ``cdr_upload``) accepts; S3
+    enforces it. 5 GiB is the most one S3 POST can carry."""
+    return int(os.environ.get("CDR_UPLOAD_MAX_BYTES", str(5 * 1024**3)))

@@ -42,7 +42,8 @@ REASONS = {
     "TenantObjects": "Blob store under tenants/<tenant>/ (chalicelib/store/blobs.py): put, get, head, delete, "
                      "and signing presigned GET/POST URLs, which act with this role's permissions.",
     "CdrInboxObjects": "CDR ingestion reads a file that landed under cdr-inbox/ and removes it once ingested; "
-                       "it never writes there.",
+                       "PutObject because the presigned POST of carrier cdr_upload acts with this role's "
+                       "permissions (the service names the caller's own cdr-inbox/<tenant>/ in the signed key).",
     "BucketListingForNotFound": "S3 answers HeadObject/GetObject on a missing key with 403 instead of 404 unless "
                                 "the caller may ListBucket; blobs.head() relies on the 404. A s3:prefix condition "
                                 "would not help: HeadObject requests carry no s3:prefix.",
@@ -69,7 +70,7 @@ def document(stateful: Stateful, log_groups: list[str], environment: dict[str, s
         _statement("Tables", TABLE_ACTIONS, _table_arns(stateful)),
         _statement("TenantObjects", ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
                    [{"Fn::Sub": f"${{{bucket}.Arn}}/{TENANT_PREFIX}*"}]),
-        _statement("CdrInboxObjects", ["s3:GetObject", "s3:DeleteObject"],
+        _statement("CdrInboxObjects", ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
                    [{"Fn::Sub": f"${{{bucket}.Arn}}/{CDR_INBOX_PREFIX}*"}]),
         _statement("BucketListingForNotFound", ["s3:ListBucket"], [{"Fn::GetAtt": [bucket, "Arn"]}]),
         _statement("AppQueues", QUEUE_ACTIONS, [{"Fn::GetAtt": [q, "Arn"]} for q in stateful.app_queues()]),

@@ -267,3 +267,21 @@ class Upload:
         return receive(base64_content=self.base64_content, raw=self.raw, compression=self.compression,
                        limit=limit, expected_size=self.expected_size, expected_hash=self.expected_hash,
                        mime_type=self.mime_type, file_name=file_name)
+
+
+PLAIN_NAME_MAX = 128
+_PLAIN_NAME_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
+
+
+def plain_file_name(value: object, *, field: str) -> str:
+    """A file name that is safe as the last segment of an S3 key and in a
+    shell: 1-128 of letters, digits, '.', '_', '-', not starting with '.'
+    (no '..', no hidden names) nor '-' (no option look-alikes). A path, a
+    backslash, a space or a control character is refused, not cleaned: the
+    caller should learn that its name was not used as given."""
+    name = "" if value is None else str(value)
+    if (not name or len(name) > PLAIN_NAME_MAX or name[0] in ".-"
+            or any(c not in _PLAIN_NAME_CHARACTERS for c in name)):
+        raise ValidationError(f"{field} must be 1-{PLAIN_NAME_MAX} letters, digits, '.', '_' or '-', "
+                              "not starting with '.' or '-'", field=field)
+    return name

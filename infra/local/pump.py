@@ -4,7 +4,9 @@ One thread per ``@app.on_sqs_message`` handler long-polls its queue, and one
 thread fires the ``@app.schedule`` handlers. Other event sources (S3, SNS,
 Kinesis, DynamoDB streams, CloudWatch event patterns) are not emulated; the
 pump names those it skips. CDR files reach their handler through a queue
-that S3 notifies, so nothing here needs S3 events.
+that S3 notifies: moto's S3 sends those notifications itself once the stack
+has configured them (infra/local/resources.py: connect_notifications), so
+nothing here needs S3 events.
 
 Usage: python -m infra.local.pump [--stage local] [--after PATH] [--ready-file PATH]
 """

@@ -4,6 +4,11 @@ The same CloudFormation definitions that the AWS stack deploys are read here
 and turned into CreateTable / CreateBucket / CreateQueue calls, so the local
 runtime and the tests cannot drift from production's key schemas and indexes.
 Pseudo parameters resolve to a fixed fake account and us-east-1.
+
+``connect_notifications`` does the same for the bucket's S3 -> SQS
+notifications, read from the definition the AWS package merges into the
+bucket (infra/integrations.py), so a file landing under cdr-inbox/ reaches
+the cdr-files queue locally as it does on AWS (moto's S3 sends the events).
 """
 from __future__ import annotations
 
@@ -128,3 +133,52 @@ def _create_queue(props: dict[str, Any]) -> tuple[str, bool]:
     if "RedrivePolicy" in props:
         attributes["RedrivePolicy"] = json.dumps(props["RedrivePolicy"])
     return sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"], True
+
+
+def connect_notifications(stage: str) -> dict[str, dict[str, Any]]:
+    """Put the bucket notifications of the AWS stack on the emulator's
+    buckets (a replace: safe on every start). Returns what was put, by bucket.
+    S3 sends an s3:TestEvent to each queue when this is set, as AWS does."""
+    configurations = notification_configurations(stage, _queue_arns(stage))
+    for bucket, configuration in configurations.items():
+        client("s3").put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=configuration)
+    return configurations
+
+
+def notification_configurations(stage: str, queue_arns: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """The buckets' NotificationConfiguration of the packaged stack, turned
+    from CloudFormation's shape into PutBucketNotificationConfiguration's.
+    ``queue_arns`` maps queue logical ids to the emulator's ARNs."""
+    from infra import integrations, stateful
+
+    definition = stateful.load()
+    resources = definition.resources
+    configurations: dict[str, dict[str, Any]] = {}
+    for logical, part in integrations.cdr_inbox_notification(definition).items():
+        if resources.get(logical, {}).get("Type") != "AWS::S3::Bucket":
+            continue  # the queue policy: moto does not check resource policies
+        notification = _resolve(part.get("Properties", {}).get("NotificationConfiguration"), stage, queue_arns)
+        if not notification:
+            continue
+        unsupported = set(notification) - {"QueueConfigurations"}
+        if unsupported:
+            # Lambda and SNS targets do not exist locally: say so rather than drop them.
+            raise ValueError(f"{logical}: {', '.join(sorted(unsupported))} cannot be emulated locally")
+        bucket = _resolve(resources[logical]["Properties"]["BucketName"], stage, queue_arns)
+        configurations[bucket] = {"QueueConfigurations": [{
+            "QueueArn": queue["Queue"],
+            "Events": [queue["Event"]],
+            **({"Filter": {"Key": {"FilterRules": queue["Filter"]["S3Key"]["Rules"]}}} if "Filter" in queue else {}),
+        } for queue in notification["QueueConfigurations"]]}
+    return configurations
+
+
+def _queue_arns(stage: str) -> dict[str, str]:
+    sqs = client("sqs")
+    arns = {}
+    for logical, resource in load_template()["Resources"].items():
+        if resource["Type"] == "AWS::SQS::Queue":
+            name = _resolve(resource["Properties"]["QueueName"], stage, {})
+            url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+            arns[logical] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return arns

@@ -2,7 +2,8 @@
 
 DynamoDB Local, moto (S3 and SQS), the API server and the workers start
 together; once the emulators listen, the resources of infra/resources.json
-are created and the workers, told so, start polling their queues. The API
+are created (with the bucket's S3 -> SQS notifications of the AWS stack)
+and the workers, told so, start polling their queues. The API
 server and the workers each run under a log shipper, which passes their
 output on and stores their audit lines. Used by `make run`
 (infra/local/run.py) and by the tests' LocalRuntime (tests/support/runtime.py).
@@ -78,6 +79,8 @@ class Stack:
             wait_for_port(dynamodb, ports.dynamodb, deadline=deadline)
             wait_for_port(moto, ports.moto, deadline=deadline)
             resources.create_all(STAGE)
+            # S3 -> SQS for cdr-inbox/, as the AWS stack wires it (moto's S3 delivers the events).
+            resources.connect_notifications(STAGE)
         created.touch()
         wait_for_port(api, ports.api, deadline=deadline)
         wait_for_file(workers, ready, deadline=deadline)

@@ -251,6 +251,16 @@ def test_cdr_inbox_notifies_the_cdr_queue_without_a_cycle(template: dict[str, An
     assert "BlobBucket" not in _references(policy)  # the bucket depends on it, so no reference back
 
 
+def test_roles_may_sign_uploads_into_the_cdr_inbox(template: dict[str, Any]) -> None:
+    # A presigned POST acts with the signer's permissions: without PutObject
+    # on cdr-inbox/* the cdr_upload URL would be refused by S3.
+    for name, role in _of_type(template, "AWS::IAM::Role").items():
+        statements = {s["Sid"]: s for s in role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]}
+        inbox = statements["CdrInboxObjects"]
+        assert "s3:PutObject" in inbox["Action"], name
+        assert inbox["Resource"] == [{"Fn::Sub": "${BlobBucket.Arn}/cdr-inbox/*"}], name
+
+
 def test_merge_left_no_intrinsic_mixed_with_another(template: dict[str, Any], sqs_template: dict[str, Any]) -> None:
     # Chalice's deep merge combines dicts key by key: an intrinsic merged over
     # a different one would become {"Fn::Sub": ..., "Fn::GetAtt": ...}.

@@ -199,13 +199,16 @@ def _run_once(call: Call, key: str, handler: CarrierHandler) -> Response:
 
 
 def endpoint(name: str, *, rename: Mapping[str, str] | None = None,
-             idempotent: bool = False) -> Callable[[CarrierHandler], CarrierHandler]:
+             idempotent: bool = False, tenant_level: bool = False) -> Callable[[CarrierHandler], CarrierHandler]:
     """Register ``/carrier/<name>`` for GET and POST. The handler gets a Call
     with the customer named by ``accountno`` already resolved within the
     caller's scope. ``rename`` maps domain field names in errors to this API's
     parameter names (e.g. {"accountNumber": "accountno"}). ``idempotent``
     endpoints create or charge: a POST with an Idempotency-Key header runs
-    once and its retries get the first answer."""
+    once and its retries get the first answer. ``tenant_level`` endpoints act
+    for the whole tenant (an extension such as ``cdr_upload``): ``accountno``
+    is optional there, still checked when sent, and ``call.customer`` is then
+    that customer or empty; the service checks the caller may act tenant-wide."""
     names = {"accountNumber": "accountno", **(rename or {})}
 
     def register(handler: CarrierHandler) -> CarrierHandler:
@@ -215,10 +218,11 @@ def endpoint(name: str, *, rename: Mapping[str, str] | None = None,
 
                 params, files = parse_request(request)
                 accountno = params.get("accountno")
-                if not accountno:
+                if not accountno and not tenant_level:
                     raise InvalidParameter("accountno")
                 try:
-                    customer = customers.customer_by_account_number(principal=principal, account_number=accountno)
+                    customer = customers.customer_by_account_number(
+                        principal=principal, account_number=accountno) if accountno else {}
                     call = Call(principal, customer, params, request, files)
                     key = request.headers.get("idempotency-key")
                     if idempotent and key is not None and request.method == "POST":

@@ -1,7 +1,10 @@
 """Carrier API statistics and CDR files (seed 002): did_stats, tg_stats,
 monthly_summary, daily_cdrs and their _termination twins. Origination is
 inbound traffic (DIDs, and trunk groups by the trunk the call came in on);
-termination is outbound traffic by termination trunk."""
+termination is outbound traffic by termination trunk.
+
+Extension (not in the seed; docs/cdrs.md): ``cdr_upload`` hands a
+tenant-level user a presigned S3 POST for one CDR file."""
 from __future__ import annotations
 
 from chalice import Response
@@ -10,6 +13,7 @@ from chalicelib.api.carrier.core import Call, InvalidParameter, endpoint, ok
 from chalicelib.lazy import lazy
 
 cdr_stats = lazy("chalicelib.services.cdr_stats")
+cdr_uploads = lazy("chalicelib.services.cdr_uploads")
 
 
 def _ids(call: Call, name: str) -> list[str]:
@@ -67,3 +71,12 @@ def daily_cdrs(call: Call) -> Response:
 @endpoint("daily_cdrs_termination")
 def daily_cdrs_termination(call: Call) -> Response:
     return _daily(call, "outbound")
+
+
+@endpoint("cdr_upload", tenant_level=True)
+def cdr_upload(call: Call) -> Response:
+    # ``filename`` names the file; the answer is an S3 presigned POST: send
+    # every entry of ``fields`` then the file as ``file`` to ``url``.
+    found = cdr_uploads.upload_url(principal=call.principal, file_name=call.get("filename"))
+    return ok(url=found["url"], fields=found["fields"], filename=found["name"],
+              maxsize=str(found["maxBytes"]), expires=found["expiresAt"].replace("T", " ").rstrip("Z"))

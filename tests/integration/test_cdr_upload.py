@@ -1,0 +1,71 @@
+"""A CDR file uploaded over HTTP to the presigned POST of carrier ``cdr_upload``
+is processed with nothing else done: S3 (moto) notifies the cdr-files queue
+as on AWS, the worker pump runs ``cdr_files``, and the figures show in
+``did_stats``; the inbox object is removed once ingested."""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import requests
+
+HEADER = "call_id,direction,account,trunk_id,from,to,start,answer,end,billsec,disposition"
+DID = "15550000001"
+
+
+def _seed(runtime: Any) -> tuple[str, str, str]:
+    """A tenant (administrator key) with one customer owning one DID."""
+    from chalicelib.auth import api_key
+    from chalicelib.services import cdr_ports, customers, users
+
+    with runtime.environment():
+        made = users.create_tenant(name="CDR upload")
+        tenant, key = made["tenant"]["id"], made["user"]["api_key"]
+        principal = api_key.authenticate(key, None)
+        customer = customers.create_customer(principal=principal, fields={"name": "Caller", "creditLimit": "-1000"})
+        cdr_ports.register_number(tenant=tenant, number=DID, customer_id=customer["id"],
+                                  account_number=customer["accountNumber"], metered=True)
+    return tenant, key, customer["accountNumber"]
+
+
+def _inbox(runtime: Any, tenant: str) -> list[str]:
+    from chalicelib import settings
+    from chalicelib.store.clients import client
+
+    with runtime.environment():
+        listed = client("s3").list_objects_v2(Bucket=settings.blob_bucket(), Prefix=f"cdr-inbox/{tenant}/")
+    return [o["Key"] for o in listed.get("Contents", [])]
+
+
+def test_presigned_upload_is_ingested_end_to_end(runtime: Any) -> None:
+    tenant, key, account = _seed(runtime)
+    rows = [
+        f"up-1,inbound,{account},,+12065550100,{DID},2026-06-01T10:00:00Z,2026-06-01T10:00:05Z,2026-06-01T10:01:05Z,60,ANSWERED",
+        f"up-2,inbound,{account},,+12065550101,{DID},2026-06-01T10:00:30Z,2026-06-01T10:00:31Z,2026-06-01T10:02:31Z,120,ANSWERED",
+        f"up-3,inbound,{account},,+12065550102,{DID},2026-06-01T11:00:00Z,,2026-06-01T11:00:20Z,0,NO ANSWER",
+    ]
+    body = ("\n".join([HEADER, *rows]) + "\n").encode()
+    with requests.Session() as http:
+        granted = http.post(f"{runtime.base_url}/carrier/cdr_upload",
+                            data={"token": key, "filename": "switch-a.csv"}).json()
+        assert granted["status"] == "200", granted
+        assert granted["fields"]["key"].startswith(f"cdr-inbox/{tenant}/")
+        # Exactly what any S3 client does with a presigned POST: the fields, then the file.
+        sent = http.post(granted["url"], data=granted["fields"], files={"file": ("switch-a.csv", body)})
+        assert sent.status_code == 204, sent.text
+
+        deadline, stats = time.monotonic() + 60, {}
+        while time.monotonic() < deadline:
+            answer = http.get(f"{runtime.base_url}/carrier/did_stats",
+                              params={"token": key, "accountno": account, "number": DID}).json()
+            stats = answer["data"][0] if answer.get("status") == "200" and answer.get("data") else {}
+            if stats.get("processed") == "3":
+                break
+            time.sleep(0.2)
+    assert {k: stats.get(k) for k in ("processed", "completed", "asr", "acd", "peak")} == {
+        "processed": "3", "completed": "2", "asr": "67%", "acd": "90", "peak": "2"}, stats
+    # Ingested and removed from the inbox (the last step of the handler).
+    deadline = time.monotonic() + 10
+    while _inbox(runtime, tenant) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _inbox(runtime, tenant) == []
