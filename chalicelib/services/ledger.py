@@ -53,6 +53,9 @@ class Leg:
     amount: Decimal
     description: str | None = None
     counterparty: str | None = None
+    # Recorded even below the credit limit: only for activities in
+    # domain.ledger.OVERDRAFT_ACTIVITIES (charges for usage already delivered).
+    overdraft: bool = False
 
 
 @dataclass
@@ -80,10 +83,12 @@ def now_iso() -> str:
 
 def post_movement(*, tenant: str, account: Account, activity: str, amount: Decimal, reference: str,
                   idempotency_key: str, description: str | None = None,
-                  also: Callable[[Transaction], None] | None = None) -> Posted:
-    """One movement on one account, atomically with whatever ``also`` adds."""
-    return post_legs(tenant=tenant, legs=[Leg(account, activity, amount, description)], reference=reference,
-                     idempotency_key=idempotency_key, also=also)
+                  also: Callable[[Transaction], None] | None = None, overdraft: bool = False) -> Posted:
+    """One movement on one account, atomically with whatever ``also`` adds.
+    ``overdraft``: the debit is recorded even below the credit limit (only
+    for usage already delivered: domain.ledger.OVERDRAFT_ACTIVITIES)."""
+    return post_legs(tenant=tenant, legs=[Leg(account, activity, amount, description, overdraft=overdraft)],
+                     reference=reference, idempotency_key=idempotency_key, also=also)
 
 
 def post_legs(*, tenant: str, legs: Sequence[Leg], reference: str, idempotency_key: str,
@@ -93,7 +98,7 @@ def post_legs(*, tenant: str, legs: Sequence[Leg], reference: str, idempotency_k
     if not legs or len({store.account_name(leg.account) for leg in legs}) != len(legs):
         raise ValidationError("a movement needs distinct accounts", field="account")
     for leg in legs:
-        rules.check_movement(leg.activity, leg.amount)
+        rules.check_movement(leg.activity, leg.amount, overdraft=leg.overdraft)
     key = _check_key(idempotency_key)
     fingerprint = _fingerprint(legs)
     claim_account = legs[0].account
@@ -150,7 +155,7 @@ def _plan(state: Mapping[str, Any], leg: Leg, stamp: str, *, reference: str,
     balance = as_money(state.get("balance"))
     credit_limit = as_money(state.get("creditLimit"))
     account = store.account_name(leg.account)
-    after = rules.check_credit(balance, leg.amount, credit_limit, account=account)
+    after = rules.check_credit(balance, leg.amount, credit_limit, account=account, overdraft=leg.overdraft)
     seq = int(state.get("ledgerSeq") or 0) + 1
     # Entry times never go backwards on one account, so time order is sequence order.
     at = max(stamp, state.get("ledgerLastAt") or "")

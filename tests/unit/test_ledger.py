@@ -197,3 +197,32 @@ def test_accounts_without_cumulative_totals_fall_back_to_days(tenant, monkeypatc
                          reference="x", idempotency_key="x")
     assert "ledgerCumTotals" not in store.read_state(t, customer["id"])
     assert "cumulative" not in store.get_checkpoint(t, customer["id"], "2024-05-03")
+
+
+def test_call_charges_may_carry_an_overdraft_allowance_nothing_else_may(tenant):
+    t = tenant["tenant"]["id"]
+    customer = new_customer(admin(tenant), credit_limit="-5")
+    # Usage already delivered: recorded below the limit with the allowance...
+    ledger.post_movement(tenant=t, account=customer["id"], activity=rules.CALL_CHARGES_ACTIVITY, amount=D("-7"),
+                         reference="calls", idempotency_key="calls", overdraft=True)
+    assert ledger.balance_of(tenant=t, account=customer["id"])[0] == D("-7") == ledger_sum(t, customer["id"])
+    # ...without it, a call charge is spend like any other and is refused.
+    with pytest.raises(InsufficientFundsError):
+        ledger.post_movement(tenant=t, account=customer["id"], activity=rules.CALL_CHARGES_ACTIVITY,
+                             amount=D("-1"), reference="c2", idempotency_key="c2")
+    # Payments, fund moves, adjustments and orders never get the allowance.
+    for activity, amount in ((rules.ORDER_NEW_DIDS, D("-1")), (rules.FUND_TRANSFER, D("-1")),
+                             (rules.ADJUSTMENT, D("-1")), (rules.PAYMENT_REFUND, D("-1")),
+                             (rules.CREDIT_CARD, D("1"))):
+        with pytest.raises(ValidationError):
+            ledger.post_movement(tenant=t, account=customer["id"], activity=activity, amount=amount,
+                                 reference="x", idempotency_key=f"x-{activity}", overdraft=True)
+    # Below its limit, new spend is blocked; a credit brings it back.
+    with pytest.raises(InsufficientFundsError):
+        ledger.transfer_funds(tenant=t, customer_id=customer["id"], amount=D("-1"), description=None,
+                              idempotency_key="back")
+    ledger.post_movement(tenant=t, account=customer["id"], activity=rules.CREDIT_CARD, amount=D("3"),
+                         reference="pay", idempotency_key="pay")
+    ledger.post_movement(tenant=t, account=customer["id"], activity=rules.ORDER_NEW_DIDS, amount=D("-1"),
+                         reference="o", idempotency_key="o")
+    assert ledger.balance_of(tenant=t, account=customer["id"])[0] == D("-5") == ledger_sum(t, customer["id"])
