@@ -172,7 +172,7 @@ def cmd_reconcile_payments(args: argparse.Namespace) -> dict[str, Any]:
     return payments.reconcile(tenant=args.tenant) if args.tenant else payments.reconcile_all()
 
 
-JOBS = ("close-invoices", "daily-close")
+JOBS = ("close-invoices", "daily-close", "number-invoices")
 
 
 def cmd_run_job(args: argparse.Namespace) -> dict[str, Any]:
@@ -180,6 +180,14 @@ def cmd_run_job(args: argparse.Namespace) -> dict[str, Any]:
     if args.job == "daily-close":
         return run_daily_close(args)
     from chalicelib.services import invoices
+
+    if args.job == "number-invoices":
+        # Backfill: ids for invoice records issued before invoices had them.
+        if args.tenant:
+            return invoices.number_invoices(tenant=args.tenant)
+        from chalicelib.store import identity
+
+        return {"tenants": [invoices.number_invoices(tenant=t["id"]) for t in identity.list_tenants()]}
 
     month = args.month or invoices.month_to_close()
     if args.account:

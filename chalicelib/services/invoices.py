@@ -21,13 +21,21 @@ from chalicelib.domain import ledger as ledger_rules
 from chalicelib.domain.errors import AlreadyExistsError, NotFoundError, ValidationError
 from chalicelib.domain.identity import Principal
 from chalicelib.services import audit, invoice_pdf, ledger
+from chalicelib.services.customer_items import ChildResource
 from chalicelib.services.customers import CUSTOMER
 from chalicelib.store import blobs, entities
 from chalicelib.store import identity as identity_store
 from chalicelib.store import invoices as store
-from chalicelib.store.entities import Page
+from chalicelib.store.dynamo import Transaction
+from chalicelib.store.entities import EntityType, Page
 
 PAGE_SIZE = 100
+# The billing platform API's view of an invoice: an entity with an integer id
+# (per tenant), listed like the other children of a customer. Written in the
+# same transaction as the ledger's I#<month> record, which stays the once-only
+# guard and the carrier API's source; invoices never change after that.
+INVOICE = EntityType(kind="INVOICE", parent_kind="CUSTOMER", parent_field="customerId")
+INVOICES = ChildResource("invoice", INVOICE)
 ISSUED, EXISTING, SKIPPED, FAILED = "issued", "existing", "skipped", "failed"
 log = logging.getLogger(__name__)
 
@@ -92,18 +100,64 @@ def close_customer(*, tenant: str, tenant_name: str, customer: Mapping[str, Any]
                           entries=entries if len(entries) <= rules.MAX_DETAIL else None)
     key = store.pdf_key(customer["id"], month)
     blobs.put(tenant, key, invoice_pdf.render(invoice), content_type="application/pdf")
+    record = {
+        "month": month, "date": last_day, "customerId": customer["id"],
+        "accountNumber": invoice.account_number, "pdfKey": key, "detail": invoice.detail,
+        "lines": len(invoice.lines), "opening": statement.opening_balance,
+        "payments": statement.payments, "adjustments": statement.adjustments,
+        "callCharges": statement.call_charges, "otherCharges": statement.other_charges,
+        "closing": statement.closing_balance, "createdAt": entities.now_iso(),
+    }
     try:
-        store.put_invoice(tenant, customer["id"], month, {
-            "month": month, "date": last_day, "customerId": customer["id"],
-            "accountNumber": invoice.account_number, "pdfKey": key, "detail": invoice.detail,
-            "lines": len(invoice.lines), "opening": statement.opening_balance,
-            "payments": statement.payments, "adjustments": statement.adjustments,
-            "callCharges": statement.call_charges, "otherCharges": statement.other_charges,
-            "closing": statement.closing_balance, "createdAt": entities.now_iso(),
-        })
+        _write_numbered(tenant, customer["id"], month, record, new_record=True)
     except AlreadyExistsError:
-        return EXISTING  # an overlapping run wrote it first (the same PDF bytes)
+        return EXISTING  # an overlapping run wrote it first (the same PDF bytes; its id is a gap)
     return ISSUED
+
+
+def _write_numbered(tenant: str, customer_id: int, month: str, record: dict[str, Any], *, new_record: bool) -> int:
+    """The invoice's id and its INVOICE entity, in one transaction with the
+    ledger record (new) or the record's numbering (backfill): an invoice has
+    exactly one id, or none if the transaction loses."""
+    invoice_id = entities.allocate_ids(tenant, INVOICE.kind)[0]
+    tx = Transaction()
+    if new_record:
+        store.add_invoice_put(tx, tenant, customer_id, month, {**record, "id": invoice_id})
+    else:
+        store.add_invoice_id(tx, tenant, customer_id, month, invoice_id)
+    fields = {k: v for k, v in record.items() if k not in ("createdAt", "PK", "SK", "id")}
+    entities.create(INVOICE, tenant, fields, entity_id=invoice_id, also=tx)
+    return invoice_id
+
+
+def number_invoices(*, tenant: str) -> dict[str, Any]:
+    """Backfill: give an id (and an INVOICE entity) to every invoice record of
+    the tenant written before invoices had ids. Pages through the customers in
+    id order (those that never moved cost no read) and Queries each one's
+    I# records. Idempotent: a record that has an id is left alone, and a
+    concurrent run numbering the same record loses its transaction."""
+    if identity_store.get_tenant(tenant) is None:
+        raise NotFoundError(f"tenant {tenant} not found", field="tenant")
+    numbered = already = 0
+    cursor = 0
+    while True:
+        page = entities.list_page(CUSTOMER, tenant, Page(id_after=cursor, limit=PAGE_SIZE))
+        for customer in page:
+            cursor = customer["id"]
+            if not customer.get("ledgerSeq"):
+                continue
+            for records in store.invoices_of(tenant, customer["id"]):
+                for record in records:
+                    if record.get("id") is not None:
+                        already += 1
+                        continue
+                    try:
+                        _write_numbered(tenant, customer["id"], record["month"], dict(record), new_record=False)
+                        numbered += 1
+                    except AlreadyExistsError:
+                        already += 1
+        if len(page) < PAGE_SIZE:
+            return {"tenant": tenant, "numbered": numbered, "already": already}
 
 
 def close_one(*, tenant: str, account_number: str, month: str) -> dict[str, Any]:

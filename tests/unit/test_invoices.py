@@ -189,3 +189,31 @@ def test_the_scheduled_handler_closes_last_month_within_its_time(aws):
     result = handler(event, LambdaContext(function_name="close_invoices", memory_size=1024, max_runtime_ms=1000))
     assert result["month"] == invoices.month_to_close() and isinstance(result["tenants"], list)
     assert time.monotonic() - started < 30
+
+
+def test_invoices_get_integer_ids_and_old_records_are_numbered_once(booked, tenant, monkeypatch):
+    from chalicelib import settings
+    from chalicelib.store import entities
+    from chalicelib.store.codec import to_item
+    from chalicelib.store.dynamo import ddb
+
+    t, busy, idle = booked
+    invoices.close_month(tenant=t, month=MONTH)
+    record = store.get_invoice(t, busy["id"], MONTH)
+    entity = entities.get_one(invoices.INVOICE, t, record["id"])
+    assert entity["customerId"] == busy["id"] and entity["month"] == MONTH and entity["closing"] == record["closing"]
+    # April, then forget its id as if it had been issued before invoices had ids.
+    _post(monkeypatch, t, busy["id"], [("2025-05-02", ledger_rules.ADJUSTMENT, "1")])
+    monkeypatch.undo()
+    invoices.close_month(tenant=t, month="2025-04")
+    april = store.get_invoice(t, busy["id"], "2025-04")
+    ddb().update_item(TableName=settings.ledger_table(), Key=to_item(store.invoice_key(t, busy["id"], "2025-04")),
+                      UpdateExpression="REMOVE id")
+    ddb().delete_item(TableName=settings.main_table(),
+                      Key=to_item({"PK": f"T#{t}#INVOICE", "SK": f"{april['id']:012d}"}))
+    assert invoices.number_invoices(tenant=t) == {"tenant": t, "numbered": 1, "already": 1}
+    assert invoices.number_invoices(tenant=t) == {"tenant": t, "numbered": 0, "already": 2}
+    renumbered = store.get_invoice(t, busy["id"], "2025-04")["id"]
+    assert renumbered > april["id"]
+    listed = entities.list_page(invoices.INVOICE, t, entities.Page(), parent_id=busy["id"])
+    assert [(i["id"], i["month"]) for i in listed] == [(record["id"], MONTH), (renumbered, "2025-04")]
