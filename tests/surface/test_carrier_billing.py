@@ -186,3 +186,20 @@ def test_pending_payments_left_by_a_crash_are_reconciled(client, tenant):
     # The client's retry of the failed one is refused, not charged.
     r = carrier(client, tenant, customer, "make_payment", headers={"Idempotency-Key": "crash-1"}, amount="9", **card())
     assert r.status_code == 402 and ledger_sum(t, customer["id"]) == 9
+
+
+def test_payments_made_before_the_date_index_are_backfilled_once(client, tenant):
+    from chalicelib import settings
+    from chalicelib.store.codec import to_item
+    from chalicelib.store.dynamo import ddb
+
+    customer = new_customer(admin(tenant))
+    t = tenant["tenant"]["id"]
+    assert carrier(client, tenant, customer, "make_payment", amount="4", **card()).status_code == 200
+    [paid] = entities.list_page(payments.PAYMENT, t, entities.Page(), parent_id=customer["id"])
+    ddb().update_item(TableName=settings.main_table(), Key=to_item({"PK": f"T#{t}#PAYMENT", "SK": f"{paid['id']:012d}"}),
+                      UpdateExpression="REMOVE GSI4PK, GSI4SK")
+    assert carrier(client, tenant, customer, "get_payments").json["data"] == []
+    assert payments.index_payments(tenant=t) == {"tenant": t, "indexed": 1, "already": 0}
+    assert payments.index_payments(tenant=t) == {"tenant": t, "indexed": 0, "already": 1}
+    assert [p["amount"] for p in carrier(client, tenant, customer, "get_payments").json["data"]] == ["4.00000"]
