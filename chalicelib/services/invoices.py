@@ -179,7 +179,9 @@ def close_one(*, tenant: str, account_number: str, month: str) -> dict[str, Any]
 
 
 def close_all(*, month: str, deadline: float | None = None) -> dict[str, Any]:
-    """Every tenant's invoices for ``month``; stops at ``deadline`` (the next run resumes)."""
+    """Every tenant's invoices for ``month``, one after the other, in this
+    process (the admin CLI); stops at ``deadline`` (the next run resumes).
+    The schedule fans out per tenant instead (``fan_out``)."""
     tenants = identity_store.list_tenants()
     results = []
     for tenant in tenants:
@@ -188,6 +190,42 @@ def close_all(*, month: str, deadline: float | None = None) -> dict[str, Any]:
         results.append(close_month(tenant=tenant["id"], month=month, deadline=deadline))
     done = len(results) == len(tenants) and all(r["done"] for r in results)
     return {"month": month, "done": done, "tenants": results}
+
+
+JOBS_QUEUE = "invoice_jobs"  # INVOICE_JOBS_QUEUE
+
+
+def fan_out(*, month: str) -> dict[str, Any]:
+    """The schedule's part: one message per tenant whose ``month`` is not done
+    yet on the invoice-jobs queue, so tenants are invoiced in parallel by the
+    consumer (``run_job``). Re-running it (every hour on the 1st and 2nd)
+    queues only the tenants still open; a duplicate message is harmless."""
+    from chalicelib.store import queues
+
+    month = rules.parse_month(month)
+    tenants = identity_store.list_tenants()
+    bodies = [{"tenant": t["id"], "month": month} for t in tenants
+              if not (store.get_run(t["id"], month) or {}).get("done")]
+    queued = queues.publish_batch(JOBS_QUEUE, bodies) if bodies else 0
+    return {"month": month, "tenants": len(tenants), "queued": queued}
+
+
+def run_job(*, tenant: str, month: str, deadline: float | None = None,
+            page_size: int = PAGE_SIZE) -> dict[str, Any]:
+    """The consumer's part: one tenant's month (``close_month``: idempotent and
+    resumable). A run stopped by its deadline queues its own continuation,
+    which resumes after the saved cursor in a fresh invocation."""
+    from chalicelib.store import queues
+
+    if deadline is not None and time.monotonic() > deadline:
+        # No time left in this invocation (earlier messages of its batch used it).
+        queues.publish(JOBS_QUEUE, {"tenant": tenant, "month": month})
+        return {"tenant": tenant, "month": month, "done": False, "continued": True}
+    result = close_month(tenant=tenant, month=month, deadline=deadline, page_size=page_size)
+    if not result["done"]:
+        queues.publish(JOBS_QUEUE, {"tenant": tenant, "month": month})
+        result["continued"] = True
+    return result
 
 
 def month_to_close() -> str:
