@@ -10,8 +10,7 @@ this module (docs/cdrs.md, "Ports"):
    through the ledger (services.ledger.post_movement, activity "Call
    Charges"), in one transaction with a charge record per customer and day
    moved by a version-conditional write: each day is charged exactly once and
-   a re-rate posts only the difference. Usage already delivered is charged
-   even below the credit limit (the ledger's overdraft allowance).
+   a re-rate posts only the difference.
 """
 from __future__ import annotations
 
