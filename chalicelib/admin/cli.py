@@ -172,14 +172,29 @@ def cmd_reconcile_payments(args: argparse.Namespace) -> dict[str, Any]:
     return payments.reconcile(tenant=args.tenant) if args.tenant else payments.reconcile_all()
 
 
-JOBS = ("close-invoices", "daily-close")
+JOBS = ("close-invoices", "daily-close", "number-invoices", "index-payments")
 
 
 def cmd_run_job(args: argparse.Namespace) -> dict[str, Any]:
     # The same service call the scheduled handler makes, without its time budget.
     if args.job == "daily-close":
         return run_daily_close(args)
+    if args.job == "index-payments":
+        # Backfill: payments made before get_payments' date index existed.
+        from chalicelib.services import payments
+        from chalicelib.store import identity
+
+        tenants = [args.tenant] if args.tenant else [t["id"] for t in identity.list_tenants()]
+        return {"tenants": [payments.index_payments(tenant=t) for t in tenants]}
     from chalicelib.services import invoices
+
+    if args.job == "number-invoices":
+        # Backfill: ids for invoice records issued before invoices had them.
+        if args.tenant:
+            return invoices.number_invoices(tenant=args.tenant)
+        from chalicelib.store import identity
+
+        return {"tenants": [invoices.number_invoices(tenant=t["id"]) for t in identity.list_tenants()]}
 
     month = args.month or invoices.month_to_close()
     if args.account:

@@ -60,6 +60,13 @@ ACTIVITIES: dict[str, tuple[str, str]] = {
     ADJUSTMENT: (EITHER, ADJUSTMENTS),
     FUND_TRANSFER: (EITHER, ADJUSTMENTS),
 }
+# Activities that may be posted with an overdraft allowance: charges for
+# usage already delivered (the calls were made; refusing the charge would
+# only lose it). Such a debit is recorded even below the credit limit; the
+# limit then blocks new spend until credits bring the balance back above it.
+# Never payments, fund moves, adjustments or order charges: those are spend
+# the credit limit exists to stop.
+OVERDRAFT_ACTIVITIES = frozenset({CALL_CHARGES_ACTIVITY})
 ALL_ACTIVITY = "All Activity"
 # Payment methods of ``get_payments`` and the activity a payment credits with.
 METHOD_ACTIVITY = {"credit card": CREDIT_CARD, "bank": BANK_TRANSFER, "paypal": PAYPAL_TRANSFER}
@@ -71,11 +78,14 @@ def category_of(activity: str) -> str:
     return ACTIVITIES[activity][1]
 
 
-def check_movement(activity: str, amount: Decimal) -> None:
-    """The amount's sign must match the activity (a charge is a debit)."""
+def check_movement(activity: str, amount: Decimal, *, overdraft: bool = False) -> None:
+    """The amount's sign must match the activity (a charge is a debit); an
+    overdraft allowance only for OVERDRAFT_ACTIVITIES."""
     rule = ACTIVITIES.get(activity)
     if rule is None:
         raise ValidationError(f"unknown activity type '{activity}'", field="activity")
+    if overdraft and activity not in OVERDRAFT_ACTIVITIES:
+        raise ValidationError(f"{activity} may not go below the credit limit", field="activity")
     if amount == 0:
         raise ValidationError("amount must not be zero", field="amount")
     if amount.as_tuple().exponent < -5 or amount != amount.quantize(QUANTUM):  # type: ignore[operator]
@@ -84,11 +94,14 @@ def check_movement(activity: str, amount: Decimal) -> None:
         raise ValidationError(f"{activity} must be a {rule[0]}", field="amount")
 
 
-def check_credit(balance: Decimal, amount: Decimal, credit_limit: Decimal, *, account: str) -> Decimal:
-    """The balance after the movement; refused when a debit would go below the limit.
-    A credit is always allowed, even on an account that is already below it."""
+def check_credit(balance: Decimal, amount: Decimal, credit_limit: Decimal, *, account: str,
+                 overdraft: bool = False) -> Decimal:
+    """The balance after the movement; refused when a debit would go below the limit,
+    unless it carries an overdraft allowance (usage already delivered, see
+    OVERDRAFT_ACTIVITIES). A credit is always allowed, even on an account that
+    is already below it."""
     after = balance + amount
-    if amount < 0 and after < credit_limit:
+    if amount < 0 and after < credit_limit and not overdraft:
         raise InsufficientFundsError(
             f"account {account}: balance {balance} minus {-amount} would go below the credit limit {credit_limit}",
             field="amount")

@@ -64,8 +64,10 @@ def post_call_charges(*, tenant: str, customer_id: int, day: str, amount: Decima
     rated now): posts only the difference from what was posted before, as one
     ledger movement ("Call Charges" for more, "Adjustment" for a re-rate that
     lowers the day), in one transaction with the day's charge record. Calling
-    it again with the same amount posts nothing. A debit the customer's credit
-    limit refuses raises InsufficientFundsError and writes nothing."""
+    it again with the same amount posts nothing. The calls were made: the
+    charge is posted with the ledger's overdraft allowance for "Call Charges"
+    and may take the balance below the customer's credit limit, which then
+    blocks new spend (docs/money.md, "Usage below the credit limit")."""
     from chalicelib.domain import ledger as ledger_rules
     from chalicelib.services import ledger
 
@@ -91,7 +93,7 @@ def post_call_charges(*, tenant: str, customer_id: int, day: str, amount: Decima
             ledger.post_movement(tenant=tenant, account=customer_id, activity=activity, amount=-difference,
                                  reference=f"call-charges:{day}", idempotency_key=key,
                                  description=f"Call charges {day}" + (" (re-rated)" if version > 1 else ""),
-                                 also=record_charge)
+                                 also=record_charge, overdraft=activity == ledger_rules.CALL_CHARGES_ACTIVITY)
         except ConcurrentUpdateError:
             continue  # another close moved the record first: read it again
         return difference

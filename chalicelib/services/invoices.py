@@ -21,13 +21,21 @@ from chalicelib.domain import ledger as ledger_rules
 from chalicelib.domain.errors import AlreadyExistsError, NotFoundError, ValidationError
 from chalicelib.domain.identity import Principal
 from chalicelib.services import audit, invoice_pdf, ledger
+from chalicelib.services.customer_items import ChildResource
 from chalicelib.services.customers import CUSTOMER
 from chalicelib.store import blobs, entities
 from chalicelib.store import identity as identity_store
 from chalicelib.store import invoices as store
-from chalicelib.store.entities import Page
+from chalicelib.store.dynamo import Transaction
+from chalicelib.store.entities import EntityType, Page
 
 PAGE_SIZE = 100
+# The billing platform API's view of an invoice: an entity with an integer id
+# (per tenant), listed like the other children of a customer. Written in the
+# same transaction as the ledger's I#<month> record, which stays the once-only
+# guard and the carrier API's source; invoices never change after that.
+INVOICE = EntityType(kind="INVOICE", parent_kind="CUSTOMER", parent_field="customerId")
+INVOICES = ChildResource("invoice", INVOICE)
 ISSUED, EXISTING, SKIPPED, FAILED = "issued", "existing", "skipped", "failed"
 log = logging.getLogger(__name__)
 
@@ -92,18 +100,64 @@ def close_customer(*, tenant: str, tenant_name: str, customer: Mapping[str, Any]
                           entries=entries if len(entries) <= rules.MAX_DETAIL else None)
     key = store.pdf_key(customer["id"], month)
     blobs.put(tenant, key, invoice_pdf.render(invoice), content_type="application/pdf")
+    record = {
+        "month": month, "date": last_day, "customerId": customer["id"],
+        "accountNumber": invoice.account_number, "pdfKey": key, "detail": invoice.detail,
+        "lines": len(invoice.lines), "opening": statement.opening_balance,
+        "payments": statement.payments, "adjustments": statement.adjustments,
+        "callCharges": statement.call_charges, "otherCharges": statement.other_charges,
+        "closing": statement.closing_balance, "createdAt": entities.now_iso(),
+    }
     try:
-        store.put_invoice(tenant, customer["id"], month, {
-            "month": month, "date": last_day, "customerId": customer["id"],
-            "accountNumber": invoice.account_number, "pdfKey": key, "detail": invoice.detail,
-            "lines": len(invoice.lines), "opening": statement.opening_balance,
-            "payments": statement.payments, "adjustments": statement.adjustments,
-            "callCharges": statement.call_charges, "otherCharges": statement.other_charges,
-            "closing": statement.closing_balance, "createdAt": entities.now_iso(),
-        })
+        _write_numbered(tenant, customer["id"], month, record, new_record=True)
     except AlreadyExistsError:
-        return EXISTING  # an overlapping run wrote it first (the same PDF bytes)
+        return EXISTING  # an overlapping run wrote it first (the same PDF bytes; its id is a gap)
     return ISSUED
+
+
+def _write_numbered(tenant: str, customer_id: int, month: str, record: dict[str, Any], *, new_record: bool) -> int:
+    """The invoice's id and its INVOICE entity, in one transaction with the
+    ledger record (new) or the record's numbering (backfill): an invoice has
+    exactly one id, or none if the transaction loses."""
+    invoice_id = entities.allocate_ids(tenant, INVOICE.kind)[0]
+    tx = Transaction()
+    if new_record:
+        store.add_invoice_put(tx, tenant, customer_id, month, {**record, "id": invoice_id})
+    else:
+        store.add_invoice_id(tx, tenant, customer_id, month, invoice_id)
+    fields = {k: v for k, v in record.items() if k not in ("createdAt", "PK", "SK", "id")}
+    entities.create(INVOICE, tenant, fields, entity_id=invoice_id, also=tx)
+    return invoice_id
+
+
+def number_invoices(*, tenant: str) -> dict[str, Any]:
+    """Backfill: give an id (and an INVOICE entity) to every invoice record of
+    the tenant written before invoices had ids. Pages through the customers in
+    id order (those that never moved cost no read) and Queries each one's
+    I# records. Idempotent: a record that has an id is left alone, and a
+    concurrent run numbering the same record loses its transaction."""
+    if identity_store.get_tenant(tenant) is None:
+        raise NotFoundError(f"tenant {tenant} not found", field="tenant")
+    numbered = already = 0
+    cursor = 0
+    while True:
+        page = entities.list_page(CUSTOMER, tenant, Page(id_after=cursor, limit=PAGE_SIZE))
+        for customer in page:
+            cursor = customer["id"]
+            if not customer.get("ledgerSeq"):
+                continue
+            for records in store.invoices_of(tenant, customer["id"]):
+                for record in records:
+                    if record.get("id") is not None:
+                        already += 1
+                        continue
+                    try:
+                        _write_numbered(tenant, customer["id"], record["month"], dict(record), new_record=False)
+                        numbered += 1
+                    except AlreadyExistsError:
+                        already += 1
+        if len(page) < PAGE_SIZE:
+            return {"tenant": tenant, "numbered": numbered, "already": already}
 
 
 def close_one(*, tenant: str, account_number: str, month: str) -> dict[str, Any]:
@@ -125,7 +179,9 @@ def close_one(*, tenant: str, account_number: str, month: str) -> dict[str, Any]
 
 
 def close_all(*, month: str, deadline: float | None = None) -> dict[str, Any]:
-    """Every tenant's invoices for ``month``; stops at ``deadline`` (the next run resumes)."""
+    """Every tenant's invoices for ``month``, one after the other, in this
+    process (the admin CLI); stops at ``deadline`` (the next run resumes).
+    The schedule fans out per tenant instead (``fan_out``)."""
     tenants = identity_store.list_tenants()
     results = []
     for tenant in tenants:
@@ -134,6 +190,42 @@ def close_all(*, month: str, deadline: float | None = None) -> dict[str, Any]:
         results.append(close_month(tenant=tenant["id"], month=month, deadline=deadline))
     done = len(results) == len(tenants) and all(r["done"] for r in results)
     return {"month": month, "done": done, "tenants": results}
+
+
+JOBS_QUEUE = "invoice_jobs"  # INVOICE_JOBS_QUEUE
+
+
+def fan_out(*, month: str) -> dict[str, Any]:
+    """The schedule's part: one message per tenant whose ``month`` is not done
+    yet on the invoice-jobs queue, so tenants are invoiced in parallel by the
+    consumer (``run_job``). Re-running it (every hour on the 1st and 2nd)
+    queues only the tenants still open; a duplicate message is harmless."""
+    from chalicelib.store import queues
+
+    month = rules.parse_month(month)
+    tenants = identity_store.list_tenants()
+    bodies = [{"tenant": t["id"], "month": month} for t in tenants
+              if not (store.get_run(t["id"], month) or {}).get("done")]
+    queued = queues.publish_batch(JOBS_QUEUE, bodies) if bodies else 0
+    return {"month": month, "tenants": len(tenants), "queued": queued}
+
+
+def run_job(*, tenant: str, month: str, deadline: float | None = None,
+            page_size: int = PAGE_SIZE) -> dict[str, Any]:
+    """The consumer's part: one tenant's month (``close_month``: idempotent and
+    resumable). A run stopped by its deadline queues its own continuation,
+    which resumes after the saved cursor in a fresh invocation."""
+    from chalicelib.store import queues
+
+    if deadline is not None and time.monotonic() > deadline:
+        # No time left in this invocation (earlier messages of its batch used it).
+        queues.publish(JOBS_QUEUE, {"tenant": tenant, "month": month})
+        return {"tenant": tenant, "month": month, "done": False, "continued": True}
+    result = close_month(tenant=tenant, month=month, deadline=deadline, page_size=page_size)
+    if not result["done"]:
+        queues.publish(JOBS_QUEUE, {"tenant": tenant, "month": month})
+        result["continued"] = True
+    return result
 
 
 def month_to_close() -> str:

@@ -53,6 +53,9 @@ class Leg:
     amount: Decimal
     description: str | None = None
     counterparty: str | None = None
+    # Recorded even below the credit limit: only for activities in
+    # domain.ledger.OVERDRAFT_ACTIVITIES (charges for usage already delivered).
+    overdraft: bool = False
 
 
 @dataclass
@@ -80,10 +83,12 @@ def now_iso() -> str:
 
 def post_movement(*, tenant: str, account: Account, activity: str, amount: Decimal, reference: str,
                   idempotency_key: str, description: str | None = None,
-                  also: Callable[[Transaction], None] | None = None) -> Posted:
-    """One movement on one account, atomically with whatever ``also`` adds."""
-    return post_legs(tenant=tenant, legs=[Leg(account, activity, amount, description)], reference=reference,
-                     idempotency_key=idempotency_key, also=also)
+                  also: Callable[[Transaction], None] | None = None, overdraft: bool = False) -> Posted:
+    """One movement on one account, atomically with whatever ``also`` adds.
+    ``overdraft``: the debit is recorded even below the credit limit (only
+    for usage already delivered: domain.ledger.OVERDRAFT_ACTIVITIES)."""
+    return post_legs(tenant=tenant, legs=[Leg(account, activity, amount, description, overdraft=overdraft)],
+                     reference=reference, idempotency_key=idempotency_key, also=also)
 
 
 def post_legs(*, tenant: str, legs: Sequence[Leg], reference: str, idempotency_key: str,
@@ -93,7 +98,7 @@ def post_legs(*, tenant: str, legs: Sequence[Leg], reference: str, idempotency_k
     if not legs or len({store.account_name(leg.account) for leg in legs}) != len(legs):
         raise ValidationError("a movement needs distinct accounts", field="account")
     for leg in legs:
-        rules.check_movement(leg.activity, leg.amount)
+        rules.check_movement(leg.activity, leg.amount, overdraft=leg.overdraft)
     key = _check_key(idempotency_key)
     fingerprint = _fingerprint(legs)
     claim_account = legs[0].account
@@ -104,7 +109,7 @@ def post_legs(*, tenant: str, legs: Sequence[Leg], reference: str, idempotency_k
         for leg in legs:
             state = store.read_state(tenant, leg.account)
             try:
-                entry, changes, checkpoint = _plan(state, leg, stamp, reference=reference, key=key)
+                entry, changes, closed = _plan(state, leg, stamp, reference=reference, key=key)
             except InsufficientFundsError:
                 # A retry of a movement that already happened replays it, whatever the balance is now.
                 if store.read_claim(tenant, claim_account, key) is not None:
@@ -113,7 +118,7 @@ def post_legs(*, tenant: str, legs: Sequence[Leg], reference: str, idempotency_k
             store.add_state_update(tx, tenant, leg.account, expected_seq=int(state.get("ledgerSeq") or 0),
                                    changes=changes)
             store.add_entry(tx, tenant, leg.account, entry)
-            if checkpoint is not None:
+            for checkpoint in closed:
                 store.add_checkpoint(tx, tenant, leg.account, checkpoint)
             entries.append(entry)
             states[entry["account"]] = {**state, **changes}
@@ -145,18 +150,20 @@ def post_legs(*, tenant: str, legs: Sequence[Leg], reference: str, idempotency_k
 
 
 def _plan(state: Mapping[str, Any], leg: Leg, stamp: str, *, reference: str,
-          key: str) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]:
-    """The entry, the new state and (on a new day) the checkpoint of the old day."""
+          key: str) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
+    """The entry, the new state and the checkpoints the movement closes: the
+    old day's (on a new day) and the old month's (on a new month)."""
     balance = as_money(state.get("balance"))
     credit_limit = as_money(state.get("creditLimit"))
     account = store.account_name(leg.account)
-    after = rules.check_credit(balance, leg.amount, credit_limit, account=account)
+    after = rules.check_credit(balance, leg.amount, credit_limit, account=account, overdraft=leg.overdraft)
     seq = int(state.get("ledgerSeq") or 0) + 1
     # Entry times never go backwards on one account, so time order is sequence order.
     at = max(stamp, state.get("ledgerLastAt") or "")
     day = rules.day_of(at)
+    month = day[:7]
     open_day = state.get("ledgerDay")
-    checkpoint = None
+    closed: list[dict[str, Any]] = []
     # Cumulative totals since the account's first movement make a statement two
     # point reads. Accounts that moved before they existed have none (None): their
     # statements add up day checkpoints instead.
@@ -167,6 +174,7 @@ def _plan(state: Mapping[str, Any], leg: Leg, stamp: str, *, reference: str,
                       "count": int(state.get("ledgerDayCount") or 0), "lastSeq": seq - 1}
         if cumulative is not None:
             checkpoint["cumulative"] = {c: as_money(v) for c, v in cumulative.items()}
+        closed.append(checkpoint)
     if open_day == day:
         totals, opening, count = state.get("ledgerDayTotals") or {}, as_money(state.get("ledgerDayOpening")), \
             int(state.get("ledgerDayCount") or 0)
@@ -178,12 +186,29 @@ def _plan(state: Mapping[str, Any], leg: Leg, stamp: str, *, reference: str,
     }
     if cumulative is not None or seq == 1:
         changes["ledgerCumTotals"] = rules.add_to_totals(cumulative or {}, leg.activity, leg.amount)
+    if seq == 1:
+        changes["ledgerFirstDay"] = day  # a period starting on or before it opens at zero
+    # The open month's opening and running totals, like the day's: the first
+    # movement of a later month closes it into a month record (a calendar
+    # month's statement is then one read). An account that moved before month
+    # totals existed starts them with its next new month, never half-way.
+    open_month = state.get("ledgerMonth")
+    if seq == 1 or (open_day and open_day[:7] != month):
+        if open_month and open_day and open_month == open_day[:7]:
+            closed.append({"month": open_month, "opening": as_money(state.get("ledgerMonthOpening")),
+                           "closing": balance,
+                           "totals": {c: as_money(v) for c, v in (state.get("ledgerMonthTotals") or {}).items()}})
+        changes.update(ledgerMonth=month, ledgerMonthOpening=balance,
+                       ledgerMonthTotals=rules.add_to_totals({}, leg.activity, leg.amount))
+    elif open_month == month:
+        changes["ledgerMonthTotals"] = rules.add_to_totals(state.get("ledgerMonthTotals") or {}, leg.activity,
+                                                           leg.amount)
     entry = {
         "account": account, "seq": seq, "at": at, "activity": leg.activity, "amount": leg.amount,
         "balanceAfter": after, "creditLimit": credit_limit, "reference": reference, "idempotencyKey": key,
         "description": leg.description, "counterparty": leg.counterparty,
     }
-    return {k: v for k, v in entry.items() if v is not None}, changes, checkpoint
+    return {k: v for k, v in entry.items() if v is not None}, changes, closed
 
 
 def _check_key(key: str) -> str:
@@ -245,25 +270,93 @@ def _reads() -> ThreadPoolExecutor:
 def statement(*, tenant: str, account: Account, first_day: str, last_day: str) -> Statement:
     """Opening, totals per category and closing for the days [first_day, last_day].
 
-    Totals are the difference of the cumulative totals at the period's end and
-    before its start, so a statement reads three items whatever the number of
-    entries or days: the account's state, the last checkpoint on or before
-    ``last_day`` and the last one before ``first_day``. One BatchGetItem asks
-    for the state and the checkpoints of exactly those two days (a busy account
-    has both); a missing one is found with a ``Limit 1`` Query (the two in
-    parallel). Accounts without cumulative totals (older than them) fall back
-    to adding up day checkpoints."""
+    Reads a few small items whatever the number of entries or days
+    (docs/money.md, "Statement"):
+    - a calendar month that is over: its month record (one GetItem);
+    - a period that ends today or later: the state item (one GetItem), which
+      alone answers when the period starts on the 1st of the open month or on
+      or before the account's first day; otherwise plus the checkpoint of the
+      day before the period (one GetItem, or a ``Limit 1`` Query if that day
+      had no movement);
+    - any other period: one BatchGetItem of the state item and the two
+      boundary checkpoints, plus a ``Limit 1`` Query per boundary day without
+      a checkpoint (the two in parallel).
+    Totals are differences of cumulative totals; accounts older than
+    cumulative totals fall back to adding up day checkpoints."""
     if first_day > last_day:
         raise ValidationError("initial date is after final date", field="initial_date")
+    today = rules.day_of(now_iso())
+    month = first_day[:7]
+    if last_day < today and (first_day, last_day) == rules.month_bounds(month):
+        record = store.get_month(tenant, account, month)
+        if record is not None:
+            return _checked(account, as_money(record["opening"]), record.get("totals") or {}, record["closing"])
+        # No record: the account did not move in that month, or the month is
+        # still its open one (nothing since). The general reads tell which.
+    if last_day >= today:
+        found = _statement_from_state(tenant, account, first_day, last_day)
+        if found is not None:
+            return found
+    return _statement_from_checkpoints(tenant, account, first_day, last_day)
+
+
+def _checked(account: Account, opening: Decimal, totals: Mapping[str, Any], balance: Any) -> Statement:
+    found = Statement.from_totals(opening, {c: as_money(totals.get(c)) for c in rules.CATEGORIES})
+    if found.closing_balance != as_money(balance):
+        raise ValueError(f"account {account}: totals and balance disagree ({found.closing_balance} != {balance})")
+    return found
+
+
+def _statement_from_state(tenant: str, account: Account, first_day: str, last_day: str) -> Statement | None:
+    """A period that ends in the open day or later. None: the open day is
+    after ``last_day`` (the clock is behind the ledger), use checkpoints."""
+    state = store.statement_state(tenant, account)
+    open_day = state.get("ledgerDay")
+    if not open_day:
+        return Statement.from_totals(as_money(0), rules.empty_totals())
+    if open_day > last_day:
+        return None
+    balance = state.get("balance")
+    if open_day < first_day:  # nothing moved since before the period
+        return Statement.from_totals(as_money(balance), rules.empty_totals())
+    open_month = state.get("ledgerMonth")
+    if open_month == open_day[:7] and first_day == f"{open_month}-01":
+        return _checked(account, as_money(state.get("ledgerMonthOpening")), state.get("ledgerMonthTotals") or {},
+                        balance)
+    end_cum = state.get("ledgerCumTotals")
+    if end_cum is None:
+        return _statement_by_days(tenant=tenant, account=account, first_day=first_day, last_day=last_day)
+    first_moved = state.get("ledgerFirstDay")
+    if first_moved and first_day <= first_moved:
+        return _checked(account, as_money(0), end_cum, balance)
+    before_day = (datetime.fromisoformat(first_day) - timedelta(days=1)).date().isoformat()
+    start_cp = (store.start_checkpoint(tenant, account, before_day)
+                or store.latest_checkpoint(tenant, account, before_day))
+    if start_cp is None:
+        return _checked(account, as_money(0), end_cum, balance)
+    start_cum = start_cp.get("cumulative")
+    if start_cum is None:
+        return _statement_by_days(tenant=tenant, account=account, first_day=first_day, last_day=last_day)
+    return _checked(account, as_money(start_cp["closing"]),
+                    {c: as_money(end_cum.get(c)) - as_money(start_cum.get(c)) for c in rules.CATEGORIES}, balance)
+
+
+def _statement_from_checkpoints(tenant: str, account: Account, first_day: str, last_day: str) -> Statement:
+    """The general case: the state item and the checkpoints of exactly the
+    days ``last_day`` and ``first_day - 1`` in one BatchGetItem (a busy
+    account has both); a missing one is found with a ``Limit 1`` Query."""
     before_day = (datetime.fromisoformat(first_day) - timedelta(days=1)).date().isoformat()
     state, exact = store.state_and_checkpoints(tenant, account, (last_day, before_day))
     open_day = state.get("ledgerDay")
     end_cp, start_cp = exact.get(last_day), exact.get(before_day)
     if open_day and open_day >= first_day:
+        first_moved = state.get("ledgerFirstDay")
+        # Before the account's first day there is nothing to find.
+        start_needed = start_cp is None and not (first_moved and before_day < first_moved)
         pool = _reads()
         end_f = (pool.submit(store.latest_checkpoint, tenant, account, last_day)
                  if end_cp is None and open_day > last_day else None)
-        start_f = pool.submit(store.latest_checkpoint, tenant, account, before_day) if start_cp is None else None
+        start_f = pool.submit(store.latest_checkpoint, tenant, account, before_day) if start_needed else None
         end_cp = end_f.result() if end_f is not None else end_cp
         start_cp = start_f.result() if start_f is not None else start_cp
     if not open_day:
@@ -280,12 +373,8 @@ def statement(*, tenant: str, account: Account, first_day: str, last_day: str) -
     if end_cum is None or start_cum is None:
         return _statement_by_days(tenant=tenant, account=account, first_day=first_day, last_day=last_day)
     opening = as_money(start_cp["closing"]) if start_cp is not None else as_money(0)
-    totals = {c: as_money(end_cum.get(c)) - as_money(start_cum.get(c)) for c in rules.CATEGORIES}
-    found = Statement.from_totals(opening, totals)
-    if found.closing_balance != as_money(end_balance):
-        raise ValueError(f"account {account}: cumulative totals and balance disagree "
-                         f"({found.closing_balance} != {end_balance})")
-    return found
+    return _checked(account, opening,
+                    {c: as_money(end_cum.get(c)) - as_money(start_cum.get(c)) for c in rules.CATEGORIES}, end_balance)
 
 
 def _statement_by_days(*, tenant: str, account: Account, first_day: str, last_day: str) -> Statement:

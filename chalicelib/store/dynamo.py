@@ -17,8 +17,14 @@ def ddb() -> Any:
     return client("dynamodb")
 
 
-def get(table: str, key: Mapping[str, Any], *, consistent: bool = True) -> dict[str, Any] | None:
-    found = ddb().get_item(TableName=table, Key=to_item(key), ConsistentRead=consistent).get("Item")
+def get(table: str, key: Mapping[str, Any], *, consistent: bool = True,
+        attributes: Sequence[str] | None = None) -> dict[str, Any] | None:
+    """One item (``attributes``: only those)."""
+    params: dict[str, Any] = {"TableName": table, "Key": to_item(key), "ConsistentRead": consistent}
+    if attributes:
+        params["ProjectionExpression"] = ", ".join(f"#p{n}" for n in range(len(attributes)))
+        params["ExpressionAttributeNames"] = {f"#p{n}": name for n, name in enumerate(attributes)}
+    found = ddb().get_item(**params).get("Item")
     return from_item(found) if found else None
 
 

@@ -32,11 +32,15 @@ MAX_CHANGED_SCAN = 20_000
 
 @dataclass(frozen=True)
 class Ref:
-    """An equality lookup served by ByRef1 (slot 3) or ByRef2 (slot 4)."""
+    """An equality lookup served by ByRef1 (slot 3) or ByRef2 (slot 4).
+    With ``sort_field`` the index's sort key is ``<that field>#<id>`` instead of
+    the id: a range of that field (a customer's payments between two dates) is
+    then a key condition (``query_ref_range``), not a filter."""
 
     slot: int
     name: str
     field: str
+    sort_field: str | None = None
 
 
 @dataclass(frozen=True)
@@ -91,7 +95,8 @@ def _index_attributes(etype: EntityType, tenant: str, record: Mapping[str, Any])
         value = record.get(ref.field)
         if value is not None:
             attrs[f"GSI{ref.slot}PK"] = keys.ref_pk(tenant, etype.kind, ref.name, str(value))
-            attrs[f"GSI{ref.slot}SK"] = keys.pad(entity_id)
+            attrs[f"GSI{ref.slot}SK"] = (f"{record[ref.sort_field]}#{keys.pad(entity_id)}" if ref.sort_field
+                                         else keys.pad(entity_id))
     return attrs
 
 
@@ -211,6 +216,8 @@ def list_page(etype: EntityType, tenant: str, page: Page, *,
         pk = keys.parent_pk(tenant, etype.parent_kind or "", etype.kind)
         low, high = keys.parent_sk(parent_id, page.id_after + 1), keys.parent_sk(parent_id, keys.MAX_ID)
     elif ref is not None:
+        if ref[0].sort_field:
+            raise ValueError(f"{ref[0].name} is ordered by {ref[0].sort_field}: use query_ref_range")
         index, pk_name, sk_name = f"ByRef{ref[0].slot - 2}", f"GSI{ref[0].slot}PK", f"GSI{ref[0].slot}SK"
         pk = keys.ref_pk(tenant, etype.kind, ref[0].name, ref[1])
     else:
@@ -226,6 +233,23 @@ def list_page(etype: EntityType, tenant: str, page: Page, *,
         if len(found) >= wanted:
             break
     return [public(i) for i in found[page.offset:wanted]]
+
+
+def query_ref_range(etype: EntityType, ref: Ref, tenant: str, value: Any, low: str, high: str, *,
+                    page_size: int = 200) -> Iterable[list[dict[str, Any]]]:
+    """Pages of the resources whose ``ref.field`` is ``value`` and whose
+    ``ref.sort_field`` lies in [low, high] (a prefix of ``high`` matches: the
+    sort key goes on with ``#<id>``), in that field's order. A key condition on
+    ByRef1/ByRef2: DynamoDB reads only the range, page by page."""
+    if not ref.sort_field:
+        raise ValueError(f"{ref.name} has no sort field")
+    for items in query_pages(
+        _table(), index=f"ByRef{ref.slot - 2}",
+        key_condition=f"GSI{ref.slot}PK = :pk AND GSI{ref.slot}SK BETWEEN :low AND :high",
+        values={":pk": keys.ref_pk(tenant, etype.kind, ref.name, str(value)), ":low": low, ":high": f"{high}~"},
+        page_size=page_size,
+    ):
+        yield [public(i) for i in items]
 
 
 def children_of(etype: EntityType, tenant: str, parent_ids: Iterable[int],

@@ -4,6 +4,9 @@ An invoice record sits in its customer's ledger partition, next to the
 entries it summarises:
   T#<t>#ACCT#<id> / I#<yyyy-mm>     one per customer and month (conditional put)
 so a customer's invoices between two months are one Query on a key range.
+Each record carries the invoice's integer ``id`` (per tenant); the billing
+platform API reads invoices as INVOICE entities (main table, services.invoices),
+written in the same transaction as the record.
 Its PDF is the blob ``invoices/<12-digit customer id>/<yyyy-mm>.pdf`` under the
 tenant prefix: deterministic, so a re-run overwrites the same object.
 
@@ -35,13 +38,25 @@ def get_invoice(tenant: str, customer_id: int, month: str) -> dict[str, Any] | N
     return get(settings.ledger_table(), invoice_key(tenant, customer_id, month))
 
 
-def put_invoice(tenant: str, customer_id: int, month: str, record: Mapping[str, Any]) -> None:
-    """Write the month's invoice record once; AlreadyExistsError if it exists."""
-    tx = Transaction()
+def add_invoice_put(tx: Transaction, tenant: str, customer_id: int, month: str, record: Mapping[str, Any]) -> None:
+    """The month's invoice record, once: AlreadyExistsError if it exists."""
     tx.put(settings.ledger_table(), {**invoice_key(tenant, customer_id, month), **record},
            condition="attribute_not_exists(PK)",
            failure=AlreadyExistsError(f"the invoice of {month} exists", field="month"))
-    tx.execute()
+
+
+def add_invoice_id(tx: Transaction, tenant: str, customer_id: int, month: str, invoice_id: int) -> None:
+    """Number an invoice record written before invoices had ids (backfill), once."""
+    tx.update(settings.ledger_table(), invoice_key(tenant, customer_id, month), "SET #id = :id",
+              condition="attribute_exists(PK) AND attribute_not_exists(#id)", names={"#id": "id"},
+              values={":id": invoice_id},
+              failure=AlreadyExistsError(f"the invoice of {month} has an id", field="id"))
+
+
+def invoices_of(tenant: str, customer_id: int) -> Iterator[list[dict[str, Any]]]:
+    """Every invoice record of the customer, oldest first."""
+    return query_pages(settings.ledger_table(), key_condition="PK = :pk AND begins_with(SK, :i)",
+                       values={":pk": ledger_store.ledger_pk(tenant, customer_id), ":i": "I#"}, page_size=100)
 
 
 def invoices_between(tenant: str, customer_id: int, first_month: str, last_month: str) -> Iterator[list[dict[str, Any]]]:

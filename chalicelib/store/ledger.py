@@ -10,9 +10,10 @@ Ledger table, one partition per account ``T#<t>#ACCT#<id or TENANT>``:
   E#<at>#<seq>   an entry (seq: 12 digits, per account, no gaps; ``at`` never decreases)
   D#<yyyy-mm-dd> a day checkpoint: opening, closing, signed totals per category, count,
                  and the cumulative signed totals since the account's first movement
+  M#<yyyy-mm>    a month record: opening, closing, signed totals per category
   K#<key>        an idempotency claim: the movement a key produced
-A checkpoint for day X is written in the same transaction as the account's
-first movement of a later day, from the running totals kept on the state item,
+A checkpoint for day X (month M) is written in the same transaction as the
+account's first movement of a later day (month), from the running totals kept on the state item,
 so checkpoints are exact and need no job. The day still open is on the state item.
 """
 from __future__ import annotations
@@ -58,6 +59,10 @@ def checkpoint_sk(day: str) -> str:
     return f"D#{day}"
 
 
+def month_sk(month: str) -> str:
+    return f"M#{month}"
+
+
 def read_state(tenant: str, account: Account) -> dict[str, Any]:
     """The account's state item; a customer that does not exist is NotFound,
     the tenant wallet exists implicitly (zero until its first movement)."""
@@ -95,7 +100,9 @@ def add_entry(tx: Transaction, tenant: str, account: Account, entry: Mapping[str
 
 
 def add_checkpoint(tx: Transaction, tenant: str, account: Account, checkpoint: Mapping[str, Any]) -> None:
-    item = {"PK": ledger_pk(tenant, account), "SK": checkpoint_sk(checkpoint["day"]), **checkpoint}
+    """A closed day (``day``) or month (``month``)."""
+    sk = checkpoint_sk(checkpoint["day"]) if "day" in checkpoint else month_sk(checkpoint["month"])
+    item = {"PK": ledger_pk(tenant, account), "SK": sk, **checkpoint}
     tx.put(settings.ledger_table(), item, condition="attribute_not_exists(PK)",
            failure=BalanceMovedError("the day was closed by another movement"))
 
@@ -117,7 +124,9 @@ def checkpoints_down_from(tenant: str, account: Account, last_day: str, *, page_
                        forward=False, page_size=page_size, consistent=True)
 
 
-STATE_ATTRIBUTES = ("PK", "balance", "ledgerDay", "ledgerCumTotals")
+STATE_ATTRIBUTES = ("PK", "balance", "ledgerDay", "ledgerCumTotals", "ledgerFirstDay")
+# What a statement ending in the open day reads of the state item (one GetItem).
+OPEN_STATE_ATTRIBUTES = STATE_ATTRIBUTES + ("ledgerMonth", "ledgerMonthOpening", "ledgerMonthTotals")
 CHECKPOINT_ATTRIBUTES = ("day", "closing", "cumulative")
 
 
@@ -135,6 +144,31 @@ def state_and_checkpoints(tenant: str, account: Account, days: tuple[str, ...]) 
     if not states and account != TENANT_ACCOUNT:
         raise NotFoundError(f"account {account} not found", field="account")
     return (states[0] if states else {}), {item["day"]: item for item in found[settings.ledger_table()]}
+
+
+def statement_state(tenant: str, account: Account) -> dict[str, Any]:
+    """What a statement needs of the account's state item (a consistent
+    GetItem of a few attributes of the customer item)."""
+    item = get(settings.main_table(), state_key(tenant, account), attributes=OPEN_STATE_ATTRIBUTES)
+    if item is None:
+        if account != TENANT_ACCOUNT:
+            raise NotFoundError(f"account {account} not found", field="account")
+        return {}
+    return item
+
+
+def start_checkpoint(tenant: str, account: Account, day: str) -> dict[str, Any] | None:
+    """The checkpoint of exactly ``day``: what a statement uses of it."""
+    return get(settings.ledger_table(), {"PK": ledger_pk(tenant, account), "SK": checkpoint_sk(day)},
+               attributes=CHECKPOINT_ATTRIBUTES)
+
+
+def get_month(tenant: str, account: Account, month: str) -> dict[str, Any] | None:
+    """A closed month's record. Eventually consistent: month records never
+    change once written, and one not visible yet only sends the caller to
+    the day checkpoints (consistent reads)."""
+    return get(settings.ledger_table(), {"PK": ledger_pk(tenant, account), "SK": month_sk(month)},
+               consistent=False)
 
 
 def latest_checkpoint(tenant: str, account: Account, day: str) -> dict[str, Any] | None:

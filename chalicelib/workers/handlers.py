@@ -89,17 +89,38 @@ def reconcile_payments(event: Any) -> dict[str, int]:
     return reconcile_all()
 
 
-# Every hour at :05 on the 1st and 2nd of the month: the first run closes the
-# previous month; later runs resume where a run stopped (time budget) and cost
-# one GetItem per tenant once it is done.
+# Every hour at :05 on the 1st and 2nd of the month: queue one job per tenant
+# whose previous month is not done yet; the invoice_jobs consumer closes each
+# tenant's month (tenants in parallel), and a job stopped by its time budget
+# queues its own continuation. Once every tenant is done a run costs one
+# GetItem per tenant and sends nothing.
 @bp.schedule(Cron(5, "*", "1-2", "*", "?", "*"), name="close_invoices")
 def close_invoices(event: Any) -> dict[str, Any]:
+    from chalicelib.services import invoices
+
+    return invoices.fan_out(month=invoices.month_to_close())
+
+
+@bp.on_sqs_message(queue=os.environ.get("INVOICE_JOBS_QUEUE", "dialtone-local-invoice-jobs"), batch_size=5,
+                   name="invoice_jobs")
+def invoice_jobs(event: Any) -> dict[str, Any]:
+    # {"tenant", "month"} per message. Small tenants take seconds, so a few
+    # share an invocation; each later one gets what is left of the time.
     import time
 
     from chalicelib.services import invoices
 
     context = getattr(event, "context", None)
-    remaining = context.get_remaining_time_in_millis() / 1000 if context is not None else 840
+    remaining = context.get_remaining_time_in_millis() / 1000 if context is not None else 780
     # Stop starting new pages a minute before Lambda would cut the run off.
     deadline = time.monotonic() + max(remaining - 60, 1)
-    return invoices.close_all(month=invoices.month_to_close(), deadline=deadline)
+    failures = []
+    for record in event:
+        message_id = record.to_dict()["messageId"]
+        try:
+            message = json.loads(record.body)
+            invoices.run_job(tenant=str(message["tenant"]), month=str(message["month"]), deadline=deadline)
+        except Exception:  # noqa: BLE001 - retried by SQS, dead-lettered after 5 receives
+            logging.getLogger(__name__).exception("invoice job %s failed", message_id)
+            failures.append({"itemIdentifier": message_id})
+    return {"batchItemFailures": failures}

@@ -2,6 +2,7 @@
 import base64
 import hashlib
 import re
+from decimal import Decimal
 
 import pytest
 from openapi_schema_validator import OAS30Validator
@@ -10,7 +11,8 @@ from openapi_spec_validator import validate
 from chalicelib.api.backend import routes
 from chalicelib.api.backend.openapi import MAX_PAGE
 from chalicelib.auth import api_key
-from chalicelib.services import users
+from chalicelib.domain import ledger as ledger_rules
+from chalicelib.services import invoices, ledger, users
 from tests.support.numbers import own
 from tests.surface.helpers import Api
 
@@ -78,7 +80,7 @@ def test_every_route_is_documented(document):
                 assert method.lower() in documented[template], (method, route)
 
 
-def test_responses_match_the_description(api, document, tenant):
+def test_responses_match_the_description(api, document, tenant, monkeypatch):
     def call(method, path, body=None, **kw):
         return check(document, method, path, api.call(method, path, body, **kw))
 
@@ -111,6 +113,17 @@ def test_responses_match_the_description(api, document, tenant):
     call("GET", "/payments")
     call("GET", f"/customers/{acme['id']}/payments")
     call("GET", "/payments/1")
+    # An invoice: a movement in a closed month, then the monthly job.
+    monkeypatch.setattr(ledger, "now_iso", lambda: "2025-01-15T10:00:00.000000Z")
+    ledger.post_movement(tenant=tenant["tenant"]["id"], account=acme["id"], activity=ledger_rules.ADJUSTMENT,
+                         amount=Decimal("2.5"), reference="x", idempotency_key="x")
+    monkeypatch.undo()
+    invoices.close_month(tenant=tenant["tenant"]["id"], month="2025-01")
+    [invoice] = call("GET", "/invoices").json
+    call("GET", f"/invoices/{invoice['id']}")
+    call("GET", "/invoices")
+    call("GET", f"/customers/{acme['id']}/invoices")
+    call("GET", "/invoices/1")
     note = call("GET", "/notes").json[0]
     data = b"%PDF-1.4 hello"
     attachment = call("POST", f"/notes/{note['id']}/noteAttachments", {

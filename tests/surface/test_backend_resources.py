@@ -307,3 +307,48 @@ def test_payments_are_read_like_other_children(client, api, tenant, admin):
     assert api.post(f"/customers/{owner['id']}/payments", {"amount": "1"}).status_code == 405
     stranger = Api(client, users.create_tenant(name="Stranger")["user"]["api_key"])
     assert stranger.get(f"/payments/{paid['id']}").status_code == 404
+
+
+def test_invoices_are_read_with_integer_ids_listing_rules_and_scope(client, api, tenant, admin, monkeypatch):
+    from decimal import Decimal
+
+    from chalicelib.domain import ledger as ledger_rules
+    from chalicelib.services import invoices, ledger
+
+    t = tenant["tenant"]["id"]
+    manager = users.create_user(tenant=t, username=f"inv-mgr-{t}", api_only=True, customer_access="manager")
+    managed = customer(api, "Managed", accountManagerID=manager["id"])
+    other = customer(api, "Other")
+    for n, (who, day, amount) in enumerate(((managed, "2025-01-10", "5"), (other, "2025-01-11", "7"),
+                                            (managed, "2025-02-03", "-1.5"), (other, "2025-02-04", "2"),
+                                            (managed, "2025-03-01", "1"), (other, "2025-03-01", "1"))):
+        monkeypatch.setattr(ledger, "now_iso", lambda day=day, n=n: f"{day}T09:00:{n:02d}.000000Z")
+        ledger.post_movement(tenant=t, account=who["id"], activity=ledger_rules.ADJUSTMENT, amount=Decimal(amount),
+                             reference=f"r{n}", idempotency_key=f"k{n}")
+    monkeypatch.undo()
+    for month in ("2025-01", "2025-02"):
+        invoices.close_month(tenant=t, month=month)
+    listed = api.get("/invoices").json
+    assert [(i["customerID"], i["periodStart"]) for i in listed] == [
+        (managed["id"], "2025-01-01"), (other["id"], "2025-01-01"), (managed["id"], "2025-02-01"),
+        (other["id"], "2025-02-01")]
+    ids = [i["id"] for i in listed]
+    assert ids == sorted(ids) and all(isinstance(i, int) for i in ids)
+    feb = listed[2]
+    assert (feb["openingBalance"], feb["adjustments"], feb["closingBalance"], feb["invoiceDate"]) == \
+        (5, -1.5, 3.5, "2025-02-28")
+    assert api.get(f"/invoices/{feb['id']}").json == feb
+    assert api.get(f"/customers/{managed['id']}/invoices").json == [listed[0], feb]
+    assert api.get(f"/invoices?idAfter={ids[1]}&limit=1").json == [feb]
+    assert api.get("/invoices?offset=3").json == [listed[3]]
+    assert api.get("/invoices?updatedSince=2000-01-01T00:00:00Z").json == listed
+    assert api.get("/invoices?updatedSince=2999-01-01T00:00:00Z").json == []
+    assert api.get("/invoices/999999").status_code == 404
+    assert api.post(f"/customers/{managed['id']}/invoices", {}).status_code == 405
+    # Scope: an account manager sees the invoices of the customers they manage.
+    as_manager = Api(client, users.issue_api_key(tenant=t, user_id=manager["id"]))
+    assert [i["id"] for i in as_manager.get("/invoices").json] == [listed[0]["id"], feb["id"]]
+    assert as_manager.get(f"/invoices/{listed[1]['id']}").status_code == 404
+    assert as_manager.get(f"/customers/{other['id']}/invoices").status_code == 404
+    stranger = Api(client, users.create_tenant(name="Stranger")["user"]["api_key"])
+    assert stranger.get(f"/invoices/{feb['id']}").status_code == 404 and stranger.get("/invoices").json == []

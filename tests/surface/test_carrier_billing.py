@@ -58,6 +58,23 @@ def test_idempotency_key_credits_once(client, tenant):
     assert [p["amount"] for p in r.json["data"]] == ["10.00000"] and r.json["data"][0]["status"] == "1"
 
 
+def test_get_payments_reads_the_date_range_as_a_key_range(client, tenant):
+    from datetime import timedelta
+
+    customer, other = new_customer(admin(tenant)), new_customer(admin(tenant))
+    for n, who in enumerate((customer, customer, other)):
+        assert carrier(client, tenant, who, "make_payment", amount=f"{n + 1}", **card()).status_code == 200
+    today = date.today()
+    yesterday, tomorrow = (today - timedelta(days=1)).isoformat(), (today + timedelta(days=1)).isoformat()
+
+    def amounts(**period):
+        return [p["amount"] for p in carrier(client, tenant, customer, "get_payments", **period).json["data"]]
+
+    assert amounts() == amounts(**{"from": today.isoformat(), "to": today.isoformat()}) == ["1.00000", "2.00000"]
+    assert amounts(**{"from": yesterday, "to": yesterday}) == [] == amounts(**{"from": tomorrow, "to": tomorrow})
+    assert amounts(**{"from": f"{today.isoformat()} 00:00:00", "to": f"{tomorrow} 00:00:00"}) == ["1.00000", "2.00000"]
+
+
 @pytest.mark.parametrize("bad,field", [
     ({"cardnumber": "4242424242424241"}, "cardnumber"),
     ({"expyear": "2001"}, "expyear"),
@@ -164,7 +181,25 @@ def test_pending_payments_left_by_a_crash_are_reconciled(client, tenant):
                                                                "failed": 0}
     assert ledger.balance_of(tenant=t, account=customer["id"])[0] == 9 == ledger_sum(t, customer["id"])
     statuses = {p["referenceno"]: p["status"] for p in carrier(client, tenant, customer, "get_payments").json["data"]}
-    assert statuses == {payments.payment_reference(t, before_call): "2", payments.payment_reference(t, after_call): "1"}
+    # Failed (never charged) is not declined (the issuer said no): its own code.
+    assert statuses == {payments.payment_reference(t, before_call): "3", payments.payment_reference(t, after_call): "1"}
     # The client's retry of the failed one is refused, not charged.
     r = carrier(client, tenant, customer, "make_payment", headers={"Idempotency-Key": "crash-1"}, amount="9", **card())
     assert r.status_code == 402 and ledger_sum(t, customer["id"]) == 9
+
+
+def test_payments_made_before_the_date_index_are_backfilled_once(client, tenant):
+    from chalicelib import settings
+    from chalicelib.store.codec import to_item
+    from chalicelib.store.dynamo import ddb
+
+    customer = new_customer(admin(tenant))
+    t = tenant["tenant"]["id"]
+    assert carrier(client, tenant, customer, "make_payment", amount="4", **card()).status_code == 200
+    [paid] = entities.list_page(payments.PAYMENT, t, entities.Page(), parent_id=customer["id"])
+    ddb().update_item(TableName=settings.main_table(), Key=to_item({"PK": f"T#{t}#PAYMENT", "SK": f"{paid['id']:012d}"}),
+                      UpdateExpression="REMOVE GSI4PK, GSI4SK")
+    assert carrier(client, tenant, customer, "get_payments").json["data"] == []
+    assert payments.index_payments(tenant=t) == {"tenant": t, "indexed": 1, "already": 0}
+    assert payments.index_payments(tenant=t) == {"tenant": t, "indexed": 0, "already": 1}
+    assert [p["amount"] for p in carrier(client, tenant, customer, "get_payments").json["data"]] == ["4.00000"]

@@ -392,8 +392,10 @@ def test_sqs_handler_reports_failures_per_message(world: dict[str, Any]) -> None
     check_figures(t, expected(world, rows))
 
 
-def test_charges_refused_by_the_credit_limit_are_posted_by_a_later_close(world: dict[str, Any]) -> None:
+def test_call_charges_go_below_the_credit_limit_and_then_block_new_spend(world: dict[str, Any]) -> None:
     from chalicelib.auth import api_key
+    from chalicelib.domain import ledger as ledger_rules
+    from chalicelib.domain.errors import InsufficientFundsError
     from chalicelib.services import cdr_ports, cdrs, customers, ledger
 
     t = world["tenant"]
@@ -404,10 +406,17 @@ def test_charges_refused_by_the_credit_limit_are_posted_by_a_later_close(world: 
            "2026-05-03T10:01:01Z", "60", "ANSWERED"]
     cdrs.import_file(tenant=t, path=str(write(world["tmp"] / "poor.csv", [row])))
     closed = cdrs.daily_close(tenant=t, day="2026-05-03")
-    assert closed["posted"][str(poor["id"])].startswith("refused")
-    assert cdr_ports.posted_call_charges(tenant=t, customer_id=poor["id"], day="2026-05-03") is None
-    customers.update_customer(principal=principal, customer_id=poor["id"], changes={"creditLimit": "-10"})
-    closed = cdrs.daily_close(tenant=t, day="2026-05-03")
-    # 4420 deck: 0.002 + 0.031 * 60 / 60
+    # The calls were made: their charge is posted although it takes the balance
+    # below the credit limit (4420 deck: 0.002 + 0.031 * 60 / 60).
     assert closed["posted"][str(poor["id"])] == "0.03300"
+    assert cdr_ports.posted_call_charges(tenant=t, customer_id=poor["id"], day="2026-05-03")["total"] == \
+        Decimal("0.03300")
+    assert ledger.balance_of(tenant=t, account=poor["id"]) == (Decimal("-0.03300"), Decimal("0"))
+    # A second close posts nothing more.
+    assert cdrs.daily_close(tenant=t, day="2026-05-03")["posted"].get(str(poor["id"])) in (None, "0.00000", "0")
+    assert ledger.balance_of(tenant=t, account=poor["id"])[0] == Decimal("-0.03300")
+    # Below its limit, the customer's new spend is refused and writes nothing.
+    with pytest.raises(InsufficientFundsError):
+        ledger.post_movement(tenant=t, account=poor["id"], activity=ledger_rules.ORDER_NEW_DIDS,
+                             amount=Decimal("-0.01"), reference="order:x", idempotency_key="order:x")
     assert ledger.balance_of(tenant=t, account=poor["id"])[0] == Decimal("-0.03300")

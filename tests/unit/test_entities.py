@@ -100,3 +100,18 @@ def test_children_of_many_parents_in_one_range(aws, t):
     page = entities.list_page(CHILD, t, Page(limit=1), parent_id=parents[1])
     rest = entities.list_page(CHILD, t, Page(id_after=page[0]["id"]), parent_id=parents[1])
     assert len(page) == 1 and len(rest) == 1 and rest[0]["thingId"] == parents[1]
+
+
+DATED = EntityType(kind="DATED", refs=(Ref(slot=4, name="OWNER", field="owner", sort_field="day"),))
+
+
+def test_a_ref_with_a_sort_field_serves_ranges_as_key_conditions(aws, t):
+    for n, (owner, day) in enumerate([("a", "2025-03-02"), ("a", "2025-02-28"), ("b", "2025-03-01"),
+                                      ("a", "2025-03-01"), ("a", "2025-03-31"), ("a", "2025-04-01")]):
+        entities.create(DATED, t, {"owner": owner, "day": day, "n": n})
+    ref = DATED.refs[0]
+    pages = list(entities.query_ref_range(DATED, ref, t, "a", "2025-03-01", "2025-03-31", page_size=2))
+    assert [[i["n"] for i in p] for p in pages if p] == [[3, 0], [4]]  # by day, paged, owner a only
+    assert [i["n"] for p in entities.query_ref_range(DATED, ref, t, "a", "2025-03-31", "2025-03-31") for i in p] == [4]
+    with pytest.raises(ValueError):
+        entities.list_page(DATED, t, Page(), ref=(ref, "a"))

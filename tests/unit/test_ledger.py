@@ -128,8 +128,10 @@ def test_statement_from_checkpoints_matches_the_ledger(tenant, monkeypatch):
         monkeypatch.setattr(ledger, "now_iso", lambda day=day, n=n: f"{day}T10:00:{n:02d}.000000Z")
         ledger.post_movement(tenant=t, account=customer["id"], activity=activity, amount=D(amount),
                              reference=str(n), idempotency_key=str(n))
-    days = ["2024-01-29", "2024-01-30", "2024-01-31", "2024-02-01", "2024-02-02", "2024-02-05", "2024-02-09",
-            "2024-02-10"]
+    # Whole months (closed: month record; open: state item), periods ending
+    # today (the clock's last day, 2024-02-09) or later, and any other pair.
+    days = ["2023-12-01", "2023-12-31", "2024-01-01", "2024-01-29", "2024-01-30", "2024-01-31", "2024-02-01",
+            "2024-02-02", "2024-02-05", "2024-02-09", "2024-02-10", "2024-02-29"]
     for first in days:
         for last in days:
             if first > last:
@@ -197,3 +199,68 @@ def test_accounts_without_cumulative_totals_fall_back_to_days(tenant, monkeypatc
                          reference="x", idempotency_key="x")
     assert "ledgerCumTotals" not in store.read_state(t, customer["id"])
     assert "cumulative" not in store.get_checkpoint(t, customer["id"], "2024-05-03")
+
+
+def test_call_charges_may_carry_an_overdraft_allowance_nothing_else_may(tenant):
+    t = tenant["tenant"]["id"]
+    customer = new_customer(admin(tenant), credit_limit="-5")
+    # Usage already delivered: recorded below the limit with the allowance...
+    ledger.post_movement(tenant=t, account=customer["id"], activity=rules.CALL_CHARGES_ACTIVITY, amount=D("-7"),
+                         reference="calls", idempotency_key="calls", overdraft=True)
+    assert ledger.balance_of(tenant=t, account=customer["id"])[0] == D("-7") == ledger_sum(t, customer["id"])
+    # ...without it, a call charge is spend like any other and is refused.
+    with pytest.raises(InsufficientFundsError):
+        ledger.post_movement(tenant=t, account=customer["id"], activity=rules.CALL_CHARGES_ACTIVITY,
+                             amount=D("-1"), reference="c2", idempotency_key="c2")
+    # Payments, fund moves, adjustments and orders never get the allowance.
+    for activity, amount in ((rules.ORDER_NEW_DIDS, D("-1")), (rules.FUND_TRANSFER, D("-1")),
+                             (rules.ADJUSTMENT, D("-1")), (rules.PAYMENT_REFUND, D("-1")),
+                             (rules.CREDIT_CARD, D("1"))):
+        with pytest.raises(ValidationError):
+            ledger.post_movement(tenant=t, account=customer["id"], activity=activity, amount=amount,
+                                 reference="x", idempotency_key=f"x-{activity}", overdraft=True)
+    # Below its limit, new spend is blocked; a credit brings it back.
+    with pytest.raises(InsufficientFundsError):
+        ledger.transfer_funds(tenant=t, customer_id=customer["id"], amount=D("-1"), description=None,
+                              idempotency_key="back")
+    ledger.post_movement(tenant=t, account=customer["id"], activity=rules.CREDIT_CARD, amount=D("3"),
+                         reference="pay", idempotency_key="pay")
+    ledger.post_movement(tenant=t, account=customer["id"], activity=rules.ORDER_NEW_DIDS, amount=D("-1"),
+                         reference="o", idempotency_key="o")
+    assert ledger.balance_of(tenant=t, account=customer["id"])[0] == D("-5") == ledger_sum(t, customer["id"])
+
+
+def test_month_records_and_the_state_item_answer_common_periods_in_one_read(tenant, monkeypatch):
+    from chalicelib.store.clients import client
+
+    t = tenant["tenant"]["id"]
+    customer = new_customer(admin(tenant), credit_limit="-1000")
+    plan = [("2024-01-30", rules.CREDIT_CARD, "100"), ("2024-01-31", rules.CALL_CHARGES_ACTIVITY, "-1.5"),
+            ("2024-02-03", rules.ORDER_NEW_DIDS, "-3"), ("2024-03-02", rules.ADJUSTMENT, "-0.25"),
+            ("2024-03-05", rules.BANK_TRANSFER, "7")]
+    for n, (day, activity, amount) in enumerate(plan):
+        monkeypatch.setattr(ledger, "now_iso", lambda day=day, n=n: f"{day}T10:00:{n:02d}.000000Z")
+        ledger.post_movement(tenant=t, account=customer["id"], activity=activity, amount=D(amount),
+                             reference=str(n), idempotency_key=str(n))
+    january = store.get_month(t, customer["id"], "2024-01")
+    assert (january["opening"], january["closing"]) == (0, D("98.5"))
+    assert store.get_month(t, customer["id"], "2024-02")["opening"] == D("98.5")
+    assert store.get_month(t, customer["id"], "2024-03") is None  # still open
+    calls = {"n": 0}
+
+    def count(**_):
+        calls["n"] += 1
+
+    ddb = client("dynamodb")
+    ddb.meta.events.register("before-call.dynamodb", count)
+    try:
+        for first, last, requests in (("2024-01-01", "2024-01-31", 1), ("2024-02-01", "2024-02-29", 1),
+                                      ("2024-03-01", "2024-03-31", 1), ("2024-01-30", "2024-03-05", 1),
+                                      ("2023-01-01", "2024-03-05", 1), ("2024-02-04", "2024-03-05", 2), ("2024-02-05", "2024-03-05", 3),
+                                      ("2024-01-31", "2024-03-05", 2), ("2024-01-15", "2024-02-14", 2)):
+            calls["n"] = 0
+            got = ledger.statement(tenant=t, account=customer["id"], first_day=first, last_day=last)
+            assert got == _expected(plan, first, last), (first, last)
+            assert calls["n"] == requests, (first, last, calls["n"])
+    finally:
+        ddb.meta.events.unregister("before-call.dynamodb", count)

@@ -196,7 +196,8 @@ def test_every_sqs_event_source_reports_batch_item_failures(
     for event in events:
         assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
         # The stack's queue, so the mapping waits for it.
-        assert event["Properties"]["Queue"] in ({"Fn::Sub": "${OrdersQueue.Arn}"}, {"Fn::Sub": "${CdrFilesQueue.Arn}"})
+        assert event["Properties"]["Queue"] in ({"Fn::Sub": "${OrdersQueue.Arn}"}, {"Fn::Sub": "${CdrFilesQueue.Arn}"},
+                                              {"Fn::Sub": "${InvoiceJobsQueue.Arn}"})
 
 
 def test_deployment_zip_ships_bytecode_for_the_app(dev: package.Result) -> None:

@@ -131,3 +131,5 @@ _child_routes("notes", _resource("customer_items", "NOTES"), views.note_view)
 _child_routes("numbers", _resource("customer_numbers", "NUMBERS"), views.number_view, writable=False)
 # Payments are made through the money core (carrier/partner APIs); the billing API reads them.
 _child_routes("payments", _resource("payments", "PAYMENTS"), views.payment_view, writable=False)
+# Invoices are issued by the monthly job (services.invoices); the billing API reads them.
+_child_routes("invoices", _resource("invoices", "INVOICES"), views.invoice_view, writable=False)

@@ -172,3 +172,18 @@ def payment_view(record: Mapping[str, Any]) -> dict[str, Any]:
         "cardLast4": record.get("last4"), "gatewayReference": record.get("gatewayRef"),
         "createdDate": _seconds(record.get("createdAt")), "updatedDate": _seconds(record.get("updatedAt")),
     }
+
+
+def invoice_view(record: Mapping[str, Any]) -> dict[str, Any]:
+    # The seed names no invoice fields: these follow the surface's own
+    # conventions (customerID, ...Date) and the statement's categories.
+    call, other = as_money(record.get("callCharges")), as_money(record.get("otherCharges"))
+    return {
+        "id": record["id"], "customerID": record["customerId"], "accountNumber": record.get("accountNumber"),
+        "invoiceDate": record.get("date"), "periodStart": f"{record['month']}-01", "periodEnd": record.get("date"),
+        "openingBalance": as_money(record.get("opening")), "payments": as_money(record.get("payments")),
+        "adjustments": as_money(record.get("adjustments")), "callCharges": call, "otherCharges": other,
+        "totalCharges": call + other, "closingBalance": as_money(record.get("closing")),
+        "lineCount": record.get("lines"), "detail": record.get("detail"),
+        "createdDate": _seconds(record.get("createdAt")), "updatedDate": _seconds(record.get("updatedAt")),
+    }
