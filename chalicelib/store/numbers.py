@@ -410,3 +410,29 @@ def add_assignment(tx: Transaction, tenant: str, item: Mapping[str, Any], *, cus
               "GSI1PK = :pk, GSI1SK = :sk ADD version :one REMOVE GSI3PK, GSI3SK, reserveId",
               condition=condition, names={"#s": "status"}, values=values, failure=failure)
     add_counter_updates(tx, tenant, [item], -1)
+
+
+# Backfill of integer ids ---------------------------------------------------------
+
+def numbers_without_ids(tenant: str, *, page_size: int = 500) -> Iterable[list[dict[str, Any]]]:
+    """Pages of the tenant's numbers that carry no ``id`` (stocked before
+    integer ids existed): a Query of the tenant's number partition, filtered.
+    For the admin backfill only: it reads the whole partition."""
+    for items in query_pages(_table(), key_condition="PK = :pk", values={":pk": keys.number_key(tenant, "")["PK"]},
+                             filter_expression="attribute_not_exists(id)", page_size=page_size):
+        yield items
+
+
+def give_ids(tenant: str, pairs: Sequence[tuple[Mapping[str, Any], int]]) -> list[str]:
+    """Give each number its id and id lookup item, all in one transaction
+    (at most 50 pairs: two writes each), each conditional on the number still
+    having no id. Returns the numbers that had one meanwhile (then nothing
+    was written); the caller retries the others."""
+    tx = Transaction()
+    for item, number_id in pairs:
+        tx.update(_table(), keys.number_key(tenant, item["number"]), "SET id = :id ADD version :one", condition="attribute_exists(PK) AND attribute_not_exists(id)",
+                  values={":id": number_id, ":one": 1})
+    for item, number_id in pairs:
+        tx.put(_table(), id_item(tenant, number_id, item["number"]), condition="attribute_not_exists(PK)")
+    failed = execute_reporting(tx)
+    return [pairs[n][0]["number"] for n in failed if n < len(pairs)]
