@@ -96,3 +96,129 @@ def storage_used(tenant: str) -> int:
 
     item = get(settings.main_table(), keys.storage_usage_key(tenant))
     return int(item.get("bytes", 0)) if item else 0
+
+
+class _Aborted(Exception):
+    """The producer gave up: the body must not be completed."""
+
+
+class _PieceReader:
+    """The body of a streamed PUT: hands the HTTP client the pieces a producer
+    queues, in the order they come. A raised error (the producer aborted)
+    ends the request before Content-Length bytes were sent, so S3 stores nothing."""
+
+    # http.client / urllib3 ask for 16 KiB at a time; a larger block means
+    # fewer Python-level calls and syscalls for the same bytes.
+    MIN_BLOCK = 1 << 18
+
+    def __init__(self, pieces: Any) -> None:
+        self._pieces = pieces
+        self._piece: memoryview = memoryview(b"")
+        self._at = 0
+        self._ended = False
+
+    def read(self, size: int | None = -1) -> bytes | memoryview:
+        if size is None or size < 0:  # everything to the end (in-process stand-ins read so)
+            return b"".join(bytes(block) for block in iter(lambda: self.read(1 << 20), b""))
+        while self._at >= len(self._piece):
+            if self._ended:
+                return b""
+            piece = self._pieces.get()
+            if piece is None:
+                self._ended = True
+                return b""
+            if isinstance(piece, BaseException):
+                raise piece
+            self._piece, self._at = memoryview(piece), 0
+        block = max(size, self.MIN_BLOCK)
+        out = self._piece[self._at:self._at + block]
+        self._at += len(out)
+        return out  # sendall takes the view: no copy
+
+
+class ObjectWriter:
+    """An object stored while its bytes are still being produced: one
+    PutObject of a known size runs in a background thread and reads the
+    pieces ``write`` queues (a bounded queue: memory stays a few pieces), so
+    sending to S3 overlaps with producing. ``close`` completes it; ``abort``
+    (or any failure) leaves no object behind.
+
+    Why one PUT and not a multipart upload: the size is known up front, the
+    files are at most tens of MiB (one PUT takes up to 5 GB), and a multipart
+    upload costs three kinds of request and, on the local S3 stand-in, ran
+    40% slower than a single PUT."""
+
+    def __init__(self, tenant: str, key: str, *, size: int, content_type: str, sha1_hex: str | None,
+                 metadata: dict[str, str] | None = None, depth: int = 6) -> None:
+        import queue
+        import threading
+
+        self.tenant, self.key, self.size = tenant, key, size
+        self._pieces: "queue.Queue[Any]" = queue.Queue(maxsize=depth)
+        self._error: BaseException | None = None
+        self._done = threading.Event()
+        params: dict[str, Any] = {"Bucket": settings.blob_bucket(), "Key": object_key(tenant, key),
+                                  "Body": _PieceReader(self._pieces), "ContentLength": size,
+                                  "ContentType": content_type, "Metadata": metadata or {}}
+        if sha1_hex:
+            import base64
+
+            # S3 checks the whole body against it and refuses a mismatch.
+            params["ChecksumSHA1"] = base64.b64encode(bytes.fromhex(sha1_hex)).decode()
+        self._thread = threading.Thread(target=self._run, args=(params,), name="s3-put", daemon=True)
+        self._thread.start()
+
+    def _run(self, params: dict[str, Any]) -> None:
+        try:
+            _streaming_client().put_object(**params)
+        except BaseException as error:  # handed to the producer's thread
+            self._error = error
+        finally:
+            self._done.set()
+
+    def write(self, piece: bytes | memoryview) -> None:
+        """Queue a piece; waits while the queue is full. Raises the upload's error if it failed."""
+        import queue
+
+        while True:
+            if self._done.is_set():
+                self._raise_failure()
+                raise RuntimeError("the upload ended before its last byte")
+            try:
+                self._pieces.put(piece, timeout=0.05)
+                return
+            except queue.Full:
+                continue
+
+    def close(self) -> None:
+        """Every byte was written: wait for S3 to store the object."""
+        self.write(None)  # type: ignore[arg-type]  (the end marker)
+        self._thread.join()
+        self._raise_failure()
+
+    def abort(self) -> None:
+        """Stop the upload; whatever happened, no object remains."""
+        if not self._done.is_set():
+            try:
+                self._pieces.put_nowait(_Aborted("upload aborted"))
+            except Exception:
+                pass
+            # The reader may be blocked on a full queue's other end: drain until it stops.
+            while not self._done.wait(0.05):
+                try:
+                    self._pieces.get_nowait()
+                    self._pieces.put_nowait(_Aborted("upload aborted"))
+                except Exception:
+                    pass
+        self._thread.join()
+        delete(self.tenant, self.key)  # harmless when nothing was stored
+
+    def _raise_failure(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+
+def _streaming_client() -> Any:
+    """The S3 client for streamed PUTs: the payload is not signed (S3 checks
+    ChecksumSHA1 instead), so botocore need not read the body twice."""
+    return client("s3", unsigned_payload=True)

@@ -154,6 +154,39 @@ def test_rejected_uploads_leave_nothing_behind(api, note, tenant, overrides, sta
     assert blobs.storage_used(tenant["tenant"]["id"]) == 0
 
 
+BIG = bytes(range(256)) * (5 * 4096 + 7)  # ~5 MiB: several pieces through the streamed PUT
+
+
+@pytest.mark.parametrize("overrides, status, code", [
+    # announced size and hash: the object is PUT while decoding; each failure comes after pieces were sent
+    ({"_fileContent": b64(BOMB), "_fileSize": 10 * 1024 * 1024, "_fileHash": "0" * 40}, 400, 400012),
+    ({"_fileContent": b64(zstandard.ZstdCompressor().compress(BIG)), "_fileSize": len(BIG) + 1,
+      "_fileHash": hashlib.sha1(BIG).hexdigest()}, 400, 400012),
+    ({"_fileContent": b64(zstandard.ZstdCompressor().compress(BIG)), "_fileSize": len(BIG),
+      "_fileHash": "0" * 40}, 400, 400013),
+    # truncated: fewer bytes than announced, found only at the end
+    ({"_fileContent": b64(zstandard.ZstdCompressor().compress(BIG))[:-8], "_fileSize": len(BIG),
+      "_fileHash": hashlib.sha1(BIG).hexdigest()}, 400, 400012),
+    ({"_fileContent": b64(zstandard.ZstdCompressor().compress(BIG)) + "***=", "_fileSize": len(BIG),
+      "_fileHash": hashlib.sha1(BIG).hexdigest()}, 400, 400010),
+])
+def test_streamed_uploads_refused_late_leave_nothing_behind(api, note, tenant, overrides, status, code):
+    response = upload(api, note, _mimeType=None, **overrides)
+    assert response.status_code == status and response.json["error_code"] == code, response.body
+    assert api.get("/noteAttachments").json == [] and objects(tenant) == []
+    assert blobs.storage_used(tenant["tenant"]["id"]) == 0
+
+
+def test_streamed_upload_stores_every_byte(api, note, tenant):
+    response = upload(api, note, fileName="big.bin", _mimeType=None,
+                      _fileContent=b64(zstandard.ZstdCompressor().compress(BIG)), _fileSize=len(BIG),
+                      _fileHash=hashlib.sha1(BIG).hexdigest())
+    assert response.status_code == 201, response.body
+    [key] = objects(tenant)
+    stored = aws_client("s3").get_object(Bucket=settings.blob_bucket(), Key=key)
+    assert stored["Body"].read() == BIG and stored["ContentType"] == "application/octet-stream"
+
+
 def test_storage_quota(api, note, tenant, monkeypatch):
     monkeypatch.setenv("STORAGE_QUOTA_BYTES", str(len(PDF) * 2 + 10))
     assert upload(api, note).status_code == 201
