@@ -250,19 +250,23 @@ def finish_upload(*, principal: Principal, upload_id: int) -> dict[str, Any]:
     if pending is None or pending.get("createdBy") != principal.user_id:
         raise NotFoundError(f"upload {upload_id} not found")
     key = _object_key(pending["storedFileId"])
-    head = blobs.head(principal.tenant_id, key)
+    head = blobs.head(principal.tenant_id, key, pending=True)
     if head is None:
         raise ValidationError("nothing has been uploaded to the presigned URL yet", field="uploadID")
+    moved = False
     try:
         if int(head["ContentLength"]) != pending["fileSize"]:
             raise FileSizeMismatchError(f"received {head['ContentLength']} bytes but _fileSize is "
                                         f"{pending['fileSize']}", field="_fileSize")
         digest = hashlib.sha1()
-        stream = blobs.open_stream(principal.tenant_id, key)
+        stream = blobs.open_stream(principal.tenant_id, key, pending=True)
         for chunk in iter(lambda: stream.read(1 << 20), b""):
             digest.update(chunk)
         if digest.hexdigest() != pending["fileHash"]:
             raise FileHashMismatchError("SHA-1 of the uploaded file differs from _fileHash", field="_fileHash")
+        # Verified: out of pending/ (which the lifecycle rule expires) to its place.
+        blobs.confirm_pending(principal.tenant_id, key)
+        moved = True
         tx = Transaction()
         blobs.storage_usage_update(tx, principal.tenant_id, pending["fileSize"], settings.storage_quota_bytes(),
                                    _quota_error())
@@ -274,9 +278,13 @@ def finish_upload(*, principal: Principal, upload_id: int) -> dict[str, Any]:
         record = entities.create(NOTE_ATTACHMENT, principal.tenant_id, {**fields, "fileStoredAt": now_iso()},
                                  also=tx)
     except NotFoundError:
+        # Completed meanwhile by a concurrent request: the object under tenants/ is
+        # its attachment's (same key, same verified bytes), so it stays.
         raise
     except BaseException:
-        blobs.delete(principal.tenant_id, key)
+        blobs.delete(principal.tenant_id, key, pending=True)
+        if moved:
+            blobs.delete(principal.tenant_id, key)
         raise
     audit.touch("noteAttachment", record["id"])
     return record

@@ -8,10 +8,13 @@ from chalicelib import settings
 from chalicelib.store.clients import client
 
 
-def object_key(tenant: str, key: str) -> str:
+def object_key(tenant: str, key: str, *, pending: bool = False) -> str:
+    """``pending``: the key of a presigned upload not yet confirmed, under the
+    ``pending/`` root that the bucket's lifecycle rule expires after a day
+    (infra/resources.json), so an abandoned upload does not stay forever."""
     if not tenant or ".." in key or key.startswith("/"):
         raise ValueError("blob keys are relative paths inside the tenant prefix")
-    return f"tenants/{tenant}/{key}"
+    return f"{'pending/' if pending else ''}tenants/{tenant}/{key}"
 
 
 def put(tenant: str, key: str, data: bytes | BinaryIO, *, content_type: str = "application/octet-stream",
@@ -35,25 +38,35 @@ def get(tenant: str, key: str) -> bytes:
     return answer["Body"].read()
 
 
-def open_stream(tenant: str, key: str, byte_range: str | None = None) -> Any:
-    params = {"Bucket": settings.blob_bucket(), "Key": object_key(tenant, key)}
+def open_stream(tenant: str, key: str, byte_range: str | None = None, *, pending: bool = False) -> Any:
+    params = {"Bucket": settings.blob_bucket(), "Key": object_key(tenant, key, pending=pending)}
     if byte_range:
         params["Range"] = byte_range
     return client("s3").get_object(**params)["Body"]
 
 
-def head(tenant: str, key: str) -> dict[str, Any] | None:
+def head(tenant: str, key: str, *, pending: bool = False) -> dict[str, Any] | None:
     s3 = client("s3")
     try:
-        return s3.head_object(Bucket=settings.blob_bucket(), Key=object_key(tenant, key))
+        return s3.head_object(Bucket=settings.blob_bucket(), Key=object_key(tenant, key, pending=pending))
     except s3.exceptions.ClientError as error:
         if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
             return None
         raise
 
 
-def delete(tenant: str, key: str) -> None:
-    client("s3").delete_object(Bucket=settings.blob_bucket(), Key=object_key(tenant, key))
+def delete(tenant: str, key: str, *, pending: bool = False) -> None:
+    client("s3").delete_object(Bucket=settings.blob_bucket(), Key=object_key(tenant, key, pending=pending))
+
+
+def confirm_pending(tenant: str, key: str) -> None:
+    """Move a confirmed presigned upload from ``pending/`` to its place under
+    the tenant (server-side copy, then the pending object is deleted)."""
+    bucket = settings.blob_bucket()
+    client("s3").copy_object(Bucket=bucket, Key=object_key(tenant, key),
+                             CopySource={"Bucket": bucket, "Key": object_key(tenant, key, pending=True)},
+                             MetadataDirective="COPY")
+    delete(tenant, key, pending=True)
 
 
 def presigned_download(tenant: str, key: str, *, filename: str | None = None, expires: int | None = None) -> str:
@@ -66,9 +79,9 @@ def presigned_download(tenant: str, key: str, *, filename: str | None = None, ex
 
 def presigned_upload(tenant: str, key: str, *, content_type: str, max_bytes: int,
                      expires: int | None = None) -> dict[str, Any]:
-    """A presigned POST: the size limit is enforced by S3 itself."""
+    """A presigned POST to the pending key: the size limit is enforced by S3 itself."""
     return client("s3").generate_presigned_post(
-        Bucket=settings.blob_bucket(), Key=object_key(tenant, key),
+        Bucket=settings.blob_bucket(), Key=object_key(tenant, key, pending=True),
         Fields={"Content-Type": content_type},
         Conditions=[{"Content-Type": content_type}, ["content-length-range", 1, max_bytes]],
         ExpiresIn=expires or settings.presign_seconds(),

@@ -28,10 +28,15 @@ def note(api):
     return api.post(f"/customers/{owner['id']}/notes", {"text": "order call"}).json
 
 
-def objects(tenant) -> list[str]:
+def objects(tenant, root: str = "") -> list[str]:
     answer = aws_client("s3").list_objects_v2(Bucket=settings.blob_bucket(),
-                                              Prefix=f"tenants/{tenant['tenant']['id']}/")
+                                              Prefix=f"{root}tenants/{tenant['tenant']['id']}/")
     return [o["Key"] for o in answer.get("Contents", [])]
+
+
+def pending(tenant) -> list[str]:
+    """Presigned uploads not yet confirmed (expired by the bucket's lifecycle rule)."""
+    return objects(tenant, "pending/")
 
 
 def b64(data: bytes) -> str:
@@ -232,10 +237,14 @@ def test_presigned_upload_path(api, note, tenant):
     assert start.status_code == 201, start.body
     early = api.post(f"/noteAttachmentUploads/{start.json['uploadID']}?action=complete", {})
     assert early.status_code == 400
+    assert start.json["fields"]["key"].startswith(f"pending/tenants/{tenant['tenant']['id']}/")
     answer = requests.post(start.json["url"], data=start.json["fields"], files={"file": ("big.pdf", PDF)})
     assert answer.status_code in (200, 204), answer.text
+    # Until confirmed it sits under pending/, which the lifecycle rule expires after a day.
+    assert len(pending(tenant)) == 1 and objects(tenant) == []
     done = api.post(f"/noteAttachmentUploads/{start.json['uploadID']}?action=complete", {})
     assert done.status_code == 201, done.body
+    assert pending(tenant) == [] and len(objects(tenant)) == 1  # moved to its place
     raw = api.client.get(api.base + f"/noteAttachments/{done.json['id']}",
                          headers={"Authorization": f"Bearer {api.key}", "Accept": "*/*"})
     assert raw.body == PDF
@@ -251,7 +260,7 @@ def test_presigned_upload_with_wrong_content_is_deleted(api, note, tenant):
     requests.post(start["url"], data=start["fields"], files={"file": ("big.pdf", PDF)})
     done = api.post(f"/noteAttachmentUploads/{start['uploadID']}?action=complete", {})
     assert done.status_code == 400 and done.json["error_code"] == 400013
-    assert objects(tenant) == [] and api.get("/noteAttachments").json == []
+    assert objects(tenant) == [] and pending(tenant) == [] and api.get("/noteAttachments").json == []
 
 
 def test_a_large_upload_is_fetched_through_the_redirect(api, note, tenant):
