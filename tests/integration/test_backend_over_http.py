@@ -74,3 +74,30 @@ def test_streamed_upload_over_real_s3_http(runtime, http, api_tenant):
     assert len(_objects(runtime, tenant)) == 1
     fetched = http.get(f"{url}/noteAttachments/{created.json()['id']}", headers={"Accept": "*/*"})
     assert fetched.status_code == 200 and fetched.content == original  # followed the 303 to S3
+
+
+def test_presigned_upload_waits_under_pending_then_moves(runtime, http, api_tenant):
+    import requests
+
+    url = runtime.base_url + BASE
+    tenant = api_tenant["tenant"]["id"]
+    owner = http.post(f"{url}/customers", json={"customerName": "Presigned"}).json()["id"]
+    note = http.post(f"{url}/customers/{owner}/notes", json={"text": "large"}).json()
+    original = b"%PDF-1.4\n" + b"page\n" * 50000
+    start = http.post(f"{url}/notes/{note['id']}/noteAttachmentUploads", json={
+        "fileName": "big.pdf", "_fileSize": len(original), "_fileHash": hashlib.sha1(original).hexdigest()}).json()
+    sent = requests.post(start["url"], data=start["fields"], files={"file": ("big.pdf", original)}, timeout=30)
+    assert sent.status_code in (200, 204), sent.text
+    with runtime.environment():
+        from chalicelib import settings
+        from chalicelib.store.clients import client
+
+        listed = client("s3").list_objects_v2(Bucket=settings.blob_bucket(), Prefix=f"pending/tenants/{tenant}/")
+    assert len(listed.get("Contents", [])) == 1 and _objects(runtime, tenant) == []
+    done = http.post(f"{url}/noteAttachmentUploads/{start['uploadID']}?action=complete", json={})
+    assert done.status_code == 201, done.text
+    with runtime.environment():
+        listed = client("s3").list_objects_v2(Bucket=settings.blob_bucket(), Prefix=f"pending/tenants/{tenant}/")
+    assert listed.get("Contents", []) == [] and len(_objects(runtime, tenant)) == 1
+    fetched = http.get(f"{url}/noteAttachments/{done.json()['id']}", headers={"Accept": "*/*"})
+    assert fetched.content == original
