@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from infra.stateful import CDR_INBOX_PREFIX, TENANT_PREFIX, Stateful
+from infra.stateful import CDR_INBOX_PREFIX, PENDING_PREFIX, TENANT_PREFIX, Stateful
 
 # No dynamodb:Scan (DESIGN.md: every list is a Query) and no
 # dynamodb:TransactWriteItems: IAM has no such action; a transaction is
@@ -41,6 +41,8 @@ REASONS = {
               "transactions are authorised per item action.",
     "TenantObjects": "Blob store under tenants/<tenant>/ (chalicelib/store/blobs.py): put, get, head, delete, "
                      "and signing presigned GET/POST URLs, which act with this role's permissions.",
+    "PendingUploads": "Presigned uploads land under pending/tenants/<tenant>/ (signing the POST needs PutObject); "
+                      "the confirmation reads and verifies the object, copies it under tenants/ and deletes it.",
     "CdrInboxObjects": "CDR ingestion reads a file that landed under cdr-inbox/ and removes it once ingested; "
                        "PutObject because the presigned POST of carrier cdr_upload acts with this role's "
                        "permissions (the service names the caller's own cdr-inbox/<tenant>/ in the signed key).",
@@ -70,6 +72,8 @@ def document(stateful: Stateful, log_groups: list[str], environment: dict[str, s
         _statement("Tables", TABLE_ACTIONS, _table_arns(stateful)),
         _statement("TenantObjects", ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
                    [{"Fn::Sub": f"${{{bucket}.Arn}}/{TENANT_PREFIX}*"}]),
+        _statement("PendingUploads", ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                   [{"Fn::Sub": f"${{{bucket}.Arn}}/{PENDING_PREFIX}*"}]),
         _statement("CdrInboxObjects", ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
                    [{"Fn::Sub": f"${{{bucket}.Arn}}/{CDR_INBOX_PREFIX}*"}]),
         _statement("BucketListingForNotFound", ["s3:ListBucket"], [{"Fn::GetAtt": [bucket, "Arn"]}]),

@@ -20,6 +20,9 @@ TEMPLATE = Path(__file__).resolve().parent / "resources.json"
 # uploaded, which notifies the cdr-files queue (infra/integrations.py).
 TENANT_PREFIX = "tenants/"
 CDR_INBOX_PREFIX = "cdr-inbox/"
+# Presigned uploads land here until their confirmation moves them under
+# tenants/; a lifecycle rule of the bucket expires what is never confirmed.
+PENDING_PREFIX = "pending/"
 
 TABLE = "AWS::DynamoDB::Table"
 BUCKET = "AWS::S3::Bucket"

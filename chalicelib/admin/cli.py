@@ -124,6 +124,17 @@ def cmd_import_numbers(args: argparse.Namespace) -> dict[str, Any]:
     return summary
 
 
+def cmd_backfill_number_ids(args: argparse.Namespace) -> dict[str, Any]:
+    """Integer ids for numbers stocked before ids existed (idempotent)."""
+    from chalicelib.domain.errors import NotFoundError
+    from chalicelib.services import numbers
+    from chalicelib.store import identity
+
+    if identity.get_tenant(args.tenant) is None:
+        raise NotFoundError(f"tenant {args.tenant} not found", field="tenant")
+    return numbers.backfill_ids(tenant=args.tenant)
+
+
 def cmd_import_portability(args: argparse.Namespace) -> dict[str, Any]:
     from chalicelib.services import porting
 
@@ -244,6 +255,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--tenant", required=True)
     sub.add_argument("--quiet", action="store_true", help="no progress bar")
     sub.add_argument("file", help="CSV: " + "number,category,state,rate_center,city,monthly_price,setup_price")
+
+    sub = command("backfill-number-ids", cmd_backfill_number_ids,
+                  "integer ids for numbers stocked before ids existed (idempotent)")
+    sub.add_argument("--tenant", required=True)
 
     sub = command("import-portability", cmd_import_portability, "the tenant's portability table from CSV")
     sub.add_argument("--tenant", required=True)

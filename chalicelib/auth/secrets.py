@@ -76,9 +76,25 @@ def new_totp_secret() -> str:
     return pyotp.random_base32()
 
 
-def verify_totp(secret: str | None, code: str) -> bool:
+def totp_step(secret: str | None, code: str | None, *, at: float | None = None) -> int | None:
+    """The time-step (30 s counter) a valid code belongs to, accepting the
+    current step and one either side for clock drift; None if it is not valid.
+    The caller refuses a step at or below the last one it accepted (replay)."""
     if not secret or not code:
-        return False
+        return None
+    import time
+
     import pyotp
 
-    return bool(pyotp.TOTP(secret).verify(code.strip(), valid_window=1))
+    totp = pyotp.TOTP(secret)
+    current = totp.timecode(time.time() if at is None else at)
+    given = code.strip()
+    found = None
+    for step in (current - 1, current, current + 1):  # every step compared: no early exit to time
+        if hmac.compare_digest(given, totp.generate_otp(step)):
+            found = step  # the latest matching step wins: a collision never lowers the bar
+    return found
+
+
+def verify_totp(secret: str | None, code: str) -> bool:
+    return totp_step(secret, code) is not None

@@ -26,17 +26,26 @@ _B64_CHUNK = 4 * (3 << 18)  # base64 characters decoded per step (3 MiB of outpu
 
 @dataclass
 class ReceivedFile:
-    content: io.BytesIO  # the original bytes; getbuffer() passes them on without a copy
+    content: io.BytesIO | None  # the original bytes (None: they went to a sink); getbuffer() avoids a copy
     size: int
     sha1: str
     mime_type: str
 
 
+Sink = Callable[[bytes | memoryview], None]
+
+
 def receive(*, base64_content: str | None = None, raw: bytes | memoryview | None = None,
             compression: str | None, limit: int, expected_size: int | None = None,
             expected_hash: str | None = None, mime_type: str | None = None,
-            file_name: str | None = None) -> ReceivedFile:
-    """Decode, decompress (bounded), hash and verify one uploaded file."""
+            file_name: str | None = None, open_sink: Callable[[str], Sink] | None = None) -> ReceivedFile:
+    """Decode, decompress (bounded), hash and verify one uploaded file.
+
+    Without ``open_sink`` the bytes are kept in memory (``content``). With it,
+    they are passed on as they are produced: ``open_sink(mime type)`` is called
+    with the first piece and returns where the pieces go. The LAST piece is
+    held back until the whole file is verified (size, SHA-1), so a sink that
+    has not received every byte knows the file was refused (``content`` None)."""
     if compression is not None and compression not in COMPRESSIONS:
         raise UnsupportedCompressionError(
             f"_compression '{compression}' is not supported (use one of {', '.join(COMPRESSIONS)})",
@@ -53,15 +62,27 @@ def receive(*, base64_content: str | None = None, raw: bytes | memoryview | None
         produced = _DECOMPRESSORS[compression](chunks, cap)
         if compression == "zstd":
             produced = _zstd_window_guard(produced, lambda: _too_big(cap + 1, limit, expected_size))
-    out = io.BytesIO()
+    out = io.BytesIO() if open_sink is None else None
     digest = hashlib.sha1()
     size = 0
+    sink: Sink | None = None
+    held: bytes | memoryview | None = None
+    detected = mime_type
     for piece in produced:
         size += len(piece)
         if size > cap:
             _too_big(size, limit, expected_size)
         digest.update(piece)
-        out.write(piece)
+        if out is not None:
+            out.write(piece)
+            continue
+        if sink is None:
+            assert open_sink is not None
+            detected = mime_type or detect_mime(bytes(piece[:64]), file_name)
+            sink = open_sink(detected)
+        if held is not None:
+            sink(held)
+        held = piece
     if expected_size is not None and size != expected_size:
         raise FileSizeMismatchError(f"received {size} bytes but _fileSize is {expected_size}", field="_fileSize")
     sha1 = digest.hexdigest()
@@ -70,6 +91,10 @@ def receive(*, base64_content: str | None = None, raw: bytes | memoryview | None
                                     field="_fileHash")
     if size == 0:
         raise InvalidFileContentError("the file is empty", field="_fileContent")
+    if out is None:
+        assert sink is not None and held is not None and detected is not None
+        sink(held)  # verified: the last piece completes the file
+        return ReceivedFile(content=None, size=size, sha1=sha1, mime_type=detected)
     head = bytes(out.getbuffer()[:64])
     return ReceivedFile(content=out, size=size, sha1=sha1, mime_type=mime_type or detect_mime(head, file_name))
 
@@ -263,10 +288,11 @@ class Upload:
     expected_hash: str | None = None
     mime_type: str | None = None
 
-    def receive(self, *, limit: int, file_name: str | None) -> ReceivedFile:
+    def receive(self, *, limit: int, file_name: str | None,
+                open_sink: Callable[[str], Sink] | None = None) -> ReceivedFile:
         return receive(base64_content=self.base64_content, raw=self.raw, compression=self.compression,
                        limit=limit, expected_size=self.expected_size, expected_hash=self.expected_hash,
-                       mime_type=self.mime_type, file_name=file_name)
+                       mime_type=self.mime_type, file_name=file_name, open_sink=open_sink)
 
 
 PLAIN_NAME_MAX = 128

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from chalicelib import settings
 from chalicelib.domain.errors import (
@@ -40,8 +40,13 @@ def _quota_error() -> StorageQuotaExceededError:
         f"storing this file would exceed the storage quota of {settings.storage_quota_bytes()} bytes")
 
 
-def _store(principal: Principal, upload: Upload, file_name: str) -> dict[str, Any]:
-    """Check the file and put it in S3; the stored-file fields of the attachment."""
+def _store(principal: Principal, upload: Upload, file_name: str,
+           meanwhile: Callable[[], None] | None = None) -> dict[str, Any]:
+    """Check the file and put it in S3; the stored-file fields of the attachment.
+    ``meanwhile`` runs once the file is verified, while S3 finishes storing it."""
+    if (upload.expected_size is not None and upload.expected_hash is not None
+            and 0 < upload.expected_size <= settings.max_file_bytes()):
+        return _store_streamed(principal, upload, file_name, meanwhile)
     received = upload.receive(limit=settings.max_file_bytes(), file_name=file_name)
     if received.size > settings.storage_quota_bytes():
         raise _quota_error()
@@ -49,6 +54,42 @@ def _store(principal: Principal, upload: Upload, file_name: str) -> dict[str, An
     received.content.seek(0)  # the buffer itself goes to S3: no copy of the file
     blobs.put(principal.tenant_id, _object_key(stored_id), received.content,
               content_type=received.mime_type, metadata={"sha1": received.sha1}, sha1_hex=received.sha1)
+    if meanwhile is not None:
+        meanwhile()
+    return {"storedFileId": stored_id, "fileSize": received.size, "fileHash": received.sha1,
+            "mimeType": received.mime_type, "fileStoredAt": now_iso()}
+
+
+def _store_streamed(principal: Principal, upload: Upload, file_name: str,
+                    meanwhile: Callable[[], None] | None = None) -> dict[str, Any]:
+    """The file's size and SHA-1 are announced: the object is PUT while the
+    file is decoded (blobs.ObjectWriter), its last piece sent only once the
+    whole file is verified; on any failure the PUT is abandoned before its
+    last byte and nothing is stored. Decoding overlaps the upload instead of
+    preceding it, and the decoded file is never held whole in memory."""
+    assert upload.expected_size is not None and upload.expected_hash is not None
+    if upload.expected_size > settings.storage_quota_bytes():
+        raise _quota_error()
+    stored_id = entities.allocate_ids(principal.tenant_id, STORED_FILE_COUNTER)[0]
+    writer: blobs.ObjectWriter | None = None
+
+    def open_sink(mime_type: str) -> Callable[[bytes | memoryview], None]:
+        nonlocal writer
+        writer = blobs.ObjectWriter(principal.tenant_id, _object_key(stored_id), size=upload.expected_size or 0,
+                                    content_type=mime_type, sha1_hex=upload.expected_hash,
+                                    metadata={"sha1": upload.expected_hash or ""})
+        return writer.write
+
+    try:
+        received = upload.receive(limit=settings.max_file_bytes(), file_name=file_name, open_sink=open_sink)
+        assert writer is not None
+        if meanwhile is not None:
+            meanwhile()  # S3 is still storing the last bytes: do the next request's reads now
+        writer.close()
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
     return {"storedFileId": stored_id, "fileSize": received.size, "fileHash": received.sha1,
             "mimeType": received.mime_type, "fileStoredAt": now_iso()}
 
@@ -60,14 +101,16 @@ def create(*, principal: Principal, note_id: int, fields: Mapping[str, Any], upl
     principal.require_write()
     values = parse_write("noteAttachment", fields, creating=True)
     note = customer_items.get(principal=principal, resource=customer_items.NOTES, item_id=note_id)
-    stored = _store(principal, upload, values["fileName"])
+    attachment_ids: list[int] = []
+    stored = _store(principal, upload, values["fileName"], meanwhile=lambda: attachment_ids.extend(
+        entities.allocate_ids(principal.tenant_id, NOTE_ATTACHMENT.kind)))
     try:
         tx = Transaction()
         blobs.storage_usage_update(tx, principal.tenant_id, stored["fileSize"], settings.storage_quota_bytes(),
                                    _quota_error())
         record = entities.create(NOTE_ATTACHMENT, principal.tenant_id,
                                  {**values, **stored, "noteId": note_id, "customerId": note["customerId"],
-                                  "createdBy": principal.user_id}, also=tx)
+                                  "createdBy": principal.user_id}, entity_id=attachment_ids[0], also=tx)
     except BaseException:
         blobs.delete(principal.tenant_id, _object_key(stored["storedFileId"]))
         raise
@@ -207,19 +250,23 @@ def finish_upload(*, principal: Principal, upload_id: int) -> dict[str, Any]:
     if pending is None or pending.get("createdBy") != principal.user_id:
         raise NotFoundError(f"upload {upload_id} not found")
     key = _object_key(pending["storedFileId"])
-    head = blobs.head(principal.tenant_id, key)
+    head = blobs.head(principal.tenant_id, key, pending=True)
     if head is None:
         raise ValidationError("nothing has been uploaded to the presigned URL yet", field="uploadID")
+    moved = False
     try:
         if int(head["ContentLength"]) != pending["fileSize"]:
             raise FileSizeMismatchError(f"received {head['ContentLength']} bytes but _fileSize is "
                                         f"{pending['fileSize']}", field="_fileSize")
         digest = hashlib.sha1()
-        stream = blobs.open_stream(principal.tenant_id, key)
+        stream = blobs.open_stream(principal.tenant_id, key, pending=True)
         for chunk in iter(lambda: stream.read(1 << 20), b""):
             digest.update(chunk)
         if digest.hexdigest() != pending["fileHash"]:
             raise FileHashMismatchError("SHA-1 of the uploaded file differs from _fileHash", field="_fileHash")
+        # Verified: out of pending/ (which the lifecycle rule expires) to its place.
+        blobs.confirm_pending(principal.tenant_id, key)
+        moved = True
         tx = Transaction()
         blobs.storage_usage_update(tx, principal.tenant_id, pending["fileSize"], settings.storage_quota_bytes(),
                                    _quota_error())
@@ -231,9 +278,13 @@ def finish_upload(*, principal: Principal, upload_id: int) -> dict[str, Any]:
         record = entities.create(NOTE_ATTACHMENT, principal.tenant_id, {**fields, "fileStoredAt": now_iso()},
                                  also=tx)
     except NotFoundError:
+        # Completed meanwhile by a concurrent request: the object under tenants/ is
+        # its attachment's (same key, same verified bytes), so it stays.
         raise
     except BaseException:
-        blobs.delete(principal.tenant_id, key)
+        blobs.delete(principal.tenant_id, key, pending=True)
+        if moved:
+            blobs.delete(principal.tenant_id, key)
         raise
     audit.touch("noteAttachment", record["id"])
     return record

@@ -14,11 +14,21 @@ an id lookup item (``T#<t>#NUMBERID`` / <12-digit id> -> number):
 
 Only numbers a customer owns (status active, inactive or cancelled) are shown:
 available and reserved ones are the inventory's, not a customer's.
+
+``assign`` sells one available inventory number straight to a customer (the
+seed's ``POST /customers/{id}/numbers``). It is charged as a carrier order is
+(services/orders.py): the number's setup and first month plus the tenant's
+per-order pricing, as an "Order (New DIDs)" ledger movement keyed on a new
+order id (services/order_charges.py), and the movement, the number's move
+from available to active, its counters and the (complete) order record are
+ONE conditional transaction: a number is never sold twice, a refused charge
+writes nothing.
 """
 from __future__ import annotations
 
 from typing import Any, Callable, Iterable, Mapping
 
+from chalicelib.domain import customers as customer_rules
 from chalicelib.domain import numbers as rules
 from chalicelib.services.customer_items import ChildResource
 from chalicelib.store import entities
@@ -74,3 +84,74 @@ class InventoryNumbers:
 
 
 NUMBERS = ChildResource("number", None, is_active=is_active, reader=InventoryNumbers())
+
+
+# Customers that may be sold a number: not Ex-Customers, not Suspended.
+ASSIGNABLE_STATUSES = frozenset({customer_rules.STATUS_CUSTOMER, customer_rules.STATUS_PROSPECT})
+
+
+def assign(*, principal: Any, customer_id: int, number: Any) -> dict[str, Any]:
+    """Sell the available inventory number ``number`` to the customer, charged
+    as a one-number carrier order; the customer's new number."""
+    from chalicelib.domain.errors import InvalidStateError, NumberUnavailableError
+    from chalicelib.domain.money import as_money
+    from chalicelib.services import audit, order_charges, orders, retry
+    from chalicelib.services import customers as customer_service
+    from chalicelib.services import numbers as inventory
+    from chalicelib.store.dynamo import Transaction
+
+    principal.require_write()
+    value = rules.parse_number(number, field="number")
+    customer = customer_service.get_customer(principal=principal, customer_id=customer_id)
+    if customer.get("status", customer_rules.STATUS_CUSTOMER) not in ASSIGNABLE_STATUSES:
+        status = customer_rules.STATUS_NAMES.get(customer.get("status"), "Unknown")
+        raise InvalidStateError(f"customer {customer_id} is {status}: numbers are sold to active customers "
+                              "and prospects", field="customerID")
+    tenant = principal.tenant_id
+    # The same words for a number never stocked, another tenant's, reserved or
+    # sold: the answer tells nothing about other tenants' inventory.
+    unavailable = NumberUnavailableError(f"number {value} is not available in your inventory", field="number")
+    order_id = entities.allocate_ids(tenant, orders.ORDER.kind)[0]
+
+    def attempt() -> dict[str, Any]:
+        item = store.get_number(tenant, value)
+        if item is not None and item["status"] == rules.RESERVED:
+            inventory.release_expired(tenant=tenant)  # an expired cart gives its numbers back first
+            item = store.get_number(tenant, value)
+        if item is None or item["status"] != rules.AVAILABLE:
+            raise unavailable
+        number_id = item.get("id") or entities.allocate_ids(tenant, "NUMBER")[0]
+        amounts = orders.price(rules.order_amount([(as_money(item["monthlyPrice"]), as_money(item["setupPrice"]))]),
+                               orders.order_pricing(tenant))
+        stamp = entities.now_iso()
+        order, order_writes = entities.prepare_create(orders.ORDER, tenant, {
+            "customerId": customer["id"], "accountNumber": customer.get("accountNumber"), "numbers": [value],
+            "orderType": "New", "category": item["category"], "didType": "", "sessions": 0, **amounts,
+            "status": orders.COMPLETE, "source": "billing-api",
+            "history": [{"status": orders.COMPLETE, "at": stamp, "note": "assigned through the billing API"}],
+        }, entity_id=order_id)
+
+        def writes(tx: Transaction) -> None:
+            store.add_assignment(tx, tenant, item, customer_id=customer["id"], order_id=order_id,
+                                 number_id=number_id, stamp=stamp, failure=unavailable)
+            tx.actions.extend(order_writes.actions)
+            tx.failures.extend(order_writes.failures)
+
+        if amounts["amount"] == 0:
+            tx = Transaction()
+            writes(tx)
+            tx.execute()
+        else:
+            # InsufficientFundsError (nothing written) below the credit limit.
+            order_charges.charge_order(tenant=tenant, customer_id=customer["id"], amount=amounts["amount"],
+                                       order_id=order_id, also=writes)
+        sold = {k: v for k, v in item.items() if k not in ("reserveId", "GSI3PK", "GSI3SK")}
+        sold.update(status=rules.ACTIVE, customerId=customer["id"], orderId=order_id, id=number_id,
+                    updatedAt=stamp, version=int(item.get("version") or 0) + 1)
+        audit.touch("order", order["id"])
+        audit.touch("number", number_id)
+        return entities.public(sold)
+
+    # A TransactionConflict with a concurrent sale is retried: the re-read then
+    # finds the number sold and answers NumberUnavailableError.
+    return retry.until_settled(attempt, what=f"number {value}")

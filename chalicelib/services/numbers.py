@@ -409,3 +409,32 @@ def update_numbers(*, principal: Principal, customer: Mapping[str, Any], numbers
         raise ConcurrentUpdateError("a number changed while it was being updated; try again")
     audit.touch("number", ",".join(numbers))
     return list(numbers)
+
+
+# Integer ids for numbers stocked before they existed ----------------------------
+
+BACKFILL_CHUNK = 50  # two writes per number in one transaction of at most 100
+
+
+def backfill_ids(*, tenant: str, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+    """Give every number of the tenant that has no integer id one, with its id
+    lookup item (the billing API's /numbers/{id}). Idempotent: numbers that
+    have an id are left alone, and each write is conditional on the number
+    still having none, so a second run (or one racing this) gives no number
+    two ids; ids lost that way are gaps, as sequences have."""
+    assigned = skipped = 0
+    for page in store.numbers_without_ids(tenant):
+        for start in range(0, len(page), BACKFILL_CHUNK):
+            chunk = page[start:start + BACKFILL_CHUNK]
+            ids = entities.allocate_ids(tenant, "NUMBER", len(chunk))
+            pairs = list(zip(chunk, ids))
+            while pairs:
+                taken = set(store.give_ids(tenant, pairs))
+                if not taken:
+                    assigned += len(pairs)
+                    break
+                skipped += len(taken)
+                pairs = [(item, number_id) for item, number_id in pairs if item["number"] not in taken]
+            if progress:
+                progress(len(chunk))
+    return {"tenant": tenant, "assigned": assigned, "alreadyHadId": skipped}

@@ -150,9 +150,14 @@ def generate_own_api_key(*, principal: Principal, password: str, totp_code: str)
     user = get_user(tenant=principal.tenant_id, user_id=principal.user_id)
     if user.get("apiOnly"):
         raise PermissionDeniedError("API-only users receive keys from an administrator")
-    if not secrets.verify_password(password, user.get("passwordHash")) or not secrets.verify_totp(
-            user.get("totpSecret"), totp_code):
+    step = secrets.totp_step(user.get("totpSecret"), totp_code)
+    if not secrets.verify_password(password, user.get("passwordHash")) or step is None:
         raise PermissionDeniedError("the password or the two-factor code is wrong")
+    # A code is good once: its time-step must be later than the last accepted
+    # one, recorded by one conditional write (two requests racing with the
+    # same code cannot both pass).
+    if step <= int(user.get("totpLastStep", -1)) or not store.claim_totp_step(principal.tenant_id, user["id"], step):
+        raise PermissionDeniedError("this two-factor code has already been used; wait for the next one")
     return issue_api_key(tenant=principal.tenant_id, user_id=principal.user_id)
 
 

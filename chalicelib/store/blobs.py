@@ -8,10 +8,13 @@ from chalicelib import settings
 from chalicelib.store.clients import client
 
 
-def object_key(tenant: str, key: str) -> str:
+def object_key(tenant: str, key: str, *, pending: bool = False) -> str:
+    """``pending``: the key of a presigned upload not yet confirmed, under the
+    ``pending/`` root that the bucket's lifecycle rule expires after a day
+    (infra/resources.json), so an abandoned upload does not stay forever."""
     if not tenant or ".." in key or key.startswith("/"):
         raise ValueError("blob keys are relative paths inside the tenant prefix")
-    return f"tenants/{tenant}/{key}"
+    return f"{'pending/' if pending else ''}tenants/{tenant}/{key}"
 
 
 def put(tenant: str, key: str, data: bytes | BinaryIO, *, content_type: str = "application/octet-stream",
@@ -35,25 +38,35 @@ def get(tenant: str, key: str) -> bytes:
     return answer["Body"].read()
 
 
-def open_stream(tenant: str, key: str, byte_range: str | None = None) -> Any:
-    params = {"Bucket": settings.blob_bucket(), "Key": object_key(tenant, key)}
+def open_stream(tenant: str, key: str, byte_range: str | None = None, *, pending: bool = False) -> Any:
+    params = {"Bucket": settings.blob_bucket(), "Key": object_key(tenant, key, pending=pending)}
     if byte_range:
         params["Range"] = byte_range
     return client("s3").get_object(**params)["Body"]
 
 
-def head(tenant: str, key: str) -> dict[str, Any] | None:
+def head(tenant: str, key: str, *, pending: bool = False) -> dict[str, Any] | None:
     s3 = client("s3")
     try:
-        return s3.head_object(Bucket=settings.blob_bucket(), Key=object_key(tenant, key))
+        return s3.head_object(Bucket=settings.blob_bucket(), Key=object_key(tenant, key, pending=pending))
     except s3.exceptions.ClientError as error:
         if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
             return None
         raise
 
 
-def delete(tenant: str, key: str) -> None:
-    client("s3").delete_object(Bucket=settings.blob_bucket(), Key=object_key(tenant, key))
+def delete(tenant: str, key: str, *, pending: bool = False) -> None:
+    client("s3").delete_object(Bucket=settings.blob_bucket(), Key=object_key(tenant, key, pending=pending))
+
+
+def confirm_pending(tenant: str, key: str) -> None:
+    """Move a confirmed presigned upload from ``pending/`` to its place under
+    the tenant (server-side copy, then the pending object is deleted)."""
+    bucket = settings.blob_bucket()
+    client("s3").copy_object(Bucket=bucket, Key=object_key(tenant, key),
+                             CopySource={"Bucket": bucket, "Key": object_key(tenant, key, pending=True)},
+                             MetadataDirective="COPY")
+    delete(tenant, key, pending=True)
 
 
 def presigned_download(tenant: str, key: str, *, filename: str | None = None, expires: int | None = None) -> str:
@@ -66,9 +79,9 @@ def presigned_download(tenant: str, key: str, *, filename: str | None = None, ex
 
 def presigned_upload(tenant: str, key: str, *, content_type: str, max_bytes: int,
                      expires: int | None = None) -> dict[str, Any]:
-    """A presigned POST: the size limit is enforced by S3 itself."""
+    """A presigned POST to the pending key: the size limit is enforced by S3 itself."""
     return client("s3").generate_presigned_post(
-        Bucket=settings.blob_bucket(), Key=object_key(tenant, key),
+        Bucket=settings.blob_bucket(), Key=object_key(tenant, key, pending=True),
         Fields={"Content-Type": content_type},
         Conditions=[{"Content-Type": content_type}, ["content-length-range", 1, max_bytes]],
         ExpiresIn=expires or settings.presign_seconds(),
@@ -96,3 +109,129 @@ def storage_used(tenant: str) -> int:
 
     item = get(settings.main_table(), keys.storage_usage_key(tenant))
     return int(item.get("bytes", 0)) if item else 0
+
+
+class _Aborted(Exception):
+    """The producer gave up: the body must not be completed."""
+
+
+class _PieceReader:
+    """The body of a streamed PUT: hands the HTTP client the pieces a producer
+    queues, in the order they come. A raised error (the producer aborted)
+    ends the request before Content-Length bytes were sent, so S3 stores nothing."""
+
+    # urllib3 asks for 16 KiB at a time; handing it whole pieces (about 1 MiB)
+    # means fewer Python-level calls, GIL hand-offs and syscalls for the same bytes.
+    MIN_BLOCK = 1 << 22
+
+    def __init__(self, pieces: Any) -> None:
+        self._pieces = pieces
+        self._piece: memoryview = memoryview(b"")
+        self._at = 0
+        self._ended = False
+
+    def read(self, size: int | None = -1) -> bytes | memoryview:
+        if size is None or size < 0:  # everything to the end (in-process stand-ins read so)
+            return b"".join(bytes(block) for block in iter(lambda: self.read(1 << 20), b""))
+        while self._at >= len(self._piece):
+            if self._ended:
+                return b""
+            piece = self._pieces.get()
+            if piece is None:
+                self._ended = True
+                return b""
+            if isinstance(piece, BaseException):
+                raise piece
+            self._piece, self._at = memoryview(piece), 0
+        block = max(size, self.MIN_BLOCK)
+        out = self._piece[self._at:self._at + block]
+        self._at += len(out)
+        return out  # sendall takes the view: no copy
+
+
+class ObjectWriter:
+    """An object stored while its bytes are still being produced: one
+    PutObject of a known size runs in a background thread and reads the
+    pieces ``write`` queues (a bounded queue: memory stays a few pieces), so
+    sending to S3 overlaps with producing. ``close`` completes it; ``abort``
+    (or any failure) leaves no object behind.
+
+    Why one PUT and not a multipart upload: the size is known up front, the
+    files are at most tens of MiB (one PUT takes up to 5 GB), and a multipart
+    upload costs three kinds of request and, on the local S3 stand-in, ran
+    40% slower than a single PUT."""
+
+    def __init__(self, tenant: str, key: str, *, size: int, content_type: str, sha1_hex: str | None,
+                 metadata: dict[str, str] | None = None, depth: int = 6) -> None:
+        import queue
+        import threading
+
+        self.tenant, self.key, self.size = tenant, key, size
+        self._pieces: "queue.Queue[Any]" = queue.Queue(maxsize=depth)
+        self._error: BaseException | None = None
+        self._done = threading.Event()
+        params: dict[str, Any] = {"Bucket": settings.blob_bucket(), "Key": object_key(tenant, key),
+                                  "Body": _PieceReader(self._pieces), "ContentLength": size,
+                                  "ContentType": content_type, "Metadata": metadata or {}}
+        if sha1_hex:
+            import base64
+
+            # S3 checks the whole body against it and refuses a mismatch.
+            params["ChecksumSHA1"] = base64.b64encode(bytes.fromhex(sha1_hex)).decode()
+        self._thread = threading.Thread(target=self._run, args=(params,), name="s3-put", daemon=True)
+        self._thread.start()
+
+    def _run(self, params: dict[str, Any]) -> None:
+        try:
+            _streaming_client().put_object(**params)
+        except BaseException as error:  # handed to the producer's thread
+            self._error = error
+        finally:
+            self._done.set()
+
+    def write(self, piece: bytes | memoryview) -> None:
+        """Queue a piece; waits while the queue is full. Raises the upload's error if it failed."""
+        import queue
+
+        while True:
+            if self._done.is_set():
+                self._raise_failure()
+                raise RuntimeError("the upload ended before its last byte")
+            try:
+                self._pieces.put(piece, timeout=0.05)
+                return
+            except queue.Full:
+                continue
+
+    def close(self) -> None:
+        """Every byte was written: wait for S3 to store the object."""
+        self.write(None)  # type: ignore[arg-type]  (the end marker)
+        self._thread.join()
+        self._raise_failure()
+
+    def abort(self) -> None:
+        """Stop the upload; whatever happened, no object remains."""
+        if not self._done.is_set():
+            try:
+                self._pieces.put_nowait(_Aborted("upload aborted"))
+            except Exception:
+                pass
+            # The reader may be blocked on a full queue's other end: drain until it stops.
+            while not self._done.wait(0.05):
+                try:
+                    self._pieces.get_nowait()
+                    self._pieces.put_nowait(_Aborted("upload aborted"))
+                except Exception:
+                    pass
+        self._thread.join()
+        delete(self.tenant, self.key)  # harmless when nothing was stored
+
+    def _raise_failure(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+
+def _streaming_client() -> Any:
+    """The S3 client for streamed PUTs: the payload is not signed (S3 checks
+    ChecksumSHA1 instead), so botocore need not read the body twice."""
+    return client("s3", unsigned_payload=True)

@@ -65,3 +65,21 @@ def find_user_by_username(username: str) -> tuple[str, dict[str, Any]] | None:
         return None
     user = entities.get_one(USER, owner[0], owner[1])
     return (owner[0], user) if user else None
+
+
+def claim_totp_step(tenant_id: str, user_id: int, step: int) -> bool:
+    """Record ``step`` as the user's last accepted TOTP time-step, only if it is
+    later than the one recorded (one conditional write). False: a code of this
+    step or an earlier one was already accepted, so this one is a replay."""
+    from chalicelib.store.dynamo import ddb
+    from chalicelib.store.codec import to_attr, to_item
+
+    try:
+        ddb().update_item(
+            TableName=_table(), Key=to_item({"PK": keys.entity_pk(tenant_id, USER.kind), "SK": keys.pad(user_id)}),
+            UpdateExpression="SET totpLastStep = :s ADD version :one",
+            ConditionExpression="attribute_exists(PK) AND (attribute_not_exists(totpLastStep) OR totpLastStep < :s)",
+            ExpressionAttributeValues={":s": to_attr(step), ":one": to_attr(1)})
+    except ddb().exceptions.ConditionalCheckFailedException:
+        return False
+    return True

@@ -385,3 +385,54 @@ def put_id_items(tenant: str, pairs: Sequence[tuple[int, str]]) -> None:
         pending = {_table(): requests[start:start + 25]}
         while pending:
             pending = ddb().batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+
+
+def add_assignment(tx: Transaction, tenant: str, item: Mapping[str, Any], *, customer_id: int, order_id: int,
+                   number_id: int, stamp: str, failure: Any) -> None:
+    """Add to ``tx`` the sale of one available number straight to a customer
+    (billing API ``POST /customers/{id}/numbers``): the number becomes the
+    customer's active number, leaves the availability index and its counters.
+    Conditional on the number still being available (``failure`` otherwise),
+    so two concurrent sales of it cannot both commit. A number stocked before
+    integer ids existed gets ``number_id`` and its id lookup item here too."""
+    values: dict[str, Any] = {
+        ":active": rules.ACTIVE, ":c": customer_id, ":o": order_id, ":id": number_id, ":now": stamp, ":one": 1,
+        ":a": rules.AVAILABLE, ":pk": keys.owned_pk(tenant), ":sk": keys.owned_sk(customer_id, item["number"]),
+    }
+    if item.get("id") is None:
+        condition = "#s = :a AND attribute_not_exists(id)"
+        tx.put(_table(), id_item(tenant, number_id, item["number"]), condition="attribute_not_exists(PK)",
+               failure=failure)
+    else:
+        condition = "#s = :a AND id = :id"
+    tx.update(_table(), keys.number_key(tenant, item["number"]),
+              "SET #s = :active, customerId = :c, orderId = :o, id = :id, updatedAt = :now, "
+              "GSI1PK = :pk, GSI1SK = :sk ADD version :one REMOVE GSI3PK, GSI3SK, reserveId",
+              condition=condition, names={"#s": "status"}, values=values, failure=failure)
+    add_counter_updates(tx, tenant, [item], -1)
+
+
+# Backfill of integer ids ---------------------------------------------------------
+
+def numbers_without_ids(tenant: str, *, page_size: int = 500) -> Iterable[list[dict[str, Any]]]:
+    """Pages of the tenant's numbers that carry no ``id`` (stocked before
+    integer ids existed): a Query of the tenant's number partition, filtered.
+    For the admin backfill only: it reads the whole partition."""
+    for items in query_pages(_table(), key_condition="PK = :pk", values={":pk": keys.number_key(tenant, "")["PK"]},
+                             filter_expression="attribute_not_exists(id)", page_size=page_size):
+        yield items
+
+
+def give_ids(tenant: str, pairs: Sequence[tuple[Mapping[str, Any], int]]) -> list[str]:
+    """Give each number its id and id lookup item, all in one transaction
+    (at most 50 pairs: two writes each), each conditional on the number still
+    having no id. Returns the numbers that had one meanwhile (then nothing
+    was written); the caller retries the others."""
+    tx = Transaction()
+    for item, number_id in pairs:
+        tx.update(_table(), keys.number_key(tenant, item["number"]), "SET id = :id ADD version :one", condition="attribute_exists(PK) AND attribute_not_exists(id)",
+                  values={":id": number_id, ":one": 1})
+    for item, number_id in pairs:
+        tx.put(_table(), id_item(tenant, number_id, item["number"]), condition="attribute_not_exists(PK)")
+    failed = execute_reporting(tx)
+    return [pairs[n][0]["number"] for n in failed if n < len(pairs)]

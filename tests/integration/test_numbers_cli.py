@@ -49,3 +49,46 @@ def test_port_order_states_from_the_cli(runtime, tmp_path):
                               "7", "--state", "complete"], cwd=ROOT, env=runtime.process_env(), capture_output=True,
                              text=True, timeout=60)
     assert missing.returncode == 1 and '"field": "order"' in missing.stdout
+
+
+def test_backfill_number_ids_from_the_cli(runtime):
+    """Numbers stocked before integer ids existed get one (and GET /numbers/{id}
+    finds them); running it again assigns nothing."""
+    import requests
+
+    made = admin(runtime, "create-tenant", "--name", "Backfiller")
+    tenant, key = made["tenant"]["id"], made["user"]["api_key"]
+    with runtime.environment():
+        from chalicelib import settings
+        from chalicelib.auth import api_key
+        from chalicelib.services import customers
+        from chalicelib.store import keys
+        from chalicelib.store import numbers as store
+        from chalicelib.store.codec import to_item
+        from chalicelib.store.dynamo import ddb
+        from tests.support.numbers import own
+
+        principal = api_key.authenticate(key, None)
+        acme = customers.create_customer(principal=principal, fields={"name": "Legacy Ltd"})
+        legacy = ["2062190700", "2062190701"]
+        own(principal, acme, legacy)
+        for number in legacy:  # as written before ids: no id, no lookup item
+            item = store.get_number(tenant, number)
+            ddb().update_item(TableName=settings.main_table(), Key=to_item(keys.number_key(tenant, number)),
+                              UpdateExpression="REMOVE id")
+            ddb().delete_item(TableName=settings.main_table(), Key=to_item(keys.number_id_key(tenant, item["id"])))
+    listed = requests.get(f"{runtime.base_url}/backend/api/v1/customers/{acme['id']}/numbers",
+                          headers={"Authorization": f"Bearer {key}"}, timeout=30).json()
+    assert listed == []  # without ids the billing API cannot show them
+    first = admin(runtime, "backfill-number-ids", "--tenant", tenant)
+    assert (first["assigned"], first["alreadyHadId"]) == (2, 0)
+    listed = requests.get(f"{runtime.base_url}/backend/api/v1/customers/{acme['id']}/numbers",
+                          headers={"Authorization": f"Bearer {key}"}, timeout=30).json()
+    assert sorted(n["number"] for n in listed) == legacy
+    for shown in listed:
+        one = requests.get(f"{runtime.base_url}/backend/api/v1/numbers/{shown['id']}",
+                           headers={"Authorization": f"Bearer {key}"}, timeout=30).json()
+        assert one["number"] == shown["number"]
+    again = admin(runtime, "backfill-number-ids", "--tenant", tenant)
+    assert again["assigned"] == 0
+    assert admin(runtime, "backfill-number-ids", "--tenant", "tnope")["field"] == "tenant"

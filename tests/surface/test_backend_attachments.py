@@ -28,10 +28,15 @@ def note(api):
     return api.post(f"/customers/{owner['id']}/notes", {"text": "order call"}).json
 
 
-def objects(tenant) -> list[str]:
+def objects(tenant, root: str = "") -> list[str]:
     answer = aws_client("s3").list_objects_v2(Bucket=settings.blob_bucket(),
-                                              Prefix=f"tenants/{tenant['tenant']['id']}/")
+                                              Prefix=f"{root}tenants/{tenant['tenant']['id']}/")
     return [o["Key"] for o in answer.get("Contents", [])]
+
+
+def pending(tenant) -> list[str]:
+    """Presigned uploads not yet confirmed (expired by the bucket's lifecycle rule)."""
+    return objects(tenant, "pending/")
 
 
 def b64(data: bytes) -> str:
@@ -154,6 +159,39 @@ def test_rejected_uploads_leave_nothing_behind(api, note, tenant, overrides, sta
     assert blobs.storage_used(tenant["tenant"]["id"]) == 0
 
 
+BIG = bytes(range(256)) * (5 * 4096 + 7)  # ~5 MiB: several pieces through the streamed PUT
+
+
+@pytest.mark.parametrize("overrides, status, code", [
+    # announced size and hash: the object is PUT while decoding; each failure comes after pieces were sent
+    ({"_fileContent": b64(BOMB), "_fileSize": 10 * 1024 * 1024, "_fileHash": "0" * 40}, 400, 400012),
+    ({"_fileContent": b64(zstandard.ZstdCompressor().compress(BIG)), "_fileSize": len(BIG) + 1,
+      "_fileHash": hashlib.sha1(BIG).hexdigest()}, 400, 400012),
+    ({"_fileContent": b64(zstandard.ZstdCompressor().compress(BIG)), "_fileSize": len(BIG),
+      "_fileHash": "0" * 40}, 400, 400013),
+    # truncated: fewer bytes than announced, found only at the end
+    ({"_fileContent": b64(zstandard.ZstdCompressor().compress(BIG))[:-8], "_fileSize": len(BIG),
+      "_fileHash": hashlib.sha1(BIG).hexdigest()}, 400, 400012),
+    ({"_fileContent": b64(zstandard.ZstdCompressor().compress(BIG)) + "***=", "_fileSize": len(BIG),
+      "_fileHash": hashlib.sha1(BIG).hexdigest()}, 400, 400010),
+])
+def test_streamed_uploads_refused_late_leave_nothing_behind(api, note, tenant, overrides, status, code):
+    response = upload(api, note, _mimeType=None, **overrides)
+    assert response.status_code == status and response.json["error_code"] == code, response.body
+    assert api.get("/noteAttachments").json == [] and objects(tenant) == []
+    assert blobs.storage_used(tenant["tenant"]["id"]) == 0
+
+
+def test_streamed_upload_stores_every_byte(api, note, tenant):
+    response = upload(api, note, fileName="big.bin", _mimeType=None,
+                      _fileContent=b64(zstandard.ZstdCompressor().compress(BIG)), _fileSize=len(BIG),
+                      _fileHash=hashlib.sha1(BIG).hexdigest())
+    assert response.status_code == 201, response.body
+    [key] = objects(tenant)
+    stored = aws_client("s3").get_object(Bucket=settings.blob_bucket(), Key=key)
+    assert stored["Body"].read() == BIG and stored["ContentType"] == "application/octet-stream"
+
+
 def test_storage_quota(api, note, tenant, monkeypatch):
     monkeypatch.setenv("STORAGE_QUOTA_BYTES", str(len(PDF) * 2 + 10))
     assert upload(api, note).status_code == 201
@@ -199,10 +237,14 @@ def test_presigned_upload_path(api, note, tenant):
     assert start.status_code == 201, start.body
     early = api.post(f"/noteAttachmentUploads/{start.json['uploadID']}?action=complete", {})
     assert early.status_code == 400
+    assert start.json["fields"]["key"].startswith(f"pending/tenants/{tenant['tenant']['id']}/")
     answer = requests.post(start.json["url"], data=start.json["fields"], files={"file": ("big.pdf", PDF)})
     assert answer.status_code in (200, 204), answer.text
+    # Until confirmed it sits under pending/, which the lifecycle rule expires after a day.
+    assert len(pending(tenant)) == 1 and objects(tenant) == []
     done = api.post(f"/noteAttachmentUploads/{start.json['uploadID']}?action=complete", {})
     assert done.status_code == 201, done.body
+    assert pending(tenant) == [] and len(objects(tenant)) == 1  # moved to its place
     raw = api.client.get(api.base + f"/noteAttachments/{done.json['id']}",
                          headers={"Authorization": f"Bearer {api.key}", "Accept": "*/*"})
     assert raw.body == PDF
@@ -218,7 +260,7 @@ def test_presigned_upload_with_wrong_content_is_deleted(api, note, tenant):
     requests.post(start["url"], data=start["fields"], files={"file": ("big.pdf", PDF)})
     done = api.post(f"/noteAttachmentUploads/{start['uploadID']}?action=complete", {})
     assert done.status_code == 400 and done.json["error_code"] == 400013
-    assert objects(tenant) == [] and api.get("/noteAttachments").json == []
+    assert objects(tenant) == [] and pending(tenant) == [] and api.get("/noteAttachments").json == []
 
 
 def test_a_large_upload_is_fetched_through_the_redirect(api, note, tenant):

@@ -13,7 +13,7 @@ from chalicelib.api.backend.openapi import MAX_PAGE
 from chalicelib.auth import api_key
 from chalicelib.domain import ledger as ledger_rules
 from chalicelib.services import invoices, ledger, users
-from tests.support.numbers import own
+from tests.support.numbers import import_landlines, own
 from tests.surface.helpers import Api
 
 
@@ -109,6 +109,14 @@ def test_responses_match_the_description(api, document, tenant, monkeypatch):
     call("GET", "/numbers")
     call("GET", f"/customers/{acme['id']}/numbers")
     call("GET", "/numbers/1")
+    import_landlines(tenant["tenant"]["id"], ["2062190001", "2062190002"])
+    credit = call("POST", "/customers", {"customerName": "On Credit", "creditLimit": "-100"}).json
+    call("POST", f"/customers/{credit['id']}/numbers", {"number": "2062190001"})
+    call("POST", "/numbers", {"number": "+12062190002", "customerID": credit["id"]})
+    call("POST", f"/customers/{credit['id']}/numbers", {"number": "2062190002"})  # sold: 409004
+    broke = call("POST", "/customers", {"customerName": "Broke Ltd"}).json
+    import_landlines(tenant["tenant"]["id"], ["2062190003"])
+    call("POST", f"/customers/{broke['id']}/numbers", {"number": "2062190003"})  # 402001
     call("GET", f"/numbers/{owned['id']}")
     call("GET", "/payments")
     call("GET", f"/customers/{acme['id']}/payments")

@@ -82,3 +82,14 @@ def test_requests_are_listable(client, api, tenant):
     everything = api.get("/requestLogs?limit=10").json
     assert {tenant["user"]["id"], robot["id"]} <= {e["userID"] for e in everything}
     assert any(e["path"].endswith("/customers") and e["status"] == 200 for e in everything)
+
+
+def test_a_replayed_totp_code_is_refused(client, api, tenant):
+    me = tenant["user"]
+    code = pyotp.TOTP(me["totp_secret"]).now()
+    made = api.post("/users/me?action=generateAPIKey", {"password": me["password"], "totpCode": code})
+    assert made.status_code == 200, made.body
+    fresh = Api(client, made.json["apiKey"])
+    replay = fresh.post("/users/me?action=generateAPIKey", {"password": me["password"], "totpCode": code})
+    assert replay.status_code == 403 and "already been used" in replay.json["hint"]
+    assert fresh.get("/users/me").status_code == 200  # the refused replay revoked nothing

@@ -84,3 +84,34 @@ def test_line_wrapped_base64_is_accepted():
 ])
 def test_mime_detection(head, name, mime):
     assert files.detect_mime(head, name) == mime
+
+
+def _streamed(data, **kw):
+    """receive() with a sink: the pieces it got, and the MIME type it was opened with."""
+    got, opened = [], []
+
+    def open_sink(mime):
+        opened.append(mime)
+        return got.append
+
+    encoded = base64.b64encode(zstandard.ZstdCompressor().compress(data)).decode()
+    try:
+        received = files.receive(base64_content=encoded, compression="zstd", limit=1 << 26, open_sink=open_sink,
+                                 file_name="x.csv", **kw)
+    except Exception as error:
+        return got, opened, error
+    return got, opened, received
+
+
+def test_a_sink_gets_every_piece_and_the_last_only_after_verification():
+    data = b"%PDF-1.4\n" + bytes(range(256)) * 20000  # ~5 MiB: several pieces
+    sha1 = hashlib.sha1(data).hexdigest()
+    got, opened, received = _streamed(data, expected_size=len(data), expected_hash=sha1)
+    assert b"".join(bytes(p) for p in got) == data and len(got) > 2
+    assert opened == ["application/pdf"] and received.content is None
+    assert (received.size, received.sha1, received.mime_type) == (len(data), sha1, "application/pdf")
+    # A wrong hash is found after the last byte: the sink never gets that last piece.
+    got, _, error = _streamed(data, expected_size=len(data), expected_hash="0" * 40)
+    assert isinstance(error, FileHashMismatchError) and 0 < sum(len(p) for p in got) < len(data)
+    got, _, error = _streamed(data, expected_size=len(data) + 1, expected_hash=sha1)
+    assert isinstance(error, FileSizeMismatchError) and sum(len(p) for p in got) < len(data)

@@ -320,3 +320,20 @@ def test_queue_that_would_redeliver_during_processing_is_refused() -> None:
     with pytest.raises(ValueError, match="VisibilityTimeout"):
         merge_template.build(stage="dev", app_name="dialtone", stateful=stateful.load(),
                              sam=_sam({}, {"Orders": event}, timeout=900))
+
+
+def test_unconfirmed_presigned_uploads_expire_after_a_day(template: dict[str, Any]) -> None:
+    """Presigned uploads land under pending/ (chalicelib/store/blobs.py) until
+    confirmed; the bucket's lifecycle expires what stays there, versions too."""
+    from infra.stateful import PENDING_PREFIX
+
+    (bucket,) = _of_type(template, "AWS::S3::Bucket").values()
+    rules = {r["Id"]: r for r in bucket["Properties"]["LifecycleConfiguration"]["Rules"]}
+    expire = rules["ExpireUnconfirmedPresignedUploads"]
+    assert (expire["Status"], expire["Prefix"], expire["ExpirationInDays"]) == ("Enabled", PENDING_PREFIX, 1)
+    assert expire["NoncurrentVersionExpiration"] == {"NoncurrentDays": 1}  # the bucket is versioned
+    assert rules["RemovePendingDeleteMarkers"]["ExpiredObjectDeleteMarker"] is True
+    assert all(r["Prefix"] == PENDING_PREFIX for r in rules.values())  # tenants' files never expire
+    for role in _of_type(template, "AWS::IAM::Role").values():
+        statements = {s["Sid"]: s for s in role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]}
+        assert statements["PendingUploads"]["Resource"][0]["Fn::Sub"].endswith("/" + PENDING_PREFIX + "*")

@@ -32,3 +32,17 @@ def test_allowlist_matching():
     assert not identity.source_allowed(networks, "11.2.3.4")
     assert not identity.source_allowed(networks, None)
     assert identity.source_allowed([], "11.2.3.4")
+
+
+def test_totp_step_names_the_matching_step():
+    import pyotp
+
+    secret = secrets.new_totp_secret()
+    totp = pyotp.TOTP(secret)
+    at = 1_700_000_015
+    step = totp.timecode(at)
+    assert secrets.totp_step(secret, totp.at(at), at=at) == step
+    assert secrets.totp_step(secret, totp.at(at - 30), at=at) == step - 1
+    assert secrets.totp_step(secret, totp.at(at + 30), at=at) == step + 1
+    assert secrets.totp_step(secret, totp.at(at - 60), at=at) in (None, step - 1, step, step + 1)
+    assert secrets.totp_step(secret, "", at=at) is None and secrets.totp_step(None, "123456", at=at) is None

@@ -80,3 +80,52 @@ def test_only_primary_data_protection_may_reset_other_keys(tenant):
         users.reset_api_key_of(principal=clerk_principal, user_id=tenant["user"]["id"])
     new_key = users.reset_api_key_of(principal=admin_principal, user_id=clerk["id"])
     assert api_key.authenticate(new_key, None).user_id == clerk["id"]
+
+
+def test_a_totp_code_is_accepted_once(tenant):
+    """Replay inside the code's window is refused: the last accepted time-step
+    is recorded per user and a code must belong to a later one."""
+    import time
+
+    import pyotp
+
+    admin = tenant["user"]
+    principal = api_key.authenticate(admin["api_key"], None)
+    totp = pyotp.TOTP(admin["totp_secret"])
+    now = time.time()
+    code = totp.at(now)
+    first = users.generate_own_api_key(principal=principal, password=admin["password"], totp_code=code)
+    principal = api_key.authenticate(first, None)
+    with pytest.raises(PermissionDeniedError, match="already been used"):
+        users.generate_own_api_key(principal=principal, password=admin["password"], totp_code=code)
+    # The next step's code (inside the drift window) is fresh; after it, the
+    # earlier step's code is refused even though it is still inside its window.
+    later = totp.at(now + 30)
+    second = users.generate_own_api_key(principal=principal, password=admin["password"], totp_code=later)
+    principal = api_key.authenticate(second, None)
+    with pytest.raises(PermissionDeniedError, match="already been used"):
+        users.generate_own_api_key(principal=principal, password=admin["password"], totp_code=code)
+    assert api_key.authenticate(second, None).user_id == admin["id"]  # the refusals revoked nothing
+
+
+def test_totp_step_claim_is_conditional(tenant):
+    from chalicelib.store import identity as store
+
+    t, user_id = tenant["tenant"]["id"], tenant["user"]["id"]
+    assert store.claim_totp_step(t, user_id, 100) is True
+    assert store.claim_totp_step(t, user_id, 100) is False
+    assert store.claim_totp_step(t, user_id, 99) is False
+    assert store.claim_totp_step(t, user_id, 101) is True
+    assert store.claim_totp_step(t, 999999, 5) is False  # no such user: nothing created
+    assert users.get_user(tenant=t, user_id=user_id)["totpLastStep"] == 101
+
+
+def test_wrong_password_does_not_spend_the_code(tenant):
+    import pyotp
+
+    admin = tenant["user"]
+    principal = api_key.authenticate(admin["api_key"], None)
+    code = pyotp.TOTP(admin["totp_secret"]).now()
+    with pytest.raises(PermissionDeniedError, match="wrong"):
+        users.generate_own_api_key(principal=principal, password="nope", totp_code=code)
+    assert users.generate_own_api_key(principal=principal, password=admin["password"], totp_code=code)

@@ -29,6 +29,8 @@ TABLE: list[tuple[type[e.DialtoneError], int, str, int]] = [
     (e.AlreadyExistsError, 409, "Conflict", 409001),
     (e.ConcurrentUpdateError, 409, "Conflict", 409002),
     (e.InvalidStateError, 409, "Invalid State", 409003),
+    (e.NumberUnavailableError, 409, "Number Unavailable", 409004),
+    (e.InsufficientFundsError, 402, "Insufficient Funds", 402001),
     (e.FileTooLargeError, 413, "File Too Large", 413001),
 ]
 

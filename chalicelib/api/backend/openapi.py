@@ -157,9 +157,11 @@ def _answer(schema: dict[str, Any], status: str = "200", description: str = "OK"
     errors = {code: {"description": text, **_json(_ref("Error"))} for code, text in (
         ("400", "invalid request, action or file (400001-400013, 400501-400503)"),
         ("401", "missing or revoked key (401001), source address not allowed (401002)"),
+        ("402", "the charge would take the balance below the credit limit (402001)"),
         ("403", "no permission (403001), action permission (403002), storage quota (403003)"),
         ("404", "not found or outside your customer access (404001)"),
-        ("409", "conflict (409001 unique, 409002 concurrent, 409003 wrong state for the action)"),
+        ("409", "conflict (409001 unique, 409002 concurrent, 409003 wrong state for the action, "
+                "409004 number not available)"),
         ("413", "file larger than the limit (413001)"))}
     return {status: {"description": description, **_json(schema)}, **errors}
 
@@ -196,6 +198,25 @@ def _child_paths(plural: str, item: str, actions: dict[str, Any], *, writable: b
     return {f"/{plural}": every, f"/{plural}/{{id}}": one, f"/customers/{{customerId}}/{plural}": under}
 
 
+def _number_paths() -> dict[str, Any]:
+    """Numbers are read-only resources, except that an available inventory
+    number is added to a customer by POST (sold, charged as a carrier order)."""
+    paths = _child_paths("numbers", "Number", {}, writable=False)
+    assign = _obj({"number": {"type": "string", "description": "10 digits, or +1 and 10 digits"},
+                   "customerID": {"type": "integer"}}, required=["number"])
+    description = ("sell this available number of the tenant's inventory to the customer: its setup and first "
+                   "month plus the per-order pricing are charged (402001 below the credit limit); 409004 when the "
+                   "number is not available")
+    paths["/customers/{customerId}/numbers"]["post"] = {
+        "description": description, "requestBody": {"required": True, **_json(assign)},
+        "responses": _answer(_ref("Number"), "201")}
+    paths["/numbers"]["post"] = {
+        "description": description + "; customerID in the body",
+        "requestBody": {"required": True, **_json({**assign, "required": ["number", "customerID"]})},
+        "responses": _answer(_ref("Number"), "201")}
+    return paths
+
+
 def spec() -> dict[str, Any]:
     customer_expand = [_flag(f) for f in FLAGS]
     paths: dict[str, Any] = {
@@ -211,7 +232,7 @@ def spec() -> dict[str, Any]:
         **_child_paths("services", "Service", customer_items.SERVICE_ACTIONS),
         **_child_paths("features", "Feature", customer_items.FEATURE_ACTIONS),
         **_child_paths("notes", "Note", {}, active=False),
-        **_child_paths("numbers", "Number", {}, writable=False),
+        **_number_paths(),
         **_child_paths("payments", "Payment", {}, writable=False, active=False),
         **_child_paths("invoices", "Invoice", {}, writable=False, active=False),
         "/noteAttachments": {"get": _listing("NoteAttachment", active=False, extra=("expandStoredFiles",))},

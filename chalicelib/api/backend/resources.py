@@ -127,8 +127,49 @@ def _child_routes(plural: str, load: Callable[[], "ChildResource"], render: Call
 _child_routes("services", _resource("customer_items", "SERVICES"), views.service_view)
 _child_routes("features", _resource("customer_items", "FEATURES"), views.feature_view)
 _child_routes("notes", _resource("customer_items", "NOTES"), views.note_view)
-# Numbers are read here; they are created and changed by the inventory's life cycle (issue 4).
+# Numbers are the inventory's (issue 4): read here, and sold to a customer by
+# POST (an available number, charged as a carrier order); changed by the inventory.
 _child_routes("numbers", _resource("customer_numbers", "NUMBERS"), views.number_view, writable=False)
+
+NUMBER_WRITABLE = frozenset({"number", "customerID"})
+NUMBER_READ_ONLY = frozenset({
+    "id", "status", "category", "state", "npanxx", "rateCenter", "city", "tfnPrefix", "monthlyPrice",
+    "setupPrice", "trunkID", "cnam", "orderID", "portOrderID", "createdDate", "updatedDate",
+})
+
+
+def _assign_number(customer_id: int | None) -> Response:
+    """The seed's "add a number to a customer": POST /customers/{id}/numbers
+    {"number": "..."} (or POST /numbers with customerID) -> 201, the number."""
+    def handle(principal: Principal, request: Request) -> Response:
+        from chalicelib.domain.errors import UnknownFieldError
+        from chalicelib.services import customer_numbers
+
+        body = http.json_body(request)
+        for name in body:
+            if name in NUMBER_READ_ONLY:
+                raise ReadOnlyFieldError(f"'{name}' is read-only", field=name)
+            if name not in NUMBER_WRITABLE:
+                raise UnknownFieldError(f"unknown field '{name}' (a number is added by 'number')", field=name)
+        given = body.get("customerID")
+        if given is not None and (not isinstance(given, int) or isinstance(given, bool)):
+            raise ValidationError("customerID must be an integer", field="customerID")
+        target = customer_id if customer_id is not None else given
+        if target is None:
+            raise ValidationError("customerID (an integer) is required", field="customerID")
+        if customer_id is not None and given is not None and given != customer_id:
+            raise ValidationError("customerID differs from the customer in the path", field="customerID")
+        if not isinstance(body.get("number"), str) or not body["number"].strip():
+            raise ValidationError("number (a string, e.g. \"2065550123\" or \"+12065550123\") is required",
+                                  field="number")
+        record = customer_numbers.assign(principal=principal, customer_id=target, number=body["number"])
+        return http.json_response(views.number_view(record), 201)
+    return serve(handle)
+
+
+bp.route("/numbers", methods=["POST"])(_named(lambda: _assign_number(None), "assign_number"))
+bp.route("/customers/{customer_id}/numbers", methods=["POST"])(
+    _named(lambda customer_id: _assign_number(entity_id(customer_id)), "assign_customer_number"))
 # Payments are made through the money core (carrier/partner APIs); the billing API reads them.
 _child_routes("payments", _resource("payments", "PAYMENTS"), views.payment_view, writable=False)
 # Invoices are issued by the monthly job (services.invoices); the billing API reads them.

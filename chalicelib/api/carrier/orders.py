@@ -22,7 +22,7 @@ def order_view(order: Mapping[str, Any]) -> dict[str, Any]:
         "orderno": str(order["id"]), "accountno": order["accountNumber"], "date": _date(order["createdAt"]),
         "amount": str(order["amount"]), "per_order_cost": str(order["perOrderCost"]), "taxes": str(order["taxes"]),
         "other_charges": str(order["otherCharges"]), "discount": str(order["discount"]),
-        "tg_id": str(order["trunkId"]), "orderType": order["orderType"],
+        "tg_id": str(order.get("trunkId") or ""), "orderType": order["orderType"],
         "didCategory": CATEGORY_NAMES.get(order["category"], order["category"]), "didType": order["didType"],
         "sessions": str(order.get("sessions", 0)), "status": orders.STATUS_CODES[order["status"]],
         "state": order["status"], "numbers": list(order["numbers"]),

@@ -1,0 +1,75 @@
+"""POST /customers/{id}/numbers racing for the same number, over real HTTP
+against DynamoDB Local (moto does not serialise concurrent transactions):
+exactly one sale, one charge, one count off the availability counters."""
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+
+import requests
+
+RACERS = 8
+CONTESTED = "2062190500"
+
+
+def _seed(runtime):
+    from chalicelib.auth import api_key
+    from chalicelib.services import customers, users
+    from tests.support.numbers import import_landlines
+
+    with runtime.environment():
+        tenant = users.create_tenant(name="Assignment race")
+        principal = api_key.authenticate(tenant["user"]["api_key"], None)
+        # Half the racers sell to one customer (same ledger account), half to others.
+        ids = [customers.create_customer(principal=principal, fields={"name": f"Racer {n}", "creditLimit": "-100"})["id"]
+               for n in range(RACERS // 2 + 1)]
+        import_landlines(tenant["tenant"]["id"], [CONTESTED, "2062190501"])
+        return tenant, ids
+
+
+def test_one_number_sold_concurrently_has_exactly_one_winner(runtime):
+    tenant, ids = _seed(runtime)
+    key = tenant["user"]["api_key"]
+    targets = [ids[0]] * (RACERS // 2) + ids[1:RACERS // 2 + 1]
+    barrier = threading.Barrier(RACERS)
+
+    def sell(customer_id: int):
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {key}"
+        session.get(f"{runtime.base_url}/backend/api/v1/users/me", timeout=30)  # connection and key warm
+        barrier.wait()
+        started = time.monotonic()
+        answer = session.post(f"{runtime.base_url}/backend/api/v1/customers/{customer_id}/numbers",
+                              json={"number": CONTESTED}, timeout=60)
+        return started, time.monotonic(), customer_id, answer.status_code, answer.json()
+
+    with ThreadPoolExecutor(RACERS) as pool:
+        results = list(pool.map(sell, targets))
+
+    # The requests really overlapped: every one started before any finished.
+    assert max(r[0] for r in results) < min(r[1] for r in results), results
+    statuses = sorted(r[3] for r in results)
+    assert statuses == [201] + [409] * (RACERS - 1), [(r[3], r[4]) for r in results]
+    assert all(r[4]["error_code"] == 409004 for r in results if r[3] == 409)
+    [winner] = [r for r in results if r[3] == 201]
+    assert winner[4]["customerID"] == winner[2] and winner[4]["number"] == CONTESTED
+
+    with runtime.environment():
+        from chalicelib.auth import api_key
+        from chalicelib.services import customers, orders
+        from chalicelib.store import numbers as store
+
+        principal = api_key.authenticate(key, None)
+        item = store.get_number(tenant["tenant"]["id"], CONTESTED)
+        assert (item["status"], item["customerId"], item["orderId"]) == ("active", winner[2], winner[4]["orderID"])
+        counters = {c["SK"]: int(c["count"]) for c in store.counters(tenant["tenant"]["id"], "")}
+        assert counters == {"STATE#landline#WA": 1, "NPANXX#WA#206219": 1}  # two stocked, one sold, once
+        balances = {c: Decimal(str(customers.get_customer(principal=principal, customer_id=c).get("balance") or 0))
+                    for c in set(targets)}
+        assert balances[winner[2]] == Decimal("-1.75")
+        assert all(b == 0 for c, b in balances.items() if c != winner[2]), balances
+        placed = {c: orders.list_orders(principal=principal, customer={"id": c}) for c in set(targets)}
+        assert sum(len(v) for v in placed.values()) == 1 and [o["id"] for o in placed[winner[2]]] == \
+            [winner[4]["orderID"]]
