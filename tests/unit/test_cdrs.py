@@ -438,3 +438,42 @@ def test_charges_refused_by_the_credit_limit_are_posted_by_a_later_close(world: 
     # 4420 deck: 0.002 + 0.031 * 60 / 60
     assert closed["posted"][str(poor["id"])] == "0.03300"
     assert ledger.balance_of(tenant=t, account=poor["id"])[0] == Decimal("-0.03300")
+
+
+def test_engine_cost_matches_the_domain_rule(tmp_path: Path) -> None:
+    """The engine's exact integer rating (half-up to five places per call)
+    gives the domain's Decimal cost for random rates, fees, increments and
+    durations, including rates with more than five decimal places."""
+    from chalicelib.services import cdr_engine as engine
+
+    rng = random.Random(61)
+    rates = []
+    for n in range(300):
+        places = rng.choice([0, 2, 4, 5, 6, 7, 9])
+        rate = Decimal(rng.randrange(0, 10**6)).scaleb(-places)
+        fee = Decimal(rng.randrange(0, 10**4)).scaleb(-rng.choice([0, 3, 5, 6]))
+        rates.append(rules.Rate(f"9{n:03d}", rate, fee, rng.choice([0, 1, 6, 30, 60]), rng.choice([1, 6, 30, 60])))
+    con = engine.connect(str(tmp_path))
+    engine.load_decks(con, str(tmp_path), [engine.Deck("TENANT", "outbound", {r.prefix: r for r in rates})])
+    calls = [(r.prefix, rng.choice([0, 1, 5, 29, 30, 31, 59, 60, 61, rng.randrange(0, 7200)])) for r in rates
+             for _ in range(5)]
+    engine.load_table(con, str(tmp_path), "probe", {"prefix": "VARCHAR", "billsec": "BIGINT"}, calls)
+    got = con.execute("""
+        SELECT p.prefix, p.billsec,
+               cost_units(d.rate_i, d.fee_i, greatest(d.initial, ((p.billsec + d.step - 1) // d.step) * d.step))
+        FROM probe p JOIN deck d USING (prefix)""").fetchall()
+    by_prefix = {r.prefix: r for r in rates}
+    assert len(got) == len(calls)
+    for prefix, billsec, units in got:
+        assert engine.cost_of_units(units) == rules.call_cost(by_prefix[prefix], billsec), (prefix, billsec)
+
+
+def test_api_cold_start_does_not_import_the_engine() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, app; from chalicelib.services import cdrs, cdr_stats; "
+            "from chalicelib.workers import handlers; print('duckdb' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2],
+                          capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "False"
