@@ -33,8 +33,9 @@ from chalicelib.domain import cdrs as rules
 MEMORY_LIMIT = os.environ.get("CDR_DUCKDB_MEMORY", "256MB")
 THREADS = int(os.environ.get("CDR_DUCKDB_THREADS", "1"))
 # A day is computed in groups of shards whose part files add up to at most
-# this many bytes (≈ 25 bytes of Parquet per call): memory per group, not per day.
-GROUP_BYTES = int(os.environ.get("CDR_GROUP_BYTES", str(12 * 1024 * 1024)))
+# this many bytes (≈ 40 bytes of Parquet per call, so ≈ 100k calls): memory
+# per group, not per day or file.
+GROUP_BYTES = int(os.environ.get("CDR_GROUP_BYTES", str(4 * 1024 * 1024)))
 WHITESPACE = " \t\r\n\x0b\x0c"
 MONEY_PLACES = 5
 
@@ -94,6 +95,13 @@ class Scan:
     regular: bool = True
 
 
+def _trimmed(column: str) -> str:
+    """Python's str.strip() of a field, paid only by fields that start or end
+    with whitespace (a first and last character above space skip the trim)."""
+    return (f"CASE WHEN ascii({column}) > 32 AND ascii(right({column}, 1)) > 32 THEN {column} "
+            f"ELSE trim(coalesce({column}, ''), '{WHITESPACE}') END")
+
+
 def _times(name: str) -> str:
     return f"epoch_ms(TRY_CAST({name}_s AS TIMESTAMPTZ)) // 1000"
 
@@ -122,17 +130,19 @@ def scan(con: Any, path: str, out_dir: str, *, with_line: bool, physical_lines: 
     COPY (
       WITH raw AS (SELECT {ordinal} AS n, * FROM {source}),
       t AS (SELECT n,
-          trim(coalesce(call_id, ''), {w}) AS call_id,
-          lower(trim(coalesce(direction, ''), {w})) AS direction,
-          trim(coalesce(account, ''), {w}) AS account,
-          trim(coalesce(trunk_id, ''), {w}) AS trunk_id,
-          trim(coalesce("from", ''), {w}) AS src,
-          trim(coalesce("to", ''), {w}) AS dst,
-          trim(coalesce("start", ''), {w}) AS start_s,
-          trim(coalesce(answer, ''), {w}) AS answer_s,
-          trim(coalesce("end", ''), {w}) AS end_s,
-          trim(coalesce(billsec, ''), {w}) AS billsec_s,
-          upper(trim(coalesce(disposition, ''), {w})) AS disposition
+          {_trimmed('call_id')} AS call_id,
+          CASE WHEN direction IN ('inbound', 'outbound') THEN direction
+               ELSE lower(trim(coalesce(direction, ''), {w})) END AS direction,
+          {_trimmed('account')} AS account,
+          {_trimmed('trunk_id')} AS trunk_id,
+          {_trimmed('"from"')} AS src,
+          {_trimmed('"to"')} AS dst,
+          {_trimmed('"start"')} AS start_s,
+          {_trimmed('answer')} AS answer_s,
+          {_trimmed('"end"')} AS end_s,
+          {_trimmed('billsec')} AS billsec_s,
+          CASE WHEN disposition IN ('ANSWERED', 'NO ANSWER', 'BUSY', 'FAILED') THEN disposition
+               ELSE upper(trim(coalesce(disposition, ''), {w})) END AS disposition
         FROM raw),
       p AS (SELECT *, {_times('start')} AS start_e, {_times('end')} AS end_e, {_times('answer')} AS answer_e,
           TRY_CAST(billsec_s AS BIGINT) AS billsec_n,
@@ -141,9 +151,10 @@ def scan(con: Any, path: str, out_dir: str, *, with_line: bool, physical_lines: 
         FROM t),
       o AS (SELECT p.*, nm.customer AS n_customer, nm.shard AS n_shard, tr.customer AS t_customer,
                tr.shard AS t_shard
-        FROM p LEFT JOIN numbers nm ON p.direction = 'inbound' AND nm.number = p.did
-               LEFT JOIN trunks tr ON p.direction = 'outbound' AND tr.id = p.trunk_id
-                                      AND tr.direction = 'termination'),
+        -- Equalities only (a condition on the left side alone would make a nested-loop join).
+        FROM p LEFT JOIN numbers nm ON nm.number = CASE WHEN p.direction = 'inbound' THEN p.did END
+               LEFT JOIN (SELECT * FROM trunks WHERE direction = 'termination') tr
+                      ON tr.id = CASE WHEN p.direction = 'outbound' THEN p.trunk_id END),
       v AS (SELECT *, CASE
           WHEN direction NOT IN ('inbound', 'outbound') THEN 'direction must be inbound or outbound'
           WHEN disposition NOT IN ('ANSWERED', 'NO ANSWER', 'BUSY', 'FAILED')
@@ -176,7 +187,7 @@ def scan(con: Any, path: str, out_dir: str, *, with_line: bool, physical_lines: 
              CASE WHEN disposition = 'ANSWERED' THEN billsec_n ELSE 0 END AS billsec, disposition
       FROM v
     ) TO '{_quote(out_dir)}' (FORMAT parquet, PARTITION_BY (day, shard), OVERWRITE_OR_IGNORE true,
-                              ROW_GROUP_SIZE 16384)"""
+                              ROW_GROUP_SIZE 4096)"""
     con.execute(query)
     result = Scan()
     emitted = con.execute("SELECT count(*) FROM read_parquet(?)", [os.path.join(out_dir, "*", "*", "*.parquet")]
@@ -288,7 +299,7 @@ def shard_groups(parts: Sequence[tuple[int, int, str, str]]) -> list[list[tuple[
 
 
 def compute_group(con: Any, scratch: str, parts: Sequence[tuple[int, int, str, str]], result: DayResult, *,
-                  export_dir: str | None) -> None:
+                  export_dir: str | None, figures: bool = True) -> None:
     """One group of shards of a day into ``result`` (decks, deck choice and owners loaded)."""
     load_table(con, scratch, "part_files", {"filename": "VARCHAR", "shard": "INTEGER", "part_no": "BIGINT",
                                             "file_id": "VARCHAR"},
@@ -308,7 +319,7 @@ def compute_group(con: Any, scratch: str, parts: Sequence[tuple[int, int, str, s
              row_number() OVER () AS rid
       FROM ranked u
       LEFT JOIN deck_choice dc ON dc.customer = u.customer_id AND dc.direction = u.direction
-      LEFT JOIN numbers nm ON u.direction = 'inbound' AND nm.number = u.did
+      LEFT JOIN numbers nm ON nm.number = CASE WHEN u.direction = 'inbound' THEN u.did END
       WHERE u.k = 1""")
     con.execute("""
       CREATE OR REPLACE TEMP TABLE priced AS
@@ -330,7 +341,14 @@ def compute_group(con: Any, scratch: str, parts: Sequence[tuple[int, int, str, s
         result.costs[int(customer)] = cost_of_units(units)
         result.calls += int(calls)
         result.unrated += int(unrated)
-    figures = con.execute("""
+    if figures:
+        _figures(con, result)
+    if export_dir is not None:
+        _exports(con, export_dir, result)
+
+
+def _figures(con: Any, result: DayResult) -> None:
+    rows = con.execute("""
       WITH keyed AS (
         SELECT 'DID' AS kind, did AS id, customer_id, start_e, end_e, disposition, billsec FROM priced
         WHERE direction = 'inbound'
@@ -356,11 +374,9 @@ def compute_group(con: Any, scratch: str, parts: Sequence[tuple[int, int, str, s
       peaks AS (SELECT kind, id, max(level) AS peak FROM levels GROUP BY kind, id)
       SELECT s.kind, s.id, s.customer, s.processed, s.completed, s.billsec, greatest(p.peak, 0)
       FROM sums s JOIN peaks p USING (kind, id) ORDER BY s.kind, s.id""").fetchall()
-    for kind, ident, customer, processed, completed, billsec, peak in figures:
+    for kind, ident, customer, processed, completed, billsec, peak in rows:
         result.figures.append((kind, ident, int(customer), {"processed": int(processed), "completed": int(completed),
                                                             "billsec": int(billsec), "peak": int(peak)}))
-    if export_dir is not None:
-        _exports(con, export_dir, result)
 
 
 def _iso(column: str) -> str:

@@ -83,10 +83,11 @@ class _Plain:
 
 
 def _to_plain(source: BinaryIO, scratch: str, *, digest: Any = None,
-              progress: Callable[[int], None] | None = None) -> _Plain:
+              progress: Callable[[int], None] | None = None, source_path: str | None = None) -> _Plain:
     """The file as plain bytes on local disk: compressed files are decoded as a
     stream (never whole in memory); lines counted on the way. A stream that
-    breaks (truncated gzip) keeps the complete lines read before it."""
+    breaks (truncated gzip) keeps the complete lines read before it. A plain
+    file already on disk (``source_path``) is used where it is."""
 
     def raw_blocks() -> Any:
         while True:
@@ -101,14 +102,17 @@ def _to_plain(source: BinaryIO, scratch: str, *, digest: Any = None,
 
     blocks = raw_blocks()
     first = next(blocks, b"")
-    target = os.path.join(scratch, "plain.csv")
-    plain = _Plain(target)
+    compressed = first[:2] == GZIP_MAGIC or first[:4] == ZSTD_MAGIC
+    in_place = source_path is not None and not compressed
+    target = source_path if in_place else os.path.join(scratch, "plain.csv")
+    plain = _Plain(target)  # type: ignore[arg-type]
     last = b"\n"
-    with open(target, "wb") as out:
+    with open(os.devnull if in_place else target, "wb") as out:
         def emit(data: bytes) -> None:
             nonlocal last
             if data:
-                out.write(data)
+                if not in_place:
+                    out.write(data)
                 plain.lines += data.count(b"\n")
                 last = data[-1:]
 
@@ -230,7 +234,7 @@ def _scan_plain(tenant: str, plain: _Plain, scratch: str, tally: _Tally, *,
     except rules.BadRow as error:
         tally.reject({"line": 1}, str(error))
         return parts
-    with _timed("compute"):
+    with _timed("dynamodb"):
         trunks = cdr_ports.trunk_owners(tenant=tenant)
         numbers = cdr_ports.number_owners(tenant=tenant, trunks=trunks)
     with _timed("compute"):
@@ -309,7 +313,7 @@ def import_file(*, tenant: str, path: str, progress: Callable[[int], None] | Non
     digest = hashlib.sha256()
     with open(path, "rb") as raw, tempfile.TemporaryDirectory(prefix="cdr-") as scratch:
         with _timed("compute"):
-            plain = _to_plain(raw, scratch, digest=digest, progress=progress)
+            plain = _to_plain(raw, scratch, digest=digest, progress=progress, source_path=path)
         tally = _Tally()
         parts = _scan_plain(tenant, plain, scratch, tally, offset_lines=False)
         file_id = "sha256-" + digest.hexdigest()
@@ -434,8 +438,7 @@ def ingest_part(*, tenant: str, key: str, file_id: str, part: int, parts: int, s
         else:
             _download_range(key, raw, start=start, end=end, header=(header or "").encode("utf-8"))
         with open(raw, "rb") as source, _timed("compute"):
-            plain = _to_plain(source, scratch)
-        os.remove(raw)
+            plain = _to_plain(source, scratch, source_path=raw)
         found = _scan_plain(tenant, plain, scratch, tally, offset_lines=parts > 1)
         days = _upload_parts(tenant, f"{record['stamp']}-{file_id}-{part}", found)
     state = store.finish_part(tenant, file_id, part, days,
@@ -592,6 +595,12 @@ def _compute_day(tenant: str, day: str, *, final: bool) -> dict[str, Any]:
         with _timed("dynamodb"):
             trunks = cdr_ports.trunk_owners(tenant=tenant)
             numbers = cdr_ports.number_owners(tenant=tenant, trunks=trunks)
+        # The figures depend on the parts (generation) and the owners only: when
+        # both are what the last stored figures were computed from, they stand
+        # (a close right after the refresh of the last file skips them).
+        basis = f"{record.get('generation', 0)}:{_owners_digest(numbers, trunks)}"
+        stored_basis = record.get("figuresBasis")
+        figures = stored_basis != basis
         result = engine.DayResult()
         export_dir = os.path.join(scratch, "exports")
         with _timed("compute"):
@@ -603,14 +612,18 @@ def _compute_day(tenant: str, day: str, *, final: bool) -> dict[str, Any]:
                                                                 "deck": "VARCHAR"},
                                   ((int(d.owner), d.direction, d.owner) for d in decks if d.owner != "TENANT"))
                 for n, group in enumerate(engine.shard_groups(parts)):
-                    engine.compute_group(con, scratch, group, result,
+                    engine.compute_group(con, scratch, group, result, figures=figures,
                                          export_dir=os.path.join(export_dir, str(n)) if closing else None)
             finally:
                 con.close()
         items = [store.stats_item(tenant, kind, ident, day, customer, totals)
                  for kind, ident, customer, totals in result.figures]
-        with _timed("dynamodb"):
-            written = _write_changed(tenant, items)
+        written = 0
+        if figures:
+            with _timed("dynamodb"):
+                # Never stored for this day (no basis): nothing to compare with, put them all.
+                written = _write_changed(tenant, items, compare=stored_basis is not None)
+                store.set_day_fields(tenant, day, {"figuresBasis": basis, "figuresKeys": len(items)})
         charged: dict[str, str] = {}
         if closing:
             with _timed("s3"):
@@ -622,7 +635,8 @@ def _compute_day(tenant: str, day: str, *, final: bool) -> dict[str, Any]:
                     "closed": True, "calls": result.calls,
                     "exportsInbound": sorted({c for c, d, _, _ in result.exports if d == "inbound"}),
                     "exportsOutbound": sorted({c for c, d, _, _ in result.exports if d == "outbound"})})
-    return {"day": day, "calls": result.calls, "keys": len(items), "stats_written": written,
+    return {"day": day, "calls": result.calls, "keys": len(items) if figures else int(record.get("figuresKeys", 0)),
+            "stats_written": written,
             "unrated": result.unrated, "duplicates": sum(result.duplicates_by_file.values()),
             "duplicates_by_file": dict(result.duplicates_by_file),
             "costs": {str(c): str(v) for c, v in sorted(result.costs.items())}, "posted": charged,
@@ -663,9 +677,20 @@ def _post_charges(tenant: str, day: str, costs: dict[int, Decimal]) -> dict[str,
     return charged
 
 
-def _write_changed(tenant: str, items: list[dict[str, Any]]) -> int:
+def _owners_digest(numbers: dict[str, cdr_ports.Owner], trunks: dict[str, cdr_ports.Owner]) -> str:
+    digest = hashlib.sha256()
+    for kind, table in (("N", numbers), ("T", trunks)):
+        for key in sorted(table):
+            owner = table[key]
+            digest.update(f"{kind}{key},{owner.customer_id},{owner.metered:d},{owner.direction};".encode())
+    return digest.hexdigest()[:32]
+
+
+def _write_changed(tenant: str, items: list[dict[str, Any]], *, compare: bool = True) -> int:
     """Put the day items whose figures changed (a refresh after one more file
     rewrites only the numbers that file touched)."""
+    if not compare:
+        return store.put_many(items)
     stored = store.existing_stats(tenant, [(i["kind"], i["id"], i["day"]) for i in items])
     fields = ("processed", "completed", "billsec", "peak", "customerId")
     changed = [i for i in items
