@@ -119,6 +119,8 @@ def scan(con: Any, path: str, out_dir: str, *, with_line: bool, physical_lines: 
         columns["line"] = "VARCHAR"
     spec = ", ".join(f"'{c}': '{t}'" for c, t in columns.items())
     con.execute("CREATE OR REPLACE SEQUENCE cdr_ordinal START 1")
+    for table in ("scan_rejects", "scan_scans"):  # a second scan on the connection starts afresh
+        con.execute(f"DROP TABLE IF EXISTS {table}")
     source = (f"read_csv('{_quote(path)}', header = true, auto_detect = false, columns = {{{spec}}}, "
               f"quote = '\"', escape = '\"', ignore_errors = true, store_rejects = true, "
               f"rejects_table = 'scan_rejects', rejects_scan = 'scan_scans', null_padding = false, "

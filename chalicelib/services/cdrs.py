@@ -273,7 +273,7 @@ def _with_lines(source: str, target: str, kind: str, early: _Tally) -> None:
     ``line`` for the engine. Rows of the wrong shape are refused here."""
     with open(source, encoding="utf-8", errors="strict", newline="") as handle, \
             open(target, "w", encoding="utf-8", newline="") as out:
-        reader, writer = csv.reader(handle), csv.writer(out)
+        reader, writer = csv.reader(handle), csv.writer(out, lineterminator="\n")
         writer.writerow(rules.HEADER + ("line",))
         if kind == "dialtone":
             next(reader, None)

@@ -477,3 +477,38 @@ def test_api_cold_start_does_not_import_the_engine() -> None:
     done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2],
                           capture_output=True, text=True, check=True)
     assert done.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_line_numbers_when_lines_are_not_rows_and_a_truncated_gzip(world: dict[str, Any]) -> None:
+    """Blank lines and a quoted field with a line break: the refused row still
+    gets its own line; a truncated gzip keeps the complete lines before it."""
+    from chalicelib.services import cdrs
+
+    t, tmp = world["tenant"], world["tmp"]
+    rows = generate(random.Random(21), world, 6, "2026-05-04", "irr")
+    good = [",".join(r) for r in rows]
+    quoted = rows[0][:]
+    quoted[0], quoted[2] = "irr-q", '"two\nlines"'
+    bad = rows[1][:]
+    bad[0], bad[1] = "irr-bad", "sideways"
+    text = "\n".join([HEADER, good[0], "", good[1], ",".join(quoted), "  ", ",".join(bad), good[2]]) + "\n"
+    path = tmp / "irregular.csv"
+    path.write_text(text)
+    summary = cdrs.import_file(tenant=t, path=str(path))
+    assert (summary["rows"], summary["accepted"], summary["rejected"]) == (5, 4, 1)
+    assert summary["errors"] == [{"line": 8, "reason": "direction must be inbound or outbound"}]
+    # A too-short row on a regular file: the rows after it keep their lines.
+    short = "\n".join([HEADER, good[3], "a,b,c", ",".join(bad).replace("irr-bad", "irr-bad2"), good[4]]) + "\n"
+    summary = cdrs.import_file(tenant=t, path=str(write_text(tmp / "short.csv", short)))
+    assert [e["line"] for e in summary["errors"]] == [3, 4]
+    assert summary["errors"][0]["reason"] == "expected 11 fields, found 3"
+    whole = gzip.compress(("\n".join([HEADER] + good[3:]) + "\n").encode())
+    cut = tmp / "cut.csv.gz"
+    cut.write_bytes(whole[: len(whole) - 12])
+    summary = cdrs.import_file(tenant=t, path=str(cut))
+    assert summary["rejected"] == 1 and summary["errors"][-1]["reason"].startswith("unreadable")
+
+
+def write_text(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
