@@ -30,7 +30,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from chalicelib.domain import cdrs as rules
 
-MEMORY_LIMIT = os.environ.get("CDR_DUCKDB_MEMORY", "256MB")
+MEMORY_LIMIT = os.environ.get("CDR_DUCKDB_MEMORY", "128MB")
 THREADS = int(os.environ.get("CDR_DUCKDB_THREADS", "1"))
 # A day is computed in groups of shards whose part files add up to at most
 # this many bytes (≈ 40 bytes of Parquet per call, so ≈ 100k calls): memory

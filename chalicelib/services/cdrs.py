@@ -46,6 +46,8 @@ SHARDS = 16
 # into ranges of this size, one SQS message each (docs/cdrs.md, "Scale").
 SPLIT_BYTES = int(os.environ.get("CDR_SPLIT_BYTES", str(1024 * 1024 * 1024)))
 MAX_REPORTED_ERRORS = 100
+# The fast scan reads a plain file in pieces of this size (memory flat with the file).
+SCAN_CHUNK_BYTES = int(os.environ.get("CDR_SCAN_CHUNK_BYTES", str(24 * 1024 * 1024)))
 CHARGE_THREADS = 8
 INBOX_PREFIX = "cdr-inbox/"
 GZIP_MAGIC, ZSTD_MAGIC = b"\x1f\x8b", b"\x28\xb5\x2f\xfd"
@@ -243,8 +245,7 @@ def _scan_plain(tenant: str, plain: _Plain, scratch: str, tally: _Tally, *,
             engine.load_owners(con, scratch, numbers, trunks, _shard)
             result = None
             if kind == "dialtone":
-                result = engine.scan(con, plain.path, os.path.join(scratch, "scan"), with_line=False,
-                                     physical_lines=plain.lines, max_errors=MAX_REPORTED_ERRORS)
+                result = _scan_chunks(con, engine, plain, scratch)
                 if not result.regular and result.rejected:
                     result = None  # lines are not rows (blank lines, quoted line breaks): number them in Python
             lined = os.path.join(scratch, "lined.csv")
@@ -265,6 +266,51 @@ def _scan_plain(tenant: str, plain: _Plain, scratch: str, tally: _Tally, *,
     if plain.error:
         tally.reject(where(plain.lines + 1), plain.error)
     return result.parts
+
+
+def _chunks(plain: _Plain, scratch: str) -> Any:
+    """The plain file as pieces of about SCAN_CHUNK_BYTES cut on line ends, each
+    behind the header: (path, its first line in the file, its physical lines).
+    DuckDB's memory for a scan grows with the file it reads; a piece bounds it."""
+    size = os.path.getsize(plain.path)
+    if size <= SCAN_CHUNK_BYTES:
+        yield plain.path, 1, plain.lines
+        return
+    with open(plain.path, "rb") as handle:
+        header = handle.readline()
+        line = 2
+        n = 0
+        while True:
+            block = handle.read(SCAN_CHUNK_BYTES)
+            if not block:
+                return
+            if not block.endswith(b"\n"):
+                block += handle.readline()
+            path = os.path.join(scratch, f"chunk-{n}.csv")
+            with open(path, "wb") as out:
+                out.write(header)
+                out.write(block)
+            lines = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
+            yield path, line - 1, lines + 1
+            os.remove(path)
+            line += lines
+            n += 1
+
+
+def _scan_chunks(con: Any, engine: Any, plain: _Plain, scratch: str) -> Any:
+    """The fast path: each piece scanned on its own, lines shifted to the file's."""
+    total = engine.Scan()
+    for n, (path, first, lines) in enumerate(_chunks(plain, scratch)):
+        piece = engine.scan(con, path, os.path.join(scratch, f"scan-{n}"), with_line=False,
+                            physical_lines=lines, max_errors=MAX_REPORTED_ERRORS)
+        total.rows += piece.rows
+        total.rejected += piece.rejected
+        total.regular = total.regular and piece.regular
+        total.errors = sorted(total.errors + [(line + first - 1, reason) for line, reason in piece.errors])
+        total.errors = total.errors[:MAX_REPORTED_ERRORS]
+        for key, files in piece.parts.items():
+            total.parts.setdefault(key, []).extend(files)
+    return total
 
 
 def _with_lines(source: str, target: str, kind: str, early: _Tally) -> None:
@@ -296,7 +342,7 @@ def _upload_parts(tenant: str, name: str, parts: dict[tuple[str, int], list[str]
     uploads = []
     for (day, shard), files in sorted(parts.items()):
         for n, path in enumerate(files):
-            suffix = f".{n}" if n else ""
+            suffix = f".{n:04d}"  # pieces of the file in order: names sort as they were read
             uploads.append((f"cdr-parts/{day}/{shard:02d}/{name}{suffix}.parquet", path, "application/vnd.apache.parquet"))
     with _timed("s3"):
         store.upload_many(tenant, uploads)

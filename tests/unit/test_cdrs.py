@@ -479,9 +479,11 @@ def test_api_cold_start_does_not_import_the_engine() -> None:
     assert done.stdout.strip().splitlines()[-1] == "False"
 
 
-def test_line_numbers_when_lines_are_not_rows_and_a_truncated_gzip(world: dict[str, Any]) -> None:
+def test_line_numbers_when_lines_are_not_rows_and_a_truncated_gzip(world: dict[str, Any],
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """Blank lines and a quoted field with a line break: the refused row still
-    gets its own line; a truncated gzip keeps the complete lines before it."""
+    gets its own line; a truncated gzip keeps the complete lines before it;
+    a file scanned in pieces reports the file's lines."""
     from chalicelib.services import cdrs
 
     t, tmp = world["tenant"], world["tmp"]
@@ -502,6 +504,11 @@ def test_line_numbers_when_lines_are_not_rows_and_a_truncated_gzip(world: dict[s
     summary = cdrs.import_file(tenant=t, path=str(write_text(tmp / "short.csv", short)))
     assert [e["line"] for e in summary["errors"]] == [3, 4]
     assert summary["errors"][0]["reason"] == "expected 11 fields, found 3"
+    monkeypatch.setattr(cdrs, "SCAN_CHUNK_BYTES", 150)  # a piece or two per row
+    summary = cdrs.import_file(tenant=t, path=str(write_text(tmp / "short2.csv", short.replace("irr-bad2", "irr-bad3")
+                                                             .replace(rows[3][0], "irr-x3").replace(rows[4][0], "irr-x4"))))
+    assert [e["line"] for e in summary["errors"]] == [3, 4] and summary["rows"] == 4
+    assert summary["accepted"] == 2
     whole = gzip.compress(("\n".join([HEADER] + good[3:]) + "\n").encode())
     cut = tmp / "cut.csv.gz"
     cut.write_bytes(whole[: len(whole) - 12])
