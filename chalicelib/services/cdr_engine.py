@@ -35,7 +35,7 @@ THREADS = int(os.environ.get("CDR_DUCKDB_THREADS", "1"))
 # A day is computed in groups of shards whose part files add up to at most
 # this many bytes (≈ 40 bytes of Parquet per call, so ≈ 100k calls): memory
 # per group, not per day or file.
-GROUP_BYTES = int(os.environ.get("CDR_GROUP_BYTES", str(4 * 1024 * 1024)))
+GROUP_BYTES = int(os.environ.get("CDR_GROUP_BYTES", str(3 * 1024 * 1024)))
 WHITESPACE = " \t\r\n\x0b\x0c"
 MONEY_PLACES = 5
 
@@ -301,8 +301,10 @@ def shard_groups(parts: Sequence[tuple[int, int, str, str]]) -> list[list[tuple[
 
 
 def compute_group(con: Any, scratch: str, parts: Sequence[tuple[int, int, str, str]], result: DayResult, *,
-                  export_dir: str | None, figures: bool = True) -> None:
-    """One group of shards of a day into ``result`` (decks, deck choice and owners loaded)."""
+                  export_dir: str | None, figures: bool = True, rating: bool = True) -> None:
+    """One group of shards of a day into ``result`` (decks, deck choice and
+    owners loaded). Without ``rating`` (a refresh of an open day: charges are
+    posted only at close) costs are not computed."""
     load_table(con, scratch, "part_files", {"filename": "VARCHAR", "shard": "INTEGER", "part_no": "BIGINT",
                                             "file_id": "VARCHAR"},
                ((p[3], p[0], p[1], p[2]) for p in parts))
@@ -323,6 +325,28 @@ def compute_group(con: Any, scratch: str, parts: Sequence[tuple[int, int, str, s
       LEFT JOIN deck_choice dc ON dc.customer = u.customer_id AND dc.direction = u.direction
       LEFT JOIN numbers nm ON nm.number = CASE WHEN u.direction = 'inbound' THEN u.did END
       WHERE u.k = 1""")
+    if not rating:
+        con.execute("""CREATE OR REPLACE TEMP TABLE priced AS
+                       SELECT *, false AS unrated, CAST(0 AS HUGEINT) AS units FROM calls""")
+    else:
+        _rate(con)
+    if rating:
+        totals = con.execute("""
+          SELECT customer_id, sum(units), count(*), count(*) FILTER (WHERE unrated) FROM priced GROUP BY 1""").fetchall()
+    else:
+        totals = []
+        result.calls += int(con.execute("SELECT count(*) FROM priced").fetchone()[0])
+    for customer, units, calls, unrated in totals:
+        result.costs[int(customer)] = cost_of_units(units)
+        result.calls += int(calls)
+        result.unrated += int(unrated)
+    if figures:
+        _figures(con, result)
+    if export_dir is not None:
+        _exports(con, export_dir, result)
+
+
+def _rate(con: Any) -> None:
     con.execute("""
       CREATE OR REPLACE TEMP TABLE priced AS
       WITH best AS (
@@ -337,16 +361,6 @@ def compute_group(con: Any, scratch: str, parts: Sequence[tuple[int, int, str, s
                   ELSE cost_units(b.m.r, b.m.f,
                                   greatest(b.m.i, ((c.billsec + b.m.s - 1) // b.m.s) * b.m.s)) END AS units
       FROM calls c LEFT JOIN best b ON b.rid = c.rid""")
-    totals = con.execute("""
-      SELECT customer_id, sum(units), count(*), count(*) FILTER (WHERE unrated) FROM priced GROUP BY 1""").fetchall()
-    for customer, units, calls, unrated in totals:
-        result.costs[int(customer)] = cost_of_units(units)
-        result.calls += int(calls)
-        result.unrated += int(unrated)
-    if figures:
-        _figures(con, result)
-    if export_dir is not None:
-        _exports(con, export_dir, result)
 
 
 def _figures(con: Any, result: DayResult) -> None:

@@ -47,7 +47,7 @@ SHARDS = 16
 SPLIT_BYTES = int(os.environ.get("CDR_SPLIT_BYTES", str(1024 * 1024 * 1024)))
 MAX_REPORTED_ERRORS = 100
 # The fast scan reads a plain file in pieces of this size (memory flat with the file).
-SCAN_CHUNK_BYTES = int(os.environ.get("CDR_SCAN_CHUNK_BYTES", str(24 * 1024 * 1024)))
+SCAN_CHUNK_BYTES = int(os.environ.get("CDR_SCAN_CHUNK_BYTES", str(16 * 1024 * 1024)))
 CHARGE_THREADS = 8
 INBOX_PREFIX = "cdr-inbox/"
 GZIP_MAGIC, ZSTD_MAGIC = b"\x1f\x8b", b"\x28\xb5\x2f\xfd"
@@ -658,7 +658,7 @@ def _compute_day(tenant: str, day: str, *, final: bool) -> dict[str, Any]:
                                                                 "deck": "VARCHAR"},
                                   ((int(d.owner), d.direction, d.owner) for d in decks if d.owner != "TENANT"))
                 for n, group in enumerate(engine.shard_groups(parts)):
-                    engine.compute_group(con, scratch, group, result, figures=figures,
+                    engine.compute_group(con, scratch, group, result, figures=figures, rating=closing,
                                          export_dir=os.path.join(export_dir, str(n)) if closing else None)
             finally:
                 con.close()

@@ -81,6 +81,7 @@ def upload_file(tenant: str, key: str, path: str, *, content_type: str) -> None:
 
 
 DOWNLOAD_CHUNK = 8 * 1024 * 1024
+DOWNLOAD_THREADS = 8
 TRANSFER_THREADS = 16
 
 
@@ -100,14 +101,16 @@ def download_inbox(key: str, path: str, *, start: int = 0, end: int | None = Non
 
     def fetch(offset: int) -> None:
         last = min(offset + DOWNLOAD_CHUNK, total) - 1
-        body = s3.get_object(Bucket=bucket, Key=key, Range=f"bytes={start + offset}-{start + last}")["Body"].read()
+        body = s3.get_object(Bucket=bucket, Key=key, Range=f"bytes={start + offset}-{start + last}")["Body"]
         fd = os.open(path, os.O_WRONLY)
         try:
-            os.pwrite(fd, body, offset)
+            for piece in body.iter_chunks(1 << 20):  # 1 MiB at a time: memory does not grow with the file
+                os.pwrite(fd, piece, offset)
+                offset += len(piece)
         finally:
             os.close(fd)
 
-    with ThreadPoolExecutor(max_workers=TRANSFER_THREADS) as pool:
+    with ThreadPoolExecutor(max_workers=DOWNLOAD_THREADS) as pool:
         list(pool.map(fetch, range(0, total, DOWNLOAD_CHUNK)))
     return total
 
