@@ -248,12 +248,18 @@ def _scan_plain(tenant: str, plain: _Plain, scratch: str, tally: _Tally, *,
                 result = _scan_chunks(con, engine, plain, scratch)
                 if not result.regular and result.rejected:
                     result = None  # lines are not rows (blank lines, quoted line breaks): number them in Python
-            lined = os.path.join(scratch, "lined.csv")
             if result is None:
                 early = _Tally()
-                _with_lines(plain.path, lined, kind, early)
-                result = engine.scan(con, lined, os.path.join(scratch, "scan-lined"), with_line=True,
-                                     physical_lines=None, max_errors=MAX_REPORTED_ERRORS)
+                result = engine.Scan()
+                for n, lined in enumerate(_with_lines(plain.path, scratch, kind, early)):
+                    piece = engine.scan(con, lined, os.path.join(scratch, f"scan-lined-{n}"), with_line=True,
+                                        physical_lines=None, max_errors=MAX_REPORTED_ERRORS)
+                    os.remove(lined)
+                    result.rows += piece.rows
+                    result.rejected += piece.rejected
+                    result.errors = sorted(result.errors + piece.errors)[:MAX_REPORTED_ERRORS]
+                    for key, files in piece.parts.items():
+                        result.parts.setdefault(key, []).extend(files)
                 result.rows += early.rows
                 result.rejected += early.rejected
                 result.errors = sorted([(e["line"], e["reason"]) for e in early.errors] + result.errors)
@@ -313,29 +319,48 @@ def _scan_chunks(con: Any, engine: Any, plain: _Plain, scratch: str) -> Any:
     return total
 
 
-def _with_lines(source: str, target: str, kind: str, early: _Tally) -> None:
+def _with_lines(source: str, scratch: str, kind: str, early: _Tally) -> list[str]:
     """The slow path (Asterisk files, files whose lines are not rows): Python's
     csv reader gives each row its line; rows become Dialtone columns plus
-    ``line`` for the engine. Rows of the wrong shape are refused here."""
-    with open(source, encoding="utf-8", errors="strict", newline="") as handle, \
-            open(target, "w", encoding="utf-8", newline="") as out:
-        reader, writer = csv.reader(handle), csv.writer(out, lineterminator="\n")
+    ``line`` for the engine, in pieces of about SCAN_CHUNK_BYTES (memory flat
+    with the file here too). Rows of the wrong shape are refused here."""
+    pieces: list[str] = []
+    out: Any = None
+    writer: Any = None
+
+    def start_piece() -> None:
+        nonlocal out, writer
+        if out is not None:
+            out.close()
+        pieces.append(os.path.join(scratch, f"lined-{len(pieces)}.csv"))
+        out = open(pieces[-1], "w", encoding="utf-8", newline="")
+        writer = csv.writer(out, lineterminator="\n")
         writer.writerow(rules.HEADER + ("line",))
-        if kind == "dialtone":
-            next(reader, None)
-        try:
-            for fields in reader:
-                if not fields or (len(fields) == 1 and not fields[0].strip()):
-                    continue
-                try:
-                    row = rules.dialtone_fields(fields) if kind == "dialtone" else rules.asterisk_fields(fields)
-                except rules.BadRow as error:
-                    early.rows += 1
-                    early.reject({"line": reader.line_num}, str(error))
-                    continue
-                writer.writerow(list(row) + [reader.line_num])
-        except (UnicodeDecodeError, csv.Error) as error:
-            early.reject({"line": reader.line_num + 1}, f"unreadable: {error}")
+
+    start_piece()
+    try:
+        with open(source, encoding="utf-8", errors="strict", newline="") as handle:
+            reader = csv.reader(handle)
+            if kind == "dialtone":
+                next(reader, None)
+            try:
+                for fields in reader:
+                    if not fields or (len(fields) == 1 and not fields[0].strip()):
+                        continue
+                    try:
+                        row = rules.dialtone_fields(fields) if kind == "dialtone" else rules.asterisk_fields(fields)
+                    except rules.BadRow as error:
+                        early.rows += 1
+                        early.reject({"line": reader.line_num}, str(error))
+                        continue
+                    writer.writerow(list(row) + [reader.line_num])
+                    if out.tell() >= SCAN_CHUNK_BYTES:
+                        start_piece()
+            except (UnicodeDecodeError, csv.Error) as error:
+                early.reject({"line": reader.line_num + 1}, f"unreadable: {error}")
+    finally:
+        out.close()
+    return pieces
 
 
 def _upload_parts(tenant: str, name: str, parts: dict[tuple[str, int], list[str]]) -> list[str]:

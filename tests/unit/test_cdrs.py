@@ -509,6 +509,10 @@ def test_line_numbers_when_lines_are_not_rows_and_a_truncated_gzip(world: dict[s
                                                              .replace(rows[3][0], "irr-x3").replace(rows[4][0], "irr-x4"))))
     assert [e["line"] for e in summary["errors"]] == [3, 4] and summary["rows"] == 4
     assert summary["accepted"] == 2
+    # The slow path in pieces too (the irregular file again, new call ids).
+    summary = cdrs.import_file(tenant=t, path=str(write_text(tmp / "irregular2.csv", text.replace("irr-", "irs-"))))
+    assert (summary["rows"], summary["accepted"], summary["rejected"]) == (5, 4, 1)
+    assert summary["errors"] == [{"line": 8, "reason": "direction must be inbound or outbound"}]
     whole = gzip.compress(("\n".join([HEADER] + good[3:]) + "\n").encode())
     cut = tmp / "cut.csv.gz"
     cut.write_bytes(whole[: len(whole) - 12])
