@@ -316,19 +316,20 @@ def compute_group(con: Any, scratch: str, parts: Sequence[tuple[int, int, str, s
       FROM read_parquet(?, filename = true) r JOIN part_files f ON f.filename = r.filename""", [files])
     for file_id, count in con.execute("SELECT file_id, count(*) FROM ranked WHERE k > 1 GROUP BY 1").fetchall():
         result.duplicates_by_file[file_id] = result.duplicates_by_file.get(file_id, 0) + int(count)
-    con.execute("""
-      CREATE OR REPLACE TEMP TABLE calls AS
-      SELECT u.* EXCLUDE (k), coalesce(dc.deck, 'TENANT') AS deck, ltrim(u.dst, '+') AS digits,
-             (u.disposition = 'ANSWERED' AND (u.direction = 'outbound' OR coalesce(nm.metered, true))) AS billable,
-             row_number() OVER () AS rid
-      FROM ranked u
-      LEFT JOIN deck_choice dc ON dc.customer = u.customer_id AND dc.direction = u.direction
-      LEFT JOIN numbers nm ON nm.number = CASE WHEN u.direction = 'inbound' THEN u.did END
-      WHERE u.k = 1""")
     if not rating:
+        # An open day's refresh: figures only, no deck joins.
         con.execute("""CREATE OR REPLACE TEMP TABLE priced AS
-                       SELECT *, false AS unrated, CAST(0 AS HUGEINT) AS units FROM calls""")
+                       SELECT * EXCLUDE (k), false AS unrated, CAST(0 AS HUGEINT) AS units FROM ranked WHERE k = 1""")
     else:
+        con.execute("""
+          CREATE OR REPLACE TEMP TABLE calls AS
+          SELECT u.* EXCLUDE (k), coalesce(dc.deck, 'TENANT') AS deck, ltrim(u.dst, '+') AS digits,
+                 (u.disposition = 'ANSWERED' AND (u.direction = 'outbound' OR coalesce(nm.metered, true))) AS billable,
+                 row_number() OVER () AS rid
+          FROM ranked u
+          LEFT JOIN deck_choice dc ON dc.customer = u.customer_id AND dc.direction = u.direction
+          LEFT JOIN numbers nm ON nm.number = CASE WHEN u.direction = 'inbound' THEN u.did END
+          WHERE u.k = 1""")
         _rate(con)
     if rating:
         totals = con.execute("""
@@ -413,20 +414,18 @@ def _exports(con: Any, export_dir: str, result: DayResult) -> None:
          flat.format("dst"), "start_iso", "answer_iso", "end_iso", "billsec", "disposition", "cost"),
         rules.HEADER + ("cost",)))
     body = os.path.join(export_dir, "all.csv")
+    outcome = "CASE WHEN disposition = 'ANSWERED' THEN 'success' ELSE 'failed' END"
+    start = _iso("start_e")
     con.execute(f"""
-      CREATE OR REPLACE TEMP TABLE exported AS
-      SELECT *, customer_id AS p_customer, direction AS p_direction,
-             CASE WHEN disposition = 'ANSWERED' THEN 'success' ELSE 'failed' END AS p_outcome,
-             {_iso('start_e')} AS start_iso, {_iso('answer_e')} AS answer_iso, {_iso('end_e')} AS end_iso,
-             CAST(units // 100000 AS VARCHAR) || '.' || lpad(CAST(units % 100000 AS VARCHAR), 5, '0') AS cost
-      FROM priced""")
-    con.execute(f"""
-      COPY (SELECT {columns} FROM exported ORDER BY p_customer, p_direction, p_outcome, start_iso, call_id)
-      TO '{_quote(body)}' (FORMAT csv, HEADER false)""")
-    counts = con.execute("""
-      SELECT p_customer, p_direction, p_outcome, count(*) FROM exported
-      GROUP BY ALL ORDER BY p_customer, p_direction, p_outcome""").fetchall()
-    con.execute("DROP TABLE exported")
+      COPY (
+        SELECT {columns} FROM (
+          SELECT *, {start} AS start_iso, {_iso('answer_e')} AS answer_iso, {_iso('end_e')} AS end_iso,
+                 CAST(units // 100000 AS VARCHAR) || '.' || lpad(CAST(units % 100000 AS VARCHAR), 5, '0') AS cost
+          FROM priced)
+        ORDER BY customer_id, direction, {outcome}, start_e, call_id
+      ) TO '{_quote(body)}' (FORMAT csv, HEADER false)""")
+    counts = con.execute(f"""
+      SELECT customer_id, direction, {outcome}, count(*) FROM priced GROUP BY ALL""").fetchall()
     sizes = {(int(c), d, o): int(n) for c, d, o, n in counts}
     header = ",".join(rules.HEADER + ("cost",)) + "\n"
     with open(body, encoding="utf-8", newline="") as rows:
