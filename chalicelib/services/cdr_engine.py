@@ -228,7 +228,7 @@ def _structural_reason(kind: str, text: str | None) -> str:
     if kind in ("MISSING COLUMNS", "TOO MANY COLUMNS"):
         fields = next(csv.reader([text or ""]), [])
         return f"expected {len(rules.HEADER)} fields, found {len(fields)}"
-    if kind == "INVALID ENCODING":
+    if kind in ("INVALID ENCODING", "INVALID UNICODE"):
         return "unreadable: not UTF-8"
     return f"unreadable: {kind.lower()}"
 

@@ -518,6 +518,13 @@ def test_line_numbers_when_lines_are_not_rows_and_a_truncated_gzip(world: dict[s
     cut.write_bytes(whole[: len(whole) - 12])
     summary = cdrs.import_file(tenant=t, path=str(cut))
     assert summary["rejected"] == 1 and summary["errors"][-1]["reason"].startswith("unreadable")
+    # A line that is not UTF-8 is refused alone; the rows around it count.
+    body = ("\n".join([HEADER, good[5].replace("irr-", "utf-")]) + "\n").encode() + b"\xff\xfe" + (",".join(rows[3]).replace("irr-", "utf-") + "\n").encode()
+    body += (",".join(rows[2]).replace("irr-", "utf-") + "\n").encode()
+    (tmp / "utf.csv").write_bytes(body)
+    summary = cdrs.import_file(tenant=t, path=str(tmp / "utf.csv"))
+    assert summary["errors"] == [{"line": 3, "reason": "unreadable: not UTF-8"}]
+    assert (summary["rows"], summary["accepted"]) == (3, 2)
 
 
 def write_text(path: Path, text: str) -> Path:
