@@ -125,15 +125,27 @@ def from_dialtone(fields: Sequence[str]) -> Cdr:
 
 def from_asterisk(fields: Sequence[str]) -> Cdr:
     """Asterisk cdr-csv with loguniqueid=yes and usegmtime=yes (see docs/cdrs.md)."""
+    return build(*asterisk_fields(fields))
+
+
+def dialtone_fields(fields: Sequence[str]) -> Sequence[str]:
+    """The row's fields when it has the Dialtone shape (values are checked by ``build``)."""
+    if len(fields) != len(HEADER):
+        raise BadRow(f"expected {len(HEADER)} fields, found {len(fields)}")
+    return fields
+
+
+def asterisk_fields(fields: Sequence[str]) -> list[str]:
+    """An Asterisk cdr-csv row as the Dialtone columns, values unchecked: the
+    same mapping as ``from_asterisk``, for the vectorised engine."""
     if len(fields) < len(ASTERISK_COLUMNS):
         raise BadRow(f"expected at least {len(ASTERISK_COLUMNS)} fields, found {len(fields)}")
     row = dict(zip(ASTERISK_COLUMNS, fields))
     outbound = row["dcontext"].strip().startswith(ASTERISK_OUTBOUND_CONTEXTS)
     channel = row["dstchannel"] if outbound else row["channel"]
     disposition = ASTERISK_DISPOSITIONS.get(row["disposition"].strip().upper(), row["disposition"])
-    return build(row["uniqueid"], "outbound" if outbound else "inbound", row["accountcode"],
-                 channel_trunk(channel), row["src"], row["dst"], row["start"], row["answer"], row["end"],
-                 row["billsec"], disposition)
+    return [row["uniqueid"], "outbound" if outbound else "inbound", row["accountcode"], channel_trunk(channel),
+            row["src"], row["dst"], row["start"], row["answer"], row["end"], row["billsec"], disposition]
 
 
 def channel_trunk(channel: str) -> str:

@@ -1,11 +1,11 @@
-"""The CDR pipeline's two seams with other capabilities, kept small so that
-the merge with issues 3 (ledger) and 4 (numbers and trunks) touches only
-this module (docs/cdrs.md, "Ports"):
+"""The CDR pipeline's two seams with other capabilities (docs/cdrs.md, "Ports"):
 
 1. Owners: which customer a DID or a trunk belongs to, and whether a DID is
-   Metered or Unmetered (as the origination trunk group it was ordered on).
-   Today they are read from small stand-in items (``register_number``,
-   ``register_trunk``); at merge they read issue 4's NUMBER and TRUNK entities.
+   Metered or Unmetered. They are issue 4's inventory: an owned NUMBER item
+   carries its ``customerId`` and the ``trunkId`` it was ordered on; a DID is
+   Metered when that origination trunk group's ``billingType`` is Metered
+   (TRUNK entities). Read once per file or day: one paged Query of the
+   tenant's owned numbers (ByParent) and one of its trunks, never per row.
 2. Charges: ``post_call_charges`` posts a customer's call charges of a day
    through the ledger (services.ledger.post_movement, activity "Call
    Charges"), in one transaction with a charge record per customer and day
@@ -24,38 +24,41 @@ from chalicelib.store import cdrs as store
 from chalicelib.store.dynamo import Transaction
 
 CHARGE_ATTEMPTS = 5
+UNMETERED = "Unmetered"
 
 
 @dataclass(frozen=True)
 class Owner:
     customer_id: int
-    account_number: str
     metered: bool = True
-
-
-def register_number(*, tenant: str, number: str, customer_id: int, account_number: str, metered: bool) -> None:
-    """Stand-in for issue 4: a DID owned by a customer, Metered or Unmetered."""
-    store.port_item(tenant, "DID", normalise_number(number),
-                    {"customerId": customer_id, "accountNumber": account_number, "metered": metered})
-
-
-def register_trunk(*, tenant: str, trunk_id: str, customer_id: int, account_number: str) -> None:
-    """Stand-in for issue 4: a trunk group (origination or termination) owned by a customer."""
-    store.port_item(tenant, "TRUNK", str(trunk_id), {"customerId": customer_id, "accountNumber": account_number})
+    direction: str = ""  # trunks: origination or termination
 
 
 def normalise_number(number: str) -> str:
-    return number.strip().lstrip("+")
-
-
-def number_owners(*, tenant: str) -> dict[str, Owner]:
-    """Every DID of the tenant with its owner: read once per file or day (one paged Query)."""
-    return {i["SK"]: Owner(int(i["customerId"]), str(i["accountNumber"]), bool(i.get("metered", True)))
-            for i in store.port_items(tenant, "DID")}
+    """A DID as the inventory keys it: 10 digits (a leading + and the NANP
+    country code 1 of an 11-digit number dropped). The engine's SQL does the same."""
+    digits = number.strip().lstrip("+")
+    return digits[1:] if len(digits) == 11 and digits.startswith("1") else digits
 
 
 def trunk_owners(*, tenant: str) -> dict[str, Owner]:
-    return {i["SK"]: Owner(int(i["customerId"]), str(i["accountNumber"])) for i in store.port_items(tenant, "TRUNK")}
+    """Every trunk group of the tenant by id (as CDRs name it): owner and direction."""
+    return {str(int(i["SK"])): Owner(int(i["customerId"]), i.get("billingType") != UNMETERED,
+                                     str(i.get("direction", "")))
+            for i in store.trunk_items(tenant)}
+
+
+def number_owners(*, tenant: str, trunks: dict[str, Owner] | None = None) -> dict[str, Owner]:
+    """Every owned DID of the tenant with its owner; Metered as the trunk group
+    it was ordered on (a number ordered without a trunk is Metered)."""
+    from chalicelib.store import numbers as inventory
+
+    trunks = trunk_owners(tenant=tenant) if trunks is None else trunks
+    owners = {}
+    for item in inventory.owned_in_tenant(tenant):
+        trunk = trunks.get(str(item["trunkId"])) if item.get("trunkId") is not None else None
+        owners[item["number"]] = Owner(int(item["customerId"]), trunk.metered if trunk else True)
+    return owners
 
 
 def post_call_charges(*, tenant: str, customer_id: int, day: str, amount: Decimal,

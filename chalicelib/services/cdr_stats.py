@@ -19,9 +19,22 @@ MAX_DAYS = 366
 
 
 def _owned(principal: Principal, customer: Mapping[str, Any], kind: str, ident: str, field: str) -> None:
-    found = store.get_port(principal.tenant_id, "DID" if kind == "DID" else "TRUNK",
-                           cdr_ports.normalise_number(ident) if kind == "DID" else ident)
-    if found is None or int(found["customerId"]) != int(customer["id"]):
+    """The inventory's own item: a number the customer owns, or its trunk
+    group of the right direction (TG origination, TERM termination)."""
+    from chalicelib.domain import numbers as number_rules
+    from chalicelib.services.trunks import TRUNK
+    from chalicelib.store import entities
+    from chalicelib.store import numbers as inventory
+
+    if kind == "DID":
+        found = inventory.get_number(principal.tenant_id, cdr_ports.normalise_number(ident))
+        if found is not None and found.get("status") not in number_rules.OWNED:
+            found = None
+    else:
+        found = entities.get_one(TRUNK, principal.tenant_id, int(ident)) if ident.isdigit() else None
+        if found is not None and found.get("direction") != ("origination" if kind == "TG" else "termination"):
+            found = None
+    if found is None or int(found.get("customerId", -1)) != int(customer["id"]):
         # Someone else's number looks exactly like one that does not exist.
         raise NotFoundError(f"Invalid {field}", field=field)
 

@@ -1,7 +1,8 @@
 """Storage of the CDR pipeline: accepted rows as compressed part objects in
 S3, and in DynamoDB only aggregates (one item per number or trunk per day),
-file and day records, the per-customer-per-day charge record, and the
-stand-in owner lookups (see services/cdr_ports.py).
+file and day records and the per-customer-per-day charge record. Owners
+are read from the inventory (NUMBER items, store/numbers.py) and the TRUNK
+entities (``trunk_items``).
 
 Keys (main table), tenant T:
   T#T#CDRFILE / <fileId>                     one ingested file: parts done, days touched, summary
@@ -9,16 +10,16 @@ Keys (main table), tenant T:
   T#T#STATS#<DID|TG|TERM>#<id> / D#<day>     figures of a number / trunk on a day
       GSI1 (ByParent) T#T#CUSTOMER>STATS / <customerId>#<kind>#<day>#<id>
   T#T#CALLCHARGE / <customerId>#<day>        the call charges posted for that day (total, version)
-  T#T#CDRPORT#DID / <number>, T#T#CDRPORT#TRUNK / <trunkId>   owners (until issue 4's entities)
 S3, under tenants/T/:
-  cdr-parts/<day>/<shard>/<stamp>-<fileId>-<part>.csv.gz   accepted rows of one file part for one day
+  cdr-parts/<day>/<shard>/<stamp>-<fileId>-<part>.parquet  accepted rows of one file part for one day
   cdr-exports/<day>/<customerId>-<direction>-<success|failed>.csv
   rates/<direction>/<TENANT|customerId>.csv
 """
 from __future__ import annotations
 
+import os
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, BinaryIO, Iterator, Mapping
+from typing import Any, BinaryIO, Mapping
 
 from chalicelib import settings
 from chalicelib.store import blobs, keys
@@ -79,15 +80,71 @@ def upload_file(tenant: str, key: str, path: str, *, content_type: str) -> None:
         blobs.put(tenant, key, handle, content_type=content_type)
 
 
+DOWNLOAD_CHUNK = 8 * 1024 * 1024
+DOWNLOAD_THREADS = 8
+TRANSFER_THREADS = 16
+
+
+def download_inbox(key: str, path: str, *, start: int = 0, end: int | None = None) -> int:
+    """Bytes [start, end) of an inbox object (the whole object by default) into
+    ``path``: ranged GETs of 8 MiB, several in flight, each written at its
+    offset. Returns the bytes written."""
+    if end is None:
+        head = inbox_head(key)
+        end = int(head.get("ContentLength", 0)) if head else 0
+    total = max(0, end - start)
+    with open(path, "wb") as handle:
+        handle.truncate(total)
+    if not total:
+        return 0
+    s3, bucket = client("s3"), settings.blob_bucket()
+
+    def fetch(offset: int) -> None:
+        last = min(offset + DOWNLOAD_CHUNK, total) - 1
+        body = s3.get_object(Bucket=bucket, Key=key, Range=f"bytes={start + offset}-{start + last}")["Body"]
+        fd = os.open(path, os.O_WRONLY)
+        try:
+            for piece in body.iter_chunks(1 << 20):  # 1 MiB at a time: memory does not grow with the file
+                os.pwrite(fd, piece, offset)
+                offset += len(piece)
+        finally:
+            os.close(fd)
+
+    with ThreadPoolExecutor(max_workers=DOWNLOAD_THREADS) as pool:
+        list(pool.map(fetch, range(0, total, DOWNLOAD_CHUNK)))
+    return total
+
+
+def download_many(tenant: str, pairs: list[tuple[str, str]]) -> None:
+    """(tenant-relative key, local path) pairs, several GETs in flight."""
+    s3, bucket = client("s3"), settings.blob_bucket()
+
+    def fetch(pair: tuple[str, str]) -> None:
+        s3.download_file(bucket, blobs.object_key(tenant, pair[0]), pair[1])
+
+    with ThreadPoolExecutor(max_workers=TRANSFER_THREADS) as pool:
+        list(pool.map(fetch, pairs))
+
+
+def upload_many(tenant: str, triples: list[tuple[str, str, str]]) -> None:
+    """(tenant-relative key, local path, content type) triples, several PUTs in flight."""
+    def put(triple: tuple[str, str, str]) -> None:
+        upload_file(tenant, triple[0], triple[1], content_type=triple[2])
+
+    with ThreadPoolExecutor(max_workers=TRANSFER_THREADS) as pool:
+        list(pool.map(put, triples))
+
+
 # ------------------------------------------------------------ owners
 
-def port_item(tenant: str, kind: str, ident: str, fields: Mapping[str, Any]) -> None:
-    ddb().put_item(TableName=_table(), Item=to_item({"PK": f"T#{tenant}#CDRPORT#{kind}", "SK": ident, **fields}))
-
-
-def port_items(tenant: str, kind: str) -> Iterator[dict[str, Any]]:
-    for page in query_pages(_table(), key_condition="PK = :pk", values={":pk": f"T#{tenant}#CDRPORT#{kind}"}):
-        yield from page
+def trunk_items(tenant: str) -> list[dict[str, Any]]:
+    """Every TRUNK entity of the tenant (origination and termination): one
+    paged Query of its partition, once per file or day."""
+    found: list[dict[str, Any]] = []
+    for page in query_pages(_table(), key_condition="PK = :pk", values={":pk": keys.entity_pk(tenant, "TRUNK")},
+                            page_size=1000):
+        found.extend(page)
+    return found
 
 
 # ------------------------------------------------------------ records
@@ -243,5 +300,10 @@ def add_charge_put(tx: Transaction, tenant: str, customer_id: int, day: str, *, 
         tx.put(_table(), item, condition="version = :v", values={":v": version - 1}, failure=lost)
 
 
-def get_port(tenant: str, kind: str, ident: str) -> dict[str, Any] | None:
-    return get(_table(), {"PK": f"T#{tenant}#CDRPORT#{kind}", "SK": ident})
+def charges_of(tenant: str, customer_ids: list[int], day: str) -> dict[int, dict[str, Any]]:
+    """The day's charge records of many customers (BatchGet, several in flight)."""
+    wanted = [charge_key(tenant, c, day) for c in customer_ids]
+    chunks = [wanted[start:start + 100] for start in range(0, len(wanted), 100)]
+    with ThreadPoolExecutor(max_workers=PARALLEL_REQUESTS) as pool:
+        found = [item for part in pool.map(lambda c: batch_get(_table(), c), chunks) for item in part]
+    return {int(f["customerId"]): f for f in found}

@@ -319,6 +319,17 @@ def owned(tenant: str, customer_id: int) -> list[dict[str, Any]]:
     return found
 
 
+def owned_in_tenant(tenant: str) -> list[dict[str, Any]]:
+    """Every number owned by any customer of the tenant (the CDR pipeline's
+    owner lookup, once per file or day): the whole ByParent partition
+    T#<t>#CUSTOMER>NUMBER in one paged Query."""
+    found: list[dict[str, Any]] = []
+    for items in query_pages(_table(), index="ByParent", key_condition="GSI1PK = :pk",
+                             values={":pk": keys.owned_pk(tenant)}, page_size=1000):
+        found.extend(items)
+    return found
+
+
 def update_owned(tenant: str, customer_id: int, numbers: Sequence[str], changes: Mapping[str, Any], *,
                  stamp: str) -> list[int]:
     """Set ``changes`` on the customer's numbers in one transaction; returns the

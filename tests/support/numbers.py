@@ -19,9 +19,10 @@ def import_landlines(tenant: str, numbers: Sequence[str], *, state: str = "WA") 
 
 
 def own(principal: Principal, customer: Mapping[str, Any] | int, numbers: Sequence[str],
-        status: str = "active", *, imported: bool = False) -> list[dict[str, Any]]:
+        status: str = "active", *, imported: bool = False, trunk_id: int | None = None) -> list[dict[str, Any]]:
     """Make ``numbers`` the customer's (importing them first unless ``imported``),
-    with ``status`` (active, inactive or cancelled); returns the number items."""
+    with ``status`` (active, inactive or cancelled), ordered on ``trunk_id``;
+    returns the number items."""
     from chalicelib.services import customers as customer_service
     from chalicelib.services import numbers as inventory
     from chalicelib.services import orders
@@ -35,7 +36,7 @@ def own(principal: Principal, customer: Mapping[str, Any] | int, numbers: Sequen
     cart = inventory.reserve_numbers(principal=principal, customer=customer, numbers=list(numbers))
     # The order worker's activation (services/orders.py), for a stand-in order.
     orders._activate(tenant, {"id": 0, "reserveId": cart["reserveId"], "customerId": customer["id"],
-                              "numbers": list(numbers), "trunkId": None})
+                              "numbers": list(numbers), "trunkId": trunk_id})
     if status != "active":
         inventory.update_numbers(principal=principal, customer=customer, numbers=list(numbers), status=status)
     return [store.get_number(tenant, n) for n in numbers]

@@ -8,7 +8,7 @@ import random
 from typing import Any
 
 from chalicelib.domain import cdrs as rules
-from tests.unit.test_cdrs import expected, generate, world, write  # noqa: F401  (world is a fixture)
+from tests.unit.test_cdrs import did_key, expected, generate, world, write  # noqa: F401  (world is a fixture)
 
 
 def test_carrier_stats_endpoints(world: dict[str, Any], client: Any) -> None:
@@ -30,23 +30,24 @@ def test_carrier_stats_endpoints(world: dict[str, Any], client: Any) -> None:
     def shown(keys: list[tuple[str, str, str]]) -> dict[str, str]:
         return rules.presented(rules.combine(want[k] for k in keys if k in want))
 
-    answer = get("did_stats&number=15550000001,15550000002")
+    answer = get("did_stats&number=12065550101,2065550102")
     assert answer["status"] == "200"
     by_number = {d["number"]: d for d in answer["data"]}
-    for number in ("15550000001", "15550000002"):
-        expect = shown([("DID", number, d) for d in ("2026-04-10", "2026-04-11")])
+    for number in ("12065550101", "2065550102"):
+        expect = shown([("DID", did_key(number), d) for d in ("2026-04-10", "2026-04-11")])
         assert {k: by_number[number][k] for k in expect} == expect
         assert by_number[number]["accountno"] == c0["accountNumber"]
     # Another customer's number is not the caller's to see.
-    assert get("did_stats&number=15560000003")["status"] == "404"
+    assert get("did_stats&number=12065550103")["status"] == "404"
 
-    answer = get("tg_stats_termination&tg_id=20")
-    expect = shown([("TERM", "20", d) for d in ("2026-04-10", "2026-04-11")])
+    mine, theirs = world["termination"][0], world["origination"][1]
+    answer = get(f"tg_stats_termination&tg_id={mine}")
+    expect = shown([("TERM", mine, d) for d in ("2026-04-10", "2026-04-11")])
     assert {k: answer["data"][0][k] for k in expect} == expect
-    assert get("tg_stats&tg_id=11")["status"] == "404"
+    assert get(f"tg_stats&tg_id={theirs}")["status"] == "404"
 
     answer = get("monthly_summary&year=2026&month=4")
-    assert {d["number"] for d in answer["data"]} == {"15550000001", "15550000002"}
+    assert {d["number"] for d in answer["data"]} == {"2065550101", "2065550102"}
     assert answer["data"][0]["month"] == "2026-04-1"
 
     answer = get("daily_cdrs&from=2026-04-09&to=2026-04-11")

@@ -30,25 +30,27 @@ def ts(moment: datetime) -> str:
 
 @pytest.fixture()
 def world(tenant: dict, tmp_path: Path) -> dict[str, Any]:
-    """Two customers with DIDs (metered and not) and trunks, decks for both directions."""
+    """Two customers owning inventory numbers (ordered on a Metered or an
+    Unmetered origination trunk group) and termination trunks; decks for both
+    directions. CDRs name a DID as 1 + its 10 digits."""
     from chalicelib.auth import api_key
-    from chalicelib.services import cdr_ports, cdrs, customers
+    from chalicelib.services import cdrs, customers
+    from tests.support.numbers import own
 
     t = tenant["tenant"]["id"]
     principal = api_key.authenticate(tenant["user"]["api_key"], None)
     # A credit floor far below zero: these customers' call charges are never refused.
     custs = [customers.create_customer(principal=principal, fields={"name": f"C{n}", "creditLimit": "-100000"})
              for n in range(2)]
-    dids = {"15550000001": (0, True), "15550000002": (0, False), "15560000003": (1, True)}
+    origination = [origination_trunk(principal, custs[0], "Metered"), origination_trunk(principal, custs[1], "Metered")]
+    unmetered = origination_trunk(principal, custs[0], "Unmetered")
+    termination = [termination_trunk(principal, custs[0]), termination_trunk(principal, custs[1])]
+    dids = {"12065550101": (0, True), "12065550102": (0, False), "12065550103": (1, True)}
     for number, (c, metered) in dids.items():
-        cdr_ports.register_number(tenant=t, number=number, customer_id=custs[c]["id"],
-                                  account_number=custs[c]["accountNumber"], metered=metered)
-    trunks = {"10": 0, "11": 1, "20": 0, "21": 1}  # 10/11 origination, 20/21 termination
-    for trunk, c in trunks.items():
-        cdr_ports.register_trunk(tenant=t, trunk_id=trunk, customer_id=custs[c]["id"],
-                                 account_number=custs[c]["accountNumber"])
+        own(principal, custs[c], [did_key(number)], trunk_id=int(origination[c] if metered else unmetered))
+    trunks = {origination[0]: 0, origination[1]: 1, unmetered: 0, termination[0]: 0, termination[1]: 1}
     decks = {
-        ("inbound", None): [("1", "0.01", "0", "60", "60"), ("1555", "0.005", "0.001", "30", "6")],
+        ("inbound", None): [("1", "0.01", "0", "60", "60"), ("1206", "0.005", "0.001", "30", "6")],
         ("outbound", None): [("1", "0.02", "0.01", "1", "1"), ("44", "0.05", "0", "60", "60"),
                              ("4420", "0.031", "0.002", "30", "6")],
         ("outbound", 1): [("44", "0.07", "0", "1", "1")],
@@ -59,7 +61,30 @@ def world(tenant: dict, tmp_path: Path) -> dict[str, Any]:
         cdrs.import_rates(tenant=t, direction=direction, path=str(path),
                           account_number=None if c is None else custs[c]["accountNumber"])
     return {"tenant": t, "customers": custs, "dids": dids, "trunks": trunks, "decks": decks, "tmp": tmp_path,
-            "api_key": tenant["user"]["api_key"]}
+            "api_key": tenant["user"]["api_key"], "origination": origination, "termination": termination,
+            "principal": principal}
+
+
+def origination_trunk(principal: Any, customer: dict, billing: str) -> str:
+    from chalicelib.services import trunks
+
+    params = {"title": f"in {billing}", "primaryTrunk": "192.0.2.10", "billingType": billing}
+    if billing == "Unmetered":
+        params["sessions"] = "10"
+    return str(trunks.define_origination(principal=principal, customer=customer, params=params)["id"])
+
+
+def termination_trunk(principal: Any, customer: dict) -> str:
+    from chalicelib.services import trunks
+
+    return str(trunks.define_termination(principal=principal, customer=customer,
+                                         params={"title": "out", "ipaddress": "192.0.2.20", "ports": "10"})["id"])
+
+
+def did_key(to: str) -> str:
+    """The inventory's 10 digits of a DID as a CDR names it."""
+    digits = to.lstrip("+")
+    return digits[1:] if len(digits) == 11 and digits.startswith("1") else digits
 
 
 def generate(rng: random.Random, world: dict[str, Any], count: int, day: str, prefix: str) -> list[list[str]]:
@@ -73,11 +98,11 @@ def generate(rng: random.Random, world: dict[str, Any], count: int, day: str, pr
         ring = rng.randrange(0, 20)
         end = start + timedelta(seconds=ring + billsec)
         if outbound:
-            trunk = rng.choice(["20", "21"])
+            trunk = rng.choice(world["termination"])
             to = rng.choice(["4420" + str(rng.randrange(10**6)), "4479" + str(rng.randrange(10**6)),
                              "1212" + str(rng.randrange(10**6)), "33" + str(rng.randrange(10**6))])
         else:
-            trunk = rng.choice(["10", "11", ""])
+            trunk = rng.choice(world["origination"] + [""])
             to = rng.choice(list(world["dids"]))
         disposition = "ANSWERED" if answered else rng.choice(["NO ANSWER", "BUSY", "FAILED"])
         rows.append([f"{prefix}-{n}", "outbound" if outbound else "inbound", "acct", trunk, "15551234567", to,
@@ -137,7 +162,7 @@ def expected(world: dict[str, Any], rows: list[list[str]], decks: dict | None = 
         if r[1] == "inbound":
             c_index, metered = world["dids"][r[5]]
             same_owner = r[3] in world["trunks"] and world["trunks"][r[3]] == c_index
-            keys = [("DID", r[5], day)] + ([("TG", r[3], day)] if same_owner else [])
+            keys = [("DID", did_key(r[5]), day)] + ([("TG", r[3], day)] if same_owner else [])
             cost = price("inbound", c_index, r[5], billsec) if answered and metered else Decimal(0)
         else:
             c_index = world["trunks"][r[3]]
@@ -204,7 +229,7 @@ def test_pipeline_matches_independent_computation(world: dict[str, Any]) -> None
     day1 = generate(rng, world, 400, DAY1, "a")
     day2 = generate(rng, world, 300, DAY2, "b")
     # A call spanning midnight belongs to the day it started.
-    day1.append(["midnight", "inbound", "acct", "10", "1", "15550000001", f"{DAY1}T23:59:00Z",
+    day1.append(["midnight", "inbound", "acct", world["origination"][0], "1", "12065550101", f"{DAY1}T23:59:00Z",
                  f"{DAY1}T23:59:05Z", f"{DAY2}T00:10:05Z", "660", "ANSWERED"])
     file1 = write(tmp / "one.csv.gz", day1[:250] + day2[:100], compress="gz")
     # The second file repeats 50 calls of the first (a call in two files counts once).
@@ -214,7 +239,7 @@ def test_pipeline_matches_independent_computation(world: dict[str, Any]) -> None
            ["bad-2", "outbound", "acct", "20", "1", "4420", "yesterday", "", f"{DAY1}T01:00:01Z", "0", "FAILED"],
            ["bad-3", "outbound", "acct", "99", "1", "4420", f"{DAY1}T01:00:00Z", "", f"{DAY1}T01:00:01Z", "0",
             "FAILED"],
-           ["bad-4", "inbound", "acct", "", "1", "15550000001", f"{DAY1}T02:00:00Z", "", f"{DAY1}T01:00:00Z", "0",
+           ["bad-4", "inbound", "acct", "", "1", "12065550101", f"{DAY1}T02:00:00Z", "", f"{DAY1}T01:00:00Z", "0",
             "BUSY"]]
     file2 = write(tmp / "two.csv.zst", file2_rows[:10] + bad + file2_rows[10:], compress="zst")
 
@@ -289,11 +314,13 @@ def test_asterisk_cdr_csv(world: dict[str, Any]) -> None:
     from chalicelib.services import cdrs
 
     t, tmp = world["tenant"], world["tmp"]
+    inbound, outbound = world["origination"][0], world["termination"][0]
     lines = [
-        '"","15551234567","15550000001","from-pstn","""Bob"" <15551234567>","PJSIP/10-00000001","",'
+        '"","15551234567","12065550101","from-pstn","""Bob"" <15551234567>",' f'"PJSIP/{inbound}-00000001","",'
         '"Dial","PJSIP/alice","2026-03-05 10:00:00","2026-03-05 10:00:03","2026-03-05 10:01:03",63,60,'
         '"ANSWERED","DOCUMENTATION","1709632800.1"',
-        '"acct","15550000001","442071234567","from-internal","","PJSIP/alice-00000002","PJSIP/20-00000003",'
+        '"acct","12065550101","442071234567","from-internal","","PJSIP/alice-00000002",'
+        f'"PJSIP/{outbound}-00000003",'
         '"Dial","PJSIP/20/442071234567","2026-03-05 10:00:30","","2026-03-05 10:00:40",10,0,'
         '"CONGESTION","DOCUMENTATION","1709632830.2"',
         '"acct","1","2","from-internal","","x","y","Dial","","not a time","","2026-03-05 10:00:40",10,0,'
@@ -305,8 +332,8 @@ def test_asterisk_cdr_csv(world: dict[str, Any]) -> None:
     assert (summary["rows"], summary["accepted"], summary["rejected"]) == (3, 2, 1)
     assert summary["errors"][0]["line"] == 3
     from chalicelib.store import cdrs as store
-    did = store.stats_days(t, "DID", "15550000001", "2026-03-05")[0]
-    term = store.stats_days(t, "TERM", "20", "2026-03-05")[0]
+    did = store.stats_days(t, "DID", "2065550101", "2026-03-05")[0]
+    term = store.stats_days(t, "TERM", outbound, "2026-03-05")[0]
     assert (did["processed"], did["completed"], did["billsec"]) == (1, 1, 60)
     assert (term["processed"], term["completed"]) == (1, 0)
 
@@ -401,8 +428,8 @@ def test_call_charges_go_below_the_credit_limit_and_then_block_new_spend(world: 
     t = world["tenant"]
     principal = api_key.authenticate(world["api_key"], None)
     poor = customers.create_customer(principal=principal, fields={"name": "Poor"})  # credit floor 0
-    cdr_ports.register_trunk(tenant=t, trunk_id="30", customer_id=poor["id"], account_number=poor["accountNumber"])
-    row = ["poor-1", "outbound", "a", "30", "1", "442071234567", "2026-05-03T10:00:00Z", "2026-05-03T10:00:01Z",
+    trunk = termination_trunk(principal, poor)
+    row = ["poor-1", "outbound", "a", trunk, "1", "442071234567", "2026-05-03T10:00:00Z", "2026-05-03T10:00:01Z",
            "2026-05-03T10:01:01Z", "60", "ANSWERED"]
     cdrs.import_file(tenant=t, path=str(write(world["tmp"] / "poor.csv", [row])))
     closed = cdrs.daily_close(tenant=t, day="2026-05-03")
@@ -420,3 +447,95 @@ def test_call_charges_go_below_the_credit_limit_and_then_block_new_spend(world: 
         ledger.post_movement(tenant=t, account=poor["id"], activity=ledger_rules.ORDER_NEW_DIDS,
                              amount=Decimal("-0.01"), reference="order:x", idempotency_key="order:x")
     assert ledger.balance_of(tenant=t, account=poor["id"])[0] == Decimal("-0.03300")
+
+
+def test_engine_cost_matches_the_domain_rule(tmp_path: Path) -> None:
+    """The engine's exact integer rating (half-up to five places per call)
+    gives the domain's Decimal cost for random rates, fees, increments and
+    durations, including rates with more than five decimal places."""
+    from chalicelib.services import cdr_engine as engine
+
+    rng = random.Random(61)
+    rates = []
+    for n in range(300):
+        places = rng.choice([0, 2, 4, 5, 6, 7, 9])
+        rate = Decimal(rng.randrange(0, 10**6)).scaleb(-places)
+        fee = Decimal(rng.randrange(0, 10**4)).scaleb(-rng.choice([0, 3, 5, 6]))
+        rates.append(rules.Rate(f"9{n:03d}", rate, fee, rng.choice([0, 1, 6, 30, 60]), rng.choice([1, 6, 30, 60])))
+    con = engine.connect(str(tmp_path))
+    engine.load_decks(con, str(tmp_path), [engine.Deck("TENANT", "outbound", {r.prefix: r for r in rates})])
+    calls = [(r.prefix, rng.choice([0, 1, 5, 29, 30, 31, 59, 60, 61, rng.randrange(0, 7200)])) for r in rates
+             for _ in range(5)]
+    engine.load_table(con, str(tmp_path), "probe", {"prefix": "VARCHAR", "billsec": "BIGINT"}, calls)
+    got = con.execute("""
+        SELECT p.prefix, p.billsec,
+               cost_units(d.rate_i, d.fee_i, greatest(d.initial, ((p.billsec + d.step - 1) // d.step) * d.step))
+        FROM probe p JOIN deck d USING (prefix)""").fetchall()
+    by_prefix = {r.prefix: r for r in rates}
+    assert len(got) == len(calls)
+    for prefix, billsec, units in got:
+        assert engine.cost_of_units(units) == rules.call_cost(by_prefix[prefix], billsec), (prefix, billsec)
+
+
+def test_api_cold_start_does_not_import_the_engine() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, app; from chalicelib.services import cdrs, cdr_stats; "
+            "from chalicelib.workers import handlers; print('duckdb' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2],
+                          capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_line_numbers_when_lines_are_not_rows_and_a_truncated_gzip(world: dict[str, Any],
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blank lines and a quoted field with a line break: the refused row still
+    gets its own line; a truncated gzip keeps the complete lines before it;
+    a file scanned in pieces reports the file's lines."""
+    from chalicelib.services import cdrs
+
+    t, tmp = world["tenant"], world["tmp"]
+    rows = generate(random.Random(21), world, 6, "2026-05-04", "irr")
+    good = [",".join(r) for r in rows]
+    quoted = rows[0][:]
+    quoted[0], quoted[2] = "irr-q", '"two\nlines"'
+    bad = rows[1][:]
+    bad[0], bad[1] = "irr-bad", "sideways"
+    text = "\n".join([HEADER, good[0], "", good[1], ",".join(quoted), "  ", ",".join(bad), good[2]]) + "\n"
+    path = tmp / "irregular.csv"
+    path.write_text(text)
+    summary = cdrs.import_file(tenant=t, path=str(path))
+    assert (summary["rows"], summary["accepted"], summary["rejected"]) == (5, 4, 1)
+    assert summary["errors"] == [{"line": 8, "reason": "direction must be inbound or outbound"}]
+    # A too-short row on a regular file: the rows after it keep their lines.
+    short = "\n".join([HEADER, good[3], "a,b,c", ",".join(bad).replace("irr-bad", "irr-bad2"), good[4]]) + "\n"
+    summary = cdrs.import_file(tenant=t, path=str(write_text(tmp / "short.csv", short)))
+    assert [e["line"] for e in summary["errors"]] == [3, 4]
+    assert summary["errors"][0]["reason"] == "expected 11 fields, found 3"
+    monkeypatch.setattr(cdrs, "SCAN_CHUNK_BYTES", 150)  # a piece or two per row
+    summary = cdrs.import_file(tenant=t, path=str(write_text(tmp / "short2.csv", short.replace("irr-bad2", "irr-bad3")
+                                                             .replace(rows[3][0], "irr-x3").replace(rows[4][0], "irr-x4"))))
+    assert [e["line"] for e in summary["errors"]] == [3, 4] and summary["rows"] == 4
+    assert summary["accepted"] == 2
+    # The slow path in pieces too (the irregular file again, new call ids).
+    summary = cdrs.import_file(tenant=t, path=str(write_text(tmp / "irregular2.csv", text.replace("irr-", "irs-"))))
+    assert (summary["rows"], summary["accepted"], summary["rejected"]) == (5, 4, 1)
+    assert summary["errors"] == [{"line": 8, "reason": "direction must be inbound or outbound"}]
+    whole = gzip.compress(("\n".join([HEADER] + good[3:]) + "\n").encode())
+    cut = tmp / "cut.csv.gz"
+    cut.write_bytes(whole[: len(whole) - 12])
+    summary = cdrs.import_file(tenant=t, path=str(cut))
+    assert summary["rejected"] == 1 and summary["errors"][-1]["reason"].startswith("unreadable")
+    # A line that is not UTF-8 is refused alone; the rows around it count.
+    body = ("\n".join([HEADER, good[5].replace("irr-", "utf-")]) + "\n").encode() + b"\xff\xfe" + (",".join(rows[3]).replace("irr-", "utf-") + "\n").encode()
+    body += (",".join(rows[2]).replace("irr-", "utf-") + "\n").encode()
+    (tmp / "utf.csv").write_bytes(body)
+    summary = cdrs.import_file(tenant=t, path=str(tmp / "utf.csv"))
+    assert summary["errors"] == [{"line": 3, "reason": "unreadable: not UTF-8"}]
+    assert (summary["rows"], summary["accepted"]) == (3, 2)
+
+
+def write_text(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
