@@ -10,21 +10,22 @@ from typing import Any
 import requests
 
 HEADER = "call_id,direction,account,trunk_id,from,to,start,answer,end,billsec,disposition"
-DID = "15550000001"
+DID = "2065550001"  # the inventory's 10 digits (did_stats)
+DID_IN_CDR = "1" + DID  # a switch writes 1 + 10 digits
 
 
 def _seed(runtime: Any) -> tuple[str, str, str]:
     """A tenant (administrator key) with one customer owning one DID."""
     from chalicelib.auth import api_key
-    from chalicelib.services import cdr_ports, customers, users
+    from chalicelib.services import customers, users
+    from tests.support.numbers import own
 
     with runtime.environment():
         made = users.create_tenant(name="CDR upload")
         tenant, key = made["tenant"]["id"], made["user"]["api_key"]
         principal = api_key.authenticate(key, None)
         customer = customers.create_customer(principal=principal, fields={"name": "Caller", "creditLimit": "-1000"})
-        cdr_ports.register_number(tenant=tenant, number=DID, customer_id=customer["id"],
-                                  account_number=customer["accountNumber"], metered=True)
+        own(principal, customer, [DID])
     return tenant, key, customer["accountNumber"]
 
 
@@ -40,9 +41,9 @@ def _inbox(runtime: Any, tenant: str) -> list[str]:
 def test_presigned_upload_is_ingested_end_to_end(runtime: Any) -> None:
     tenant, key, account = _seed(runtime)
     rows = [
-        f"up-1,inbound,{account},,+12065550100,{DID},2026-06-01T10:00:00Z,2026-06-01T10:00:05Z,2026-06-01T10:01:05Z,60,ANSWERED",
-        f"up-2,inbound,{account},,+12065550101,{DID},2026-06-01T10:00:30Z,2026-06-01T10:00:31Z,2026-06-01T10:02:31Z,120,ANSWERED",
-        f"up-3,inbound,{account},,+12065550102,{DID},2026-06-01T11:00:00Z,,2026-06-01T11:00:20Z,0,NO ANSWER",
+        f"up-1,inbound,{account},,+12065550100,{DID_IN_CDR},2026-06-01T10:00:00Z,2026-06-01T10:00:05Z,2026-06-01T10:01:05Z,60,ANSWERED",
+        f"up-2,inbound,{account},,+12065550101,{DID_IN_CDR},2026-06-01T10:00:30Z,2026-06-01T10:00:31Z,2026-06-01T10:02:31Z,120,ANSWERED",
+        f"up-3,inbound,{account},,+12065550102,{DID_IN_CDR},2026-06-01T11:00:00Z,,2026-06-01T11:00:20Z,0,NO ANSWER",
     ]
     body = ("\n".join([HEADER, *rows]) + "\n").encode()
     with requests.Session() as http:
