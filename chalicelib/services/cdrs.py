@@ -35,7 +35,7 @@ from typing import Any, BinaryIO, Callable
 
 from chalicelib import settings
 from chalicelib.domain import cdrs as rules
-from chalicelib.domain.errors import InsufficientFundsError, NotFoundError, ValidationError
+from chalicelib.domain.errors import NotFoundError, ValidationError
 from chalicelib.services import cdr_ports
 from chalicelib.store import blobs, identity, queues
 from chalicelib.store import cdrs as store
@@ -748,8 +748,10 @@ def _post_charges(tenant: str, day: str, costs: dict[int, Decimal]) -> dict[str,
         try:
             return str(cdr_ports.post_call_charges(tenant=tenant, customer_id=customer, day=day, amount=amount,
                                                    idempotency_key=f"call-charges#{customer}#{day}"))
-        except (InsufficientFundsError, NotFoundError) as error:
-            # Nothing written: the next close of the day (or a late file) tries again.
+        except NotFoundError as error:
+            # Call charges overdraw rather than fail (the ledger's overdraft rule), so
+            # only a vanished account lands here. Nothing written: the next close
+            # of the day (or a late file) tries again.
             _log.warning("call charges of customer %s on %s not posted: %s", customer, day, error.message)
             return f"refused: {error.message}"
 
