@@ -211,6 +211,17 @@ def test_deployment_zip_ships_bytecode_for_the_app(dev: package.Result) -> None:
     assert dev.bytecode.size_after > dev.bytecode.size_before
 
 
+# Lambda's hard quota: a function's code unzipped, layers included, may not
+# exceed 250 MB (262,144,000 bytes). Every function ships this one zip.
+LAMBDA_UNZIPPED_LIMIT = 262_144_000
+
+
+def test_deployment_zip_fits_lambdas_unzipped_size_quota(dev: package.Result) -> None:
+    with zipfile.ZipFile(dev.out / "deployment.zip") as archive:
+        unzipped = sum(entry.file_size for entry in archive.infolist())
+    assert unzipped < LAMBDA_UNZIPPED_LIMIT, f"{unzipped:,} bytes unzipped"
+
+
 def test_bytecode_is_what_py_compile_writes_unchecked(dev: package.Result, tmp_path: Path) -> None:
     with zipfile.ZipFile(dev.out / "deployment.zip") as archive:
         (tmp_path / "app.py").write_bytes(archive.read("app.py"))
