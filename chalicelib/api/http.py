@@ -179,6 +179,19 @@ class BinaryResponse(Response):
         return answer
 
 
+def wants_file(request: Request) -> bool:
+    """No Accept, or one naming application/json: the resource's JSON. Anything
+    else (application/octet-stream, */*, application/pdf ...): its file."""
+    accept = (request.headers.get("accept") or "").strip()
+    if not accept:
+        return False
+    for part in accept.split(","):
+        name, _, params = part.strip().partition(";")
+        if name.strip().lower() == "application/json" and params.replace(" ", "") not in ("q=0", "q=0.0"):
+            return False
+    return True
+
+
 def accepts_gzip(request: Request) -> bool:
     header = (request.headers.get("accept-encoding") or "").lower()
     for part in header.split(","):

@@ -233,6 +233,16 @@ def month_to_close() -> str:
     return rules.previous_month(_today())
 
 
+def invoice_pdf_url(*, principal: Principal, invoice_id: int) -> str:
+    """A short-lived S3 URL of an invoice's PDF, for a caller who may read the
+    invoice (its customer within the caller's scope, as for any billing-API read)."""
+    from chalicelib.services import customer_items
+
+    record = customer_items.get(principal=principal, resource=INVOICES, item_id=invoice_id)
+    return blobs.presigned_download(principal.tenant_id, record["pdfKey"],
+                                    filename=f"invoice-{record['accountNumber']}-{record['month']}.pdf")
+
+
 def list_invoices(*, principal: Principal, customer: Mapping[str, Any], first_day: str,
                   last_day: str) -> list[dict[str, Any]]:
     """The customer's invoices dated within [first_day, last_day], oldest first,

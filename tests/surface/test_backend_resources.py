@@ -351,3 +351,32 @@ def test_invoices_are_read_with_integer_ids_listing_rules_and_scope(client, api,
     assert as_manager.get(f"/customers/{other['id']}/invoices").status_code == 404
     stranger = Api(client, users.create_tenant(name="Stranger")["user"]["api_key"])
     assert stranger.get(f"/invoices/{feb['id']}").status_code == 404 and stranger.get("/invoices").json == []
+
+
+def test_an_invoice_asked_for_as_pdf_redirects_to_its_pdf_within_scope(client, api, tenant, admin, monkeypatch):
+    from decimal import Decimal
+
+    import requests
+
+    from chalicelib.domain import ledger as ledger_rules
+    from chalicelib.services import invoices, ledger
+
+    t = tenant["tenant"]["id"]
+    billed = customer(api, "Billed")
+    monkeypatch.setattr(ledger, "now_iso", lambda: "2025-04-10T09:00:00.000000Z")
+    ledger.post_movement(tenant=t, account=billed["id"], activity=ledger_rules.ADJUSTMENT, amount=Decimal("3"),
+                         reference="r", idempotency_key="pdf-1")
+    monkeypatch.undo()
+    invoices.close_month(tenant=t, month="2025-04")
+    [invoice] = api.get(f"/customers/{billed['id']}/invoices").json
+    # JSON stays the default; any other Accept is sent to the PDF.
+    assert api.get(f"/invoices/{invoice['id']}").json == invoice
+    for accept in ("application/pdf", "application/octet-stream", "*/*"):
+        answer = api.get(f"/invoices/{invoice['id']}", headers={"Accept": accept})
+        assert answer.status_code == 303 and answer.headers["Cache-Control"] == "no-store", accept
+    pdf = requests.get(answer.headers["Location"], timeout=10)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
+    assert f"invoice-{billed['accountNumber']}-2025-04.pdf" in pdf.headers.get("Content-Disposition", "")
+    # Another tenant's caller learns nothing, PDF or not.
+    stranger = Api(client, users.create_tenant(name="Stranger")["user"]["api_key"])
+    assert stranger.get(f"/invoices/{invoice['id']}", headers={"Accept": "application/pdf"}).status_code == 404

@@ -133,23 +133,10 @@ def update_attachment(attachment_id: str) -> Response:
     return serve(handle)
 
 
-def _wants_file(request: Request) -> bool:
-    """No Accept, or one naming application/json: metadata. Anything else
-    (application/octet-stream, */*, application/pdf ...): the file."""
-    accept = (request.headers.get("accept") or "").strip()
-    if not accept:
-        return False
-    for part in accept.split(","):
-        name, _, params = part.strip().partition(";")
-        if name.strip().lower() == "application/json" and params.replace(" ", "") not in ("q=0", "q=0.0"):
-            return False
-    return True
-
-
 @bp.route("/noteAttachments/{attachment_id}", methods=["GET"])
 def get_attachment(attachment_id: str) -> Response:
     def handle(principal: Principal, request: Request) -> Response:
-        if not _wants_file(request):
+        if not http.wants_file(request):
             record = service.get(principal=principal, attachment_id=entity_id(attachment_id))
             expand = http.flag(http.query(request), "expandStoredFiles")
             return http.json_response(views.attachment_view(record, expand_file=expand))

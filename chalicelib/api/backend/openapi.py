@@ -217,6 +217,16 @@ def _number_paths() -> dict[str, Any]:
     return paths
 
 
+def _invoice_paths() -> dict[str, Any]:
+    """Read-only; the PDF of one invoice by content negotiation."""
+    paths = _child_paths("invoices", "Invoice", {}, writable=False, active=False)
+    one = paths["/invoices/{id}"]["get"]
+    one["description"] = ("Accept: application/json or none -> the invoice; anything else (application/pdf, "
+                          "*/*) -> 303 to its PDF (a presigned S3 URL, short-lived)")
+    one["responses"] = {**one["responses"], "303": {"description": "the PDF: Location is a presigned S3 URL"}}
+    return paths
+
+
 def spec() -> dict[str, Any]:
     customer_expand = [_flag(f) for f in FLAGS]
     paths: dict[str, Any] = {
@@ -234,7 +244,7 @@ def spec() -> dict[str, Any]:
         **_child_paths("notes", "Note", {}, active=False),
         **_number_paths(),
         **_child_paths("payments", "Payment", {}, writable=False, active=False),
-        **_child_paths("invoices", "Invoice", {}, writable=False, active=False),
+        **_invoice_paths(),
         "/noteAttachments": {"get": _listing("NoteAttachment", active=False, extra=("expandStoredFiles",))},
         "/notes/{id}/noteAttachments": {
             "parameters": [_id("id")],

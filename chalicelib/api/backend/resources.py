@@ -58,9 +58,11 @@ def _items() -> Any:
 
 
 def _child_routes(plural: str, load: Callable[[], "ChildResource"], render: Callable[[Mapping[str, Any]], dict],
-                  *, writable: bool = True) -> None:
+                  *, writable: bool = True, file_url: Callable[[Principal, int], str] | None = None) -> None:
     """GET/POST /{plural}, GET/PATCH/PUT/POST(action) /{plural}/{id},
-    GET/POST /customers/{id}/{plural}."""
+    GET/POST /customers/{id}/{plural}. With ``file_url``, GET /{plural}/{id}
+    asking for anything but JSON is sent to the resource's file (303 to a
+    short-lived S3 URL, as for large attachments)."""
 
     def listing(customer_id: int | None) -> Response:
         def handle(principal: Principal, request: Request) -> Response:
@@ -93,6 +95,9 @@ def _child_routes(plural: str, load: Callable[[], "ChildResource"], render: Call
 
     def get_one(item_id: str) -> Response:
         def handle(principal: Principal, request: Request) -> Response:
+            if file_url is not None and http.wants_file(request):
+                return Response(body="", status_code=303, headers={
+                    "Location": file_url(principal, entity_id(item_id)), "Cache-Control": "no-store"})
             return http.json_response(render(_items().get(principal=principal, resource=load(),
                                                           item_id=entity_id(item_id))))
         return serve(handle)
@@ -172,5 +177,15 @@ bp.route("/customers/{customer_id}/numbers", methods=["POST"])(
     _named(lambda customer_id: _assign_number(entity_id(customer_id)), "assign_customer_number"))
 # Payments are made through the money core (carrier/partner APIs); the billing API reads them.
 _child_routes("payments", _resource("payments", "PAYMENTS"), views.payment_view, writable=False)
-# Invoices are issued by the monthly job (services.invoices); the billing API reads them.
-_child_routes("invoices", _resource("invoices", "INVOICES"), views.invoice_view, writable=False)
+
+
+def _invoice_pdf_url(principal: Principal, invoice_id: int) -> str:
+    from chalicelib.services import invoices
+
+    return invoices.invoice_pdf_url(principal=principal, invoice_id=invoice_id)
+
+
+# Invoices are issued by the monthly job (services.invoices); the billing API
+# reads them, and sends Accept: application/pdf (or any non-JSON type) to the PDF.
+_child_routes("invoices", _resource("invoices", "INVOICES"), views.invoice_view, writable=False,
+              file_url=_invoice_pdf_url)
