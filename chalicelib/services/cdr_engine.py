@@ -106,7 +106,7 @@ def _times(name: str) -> str:
     return f"epoch_ms(TRY_CAST({name}_s AS TIMESTAMPTZ)) // 1000"
 
 
-def scan(con: Any, path: str, out_dir: str, *, with_line: bool, physical_lines: int | None,
+def scan_csv(con: Any, path: str, out_dir: str, *, with_line: bool, physical_lines: int | None,
          max_errors: int) -> Scan:
     """Validate and split one plain CSV file (header on line 1). Without a
     ``line`` column, a row's line is computed from its ordinal and the lines

@@ -254,7 +254,7 @@ def _scan_plain(tenant: str, plain: _Plain, scratch: str, tally: _Tally, *,
                 early = _Tally()
                 result = engine.Scan()
                 for n, lined in enumerate(_with_lines(plain.path, scratch, kind, early)):
-                    piece = engine.scan(con, lined, os.path.join(scratch, f"scan-lined-{n}"), with_line=True,
+                    piece = engine.scan_csv(con, lined, os.path.join(scratch, f"scan-lined-{n}"), with_line=True,
                                         physical_lines=None, max_errors=MAX_REPORTED_ERRORS)
                     os.remove(lined)
                     result.rows += piece.rows
@@ -309,7 +309,7 @@ def _scan_chunks(con: Any, engine: Any, plain: _Plain, scratch: str) -> Any:
     """The fast path: each piece scanned on its own, lines shifted to the file's."""
     total = engine.Scan()
     for n, (path, first, lines) in enumerate(_chunks(plain, scratch)):
-        piece = engine.scan(con, path, os.path.join(scratch, f"scan-{n}"), with_line=False,
+        piece = engine.scan_csv(con, path, os.path.join(scratch, f"scan-{n}"), with_line=False,
                             physical_lines=lines, max_errors=MAX_REPORTED_ERRORS)
         total.rows += piece.rows
         total.rejected += piece.rejected
