@@ -13,3 +13,19 @@ def client(aws: None) -> Iterator[Any]:
 
     with Client(app, stage_name="test") as test_client:
         yield test_client.http
+
+
+@pytest.fixture()
+def api(client: Any, tenant: dict[str, Any]) -> Any:
+    """The billing API as the tenant's administrator (files may define their own)."""
+    from tests.surface.helpers import Api
+
+    return Api(client, tenant["user"]["api_key"])
+
+
+@pytest.fixture()
+def admin(tenant: dict[str, Any]) -> Any:
+    """The tenant administrator's Principal, for calling services directly."""
+    from chalicelib.auth import api_key
+
+    return api_key.authenticate(tenant["user"]["api_key"], None)

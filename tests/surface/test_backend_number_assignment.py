@@ -4,23 +4,11 @@ customer, charged as a carrier order; bad inputs change nothing.
 Concurrent sales of one number: tests/integration/test_number_assignment_race.py."""
 from decimal import Decimal
 
-import pytest
 
-from chalicelib.auth import api_key
 from chalicelib.services import orders, users
 from chalicelib.store import numbers as store
 from tests.support.numbers import import_landlines, own
 from tests.surface.helpers import Api
-
-
-@pytest.fixture()
-def api(client, tenant):
-    return Api(client, tenant["user"]["api_key"])
-
-
-@pytest.fixture()
-def admin(tenant):
-    return api_key.authenticate(tenant["user"]["api_key"], None)
 
 
 def customer(api, name="Acme Corp", credit_limit="-100", **fields):

@@ -2,20 +2,9 @@
 conventions, expansion in batches, scope and tenant isolation."""
 import pytest
 
-from chalicelib.auth import api_key
 from chalicelib.services import users
 from tests.support.numbers import import_landlines, own
 from tests.surface.helpers import Api
-
-
-@pytest.fixture()
-def api(client, tenant):
-    return Api(client, tenant["user"]["api_key"])
-
-
-@pytest.fixture()
-def admin(tenant):
-    return api_key.authenticate(tenant["user"]["api_key"], None)
 
 
 def customer(api, name="Acme Corp", **fields):
