@@ -139,25 +139,20 @@ def number_invoices(*, tenant: str) -> dict[str, Any]:
     if identity_store.get_tenant(tenant) is None:
         raise NotFoundError(f"tenant {tenant} not found", field="tenant")
     numbered = already = 0
-    cursor = 0
-    while True:
-        page = entities.list_page(CUSTOMER, tenant, Page(id_after=cursor, limit=PAGE_SIZE))
-        for customer in page:
-            cursor = customer["id"]
-            if not customer.get("ledgerSeq"):
-                continue
-            for records in store.invoices_of(tenant, customer["id"]):
-                for record in records:
-                    if record.get("id") is not None:
-                        already += 1
-                        continue
-                    try:
-                        _write_numbered(tenant, customer["id"], record["month"], dict(record), new_record=False)
-                        numbered += 1
-                    except AlreadyExistsError:
-                        already += 1
-        if len(page) < PAGE_SIZE:
-            return {"tenant": tenant, "numbered": numbered, "already": already}
+    for customer in entities.every(CUSTOMER, tenant, page_size=PAGE_SIZE):
+        if not customer.get("ledgerSeq"):
+            continue
+        for records in store.invoices_of(tenant, customer["id"]):
+            for record in records:
+                if record.get("id") is not None:
+                    already += 1
+                    continue
+                try:
+                    _write_numbered(tenant, customer["id"], record["month"], dict(record), new_record=False)
+                    numbered += 1
+                except AlreadyExistsError:
+                    already += 1
+    return {"tenant": tenant, "numbered": numbered, "already": already}
 
 
 def close_one(*, tenant: str, account_number: str, month: str) -> dict[str, Any]:

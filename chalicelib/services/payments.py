@@ -222,24 +222,19 @@ def index_payments(*, tenant: str) -> dict[str, Any]:
     get_payments lists them). Pages through the tenant's payments in id order;
     idempotent (a payment already indexed is left alone)."""
     indexed = already = 0
-    after = 0
-    while True:
-        page = entities.list_page(PAYMENT, tenant, Page(id_after=after, limit=RECONCILE_PAGE))
-        for payment in page:
-            after = payment["id"]
-            tx = Transaction()
-            tx.update(settings.main_table(), {"PK": keys.entity_pk(tenant, PAYMENT.kind), "SK": keys.pad(payment["id"])},
-                      "SET GSI4PK = :pk, GSI4SK = :sk", condition="attribute_exists(PK) AND attribute_not_exists(GSI4PK)",
-                      values={":pk": keys.ref_pk(tenant, PAYMENT.kind, BY_DATE.name, str(payment["customerId"])),
-                              ":sk": f"{payment['createdAt']}#{keys.pad(payment['id'])}"},
-                      failure=AlreadyExistsError("the payment is indexed"))
-            try:
-                tx.execute()
-                indexed += 1
-            except AlreadyExistsError:
-                already += 1
-        if len(page) < RECONCILE_PAGE:
-            return {"tenant": tenant, "indexed": indexed, "already": already}
+    for payment in entities.every(PAYMENT, tenant, page_size=RECONCILE_PAGE):
+        tx = Transaction()
+        tx.update(settings.main_table(), {"PK": keys.entity_pk(tenant, PAYMENT.kind), "SK": keys.pad(payment["id"])},
+                  "SET GSI4PK = :pk, GSI4SK = :sk", condition="attribute_exists(PK) AND attribute_not_exists(GSI4PK)",
+                  values={":pk": keys.ref_pk(tenant, PAYMENT.kind, BY_DATE.name, str(payment["customerId"])),
+                          ":sk": f"{payment['createdAt']}#{keys.pad(payment['id'])}"},
+                  failure=AlreadyExistsError("the payment is indexed"))
+        try:
+            tx.execute()
+            indexed += 1
+        except AlreadyExistsError:
+            already += 1
+    return {"tenant": tenant, "indexed": indexed, "already": already}
 
 
 def payment_reference(tenant: str, payment: dict[str, Any]) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from chalicelib import settings
 from chalicelib.domain.errors import ConcurrentUpdateError
@@ -178,6 +178,18 @@ class Page:
     offset: int = 0
     updated_since: str | None = None
     where: Callable[[Mapping[str, Any]], bool] | None = None
+
+
+def every(etype: EntityType, tenant: str, *, page_size: int = 100) -> Iterator[dict[str, Any]]:
+    """Every resource of a type, in id order, read a page at a time (Query,
+    never Scan): for backfills and jobs that walk a whole tenant."""
+    after = 0
+    while True:
+        page = list_page(etype, tenant, Page(id_after=after, limit=page_size))
+        yield from page
+        if len(page) < page_size:
+            return
+        after = page[-1]["id"]
 
 
 def list_page(etype: EntityType, tenant: str, page: Page, *,
