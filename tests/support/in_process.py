@@ -2,12 +2,16 @@
 
 Clients and tables are created once (about 12x faster than per test); tests
 stay independent by each creating its own tenant, which the data model
-isolates completely.
+isolates completely. The emulated state is emptied after each test (after
+each module for modules marked SHARED_STATE) and the tables created again:
+moto copies every table a transaction touches, whole, to roll back, so
+tables that kept growing over the session made each transaction slower and
+a test process's memory grow into gigabytes (one was killed at 22 GB).
 """
 from __future__ import annotations
 
 import os
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 
@@ -28,12 +32,51 @@ def aws() -> Iterator[None]:
     from infra.local import resources
 
     clients.reset()
-    with mock_aws():
+    with mock_aws() as mock:
         resources.create_all("test")
+        _SESSION["mock"] = mock
         yield
+        _SESSION.pop("mock", None)
     clients.reset()
     os.environ.clear()
     os.environ.update(saved)
+
+
+_SESSION: dict[str, Any] = {}
+# A module whose module-scoped fixtures keep data in the in-process AWS for
+# all its tests (a shop built once) says so with this mark; its state is
+# emptied after the module instead of after each test.
+SHARED_STATE = "aws_state_shared_by_module"
+
+
+def _empty_aws() -> None:
+    if _SESSION.get("mock") is None:
+        return  # this module did not use the in-process AWS
+    from moto.core.base_backend import BackendDict
+
+    from infra.local import resources
+
+    BackendDict.reset()  # the backends only: the mock's interception of presigned-URL requests stays
+    resources.create_all("test")
+
+
+@pytest.fixture(autouse=True)
+def aws_emptied_after_test(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After each test: everything gone, the stage's resources created again
+    (about 65 ms). Tests never shared data anyway (each makes its own tenant);
+    this keeps every table small for moto's whole-table copies."""
+    yield
+    if request.node.get_closest_marker(SHARED_STATE) is None:
+        _empty_aws()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def aws_emptied_after_module(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A module marked SHARED_STATE is emptied once, after its last test
+    (the others already were, after each test)."""
+    yield
+    if request.node.get_closest_marker(SHARED_STATE) is not None:
+        _empty_aws()
 
 
 @pytest.fixture()

@@ -5,11 +5,6 @@ from chalicelib.services import users
 from tests.surface.helpers import Api
 
 
-@pytest.fixture()
-def api(client, tenant):
-    return Api(client, tenant["user"]["api_key"])
-
-
 def customer(api, **fields):
     response = api.post("/customers", {"customerName": "Example Corp", **fields})
     assert response.status_code == 201

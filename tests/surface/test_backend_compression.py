@@ -2,16 +2,9 @@
 import gzip
 import json
 
-import pytest
 from chalice import Response
 
 from chalicelib.api import http
-from tests.surface.helpers import Api
-
-
-@pytest.fixture()
-def api(client, tenant):
-    return Api(client, tenant["user"]["api_key"])
 
 
 def test_large_responses_are_gzipped_when_accepted(api):

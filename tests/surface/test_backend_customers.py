@@ -9,11 +9,6 @@ from chalicelib.services import audit, users
 from tests.surface.helpers import Api
 
 
-@pytest.fixture()
-def api(client, tenant):
-    return Api(client, tenant["user"]["api_key"])
-
-
 def make(api, **fields):
     response = api.post("/customers", {"customerName": "Acme Corp", **fields})
     assert response.status_code == 201, response.body

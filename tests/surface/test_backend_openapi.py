@@ -14,12 +14,6 @@ from chalicelib.auth import api_key
 from chalicelib.domain import ledger as ledger_rules
 from chalicelib.services import invoices, ledger, users
 from tests.support.numbers import import_landlines, own
-from tests.surface.helpers import Api
-
-
-@pytest.fixture()
-def api(client, tenant):
-    return Api(client, tenant["user"]["api_key"])
 
 
 @pytest.fixture()

@@ -1,16 +1,10 @@
 """Users read their own record; API keys by action with password + TOTP,
 admin-issued keys for API-only users, resets by the data-protection right."""
 import pyotp
-import pytest
 
 from chalicelib.domain import identity
 from chalicelib.services import users
 from tests.surface.helpers import Api
-
-
-@pytest.fixture()
-def api(client, tenant):
-    return Api(client, tenant["user"]["api_key"])
 
 
 def test_read_own_user_only(api, tenant):

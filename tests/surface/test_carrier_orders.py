@@ -14,6 +14,10 @@ TRUNK = {"title": "vitcoms", "primaryTrunk": "203.0.113.10", "primaryPrefix": "1
          "billingType": "Unmetered", "sessions": "20", "mou": "Unlimited", "call_forwarding": "12065550100"}
 
 
+# The shop (inventory, customers, keys) is built once for the module.
+pytestmark = pytest.mark.aws_state_shared_by_module
+
+
 @pytest.fixture(scope="module")
 def shop(aws):
     return make_shop(landlines("206219", 12) + tollfree("877", 3), customers=3)

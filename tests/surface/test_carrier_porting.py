@@ -12,6 +12,10 @@ from chalicelib.services import porting
 from tests.support.carrier import Carrier, chalice_sender, make_shop
 
 
+# The shop (inventory, customers, keys) is built once for the module.
+pytestmark = pytest.mark.aws_state_shared_by_module
+
+
 @pytest.fixture(scope="module")
 def shop(aws):
     made = make_shop([("2062190000", "landline", "WA", "SEATTLE", "SEATTLE", "1", "1")])
