@@ -1,1 +1,1 @@
-"""DynamoDB, S3 and SQS access: the only package that imports boto3."""
+"""DynamoDB, S3 and SQS access: the only package that imports the AWS SDK (botocore)."""

@@ -1,9 +1,17 @@
-"""Lazily built, cached boto3 clients.
+"""Lazily built, cached AWS clients.
 
 Clients are created on first use (not at import: every cold start pays for
 imports) and cached per (service, endpoint, region) so a test that points the
 environment at another endpoint gets a client for it. Endpoints come from the
-standard ``AWS_ENDPOINT_URL_<SERVICE>`` variables, which boto3 honours itself.
+standard ``AWS_ENDPOINT_URL_<SERVICE>`` variables, which botocore honours itself.
+
+They are botocore's clients, built without boto3: a boto3 client *is* a
+botocore client (boto3 only adds S3 transfer helpers such as upload_file,
+which Dialtone does not use, and resources), and importing boto3 costs a cold
+start about 25 ms more (boto3, s3transfer, multiprocessing, ...). The clients'
+sessions share one data loader, so the second and later clients of a process
+reuse the service and endpoint files the first one parsed (about 70 ms less
+per client than a fresh session each).
 """
 from __future__ import annotations
 
@@ -13,6 +21,7 @@ from typing import Any
 
 _cache: dict[tuple[str, str, str], Any] = {}
 _lock = threading.Lock()
+_loader: Any = None  # botocore's data loader, shared by every client's session (built under _lock)
 
 
 def client(service: str, *, unsigned_payload: bool = False) -> Any:
@@ -33,8 +42,10 @@ def client(service: str, *, unsigned_payload: bool = False) -> Any:
 
 
 def _build(service: str, endpoint: str, region: str, unsigned_payload: bool = False) -> Any:
-    import boto3.session
+    import botocore.session
     from botocore.config import Config
+
+    global _loader
 
     config = Config(
         retries={"mode": "standard", "max_attempts": 4},
@@ -49,12 +60,19 @@ def _build(service: str, endpoint: str, region: str, unsigned_payload: bool = Fa
         s3=({"addressing_style": "path", **({"payload_signing_enabled": False} if unsigned_payload else {})}
             if service == "s3" else None),
     )
-    # A Session per client: boto3's default session is not thread-safe.
-    session = boto3.session.Session()
-    return session.client(service, region_name=region, endpoint_url=endpoint or None, config=config)
+    # A Session per client (a session is not thread-safe, and each resolves
+    # credentials from the environment as it is now); one loader for all.
+    session = botocore.session.Session()
+    if _loader is None:
+        _loader = session.get_component("data_loader")
+    else:
+        session.register_component("data_loader", _loader)
+    return session.create_client(service, region_name=region, endpoint_url=endpoint or None, config=config)
 
 
 def reset() -> None:
     """Forget cached clients (tests that start a new emulator)."""
+    global _loader
     with _lock:
         _cache.clear()
+        _loader = None
