@@ -1,16 +1,19 @@
 """Note attachments: files in S3 under the tenant prefix, metadata in the
 main table, usage counted against the tenant's storage quota.
 
-Order of an upload: decode, decompress (bounded), hash and verify in memory;
-put the object; then one transaction writes the attachment and adds its size
-to the tenant's usage (conditional on the quota). If that transaction fails
-the object is deleted again, so a rejected upload leaves nothing behind.
+Order of an upload: decode, decompress (bounded), hash and verify, while the
+note's access check and the stored file's id (DynamoDB) run on other threads;
+put the object (streamed as it decodes when size and hash are announced, and
+never before the access check passed); then one transaction writes the
+attachment and adds its size to the tenant's usage (conditional on the
+quota). If that transaction fails the object is deleted again, so a rejected
+upload leaves nothing behind.
 """
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping, TypeVar
 
 from chalicelib import settings
 from chalicelib.domain.errors import (
@@ -29,6 +32,10 @@ NOTE_ATTACHMENT = EntityType(kind="NOTEATTACHMENT", parent_kind="NOTE", parent_f
 STORED_FILE_COUNTER = "STOREDFILE"
 UPLOAD = EntityType(kind="UPLOAD")
 UPDATE_ATTEMPTS = 5
+T = TypeVar("T")
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 
 def _object_key(stored_file_id: int) -> str:
@@ -41,43 +48,67 @@ def _quota_error() -> StorageQuotaExceededError:
 
 
 def _store(principal: Principal, upload: Upload, file_name: str,
-           meanwhile: Callable[[], None] | None = None) -> dict[str, Any]:
+           meanwhile: Callable[[], None] | None = None,
+           check: Callable[[], Any] | None = None) -> dict[str, Any]:
     """Check the file and put it in S3; the stored-file fields of the attachment.
+
+    ``check`` (the parent's access check) and the stored file's id are
+    DynamoDB round trips that do not depend on the file: they run on other
+    threads while the file decodes, and nothing goes to S3 before both are
+    done. Their error comes first, as if they had run before the decoding.
     ``meanwhile`` runs once the file is verified, while S3 finishes storing it."""
-    if (upload.expected_size is not None and upload.expected_hash is not None
-            and 0 < upload.expected_size <= settings.max_file_bytes()):
-        return _store_streamed(principal, upload, file_name, meanwhile)
-    received = upload.receive(limit=settings.max_file_bytes(), file_name=file_name)
+    checked = _background(check) if check is not None else None
+    stored_id = _background(lambda: entities.allocate_ids(principal.tenant_id, STORED_FILE_COUNTER)[0])
+
+    def ready() -> int:
+        from concurrent.futures import wait
+
+        # Both done before any answer: nothing of the request runs on after it (a Lambda is frozen then).
+        wait([f for f in (checked, stored_id) if f is not None])
+        if checked is not None:
+            checked.result()
+        return stored_id.result()
+
+    try:
+        if (upload.expected_size is not None and upload.expected_hash is not None
+                and 0 < upload.expected_size <= settings.max_file_bytes()):
+            return _store_streamed(principal, upload, file_name, ready, meanwhile)
+        received = upload.receive(limit=settings.max_file_bytes(), file_name=file_name)
+    except BaseException:
+        ready()  # the check's refusal, if any, is the answer
+        raise
     if received.size > settings.storage_quota_bytes():
+        ready()
         raise _quota_error()
-    stored_id = entities.allocate_ids(principal.tenant_id, STORED_FILE_COUNTER)[0]
+    file_id = ready()
     received.content.seek(0)  # the buffer itself goes to S3: no copy of the file
-    blobs.put(principal.tenant_id, _object_key(stored_id), received.content,
+    blobs.put(principal.tenant_id, _object_key(file_id), received.content,
               content_type=received.mime_type, metadata={"sha1": received.sha1}, sha1_hex=received.sha1)
     if meanwhile is not None:
         meanwhile()
-    return {"storedFileId": stored_id, "fileSize": received.size, "fileHash": received.sha1,
+    return {"storedFileId": file_id, "fileSize": received.size, "fileHash": received.sha1,
             "mimeType": received.mime_type, "fileStoredAt": now_iso()}
 
 
-def _store_streamed(principal: Principal, upload: Upload, file_name: str,
+def _store_streamed(principal: Principal, upload: Upload, file_name: str, ready: Callable[[], int],
                     meanwhile: Callable[[], None] | None = None) -> dict[str, Any]:
     """The file's size and SHA-1 are announced: the object is PUT while the
     file is decoded (blobs.ObjectWriter), its last piece sent only once the
     whole file is verified; on any failure the PUT is abandoned before its
     last byte and nothing is stored. Decoding overlaps the upload instead of
-    preceding it, and the decoded file is never held whole in memory."""
+    preceding it, and the decoded file is never held whole in memory.
+    ``ready`` gives the stored file's id once the access check passed: the
+    upload's thread waits for it (the first pieces queue meanwhile)."""
     assert upload.expected_size is not None and upload.expected_hash is not None
     if upload.expected_size > settings.storage_quota_bytes():
         raise _quota_error()
-    stored_id = entities.allocate_ids(principal.tenant_id, STORED_FILE_COUNTER)[0]
     writer: blobs.ObjectWriter | None = None
 
     def open_sink(mime_type: str) -> Callable[[bytes | memoryview], None]:
         nonlocal writer
-        writer = blobs.ObjectWriter(principal.tenant_id, _object_key(stored_id), size=upload.expected_size or 0,
-                                    content_type=mime_type, sha1_hex=upload.expected_hash,
-                                    metadata={"sha1": upload.expected_hash or ""})
+        writer = blobs.ObjectWriter(principal.tenant_id, lambda: _object_key(ready()),
+                                    size=upload.expected_size or 0, content_type=mime_type,
+                                    sha1_hex=upload.expected_hash, metadata={"sha1": upload.expected_hash or ""})
         return writer.write
 
     try:
@@ -90,8 +121,24 @@ def _store_streamed(principal: Principal, upload: Upload, file_name: str,
         if writer is not None:
             writer.abort()
         raise
-    return {"storedFileId": stored_id, "fileSize": received.size, "fileHash": received.sha1,
+    return {"storedFileId": ready(), "fileSize": received.size, "fileHash": received.sha1,
             "mimeType": received.mime_type, "fileStoredAt": now_iso()}
+
+
+_pool: "ThreadPoolExecutor | None" = None
+
+
+def _background(work: Callable[[], T]) -> "Future[T]":
+    """``work`` on a small shared pool, in a copy of this context (the audit
+    record of the request sees what it touches)."""
+    import contextvars
+    from concurrent.futures import ThreadPoolExecutor
+
+    global _pool
+    if _pool is None:
+        # A few round trips per upload; the local API server runs requests side by side.
+        _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="attachment")
+    return _pool.submit(contextvars.copy_context().run, work)
 
 
 def create(*, principal: Principal, note_id: int, fields: Mapping[str, Any], upload: Upload) -> dict[str, Any]:
@@ -100,9 +147,13 @@ def create(*, principal: Principal, note_id: int, fields: Mapping[str, Any], upl
 
     principal.require_write()
     values = parse_write("noteAttachment", fields, creating=True)
-    note = customer_items.get(principal=principal, resource=customer_items.NOTES, item_id=note_id)
+    note: dict[str, Any] = {}
+
+    def read_note() -> None:
+        note.update(customer_items.get(principal=principal, resource=customer_items.NOTES, item_id=note_id))
+
     attachment_ids: list[int] = []
-    stored = _store(principal, upload, values["fileName"], meanwhile=lambda: attachment_ids.extend(
+    stored = _store(principal, upload, values["fileName"], check=read_note, meanwhile=lambda: attachment_ids.extend(
         entities.allocate_ids(principal.tenant_id, NOTE_ATTACHMENT.kind)))
     try:
         tx = Transaction()

@@ -64,7 +64,7 @@ class Stack:
             options.data_dir.mkdir(parents=True, exist_ok=True)
         dynamodb = self._emulator("dynamodb", dynamodb_local.command(java, jar, ports.dynamodb,
                                                                      data_dir=options.data_dir))
-        moto = self._emulator("moto", moto_server.command(ports.moto))
+        moto = self._emulator("moto", moto_server.command(ports.moto), env=moto_server.environment(self.process_env))
         api_command = [sys.executable, "-m", "infra.local.api_server", "--port", str(ports.api), "--stage", STAGE]
         api = self._app("api", api_command + (["--access-log"] if options.access_log else []))
         # The workers load the app meanwhile and start consuming once the queues exist.
@@ -85,8 +85,8 @@ class Stack:
         wait_for_port(api, ports.api, deadline=deadline)
         wait_for_file(workers, ready, deadline=deadline)
 
-    def _emulator(self, name: str, argv: list[str]) -> Child:
-        child = Child(name, argv, env=self.process_env, log=self.options.log_dir / f"{name}.log")
+    def _emulator(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> Child:
+        child = Child(name, argv, env=env or self.process_env, log=self.options.log_dir / f"{name}.log")
         self._emulators.append(child)
         return child
 

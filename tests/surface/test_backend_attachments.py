@@ -18,11 +18,6 @@ SHA1 = hashlib.sha1(PDF).hexdigest()
 
 
 @pytest.fixture()
-def api(client, tenant):
-    return Api(client, tenant["user"]["api_key"])
-
-
-@pytest.fixture()
 def note(api):
     owner = api.post("/customers", {"customerName": "Acme Corp"}).json
     return api.post(f"/customers/{owner['id']}/notes", {"text": "order call"}).json
@@ -227,6 +222,23 @@ def test_attachments_follow_the_notes_scope(client, api, note, tenant):
     as_manager = Api(client, users.issue_api_key(tenant=t, user_id=manager["id"]))
     assert as_manager.get(f"/noteAttachments/{created['id']}").status_code == 404
     assert as_manager.get("/noteAttachments").json == []
+
+
+@pytest.mark.parametrize("announced", [True, False])
+@pytest.mark.parametrize("valid", [True, False])
+def test_an_upload_to_a_note_out_of_scope_is_404_and_stores_nothing(client, note, tenant, announced, valid):
+    # The note's access check runs while the file decodes (services/attachments._store):
+    # its 404 still comes first, whatever the file, and no byte reaches S3.
+    t = tenant["tenant"]["id"]
+    manager = users.create_user(tenant=t, username=f"mgr-{t}", api_only=True, customer_access="manager")
+    as_manager = Api(client, users.issue_api_key(tenant=t, user_id=manager["id"]))
+    encoded = b64(zstandard.ZstdCompressor().compress(BIG))
+    response = upload(as_manager, note, fileName="big.bin", _mimeType=None,
+                      _fileContent=encoded if valid else encoded + "***=",
+                      _fileSize=len(BIG) if announced else None,
+                      _fileHash=hashlib.sha1(BIG).hexdigest() if announced else None)
+    assert response.status_code == 404, response.body
+    assert objects(tenant) == [] and blobs.storage_used(t) == 0
 
 
 def test_presigned_upload_path(api, note, tenant):

@@ -51,3 +51,85 @@ def test_publish_delivers_json_messages(aws):
             seen.append(json.loads(message["Body"])["orderId"])
             client("sqs").delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
     assert sorted(seen) == [0, 1, 2, 3, 4, 5, 6, 7, 7, 8, 9, 10, 11]
+
+
+def test_object_writer_waits_for_a_late_key_and_stores_the_bytes(aws):
+    import threading
+
+    ready = threading.Event()
+
+    def key() -> str:  # e.g. an id still being allocated while the producer starts
+        assert ready.wait(5)
+        return "files/late"
+
+    writer = blobs.ObjectWriter("tw1", key, size=6, content_type="text/plain", sha1_hex=None)
+    writer.write(b"abc")  # queued before the key exists
+    ready.set()
+    writer.write(b"def")
+    writer.close()
+    assert blobs.get("tw1", "files/late") == b"abcdef"
+
+
+def test_object_writer_whose_key_fails_stores_nothing_and_raises_its_error(aws):
+    def key() -> str:
+        raise LookupError("note not found")
+
+    writer = blobs.ObjectWriter("tw2", key, size=6, content_type="text/plain", sha1_hex=None)
+    with pytest.raises(LookupError):
+        writer.write(b"abc")
+        writer.close()
+    writer.abort()  # nothing to delete: the key was never worked out
+    assert client("s3").list_objects_v2(Bucket=blobs.settings.blob_bucket(), Prefix="tenants/tw2/").get("KeyCount") == 0
+
+
+def test_object_writer_aborted_while_its_key_is_pending_sends_nothing(aws):
+    import threading
+
+    release = threading.Event()
+    puts: list[str] = []
+    streaming = client("s3", unsigned_payload=True)
+
+    def seen(model=None, **_):
+        puts.append(model.name)
+
+    def key() -> str:
+        assert release.wait(5)
+        return "files/never"
+
+    streaming.meta.events.register("before-call.s3.PutObject", seen)
+    try:
+        writer = blobs.ObjectWriter("tw3", key, size=6, content_type="text/plain", sha1_hex=None)
+        writer.write(b"abc")
+        timer = threading.Timer(0.1, release.set)  # the key arrives after the producer gave up
+        timer.start()
+        writer.abort()
+        timer.join()
+    finally:
+        streaming.meta.events.unregister("before-call.s3.PutObject", seen)
+    assert puts == [] and writer.key is None
+
+
+def test_object_writer_abort_reaches_a_reader_that_emptied_the_queue(aws, monkeypatch):
+    """abort's first marker found the queue full, then the reader took every
+    piece and waits on an empty queue: abort must still hand it the marker
+    (it used to loop forever: it put the marker only after taking a piece)."""
+    import queue
+    import threading
+
+    writer = blobs.ObjectWriter("tw4", "files/aborted", size=12, content_type="text/plain", sha1_hex=None)
+    writer.write(b"abc")
+    real_put = queue.Queue.put_nowait
+    refused = {"first": True}
+
+    def put_nowait(self, item):  # the first marker meets a full queue
+        if refused["first"] and writer._pieces is self:
+            refused["first"] = False
+            raise queue.Full
+        return real_put(self, item)
+
+    monkeypatch.setattr(queue.Queue, "put_nowait", put_nowait)
+    finished = threading.Event()
+    aborting = threading.Thread(target=lambda: (writer.abort(), finished.set()), daemon=True)
+    aborting.start()
+    assert finished.wait(10), "abort never reached the reader"
+    assert blobs.head("tw4", "files/aborted") is None
