@@ -90,10 +90,34 @@ NUMBERS = ChildResource("number", None, is_active=is_active, reader=InventoryNum
 ASSIGNABLE_STATUSES = frozenset({customer_rules.STATUS_CUSTOMER, customer_rules.STATUS_PROSPECT})
 
 
+def _not_assignable(customer_id: int, status: str) -> Exception:
+    from chalicelib.domain.errors import InvalidStateError
+
+    return InvalidStateError(f"customer {customer_id} is {status}: numbers are sold to active customers "
+                             "and prospects", field="customerID")
+
+
+def _assignable_guard(customer_id: int) -> Any:
+    """The customer may be sold numbers: a Customer or a Prospect (an item
+    without a status is a Customer). As a ledger guard on the customer item."""
+    from chalicelib.services.ledger import Guard
+
+    def check(item: Mapping[str, Any]) -> None:
+        status = item.get("status", customer_rules.STATUS_CUSTOMER)
+        if status not in ASSIGNABLE_STATUSES:
+            raise _not_assignable(customer_id, customer_rules.STATUS_NAMES.get(status, "Unknown"))
+
+    allowed = sorted(ASSIGNABLE_STATUSES)
+    return Guard(check=check,
+                 condition="attribute_not_exists(#cst) OR #cst IN (" + ", ".join(
+                     f":cst{n}" for n in range(len(allowed))) + ")",
+                 names={"#cst": "status"}, values={f":cst{n}": v for n, v in enumerate(allowed)})
+
+
 def assign(*, principal: Any, customer_id: int, number: Any) -> dict[str, Any]:
     """Sell the available inventory number ``number`` to the customer, charged
     as a one-number carrier order; the customer's new number."""
-    from chalicelib.domain.errors import InvalidStateError, NumberUnavailableError
+    from chalicelib.domain.errors import NumberUnavailableError
     from chalicelib.domain.money import as_money
     from chalicelib.services import audit, order_charges, orders, retry
     from chalicelib.services import customers as customer_service
@@ -103,10 +127,10 @@ def assign(*, principal: Any, customer_id: int, number: Any) -> dict[str, Any]:
     principal.require_write()
     value = rules.parse_number(number, field="number")
     customer = customer_service.get_customer(principal=principal, customer_id=customer_id)
-    if customer.get("status", customer_rules.STATUS_CUSTOMER) not in ASSIGNABLE_STATUSES:
-        status = customer_rules.STATUS_NAMES.get(customer.get("status"), "Unknown")
-        raise InvalidStateError(f"customer {customer_id} is {status}: numbers are sold to active customers "
-                              "and prospects", field="customerID")
+    # Checked on the customer as read, and again as a condition of the sale's
+    # transaction: a customer suspended meanwhile is not sold the number.
+    assignable = _assignable_guard(customer_id)
+    assignable.check(customer)
     tenant = principal.tenant_id
     # The same words for a number never stocked, another tenant's, reserved or
     # sold: the answer tells nothing about other tenants' inventory.
@@ -132,6 +156,10 @@ def assign(*, principal: Any, customer_id: int, number: Any) -> dict[str, Any]:
         }, entity_id=order_id)
 
         def writes(tx: Transaction) -> None:
+            if amounts["amount"] == 0:  # no charge: the ledger does not touch the customer item
+                entities.add_check(tx, customer_service.CUSTOMER, tenant, customer["id"], assignable.condition,
+                                   names=assignable.names, values=assignable.values,
+                                   failure=_not_assignable(customer_id, "no longer active or a prospect"))
             store.add_assignment(tx, tenant, item, customer_id=customer["id"], order_id=order_id,
                                  number_id=number_id, stamp=stamp, failure=unavailable)
             tx.actions.extend(order_writes.actions)
@@ -144,7 +172,7 @@ def assign(*, principal: Any, customer_id: int, number: Any) -> dict[str, Any]:
         else:
             # InsufficientFundsError (nothing written) below the credit limit.
             order_charges.charge_order(tenant=tenant, customer_id=customer["id"], amount=amounts["amount"],
-                                       order_id=order_id, also=writes)
+                                       order_id=order_id, also=writes, guard=assignable)
         sold = {k: v for k, v in item.items() if k not in ("reserveId", "GSI3PK", "GSI3SK")}
         sold.update(status=rules.ACTIVE, customerId=customer["id"], orderId=order_id, id=number_id,
                     updatedAt=stamp, version=int(item.get("version") or 0) + 1)

@@ -33,7 +33,7 @@ from decimal import Decimal
 from typing import Any, Callable, Mapping, Sequence
 
 from chalicelib.domain import ledger as rules
-from chalicelib.domain.errors import ConcurrentUpdateError, InsufficientFundsError, ValidationError
+from chalicelib.domain.errors import ConcurrentUpdateError, DialtoneError, ValidationError
 from chalicelib.domain.ledger import Statement
 from chalicelib.domain.money import as_money
 from chalicelib.store import ledger as store
@@ -42,6 +42,21 @@ from chalicelib.store.ledger import Account, BalanceMovedError, DuplicateKeyErro
 
 ATTEMPTS = 12
 MAX_KEY_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A rule the account's state item must still meet when the movement
+    commits (say, the customer is active): ``check`` raises the domain error
+    on the state as read; ``condition`` is the same rule as a DynamoDB
+    condition (``names``/``values`` its placeholders) added to the state
+    update, so a change between read and write cancels the transaction and
+    the retry's read raises."""
+
+    check: Callable[[Mapping[str, Any]], None]
+    condition: str
+    names: Mapping[str, str] = field(default_factory=dict)
+    values: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -56,6 +71,7 @@ class Leg:
     # Recorded even below the credit limit: only for activities in
     # domain.ledger.OVERDRAFT_ACTIVITIES (charges for usage already delivered).
     overdraft: bool = False
+    guard: Guard | None = None
 
 
 @dataclass
@@ -83,11 +99,14 @@ def now_iso() -> str:
 
 def post_movement(*, tenant: str, account: Account, activity: str, amount: Decimal, reference: str,
                   idempotency_key: str, description: str | None = None,
-                  also: Callable[[Transaction], None] | None = None, overdraft: bool = False) -> Posted:
+                  also: Callable[[Transaction], None] | None = None, overdraft: bool = False,
+                  guard: Guard | None = None) -> Posted:
     """One movement on one account, atomically with whatever ``also`` adds.
     ``overdraft``: the debit is recorded even below the credit limit (only
-    for usage already delivered: domain.ledger.OVERDRAFT_ACTIVITIES)."""
-    return post_legs(tenant=tenant, legs=[Leg(account, activity, amount, description, overdraft=overdraft)],
+    for usage already delivered: domain.ledger.OVERDRAFT_ACTIVITIES).
+    ``guard``: a rule the account must still meet when the movement commits."""
+    return post_legs(tenant=tenant, legs=[Leg(account, activity, amount, description, overdraft=overdraft,
+                                              guard=guard)],
                      reference=reference, idempotency_key=idempotency_key, also=also)
 
 
@@ -109,14 +128,16 @@ def post_legs(*, tenant: str, legs: Sequence[Leg], reference: str, idempotency_k
         for leg in legs:
             state = store.read_state(tenant, leg.account)
             try:
+                if leg.guard is not None:
+                    leg.guard.check(state)
                 entry, changes, closed = _plan(state, leg, stamp, reference=reference, key=key)
-            except InsufficientFundsError:
-                # A retry of a movement that already happened replays it, whatever the balance is now.
+            except DialtoneError:
+                # A retry of a movement that already happened replays it, whatever the account is now.
                 if store.read_claim(tenant, claim_account, key) is not None:
                     return _replay(tenant, claim_account, key, fingerprint)
                 raise
             store.add_state_update(tx, tenant, leg.account, expected_seq=int(state.get("ledgerSeq") or 0),
-                                   changes=changes)
+                                   changes=changes, **(_guard_condition(leg.guard) if leg.guard else {}))
             store.add_entry(tx, tenant, leg.account, entry)
             for checkpoint in closed:
                 store.add_checkpoint(tx, tenant, leg.account, checkpoint)
@@ -147,6 +168,10 @@ def post_legs(*, tenant: str, legs: Sequence[Leg], reference: str, idempotency_k
                 raise
         time.sleep(random.uniform(0, min(0.2, 0.005 * 2 ** attempt)))
     raise ConcurrentUpdateError("the account is being moved by many requests at once; try again")
+
+
+def _guard_condition(guard: Guard) -> dict[str, Any]:
+    return {"guard": guard.condition, "guard_names": guard.names, "guard_values": guard.values}
 
 
 def _plan(state: Mapping[str, Any], leg: Leg, stamp: str, *, reference: str,

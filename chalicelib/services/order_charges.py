@@ -19,13 +19,14 @@ from chalicelib.store.ledger import read_state
 
 
 def charge_order(*, tenant: str, customer_id: int, amount: Decimal, order_id: int,
-                 also: Callable[[Transaction], None]) -> None:
+                 also: Callable[[Transaction], None], guard: ledger.Guard | None = None) -> None:
     """Debit ``amount`` for ``order_id`` atomically with ``also``'s writes;
-    InsufficientFundsError (nothing written) if the credit limit forbids it."""
+    InsufficientFundsError (nothing written) if the credit limit forbids it,
+    ``guard``'s error if the customer no longer meets it."""
     ledger.post_movement(tenant=tenant, account=customer_id, activity=ledger_rules.ORDER_NEW_DIDS,
                          amount=-as_money(amount), reference=f"order:{order_id}",
                          idempotency_key=f"order:{order_id}", description=f"Number order {order_id}",
-                         also=also)
+                         also=also, guard=guard)
 
 
 def balance_of(*, tenant: str, customer_id: int) -> Decimal:

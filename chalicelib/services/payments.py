@@ -223,16 +223,9 @@ def index_payments(*, tenant: str) -> dict[str, Any]:
     idempotent (a payment already indexed is left alone)."""
     indexed = already = 0
     for payment in entities.every(PAYMENT, tenant, page_size=RECONCILE_PAGE):
-        tx = Transaction()
-        tx.update(settings.main_table(), {"PK": keys.entity_pk(tenant, PAYMENT.kind), "SK": keys.pad(payment["id"])},
-                  "SET GSI4PK = :pk, GSI4SK = :sk", condition="attribute_exists(PK) AND attribute_not_exists(GSI4PK)",
-                  values={":pk": keys.ref_pk(tenant, PAYMENT.kind, BY_DATE.name, str(payment["customerId"])),
-                          ":sk": f"{payment['createdAt']}#{keys.pad(payment['id'])}"},
-                  failure=AlreadyExistsError("the payment is indexed"))
-        try:
-            tx.execute()
+        if entities.add_ref(PAYMENT, BY_DATE, tenant, payment):
             indexed += 1
-        except AlreadyExistsError:
+        else:
             already += 1
     return {"tenant": tenant, "indexed": indexed, "already": already}
 

@@ -20,7 +20,7 @@ from chalicelib import settings
 from chalicelib.domain.errors import ConcurrentUpdateError
 from chalicelib.store import keys
 from chalicelib.store.dynamo import Transaction, batch_get, ddb, get, query_pages, unique_violation
-from chalicelib.store.codec import to_attr
+from chalicelib.store.codec import to_attr, to_item
 
 KEY_ATTRIBUTES = frozenset(
     {"PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK", "GSI4PK", "GSI4SK", "kind", "tenantId"}
@@ -92,12 +92,45 @@ def _index_attributes(etype: EntityType, tenant: str, record: Mapping[str, Any])
         attrs["GSI1PK"] = keys.parent_pk(tenant, etype.parent_kind, etype.kind)
         attrs["GSI1SK"] = keys.parent_sk(record[etype.parent_field], entity_id)
     for ref in etype.refs:
-        value = record.get(ref.field)
-        if value is not None:
-            attrs[f"GSI{ref.slot}PK"] = keys.ref_pk(tenant, etype.kind, ref.name, str(value))
-            attrs[f"GSI{ref.slot}SK"] = (f"{record[ref.sort_field]}#{keys.pad(entity_id)}" if ref.sort_field
-                                         else keys.pad(entity_id))
+        attrs.update(_ref_attributes(etype, ref, tenant, record))
     return attrs
+
+
+def _ref_attributes(etype: EntityType, ref: Ref, tenant: str, record: Mapping[str, Any]) -> dict[str, str]:
+    value = record.get(ref.field)
+    if value is None:
+        return {}
+    return {f"GSI{ref.slot}PK": keys.ref_pk(tenant, etype.kind, ref.name, str(value)),
+            f"GSI{ref.slot}SK": (f"{record[ref.sort_field]}#{keys.pad(record['id'])}" if ref.sort_field
+                                 else keys.pad(record["id"]))}
+
+
+def add_check(tx: Transaction, etype: EntityType, tenant: str, entity_id: int, condition: str, *,
+              names: Mapping[str, str], values: Mapping[str, Any], failure: Any) -> None:
+    """A condition on a stored resource, checked when ``tx`` commits (the
+    resource must exist and meet ``condition``; nothing of it is written)."""
+    tx.check(_table(), {"PK": keys.entity_pk(tenant, etype.kind), "SK": keys.pad(entity_id)},
+             f"attribute_exists(PK) AND ({condition})", names=names, values=values, failure=failure)
+
+
+def add_ref(etype: EntityType, ref: Ref, tenant: str, record: Mapping[str, Any]) -> bool:
+    """Put a stored resource on a ref index it was created without (a backfill
+    after the index was added); False when it is already on it. One
+    conditional update; nothing else of the item changes."""
+    attrs = _ref_attributes(etype, ref, tenant, record)
+    if not attrs:
+        return False
+    names = {f"#a{n}": name for n, name in enumerate(attrs)}
+    try:
+        ddb().update_item(TableName=_table(), Key=to_item({"PK": keys.entity_pk(tenant, etype.kind),
+                                                            "SK": keys.pad(record["id"])}),
+                          UpdateExpression="SET " + ", ".join(f"#a{n} = :a{n}" for n in range(len(attrs))),
+                          ConditionExpression="attribute_exists(PK) AND attribute_not_exists(#a0)",
+                          ExpressionAttributeNames=names,
+                          ExpressionAttributeValues=to_item({f":a{n}": v for n, v in enumerate(attrs.values())}))
+        return True
+    except ddb().exceptions.ConditionalCheckFailedException:
+        return False
 
 
 def _unique_item(etype: EntityType, tenant: str | None, field_name: str, value: Any, entity_id: int,

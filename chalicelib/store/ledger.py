@@ -75,8 +75,12 @@ def read_state(tenant: str, account: Account) -> dict[str, Any]:
 
 
 def add_state_update(tx: Transaction, tenant: str, account: Account, *, expected_seq: int,
-                     changes: Mapping[str, Any]) -> None:
-    """Set the new state if nobody moved the account since ``expected_seq`` was read."""
+                     changes: Mapping[str, Any], guard: str | None = None,
+                     guard_names: Mapping[str, str] | None = None,
+                     guard_values: Mapping[str, Any] | None = None) -> None:
+    """Set the new state if nobody moved the account since ``expected_seq`` was
+    read and, with ``guard`` (a condition expression), if the item still meets
+    it (its placeholders must not start with #a, :a, #seq or :expected)."""
     names = {f"#a{n}": name for n, name in enumerate(changes)}
     values: dict[str, Any] = {f":a{n}": value for n, value in enumerate(changes.values())}
     expression = "SET " + ", ".join(f"#a{n} = :a{n}" for n in range(len(changes)))
@@ -88,6 +92,10 @@ def add_state_update(tx: Transaction, tenant: str, account: Account, *, expected
             condition = f"attribute_exists(PK) AND ({condition})"
     else:
         condition = "#seq = :expected"
+    if guard:
+        condition = f"({condition}) AND ({guard})"
+        names.update(guard_names or {})
+        values.update(guard_values or {})
     tx.update(settings.main_table(), state_key(tenant, account), expression, condition=condition,
               values=values, names=names,
               failure=BalanceMovedError(f"account {account} changed while a movement was written"))

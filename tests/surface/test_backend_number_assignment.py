@@ -147,3 +147,34 @@ def test_expired_cart_gives_its_number_back_before_the_sale(api, admin, monkeypa
     monkeypatch.delenv("RESERVATION_HOLD_MINUTES")
     response = api.post(f"/customers/{acme['id']}/numbers", {"number": "2062190020"})
     assert response.status_code == 201, response.body
+
+
+def test_customer_dropped_between_the_read_and_the_sale_is_not_sold(api, admin, monkeypatch):
+    """The customer's status is a condition of the sale's transaction, not only
+    a check on the read: a customer dropped in between (simulated by serving
+    the read from before the drop) gets 409003 and nothing is written, with a
+    charge (the ledger's guard on the customer item) or without (a condition
+    check on it)."""
+    from chalicelib.services import customers as customer_service
+    from tests.support.carrier import inventory_csv
+    from chalicelib.services import numbers as inventory
+    import io
+
+    priced = customer(api, "Late Drop Ltd")
+    free = customer(api, "Free Drop Ltd")
+    import_landlines(admin.tenant_id, ["2062190020"])
+    inventory.import_numbers(tenant=admin.tenant_id, lines=io.StringIO(inventory_csv(
+        [("2062190021", "landline", "WA", "SEATTLE", "SEATTLE", "0", "0")])))
+    as_read = {c["id"]: customer_service.get_customer(principal=admin, customer_id=c["id"]) for c in (priced, free)}
+    for c in (priced, free):
+        assert api.post(f"/customers/{c['id']}?action=drop", {"dateDrop": "2025-01-24"}).status_code == 200
+    before = snapshot(api, admin, ["2062190020", "2062190021"], [priced["id"], free["id"]])
+    real_get = customer_service.get_customer
+    monkeypatch.setattr(customer_service, "get_customer",
+                        lambda *, principal, customer_id: as_read.get(customer_id) or real_get(
+                            principal=principal, customer_id=customer_id))
+    for c, number in ((priced, "2062190020"), (free, "2062190021")):
+        response = api.post(f"/customers/{c['id']}/numbers", {"number": number})
+        assert (response.status_code, response.json["error_code"]) == (409, 409003), response.body
+    monkeypatch.setattr(customer_service, "get_customer", real_get)
+    assert snapshot(api, admin, ["2062190020", "2062190021"], [priced["id"], free["id"]]) == before
