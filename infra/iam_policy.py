@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from infra.stateful import CDR_INBOX_PREFIX, PENDING_PREFIX, TENANT_PREFIX, Stateful
+from infra.stateful import CDR_INBOX_PREFIX, CDR_STAGED_PREFIX, PENDING_PREFIX, TENANT_PREFIX, Stateful
 
 # No dynamodb:Scan (DESIGN.md: every list is a Query) and no
 # dynamodb:TransactWriteItems: IAM has no such action; a transaction is
@@ -46,6 +46,9 @@ REASONS = {
     "CdrInboxObjects": "CDR ingestion reads a file that landed under cdr-inbox/ and removes it once ingested; "
                        "PutObject because the presigned POST of carrier cdr_upload acts with this role's "
                        "permissions (the service names the caller's own cdr-inbox/<tenant>/ in the signed key).",
+    "CdrStagedPieces": "A compressed CDR file too big for one function is decoded once and restaged as plain "
+                       "pieces under cdr-staged/ (outside the notified inbox), each read by its part's function "
+                       "and removed when that part is recorded.",
     "BucketListingForNotFound": "S3 answers HeadObject/GetObject on a missing key with 403 instead of 404 unless "
                                 "the caller may ListBucket; blobs.head() relies on the 404. A s3:prefix condition "
                                 "would not help: HeadObject requests carry no s3:prefix.",
@@ -76,6 +79,8 @@ def document(stateful: Stateful, log_groups: list[str], environment: dict[str, s
                    [{"Fn::Sub": f"${{{bucket}.Arn}}/{PENDING_PREFIX}*"}]),
         _statement("CdrInboxObjects", ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
                    [{"Fn::Sub": f"${{{bucket}.Arn}}/{CDR_INBOX_PREFIX}*"}]),
+        _statement("CdrStagedPieces", ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                   [{"Fn::Sub": f"${{{bucket}.Arn}}/{CDR_STAGED_PREFIX}*"}]),
         _statement("BucketListingForNotFound", ["s3:ListBucket"], [{"Fn::GetAtt": [bucket, "Arn"]}]),
         _statement("AppQueues", QUEUE_ACTIONS, [{"Fn::GetAtt": [q, "Arn"]} for q in stateful.app_queues()]),
         # A log group's Arn attribute ends in ":*", which covers its streams.

@@ -346,7 +346,7 @@ def test_queue_that_would_redeliver_during_processing_is_refused() -> None:
 def test_unconfirmed_presigned_uploads_expire_after_a_day(template: dict[str, Any]) -> None:
     """Presigned uploads land under pending/ (chalicelib/store/blobs.py) until
     confirmed; the bucket's lifecycle expires what stays there, versions too."""
-    from infra.stateful import PENDING_PREFIX
+    from infra.stateful import CDR_STAGED_PREFIX, PENDING_PREFIX, TENANT_PREFIX
 
     (bucket,) = _of_type(template, "AWS::S3::Bucket").values()
     rules = {r["Id"]: r for r in bucket["Properties"]["LifecycleConfiguration"]["Rules"]}
@@ -354,7 +354,33 @@ def test_unconfirmed_presigned_uploads_expire_after_a_day(template: dict[str, An
     assert (expire["Status"], expire["Prefix"], expire["ExpirationInDays"]) == ("Enabled", PENDING_PREFIX, 1)
     assert expire["NoncurrentVersionExpiration"] == {"NoncurrentDays": 1}  # the bucket is versioned
     assert rules["RemovePendingDeleteMarkers"]["ExpiredObjectDeleteMarker"] is True
-    assert all(r["Prefix"] == PENDING_PREFIX for r in rules.values())  # tenants' files never expire
+    assert {r["Prefix"] for r in rules.values()} == {PENDING_PREFIX, CDR_STAGED_PREFIX, TENANT_PREFIX}
+    # Tenants' files never expire: only their replaced or deleted versions do, after 30 days.
+    tenant_rules = [r for r in rules.values() if r["Prefix"] == TENANT_PREFIX]
+    assert not any("ExpirationInDays" in r for r in tenant_rules)
+    assert rules["ExpireReplacedTenantFileVersions"]["NoncurrentVersionExpiration"] == {"NoncurrentDays": 30}
+    assert rules["RemoveTenantDeleteMarkers"]["ExpiredObjectDeleteMarker"] is True
     for role in _of_type(template, "AWS::IAM::Role").values():
         statements = {s["Sid"]: s for s in role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]}
         assert statements["PendingUploads"]["Resource"][0]["Fn::Sub"].endswith("/" + PENDING_PREFIX + "*")
+
+
+def test_leftover_staged_cdr_pieces_expire_and_roles_may_use_them(template: dict[str, Any]) -> None:
+    """A big compressed CDR file is restaged as plain pieces under cdr-staged/
+    (chalicelib/store/cdrs.py); each part removes its piece, and the lifecycle
+    removes what a failed part leaves, old versions too."""
+    from chalicelib.store import cdrs
+    from infra.stateful import CDR_STAGED_PREFIX
+
+    assert cdrs.STAGED_PREFIX == CDR_STAGED_PREFIX
+    (bucket,) = _of_type(template, "AWS::S3::Bucket").values()
+    rules = {r["Id"]: r for r in bucket["Properties"]["LifecycleConfiguration"]["Rules"]}
+    expire = rules["ExpireLeftoverStagedCdrPieces"]
+    assert (expire["Status"], expire["Prefix"], expire["ExpirationInDays"]) == ("Enabled", CDR_STAGED_PREFIX, 7)
+    assert expire["NoncurrentVersionExpiration"] == {"NoncurrentDays": 1}
+    assert rules["RemoveStagedDeleteMarkers"]["ExpiredObjectDeleteMarker"] is True
+    for name, role in _of_type(template, "AWS::IAM::Role").items():
+        statements = {s["Sid"]: s for s in role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]}
+        staged = statements["CdrStagedPieces"]
+        assert sorted(staged["Action"]) == ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"], name
+        assert staged["Resource"] == [{"Fn::Sub": "${BlobBucket.Arn}/cdr-staged/*"}], name
