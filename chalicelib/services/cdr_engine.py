@@ -278,6 +278,16 @@ class DayResult:
     duplicates_by_file: dict[str, int] = field(default_factory=dict)
     exports: list[tuple[int, str, str, str]] = field(default_factory=list)  # customer, direction, outcome, path
 
+    def merge(self, other: "DayResult") -> None:
+        """Add another group's result (groups hold disjoint customers)."""
+        self.figures += other.figures
+        self.costs.update(other.costs)
+        self.calls += other.calls
+        self.unrated += other.unrated
+        for file_id, count in other.duplicates_by_file.items():
+            self.duplicates_by_file[file_id] = self.duplicates_by_file.get(file_id, 0) + count
+        self.exports += other.exports
+
 
 def shard_groups(parts: Sequence[tuple[int, int, str, str]]) -> list[list[tuple[int, int, str, str]]]:
     """(shard, order, file id, local path) grouped by whole shards, each group
@@ -304,47 +314,69 @@ def compute_group(con: Any, scratch: str, parts: Sequence[tuple[int, int, str, s
                   export_dir: str | None, figures: bool = True, rating: bool = True) -> None:
     """One group of shards of a day into ``result`` (decks, deck choice and
     owners loaded). Without ``rating`` (a refresh of an open day: charges are
-    posted only at close) costs are not computed."""
+    posted only at close) costs are not computed; exports need rating (their
+    rows carry the cost)."""
+    if export_dir is not None and not rating:
+        raise ValueError("export files carry costs: they need rating")
     load_table(con, scratch, "part_files", {"filename": "VARCHAR", "shard": "INTEGER", "part_no": "BIGINT",
                                             "file_id": "VARCHAR"},
                ((p[3], p[0], p[1], p[2]) for p in parts))
     files = [p[3] for p in parts]
-    con.execute("""
-      CREATE OR REPLACE TEMP TABLE ranked AS
-      SELECT r.* EXCLUDE (filename, reason, seq), f.shard, f.file_id,
-             row_number() OVER (PARTITION BY f.shard, r.call_id ORDER BY f.part_no, r.seq) AS k
-      FROM read_parquet(?, filename = true) r JOIN part_files f ON f.filename = r.filename""", [files])
-    for file_id, count in con.execute("SELECT file_id, count(*) FROM ranked WHERE k > 1 GROUP BY 1").fetchall():
-        result.duplicates_by_file[file_id] = result.duplicates_by_file.get(file_id, 0) + int(count)
-    if not rating:
-        # An open day's refresh: figures only, no deck joins.
-        con.execute("""CREATE OR REPLACE TEMP TABLE priced AS
-                       SELECT * EXCLUDE (k), false AS unrated, CAST(0 AS HUGEINT) AS units FROM ranked WHERE k = 1""")
-    else:
-        con.execute("""
+    # An open day's refresh needs the figures' columns only (Parquet reads no others).
+    unique = _unique_calls(con, files, result, columns=None if rating else FIGURE_COLUMNS)
+    calls = unique
+    if rating:
+        con.execute(f"""
           CREATE OR REPLACE TEMP TABLE calls AS
-          SELECT u.* EXCLUDE (k), coalesce(dc.deck, 'TENANT') AS deck, ltrim(u.dst, '+') AS digits,
+          SELECT u.*, coalesce(dc.deck, 'TENANT') AS deck, ltrim(u.dst, '+') AS digits,
                  (u.disposition = 'ANSWERED' AND (u.direction = 'outbound' OR coalesce(nm.metered, true))) AS billable,
                  row_number() OVER () AS rid
-          FROM ranked u
+          FROM {unique} u
           LEFT JOIN deck_choice dc ON dc.customer = u.customer_id AND dc.direction = u.direction
-          LEFT JOIN numbers nm ON nm.number = CASE WHEN u.direction = 'inbound' THEN u.did END
-          WHERE u.k = 1""")
+          LEFT JOIN numbers nm ON nm.number = CASE WHEN u.direction = 'inbound' THEN u.did END""")
         _rate(con)
-    if rating:
+        calls = "priced"
         totals = con.execute("""
           SELECT customer_id, sum(units), count(*), count(*) FILTER (WHERE unrated) FROM priced GROUP BY 1""").fetchall()
     else:
         totals = []
-        result.calls += int(con.execute("SELECT count(*) FROM priced").fetchone()[0])
-    for customer, units, calls, unrated in totals:
+        result.calls += int(con.execute(f"SELECT count(*) FROM {calls}").fetchone()[0])
+    for customer, units, count, unrated in totals:
         result.costs[int(customer)] = cost_of_units(units)
-        result.calls += int(calls)
+        result.calls += int(count)
         result.unrated += int(unrated)
     if figures:
-        _figures(con, result)
+        _figures(con, calls, result)
     if export_dir is not None:
         _exports(con, export_dir, result)
+
+
+FIGURE_COLUMNS = ("call_id", "seq", "direction", "did", "trunk_id", "customer_id", "start_e", "end_e", "disposition",
+                  "billsec")
+
+
+def _unique_calls(con: Any, files: Sequence[str], result: DayResult, *, columns: Sequence[str] | None) -> str:
+    """The group's calls, each call id once per shard (the first ingested wins:
+    part order, then row order); returns the table's name. Repeats are counted
+    per file into ``result``. A day without repeats (the usual case: a hash
+    count tells) skips the sort that ranking needs. ``columns``: only these of
+    the parts (all by default)."""
+    picked = ", ".join(f"r.{c}" for c in columns) if columns else "r.* EXCLUDE (filename, reason)"
+    con.execute(f"""
+      CREATE OR REPLACE TEMP TABLE loaded AS
+      SELECT {picked}, f.shard, f.file_id, f.part_no
+      FROM read_parquet(?, filename = true) r JOIN part_files f ON f.filename = r.filename""", [files])
+    repeats, = con.execute("SELECT count(*) - count(DISTINCT (shard, call_id)) FROM loaded").fetchone()
+    if not repeats:
+        return "loaded"
+    con.execute("""
+      CREATE OR REPLACE TEMP TABLE ranked AS
+      SELECT *, row_number() OVER (PARTITION BY shard, call_id ORDER BY part_no, seq) AS k
+      FROM loaded""")
+    for file_id, count in con.execute("SELECT file_id, count(*) FROM ranked WHERE k > 1 GROUP BY 1").fetchall():
+        result.duplicates_by_file[file_id] = result.duplicates_by_file.get(file_id, 0) + int(count)
+    con.execute("CREATE OR REPLACE TEMP TABLE unique_calls AS SELECT * EXCLUDE (k) FROM ranked WHERE k = 1")
+    return "unique_calls"
 
 
 def _rate(con: Any) -> None:
@@ -364,18 +396,18 @@ def _rate(con: Any) -> None:
       FROM calls c LEFT JOIN best b ON b.rid = c.rid""")
 
 
-def _figures(con: Any, result: DayResult) -> None:
-    rows = con.execute("""
+def _figures(con: Any, calls: str, result: DayResult) -> None:
+    rows = con.execute(f"""
       WITH keyed AS (
-        SELECT 'DID' AS kind, did AS id, customer_id, start_e, end_e, disposition, billsec FROM priced
+        SELECT 'DID' AS kind, did AS id, customer_id, start_e, end_e, disposition, billsec FROM {calls}
         WHERE direction = 'inbound'
         UNION ALL
         SELECT 'TG', c.trunk_id, c.customer_id, c.start_e, c.end_e, c.disposition, c.billsec
-        FROM priced c JOIN trunks t ON t.id = c.trunk_id AND t.customer = c.customer_id
+        FROM {calls} c JOIN trunks t ON t.id = c.trunk_id AND t.customer = c.customer_id
                                       AND t.direction = 'origination'
         WHERE c.direction = 'inbound'
         UNION ALL
-        SELECT 'TERM', trunk_id, customer_id, start_e, end_e, disposition, billsec FROM priced
+        SELECT 'TERM', trunk_id, customer_id, start_e, end_e, disposition, billsec FROM {calls}
         WHERE direction = 'outbound'),
       sums AS (
         SELECT kind, id, max(customer_id) AS customer, count(*) AS processed,

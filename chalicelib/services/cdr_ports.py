@@ -14,6 +14,7 @@
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -41,6 +42,29 @@ def normalise_number(number: str) -> str:
     return digits[1:] if len(digits) == 11 and digits.startswith("1") else digits
 
 
+@dataclass(frozen=True)
+class Owners:
+    """Who owns what in a tenant, read once per file or day: DIDs (10 digits)
+    and trunk groups (ids as CDRs name them)."""
+    numbers: dict[str, Owner]
+    trunks: dict[str, Owner]
+
+    def digest(self) -> str:
+        """Changes when any owner, metering or trunk direction changes (a day's
+        stored figures record the digest of the owners they were computed with)."""
+        digest = hashlib.sha256()
+        for kind, table in (("N", self.numbers), ("T", self.trunks)):
+            for key in sorted(table):
+                owner = table[key]
+                digest.update(f"{kind}{key},{owner.customer_id},{owner.metered:d},{owner.direction};".encode())
+        return digest.hexdigest()[:32]
+
+
+def owners(*, tenant: str) -> Owners:
+    trunks = trunk_owners(tenant=tenant)
+    return Owners(number_owners(tenant=tenant, trunks=trunks), trunks)
+
+
 def trunk_owners(*, tenant: str) -> dict[str, Owner]:
     """Every trunk group of the tenant by id (as CDRs name it): owner and direction."""
     return {str(int(i["SK"])): Owner(int(i["customerId"]), i.get("billingType") != UNMETERED,
@@ -48,21 +72,23 @@ def trunk_owners(*, tenant: str) -> dict[str, Owner]:
             for i in store.trunk_items(tenant)}
 
 
-def number_owners(*, tenant: str, trunks: dict[str, Owner] | None = None) -> dict[str, Owner]:
+def number_owners(*, tenant: str, trunks: dict[str, Owner]) -> dict[str, Owner]:
     """Every owned DID of the tenant with its owner; Metered as the trunk group
-    it was ordered on (a number ordered without a trunk is Metered)."""
+    (of ``trunks``) it was ordered on (a number ordered without a trunk is Metered)."""
     from chalicelib.store import numbers as inventory
 
-    trunks = trunk_owners(tenant=tenant) if trunks is None else trunks
     owners = {}
-    for item in inventory.owned_in_tenant(tenant):
+    for item in inventory.owned_in_tenant(tenant, attributes=("number", "customerId", "trunkId")):
         trunk = trunks.get(str(item["trunkId"])) if item.get("trunkId") is not None else None
         owners[item["number"]] = Owner(int(item["customerId"]), trunk.metered if trunk else True)
     return owners
 
 
+_UNREAD: Any = object()
+
+
 def post_call_charges(*, tenant: str, customer_id: int, day: str, amount: Decimal,
-                      idempotency_key: str) -> Decimal:
+                      idempotency_key: str, record: Any = _UNREAD) -> Decimal:
     """Bring the customer's call charges of ``day`` to ``amount`` (the day as
     rated now): posts only the difference from what was posted before, as one
     ledger movement ("Call Charges" for more, "Adjustment" for a re-rate that
@@ -70,13 +96,16 @@ def post_call_charges(*, tenant: str, customer_id: int, day: str, amount: Decima
     it again with the same amount posts nothing. The calls were made: the
     charge is posted with the ledger's overdraft allowance for "Call Charges"
     and may take the balance below the customer's credit limit, which then
-    blocks new spend (docs/money.md, "Usage below the credit limit")."""
+    blocks new spend (docs/money.md, "Usage below the credit limit").
+    ``record``: the day's charge record as the caller just read it (None: there
+    is none), saving the first read; a lost race reads it again."""
     from chalicelib.domain import ledger as ledger_rules
     from chalicelib.services import ledger
 
     amount = round_money(amount)
-    for _ in range(CHARGE_ATTEMPTS):
-        record = store.get_charge(tenant, customer_id, day)
+    for attempt in range(CHARGE_ATTEMPTS):
+        if attempt or record is _UNREAD:
+            record = store.get_charge(tenant, customer_id, day)
         posted = as_money(record["total"]) if record else as_money(0)
         difference = amount - posted
         if difference == 0:

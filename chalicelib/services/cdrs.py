@@ -18,12 +18,14 @@
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import logging
 import os
 import re
 import tempfile
+import threading
 import time
 import zlib
 from collections import defaultdict
@@ -36,7 +38,8 @@ from typing import Any, BinaryIO, Callable
 from chalicelib import settings
 from chalicelib.domain import cdrs as rules
 from chalicelib.domain.errors import NotFoundError, ValidationError
-from chalicelib.services import cdr_ports
+from chalicelib.services import cdr_plain, cdr_ports
+from chalicelib.services.cdr_plain import Plain
 from chalicelib.store import blobs, identity, queues
 from chalicelib.store import cdrs as store
 
@@ -52,12 +55,11 @@ MAX_REPORTED_ERRORS = 100
 SCAN_CHUNK_BYTES = int(os.environ.get("CDR_SCAN_CHUNK_BYTES", str(16 * 1024 * 1024)))
 CHARGE_THREADS = 8
 INBOX_PREFIX = "cdr-inbox/"
-GZIP_MAGIC, ZSTD_MAGIC = b"\x1f\x8b", b"\x28\xb5\x2f\xfd"
-BLOCK = 1 << 20
 PART_NAME = re.compile(r"^(?P<stamp>[^-]+)-(?P<file>.+)-(?P<part>\d+)(?:\.\d+)?\.parquet$")
 
 # Seconds spent per kind of work in this process (the bench prints them).
 TIMINGS: dict[str, float] = defaultdict(float)
+_TIMINGS_LOCK = threading.Lock()
 
 
 class _timed:
@@ -68,133 +70,14 @@ class _timed:
         self.began = time.perf_counter()
 
     def __exit__(self, *_: Any) -> None:
-        TIMINGS[self.name] += time.perf_counter() - self.began
+        with _TIMINGS_LOCK:  # a day's groups are stored from a second thread
+            TIMINGS[self.name] += time.perf_counter() - self.began
 
 
 def _shard(customer_id: int) -> int:
     # Whole customers per shard: a call's number, trunk and charges are all its
     # owner's, so duplicates and peaks never cross shards.
     return zlib.crc32(str(customer_id).encode()) % SHARDS
-
-
-# ------------------------------------------------------------ a local plain file
-
-@dataclass
-class _Plain:
-    path: str
-    lines: int = 0          # physical lines (a last line without a newline counts)
-    error: str | None = None  # a stream that could not be decoded, at line ``lines + 1``
-
-
-def _to_plain(source: BinaryIO, scratch: str, *, digest: Any = None,
-              progress: Callable[[int], None] | None = None, source_path: str | None = None) -> _Plain:
-    """The file as plain bytes on local disk: compressed files are decoded as a
-    stream (never whole in memory); lines counted on the way. A stream that
-    breaks (truncated gzip) keeps the complete lines read before it. A plain
-    file already on disk (``source_path``) is used where it is."""
-
-    def raw_blocks() -> Any:
-        while True:
-            block = source.read(BLOCK)
-            if not block:
-                return
-            if digest is not None:
-                digest.update(block)
-            if progress:
-                progress(len(block))
-            yield block
-
-    blocks = raw_blocks()
-    first = next(blocks, b"")
-    compressed = first[:2] == GZIP_MAGIC or first[:4] == ZSTD_MAGIC
-    in_place = source_path is not None and not compressed
-    target = source_path if in_place else os.path.join(scratch, "plain.csv")
-    plain = _Plain(target)  # type: ignore[arg-type]
-    last = b"\n"
-    with open(os.devnull if in_place else target, "wb") as out:
-        def emit(data: bytes) -> None:
-            nonlocal last
-            if data:
-                if not in_place:
-                    out.write(data)
-                plain.lines += data.count(b"\n")
-                last = data[-1:]
-
-        def rest() -> Any:
-            yield first
-            yield from blocks
-
-        try:
-            if first[:2] == GZIP_MAGIC:
-                decoder = zlib.decompressobj(zlib.MAX_WBITS | 16)
-                for block in rest():
-                    emit(decoder.decompress(block))
-                    while decoder.eof and decoder.unused_data:  # concatenated gzip members
-                        tail = decoder.unused_data
-                        decoder = zlib.decompressobj(zlib.MAX_WBITS | 16)
-                        emit(decoder.decompress(tail))
-                if not decoder.eof:
-                    raise EOFError("compressed file ended before the end-of-stream marker was reached")
-            elif first[:4] == ZSTD_MAGIC:
-                import zstandard
-
-                reader = zstandard.ZstdDecompressor().stream_reader(_Chained(rest()), read_size=BLOCK)
-                while True:
-                    data = reader.read(BLOCK)
-                    if not data:
-                        break
-                    emit(data)
-            else:
-                for block in rest():
-                    emit(block)
-        except (EOFError, OSError, zlib.error) as error:  # zstandard.ZstdError is an OSError-free class:
-            plain.error = f"unreadable: {error}"
-        except Exception as error:  # noqa: BLE001 - zstandard.ZstdError and friends
-            plain.error = f"unreadable: {error}"
-        if plain.error:
-            # Keep the complete lines only: the broken line is the error.
-            out.flush()
-            size = out.tell()
-            with open(target, "rb") as check:
-                check.seek(max(0, size - BLOCK))
-                tail = check.read()
-            cut = tail.rfind(b"\n")
-            keep = size - len(tail) + cut + 1 if cut >= 0 else 0
-            out.truncate(keep)
-            last = b"\n"
-            plain.lines = _count_lines(target)
-    if last != b"\n":
-        plain.lines += 1
-    if digest is not None:
-        for _ in blocks:  # hash what the decoder did not need
-            pass
-    return plain
-
-
-class _Chained(io.RawIOBase):
-    def __init__(self, blocks: Any) -> None:
-        self.blocks, self.pending = blocks, b""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        while not self.pending:
-            self.pending = next(self.blocks, b"")
-            if not self.pending:
-                return 0
-        n = min(len(buffer), len(self.pending))
-        buffer[:n] = self.pending[:n]
-        self.pending = self.pending[n:]
-        return n
-
-
-def _count_lines(path: str) -> int:
-    count = 0
-    with open(path, "rb") as handle:
-        while block := handle.read(BLOCK):
-            count += block.count(b"\n")
-    return count
 
 
 # ------------------------------------------------------------ ingest
@@ -211,15 +94,26 @@ class _Tally:
             self.errors.append({**where, "reason": reason})
 
 
-def _scan_plain(tenant: str, plain: _Plain, scratch: str, tally: _Tally, *,
-                offset_lines: bool) -> dict[tuple[str, int], list[str]]:
-    """Validate and split a local plain file with the engine; returns the
-    local part files per (day, shard). A byte-range part reports the line
-    within its range (``part_line``: its header is an added line 1)."""
-    from chalicelib.services import cdr_engine as engine
+def _file_lines(line: int) -> dict[str, Any]:
+    return {"line": line}
 
-    def where(line: int) -> dict[str, Any]:
-        return {"part_line": line - 1} if offset_lines else {"line": line}
+
+def _range_lines(line: int) -> dict[str, Any]:
+    # A byte range of a file reports the line within its range (its header is an added line 1).
+    return {"part_line": line - 1}
+
+
+def _piece_lines(line: int, *, first_line: int) -> dict[str, Any]:
+    # A restaged piece's line 2 (its first row) is the original file's ``first_line``.
+    return {"line": line + first_line - 2}
+
+
+def _scan_plain(owners: cdr_ports.Owners, plain: Plain, scratch: str, tally: _Tally, *,
+                where: Callable[[int], dict[str, Any]] = _file_lines) -> dict[tuple[str, int], list[str]]:
+    """Validate and split a local plain file with the engine; returns the
+    local part files per (day, shard). ``where`` says how a line of the local
+    file is reported (the file's line, or a range's ``part_line``)."""
+    from chalicelib.services import cdr_engine as engine
 
     with open(plain.path, "rb") as handle:
         first_line = handle.readline()
@@ -238,13 +132,10 @@ def _scan_plain(tenant: str, plain: _Plain, scratch: str, tally: _Tally, *,
     except rules.BadRow as error:
         tally.reject({"line": 1}, str(error))
         return parts
-    with _timed("dynamodb"):
-        trunks = cdr_ports.trunk_owners(tenant=tenant)
-        numbers = cdr_ports.number_owners(tenant=tenant, trunks=trunks)
-    with _timed("compute"):
+    with _timed("compute.scan"):
         con = engine.connect(scratch)
         try:
-            engine.load_owners(con, scratch, numbers, trunks, _shard)
+            engine.load_owners(con, scratch, owners.numbers, owners.trunks, _shard)
             result = None
             if kind == "dialtone":
                 result = _scan_chunks(con, engine, plain, scratch)
@@ -276,7 +167,7 @@ def _scan_plain(tenant: str, plain: _Plain, scratch: str, tally: _Tally, *,
     return result.parts
 
 
-def _chunks(plain: _Plain, scratch: str) -> Any:
+def _chunks(plain: Plain, scratch: str) -> Any:
     """The plain file as pieces of about SCAN_CHUNK_BYTES cut on line ends, each
     behind the header: (path, its first line in the file, its physical lines).
     DuckDB's memory for a scan grows with the file it reads; a piece bounds it."""
@@ -305,7 +196,7 @@ def _chunks(plain: _Plain, scratch: str) -> Any:
             n += 1
 
 
-def _scan_chunks(con: Any, engine: Any, plain: _Plain, scratch: str) -> Any:
+def _scan_chunks(con: Any, engine: Any, plain: Plain, scratch: str) -> Any:
     """The fast path: each piece scanned on its own, lines shifted to the file's."""
     total = engine.Scan()
     for n, (path, first, lines) in enumerate(_chunks(plain, scratch)):
@@ -365,15 +256,31 @@ def _with_lines(source: str, scratch: str, kind: str, early: _Tally) -> list[str
     return pieces
 
 
-def _upload_parts(tenant: str, name: str, parts: dict[tuple[str, int], list[str]]) -> list[str]:
+@dataclass
+class _Known:
+    """What an ingest already holds when it refreshes its days: the owners it
+    scanned with and the part objects it wrote (tenant-relative key -> the
+    local file), which the refresh reads where they are instead of from S3."""
+    owners: cdr_ports.Owners
+    local_parts: dict[str, str]
+
+
+def _owners(tenant: str) -> cdr_ports.Owners:
+    with _timed("dynamodb.owners"):
+        return cdr_ports.owners(tenant=tenant)
+
+
+def _upload_parts(tenant: str, name: str, parts: dict[tuple[str, int], list[str]]) -> tuple[list[str], dict[str, str]]:
+    """Upload a scan's local part files; returns the days they hold and the
+    uploaded keys with their local files."""
     uploads = []
     for (day, shard), files in sorted(parts.items()):
         for n, path in enumerate(files):
             suffix = f".{n:04d}"  # pieces of the file in order: names sort as they were read
             uploads.append((f"cdr-parts/{day}/{shard:02d}/{name}{suffix}.parquet", path, "application/vnd.apache.parquet"))
-    with _timed("s3"):
+    with _timed("s3.parts_up"):
         store.upload_many(tenant, uploads)
-    return sorted({day for day, _ in parts})
+    return sorted({day for day, _ in parts}), {key: path for key, path, _ in uploads}
 
 
 def _stamp() -> str:
@@ -385,17 +292,18 @@ def import_file(*, tenant: str, path: str, progress: Callable[[int], None] | Non
     _require_tenant(tenant)
     digest = hashlib.sha256()
     with open(path, "rb") as raw, tempfile.TemporaryDirectory(prefix="cdr-") as scratch:
-        with _timed("compute"):
-            plain = _to_plain(raw, scratch, digest=digest, progress=progress, source_path=path)
+        with _timed("compute.plain"):
+            plain = cdr_plain.to_plain(raw, scratch, digest=digest, progress=progress, source_path=path)
         tally = _Tally()
-        parts = _scan_plain(tenant, plain, scratch, tally, offset_lines=False)
+        owners = _owners(tenant)
+        parts = _scan_plain(owners, plain, scratch, tally)
         file_id = "sha256-" + digest.hexdigest()
         stamp = _stamp()
         if not store.create_file(tenant, file_id, {"name": os.path.basename(path), "stamp": stamp, "parts": 1}):
             return _repeat_summary(tenant, file_id, tally.rows)
-        days = _upload_parts(tenant, f"{stamp}-{file_id}-0", parts)
+        days, uploaded = _upload_parts(tenant, f"{stamp}-{file_id}-0", parts)
         store.finish_part(tenant, file_id, 0, days, {"rows": tally.rows, "rejected": tally.rejected})
-    return _complete(tenant, file_id, days, tally)
+        return _complete(tenant, file_id, days, tally, _Known(owners, uploaded))
 
 
 def _repeat_summary(tenant: str, file_id: str, rows: int) -> dict[str, Any]:
@@ -404,12 +312,12 @@ def _repeat_summary(tenant: str, file_id: str, rows: int) -> dict[str, Any]:
             "errors": []}
 
 
-def _complete(tenant: str, file_id: str, days: list[str], tally: _Tally) -> dict[str, Any]:
+def _complete(tenant: str, file_id: str, days: list[str], tally: _Tally, known: _Known) -> dict[str, Any]:
     for day in days:
         store.bump_day(tenant, day)
     duplicates = 0
     for day in days:
-        duplicates += refresh_day(tenant=tenant, day=day)["duplicates_by_file"].get(file_id, 0)
+        duplicates += refresh_day(tenant=tenant, day=day, known=known)["duplicates_by_file"].get(file_id, 0)
     summary = {"file": file_id, "rows": tally.rows, "accepted": tally.rows - tally.rejected - duplicates,
                "duplicate": duplicates, "rejected": tally.rejected, "errors": tally.errors, "days": days}
     store.set_file_fields(tenant, file_id, {"status": "done", "summary": summary})
@@ -421,10 +329,15 @@ def _require_tenant(tenant: str) -> None:
         raise NotFoundError(f"tenant '{tenant}' does not exist", field="tenant")
 
 
+def inbox_key(tenant: str, name: str) -> str:
+    """Where a CDR file named ``name`` lands for the tenant (S3 notifies the cdr-files queue)."""
+    return f"{INBOX_PREFIX}{tenant}/{name}"
+
+
 def upload_to_inbox(*, tenant: str, name: str, body: BinaryIO | bytes) -> str:
     """Put a file where the switch would: S3 notifies the cdr-files queue."""
     _require_tenant(tenant)
-    key = f"{INBOX_PREFIX}{tenant}/{name}"
+    key = inbox_key(tenant, name)
     store.inbox_put(key, body)
     return key
 
@@ -438,7 +351,7 @@ def inbox_upload_url(*, tenant: str, name: str, max_bytes: int = 5 * 1024**3) ->
     from chalicelib import settings
 
     return client("s3").generate_presigned_post(
-        Bucket=settings.blob_bucket(), Key=f"{INBOX_PREFIX}{tenant}/{name}",
+        Bucket=settings.blob_bucket(), Key=inbox_key(tenant, name),
         Conditions=[["content-length-range", 1, max_bytes]], ExpiresIn=settings.presign_seconds())
 
 
@@ -475,14 +388,18 @@ def ingest_inbox_object(*, key: str) -> dict[str, Any]:
     file_id = "etag-" + str(head.get("ETag", "")).strip('"')
     size = int(head.get("ContentLength", 0))
     first = store.inbox_stream(key, "bytes=0-65535").read()
-    compressed = first[:2] == GZIP_MAGIC or first[:4] == ZSTD_MAGIC
+    compressed = cdr_plain.is_compressed(first)
     parts = 1 if compressed or size <= SPLIT_BYTES else -(-size // SPLIT_BYTES)
     if not store.create_file(tenant, file_id, {"name": key, "stamp": _stamp(), "parts": parts, "size": size}):
         record = store.get_file(tenant, file_id) or {}
         if record.get("status") == "done":
+            if record.get("name") != key:  # the same bytes under another name: a repeat
+                store.put_upload(tenant, pieces[-1], file_id, repeated=True)
             store.inbox_delete(key)
             return {"key": key, "file": file_id, "repeated": True}
-        parts = int(record.get("parts", parts))  # a redelivery of a file in progress: redo its fan-out
+        # A redelivery of a file in progress: redo its fan-out (a restaged file restages).
+        parts = 1 if record.get("staged") else int(record.get("parts", parts))
+    store.put_upload(tenant, pieces[-1], file_id, repeated=False)
     if parts == 1:
         return ingest_part(tenant=tenant, key=key, file_id=file_id, part=0, parts=1, start=0, end=size)
     header = first.split(b"\n", 1)[0] + b"\n"
@@ -494,50 +411,95 @@ def ingest_inbox_object(*, key: str) -> dict[str, Any]:
 
 
 def ingest_part(*, tenant: str, key: str, file_id: str, part: int, parts: int, start: int, end: int,
-                header: str | None = None) -> dict[str, Any]:
-    """One part of an inbox object (the whole object when parts == 1). A
-    redelivered part rewrites the same part objects: same names, same rows."""
+                header: str | None = None, source: str | None = None, first_line: int | None = None,
+                stream_error: str | None = None) -> dict[str, Any]:
+    """One part of an inbox object (the whole object when parts == 1): a byte
+    range of a plain object, or a plain piece restaged from a compressed one
+    (``key`` is the piece, ``source`` the inbox object, ``first_line`` the
+    original line of the piece's first row, ``stream_error`` where the
+    compressed stream broke, for the last piece). A redelivered part rewrites
+    the same part objects: same names, same rows."""
     record = store.get_file(tenant, file_id)
     if record is None:
         return {"file": file_id, "ignored": "unknown file"}
-    if str(part) in record.get("doneParts", set()):
+    # (A restaged file's whole object comes again as part 0 of 1: it restages.)
+    restaging = parts == 1 and bool(record.get("staged"))
+    if str(part) in record.get("doneParts", set()) and not restaging:
         return {"file": file_id, "part": part, "repeated": True}
     with tempfile.TemporaryDirectory(prefix="cdr-") as scratch:
         tally = _Tally()
         raw = os.path.join(scratch, "object")
         magic = store.inbox_stream(key, "bytes=0-3").read() if parts == 1 else b""
-        if magic[:2] == GZIP_MAGIC or magic[:4] == ZSTD_MAGIC:
-            # Decoded straight from the object's stream: /tmp holds the plain text only.
-            body = store.inbox_stream(key)
-            try:
-                with _timed("compute"):
-                    plain = _to_plain(body, scratch)
-            finally:
-                body.close()
+        if cdr_plain.is_compressed(magic):
+            plain = _restage_or_decode(tenant, key, file_id, scratch)
+            if plain is None:
+                return {"file": file_id, "restaged": True}
         else:
             if parts == 1:
-                with _timed("s3"):
+                with _timed("s3.inbox"):
                     store.download_inbox(key, raw)
             else:
                 _download_range(key, raw, start=start, end=end, header=(header or "").encode("utf-8"))
-            with open(raw, "rb") as source, _timed("compute"):
-                plain = _to_plain(source, scratch, source_path=raw)
-        found = _scan_plain(tenant, plain, scratch, tally, offset_lines=parts > 1)
-        days = _upload_parts(tenant, f"{record['stamp']}-{file_id}-{part}", found)
-    state = store.finish_part(tenant, file_id, part, days,
-                              {"rows": tally.rows, "rejected": tally.rejected, "errors": tally.errors})
-    if len(state.get("doneParts", set())) < parts:
-        return {"file": file_id, "part": part, "rows": tally.rows}
-    # The last part to finish merges: totals of all parts, then the days.
-    total = _Tally()
-    for n in range(parts):
-        piece = state.get(f"part{n}", {})
-        total.rows += int(piece.get("rows", 0))
-        total.rejected += int(piece.get("rejected", 0))
-        total.errors.extend({"part": n, **e} for e in piece.get("errors", []))
-    summary = _complete(tenant, file_id, sorted(state.get("days", set())), total)
-    store.inbox_delete(key)
+            with open(raw, "rb") as local, _timed("compute.plain"):
+                plain = cdr_plain.to_plain(local, scratch, source_path=raw)
+            plain.error = plain.error or stream_error
+        owners = _owners(tenant)
+        where = (_file_lines if parts == 1 else _range_lines) if first_line is None else \
+            functools.partial(_piece_lines, first_line=first_line)
+        found = _scan_plain(owners, plain, scratch, tally, where=where)
+        days, uploaded = _upload_parts(tenant, f"{record['stamp']}-{file_id}-{part}", found)
+        state = store.finish_part(tenant, file_id, part, days,
+                                  {"rows": tally.rows, "rejected": tally.rejected, "errors": tally.errors})
+        if source:
+            store.inbox_delete(key)  # the restaged piece, once its part is recorded
+        if len(state.get("doneParts", set())) < parts:
+            return {"file": file_id, "part": part, "rows": tally.rows}
+        # The last part to finish merges: totals of all parts, then the days.
+        total = _Tally()
+        for n in range(parts):
+            piece = state.get(f"part{n}", {})
+            total.rows += int(piece.get("rows", 0))
+            total.rejected += int(piece.get("rejected", 0))
+            # A range's errors name their part (their lines are within it); a piece's are the file's lines.
+            total.errors.extend({"part": n, **e} if "part_line" in e else e for e in piece.get("errors", []))
+        summary = _complete(tenant, file_id, sorted(state.get("days", set())), total, _Known(owners, uploaded))
+    store.inbox_delete(source or key)
     return summary
+
+
+def _restage_or_decode(tenant: str, key: str, file_id: str, scratch: str) -> Plain | None:
+    """A compressed inbox object decoded from its stream: the plain text when
+    it fits one part (on local disk), else restaged as plain pieces of
+    SPLIT_BYTES under cdr-staged/ (one at a time on disk), one cdr-files
+    message each, and None. Redelivered, it restages the same pieces."""
+    staged: list[dict[str, Any]] = []
+    header = ""
+
+    def ship(piece: Plain, first_line: int) -> None:
+        nonlocal header
+        name = store.staged_key(tenant, file_id, len(staged))
+        with _timed("s3.inbox"):
+            store.staged_put(name, piece.path)
+        if not staged:
+            with open(piece.path, "rb") as handle:
+                header = handle.readline().decode("utf-8")
+        staged.append({"key": name, "end": os.path.getsize(piece.path), "first_line": first_line,
+                       "stream_error": piece.error})
+
+    body = store.inbox_stream(key)
+    try:
+        with _timed("compute.plain"):
+            plain = cdr_plain.to_pieces(body, scratch, limit=SPLIT_BYTES, ship=ship)
+    finally:
+        body.close()
+    if plain is not None:
+        return plain
+    parts = len(staged)
+    store.set_file_fields(tenant, file_id, {"parts": parts, "staged": True})
+    queues.publish_batch("cdr_files", [{"cdrPart": {
+        "tenant": tenant, "key": piece["key"], "file_id": file_id, "part": n, "parts": parts, "start": 0,
+        "end": piece["end"], "header": header, "source": key, "first_line": piece["first_line"], "stream_error": piece["stream_error"]}} for n, piece in enumerate(staged)])
+    return None
 
 
 RANGE_SLACK = 64 * 1024
@@ -549,7 +511,7 @@ def _download_range(key: str, path: str, *, start: int, end: int, header: bytes)
     from byte start-1 and on past ``end`` to the end of its last line."""
     body = path + ".range"
     low = max(start - 1, 0)
-    with _timed("s3"):
+    with _timed("s3.inbox"):
         size = int((store.inbox_head(key) or {}).get("ContentLength", end))
         store.download_inbox(key, body, start=low, end=end)
         with open(body, "rb") as handle:
@@ -645,24 +607,25 @@ def _decks(tenant: str) -> list[Any]:
 
 # ------------------------------------------------------------ a day's figures
 
-def refresh_day(*, tenant: str, day: str, final: bool = False) -> dict[str, Any]:
+def refresh_day(*, tenant: str, day: str, final: bool = False, known: _Known | None = None) -> dict[str, Any]:
     """Compute a day's figures from its part objects and store them. Re-runs
-    while files kept landing for the day during the computation."""
+    while files kept landing for the day during the computation. ``known``:
+    owners and local copies of parts an ingest already has."""
     for _ in range(5):
         before = (store.get_day(tenant, day) or {}).get("generation", 0)
-        result = _compute_day(tenant, day, final=final)
+        result = _compute_day(tenant, day, final=final, known=known)
         if (store.get_day(tenant, day) or {}).get("generation", 0) == before:
             return result
     return result
 
 
-def _compute_day(tenant: str, day: str, *, final: bool) -> dict[str, Any]:
+def _compute_day(tenant: str, day: str, *, final: bool, known: _Known | None) -> dict[str, Any]:
     from chalicelib.services import cdr_engine as engine
 
     record = store.get_day(tenant, day) or {}
     closing = final or bool(record.get("closed"))
     with tempfile.TemporaryDirectory(prefix="cdr-day-") as scratch:
-        with _timed("s3"):
+        with _timed("s3.parts_down"):
             names = store.list_keys(tenant, f"cdr-parts/{day}/")
             local, parts = [], []
             for order, name in enumerate(names):
@@ -670,60 +633,91 @@ def _compute_day(tenant: str, day: str, *, final: bool) -> dict[str, Any]:
                 matched = PART_NAME.match(pieces[-1])
                 if len(pieces) != 4 or not matched:
                     continue
-                path = os.path.join(scratch, f"part-{order:06d}.parquet")
-                local.append((name, path))
+                path = known.local_parts.get(name) if known else None
+                if path is None:
+                    path = os.path.join(scratch, f"part-{order:06d}.parquet")
+                    local.append((name, path))
                 parts.append((int(pieces[2]), order, matched["file"], path))
             store.download_many(tenant, local)
             decks = _decks(tenant)
-        with _timed("dynamodb"):
-            trunks = cdr_ports.trunk_owners(tenant=tenant)
-            numbers = cdr_ports.number_owners(tenant=tenant, trunks=trunks)
+        owners = known.owners if known else _owners(tenant)
         # The figures depend on the parts (generation) and the owners only: when
         # both are what the last stored figures were computed from, they stand
         # (a close right after the refresh of the last file skips them).
-        basis = f"{record.get('generation', 0)}:{_owners_digest(numbers, trunks)}"
+        basis = f"{record.get('generation', 0)}:{owners.digest()}"
         stored_basis = record.get("figuresBasis")
         figures = stored_basis != basis
         result = engine.DayResult()
         export_dir = os.path.join(scratch, "exports")
-        with _timed("compute"):
+        stored = _GroupWriter(tenant, day, figures=figures, closing=closing, compare=stored_basis is not None)
+        # Each group's figures, export files and charges are stored by one
+        # background thread while the next group computes (the groups' keys
+        # and customers are disjoint); at most two groups wait, so their
+        # export files on disk stay bounded.
+        with ThreadPoolExecutor(max_workers=1) as writer:
+            waiting: list[Any] = []
             con = engine.connect(scratch)
             try:
-                engine.load_owners(con, scratch, numbers, trunks, _shard)
-                engine.load_decks(con, scratch, decks)
-                engine.load_table(con, scratch, "deck_choice", {"customer": "BIGINT", "direction": "VARCHAR",
-                                                                "deck": "VARCHAR"},
-                                  ((int(d.owner), d.direction, d.owner) for d in decks if d.owner != "TENANT"))
-                for n, group in enumerate(engine.shard_groups(parts)):
-                    engine.compute_group(con, scratch, group, result, figures=figures, rating=closing,
-                                         export_dir=os.path.join(export_dir, str(n)) if closing else None)
+                with _timed("compute.day"):
+                    engine.load_owners(con, scratch, owners.numbers, owners.trunks, _shard)
+                    engine.load_decks(con, scratch, decks)
+                    engine.load_table(con, scratch, "deck_choice", {"customer": "BIGINT", "direction": "VARCHAR",
+                                                                    "deck": "VARCHAR"},
+                                      ((int(d.owner), d.direction, d.owner) for d in decks if d.owner != "TENANT"))
+                    groups = engine.shard_groups(parts)
+                for n, group in enumerate(groups):
+                    if len(waiting) >= 2:
+                        waiting.pop(0).result()
+                    piece = engine.DayResult()
+                    with _timed("compute.day"):
+                        engine.compute_group(con, scratch, group, piece, figures=figures, rating=closing,
+                                             export_dir=os.path.join(export_dir, str(n)) if closing else None)
+                    result.merge(piece)
+                    waiting.append(writer.submit(stored.store, piece))
             finally:
                 con.close()
-        items = [store.stats_item(tenant, kind, ident, day, customer, totals)
-                 for kind, ident, customer, totals in result.figures]
-        written = 0
-        if figures:
-            with _timed("dynamodb"):
-                # Never stored for this day (no basis): nothing to compare with, put them all.
-                written = _write_changed(tenant, items, compare=stored_basis is not None)
-                store.set_day_fields(tenant, day, {"figuresBasis": basis, "figuresKeys": len(items)})
-        charged: dict[str, str] = {}
+            for future in waiting:
+                future.result()
+        items = len(result.figures)
+        day_fields: dict[str, Any] = {"figuresBasis": basis, "figuresKeys": items} if figures else {}
         if closing:
-            with _timed("s3"):
-                store.upload_many(tenant, [(export_key(day, customer, direction, outcome), path, "text/csv")
-                                           for customer, direction, outcome, path in result.exports])
-            with _timed("dynamodb"):
-                charged = _post_charges(tenant, day, result.costs)
-                store.set_day_fields(tenant, day, {
-                    "closed": True, "calls": result.calls,
-                    "exportsInbound": sorted({c for c, d, _, _ in result.exports if d == "inbound"}),
-                    "exportsOutbound": sorted({c for c, d, _, _ in result.exports if d == "outbound"})})
-    return {"day": day, "calls": result.calls, "keys": len(items) if figures else int(record.get("figuresKeys", 0)),
-            "stats_written": written,
+            day_fields.update({
+                "closed": True, "calls": result.calls,
+                "exportsInbound": sorted({c for c, d, _, _ in result.exports if d == "inbound"}),
+                "exportsOutbound": sorted({c for c, d, _, _ in result.exports if d == "outbound"})})
+        if day_fields:  # one update of the day record, after everything it describes is stored
+            store.set_day_fields(tenant, day, day_fields)
+    return {"day": day, "calls": result.calls, "keys": items if figures else int(record.get("figuresKeys", 0)),
+            "stats_written": stored.written,
             "unrated": result.unrated, "duplicates": sum(result.duplicates_by_file.values()),
             "duplicates_by_file": dict(result.duplicates_by_file),
-            "costs": {str(c): str(v) for c, v in sorted(result.costs.items())}, "posted": charged,
+            "costs": {str(c): str(v) for c, v in sorted(result.costs.items())}, "posted": stored.charged,
             "closed": closing}
+
+
+class _GroupWriter:
+    """Stores what one shard group of a day produced: its changed figures
+    (compared with the stored ones unless the day has none yet), and at close
+    its export files and its customers' charges. Called from one thread."""
+
+    def __init__(self, tenant: str, day: str, *, figures: bool, closing: bool, compare: bool) -> None:
+        self.tenant, self.day = tenant, day
+        self.figures, self.closing, self.compare = figures, closing, compare
+        self.written = 0
+        self.charged: dict[str, str] = {}
+
+    def store(self, piece: Any) -> None:
+        if self.figures:
+            items = [store.stats_item(self.tenant, kind, ident, self.day, customer, totals)
+                     for kind, ident, customer, totals in piece.figures]
+            with _timed("dynamodb.stats"):
+                self.written += _write_changed(self.tenant, items, compare=self.compare)
+        if self.closing:
+            with _timed("s3.exports"):
+                store.upload_many(self.tenant, [(export_key(self.day, customer, direction, outcome), path, "text/csv")
+                                                for customer, direction, outcome, path in piece.exports])
+            with _timed("dynamodb.charges"):
+                self.charged.update(_post_charges(self.tenant, self.day, piece.costs))
 
 
 def _post_charges(tenant: str, day: str, costs: dict[int, Decimal]) -> dict[str, str]:
@@ -747,7 +741,8 @@ def _post_charges(tenant: str, day: str, costs: dict[int, Decimal]) -> dict[str,
         customer, amount = entry
         try:
             return str(cdr_ports.post_call_charges(tenant=tenant, customer_id=customer, day=day, amount=amount,
-                                                   idempotency_key=f"call-charges#{customer}#{day}"))
+                                                   idempotency_key=f"call-charges#{customer}#{day}",
+                                                   record=recorded.get(customer)))
         except NotFoundError as error:
             # Call charges overdraw rather than fail (the ledger's overdraft rule), so
             # only a vanished account lands here. Nothing written: the next close
@@ -760,15 +755,6 @@ def _post_charges(tenant: str, day: str, costs: dict[int, Decimal]) -> dict[str,
         for (customer, _), answer in zip(pending, pool.map(post, pending)):
             charged[str(customer)] = answer
     return charged
-
-
-def _owners_digest(numbers: dict[str, cdr_ports.Owner], trunks: dict[str, cdr_ports.Owner]) -> str:
-    digest = hashlib.sha256()
-    for kind, table in (("N", numbers), ("T", trunks)):
-        for key in sorted(table):
-            owner = table[key]
-            digest.update(f"{kind}{key},{owner.customer_id},{owner.metered:d},{owner.direction};".encode())
-    return digest.hexdigest()[:32]
 
 
 def _write_changed(tenant: str, items: list[dict[str, Any]], *, compare: bool = True) -> int:

@@ -6,6 +6,7 @@ entities (``trunk_items``).
 
 Keys (main table), tenant T:
   T#T#CDRFILE / <fileId>                     one ingested file: parts done, days touched, summary
+  T#T#CDRUPLOAD / <name>                     an inbox object's name -> its file record (upload status)
   T#T#CDRDAY / <yyyy-mm-dd>                  generation (bumped per file), closed flag, exports
   T#T#STATS#<DID|TG|TERM>#<id> / D#<day>     figures of a number / trunk on a day
       GSI1 (ByParent) T#T#CUSTOMER>STATS / <customerId>#<kind>#<day>#<id>
@@ -14,6 +15,9 @@ S3, under tenants/T/:
   cdr-parts/<day>/<shard>/<stamp>-<fileId>-<part>.parquet  accepted rows of one file part for one day
   cdr-exports/<day>/<customerId>-<direction>-<success|failed>.csv
   rates/<direction>/<TENANT|customerId>.csv
+S3, at the bucket root: cdr-inbox/<tenant>/<name> (files as they land; S3
+notifies the cdr-files queue) and cdr-staged/<tenant>/<fileId>/<n>.csv (plain
+pieces of a big compressed file, removed as their parts finish).
 """
 from __future__ import annotations
 
@@ -63,6 +67,22 @@ def inbox_put(key: str, body: BinaryIO | bytes) -> None:
 
 def inbox_delete(key: str) -> None:
     client("s3").delete_object(Bucket=settings.blob_bucket(), Key=key)
+
+
+STAGED_PREFIX = "cdr-staged/"
+
+
+def staged_key(tenant: str, file_id: str, piece: int) -> str:
+    """Where a piece of a restaged compressed file waits for its part (bucket
+    root, outside the notified cdr-inbox/; a lifecycle rule expires leftovers)."""
+    return f"{STAGED_PREFIX}{tenant}/{file_id}/{piece:05d}.csv"
+
+
+def staged_put(key: str, path: str) -> None:
+    """A local piece (up to CDR_SPLIT_BYTES, far below one PUT's 5 GB),
+    streamed from disk."""
+    with open(path, "rb") as body:
+        client("s3").put_object(Bucket=settings.blob_bucket(), Key=key, Body=body)
 
 
 def list_keys(tenant: str, prefix: str) -> list[str]:
@@ -120,7 +140,11 @@ def download_many(tenant: str, pairs: list[tuple[str, str]]) -> None:
     s3, bucket = client("s3"), settings.blob_bucket()
 
     def fetch(pair: tuple[str, str]) -> None:
-        s3.download_file(bucket, blobs.object_key(tenant, pair[0]), pair[1])
+        # One GET each (download_file would HEAD first): parts are small.
+        body = s3.get_object(Bucket=bucket, Key=blobs.object_key(tenant, pair[0]))["Body"]
+        with open(pair[1], "wb") as out:
+            for piece in body.iter_chunks(1 << 20):
+                out.write(piece)
 
     with ThreadPoolExecutor(max_workers=TRANSFER_THREADS) as pool:
         list(pool.map(fetch, pairs))
@@ -138,11 +162,12 @@ def upload_many(tenant: str, triples: list[tuple[str, str, str]]) -> None:
 # ------------------------------------------------------------ owners
 
 def trunk_items(tenant: str) -> list[dict[str, Any]]:
-    """Every TRUNK entity of the tenant (origination and termination): one
-    paged Query of its partition, once per file or day."""
+    """Every TRUNK entity of the tenant (origination and termination), the
+    attributes that make an owner only: one paged Query of its partition,
+    once per file or day."""
     found: list[dict[str, Any]] = []
     for page in query_pages(_table(), key_condition="PK = :pk", values={":pk": keys.entity_pk(tenant, "TRUNK")},
-                            page_size=1000):
+                            attributes=("SK", "customerId", "billingType", "direction")):
         found.extend(page)
     return found
 
@@ -179,6 +204,21 @@ def finish_part(tenant: str, file_id: str, part: int, days: list[str], summary: 
         TableName=_table(), Key=to_item(file_key(tenant, file_id)), UpdateExpression=expression,
         ExpressionAttributeNames={"#s": f"part{part}"}, ExpressionAttributeValues=values, ReturnValues="ALL_NEW")
     return from_item(answer["Attributes"])
+
+
+def upload_key(tenant: str, name: str) -> dict[str, str]:
+    return {"PK": f"T#{tenant}#CDRUPLOAD", "SK": name}
+
+
+def put_upload(tenant: str, name: str, file_id: str, *, repeated: bool) -> None:
+    """Which file record an inbox object (by its name under the tenant's inbox)
+    became: the status of an upload is read by its name (idempotent put)."""
+    ddb().put_item(TableName=_table(), Item=to_item({**upload_key(tenant, name), "fileId": file_id,
+                                                     "repeated": repeated}))
+
+
+def get_upload(tenant: str, name: str) -> dict[str, Any] | None:
+    return get(_table(), upload_key(tenant, name))
 
 
 def set_file_fields(tenant: str, file_id: str, fields: Mapping[str, Any]) -> None:

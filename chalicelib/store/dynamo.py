@@ -95,8 +95,10 @@ def query_pages(
     filter_expression: str | None = None,
     page_size: int | None = None,
     consistent: bool = False,
+    attributes: Sequence[str] = (),
 ) -> Iterator[list[dict[str, Any]]]:
-    """Yield pages of a Query; the caller stops iterating when it has enough."""
+    """Yield pages of a Query; the caller stops iterating when it has enough.
+    ``attributes``: only these are returned (smaller pages, fewer of them)."""
     params: dict[str, Any] = {
         "TableName": table,
         "KeyConditionExpression": key_condition,
@@ -113,6 +115,10 @@ def query_pages(
         params["FilterExpression"] = filter_expression
     if page_size:
         params["Limit"] = page_size
+    if attributes:
+        projected = {f"#p{n}": name for n, name in enumerate(attributes)}
+        params["ProjectionExpression"] = ", ".join(projected)
+        params["ExpressionAttributeNames"] = {**params.get("ExpressionAttributeNames", {}), **projected}
     while True:
         answer = ddb().query(**params)
         yield [from_item(i) for i in answer.get("Items", [])]

@@ -319,13 +319,14 @@ def owned(tenant: str, customer_id: int) -> list[dict[str, Any]]:
     return found
 
 
-def owned_in_tenant(tenant: str) -> list[dict[str, Any]]:
+def owned_in_tenant(tenant: str, attributes: Sequence[str] = ()) -> list[dict[str, Any]]:
     """Every number owned by any customer of the tenant (the CDR pipeline's
     owner lookup, once per file or day): the whole ByParent partition
-    T#<t>#CUSTOMER>NUMBER in one paged Query."""
+    T#<t>#CUSTOMER>NUMBER in one paged Query; ``attributes`` narrows the
+    items (and so the pages) to what the caller reads."""
     found: list[dict[str, Any]] = []
     for items in query_pages(_table(), index="ByParent", key_condition="GSI1PK = :pk",
-                             values={":pk": keys.owned_pk(tenant)}, page_size=1000):
+                             values={":pk": keys.owned_pk(tenant)}, attributes=attributes):
         found.extend(items)
     return found
 

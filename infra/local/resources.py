@@ -145,6 +145,14 @@ def connect_notifications(stage: str) -> dict[str, dict[str, Any]]:
     return configurations
 
 
+def disconnect_notifications(stage: str) -> None:
+    """Remove the bucket notifications ``connect_notifications`` put (a
+    benchmark that processes an inbox object in its own process pauses them,
+    so the runtime's workers do not process the same object at once)."""
+    for bucket in notification_configurations(stage, _queue_arns(stage)):
+        client("s3").put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={})
+
+
 def notification_configurations(stage: str, queue_arns: dict[str, str]) -> dict[str, dict[str, Any]]:
     """The buckets' NotificationConfiguration of the packaged stack, turned
     from CloudFormation's shape into PutBucketNotificationConfiguration's.

@@ -94,3 +94,56 @@ def test_longest_plain_name_is_accepted(client: Any, tenant: dict[str, Any]) -> 
     name = "a" * 124 + ".csv"
     status, answer = call(client, token=tenant["user"]["api_key"], filename=name)
     assert status == 200 and answer["filename"].endswith("-" + name)
+
+
+def status_of(client: Any, **params: str) -> tuple[int, dict[str, Any]]:
+    r = client.post("/carrier/cdr_upload_status", headers={"Content-Type": "application/x-www-form-urlencoded"},
+                    body=urlencode(params))
+    return r.status_code, json.loads(r.body)
+
+
+CDR_HEADER = "call_id,direction,account,trunk_id,from,to,start,answer,end,billsec,disposition"
+
+
+def test_upload_status_follows_a_file_from_the_inbox_to_its_summary(client: Any, tenant: dict[str, Any]) -> None:
+    from chalicelib.services import cdrs
+    from tests.support.numbers import own
+
+    t, key = tenant["tenant"]["id"], tenant["user"]["api_key"]
+    principal = admin(tenant)
+    customer = new_customer(principal)
+    own(principal, customer, ["2065550001"])
+    body = "\n".join([
+        CDR_HEADER,
+        "s-1,inbound,a,,+12065550100,12065550001,2026-06-01T10:00:00Z,2026-06-01T10:00:05Z,2026-06-01T10:01:05Z,60,ANSWERED",
+        "s-2,inbound,a,,+12065550100,12065550001,2026-06-01T10:05:00Z,,2026-06-01T10:05:09Z,0,MAYBE",
+        "s-1,inbound,a,,+12065550100,12065550001,2026-06-01T10:00:00Z,2026-06-01T10:00:05Z,2026-06-01T10:01:05Z,60,ANSWERED",
+    ]).encode() + b"\n"
+    name = call(client, token=key, filename="switch-a.csv")[1]["filename"]
+    assert status_of(client, token=key, filename=name) == (
+        404, {"status": "404", "error": "Invalid filename"})  # granted, nothing uploaded yet
+    stored = cdrs.upload_to_inbox(tenant=t, name=name, body=body)
+    assert status_of(client, token=key, filename=name) == (200, {"status": "200", "state": "pending"})
+    cdrs.ingest_inbox_object(key=stored)
+    status, answer = status_of(client, token=key, filename=name)
+    assert status == 200 and answer == {
+        "status": "200", "state": "done", "rows": "3", "accepted": "1", "duplicate": "1", "rejected": "1",
+        "errors": [{"line": "3", "reason": "disposition must be ANSWERED, NO ANSWER, BUSY or FAILED"}]}, answer
+    # The same bytes under another name are recognised and count nothing.
+    again = call(client, token=key, filename="switch-a.csv")[1]["filename"]
+    cdrs.ingest_inbox_object(key=cdrs.upload_to_inbox(tenant=t, name=again, body=body))
+    assert status_of(client, token=key, filename=again) == (200, {"status": "200", "state": "repeated"})
+
+
+def test_upload_status_is_for_tenant_level_users_of_that_tenant(client: Any, tenant: dict[str, Any]) -> None:
+    from chalicelib.services import cdrs, users
+
+    t, key = tenant["tenant"]["id"], tenant["user"]["api_key"]
+    name = call(client, token=key, filename="x.csv")[1]["filename"]
+    cdrs.upload_to_inbox(tenant=t, name=name, body=CDR_HEADER.encode() + b"\n")
+    manager = user_key(tenant, "mgr2", customer_access="manager")
+    assert status_of(client, token=manager, filename=name)[0] == 403
+    # Another tenant's administrator does not see it (its own inbox has no such file).
+    other = users.create_tenant(name="Other CDR tenant")["user"]["api_key"]
+    assert status_of(client, token=other, filename=name) == (404, {"status": "404", "error": "Invalid filename"})
+    assert status_of(client, token=key, filename="../" + name) == (404, {"status": "404", "error": "Invalid filename"})

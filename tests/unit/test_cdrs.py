@@ -377,6 +377,99 @@ def test_byte_range_parts_through_the_queue(world: dict[str, Any], monkeypatch: 
     assert cdrs.handle_notification(wrong)[0]["ignored"] == "unknown tenant"
 
 
+def drain_cdr_queue(redeliver: bool = True) -> list[dict[str, Any]]:
+    """Run every message of the cdr-files queue (each twice: SQS delivers at least once)."""
+    from chalicelib.services import cdrs
+    from chalicelib.store import clients, queues
+
+    sqs, url, results = clients.client("sqs"), queues.queue_url("cdr_files"), []
+    while got := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", []):
+        for message in got:
+            for _ in range(2 if redeliver else 1):
+                results += cdrs.handle_notification(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return results
+
+
+@pytest.mark.parametrize("compression", ["gzip", "zstd"])
+def test_big_compressed_file_is_restaged_in_plain_pieces(world: dict[str, Any], monkeypatch: pytest.MonkeyPatch,
+                                                         compression: str) -> None:
+    """Compressed bytes cannot be range-split: a compressed file whose plain
+    text passes the split size is decoded once and restaged as plain pieces
+    (cut on line ends, each behind the header), one part each; errors keep the
+    original file's line numbers, a broken stream ends the last piece, and
+    the pieces and the inbox object are gone at the end."""
+    from chalicelib import settings
+    from chalicelib.services import cdrs
+    from chalicelib.store import clients, queues
+
+    t = world["tenant"]
+    rows = generate(random.Random(21), world, 240, "2026-03-09", "z")
+    rows += rows[:5]  # repeats, across pieces
+    lines = [HEADER] + [",".join(r) for r in rows]
+    lines.insert(100, "bad,inbound")  # line 101 of the file (the header is line 1): a short row
+    plain = ("\n".join(lines) + "\n").encode()
+    body = gzip.compress(plain) if compression == "gzip" else __import__("zstandard").ZstdCompressor().compress(plain)
+    if compression == "gzip":
+        body = body[:-20]  # truncated: the stream breaks in the last piece
+    monkeypatch.setattr(cdrs, "SPLIT_BYTES", 3000)
+    sqs, url = clients.client("sqs"), queues.queue_url("cdr_files")
+    while got := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        for message in got:  # earlier tests' messages (PurgeQueue is once a minute)
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    key = cdrs.upload_to_inbox(tenant=t, name=f"big.csv.{compression}", body=body)
+    event = {"Records": [{"eventName": "ObjectCreated:Put", "s3": {"object": {"key": key}}}]}
+    assert cdrs.handle_notification(event)[0]["restaged"]
+    assert cdrs.handle_notification(event)[0]["restaged"]  # the notification again: the same pieces
+    listed = clients.client("s3").list_objects_v2(Bucket=settings.blob_bucket(), Prefix=f"cdr-staged/{t}/")
+    pieces = [o["Key"] for o in listed.get("Contents", [])]
+    assert len(pieces) >= len(plain) // 3000
+    for name in pieces:
+        content = clients.client("s3").get_object(Bucket=settings.blob_bucket(), Key=name)["Body"].read()
+        assert content.startswith(HEADER.encode() + b"\n") and content.endswith(b"\n") and len(content) <= 3000
+    final = [r for r in drain_cdr_queue() if "accepted" in r]
+    assert len(final) == 1
+    summary = final[0]
+    errors = summary["errors"]
+    assert errors[0] == {"line": 101, "reason": "expected 11 fields, found 2"}
+    if compression == "gzip":
+        kept = len(errors) == 2 and errors[1]["reason"].startswith("unreadable")
+        assert kept, errors
+        counted = summary["rows"] - 1  # the short row; the broken tail line is not a row
+        assert summary["rejected"] == 2 and errors[1]["line"] == counted + 3
+    else:
+        assert (summary["rows"], summary["rejected"], summary["duplicate"], summary["accepted"]) == (246, 1, 5, 240)
+        check_figures(t, expected(world, rows[:240]))
+    listed = clients.client("s3").list_objects_v2(Bucket=settings.blob_bucket(), Prefix=f"cdr-staged/{t}/")
+    assert listed.get("Contents", []) == []
+    assert cdrs.handle_notification(event)[0]["ignored"]  # the inbox object is gone
+
+
+def test_pieces_cut_on_line_ends_behind_the_header(tmp_path: Path) -> None:
+    from chalicelib.services import cdr_plain
+
+    text = "h1,h2\n" + "".join(f"{n},{'x' * (n % 7)}\n" for n in range(1, 400))
+    shipped: list[tuple[str, int]] = []
+
+    def ship(piece: Any, first_line: int) -> None:
+        with open(piece.path) as handle:
+            content = handle.read()
+        assert content.count("\n") == piece.lines and content.startswith("h1,h2\n") and content.endswith("\n")
+        shipped.append((content, first_line))
+
+    assert cdr_plain.to_pieces(io.BytesIO(gzip.compress(text.encode())), str(tmp_path), limit=500,
+                               ship=ship) is None
+    assert "".join(c[len("h1,h2\n"):] for c, _ in shipped) == text[len("h1,h2\n"):]
+    assert all(len(c) <= 500 for c, _ in shipped)
+    line = 2
+    for content, first_line in shipped:  # the original line of each piece's first row
+        assert first_line == line
+        line += content.count("\n") - 1
+    # Small enough for one piece: returned, nothing shipped.
+    small = cdr_plain.to_pieces(io.BytesIO(text.encode()[:300]), str(tmp_path), limit=500, ship=ship)
+    assert small is not None and open(small.path).read() == text[:300] and small.lines == text[:300].count("\n") + 1
+
+
 def test_admin_cli_import_cdrs_rates_and_daily_close(world: dict[str, Any], capsys: pytest.CaptureFixture) -> None:
     from chalicelib.admin import cli
 

@@ -3,8 +3,9 @@ monthly_summary, daily_cdrs and their _termination twins. Origination is
 inbound traffic (DIDs, and trunk groups by the trunk the call came in on);
 termination is outbound traffic by termination trunk.
 
-Extension (not in the seed; docs/cdrs.md): ``cdr_upload`` hands a
-tenant-level user a presigned S3 POST for one CDR file."""
+Extensions (not in the seed; docs/cdrs.md): ``cdr_upload`` hands a
+tenant-level user a presigned S3 POST for one CDR file;
+``cdr_upload_status`` tells what became of it (counts, refused rows)."""
 from __future__ import annotations
 
 from chalice import Response
@@ -80,3 +81,14 @@ def cdr_upload(call: Call) -> Response:
     found = cdr_uploads.upload_url(principal=call.principal, file_name=call.get("filename"))
     return ok(url=found["url"], fields=found["fields"], filename=found["name"],
               maxsize=str(found["maxBytes"]), expires=found["expiresAt"].replace("T", " ").rstrip("Z"))
+
+
+@endpoint("cdr_upload_status", tenant_level=True)
+def cdr_upload_status(call: Call) -> Response:
+    # ``filename`` as cdr_upload answered it. ``state``: pending, processing,
+    # done (with the counts and the first refused rows) or repeated.
+    found = cdr_uploads.upload_status(principal=call.principal, file_name=call.get("filename"))
+    summary = found.get("summary") or {}
+    counts = {k: str(summary[k]) for k in ("rows", "accepted", "duplicate", "rejected") if k in summary}
+    errors = [{k: str(v) for k, v in e.items()} for e in summary.get("errors", [])]
+    return ok(state=found["state"], **counts, **({"errors": errors} if found["state"] == "done" else {}))
