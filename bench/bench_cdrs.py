@@ -221,9 +221,9 @@ def io_floor(tenant: str, path: Path, pipeline: dict[str, Any]) -> dict[str, Any
     seconds: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="cdr-floor-") as scratch:
         began = time.perf_counter()
-        store.download_inbox(key, os.path.join(scratch, "inbox"))
+        store.download_landed(key, os.path.join(scratch, "inbox"))
         seconds["s3_inbox_get"] = time.perf_counter() - began
-    store.inbox_delete(key)
+    store.delete_landed(key)
 
     def put(pair: tuple[str, int]) -> None:
         s3.put_object(Bucket=bucket, Key=pair[0] + ".floor", Body=os.urandom(pair[1]))

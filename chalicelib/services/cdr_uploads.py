@@ -61,7 +61,7 @@ def upload_status(*, principal: Principal, file_name: str | None) -> dict[str, A
     tenant = principal.tenant_id
     upload = store.get_upload(tenant, name)
     if upload is None:
-        if store.inbox_head(inbox_key(tenant, name)) is None:
+        if store.landed_head(inbox_key(tenant, name)) is None:
             raise NotFoundError("no CDR file was uploaded under this name", field="filename")
         return {"state": "pending"}
     if upload.get("repeated"):

@@ -382,12 +382,12 @@ def ingest_inbox_object(*, key: str) -> dict[str, Any]:
     tenant = pieces[1]
     if identity.get_tenant(tenant) is None:
         return {"key": key, "ignored": "unknown tenant"}
-    head = store.inbox_head(key)
+    head = store.landed_head(key)
     if head is None:
         return {"key": key, "ignored": "already processed and removed"}
     file_id = "etag-" + str(head.get("ETag", "")).strip('"')
     size = int(head.get("ContentLength", 0))
-    first = store.inbox_stream(key, "bytes=0-65535").read()
+    first = store.landed_stream(key, "bytes=0-65535").read()
     compressed = cdr_plain.is_compressed(first)
     parts = 1 if compressed or size <= SPLIT_BYTES else -(-size // SPLIT_BYTES)
     if not store.create_file(tenant, file_id, {"name": key, "stamp": _stamp(), "parts": parts, "size": size}):
@@ -395,13 +395,14 @@ def ingest_inbox_object(*, key: str) -> dict[str, Any]:
         if record.get("status") == "done":
             if record.get("name") != key:  # the same bytes under another name: a repeat
                 store.put_upload(tenant, pieces[-1], file_id, repeated=True)
-            store.inbox_delete(key)
+            store.delete_landed(key)
             return {"key": key, "file": file_id, "repeated": True}
         # A redelivery of a file in progress: redo its fan-out (a restaged file restages).
         parts = 1 if record.get("staged") else int(record.get("parts", parts))
     store.put_upload(tenant, pieces[-1], file_id, repeated=False)
     if parts == 1:
-        return ingest_part(tenant=tenant, key=key, file_id=file_id, part=0, parts=1, start=0, end=size)
+        return ingest_part(tenant=tenant, key=key, file_id=file_id, part=0, parts=1, start=0, end=size,
+                           compressed=compressed)
     header = first.split(b"\n", 1)[0] + b"\n"
     messages = [{"cdrPart": {"tenant": tenant, "key": key, "file_id": file_id, "part": n, "parts": parts,
                              "start": n * SPLIT_BYTES, "end": min(size, (n + 1) * SPLIT_BYTES),
@@ -412,13 +413,14 @@ def ingest_inbox_object(*, key: str) -> dict[str, Any]:
 
 def ingest_part(*, tenant: str, key: str, file_id: str, part: int, parts: int, start: int, end: int,
                 header: str | None = None, source: str | None = None, first_line: int | None = None,
-                stream_error: str | None = None) -> dict[str, Any]:
+                stream_error: str | None = None, compressed: bool | None = None) -> dict[str, Any]:
     """One part of an inbox object (the whole object when parts == 1): a byte
     range of a plain object, or a plain piece restaged from a compressed one
     (``key`` is the piece, ``source`` the inbox object, ``first_line`` the
     original line of the piece's first row, ``stream_error`` where the
-    compressed stream broke, for the last piece). A redelivered part rewrites
-    the same part objects: same names, same rows."""
+    compressed stream broke, for the last piece; ``compressed`` when the
+    caller has already read the object's first bytes). A redelivered part
+    rewrites the same part objects: same names, same rows."""
     record = store.get_file(tenant, file_id)
     if record is None:
         return {"file": file_id, "ignored": "unknown file"}
@@ -429,15 +431,16 @@ def ingest_part(*, tenant: str, key: str, file_id: str, part: int, parts: int, s
     with tempfile.TemporaryDirectory(prefix="cdr-") as scratch:
         tally = _Tally()
         raw = os.path.join(scratch, "object")
-        magic = store.inbox_stream(key, "bytes=0-3").read() if parts == 1 else b""
-        if cdr_plain.is_compressed(magic):
+        if compressed is None:  # only a whole object can be compressed (ranges and pieces are plain)
+            compressed = parts == 1 and cdr_plain.is_compressed(store.landed_stream(key, "bytes=0-3").read())
+        if compressed:
             plain = _restage_or_decode(tenant, key, file_id, scratch)
             if plain is None:
                 return {"file": file_id, "restaged": True}
         else:
             if parts == 1:
                 with _timed("s3.inbox"):
-                    store.download_inbox(key, raw)
+                    store.download_landed(key, raw, end=end)
             else:
                 _download_range(key, raw, start=start, end=end, header=(header or "").encode("utf-8"))
             with open(raw, "rb") as local, _timed("compute.plain"):
@@ -451,7 +454,7 @@ def ingest_part(*, tenant: str, key: str, file_id: str, part: int, parts: int, s
         state = store.finish_part(tenant, file_id, part, days,
                                   {"rows": tally.rows, "rejected": tally.rejected, "errors": tally.errors})
         if source:
-            store.inbox_delete(key)  # the restaged piece, once its part is recorded
+            store.delete_landed(key)  # the restaged piece, once its part is recorded
         if len(state.get("doneParts", set())) < parts:
             return {"file": file_id, "part": part, "rows": tally.rows}
         # The last part to finish merges: totals of all parts, then the days.
@@ -463,7 +466,7 @@ def ingest_part(*, tenant: str, key: str, file_id: str, part: int, parts: int, s
             # A range's errors name their part (their lines are within it); a piece's are the file's lines.
             total.errors.extend({"part": n, **e} if "part_line" in e else e for e in piece.get("errors", []))
         summary = _complete(tenant, file_id, sorted(state.get("days", set())), total, _Known(owners, uploaded))
-    store.inbox_delete(source or key)
+    store.delete_landed(source or key)
     return summary
 
 
@@ -486,7 +489,7 @@ def _restage_or_decode(tenant: str, key: str, file_id: str, scratch: str) -> Pla
         staged.append({"key": name, "end": os.path.getsize(piece.path), "first_line": first_line,
                        "stream_error": piece.error})
 
-    body = store.inbox_stream(key)
+    body = store.landed_stream(key)
     try:
         with _timed("compute.plain"):
             plain = cdr_plain.to_pieces(body, scratch, limit=SPLIT_BYTES, ship=ship)
@@ -512,15 +515,15 @@ def _download_range(key: str, path: str, *, start: int, end: int, header: bytes)
     body = path + ".range"
     low = max(start - 1, 0)
     with _timed("s3.inbox"):
-        size = int((store.inbox_head(key) or {}).get("ContentLength", end))
-        store.download_inbox(key, body, start=low, end=end)
+        size = int((store.landed_head(key) or {}).get("ContentLength", end))
+        store.download_landed(key, body, start=low, end=end)
         with open(body, "rb") as handle:
             handle.seek(max(0, end - low - 1))
             complete = handle.read(1) == b"\n"
         reached = end
         while not complete and reached < size:  # finish the line that crosses ``end``
             extra = body + ".more"
-            store.download_inbox(key, extra, start=reached, end=min(size, reached + RANGE_SLACK))
+            store.download_landed(key, extra, start=reached, end=min(size, reached + RANGE_SLACK))
             with open(extra, "rb") as more, open(body, "ab") as out:
                 chunk = more.read()
                 out.write(chunk)

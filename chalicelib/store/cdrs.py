@@ -43,15 +43,16 @@ def _table() -> str:
 
 # ------------------------------------------------------------ S3 objects
 
-def inbox_stream(key: str, byte_range: str | None = None) -> Any:
-    """A landed object under cdr-inbox/ (outside tenants/: see docs/deploy.md)."""
+def landed_stream(key: str, byte_range: str | None = None) -> Any:
+    """A landed object: an upload under cdr-inbox/ or a restaged piece under
+    cdr-staged/ (both at the bucket root, outside tenants/: see docs/deploy.md)."""
     params = {"Bucket": settings.blob_bucket(), "Key": key}
     if byte_range:
         params["Range"] = byte_range
     return client("s3").get_object(**params)["Body"]
 
 
-def inbox_head(key: str) -> dict[str, Any] | None:
+def landed_head(key: str) -> dict[str, Any] | None:
     s3 = client("s3")
     try:
         return s3.head_object(Bucket=settings.blob_bucket(), Key=key)
@@ -65,7 +66,7 @@ def inbox_put(key: str, body: BinaryIO | bytes) -> None:
     client("s3").put_object(Bucket=settings.blob_bucket(), Key=key, Body=body)
 
 
-def inbox_delete(key: str) -> None:
+def delete_landed(key: str) -> None:
     client("s3").delete_object(Bucket=settings.blob_bucket(), Key=key)
 
 
@@ -105,12 +106,12 @@ DOWNLOAD_THREADS = 8
 TRANSFER_THREADS = 16
 
 
-def download_inbox(key: str, path: str, *, start: int = 0, end: int | None = None) -> int:
-    """Bytes [start, end) of an inbox object (the whole object by default) into
+def download_landed(key: str, path: str, *, start: int = 0, end: int | None = None) -> int:
+    """Bytes [start, end) of a landed object (the whole object by default) into
     ``path``: ranged GETs of 8 MiB, several in flight, each written at its
     offset. Returns the bytes written."""
     if end is None:
-        head = inbox_head(key)
+        head = landed_head(key)
         end = int(head.get("ContentLength", 0)) if head else 0
     total = max(0, end - start)
     with open(path, "wb") as handle:
