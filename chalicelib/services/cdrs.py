@@ -270,7 +270,8 @@ def _owners(tenant: str) -> cdr_ports.Owners:
         return cdr_ports.owners(tenant=tenant)
 
 
-def _upload_parts(tenant: str, name: str, parts: dict[tuple[str, int], list[str]]) -> tuple[list[str], dict[str, str]]:
+def _upload_parts(tenant: str, name: str,
+                  parts: dict[tuple[str, int], list[str]]) -> tuple[list[str], dict[str, str]]:
     """Upload a scan's local part files; returns the days they hold and the
     uploaded keys with their local files."""
     uploads = []
@@ -405,7 +406,7 @@ def ingest_inbox_object(*, key: str) -> dict[str, Any]:
                            compressed=compressed)
     header = first.split(b"\n", 1)[0] + b"\n"
     messages = [{"cdrPart": {"tenant": tenant, "key": key, "file_id": file_id, "part": n, "parts": parts,
-                             "start": n * SPLIT_BYTES, "end": min(size, (n + 1) * SPLIT_BYTES),
+                             "start": n * SPLIT_BYTES, "end": min(size, (n + 1) * SPLIT_BYTES), "size": size,
                              "header": header.decode("utf-8")}} for n in range(parts)]
     queues.publish_batch("cdr_files", messages)
     return {"key": key, "file": file_id, "parts": parts}
@@ -413,14 +414,15 @@ def ingest_inbox_object(*, key: str) -> dict[str, Any]:
 
 def ingest_part(*, tenant: str, key: str, file_id: str, part: int, parts: int, start: int, end: int,
                 header: str | None = None, source: str | None = None, first_line: int | None = None,
-                stream_error: str | None = None, compressed: bool | None = None) -> dict[str, Any]:
+                stream_error: str | None = None, compressed: bool | None = None,
+                size: int | None = None) -> dict[str, Any]:
     """One part of an inbox object (the whole object when parts == 1): a byte
     range of a plain object, or a plain piece restaged from a compressed one
     (``key`` is the piece, ``source`` the inbox object, ``first_line`` the
     original line of the piece's first row, ``stream_error`` where the
-    compressed stream broke, for the last piece; ``compressed`` when the
-    caller has already read the object's first bytes). A redelivered part
-    rewrites the same part objects: same names, same rows."""
+    compressed stream broke, for the last piece; ``compressed`` and ``size``
+    when the caller has already read the object's first bytes and length).
+    A redelivered part rewrites the same part objects: same names, same rows."""
     record = store.get_file(tenant, file_id)
     if record is None:
         return {"file": file_id, "ignored": "unknown file"}
@@ -442,7 +444,7 @@ def ingest_part(*, tenant: str, key: str, file_id: str, part: int, parts: int, s
                 with _timed("s3.inbox"):
                     store.download_landed(key, raw, end=end)
             else:
-                _download_range(key, raw, start=start, end=end, header=(header or "").encode("utf-8"))
+                _download_range(key, raw, start=start, end=end, header=(header or "").encode("utf-8"), size=size)
             with open(raw, "rb") as local, _timed("compute.plain"):
                 plain = cdr_plain.to_plain(local, scratch, source_path=raw)
             plain.error = plain.error or stream_error
@@ -500,26 +502,30 @@ def _restage_or_decode(tenant: str, key: str, file_id: str, scratch: str) -> Pla
     parts = len(staged)
     store.set_file_fields(tenant, file_id, {"parts": parts, "staged": True})
     queues.publish_batch("cdr_files", [{"cdrPart": {
-        "tenant": tenant, "key": piece["key"], "file_id": file_id, "part": n, "parts": parts, "start": 0,
-        "end": piece["end"], "header": header, "source": key, "first_line": piece["first_line"], "stream_error": piece["stream_error"]}} for n, piece in enumerate(staged)])
+        "tenant": tenant, "key": piece["key"], "file_id": file_id, "part": n, "parts": parts,
+        "start": 0, "end": piece["end"], "size": piece["end"], "header": header, "source": key,
+        "first_line": piece["first_line"], "stream_error": piece["stream_error"]}} for n, piece in enumerate(staged)])
     return None
 
 
 RANGE_SLACK = 64 * 1024
 
 
-def _download_range(key: str, path: str, *, start: int, end: int, header: bytes) -> None:
-    """The lines of [start, end) of a plain object, behind ``header``: a line
-    belongs to the part in which its first byte lies, so the range is read
-    from byte start-1 and on past ``end`` to the end of its last line."""
+def _download_range(key: str, path: str, *, start: int, end: int, header: bytes, size: int | None) -> None:
+    """The lines of [start, end) of a plain object of ``size`` bytes, behind
+    ``header``: a line belongs to the part in which its first byte lies, so
+    the range is read from byte start-1 and on past ``end`` to the end of its
+    last line. (``size`` comes with the part's message; asked of S3 only when
+    a message lacks it and the range ends inside a line.)"""
     body = path + ".range"
     low = max(start - 1, 0)
     with _timed("s3.inbox"):
-        size = int((store.landed_head(key) or {}).get("ContentLength", end))
         store.download_landed(key, body, start=low, end=end)
         with open(body, "rb") as handle:
             handle.seek(max(0, end - low - 1))
             complete = handle.read(1) == b"\n"
+        if size is None:  # a message from before parts carried the size
+            size = end if complete else int((store.landed_head(key) or {}).get("ContentLength", end))
         reached = end
         while not complete and reached < size:  # finish the line that crosses ``end``
             extra = body + ".more"

@@ -357,6 +357,13 @@ def test_byte_range_parts_through_the_queue(world: dict[str, Any], monkeypatch: 
     fanned = cdrs.handle_notification(event)
     parts = fanned[0]["parts"]
     assert parts == -(-len(body) // 2000)
+    heads: list[str] = []  # the parts' messages carry the object's size: no part asks S3 for it
+    s3_events = clients.client("s3").meta.events
+
+    def count_head(**_: Any) -> None:
+        heads.append("HEAD")
+
+    s3_events.register("before-call.s3.HeadObject", count_head)
     results = []
     while True:
         got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
@@ -366,9 +373,11 @@ def test_byte_range_parts_through_the_queue(world: dict[str, Any], monkeypatch: 
             results += cdrs.handle_notification(json.loads(message["Body"]))
             results += cdrs.handle_notification(json.loads(message["Body"]))  # redelivered: no effect
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    s3_events.unregister("before-call.s3.HeadObject", count_head)
     final = [r for r in results if "accepted" in r]
     assert len(final) == 1
     assert (final[0]["rows"], final[0]["duplicate"], final[0]["accepted"]) == (307, 7, 300)
+    assert heads == []
     check_figures(t, expected(world, rows))
     # The same notification again (S3 delivers at least once) changes nothing.
     assert cdrs.handle_notification(event)[0]["ignored"]
