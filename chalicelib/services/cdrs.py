@@ -348,12 +348,7 @@ def inbox_upload_url(*, tenant: str, name: str, max_bytes: int = 5 * 1024**3) ->
     _require_tenant(tenant)
     if "/" in name or ".." in name or not name:
         raise ValidationError("file name must be a plain name", field="name")
-    from chalicelib.store.clients import client
-    from chalicelib import settings
-
-    return client("s3").generate_presigned_post(
-        Bucket=settings.blob_bucket(), Key=inbox_key(tenant, name),
-        Conditions=[["content-length-range", 1, max_bytes]], ExpiresIn=settings.presign_seconds())
+    return store.inbox_post(inbox_key(tenant, name), max_bytes=max_bytes)
 
 
 def handle_notification(body: dict[str, Any]) -> list[dict[str, Any]]:

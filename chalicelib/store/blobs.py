@@ -83,10 +83,19 @@ def presigned_download(tenant: str, key: str, *, filename: str | None = None, ex
 def presigned_upload(tenant: str, key: str, *, content_type: str, max_bytes: int,
                      expires: int | None = None) -> dict[str, Any]:
     """A presigned POST to the pending key: the size limit is enforced by S3 itself."""
+    return presigned_post(object_key(tenant, key, pending=True), max_bytes=max_bytes, content_type=content_type,
+                          expires=expires)
+
+
+def presigned_post(full_key: str, *, max_bytes: int, content_type: str | None = None,
+                   expires: int | None = None) -> dict[str, Any]:
+    """A presigned POST (url and form fields) for one object at ``full_key``
+    (a bucket key, not tenant-relative) of 1 to ``max_bytes`` bytes, and of
+    ``content_type`` when given: S3 enforces both."""
+    fields = {"Content-Type": content_type} if content_type else {}
     return client("s3").generate_presigned_post(
-        Bucket=settings.blob_bucket(), Key=object_key(tenant, key, pending=True),
-        Fields={"Content-Type": content_type},
-        Conditions=[{"Content-Type": content_type}, ["content-length-range", 1, max_bytes]],
+        Bucket=settings.blob_bucket(), Key=full_key, Fields=fields,
+        Conditions=[*([fields] if fields else []), ["content-length-range", 1, max_bytes]],
         ExpiresIn=expires or settings.presign_seconds(),
     )
 

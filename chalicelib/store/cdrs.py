@@ -66,6 +66,11 @@ def inbox_put(key: str, body: BinaryIO | bytes) -> None:
     client("s3").put_object(Bucket=settings.blob_bucket(), Key=key, Body=body)
 
 
+def inbox_post(key: str, *, max_bytes: int) -> dict[str, Any]:
+    """A presigned S3 POST for one inbox object of at most ``max_bytes``."""
+    return blobs.presigned_post(key, max_bytes=max_bytes)
+
+
 def delete_landed(key: str) -> None:
     client("s3").delete_object(Bucket=settings.blob_bucket(), Key=key)
 
