@@ -15,9 +15,7 @@ from chalicelib.domain.errors import AuthenticationError
 from chalicelib.store.dynamo import entities
 from chalicelib.store.dynamo import keys
 from chalicelib.store.dynamo.table import Transaction, get, query_pages
-from chalicelib.store.dynamo.entities import EntityType
-
-USER = EntityType(kind="USER", global_unique_fields=("username",))
+from chalicelib.store.dynamo.schema import USER
 
 
 def _table() -> str:

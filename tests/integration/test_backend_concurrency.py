@@ -64,7 +64,7 @@ def test_concurrent_customer_patches_lose_no_update(runtime):
     assert _overlapping_pairs(timings) >= len(FIELDS)  # the requests really ran at the same time
 
     def stored():
-        from chalicelib.services.customers.accounts import CUSTOMER
+        from chalicelib.store.dynamo.schema import CUSTOMER
         from chalicelib.store.dynamo import entities
 
         return entities.get_one(CUSTOMER, tenant["tenant"]["id"], customer["id"])

@@ -23,7 +23,7 @@ def _owned(principal: Principal, customer: Mapping[str, Any], kind: str, ident: 
     """The inventory's own item: a number the customer owns, or its trunk
     group of the right direction (TG origination, TERM termination)."""
     from chalicelib.domain import numbers as number_rules
-    from chalicelib.services.numbers.trunks import TRUNK
+    from chalicelib.store.dynamo.schema import TRUNK
     from chalicelib.store.dynamo import entities
     from chalicelib.store import numbers as inventory
 

@@ -15,14 +15,9 @@ from chalicelib.services.common import audit
 from chalicelib.services.common import retry
 from chalicelib.store.dynamo import entities
 from chalicelib.store.dynamo.table import Transaction
-from chalicelib.store.dynamo.entities import EntityType, Page, Ref
-from chalicelib.store.identity import USER
+from chalicelib.store.dynamo.entities import Page
+from chalicelib.store.dynamo.schema import CUSTOMER, USER
 
-CUSTOMER = EntityType(
-    kind="CUSTOMER",
-    unique_fields=("accountNumber",),
-    refs=(Ref(slot=3, name="MGR", field="accountManagerId"), Ref(slot=4, name="COM", field="commissionHolderId")),
-)
 # Page size when a scoped user's visible customers are collected (child listings).
 SCOPE_PAGE = 1000
 ALLOCATION_ATTEMPTS = 5

@@ -28,11 +28,9 @@ from chalicelib.store import blobs
 from chalicelib.store.dynamo import entities
 from chalicelib.store.dynamo import keys
 from chalicelib.store.dynamo.table import Transaction
-from chalicelib.store.dynamo.entities import EntityType, Page, now_iso
+from chalicelib.store.dynamo.entities import Page, now_iso
+from chalicelib.store.dynamo.schema import NOTE_ATTACHMENT, STORED_FILE_IDS, UPLOAD
 
-NOTE_ATTACHMENT = EntityType(kind="NOTEATTACHMENT", parent_kind="NOTE", parent_field="noteId")
-STORED_FILE_COUNTER = "STOREDFILE"
-UPLOAD = EntityType(kind="UPLOAD")
 UPDATE_ATTEMPTS = 5
 T = TypeVar("T")
 
@@ -60,7 +58,7 @@ def _store(principal: Principal, upload: Upload, file_name: str,
     done. Their error comes first, as if they had run before the decoding.
     ``meanwhile`` runs once the file is verified, while S3 finishes storing it."""
     checked = _background(check) if check is not None else None
-    stored_id = _background(lambda: entities.allocate_ids(principal.tenant_id, STORED_FILE_COUNTER)[0])
+    stored_id = _background(lambda: entities.allocate_ids(principal.tenant_id, STORED_FILE_IDS)[0])
 
     def ready() -> int:
         from concurrent.futures import wait
@@ -280,7 +278,7 @@ def start_upload(*, principal: Principal, note_id: int, fields: Mapping[str, Any
         raise FileTooLargeError(f"_fileSize exceeds the {settings.max_file_bytes()}-byte limit", field="_fileSize")
     if expected_size > settings.storage_quota_bytes() - blobs.storage_used(principal.tenant_id):
         raise _quota_error()
-    stored_id = entities.allocate_ids(principal.tenant_id, STORED_FILE_COUNTER)[0]
+    stored_id = entities.allocate_ids(principal.tenant_id, STORED_FILE_IDS)[0]
     mime = mime_type or detect_mime(b"", values["fileName"])
     record = entities.create(UPLOAD, principal.tenant_id, {
         **values, "noteId": note_id, "customerId": note["customerId"], "storedFileId": stored_id,

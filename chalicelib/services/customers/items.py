@@ -19,6 +19,7 @@ from chalicelib.services.common import retry
 from chalicelib.services.customers import accounts as customer_service
 from chalicelib.store.dynamo import entities
 from chalicelib.store.dynamo.entities import EntityType, Page
+from chalicelib.store.dynamo.schema import FEATURE, NOTE, SERVICE
 
 
 
@@ -53,14 +54,14 @@ def _writable(resource: ChildResource) -> EntityType:
 
 
 SERVICES = ChildResource(
-    "service", EntityType(kind="SERVICE", parent_kind="CUSTOMER", parent_field="customerId"),
+    "service", SERVICE,
     is_active=rules.service_is_active, status_names=rules.SERVICE_STATUS_NAMES, actions=rules.SERVICE_ACTIONS,
     initial={"status": rules.SERVICE_PENDING, "quantity": 1})
 FEATURES = ChildResource(
-    "feature", EntityType(kind="FEATURE", parent_kind="CUSTOMER", parent_field="customerId"),
+    "feature", FEATURE,
     is_active=rules.feature_is_active, status_names=rules.FEATURE_STATUS_NAMES, actions=rules.FEATURE_ACTIONS,
     initial={"status": rules.FEATURE_ACTIVE})
-NOTES = ChildResource("note", EntityType(kind="NOTE", parent_kind="CUSTOMER", parent_field="customerId"))
+NOTES = ChildResource("note", NOTE)
 
 
 def visible_customer_ids(principal: Principal) -> set[int] | None:

@@ -14,7 +14,7 @@ from chalicelib.store.dynamo import keys
 from chalicelib.store import identity as store
 from chalicelib.store.dynamo.table import Transaction
 from chalicelib.store.dynamo.entities import now_iso
-from chalicelib.store.identity import USER
+from chalicelib.store.dynamo.schema import USER
 
 
 def create_tenant(*, name: str) -> dict[str, Any]:
@@ -44,7 +44,8 @@ def create_user(*, tenant: str, username: str, roles: list[str] | None = None, a
     customer_id = None
     also = Transaction()
     if account_number is not None:
-        from chalicelib.services.customers.accounts import CUSTOMER, customer_id_for_account
+        from chalicelib.services.customers.accounts import customer_id_for_account
+        from chalicelib.store.dynamo.schema import CUSTOMER
 
         customer_id = customer_id_for_account(tenant=tenant, account_number=account_number)
         customer_access = identity.ACCESS_CUSTOMER

@@ -24,20 +24,15 @@ from chalicelib.services.common import audit
 from chalicelib.services.money import invoice_pdf
 from chalicelib.services.money import ledger
 from chalicelib.services.customers.items import ChildResource
-from chalicelib.services.customers.accounts import CUSTOMER
 from chalicelib.store import blobs
 from chalicelib.store.dynamo import entities
 from chalicelib.store import identity as identity_store
 from chalicelib.store import invoices as store
 from chalicelib.store.dynamo.table import Transaction
-from chalicelib.store.dynamo.entities import EntityType, Page
+from chalicelib.store.dynamo.entities import Page
+from chalicelib.store.dynamo.schema import CUSTOMER, INVOICE
 
 PAGE_SIZE = 100
-# The billing platform API's view of an invoice: an entity with an integer id
-# (per tenant), listed like the other children of a customer. Written in the
-# same transaction as the ledger's I#<month> record, which stays the once-only
-# guard and the carrier API's source; invoices never change after that.
-INVOICE = EntityType(kind="INVOICE", parent_kind="CUSTOMER", parent_field="customerId")
 INVOICES = ChildResource("invoice", INVOICE)
 ISSUED, EXISTING, SKIPPED, FAILED = "issued", "existing", "skipped", "failed"
 log = logging.getLogger(__name__)

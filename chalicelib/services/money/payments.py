@@ -33,16 +33,11 @@ from chalicelib.adapters.payments import APPROVED, DECLINED, UNKNOWN, GatewayTim
 from chalicelib.store.dynamo import entities
 from chalicelib.store.dynamo import keys
 from chalicelib.store.dynamo.table import Transaction
-from chalicelib.store.dynamo.entities import EntityType, Page, Ref
+from chalicelib.store.dynamo.entities import Page
+from chalicelib.store.dynamo.schema import PAYMENT, PAYMENT_BY_DATE as BY_DATE
 
 PENDING = "pending"
 FAILED = "failed"  # never reached the gateway (a crash before the call)
-# ByRef1 STATE#<open state>: the reconciliation job's lists. ByRef2
-# CUST#<customer> sorted by createdAt: a customer's payments between two dates
-# (get_payments) as one key range.
-BY_DATE = Ref(slot=4, name="CUST", field="customerId", sort_field="createdAt")
-PAYMENT = EntityType(kind="PAYMENT", parent_kind="CUSTOMER", parent_field="customerId",
-                     unique_fields=("requestKey",), refs=(Ref(slot=3, name="STATE", field="openState"), BY_DATE))
 # The billing platform API lists payments like the other children of a customer (read-only there).
 PAYMENTS = ChildResource("payment", PAYMENT)
 CURRENCY = "USD"

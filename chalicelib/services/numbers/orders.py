@@ -31,9 +31,9 @@ from chalicelib.store.dynamo import entities
 from chalicelib.store.dynamo import keys
 from chalicelib.store import numbers as number_store
 from chalicelib.store.dynamo.table import Transaction, execute_reporting, get
-from chalicelib.store.dynamo.entities import EntityType, Page
+from chalicelib.store.dynamo.entities import Page
+from chalicelib.store.dynamo.schema import ORDER
 
-ORDER = EntityType(kind="ORDER", parent_kind="CUSTOMER", parent_field="customerId")
 GENERATED, QUEUED, CHARGED, COMPLETE, FAILED = "generated", "queued", "charged", "complete", "failed"
 # The carrier API's order status codes.
 STATUS_CODES = {GENERATED: "0", QUEUED: "2", CHARGED: "3", COMPLETE: "1", FAILED: "4"}

@@ -24,9 +24,9 @@ from chalicelib.store.dynamo import keys
 from chalicelib.store import numbers as number_store
 from chalicelib.store.dynamo.table import MAX_TRANSACTION_ITEMS, Transaction, batch_get, ddb
 from chalicelib.store.dynamo.codec import to_attr
-from chalicelib.store.dynamo.entities import EntityType, Page
+from chalicelib.store.dynamo.entities import Page
+from chalicelib.store.dynamo.schema import PORT_ORDER
 
-PORT_ORDER = EntityType(kind="PORTORDER", parent_kind="CUSTOMER", parent_field="customerId")
 PORTABILITY_HEADER = ("number", "portable", "reason", "losing_carrier", "min_port_days")
 SUBSCRIBER_FIELDS = (
     "subscriberFirstName", "subscriberLastName", "addressHouseNumber", "addressStreetName", "addressStreetSuffix",

@@ -32,6 +32,7 @@ from chalicelib.domain import customers as customer_rules
 from chalicelib.domain import numbers as rules
 from chalicelib.services.customers.items import ChildResource
 from chalicelib.store.dynamo import entities
+from chalicelib.store.dynamo import schema
 from chalicelib.store import numbers as store
 from chalicelib.store.dynamo.entities import Page
 
@@ -138,7 +139,7 @@ def assign(*, principal: Any, customer_id: int, number: Any) -> dict[str, Any]:
     # The same words for a number never stocked, another tenant's, reserved or
     # sold: the answer tells nothing about other tenants' inventory.
     unavailable = NumberUnavailableError(f"number {value} is not available in your inventory", field="number")
-    order_id = entities.allocate_ids(tenant, orders.ORDER.kind)[0]
+    order_id = entities.allocate_ids(tenant, schema.ORDER.kind)[0]
 
     def attempt() -> dict[str, Any]:
         item = store.get_number(tenant, value)
@@ -151,7 +152,7 @@ def assign(*, principal: Any, customer_id: int, number: Any) -> dict[str, Any]:
         amounts = orders.price(rules.order_amount([(as_money(item["monthlyPrice"]), as_money(item["setupPrice"]))]),
                                orders.order_pricing(tenant))
         stamp = entities.now_iso()
-        order, order_writes = entities.prepare_create(orders.ORDER, tenant, {
+        order, order_writes = entities.prepare_create(schema.ORDER, tenant, {
             "customerId": customer["id"], "accountNumber": customer.get("accountNumber"), "numbers": [value],
             "orderType": "New", "category": item["category"], "didType": "", "sessions": 0, **amounts,
             "status": orders.COMPLETE, "source": "billing-api",
@@ -160,7 +161,7 @@ def assign(*, principal: Any, customer_id: int, number: Any) -> dict[str, Any]:
 
         def writes(tx: Transaction) -> None:
             if amounts["amount"] == 0:  # no charge: the ledger does not touch the customer item
-                entities.add_check(tx, customer_service.CUSTOMER, tenant, customer["id"], assignable.condition,
+                entities.add_check(tx, schema.CUSTOMER, tenant, customer["id"], assignable.condition,
                                    names=assignable.names, values=assignable.values,
                                    failure=_not_assignable(customer_id, "no longer active or a prospect"))
             store.add_assignment(tx, tenant, item, customer_id=customer["id"], order_id=order_id,

@@ -10,9 +10,9 @@ from chalicelib.domain.identity import Principal
 from chalicelib.services.common import audit
 from chalicelib.store import blobs
 from chalicelib.store.dynamo import entities
-from chalicelib.store.dynamo.entities import EntityType, Page
+from chalicelib.store.dynamo.entities import Page
+from chalicelib.store.dynamo.schema import TRUNK
 
-TRUNK = EntityType(kind="TRUNK", parent_kind="CUSTOMER", parent_field="customerId")
 UPDATE_ATTEMPTS = 5
 # Where termination traffic is sent; shown in the settings PDF.
 SIP_PROXY = "sip.dialtone.example"

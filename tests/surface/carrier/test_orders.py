@@ -9,6 +9,7 @@ from chalicelib.services.numbers import order_charges
 
 from chalicelib.services.numbers import orders
 from chalicelib.store import numbers as store
+from chalicelib.store.dynamo import schema
 from tests.support.carrier import Carrier, chalice_sender, landlines, make_shop, tollfree
 
 TRUNK = {"title": "vitcoms", "primaryTrunk": "203.0.113.10", "primaryPrefix": "1234", "primaryPort": "5060",
@@ -186,11 +187,10 @@ def test_order_from_cart_to_active_numbers_charged_once(client, lambdas, api, ot
 def test_an_order_the_balance_cannot_cover_fails_and_releases_its_numbers(client, lambdas, shop):
     account = shop.accounts[2]
     api = Carrier(chalice_sender(client), shop.keys[account], account)
-    from chalicelib.services.customers import accounts as customers
     from chalicelib.store.dynamo import entities
 
-    record = entities.get_one(customers.CUSTOMER, shop.tenant, shop.customer_ids[2])
-    entities.update(customers.CUSTOMER, shop.tenant, record, {"creditLimit": Decimal("0")})
+    record = entities.get_one(schema.CUSTOMER, shop.tenant, shop.customer_ids[2])
+    entities.update(schema.CUSTOMER, shop.tenant, record, {"creditLimit": Decimal("0")})
     tg = define(api)
     rid = api("bulkreserve", category="tollfree", tfn_prefix="877", quantity="2")[1]["reserveId"]
     order_id = api("gen_order", reserveId=rid, trunk_id=tg)[1]["orderId"]
@@ -212,9 +212,9 @@ def test_a_worker_that_died_after_charging_finishes_on_redelivery(client, lambda
     bodies = deliver(client, shop)
     before = order_charges.balance_of(tenant=shop.tenant, customer_id=shop.customer_ids[0])
     # the first delivery charges and then dies before activating anything
-    order = orders.entities.get_one(orders.ORDER, shop.tenant, order_id)
+    order = orders.entities.get_one(schema.ORDER, shop.tenant, order_id)
     orders._charge(shop.tenant, order)
-    assert orders.entities.get_one(orders.ORDER, shop.tenant, order_id)["status"] == "charged"
+    assert orders.entities.get_one(schema.ORDER, shop.tenant, order_id)["status"] == "charged"
     assert run_worker(lambdas, bodies) == {"batchItemFailures": []}
     after = order_charges.balance_of(tenant=shop.tenant, customer_id=shop.customer_ids[0])
     # charged exactly once, the order's amount (whatever pricing the tenant has)

@@ -11,6 +11,7 @@ from chalicelib.services.customers import accounts as customers
 from chalicelib.services.identity import signup
 from chalicelib.services.identity import users
 from chalicelib.store.dynamo import entities
+from chalicelib.store.dynamo import schema
 from chalicelib.store import identity as identity_store
 from tests.support.money import admin
 
@@ -32,10 +33,10 @@ def test_losing_the_email_race_leaves_no_customer(tenant, monkeypatch):
     t = tenant["tenant"]["id"]
     email = f"{uuid.uuid4().hex[:10]}@example.com"
     users.create_user(tenant=t, username=email)  # the other registration won
-    before = entities.list_page(customers.CUSTOMER, t, entities.Page(limit=1000))
+    before = entities.list_page(schema.CUSTOMER, t, entities.Page(limit=1000))
     # The early check ran before the winner's write landed: only the transaction can refuse.
     monkeypatch.setattr(identity_store, "find_user_by_username", lambda username: None)
     with pytest.raises(ValidationError) as refused:
         signup.register_customer(principal=principal, name="Late", email=email, password="long enough", contact={})
     assert refused.value.field == "email"
-    assert entities.list_page(customers.CUSTOMER, t, entities.Page(limit=1000)) == before
+    assert entities.list_page(schema.CUSTOMER, t, entities.Page(limit=1000)) == before
