@@ -8,14 +8,14 @@
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterable, Mapping
 
 from chalicelib import settings
-from chalicelib.domain.errors import AuthenticationError
+from chalicelib.domain.errors import AuthenticationError, DialtoneError
 from chalicelib.store.dynamo import entities
 from chalicelib.store.dynamo import keys
 from chalicelib.store.dynamo.table import Transaction, get, query_pages
-from chalicelib.store.dynamo.schema import USER
+from chalicelib.store.dynamo.schema import CUSTOMER, USER
 
 
 def _table() -> str:
@@ -38,6 +38,54 @@ def list_tenants() -> list[dict[str, Any]]:
     return found
 
 
+def create_user(tenant_id: str, fields: Mapping[str, Any], *, user_id: int, new_tenant_name: str | None = None,
+                bound_customer: tuple[int, DialtoneError] | None = None) -> dict[str, Any]:
+    """A user with its username claim and, when ``fields`` carry an
+    ``apiKeyHash``, its API key item, in one transaction. ``new_tenant_name``:
+    the tenant is created with it (its first user). ``bound_customer``: the
+    customer (id, error if gone) a customer user belongs to must still exist."""
+    tx = Transaction()
+    if new_tenant_name is not None:
+        tx.put(_table(), tenant_item(tenant_id, new_tenant_name, entities.now_iso()),
+               condition="attribute_not_exists(PK)")
+    if bound_customer is not None:
+        customer_id, gone = bound_customer
+        tx.check(_table(), {"PK": keys.entity_pk(tenant_id, CUSTOMER.kind), "SK": keys.pad(customer_id)},
+                 "attribute_exists(PK)", failure=gone)
+    if fields.get("apiKeyHash"):
+        api_key_put(tx, fields["apiKeyHash"], tenant_id, user_id, fields["apiKeyCreatedAt"])
+    return entities.create(USER, tenant_id, fields, entity_id=user_id, also=tx)
+
+
+def prepare_user(tenant_id: str, fields: Mapping[str, Any]) -> tuple[dict[str, Any], Transaction]:
+    """The record and the not yet executed writes of a new user (with its
+    username claim), for a caller that creates it with something else."""
+    return entities.prepare_create(USER, tenant_id, fields)
+
+
+def allocate_user_id(tenant_id: str) -> int:
+    return entities.allocate_ids(tenant_id, USER.kind)[0]
+
+
+def get_user(tenant_id: str, user_id: int) -> dict[str, Any] | None:
+    return entities.get_one(USER, tenant_id, user_id)
+
+
+def update_user(tenant_id: str, current: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """``changes`` applied if the user is still as read (ConcurrentUpdateError otherwise)."""
+    return entities.update(USER, tenant_id, current, changes)
+
+
+def replace_api_key(tenant_id: str, user: Mapping[str, Any], key_hash: str, created_at: str) -> dict[str, Any]:
+    """The user's API key becomes ``key_hash``; the old key's item is deleted
+    in the same transaction, so the old key stops working when the new one starts."""
+    tx = Transaction()
+    api_key_put(tx, key_hash, tenant_id, user["id"], created_at)
+    if user.get("apiKeyHash"):
+        api_key_delete(tx, user["apiKeyHash"])
+    return entities.update(USER, tenant_id, user, {"apiKeyHash": key_hash, "apiKeyCreatedAt": created_at}, also=tx)
+
+
 def api_key_put(tx: Transaction, key_hash: str, tenant_id: str, user_id: int, created_at: str) -> None:
     tx.put(_table(), {**keys.api_key_key(key_hash), "tenantId": tenant_id, "userId": user_id,
                       "createdAt": created_at}, condition="attribute_not_exists(PK)")
@@ -56,6 +104,11 @@ def resolve_api_key(key_hash: str) -> tuple[str, dict[str, Any]]:
     if not user or user.get("apiKeyHash") != key_hash or not user.get("active", True):
         raise AuthenticationError("unknown or revoked API key")
     return item["tenantId"], user
+
+
+def users_by_id(tenant: str, user_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """The tenant's users among ``user_ids``, by id (one BatchGetItem)."""
+    return entities.get_many(USER, tenant, user_ids)
 
 
 def find_user_by_username(username: str) -> tuple[str, dict[str, Any]] | None:

@@ -1,4 +1,4 @@
-"""Numbers, availability counters and carts in the main table.
+"""Numbers and availability counters in the main table (carts: store/carts.py).
 
 A number item (PK T#<t>#NUMBER, SK <10 digits>) carries its state. While it
 is available it sits in ByRef1 under its state (landline) or toll-free prefix,
@@ -6,10 +6,8 @@ sorted by number; while a customer owns it, in ByParent under the customer.
 Every change of a number's availability updates the counters of its state and
 NPANXX in the same transaction, so the counts are exact.
 
-A cart (PK T#<t>#CART, SK <reserveId>) holds the set of its numbers; each
-number in it points back with ``reserveId``. Both sides change together in one
-transaction. Carts that can expire are in ByRef2 under T#<t>#CART#OPEN,
-sorted by ``holdUntil``: the expired ones are one range Query.
+A reserved number points at its cart with ``reserveId``; the cart's side of
+a reservation is in store/carts.py.
 """
 from __future__ import annotations
 
@@ -18,14 +16,10 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from chalicelib import settings
 from chalicelib.domain import numbers as rules
+from chalicelib.domain.errors import DialtoneError
 from chalicelib.store.dynamo import keys
 from chalicelib.store.dynamo.table import MAX_TRANSACTION_ITEMS, Transaction, batch_get, ddb, execute_reporting, get, query_pages
 from chalicelib.store.dynamo.codec import to_attr
-
-CLAIMING = "claiming"   # a bulk reservation still taking its numbers
-OPEN = "open"           # a cart a customer can order or change
-ORDERED = "ordered"     # turned into an order: no longer expires
-RELEASING = "releasing"  # expired or emptied: its numbers are going back
 
 
 def _table() -> str:
@@ -196,118 +190,6 @@ def counters(tenant: str, prefix: str) -> list[dict[str, Any]]:
     return found
 
 
-# Carts ---------------------------------------------------------------------
-
-def cart_index(tenant: str, hold_until: str, reserve_id: int) -> dict[str, str]:
-    return {"GSI4PK": keys.open_carts_pk(tenant), "GSI4SK": f"{hold_until}#{keys.pad(reserve_id)}"}
-
-
-def get_cart(tenant: str, reserve_id: int) -> dict[str, Any] | None:
-    if not 0 < reserve_id <= keys.MAX_ID:
-        return None
-    return get(_table(), keys.cart_key(tenant, reserve_id))
-
-
-def claim_chunk(tenant: str, *, reserve_id: int, customer_id: int, chunk: Sequence[Mapping[str, Any]],
-                first: bool, status: str, hold_until: str, stamp: str) -> list[str]:
-    """Move ``chunk`` from available into the cart, with its counters and the
-    cart's number set, in one transaction. Returns the numbers that were no
-    longer available (then nothing was written)."""
-    tx = Transaction()
-    for item in chunk:
-        tx.update(_table(), keys.number_key(tenant, item["number"]),
-                  "SET #s = :r, reserveId = :id, customerId = :c, updatedAt = :now ADD version :one "
-                  "REMOVE GSI3PK, GSI3SK",
-                  condition="#s = :a", names={"#s": "status"},
-                  values={":r": rules.RESERVED, ":id": reserve_id, ":c": customer_id, ":now": stamp,
-                          ":one": 1, ":a": rules.AVAILABLE})
-    add_counter_updates(tx, tenant, chunk, -1)
-    numbers = {i["number"] for i in chunk}
-    cart_values: dict[str, Any] = {":st": status, ":h": hold_until, ":now": stamp, **{
-        f":{k.lower()}": v for k, v in cart_index(tenant, hold_until, reserve_id).items()}}
-    if first:
-        tx.put(_table(), {**keys.cart_key(tenant, reserve_id), "kind": "CART", "tenantId": tenant,
-                          "reserveId": reserve_id, "customerId": customer_id, "numbers": numbers,
-                          "status": status, "holdUntil": hold_until, "createdAt": stamp, "updatedAt": stamp,
-                          "version": 1, **cart_index(tenant, hold_until, reserve_id)},
-               condition="attribute_not_exists(PK)")
-    else:
-        tx.update(_table(), keys.cart_key(tenant, reserve_id),
-                  "ADD numbers :n, version :one SET #s = :st, holdUntil = :h, updatedAt = :now, "
-                  "GSI4PK = :gsi4pk, GSI4SK = :gsi4sk",
-                  condition="#s = :claiming", names={"#s": "status"},
-                  values={**cart_values, ":n": numbers, ":one": 1, ":claiming": CLAIMING})
-    failed = execute_reporting(tx)
-    return [chunk[n]["number"] for n in failed if n < len(chunk)]
-
-
-def release_chunk(tenant: str, *, cart: Mapping[str, Any], chunk: Sequence[Mapping[str, Any]], stamp: str,
-                  cart_condition: str | None = None, cart_values: Mapping[str, Any] | None = None,
-                  delete_cart: bool = False) -> list[str]:
-    """Return ``chunk`` (numbers of ``cart``) to availability and take them out
-    of the cart, in one transaction. Returns the numbers that were not held by
-    this cart (then nothing was written)."""
-    reserve_id = cart["reserveId"]
-    tx = Transaction()
-    for item in chunk:
-        tx.update(_table(), keys.number_key(tenant, item["number"]),
-                  "SET #s = :a, updatedAt = :now, GSI3PK = :pk, GSI3SK = :n ADD version :one "
-                  "REMOVE reserveId, customerId",
-                  condition="#s = :r AND reserveId = :id", names={"#s": "status"},
-                  values={":a": rules.AVAILABLE, ":now": stamp, ":one": 1, ":r": rules.RESERVED, ":id": reserve_id,
-                          ":pk": keys.available_pk(tenant, item["category"], group_of(item)), ":n": item["number"]})
-    add_counter_updates(tx, tenant, chunk, +1)
-    names = {"#s": "status"} if cart_condition and "#s" in cart_condition else None
-    values = dict(cart_values or {})
-    if delete_cart:
-        tx.delete(_table(), keys.cart_key(tenant, reserve_id), condition=cart_condition, names=names,
-                  values=values or None)
-    else:
-        values.update({":n": {i["number"] for i in chunk}, ":one": 1, ":now": stamp})
-        tx.update(_table(), keys.cart_key(tenant, reserve_id),
-                  "DELETE numbers :n ADD version :one SET updatedAt = :now",
-                  condition=cart_condition or "attribute_exists(PK)", names=names, values=values)
-    failed = execute_reporting(tx)
-    return [chunk[n]["number"] for n in failed if n < len(chunk)]
-
-
-def mark_cart(tenant: str, reserve_id: int, *, status: str, expected: Sequence[str], stamp: str,
-              hold_until: str | None = None, expired_before: str | None = None) -> bool:
-    """Move a cart to ``status`` if it is in one of ``expected`` (and, with
-    ``expired_before``, held until before then). False if it was not."""
-    values: dict[str, Any] = {":st": status, ":now": stamp, ":one": 1}
-    allowed = []
-    for n, state in enumerate(expected):
-        values[f":e{n}"] = state
-        allowed.append(f"#s = :e{n}")
-    condition = "(" + " OR ".join(allowed) + ")"
-    if expired_before:
-        condition += " AND holdUntil < :cut"
-        values[":cut"] = expired_before
-    expression = "SET #s = :st, updatedAt = :now ADD version :one"
-    if hold_until:
-        expression = "SET #s = :st, updatedAt = :now, holdUntil = :h, GSI4SK = :g ADD version :one"
-        values.update({":h": hold_until, ":g": cart_index(tenant, hold_until, reserve_id)["GSI4SK"]})
-    tx = Transaction().update(_table(), keys.cart_key(tenant, reserve_id), expression, condition=condition,
-                              names={"#s": "status"}, values=values)
-    return not execute_reporting(tx)
-
-
-def expired_carts(tenant: str, now: str, *, limit: int = 100) -> list[dict[str, Any]]:
-    """Carts whose hold ended before ``now`` (open, still claiming, or half released)."""
-    found: list[dict[str, Any]] = []
-    for items in query_pages(_table(), index="ByRef2", key_condition="GSI4PK = :pk AND GSI4SK < :now",
-                             values={":pk": keys.open_carts_pk(tenant), ":now": now}, page_size=limit):
-        found.extend(items)
-        if len(found) >= limit:
-            break
-    return found[:limit]
-
-
-def delete_cart(tenant: str, reserve_id: int) -> None:
-    ddb().delete_item(TableName=_table(), Key={k: to_attr(v) for k, v in keys.cart_key(tenant, reserve_id).items()})
-
-
 # Owned numbers -------------------------------------------------------------------
 
 def owned(tenant: str, customer_id: int) -> list[dict[str, Any]]:
@@ -422,6 +304,46 @@ def add_assignment(tx: Transaction, tenant: str, item: Mapping[str, Any], *, cus
               "GSI1PK = :pk, GSI1SK = :sk ADD version :one REMOVE GSI3PK, GSI3SK, reserveId",
               condition=condition, names={"#s": "status"}, values=values, failure=failure)
     add_counter_updates(tx, tenant, [item], -1)
+
+
+def activate_reserved(tenant: str, numbers: Sequence[str], *, reserve_id: int, customer_id: int, order_id: int,
+                      trunk_id: int | None, stamp: str) -> bool:
+    """The order worker's activation: numbers still reserved by the cart
+    ``reserve_id`` become the customer's active numbers (ByParent under the
+    customer), 100 per transaction, each conditional on that reservation.
+    False as soon as a chunk finds a number no longer so (that chunk wrote
+    nothing; earlier chunks stay done, and are skipped when run again)."""
+    for start in range(0, len(numbers), MAX_TRANSACTION_ITEMS):
+        tx = Transaction()
+        for number in numbers[start:start + MAX_TRANSACTION_ITEMS]:
+            tx.update(_table(), keys.number_key(tenant, number),
+                      "SET #s = :active, customerId = :c, orderId = :o, trunkId = :t, updatedAt = :now, "
+                      "GSI1PK = :pk, GSI1SK = :sk ADD version :one REMOVE reserveId",
+                      condition="#s = :reserved AND reserveId = :r", names={"#s": "status"},
+                      values={":active": rules.ACTIVE, ":c": customer_id, ":o": order_id, ":t": trunk_id,
+                              ":now": stamp, ":one": 1, ":reserved": rules.RESERVED, ":r": reserve_id,
+                              ":pk": keys.owned_pk(tenant), ":sk": keys.owned_sk(customer_id, number)})
+        if execute_reporting(tx):
+            return False
+    return True
+
+
+def add_ported_in(tx: Transaction, tenant: str, number: str, *, number_id: int, category: str, customer_id: int,
+                  port_order_id: int, stamp: str, with_id_item: bool, failure: DialtoneError) -> None:
+    """Add to ``tx`` a number ported in: new in the inventory, straight the
+    customer's active number (``failure`` if the inventory has it already).
+    ``with_id_item``: its id lookup item too (else written beforehand with
+    ``put_id_items``, when a large port does not fit one transaction)."""
+    if with_id_item:
+        tx.put(_table(), id_item(tenant, number_id, number), condition="attribute_not_exists(PK)")
+    tx.put(_table(), {
+        **keys.number_key(tenant, number), "kind": "NUMBER", "tenantId": tenant, "number": number, "id": number_id,
+        "category": category, "npanxx": number[:6], "status": rules.ACTIVE,
+        "customerId": customer_id, "portOrderId": port_order_id, "orderType": "Portin",
+        "monthlyPrice": 0, "setupPrice": 0, "version": 1, "createdAt": stamp, "updatedAt": stamp,
+        "GSI1PK": keys.owned_pk(tenant), "GSI1SK": keys.owned_sk(customer_id, number),
+        **({"tfnPrefix": number[:3]} if category == rules.TOLLFREE else {}),
+    }, condition="attribute_not_exists(PK)", failure=failure)
 
 
 # Backfill of integer ids ---------------------------------------------------------

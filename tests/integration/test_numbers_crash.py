@@ -18,13 +18,14 @@ def test_a_bulk_reservation_that_died_half_way_is_released_by_the_sweeper(runtim
         from chalicelib.services.numbers import inventory as numbers
         from chalicelib.services.identity import users
         from chalicelib.store.dynamo import keys
+        from chalicelib.store import carts
         from chalicelib.store import numbers as store
 
         shop = make_shop(landlines("206219", 300), customers=1)
         user = users.find_user(tenant=shop.tenant, user=f"u0-{shop.tenant}")
         principal = principal_from_user(user, shop.tenant)
         customer = {"id": shop.customer_ids[0]}
-        real_claim = store.claim_chunk
+        real_claim = carts.claim_chunk
         calls = []
 
         def claim_then_die(*args, **kwargs):
@@ -33,7 +34,7 @@ def test_a_bulk_reservation_that_died_half_way_is_released_by_the_sweeper(runtim
             calls.append(1)
             return real_claim(*args, **kwargs)
 
-        monkeypatch.setattr(store, "claim_chunk", claim_then_die)
+        monkeypatch.setattr(carts, "claim_chunk", claim_then_die)
         # a dead process runs no clean-up either
         monkeypatch.setattr(numbers, "_release_items", lambda *a, **k: [])
         criteria = rules.Criteria(category=rules.LANDLINE, state="WA", npanxx="206219")
@@ -44,18 +45,18 @@ def test_a_bulk_reservation_that_died_half_way_is_released_by_the_sweeper(runtim
         counter = keys.npanxx_counter_sk("WA", "206219")
         held = 300 - {c["SK"]: int(c["count"]) for c in store.counters(shop.tenant, "")}[counter]
         assert 90 <= held < 100  # the first chunk was claimed...
-        carts = store.expired_carts(shop.tenant, "9999")
-        assert len(carts) == 1 and carts[0]["status"] == store.CLAIMING  # ...under a claiming cart
+        expired = carts.expired_carts(shop.tenant, "9999")
+        assert len(expired) == 1 and expired[0]["status"] == carts.CLAIMING  # ...under a claiming cart
         # nobody can order a half-claimed reservation
         with pytest.raises(Exception):
-            numbers.get_own_cart(principal=principal, customer=customer, reserve_id=carts[0]["reserveId"])
+            numbers.get_own_cart(principal=principal, customer=customer, reserve_id=expired[0]["reserveId"])
         # before the lease ends the sweeper leaves it; after, it releases every number
         assert numbers.sweep_all(tenants=[shop.tenant]) == {}
-        lease_end = carts[0]["holdUntil"]
+        lease_end = expired[0]["holdUntil"]
         monkeypatch.setattr(numbers.entities, "now_iso", lambda: lease_end + "1")
         assert numbers.sweep_all(tenants=[shop.tenant]) == {shop.tenant: held}
         monkeypatch.undo()
         assert {c["SK"]: int(c["count"]) for c in store.counters(shop.tenant, "")}[counter] == 300
         assert all(i["status"] == "available" for i in store.existing(
             shop.tenant, [f"206219{n:04d}" for n in range(300)]).values())
-        assert store.get_cart(shop.tenant, carts[0]["reserveId"]) is None
+        assert carts.get_cart(shop.tenant, expired[0]["reserveId"]) is None

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from chalicelib.domain import customers as rules
 from chalicelib.domain import identity
@@ -13,10 +13,13 @@ from chalicelib.domain.identity import Principal
 from chalicelib.domain.money import as_money
 from chalicelib.services.common import audit
 from chalicelib.services.common import retry
-from chalicelib.store.dynamo import entities
-from chalicelib.store.dynamo.table import Transaction
+from chalicelib.store import customers as store
+from chalicelib.store import identity as identity_store
 from chalicelib.store.dynamo.entities import Page
-from chalicelib.store.dynamo.schema import CUSTOMER, USER
+from chalicelib.store.dynamo.schema import CUSTOMER
+
+if TYPE_CHECKING:
+    from chalicelib.store.dynamo.table import Transaction
 
 # Page size when a scoped user's visible customers are collected (child listings).
 SCOPE_PAGE = 1000
@@ -44,9 +47,9 @@ def create_customer(*, principal: Principal, fields: Mapping[str, Any], entity_i
     values.setdefault("status", rules.STATUS_CUSTOMER)
     values["creditLimit"] = as_money(values.get("creditLimit"))
     if entity_id is None:
-        entity_id = entities.allocate_ids(principal.tenant_id, CUSTOMER.kind)[0]
+        entity_id = store.allocate_id(principal.tenant_id)
     if values.get("accountNumber"):
-        record = entities.create(CUSTOMER, principal.tenant_id, values, entity_id=entity_id, also=also)
+        record = store.create(principal.tenant_id, values, customer_id=entity_id, also=also)
     else:
         record = _create_with_allocated_number(principal.tenant_id, values, entity_id, also)
     audit.touch("customer", record["id"])
@@ -62,10 +65,10 @@ def _own_scope(given: int | None, principal: Principal, field: str) -> int:
 def _create_with_allocated_number(tenant: str, values: dict[str, Any], entity_id: int,
                                   also: Transaction | None) -> dict[str, Any]:
     for _ in range(ALLOCATION_ATTEMPTS):
-        sequence = entities.allocate_ids(tenant, "ACCOUNTNO")[0]
+        sequence = store.next_account_sequence(tenant)
         try:
-            return entities.create(CUSTOMER, tenant, {**values, "accountNumber": rules.allocated_account_number(sequence)},
-                                   entity_id=entity_id, also=also)
+            return store.create(tenant, {**values, "accountNumber": rules.allocated_account_number(sequence)},
+                                customer_id=entity_id, also=also)
         except AlreadyExistsError as error:
             if error.field != "accountNumber":
                 raise
@@ -77,7 +80,7 @@ def _check_staff_users(tenant: str, values: Mapping[str, Any]) -> None:
     wanted = {values[f] for f in ("accountManagerId", "commissionHolderId") if values.get(f) is not None}
     if not wanted:
         return
-    found = entities.get_many(USER, tenant, wanted)
+    found = identity_store.users_by_id(tenant, wanted)
     for field in ("accountManagerId", "commissionHolderId"):
         user_id = values.get(field)
         if user_id is not None:
@@ -89,7 +92,7 @@ def _check_staff_users(tenant: str, values: Mapping[str, Any]) -> None:
 def get_customer(*, principal: Principal, customer_id: int) -> dict[str, Any]:
     """The customer, or NotFoundError if it does not exist or is outside the caller's scope."""
     principal.require_read()
-    record = entities.get_one(CUSTOMER, principal.tenant_id, customer_id)
+    record = store.get(principal.tenant_id, customer_id)
     if record is None or not principal.may_see_customer(record):
         raise NotFoundError(f"customer {customer_id} not found")
     audit.touch("customer", customer_id)
@@ -97,17 +100,17 @@ def get_customer(*, principal: Principal, customer_id: int) -> dict[str, Any]:
 
 
 def customer_by_account_number(*, principal: Principal, account_number: str) -> dict[str, Any]:
-    owner = entities.find_id_by_unique(CUSTOMER, principal.tenant_id, "accountNumber", account_number)
-    if owner is None:
+    customer_id = store.id_by_account_number(principal.tenant_id, account_number)
+    if customer_id is None:
         raise NotFoundError(f"account {account_number} not found", field="accountNumber")
-    return get_customer(principal=principal, customer_id=owner[1])
+    return get_customer(principal=principal, customer_id=customer_id)
 
 
 def customer_id_for_account(*, tenant: str, account_number: str) -> int:
-    owner = entities.find_id_by_unique(CUSTOMER, tenant, "accountNumber", account_number)
-    if owner is None:
+    customer_id = store.id_by_account_number(tenant, account_number)
+    if customer_id is None:
         raise NotFoundError(f"account {account_number} not found", field="accountNumber")
-    return owner[1]
+    return customer_id
 
 
 def list_customers(*, principal: Principal, page: Page, active: bool | None = None) -> list[dict[str, Any]]:
@@ -119,19 +122,16 @@ def list_customers(*, principal: Principal, page: Page, active: bool | None = No
     tenant = principal.tenant_id
     access = principal.customer_access
     if access == identity.ACCESS_CUSTOMER:
-        own = entities.get_one(CUSTOMER, tenant, principal.customer_id or 0)
+        own = store.get(tenant, principal.customer_id or 0)
         candidates = [own] if own and own["id"] > page.id_after else []
         if page.updated_since:
             candidates = [c for c in candidates if c["updatedAt"] >= page.updated_since]
         if page.where:
             candidates = [c for c in candidates if page.where(c)]
         return candidates[page.offset:page.offset + page.limit]
-    ref = None
-    if access == identity.ACCESS_MANAGER:
-        ref = (CUSTOMER.refs[0], str(principal.user_id))
-    elif access == identity.ACCESS_COMMISSION:
-        ref = (CUSTOMER.refs[1], str(principal.user_id))
-    found = entities.list_page(CUSTOMER, tenant, page, ref=ref)
+    found = store.list_page(tenant, page,
+                            manager_id=principal.user_id if access == identity.ACCESS_MANAGER else None,
+                            commission_holder_id=principal.user_id if access == identity.ACCESS_COMMISSION else None)
     for record in found:
         audit.touch("customer", record["id"])
     return found
@@ -161,7 +161,7 @@ def update_customer(*, principal: Principal, customer_id: int,
         effective = {k: v for k, v in values.items() if differs(current.get(k), v)}
         if not effective:
             return current, False
-        return entities.update(CUSTOMER, principal.tenant_id, current, effective), True
+        return store.update(principal.tenant_id, current, effective), True
 
     return retry.until_settled(attempt, what=f"customer {customer_id}")
 

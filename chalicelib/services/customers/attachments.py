@@ -24,12 +24,9 @@ from chalicelib.domain.files import Upload, detect_mime
 from chalicelib.domain.identity import Principal
 from chalicelib.services.common import audit
 from chalicelib.services.customers import items as customer_items
+from chalicelib.store import attachments as store
 from chalicelib.store import blobs
-from chalicelib.store.dynamo import entities
-from chalicelib.store.dynamo import keys
-from chalicelib.store.dynamo.table import Transaction
 from chalicelib.store.dynamo.entities import Page, now_iso
-from chalicelib.store.dynamo.schema import NOTE_ATTACHMENT, STORED_FILE_IDS, UPLOAD
 
 UPDATE_ATTEMPTS = 5
 T = TypeVar("T")
@@ -39,7 +36,7 @@ if TYPE_CHECKING:
 
 
 def _object_key(stored_file_id: int) -> str:
-    return f"files/{keys.pad(stored_file_id)}"
+    return store.object_key(stored_file_id)
 
 
 def _quota_error() -> StorageQuotaExceededError:
@@ -58,7 +55,7 @@ def _store(principal: Principal, upload: Upload, file_name: str,
     done. Their error comes first, as if they had run before the decoding.
     ``meanwhile`` runs once the file is verified, while S3 finishes storing it."""
     checked = _background(check) if check is not None else None
-    stored_id = _background(lambda: entities.allocate_ids(principal.tenant_id, STORED_FILE_IDS)[0])
+    stored_id = _background(lambda: store.allocate_stored_file_id(principal.tenant_id))
 
     def ready() -> int:
         from concurrent.futures import wait
@@ -153,15 +150,13 @@ def create(*, principal: Principal, note_id: int, fields: Mapping[str, Any], upl
         note.update(customer_items.get(principal=principal, resource=customer_items.NOTES, item_id=note_id))
 
     attachment_ids: list[int] = []
-    stored = _store(principal, upload, values["fileName"], check=read_note, meanwhile=lambda: attachment_ids.extend(
-        entities.allocate_ids(principal.tenant_id, NOTE_ATTACHMENT.kind)))
+    stored = _store(principal, upload, values["fileName"], check=read_note, meanwhile=lambda: attachment_ids.append(
+        store.allocate_id(principal.tenant_id)))
     try:
-        tx = Transaction()
-        blobs.storage_usage_update(tx, principal.tenant_id, stored["fileSize"], settings.storage_quota_bytes(),
-                                   _quota_error())
-        record = entities.create(NOTE_ATTACHMENT, principal.tenant_id,
-                                 {**values, **stored, "noteId": note_id, "customerId": note["customerId"],
-                                  "createdBy": principal.user_id}, entity_id=attachment_ids[0], also=tx)
+        record = store.create(principal.tenant_id,
+                              {**values, **stored, "noteId": note_id, "customerId": note["customerId"],
+                               "createdBy": principal.user_id}, attachment_id=attachment_ids[0],
+                              over_quota=_quota_error())
     except BaseException:
         blobs.delete(principal.tenant_id, _object_key(stored["storedFileId"]))
         raise
@@ -171,7 +166,7 @@ def create(*, principal: Principal, note_id: int, fields: Mapping[str, Any], upl
 
 def get(*, principal: Principal, attachment_id: int) -> dict[str, Any]:
     principal.require_read()
-    record = entities.get_one(NOTE_ATTACHMENT, principal.tenant_id, attachment_id)
+    record = store.get(principal.tenant_id, attachment_id)
     if record is None:
         raise NotFoundError(f"noteAttachment {attachment_id} not found")
     try:
@@ -193,7 +188,7 @@ def list_attachments(*, principal: Principal, page: Page, note_id: int | None = 
             where = lambda r: r.get("customerId") in visible  # noqa: E731
     page = Page(id_after=page.id_after, limit=page.limit, offset=page.offset, updated_since=page.updated_since,
                 where=where)
-    found = entities.list_page(NOTE_ATTACHMENT, principal.tenant_id, page, parent_id=note_id)
+    found = store.list_page(principal.tenant_id, page, note_id=note_id)
     for record in found:
         audit.touch("noteAttachment", record["id"])
     return found
@@ -202,7 +197,7 @@ def list_attachments(*, principal: Principal, page: Page, note_id: int | None = 
 def of_notes(*, principal: Principal, note_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     """Attachments of notes the caller has already read (expansion, one Query)."""
     principal.require_read()
-    return entities.children_of(NOTE_ATTACHMENT, principal.tenant_id, note_ids)
+    return store.of_notes(principal.tenant_id, note_ids)
 
 
 def update(*, principal: Principal, attachment_id: int, fields: Mapping[str, Any],
@@ -227,12 +222,9 @@ def update(*, principal: Principal, attachment_id: int, fields: Mapping[str, Any
             effective = {k: v for k, v in {**values, **stored}.items() if current.get(k) != v}
             if not effective:
                 return current, False
-            tx = Transaction()
-            if stored:
-                blobs.storage_usage_update(tx, principal.tenant_id, stored["fileSize"] - current["fileSize"],
-                                           settings.storage_quota_bytes(), _quota_error())
             try:
-                record = entities.update(NOTE_ATTACHMENT, principal.tenant_id, current, effective, also=tx)
+                # A new file (a new storedFileId) changes the usage in the same transaction.
+                record = store.update(principal.tenant_id, current, effective, over_quota=_quota_error())
                 break
             except ConcurrentUpdateError:
                 current = get(principal=principal, attachment_id=attachment_id)
@@ -278,9 +270,9 @@ def start_upload(*, principal: Principal, note_id: int, fields: Mapping[str, Any
         raise FileTooLargeError(f"_fileSize exceeds the {settings.max_file_bytes()}-byte limit", field="_fileSize")
     if expected_size > settings.storage_quota_bytes() - blobs.storage_used(principal.tenant_id):
         raise _quota_error()
-    stored_id = entities.allocate_ids(principal.tenant_id, STORED_FILE_IDS)[0]
+    stored_id = store.allocate_stored_file_id(principal.tenant_id)
     mime = mime_type or detect_mime(b"", values["fileName"])
-    record = entities.create(UPLOAD, principal.tenant_id, {
+    record = store.create_upload(principal.tenant_id, {
         **values, "noteId": note_id, "customerId": note["customerId"], "storedFileId": stored_id,
         "fileSize": expected_size, "fileHash": expected_hash, "mimeType": mime, "createdBy": principal.user_id,
         "expiresAt": int(time.time()) + settings.presign_seconds() + 3600,
@@ -297,7 +289,7 @@ def finish_upload(*, principal: Principal, upload_id: int) -> dict[str, Any]:
     import hashlib
 
     principal.require_write()
-    pending = entities.get_one(UPLOAD, principal.tenant_id, upload_id)
+    pending = store.get_upload(principal.tenant_id, upload_id)
     if pending is None or pending.get("createdBy") != principal.user_id:
         raise NotFoundError(f"upload {upload_id} not found")
     key = _object_key(pending["storedFileId"])
@@ -318,16 +310,11 @@ def finish_upload(*, principal: Principal, upload_id: int) -> dict[str, Any]:
         # Verified: out of pending/ (which the lifecycle rule expires) to its place.
         blobs.confirm_pending(principal.tenant_id, key)
         moved = True
-        tx = Transaction()
-        blobs.storage_usage_update(tx, principal.tenant_id, pending["fileSize"], settings.storage_quota_bytes(),
-                                   _quota_error())
         fields = {k: pending[k] for k in ("fileName", "description", "noteId", "customerId", "storedFileId",
                                           "fileSize", "fileHash", "mimeType", "createdBy") if k in pending}
-        tx.delete(settings.main_table(), {"PK": keys.entity_pk(principal.tenant_id, UPLOAD.kind),
-                                          "SK": keys.pad(upload_id)}, condition="attribute_exists(PK)",
-                  failure=NotFoundError(f"upload {upload_id} was already completed"))
-        record = entities.create(NOTE_ATTACHMENT, principal.tenant_id, {**fields, "fileStoredAt": now_iso()},
-                                 also=tx)
+        record = store.finish_upload(principal.tenant_id, upload_id, {**fields, "fileStoredAt": now_iso()},
+                                     over_quota=_quota_error(),
+                                     already_finished=NotFoundError(f"upload {upload_id} was already completed"))
     except NotFoundError:
         # Completed meanwhile by a concurrent request: the object under tenants/ is
         # its attachment's (same key, same verified bytes), so it stays.

@@ -43,9 +43,9 @@ def register_customer(*, principal: Principal, name: str, email: str, password: 
         raise ValidationError("a user with this e-mail already exists", field="email")
     fields = {"name": name, "email": email, **{k: v for k, v in contact.items() if k in CONTACT_FIELDS and v}}
     from chalicelib.domain.errors import AlreadyExistsError
-    from chalicelib.store.dynamo import entities, schema
+    from chalicelib.store import customers as customer_store
 
-    customer_id = entities.allocate_ids(principal.tenant_id, schema.CUSTOMER.kind)[0]
+    customer_id = customer_store.allocate_id(principal.tenant_id)
     user, user_writes = users.prepare_customer_user(tenant=principal.tenant_id, username=email,
                                                     customer_id=customer_id, password=password)
     try:

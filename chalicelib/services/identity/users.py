@@ -2,19 +2,17 @@
 from __future__ import annotations
 
 import secrets as _random
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalicelib import settings
 from chalicelib.auth import hashing as secrets
 from chalicelib.domain import identity
 from chalicelib.domain.errors import NotFoundError, PermissionDeniedError, ValidationError
 from chalicelib.domain.identity import Principal
-from chalicelib.store.dynamo import entities
-from chalicelib.store.dynamo import keys
 from chalicelib.store import identity as store
-from chalicelib.store.dynamo.table import Transaction
 from chalicelib.store.dynamo.entities import now_iso
-from chalicelib.store.dynamo.schema import USER
+
+if TYPE_CHECKING:
+    from chalicelib.store.dynamo.table import Transaction
 
 
 def create_tenant(*, name: str) -> dict[str, Any]:
@@ -24,13 +22,11 @@ def create_tenant(*, name: str) -> dict[str, Any]:
     if not name or len(name) > 200:
         raise ValidationError("tenant name must be 1-200 characters", field="name")
     tenant_id = "t" + _random.token_hex(6)
-    tx = Transaction()
-    tx.put(settings.main_table(), store.tenant_item(tenant_id, name, now_iso()), condition="attribute_not_exists(PK)")
     username = f"admin-{tenant_id}"
     user, credentials = _create_user(
         tenant=tenant_id, username=username, roles=[identity.ROLE_ADMIN, identity.ROLE_DATA_PROTECTION_PRIMARY],
         api_only=False, customer_access=identity.ACCESS_ALL, customer_id=None, can_read=True, can_write=True,
-        with_api_key=True, also=tx,
+        with_api_key=True, new_tenant_name=name,
     )
     return {"tenant": {"id": tenant_id, "name": name}, "user": {"id": user["id"], "username": username, **credentials}}
 
@@ -42,23 +38,21 @@ def create_user(*, tenant: str, username: str, roles: list[str] | None = None, a
     ``account_number``, a customer user bound to that one customer."""
     _require_tenant(tenant)
     customer_id = None
-    also = Transaction()
+    bound_customer = None
     if account_number is not None:
         from chalicelib.services.customers.accounts import customer_id_for_account
-        from chalicelib.store.dynamo.schema import CUSTOMER
 
         customer_id = customer_id_for_account(tenant=tenant, account_number=account_number)
         customer_access = identity.ACCESS_CUSTOMER
         # The customer must still exist when the user is written.
-        also.check(settings.main_table(), {"PK": keys.entity_pk(tenant, CUSTOMER.kind), "SK": keys.pad(customer_id)},
-                   "attribute_exists(PK)", failure=NotFoundError(f"account {account_number} not found"))
+        bound_customer = (customer_id, NotFoundError(f"account {account_number} not found"))
     elif customer_access not in identity.STAFF_ACCESS:
         raise ValidationError(f"customer access must be one of {', '.join(identity.STAFF_ACCESS)}",
                               field="customerAccess")
     user, credentials = _create_user(
         tenant=tenant, username=username, roles=roles or [], api_only=api_only, customer_access=customer_access,
         customer_id=customer_id, can_read=can_read, can_write=can_write, with_api_key=False, password=password,
-        also=also,
+        bound_customer=bound_customer,
     )
     return {"id": user["id"], "username": user["username"], "customerAccess": customer_access,
             "customerId": customer_id, "accountNumber": account_number, "apiOnly": api_only,
@@ -67,19 +61,19 @@ def create_user(*, tenant: str, username: str, roles: list[str] | None = None, a
 
 def _create_user(*, tenant: str, username: str, roles: list[str], api_only: bool, customer_access: str,
                  customer_id: int | None, can_read: bool, can_write: bool, with_api_key: bool,
-                 password: str | None = None, also: Transaction | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+                 password: str | None = None, new_tenant_name: str | None = None,
+                 bound_customer: tuple[int, NotFoundError] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
     fields, credentials = _user_fields(username=username, roles=roles, api_only=api_only,
                                        customer_access=customer_access, customer_id=customer_id, can_read=can_read,
                                        can_write=can_write, password=password)
-    tx = also or Transaction()
-    user_id = entities.allocate_ids(tenant, USER.kind)[0]
+    user_id = store.allocate_user_id(tenant)
     if with_api_key:
         key = secrets.new_api_key()
         fields["apiKeyHash"] = secrets.api_key_hash(key)
         fields["apiKeyCreatedAt"] = now_iso()
-        store.api_key_put(tx, fields["apiKeyHash"], tenant, user_id, fields["apiKeyCreatedAt"])
         credentials["api_key"] = key
-    record = entities.create(USER, tenant, fields, entity_id=user_id, also=tx)
+    record = store.create_user(tenant, fields, user_id=user_id, new_tenant_name=new_tenant_name,
+                               bound_customer=bound_customer)
     return record, credentials
 
 
@@ -110,11 +104,11 @@ def prepare_customer_user(*, tenant: str, username: str, customer_id: int,
     _require_tenant(tenant)
     fields, _ = _user_fields(username=username, roles=[], api_only=False, customer_access=identity.ACCESS_CUSTOMER,
                              customer_id=customer_id, can_read=True, can_write=True, password=password)
-    return entities.prepare_create(USER, tenant, fields)
+    return store.prepare_user(tenant, fields)
 
 
 def get_user(*, tenant: str, user_id: int) -> dict[str, Any]:
-    user = entities.get_one(USER, tenant, user_id)
+    user = store.get_user(tenant, user_id)
     if not user:
         raise NotFoundError(f"user {user_id} not found")
     return user
@@ -138,12 +132,9 @@ def issue_api_key(*, tenant: str, user_id: int) -> str:
     user = get_user(tenant=tenant, user_id=user_id)
     key = secrets.new_api_key()
     key_hash, stamp = secrets.api_key_hash(key), now_iso()
-    tx = Transaction()
-    store.api_key_put(tx, key_hash, tenant, user_id, stamp)
     if user.get("apiKeyHash"):
-        store.api_key_delete(tx, user["apiKeyHash"])
         api_key_auth.forget(user["apiKeyHash"])
-    entities.update(USER, tenant, user, {"apiKeyHash": key_hash, "apiKeyCreatedAt": stamp}, also=tx)
+    store.replace_api_key(tenant, user, key_hash, stamp)
     return key
 
 
@@ -173,7 +164,7 @@ def reset_api_key_of(*, principal: Principal, user_id: int) -> str:
 def set_allowlist(*, tenant: str, user_id: int, ips: list[str]) -> list[str]:
     networks = identity.parse_allowlist(ips)
     user = get_user(tenant=tenant, user_id=user_id)
-    entities.update(USER, tenant, user, {"ipAllowlist": networks})
+    store.update_user(tenant, user, {"ipAllowlist": networks})
     if user.get("apiKeyHash"):
         from chalicelib.auth import api_key as api_key_auth
 
@@ -246,11 +237,11 @@ def set_password(*, tenant: str, user_id: int, password: str) -> None:
     user = get_user(tenant=tenant, user_id=user_id)
     if user.get("apiOnly"):
         raise PermissionDeniedError("API-only users have no password")
-    entities.update(USER, tenant, user, {"passwordHash": secrets.hash_password(password),
-                                         "digestHa1": secrets.digest_ha1(user["username"], password)})
+    store.update_user(tenant, user, {"passwordHash": secrets.hash_password(password),
+                                    "digestHa1": secrets.digest_ha1(user["username"], password)})
 
 
 def mark_email_confirmed(*, tenant: str, user_id: int) -> None:
     user = get_user(tenant=tenant, user_id=user_id)
     if not user.get("emailConfirmed"):
-        entities.update(USER, tenant, user, {"emailConfirmed": True})
+        store.update_user(tenant, user, {"emailConfirmed": True})

@@ -23,7 +23,9 @@ from chalicelib.domain.errors import (
 from chalicelib.domain.identity import Principal
 from chalicelib.services.common import audit
 from chalicelib.store.dynamo import entities
+from chalicelib.store import carts
 from chalicelib.store import numbers as store
+from chalicelib.store.dynamo.schema import CART_IDS, NUMBER_IDS
 
 DEFAULT_HOLD_MINUTES = 30
 # How long a bulk reservation may take to claim all its chunks before the
@@ -103,7 +105,7 @@ def import_numbers(*, tenant: str, lines: Iterable[str],
         store.put_npanxx_directory(tenant, {r.npanxx: r.state for r in fresh if r.category == rules.LANDLINE})
         stamp = entities.now_iso()
         # One counter update gives the block its ids; numbers already there keep theirs.
-        ids = entities.allocate_ids(tenant, "NUMBER", len(fresh)) if fresh else range(0)
+        ids = entities.allocate_ids(tenant, NUMBER_IDS, len(fresh)) if fresh else range(0)
         items = [store.number_item(tenant, r, stamp, number_id) for r, number_id in zip(fresh, ids)]
         for chunk in store.chunk_for_transactions(items, 0, per_item=2):
             while chunk:
@@ -230,7 +232,7 @@ def bulk_reserve(*, principal: Principal, customer: Mapping[str, Any], criteria:
 
 def _claim(*, tenant: str, customer_id: int, quantity: int, first_pick: list[dict[str, Any]],
            more: Callable[[frozenset[str], int], list[dict[str, Any]]]) -> dict[str, Any]:
-    reserve_id = entities.allocate_ids(tenant, "CART")[0]
+    reserve_id = entities.allocate_ids(tenant, CART_IDS)[0]
     started = _now()
     lease = _iso(started + timedelta(seconds=CLAIM_LEASE_SECONDS))
     hold = _iso(started + timedelta(minutes=hold_minutes()))
@@ -243,8 +245,8 @@ def _claim(*, tenant: str, customer_id: int, quantity: int, first_pick: list[dic
             chunk = store.chunk_for_transactions(pending, reserved=1, first_only=True)[0]
             last = len(chunk) == len(pending)
             try:
-                gone = store.claim_chunk(tenant, reserve_id=reserve_id, customer_id=customer_id, chunk=chunk,
-                                         first=not claimed, status=store.OPEN if last else store.CLAIMING,
+                gone = carts.claim_chunk(tenant, reserve_id=reserve_id, customer_id=customer_id, chunk=chunk,
+                                         first=not claimed, status=carts.OPEN if last else carts.CLAIMING,
                                          hold_until=hold if last else lease, stamp=entities.now_iso())
             except ConcurrentUpdateError:
                 gone = None  # another transaction held one of these items: try again shortly
@@ -277,25 +279,24 @@ def _claim(*, tenant: str, customer_id: int, quantity: int, first_pick: list[dic
 
 
 def _release_items(tenant: str, cart: Mapping[str, Any], items: Sequence[Mapping[str, Any]], *,
-                   delete_cart: bool, cart_condition: str | None = None,
-                   cart_values: Mapping[str, Any] | None = None) -> list[str]:
+                   delete_cart: bool, open_at: str | None = None) -> list[str]:
     """Put ``items`` back to availability chunk by chunk; the last chunk also
-    deletes the cart when asked. Returns numbers the cart no longer held."""
+    deletes the cart when asked. ``open_at``: only while the cart is still
+    open and held past then. Returns numbers the cart no longer held."""
     not_held: list[str] = []
     chunks = store.chunk_for_transactions(items, reserved=1)
     if not chunks and delete_cart:
-        store.delete_cart(tenant, cart["reserveId"])
+        carts.delete_cart(tenant, cart["reserveId"])
     for n, chunk in enumerate(chunks):
         while chunk:
-            gone = store.release_chunk(tenant, cart=cart, chunk=chunk, stamp=entities.now_iso(),
-                                       cart_condition=cart_condition, cart_values=cart_values,
+            gone = carts.release_chunk(tenant, cart=cart, chunk=chunk, stamp=entities.now_iso(), open_at=open_at,
                                        delete_cart=delete_cart and n == len(chunks) - 1)
             if not gone:
                 break
             not_held.extend(gone)
             chunk = [i for i in chunk if i["number"] not in gone]
             if not chunk and delete_cart and n == len(chunks) - 1:
-                store.delete_cart(tenant, cart["reserveId"])
+                carts.delete_cart(tenant, cart["reserveId"])
     return not_held
 
 
@@ -306,8 +307,8 @@ def get_own_cart(*, principal: Principal, customer: Mapping[str, Any], reserve_i
         rid = int(str(reserve_id).strip())
     except ValueError:
         raise NotFoundError("Invalid reserveId", field="reserveId") from None
-    cart = store.get_cart(principal.tenant_id, rid)
-    if (cart is None or cart["customerId"] != customer["id"] or cart["status"] != store.OPEN
+    cart = carts.get_cart(principal.tenant_id, rid)
+    if (cart is None or cart["customerId"] != customer["id"] or cart["status"] != carts.OPEN
             or cart["holdUntil"] <= _iso(_now())):
         raise NotFoundError("Invalid reserveId", field="reserveId")
     return cart
@@ -326,10 +327,8 @@ def remove_reserved(*, principal: Principal, customer: Mapping[str, Any], reserv
     present = [n for n in wanted if n in held]
     items = list(store.existing(tenant, present).values())
     everything = set(present) == held
-    condition = "#s = :open AND holdUntil > :cut"
-    values = {":open": store.OPEN, ":cut": entities.now_iso()}
     not_held = _release_items(tenant, cart, sorted(items, key=lambda i: i["number"]), delete_cart=everything,
-                              cart_condition=condition, cart_values=values)
+                              open_at=entities.now_iso())
     removed = [n for n in present if n not in not_held]
     audit.touch("cart", cart["reserveId"])
     return {"removed": removed, "not_available": absent + not_held}
@@ -351,12 +350,12 @@ def release_expired(*, tenant: str, limit: int = 25) -> int:
     scheduled sweeper, so expired numbers come back without anyone acting."""
     now = entities.now_iso()
     released = 0
-    for cart in store.expired_carts(tenant, now, limit=limit):
-        if cart["status"] in (store.OPEN, store.CLAIMING):
-            if not store.mark_cart(tenant, cart["reserveId"], status=store.RELEASING,
-                                   expected=(store.OPEN, store.CLAIMING), stamp=now, expired_before=now):
+    for cart in carts.expired_carts(tenant, now, limit=limit):
+        if cart["status"] in (carts.OPEN, carts.CLAIMING):
+            if not carts.mark_cart(tenant, cart["reserveId"], status=carts.RELEASING,
+                                   expected=(carts.OPEN, carts.CLAIMING), stamp=now, expired_before=now):
                 continue  # ordered or extended meanwhile
-        elif cart["status"] != store.RELEASING:
+        elif cart["status"] != carts.RELEASING:
             continue
         released += release_cart(tenant=tenant, cart=cart)
     return released
@@ -426,7 +425,7 @@ def backfill_ids(*, tenant: str, progress: Callable[[int], None] | None = None) 
     for page in store.numbers_without_ids(tenant):
         for start in range(0, len(page), BACKFILL_CHUNK):
             chunk = page[start:start + BACKFILL_CHUNK]
-            ids = entities.allocate_ids(tenant, "NUMBER", len(chunk))
+            ids = entities.allocate_ids(tenant, NUMBER_IDS, len(chunk))
             pairs = list(zip(chunk, ids))
             while pairs:
                 taken = set(store.give_ids(tenant, pairs))

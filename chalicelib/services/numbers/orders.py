@@ -15,7 +15,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Mapping
 
-from chalicelib import settings
 from chalicelib.domain import numbers as number_rules
 from chalicelib.domain import trunks as trunk_rules
 from chalicelib.domain.errors import (
@@ -27,28 +26,24 @@ from chalicelib.services.common import audit
 from chalicelib.services.numbers import inventory as numbers
 from chalicelib.services.numbers import order_charges
 from chalicelib.services.numbers import trunks
-from chalicelib.store.dynamo import entities
-from chalicelib.store.dynamo import keys
+from chalicelib.store import carts
 from chalicelib.store import numbers as number_store
-from chalicelib.store.dynamo.table import Transaction, execute_reporting, get
-from chalicelib.store.dynamo.entities import Page
-from chalicelib.store.dynamo.schema import ORDER
+from chalicelib.store import orders as store
+from chalicelib.store.dynamo import entities
 
 GENERATED, QUEUED, CHARGED, COMPLETE, FAILED = "generated", "queued", "charged", "complete", "failed"
 # The carrier API's order status codes.
 STATUS_CODES = {GENERATED: "0", QUEUED: "2", CHARGED: "3", COMPLETE: "1", FAILED: "4"}
-PRICING = "ORDER_PRICING"
 
 
 def order_pricing(tenant: str) -> dict[str, Decimal]:
     """The tenant's per-order cost, tax rate, other charges and discount rate
     (set with ``python -m chalicelib.admin set-order-pricing``; zero if unset)."""
-    item = get(settings.main_table(), keys.settings_key(tenant, PRICING), consistent=False) or {}
-    return {k: Decimal(str(item.get(k, 0))) for k in ("perOrderCost", "taxRate", "otherCharges", "discountRate")}
+    return store.pricing(tenant)
 
 
 def set_order_pricing(*, tenant: str, values: Mapping[str, Decimal]) -> dict[str, Decimal]:
-    Transaction().put(settings.main_table(), {**keys.settings_key(tenant, PRICING), **values}).execute()
+    store.set_pricing(tenant, values)
     return dict(values)
 
 
@@ -86,21 +81,13 @@ def generate_order(*, principal: Principal, customer: Mapping[str, Any], reserve
     amounts = price(subtotal, order_pricing(tenant))
     categories = {i["category"] for i in items.values()}
     now = entities.now_iso()
-    cart_update = Transaction().update(
-        settings.main_table(), keys.cart_key(tenant, cart["reserveId"]),
-        "SET #s = :ordered, updatedAt = :now REMOVE GSI4PK, GSI4SK",
-        condition="#s = :open AND holdUntil > :now AND customerId = :c AND version = :v",
-        names={"#s": "status"},
-        values={":ordered": number_store.ORDERED, ":open": number_store.OPEN, ":now": now,
-                ":c": customer["id"], ":v": cart["version"]},
-        failure=NotFoundError("Invalid reserveId", field="reserveId"))
-    order = entities.create(ORDER, tenant, {
+    order = store.create_from_cart(tenant, {
         "customerId": customer["id"], "accountNumber": customer["accountNumber"], "reserveId": cart["reserveId"],
         "numbers": held, "trunkId": trunk["id"], "orderType": "New",
         "category": categories.pop() if len(categories) == 1 else "mixed",
         "didType": trunk["billingType"], "sessions": trunk.get("sessions", 0),
         **amounts, "status": GENERATED, "history": [_history(GENERATED, now)],
-    }, also=cart_update)
+    }, cart=cart, customer_id=customer["id"], now=now, cart_gone=NotFoundError("Invalid reserveId", field="reserveId"))
     audit.touch("order", order["id"])
     return order
 
@@ -108,7 +95,7 @@ def generate_order(*, principal: Principal, customer: Mapping[str, Any], reserve
 def get_order(*, principal: Principal, customer: Mapping[str, Any], order_id: Any) -> dict[str, Any]:
     principal.require_read()
     text = str(order_id or "").strip()
-    order = entities.get_one(ORDER, principal.tenant_id, int(text)) if text.isdigit() else None
+    order = store.get_order(principal.tenant_id, int(text)) if text.isdigit() else None
     if order is None or order["customerId"] != customer["id"]:
         raise NotFoundError("Invalid orderId", field="orderId")
     audit.touch("order", order["id"])
@@ -117,7 +104,7 @@ def get_order(*, principal: Principal, customer: Mapping[str, Any], order_id: An
 
 def list_orders(*, principal: Principal, customer: Mapping[str, Any], limit: int = 1000) -> list[dict[str, Any]]:
     principal.require_read()
-    return entities.list_page(ORDER, principal.tenant_id, Page(limit=limit), parent_id=customer["id"])
+    return store.orders_of(principal.tenant_id, customer["id"], limit=limit)
 
 
 def queue_order(*, principal: Principal, customer: Mapping[str, Any], order_id: Any) -> dict[str, Any]:
@@ -135,19 +122,18 @@ def queue_order(*, principal: Principal, customer: Mapping[str, Any], order_id: 
     return order
 
 
-def _move(tenant: str, order: Mapping[str, Any], status: str, note: str | None = None,
-          also: Transaction | None = None) -> dict[str, Any]:
+def _move(tenant: str, order: Mapping[str, Any], status: str, note: str | None = None) -> dict[str, Any]:
     """Move the order to ``status`` if it is still as read (version condition)."""
     now = entities.now_iso()
-    return entities.update(ORDER, tenant, order, {
-        "status": status, "history": [*order.get("history", []), _history(status, now, note)]}, also=also)
+    return store.update(tenant, order, {
+        "status": status, "history": [*order.get("history", []), _history(status, now, note)]})
 
 
 def process_order(*, tenant: str, order_id: int) -> str:
     """The order worker's step for one message: charge, activate, complete.
     Returns the order's final status; safe to run any number of times."""
     for _ in range(10):
-        order = entities.get_one(ORDER, tenant, order_id)
+        order = store.get_order(tenant, order_id)
         if order is None:
             return "missing"
         status = order["status"]
@@ -163,7 +149,7 @@ def process_order(*, tenant: str, order_id: int) -> str:
             if status == CHARGED:
                 _activate(tenant, order)
                 _move(tenant, order, COMPLETE)
-                number_store.delete_cart(tenant, order["reserveId"])
+                carts.delete_cart(tenant, order["reserveId"])
                 return COMPLETE
         except ConcurrentUpdateError:
             continue  # another delivery moved it: read it again
@@ -175,17 +161,11 @@ def _charge(tenant: str, order: Mapping[str, Any]) -> None:
     amount = as_money(order["amount"])
     charged = {"status": CHARGED, "history": [*order.get("history", []), _history(CHARGED, entities.now_iso())]}
     if amount == 0:
-        entities.update(ORDER, tenant, order, charged)
+        store.update(tenant, order, charged)
         return
-
-    def move_to_charged(tx: Transaction) -> None:
-        writes, _ = entities.update_transaction(ORDER, tenant, order, charged)
-        tx.actions.extend(writes.actions)
-        tx.failures.extend(writes.failures)
-
     try:
         order_charges.charge_order(tenant=tenant, customer_id=order["customerId"], amount=amount,
-                                   order_id=order["id"], also=move_to_charged)
+                                   order_id=order["id"], also=store.charged_writes(tenant, order, charged))
     except InsufficientFundsError:
         _fail(tenant, order, "insufficient balance")
     except NotFoundError:
@@ -199,7 +179,7 @@ def _fail(tenant: str, order: Mapping[str, Any], reason: str) -> None:
 
 
 def _release_cart_of(tenant: str, order: Mapping[str, Any]) -> None:
-    cart = number_store.get_cart(tenant, order["reserveId"])
+    cart = carts.get_cart(tenant, order["reserveId"])
     if cart is not None:
         numbers.release_cart(tenant=tenant, cart=cart)
 
@@ -210,17 +190,7 @@ def _activate(tenant: str, order: Mapping[str, Any]) -> None:
     items = number_store.existing(tenant, order["numbers"])
     todo = [i for i in items.values()
             if i["status"] == number_rules.RESERVED and i.get("reserveId") == order["reserveId"]]
-    now = entities.now_iso()
-    for start in range(0, len(todo), 100):
-        tx = Transaction()
-        for item in todo[start:start + 100]:
-            tx.update(settings.main_table(), keys.number_key(tenant, item["number"]),
-                      "SET #s = :active, customerId = :c, orderId = :o, trunkId = :t, updatedAt = :now, "
-                      "GSI1PK = :pk, GSI1SK = :sk ADD version :one REMOVE reserveId",
-                      condition="#s = :reserved AND reserveId = :r", names={"#s": "status"},
-                      values={":active": number_rules.ACTIVE, ":c": order["customerId"], ":o": order["id"],
-                              ":t": order["trunkId"], ":now": now, ":one": 1, ":reserved": number_rules.RESERVED,
-                              ":r": order["reserveId"], ":pk": keys.owned_pk(tenant),
-                              ":sk": keys.owned_sk(order["customerId"], item["number"])})
-        if execute_reporting(tx):
-            raise ConcurrentUpdateError("a number of the order changed during activation")
+    if not number_store.activate_reserved(tenant, [i["number"] for i in todo], reserve_id=order["reserveId"],
+                                          customer_id=order["customerId"], order_id=order["id"],
+                                          trunk_id=order["trunkId"], stamp=entities.now_iso()):
+        raise ConcurrentUpdateError("a number of the order changed during activation")

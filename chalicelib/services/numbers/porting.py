@@ -12,20 +12,15 @@ import csv
 from datetime import date, datetime, timezone
 from typing import Any, Iterable, Mapping, Sequence
 
-from chalicelib import settings
 from chalicelib.domain import numbers as number_rules
 from chalicelib.domain import porting as rules
-from chalicelib.domain.errors import ConcurrentUpdateError, NotFoundError, ValidationError
+from chalicelib.domain.errors import NotFoundError, ValidationError
 from chalicelib.domain.identity import Principal
 from chalicelib.services.common import audit
 from chalicelib.store import blobs
-from chalicelib.store.dynamo import entities
-from chalicelib.store.dynamo import keys
 from chalicelib.store import numbers as number_store
-from chalicelib.store.dynamo.table import MAX_TRANSACTION_ITEMS, Transaction, batch_get, ddb
-from chalicelib.store.dynamo.codec import to_attr
-from chalicelib.store.dynamo.entities import Page
-from chalicelib.store.dynamo.schema import PORT_ORDER
+from chalicelib.store import porting as store
+from chalicelib.store.dynamo import entities
 
 PORTABILITY_HEADER = ("number", "portable", "reason", "losing_carrier", "min_port_days")
 SUBSCRIBER_FIELDS = (
@@ -53,14 +48,10 @@ def import_portability(*, tenant: str, lines: Iterable[str]) -> dict[str, Any]:
         except ValidationError as error:
             rejected.append({"line": line_no, "field": error.field, "reason": error.message})
             continue
-        items.append({**keys.portability_key(tenant, number), "number": number,
+        items.append({"number": number,
                       "portable": portable in ("yes", "true", "1"), "reason": (row.get("reason") or "").strip(),
                       "losingCarrier": (row.get("losing_carrier") or "").strip(), "minPortDays": int(days)})
-    for start in range(0, len(items), 25):
-        pending = {settings.main_table(): [{"PutRequest": {"Item": {k: to_attr(v) for k, v in i.items()}}}
-                                           for i in items[start:start + 25]]}
-        while pending:
-            pending = ddb().batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+    store.put_portability(tenant, items)
     return {"tenant": tenant, "loaded": len(items), "rejected": len(rejected), "rejections": rejected}
 
 
@@ -68,9 +59,8 @@ def check(*, principal: Principal, numbers: Sequence[str]) -> dict[str, Any]:
     """Accepted numbers, and rejected ones with the reason (one BatchGet)."""
     principal.require_read()
     tenant = principal.tenant_id
-    table = {i["number"]: i for i in batch_get(settings.main_table(), [keys.portability_key(tenant, n)
-                                                                        for n in numbers])}
-    ours = {i["number"]: i for i in batch_get(settings.main_table(), [keys.number_key(tenant, n) for n in numbers])}
+    table = store.portability(tenant, numbers)
+    ours = number_store.existing(tenant, numbers)
     accepted, rejected = [], {}
     for number in numbers:
         row = table.get(number)
@@ -107,12 +97,12 @@ def create_port_order(*, principal: Principal, customer: Mapping[str, Any], numb
     min_days = max(int(r["minPortDays"]) for r in accepted)
     foc = rules.parse_foc(requested_foc, today=today or datetime.now(timezone.utc).date(), min_port_days=min_days)
     tenant = principal.tenant_id
-    order_id = entities.allocate_ids(tenant, PORT_ORDER.kind)[0]
+    order_id = store.allocate_id(tenant)
     loa_key = blobs.put(tenant, f"portin/{order_id}/loa.zip", loa, content_type="application/zip")
     doc_key = blobs.put(tenant, f"portin/{order_id}/carrier_doc.zip", carrier_doc, content_type="application/zip")
     now = entities.now_iso()
     carriers = sorted({r.get("losingCarrier") or "" for r in accepted} - {""})
-    record = entities.create(PORT_ORDER, tenant, {
+    record = store.create(tenant, {
         "customerId": customer["id"], "accountNumber": customer["accountNumber"],
         "numbers": [r["number"] for r in accepted], "rejected": verdict["rejected"], "category": category,
         "subscriberType": subscriber_type, "loaAuthorizingPerson": authorizing_person.strip(),
@@ -120,7 +110,7 @@ def create_port_order(*, principal: Principal, customer: Mapping[str, Any], numb
         "loaKey": loa_key.split("/", 2)[2], "carrierDocKey": doc_key.split("/", 2)[2],
         **{k: v for k, v in details.items() if k in SUBSCRIBER_FIELDS and v},
         "status": rules.SUBMITTED, "history": [{"status": rules.SUBMITTED, "at": now, "by": principal.username}],
-    }, entity_id=order_id)
+    }, order_id=order_id)
     audit.touch("portorder", order_id)
     return record
 
@@ -129,11 +119,11 @@ def list_port_orders(*, principal: Principal, customer: Mapping[str, Any], order
     principal.require_read()
     if order_id is not None:
         text = str(order_id).strip()
-        found = entities.get_one(PORT_ORDER, principal.tenant_id, int(text)) if text.isdigit() else None
+        found = store.get(principal.tenant_id, int(text)) if text.isdigit() else None
         if found is None or found["customerId"] != customer["id"]:
             raise NotFoundError("Invalid orderId", field="orderId")
         return [found]
-    return entities.list_page(PORT_ORDER, principal.tenant_id, Page(limit=1000), parent_id=customer["id"])
+    return store.orders_of(principal.tenant_id, customer["id"])
 
 
 def document_url(*, tenant: str, key: str, filename: str) -> str:
@@ -144,7 +134,7 @@ def set_port_order_state(*, tenant: str, order_id: int, state: str, by: str = "s
                          foc_date: str | None = None) -> dict[str, Any]:
     """A staff action: move the port order on; completing it makes its numbers
     the customer's active numbers in the same transaction."""
-    order = entities.get_one(PORT_ORDER, tenant, order_id)
+    order = store.get(tenant, order_id)
     if order is None:
         raise NotFoundError(f"port order {order_id} not found", field="order")
     rules.check_transition(order["status"], state)
@@ -153,28 +143,4 @@ def set_port_order_state(*, tenant: str, order_id: int, state: str, by: str = "s
                                "history": [*order.get("history", []), {"status": state, "at": now, "by": by}]}
     if state == rules.FOC_CONFIRMED:
         changes["actualFocDate"] = foc_date or order["requestedFocDate"]
-    also = Transaction()
-    if state == rules.COMPLETE:
-        numbers = list(order["numbers"])
-        ids = entities.allocate_ids(tenant, "NUMBER", len(numbers))
-        # The id lookup items go in the same transaction when they fit (with the
-        # numbers and the order's update, 100 actions); a larger port writes them
-        # first: a lookup whose number never appears is ignored by readers.
-        lookups_inside = 2 * len(numbers) + 1 <= MAX_TRANSACTION_ITEMS
-        if not lookups_inside:
-            number_store.put_id_items(tenant, list(zip(ids, numbers)))
-        for number, number_id in zip(numbers, ids):
-            if lookups_inside:
-                also.put(settings.main_table(), number_store.id_item(tenant, number_id, number),
-                         condition="attribute_not_exists(PK)")
-            also.put(settings.main_table(), {
-                **keys.number_key(tenant, number), "kind": "NUMBER", "tenantId": tenant, "number": number,
-                "id": number_id,
-                "category": order["category"], "npanxx": number[:6], "status": number_rules.ACTIVE,
-                "customerId": order["customerId"], "portOrderId": order["id"], "orderType": "Portin",
-                "monthlyPrice": 0, "setupPrice": 0, "version": 1, "createdAt": now, "updatedAt": now,
-                "GSI1PK": keys.owned_pk(tenant), "GSI1SK": keys.owned_sk(order["customerId"], number),
-                **({"tfnPrefix": number[:3]} if order["category"] == number_rules.TOLLFREE else {}),
-            }, condition="attribute_not_exists(PK)",
-                failure=ConcurrentUpdateError(f"{number} is already in this carrier's inventory"))
-    return entities.update(PORT_ORDER, tenant, order, changes, also=also)
+    return store.update(tenant, order, changes, port_in=state == rules.COMPLETE, stamp=now)

@@ -31,9 +31,11 @@ from typing import Any, Callable, Iterable, Mapping
 from chalicelib.domain import customers as customer_rules
 from chalicelib.domain import numbers as rules
 from chalicelib.services.customers.items import ChildResource
-from chalicelib.store.dynamo import entities
-from chalicelib.store.dynamo import schema
+from chalicelib.store import customers as customer_store
 from chalicelib.store import numbers as store
+from chalicelib.store import orders as order_store
+from chalicelib.store.dynamo import entities
+from chalicelib.store.dynamo.schema import NUMBER_IDS
 from chalicelib.store.dynamo.entities import Page
 
 
@@ -89,6 +91,8 @@ NUMBERS = ChildResource("number", None, is_active=is_active, reader=InventoryNum
 
 # Customers that may be sold a number: not Ex-Customers, not Suspended.
 ASSIGNABLE_STATUSES = frozenset({customer_rules.STATUS_CUSTOMER, customer_rules.STATUS_PROSPECT})
+# The same rule on the stored customer item (a customer item without a status is a Customer).
+ASSIGNABLE = customer_store.status_among(ASSIGNABLE_STATUSES, absent_is_allowed=True)
 
 
 def _not_assignable(customer_id: int, status: str) -> Exception:
@@ -108,11 +112,7 @@ def _assignable_guard(customer_id: int) -> Any:
         if status not in ASSIGNABLE_STATUSES:
             raise _not_assignable(customer_id, customer_rules.STATUS_NAMES.get(status, "Unknown"))
 
-    allowed = sorted(ASSIGNABLE_STATUSES)
-    return Guard(check=check,
-                 condition="attribute_not_exists(#cst) OR #cst IN (" + ", ".join(
-                     f":cst{n}" for n in range(len(allowed))) + ")",
-                 names={"#cst": "status"}, values={f":cst{n}": v for n, v in enumerate(allowed)})
+    return Guard(check=check, condition=ASSIGNABLE.expression, names=ASSIGNABLE.names, values=ASSIGNABLE.values)
 
 
 def assign(*, principal: Any, customer_id: int, number: Any) -> dict[str, Any]:
@@ -126,7 +126,6 @@ def assign(*, principal: Any, customer_id: int, number: Any) -> dict[str, Any]:
     from chalicelib.services.common import retry
     from chalicelib.services.customers import accounts as customer_service
     from chalicelib.services.numbers import inventory
-    from chalicelib.store.dynamo.table import Transaction
 
     principal.require_write()
     value = rules.parse_number(number, field="number")
@@ -139,7 +138,7 @@ def assign(*, principal: Any, customer_id: int, number: Any) -> dict[str, Any]:
     # The same words for a number never stocked, another tenant's, reserved or
     # sold: the answer tells nothing about other tenants' inventory.
     unavailable = NumberUnavailableError(f"number {value} is not available in your inventory", field="number")
-    order_id = entities.allocate_ids(tenant, schema.ORDER.kind)[0]
+    order_id = order_store.allocate_id(tenant)
 
     def attempt() -> dict[str, Any]:
         item = store.get_number(tenant, value)
@@ -148,36 +147,26 @@ def assign(*, principal: Any, customer_id: int, number: Any) -> dict[str, Any]:
             item = store.get_number(tenant, value)
         if item is None or item["status"] != rules.AVAILABLE:
             raise unavailable
-        number_id = item.get("id") or entities.allocate_ids(tenant, "NUMBER")[0]
+        number_id = item.get("id") or entities.allocate_ids(tenant, NUMBER_IDS)[0]
         amounts = orders.price(rules.order_amount([(as_money(item["monthlyPrice"]), as_money(item["setupPrice"]))]),
                                orders.order_pricing(tenant))
         stamp = entities.now_iso()
-        order, order_writes = entities.prepare_create(schema.ORDER, tenant, {
+        free = amounts["amount"] == 0
+        order, writes = order_store.sale(tenant, item, {
             "customerId": customer["id"], "accountNumber": customer.get("accountNumber"), "numbers": [value],
             "orderType": "New", "category": item["category"], "didType": "", "sessions": 0, **amounts,
             "status": orders.COMPLETE, "source": "billing-api",
             "history": [{"status": orders.COMPLETE, "at": stamp, "note": "assigned through the billing API"}],
-        }, entity_id=order_id)
-
-        def writes(tx: Transaction) -> None:
-            if amounts["amount"] == 0:  # no charge: the ledger does not touch the customer item
-                entities.add_check(tx, schema.CUSTOMER, tenant, customer["id"], assignable.condition,
-                                   names=assignable.names, values=assignable.values,
-                                   failure=_not_assignable(customer_id, "no longer active or a prospect"))
-            store.add_assignment(tx, tenant, item, customer_id=customer["id"], order_id=order_id,
-                                 number_id=number_id, stamp=stamp, failure=unavailable)
-            tx.actions.extend(order_writes.actions)
-            tx.failures.extend(order_writes.failures)
-
-        if amounts["amount"] == 0:
-            tx = Transaction()
-            writes(tx)
-            tx.execute()
+        }, order_id=order_id, number_id=number_id, stamp=stamp, unavailable=unavailable,
+            # No charge: the ledger does not touch the customer item, so the sale checks it.
+            customer_rule=(ASSIGNABLE, _not_assignable(customer_id, "no longer active or a prospect")) if free else None)
+        if free:
+            order_store.commit(writes)
         else:
             # InsufficientFundsError (nothing written) below the credit limit.
             order_charges.charge_order(tenant=tenant, customer_id=customer["id"], amount=amounts["amount"],
                                        order_id=order_id, also=writes, guard=assignable)
-        sold = {k: v for k, v in item.items() if k not in ("reserveId", "GSI3PK", "GSI3SK")}
+        sold = {k: v for k, v in item.items() if k != "reserveId"}  # public() below drops the key attributes
         sold.update(status=rules.ACTIVE, customerId=customer["id"], orderId=order_id, id=number_id,
                     updatedAt=stamp, version=int(item.get("version") or 0) + 1)
         audit.touch("order", order["id"])

@@ -7,6 +7,7 @@ import pytest
 
 from chalicelib.services.numbers import inventory as numbers
 from chalicelib.store.dynamo import keys
+from chalicelib.store import carts
 from chalicelib.store import numbers as store
 from tests.support.carrier import Carrier, chalice_sender, inventory_csv, landlines, make_shop, tollfree
 
@@ -164,8 +165,8 @@ def test_bulk_reservation_larger_than_a_transaction(api, shop):
     numbers.import_numbers(tenant=shop.tenant, lines=io.StringIO(inventory_csv(rows)))
     _, body = api("bulkreserve", category="landline", npanxx="425555", quantity="150")
     assert len(body["TNs"]) == 150 and body["TNs"] == sorted(body["TNs"])
-    cart = store.get_cart(shop.tenant, int(body["reserveId"]))
-    assert cart["status"] == store.OPEN and len(cart["numbers"]) == 150
+    cart = carts.get_cart(shop.tenant, int(body["reserveId"]))
+    assert cart["status"] == carts.OPEN and len(cart["numbers"]) == 150
     assert counts(shop)[keys.npanxx_counter_sk("WA", "425555")] == 10
     # asking for more than is left holds nothing
     assert api("bulkreserve", category="landline", npanxx="425555", quantity="11")[1]["error"] == "Invalid quantity"

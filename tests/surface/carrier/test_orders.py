@@ -8,7 +8,7 @@ import pytest
 from chalicelib.services.numbers import order_charges
 
 from chalicelib.services.numbers import orders
-from chalicelib.store import numbers as store
+from chalicelib.store import carts
 from chalicelib.store.dynamo import schema
 from tests.support.carrier import Carrier, chalice_sender, landlines, make_shop, tollfree
 
@@ -222,5 +222,5 @@ def test_a_worker_that_died_after_charging_finishes_on_redelivery(client, lambda
     assert amount >= Decimal("3.50000") and before - after == amount
     numbers_ = api("getnumbers", orderno=str(order_id))[1]["data"]
     assert len(numbers_) == 2 and all(n["status"] == "1" for n in numbers_)
-    assert store.get_cart(shop.tenant, int(rid)) is None
+    assert carts.get_cart(shop.tenant, int(rid)) is None
     assert json.loads(bodies[0])["orderId"] == order_id
