@@ -52,7 +52,7 @@ def id_item(tenant: str, number_id: int, number: str) -> dict[str, Any]:
 
 
 def group_of(item: Mapping[str, Any]) -> str:
-    return item["tfnPrefix"] if item["category"] == rules.TOLLFREE else item["state"]
+    return str(item["tfnPrefix"] if item["category"] == rules.TOLLFREE else item["state"])
 
 
 def counter_deltas(items: Iterable[Mapping[str, Any]], sign: int) -> dict[str, int]:
@@ -66,7 +66,7 @@ def counter_deltas(items: Iterable[Mapping[str, Any]], sign: int) -> dict[str, i
 
 
 def add_counter_updates(tx: Transaction, tenant: str, items: Sequence[Mapping[str, Any]], sign: int) -> None:
-    by_sk = {}
+    by_sk: dict[str, Mapping[str, Any]] = {}
     for item in items:
         by_sk.setdefault(keys.state_counter_sk(item["category"], group_of(item)), item)
         if item["category"] == rules.LANDLINE:
