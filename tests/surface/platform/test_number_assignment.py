@@ -9,6 +9,7 @@ from chalicelib.services.numbers import orders
 
 
 from chalicelib.services.identity import users
+from chalicelib.store import carts
 from chalicelib.store import numbers as store
 from tests.support.numbers import import_landlines, own
 from tests.support.platform import Api
@@ -154,8 +155,8 @@ def test_expired_cart_gives_its_number_back_before_the_sale(api, admin, monkeypa
     # The number left the expired cart and became the customer's: one owner, one place.
     sold = store.get_number(admin.tenant_id, "2062190020")
     assert sold["status"] == "active" and sold["customerId"] == acme["id"]
-    released = store.get_cart(admin.tenant_id, cart["reserveId"])
-    assert released is None or released["status"] == store.RELEASING and "2062190020" not in released.get("numbers", [])
+    released = carts.get_cart(admin.tenant_id, cart["reserveId"])
+    assert released is None or released["status"] == carts.RELEASING and "2062190020" not in released.get("numbers", [])
     assert [n["number"] for n in api.get(f"/customers/{acme['id']}/numbers").json] == ["2062190020"]
 
 
