@@ -9,9 +9,7 @@ from chalicelib.domain.errors import ConcurrentUpdateError, NotFoundError, Valid
 from chalicelib.domain.identity import Principal
 from chalicelib.services.common import audit
 from chalicelib.store import blobs
-from chalicelib.store.dynamo import entities
-from chalicelib.store.dynamo.entities import Page
-from chalicelib.store.dynamo.schema import TRUNK
+from chalicelib.store import trunks as store
 
 UPDATE_ATTEMPTS = 5
 # Where termination traffic is sent; shown in the settings PDF.
@@ -21,7 +19,7 @@ SIP_PROXY = "sip.dialtone.example"
 def define_origination(*, principal: Principal, customer: Mapping[str, Any], params: Mapping[str, str]) -> dict[str, Any]:
     principal.require_write()
     values = rules.origination_fields(params, creating=True)
-    record = entities.create(TRUNK, principal.tenant_id, {
+    record = store.create(principal.tenant_id, {
         **values, "customerId": customer["id"], "direction": rules.ORIGINATION, "status": rules.ENABLED})
     audit.touch("trunk", record["id"])
     return record
@@ -32,7 +30,7 @@ def get_trunk(*, principal: Principal, customer: Mapping[str, Any], trunk_id: An
     """The customer's trunk of that direction; another customer's is not found."""
     principal.require_read()
     text = str(trunk_id or "").strip()
-    record = entities.get_one(TRUNK, principal.tenant_id, int(text)) if text.isdigit() else None
+    record = store.get(principal.tenant_id, int(text)) if text.isdigit() else None
     if record is None or record["customerId"] != customer["id"] or record["direction"] != direction:
         raise NotFoundError(f"Invalid {field}", field=field)
     audit.touch("trunk", record["id"])
@@ -41,9 +39,7 @@ def get_trunk(*, principal: Principal, customer: Mapping[str, Any], trunk_id: An
 
 def list_trunks(*, principal: Principal, customer: Mapping[str, Any], direction: str) -> list[dict[str, Any]]:
     principal.require_read()
-    return entities.list_page(TRUNK, principal.tenant_id,
-                              Page(limit=1000, where=lambda t: t.get("direction") == direction),
-                              parent_id=customer["id"])
+    return store.trunks_of(principal.tenant_id, customer["id"], direction=direction)
 
 
 def trunks_of(*, principal: Principal, customer: Mapping[str, Any], direction: str,
@@ -65,7 +61,7 @@ def update_origination(*, principal: Principal, customer: Mapping[str, Any], tru
         if not changes:
             return current
         try:
-            return entities.update(TRUNK, principal.tenant_id, current, changes)
+            return store.update(principal.tenant_id, current, changes)
         except ConcurrentUpdateError:
             continue
     raise ConcurrentUpdateError("the trunk is being changed by others; try again")
@@ -74,7 +70,7 @@ def update_origination(*, principal: Principal, customer: Mapping[str, Any], tru
 def define_termination(*, principal: Principal, customer: Mapping[str, Any], params: Mapping[str, str]) -> dict[str, Any]:
     principal.require_write()
     values = rules.termination_fields(params)
-    record = entities.create(TRUNK, principal.tenant_id, {
+    record = store.create(principal.tenant_id, {
         **values, "customerId": customer["id"], "direction": rules.TERMINATION, "status": rules.ENABLED,
         "portsAssigned": values["ports"], "cpsAssigned": values.get("cps", 0)})
     audit.touch("trunk", record["id"])
@@ -88,7 +84,7 @@ def disable_termination(*, principal: Principal, customer: Mapping[str, Any], tr
         if current["status"] == rules.DISABLED:
             return current
         try:
-            return entities.update(TRUNK, principal.tenant_id, current, {"status": rules.DISABLED})
+            return store.update(principal.tenant_id, current, {"status": rules.DISABLED})
         except ConcurrentUpdateError:
             continue
     raise ConcurrentUpdateError("the trunk is being changed by others; try again")

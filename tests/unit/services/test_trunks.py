@@ -7,8 +7,7 @@ import pytest
 from chalicelib.domain import trunks as rules
 from chalicelib.domain.errors import NotFoundError, ValidationError
 from chalicelib.services.numbers import trunks
-from chalicelib.store.dynamo import entities
-from chalicelib.store.dynamo.schema import TRUNK
+from chalicelib.store import trunks as store
 from tests.support.money import admin, new_customer
 
 ORIGINATION = {"title": "Main", "primaryTrunk": "203.0.113.9", "primaryPort": "5060", "billingType": "metered"}
@@ -53,7 +52,7 @@ def test_an_origination_update_changes_only_the_given_fields(tenant):
     updated = trunks.update_origination(principal=principal, customer=acme, trunk_id=made["id"],
                                         params={"primaryPrefix": "1234"})
     assert updated["primaryPrefix"] == "1234" and updated["title"] == "Main" and updated["version"] == 2
-    assert entities.get_one(TRUNK, principal.tenant_id, made["id"]) == updated
+    assert store.get(principal.tenant_id, made["id"]) == updated
     unchanged = trunks.update_origination(principal=principal, customer=acme, trunk_id=made["id"], params={})
     assert unchanged == updated
 
@@ -65,9 +64,9 @@ def test_a_termination_trunk_is_disabled_once(tenant):
     assert made["portsAssigned"] == 30 and made["cpsAssigned"] == 5 and made["status"] == rules.ENABLED
     with pytest.raises(NotFoundError):
         trunks.disable_termination(principal=principal, customer=globex, trunk_id=made["id"])
-    assert entities.get_one(TRUNK, principal.tenant_id, made["id"])["status"] == rules.ENABLED
+    assert store.get(principal.tenant_id, made["id"])["status"] == rules.ENABLED
     disabled = trunks.disable_termination(principal=principal, customer=acme, trunk_id=made["id"])
     assert disabled["status"] == rules.DISABLED and disabled["version"] == 2
     again = trunks.disable_termination(principal=principal, customer=acme, trunk_id=made["id"])
     assert again == disabled  # nothing written the second time
-    assert entities.get_one(TRUNK, principal.tenant_id, made["id"]) == disabled
+    assert store.get(principal.tenant_id, made["id"]) == disabled
