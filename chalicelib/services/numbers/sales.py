@@ -152,14 +152,14 @@ def assign(*, principal: Any, customer_id: int, number: Any) -> dict[str, Any]:
                                orders.order_pricing(tenant))
         stamp = entities.now_iso()
         free = amounts["amount"] == 0
+        # No charge: the ledger does not touch the customer item, so the sale checks it.
+        customer_rule = (ASSIGNABLE, _not_assignable(customer_id, "no longer active or a prospect")) if free else None
         order, writes = order_store.sale(tenant, item, {
             "customerId": customer["id"], "accountNumber": customer.get("accountNumber"), "numbers": [value],
             "orderType": "New", "category": item["category"], "didType": "", "sessions": 0, **amounts,
             "status": orders.COMPLETE, "source": "billing-api",
             "history": [{"status": orders.COMPLETE, "at": stamp, "note": "assigned through the billing API"}],
-        }, order_id=order_id, number_id=number_id, stamp=stamp, unavailable=unavailable,
-            # No charge: the ledger does not touch the customer item, so the sale checks it.
-            customer_rule=(ASSIGNABLE, _not_assignable(customer_id, "no longer active or a prospect")) if free else None)
+        }, order_id=order_id, number_id=number_id, stamp=stamp, unavailable=unavailable, customer_rule=customer_rule)
         if free:
             order_store.commit(writes)
         else:
