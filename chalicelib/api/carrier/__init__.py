@@ -7,5 +7,6 @@ from chalicelib.api.carrier import orders, origination, porting, termination  # 
 from chalicelib.api.carrier import stats  # noqa: F401  (registers its endpoints)
 from chalicelib.api.carrier.dialect import bp
 from chalicelib.api.carrier import billing  # noqa: F401  (registers the Billing endpoints)
+from chalicelib.api.carrier import openapi  # noqa: F401  (registers GET /carrier/openapi.json)
 
 __all__ = ["bp"]
