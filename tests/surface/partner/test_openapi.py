@@ -66,6 +66,13 @@ def test_password_minimum_matches_the_code() -> None:
     assert openapi.MIN_PASSWORD == signup.MIN_PASSWORD
 
 
+def test_error_table_is_described() -> None:
+    from chalicelib.api.partner import errors
+
+    described = {(int(status), name) for status, names, _ in openapi.ERRORS for name in names}
+    assert {(status, name) for _, status, name in errors.TABLE} == described
+
+
 def test_every_route_is_described(document: dict[str, Any]) -> None:
     registered = set(registered_routes(BASE))
     assert len(registered) >= 10  # the routes were found
