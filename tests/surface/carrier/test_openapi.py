@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from chalicelib.api.carrier import openapi
+from chalicelib.api.carrier import openapi_endpoints
 from tests.support.carrier import landlines, make_shop, tollfree
 from tests.support.cdrs import generate, world, write  # noqa: F401  (world is a fixture)
 from tests.support.openapi import check, documented_routes, registered_routes, served
@@ -83,10 +83,22 @@ def a_zip() -> bytes:
 def test_limits_match_the_code() -> None:
     from chalicelib.api.carrier import origination
     from chalicelib.services.calls import stats
-    from chalicelib.services.numbers import inventory
+    from chalicelib.services.numbers import inventory, porting
 
-    assert (openapi.MAX_UPDATE, openapi.MAX_STATS_IDS, openapi.MAX_CDR_DAYS, openapi.SEARCH_LIMIT) == (
-        inventory.MAX_UPDATE, stats.MAX_IDS, stats.MAX_DAYS, origination.SEARCH_LIMIT)
+    assert (openapi_endpoints.MAX_UPDATE, openapi_endpoints.MAX_STATS_IDS, openapi_endpoints.MAX_CDR_DAYS,
+            openapi_endpoints.SEARCH_LIMIT, openapi_endpoints.SUBSCRIBER_FIELDS) == (
+        inventory.MAX_UPDATE, stats.MAX_IDS, stats.MAX_DAYS, origination.SEARCH_LIMIT, porting.SUBSCRIBER_FIELDS)
+
+
+def test_the_description_is_not_loaded_on_a_cold_start() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = "import app, sys; print(sorted(m for m in sys.modules if m.startswith('chalicelib.api.carrier.openapi')))"
+    root = Path(__file__).resolve().parents[3]
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]"
 
 
 def test_every_endpoint_is_described(document: dict[str, Any]) -> None:

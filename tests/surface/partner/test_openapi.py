@@ -73,6 +73,17 @@ def test_error_table_is_described() -> None:
     assert {(status, name) for _, status, name in errors.TABLE} == described
 
 
+def test_the_description_is_not_loaded_on_a_cold_start() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = "import app, sys; print(sorted(m for m in sys.modules if m.startswith('chalicelib.api.partner.openapi')))"
+    root = Path(__file__).resolve().parents[3]
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
 def test_every_route_is_described(document: dict[str, Any]) -> None:
     registered = set(registered_routes(BASE))
     assert len(registered) >= 10  # the routes were found
