@@ -48,7 +48,7 @@ def _responses(endpoint: Endpoint) -> dict[str, Any]:
     answers: dict[str, Any] = {"200": {"description": "OK", **_json(ref(f"{endpoint.name}_answer"))}}
     for status, (description, schema) in endpoint.also.items():
         answers[status] = {"description": description, **_json(schema)}
-    statuses = [*ERRORS, "415", *(["422"] if endpoint.idempotent or endpoint.name == "make_payment" else [])]
+    statuses = [*ERRORS, "415", *(["422"] if endpoint.idempotent else [])]
     answers.update({status: {"$ref": f"#/components/responses/Status{status}"} for status in statuses})
     return dict(sorted(answers.items()))
 
@@ -100,10 +100,16 @@ def _operations(endpoint: Endpoint) -> dict[str, Any]:
     post: dict[str, Any] = {"summary": endpoint.summary, "operationId": f"{endpoint.name}_post",
                             "description": "parameters in the body (or the query string, merged under it)",
                             "requestBody": _body(endpoint), "responses": _responses(endpoint)}
-    if endpoint.idempotent or endpoint.name == "make_payment":
-        post["parameters"] = [idempotency]
     get: dict[str, Any] = {"summary": endpoint.summary, "operationId": f"{endpoint.name}_get",
                            "parameters": [_query(p) for p in params], "responses": _responses(endpoint)}
+    if endpoint.idempotent:
+        post["parameters"] = [idempotency]
+    if endpoint.name == "make_payment":  # its own key, on either method (docs/money.md)
+        payment_key = {**idempotency, "description": "or the idempotency_key parameter: a retry with the same key "
+                                                     "and amount returns the first payment (a refused one is "
+                                                     "refused again); another amount is 'Invalid idempotency_key'"}
+        post["parameters"] = [payment_key]
+        get["parameters"].append(payment_key)
     if endpoint.files:
         get["description"] = "the documents cannot be sent in a query string: use the multipart POST"
     return {"get": get, "post": post}

@@ -273,7 +273,7 @@ def endpoints() -> list[Endpoint]:
                   required("cvv", {"type": "string", "pattern": r"^\d{3,4}$"}), required("firstname"),
                   required("lastname"),
                   param("amount", {"type": "string"}, "decimal; default: the balance due"),
-                  param("idempotency_key", TEXT, "or the Idempotency-Key header: a retry returns the first payment")),
+                  param("idempotency_key", TEXT, "or the Idempotency-Key header")),
                  {"success": TEXT, "referenceno": TEXT, "amount": MONEY},
                  also={"202": ("the gateway did not answer: recorded as pending, settled by reconciliation",
                                obj({"status": {"type": "string", "enum": ["202"]}, "success": TEXT,
