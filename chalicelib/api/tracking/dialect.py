@@ -48,7 +48,7 @@ OVERRIDABLE = ("PUT", "DELETE", "GET", "POST")
 FORM_TYPES = ("application/x-www-form-urlencoded", "application/x-www-form-urlencode")
 MAX_DEPTH = 6
 MAX_FIELDS = 200
-_SUFFIX = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)\.(?P<fmt>json|xml)$")
+_SUFFIX = re.compile(r"^(?P<name>[A-Za-z0-9_]+)\.(?P<fmt>json|xml)$")
 
 
 @dataclass
