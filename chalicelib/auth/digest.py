@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib import settings
-from chalicelib.auth.secrets import DIGEST_REALM
+from chalicelib.auth.hashing import DIGEST_REALM
 from chalicelib.domain import identity
 from chalicelib.domain.errors import AuthenticationError, SourceNotAllowedError
 from chalicelib.domain.identity import Principal
@@ -61,7 +61,7 @@ class DigestSourceNotAllowedError(SourceNotAllowedError):
 
 
 def _secret() -> bytes:
-    from chalicelib.store import parameters
+    from chalicelib.adapters import parameters
 
     value = parameters.secret("DIGEST_NONCE_SECRET") or parameters.secret("LINK_SIGNING_SECRET")
     if not value:

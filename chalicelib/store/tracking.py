@@ -23,10 +23,10 @@ import tempfile
 from typing import Any, Iterable, Mapping
 
 from chalicelib import settings
-from chalicelib.store import entities, keys
-from chalicelib.store.codec import from_item, to_attr, to_item
-from chalicelib.store.dynamo import Transaction, ddb, get, query_pages
-from chalicelib.store.entities import EntityType, Ref
+from chalicelib.store.dynamo import entities, keys
+from chalicelib.store.dynamo.codec import from_item, to_attr, to_item
+from chalicelib.store.dynamo.table import Transaction, ddb, get, query_pages
+from chalicelib.store.dynamo.entities import EntityType, Ref
 
 SOURCE = EntityType(kind="TRKSOURCE", parent_kind="CUSTOMER", parent_field="customerId",
                     refs=(Ref(slot=3, name="NUMBER", field="number"),))
@@ -289,7 +289,7 @@ def call_rows(tenant: str, *, day: str, shard: int, customer_id: int, numbers: I
     """The calls of one day to ``numbers`` owned by ``customer_id``, from the
     accepted part objects of the customer's shard, each call id once (the
     first ingested: part key order, then file order), ordered by start."""
-    from chalicelib.store import cdrs as cdr_store
+    from chalicelib.store import calls as cdr_store
 
     wanted = sorted(set(numbers))
     names = cdr_store.list_keys(tenant, f"cdr-parts/{day}/{shard:02d}/")

@@ -20,7 +20,7 @@ from requests.auth import AuthBase, HTTPDigestAuth
 
 from chalicelib.auth import digest
 from tests.integration.conftest import create_tenant
-from tests.integration.test_platform_over_http import admin as admin_cli
+from tests.support.admin import admin as admin_cli
 from tests.support.stage import ROOT
 
 
@@ -196,8 +196,8 @@ def test_refusals_are_401_and_write_nothing(world, runtime):
     base = world["base"]
     t = world["tenant"]
     with runtime.environment():
-        from chalicelib.services import users
-        from chalicelib.store import entities
+        from chalicelib.services.identity import users
+        from chalicelib.store.dynamo import entities
         from chalicelib.store.identity import USER
 
         disabled = users.create_user(tenant=t, username=f"off-{t}", password="disabled-pass")
@@ -237,8 +237,8 @@ def test_a_tracking_number_is_charged_once_shows_in_the_carrier_api_and_gets_its
     base = world["base"]
     cid = session.post(f"{base}/customers", data={"name": "Calls Inc", "custnr": "calls1"}).json()["customers"][0]["customer_id"]
     with runtime.environment():
-        from chalicelib.services import customers as accounts
-        from chalicelib.services import users
+        from chalicelib.services.customers import accounts
+        from chalicelib.services.identity import users
         from tests.support.money import ledger_sum
 
         principal = __import__("chalicelib.auth.api_key", fromlist=["x"]).authenticate(world["key"], None)

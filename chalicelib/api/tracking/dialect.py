@@ -38,7 +38,7 @@ from chalicelib.api import http
 from chalicelib.api.tracking import errors, render
 from chalicelib.domain.errors import DialtoneError, NotFoundError, ValidationError
 from chalicelib.domain.identity import Principal
-from chalicelib.services import audit
+from chalicelib.services.common import audit
 
 bp = Blueprint(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from chalice import Response
 
 from chalicelib.api.tracking.dialect import Call, ok, resource
-from chalicelib.store.entities import now_iso
+from chalicelib.store.dynamo.entities import now_iso
 
 
 def ping(call: Call) -> Response:

@@ -56,7 +56,7 @@ def _customer_ids(principal: Principal, customer_id: int | None) -> list[int]:
 def tracked_calls(*, principal: Principal, customer_id: int | None, source_id: int | None,
                   first: date, last: date) -> list[dict[str, Any]]:
     """Every tracked call of the range, ordered by start."""
-    from chalicelib.services import cdrs as pipeline
+    from chalicelib.services.calls import pipeline
 
     principal.require_read()
     tenant = principal.tenant_id

@@ -10,10 +10,10 @@ from chalicelib.domain import customers as customer_rules
 from chalicelib.domain import tracking as rules
 from chalicelib.domain.errors import DialtoneError, NotFoundError, PermissionDeniedError, UnknownFieldError, ValidationError
 from chalicelib.domain.identity import Principal
-from chalicelib.services import customers as accounts
+from chalicelib.services.customers import accounts
 from chalicelib.services.tracking import fields
 from chalicelib.store import tracking as store
-from chalicelib.store.entities import Page
+from chalicelib.store.dynamo.entities import Page
 
 # The document's names -> the domain's.
 WRITABLE = {"name": "name", "custnr": "accountNumber", "corporateid": "companyNumber", "email": "email"}
@@ -99,7 +99,7 @@ def drop_customer(*, principal: Principal, customer_id: int) -> dict[str, Any]:
     """Drop the customer (Ex-Customer from today); refused with a reason while
     it holds active tracking numbers."""
     from chalicelib.domain.errors import ActionPermissionError
-    from chalicelib.store.entities import now_iso
+    from chalicelib.store.dynamo.entities import now_iso
 
     principal.require_write()
     current = get_customer(principal=principal, customer_id=customer_id)

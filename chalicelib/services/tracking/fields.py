@@ -59,9 +59,9 @@ def list_definitions(*, principal: Principal) -> list[rules.FieldDefinition]:
 def issue_digest_password(*, tenant: str, user: str) -> dict[str, Any]:
     """A new random password for Digest only (API-only users included): the
     HA1 values are stored, the password is returned once and never stored."""
-    from chalicelib.auth import digest, secrets
-    from chalicelib.services import users
-    from chalicelib.store import entities
+    from chalicelib.auth import digest, hashing as secrets
+    from chalicelib.services.identity import users
+    from chalicelib.store.dynamo import entities
     from chalicelib.store.identity import USER
 
     record = users.find_user(tenant=tenant, user=user)

@@ -11,7 +11,7 @@ from typing import Any, Mapping
 from chalicelib.domain import tracking as rules
 from chalicelib.domain.errors import FileTooLargeError, NotFoundError, UnknownFieldError, ValidationError
 from chalicelib.domain.identity import Principal
-from chalicelib.services import audit
+from chalicelib.services.common import audit
 from chalicelib.services.tracking import customers
 from chalicelib.store import tracking as store
 

@@ -22,8 +22,8 @@ from chalicelib.domain.errors import ConcurrentUpdateError, NumberUnavailableErr
 from chalicelib.domain.identity import Principal
 from chalicelib.services.tracking import customers, sources
 from chalicelib.store import tracking as store
-from chalicelib.store.dynamo import Transaction
-from chalicelib.store.entities import now_iso
+from chalicelib.store.dynamo.table import Transaction
+from chalicelib.store.dynamo.entities import now_iso
 
 ATTEMPTS = 5
 

@@ -24,11 +24,11 @@ from chalicelib.domain.errors import (
     NotFoundError, NumberUnavailableError, UnknownFieldError, ValidationError,
 )
 from chalicelib.domain.identity import Principal
-from chalicelib.services import audit
+from chalicelib.services.common import audit
 from chalicelib.services.tracking import customers, fields
 from chalicelib.store import tracking as store
-from chalicelib.store.dynamo import Transaction
-from chalicelib.store.entities import now_iso
+from chalicelib.store.dynamo.table import Transaction
+from chalicelib.store.dynamo.entities import now_iso
 
 CREATE_FIELDS = ("name", "number", "forward_to", "areacode", "state", "tollfree", "active", "customer_id",
                  "pool_size")
@@ -129,7 +129,7 @@ def create_source(*, principal: Principal, customer_id: int, given: Mapping[str,
 
 
 def _search(principal: Principal, given: Mapping[str, Any]) -> list[str]:
-    from chalicelib.services import numbers as inventory
+    from chalicelib.services.numbers import inventory
 
     tollfree = str(given.get("tollfree") or "").strip().lower() in ("1", "true", "yes")
     areacode = str(given.get("areacode") or "").strip()
@@ -165,7 +165,7 @@ def _search(principal: Principal, given: Mapping[str, Any]) -> list[str]:
 def _take_number(principal: Principal, customer: Mapping[str, Any], number: str) -> str:
     """The number is the customer's afterwards: already owned and free of any
     active source ("owned"), or bought now through the number sale ("sold")."""
-    from chalicelib.services import customer_numbers
+    from chalicelib.services.numbers import sales as customer_numbers
     from chalicelib.store import numbers as number_store
 
     item = number_store.get_number(principal.tenant_id, number)
@@ -182,7 +182,7 @@ def _take_number(principal: Principal, customer: Mapping[str, Any], number: str)
 
 
 def _set_number_status(principal: Principal, customer: Mapping[str, Any], number: str, status: str) -> None:
-    from chalicelib.services import numbers as inventory
+    from chalicelib.services.numbers import inventory
 
     inventory.update_numbers(principal=principal, customer=customer, numbers=[number], status=status)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.services import customers as accounts
-from chalicelib.services import users
+from chalicelib.services.customers import accounts
+from chalicelib.services.identity import users
 from chalicelib.services.tracking import fields
 from tests.support.money import admin
 from tests.surface.tracking.helpers import Tracking, challenges

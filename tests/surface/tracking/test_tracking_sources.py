@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.services import customers as accounts
-from chalicelib.services import users
+from chalicelib.services.customers import accounts
+from chalicelib.services.identity import users
 from chalicelib.services.tracking import fields
 from chalicelib.store import numbers as number_store
 from tests.support.money import admin, ledger_sum
@@ -120,7 +120,7 @@ def _cdr_file(path, rows):
 
 
 def test_statistics_attribute_calls_to_the_source_holding_the_number(tracking, shop, tmp_path):
-    from chalicelib.services import cdrs
+    from chalicelib.services.calls import pipeline as cdrs
 
     cid = shop["customer_id"]
     first = tracking.post(f"/customers/{cid}/sources", data={"name": "First", "number": "2065550104"}).json["sources"][0]
