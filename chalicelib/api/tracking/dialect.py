@@ -24,6 +24,7 @@ after the version) and the table below routes inside the function.
 """
 from __future__ import annotations
 
+import logging
 import re
 import time
 import urllib.parse
@@ -41,6 +42,7 @@ from chalicelib.domain.identity import Principal
 from chalicelib.services.common import audit
 
 bp = Blueprint(__name__)
+_log = logging.getLogger(__name__)
 
 VERSIONS = ("v1",)
 METHODS = ("GET", "POST", "PUT", "DELETE")
@@ -292,7 +294,7 @@ def serve(segments: list[str]) -> Response:
     except DialtoneError as error:
         response = errors.error_response(error, fmt)
     except Exception:
-        http._log.exception("unhandled error in %s %s", request.method, request.context.get("path"))
+        _log.exception("unhandled error in %s %s", request.method, request.context.get("path"))
         response = errors.internal_error(fmt)
     finally:
         if principal is not None:
