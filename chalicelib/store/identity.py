@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
-from chalicelib import settings
+from chalicelib import clock, settings
 from chalicelib.domain.errors import AuthenticationError, DialtoneError
 from chalicelib.store.dynamo import entities
 from chalicelib.store.dynamo import keys
@@ -46,7 +46,7 @@ def create_user(tenant_id: str, fields: Mapping[str, Any], *, user_id: int, new_
     customer (id, error if gone) a customer user belongs to must still exist."""
     tx = Transaction()
     if new_tenant_name is not None:
-        tx.put(_table(), tenant_item(tenant_id, new_tenant_name, entities.now_iso()),
+        tx.put(_table(), tenant_item(tenant_id, new_tenant_name, clock.now_iso()),
                condition="attribute_not_exists(PK)")
     if bound_customer is not None:
         customer_id, gone = bound_customer

@@ -11,11 +11,10 @@ upload leaves nothing behind.
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Mapping, TypeVar
 
-from chalicelib import settings
+from chalicelib import clock, settings
 from chalicelib.domain.errors import (
     ConcurrentUpdateError, FileHashMismatchError, FileSizeMismatchError, FileTooLargeError, NotFoundError,
     StorageQuotaExceededError, ValidationError,
@@ -26,7 +25,7 @@ from chalicelib.services.common import audit
 from chalicelib.services.customers import items as customer_items
 from chalicelib.store import attachments as store
 from chalicelib.store import blobs
-from chalicelib.store.dynamo.entities import Page, now_iso
+from chalicelib.store.dynamo.entities import Page
 
 UPDATE_ATTEMPTS = 5
 T = TypeVar("T")
@@ -84,7 +83,7 @@ def _store(principal: Principal, upload: Upload, file_name: str,
     if meanwhile is not None:
         meanwhile()
     return {"storedFileId": file_id, "fileSize": received.size, "fileHash": received.sha1,
-            "mimeType": received.mime_type, "fileStoredAt": now_iso()}
+            "mimeType": received.mime_type, "fileStoredAt": clock.now_iso()}
 
 
 def _store_streamed(principal: Principal, upload: Upload, file_name: str, ready: Callable[[], int],
@@ -119,7 +118,7 @@ def _store_streamed(principal: Principal, upload: Upload, file_name: str, ready:
             writer.abort()
         raise
     return {"storedFileId": ready(), "fileSize": received.size, "fileHash": received.sha1,
-            "mimeType": received.mime_type, "fileStoredAt": now_iso()}
+            "mimeType": received.mime_type, "fileStoredAt": clock.now_iso()}
 
 
 _pool: "ThreadPoolExecutor | None" = None
@@ -275,7 +274,7 @@ def start_upload(*, principal: Principal, note_id: int, fields: Mapping[str, Any
     record = store.create_upload(principal.tenant_id, {
         **values, "noteId": note_id, "customerId": note["customerId"], "storedFileId": stored_id,
         "fileSize": expected_size, "fileHash": expected_hash, "mimeType": mime, "createdBy": principal.user_id,
-        "expiresAt": int(time.time()) + settings.presign_seconds() + 3600,
+        "expiresAt": clock.epoch() + settings.presign_seconds() + 3600,
     })
     post = blobs.presigned_upload(principal.tenant_id, _object_key(stored_id), content_type=mime,
                                   max_bytes=expected_size)
@@ -312,7 +311,7 @@ def finish_upload(*, principal: Principal, upload_id: int) -> dict[str, Any]:
         moved = True
         fields = {k: pending[k] for k in ("fileName", "description", "noteId", "customerId", "storedFileId",
                                           "fileSize", "fileHash", "mimeType", "createdBy") if k in pending}
-        record = store.finish_upload(principal.tenant_id, upload_id, {**fields, "fileStoredAt": now_iso()},
+        record = store.finish_upload(principal.tenant_id, upload_id, {**fields, "fileStoredAt": clock.now_iso()},
                                      over_quota=_quota_error(),
                                      already_finished=NotFoundError(f"upload {upload_id} was already completed"))
     except NotFoundError:

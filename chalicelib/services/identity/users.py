@@ -4,12 +4,12 @@ from __future__ import annotations
 import secrets as _random
 from typing import TYPE_CHECKING, Any
 
+from chalicelib import clock
 from chalicelib.auth import hashing as secrets
 from chalicelib.domain import identity
 from chalicelib.domain.errors import NotFoundError, PermissionDeniedError, ValidationError
 from chalicelib.domain.identity import Principal
 from chalicelib.store import identity as store
-from chalicelib.store.dynamo.entities import now_iso
 
 if TYPE_CHECKING:
     from chalicelib.store.dynamo.table import Transaction
@@ -70,7 +70,7 @@ def _create_user(*, tenant: str, username: str, roles: list[str], api_only: bool
     if with_api_key:
         key = secrets.new_api_key()
         fields["apiKeyHash"] = secrets.api_key_hash(key)
-        fields["apiKeyCreatedAt"] = now_iso()
+        fields["apiKeyCreatedAt"] = clock.now_iso()
         credentials["api_key"] = key
     record = store.create_user(tenant, fields, user_id=user_id, new_tenant_name=new_tenant_name,
                                bound_customer=bound_customer)
@@ -131,7 +131,7 @@ def issue_api_key(*, tenant: str, user_id: int) -> str:
 
     user = get_user(tenant=tenant, user_id=user_id)
     key = secrets.new_api_key()
-    key_hash, stamp = secrets.api_key_hash(key), now_iso()
+    key_hash, stamp = secrets.api_key_hash(key), clock.now_iso()
     if user.get("apiKeyHash"):
         api_key_auth.forget(user["apiKeyHash"])
     store.replace_api_key(tenant, user, key_hash, stamp)

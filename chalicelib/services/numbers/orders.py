@@ -15,6 +15,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Mapping
 
+from chalicelib import clock
 from chalicelib.domain import numbers as number_rules
 from chalicelib.domain import trunks as trunk_rules
 from chalicelib.domain.errors import (
@@ -29,7 +30,6 @@ from chalicelib.services.numbers import trunks
 from chalicelib.store import carts
 from chalicelib.store import numbers as number_store
 from chalicelib.store import orders as store
-from chalicelib.store.dynamo import entities
 
 GENERATED, QUEUED, CHARGED, COMPLETE, FAILED = "generated", "queued", "charged", "complete", "failed"
 # The carrier API's order status codes.
@@ -80,7 +80,7 @@ def generate_order(*, principal: Principal, customer: Mapping[str, Any], reserve
                                          for i in items.values())
     amounts = price(subtotal, order_pricing(tenant))
     categories = {i["category"] for i in items.values()}
-    now = entities.now_iso()
+    now = clock.now_iso()
     order = store.create_from_cart(tenant, {
         "customerId": customer["id"], "accountNumber": customer["accountNumber"], "reserveId": cart["reserveId"],
         "numbers": held, "trunkId": trunk["id"], "orderType": "New",
@@ -124,7 +124,7 @@ def queue_order(*, principal: Principal, customer: Mapping[str, Any], order_id: 
 
 def _move(tenant: str, order: Mapping[str, Any], status: str, note: str | None = None) -> dict[str, Any]:
     """Move the order to ``status`` if it is still as read (version condition)."""
-    now = entities.now_iso()
+    now = clock.now_iso()
     return store.update(tenant, order, {
         "status": status, "history": [*order.get("history", []), _history(status, now, note)]})
 
@@ -159,7 +159,7 @@ def process_order(*, tenant: str, order_id: int) -> str:
 def _charge(tenant: str, order: Mapping[str, Any]) -> None:
     """Debit the order through the ledger, atomically with its move to charged."""
     amount = as_money(order["amount"])
-    charged = {"status": CHARGED, "history": [*order.get("history", []), _history(CHARGED, entities.now_iso())]}
+    charged = {"status": CHARGED, "history": [*order.get("history", []), _history(CHARGED, clock.now_iso())]}
     if amount == 0:
         store.update(tenant, order, charged)
         return
@@ -192,5 +192,5 @@ def _activate(tenant: str, order: Mapping[str, Any]) -> None:
             if i["status"] == number_rules.RESERVED and i.get("reserveId") == order["reserveId"]]
     if not number_store.activate_reserved(tenant, [i["number"] for i in todo], reserve_id=order["reserveId"],
                                           customer_id=order["customerId"], order_id=order["id"],
-                                          trunk_id=order["trunkId"], stamp=entities.now_iso()):
+                                          trunk_id=order["trunkId"], stamp=clock.now_iso()):
         raise ConcurrentUpdateError("a number of the order changed during activation")

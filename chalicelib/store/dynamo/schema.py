@@ -38,6 +38,14 @@ ORDER = EntityType(kind="ORDER", parent_kind="CUSTOMER", parent_field="customerI
 PORT_ORDER = EntityType(kind="PORTORDER", parent_kind="CUSTOMER", parent_field="customerId")
 TRUNK = EntityType(kind="TRUNK", parent_kind="CUSTOMER", parent_field="customerId")
 
+# Call tracking (store/tracking.py) ----------------------------------------------
+
+# ByRef1 NUMBER#<number>: the sources that held a number.
+TRACKING_SOURCE = EntityType(kind="TRKSOURCE", parent_kind="CUSTOMER", parent_field="customerId",
+                             refs=(Ref(slot=3, name="NUMBER", field="number"),))
+# A voicemail greeting.
+TRACKING_GREETING = EntityType(kind="TRKGREETING", parent_kind="CUSTOMER", parent_field="customerId")
+
 # Money --------------------------------------------------------------------------
 
 # The billing platform API's view of an invoice: an entity with an integer id
