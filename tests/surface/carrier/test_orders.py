@@ -9,6 +9,7 @@ from chalicelib.services.numbers import order_charges
 
 from chalicelib.services.numbers import orders
 from chalicelib.store import carts
+from chalicelib.store import orders as order_store
 from chalicelib.store.dynamo import schema
 from tests.support.carrier import Carrier, chalice_sender, landlines, make_shop, tollfree
 
@@ -212,9 +213,9 @@ def test_a_worker_that_died_after_charging_finishes_on_redelivery(client, lambda
     bodies = deliver(client, shop)
     before = order_charges.balance_of(tenant=shop.tenant, customer_id=shop.customer_ids[0])
     # the first delivery charges and then dies before activating anything
-    order = orders.entities.get_one(schema.ORDER, shop.tenant, order_id)
+    order = order_store.get_order(shop.tenant, order_id)
     orders._charge(shop.tenant, order)
-    assert orders.entities.get_one(schema.ORDER, shop.tenant, order_id)["status"] == "charged"
+    assert order_store.get_order(shop.tenant, order_id)["status"] == "charged"
     assert run_worker(lambdas, bodies) == {"batchItemFailures": []}
     after = order_charges.balance_of(tenant=shop.tenant, customer_id=shop.customer_ids[0])
     # charged exactly once, the order's amount (whatever pricing the tenant has)
