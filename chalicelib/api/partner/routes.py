@@ -8,10 +8,8 @@ accepted too. Answers are ``{"code": 200, "data": ...}``.
 """
 from __future__ import annotations
 
-import urllib.parse
 from typing import TYPE_CHECKING, Any, Callable
 
-import simplejson
 from chalice import Blueprint, Response
 from chalice.app import Request
 
@@ -59,40 +57,15 @@ def ok(data: Any) -> Response:
 
 def form(request: Request) -> dict[str, str]:
     """Fields of a multipart/form-data, urlencoded or JSON body (text values only)."""
-    raw = request.raw_body or b""
-    content_type = request.headers.get("content-type") or ""
-    kind = content_type.split(";")[0].strip().lower()
+    raw = http.raw_bytes(request)
     if not raw.strip():
         return {}
-    if kind == "multipart/form-data":
-        # Imported here: the email package costs a cold start ~35 ms and only
-        # multipart bodies need it.
-        import email.parser
-        import email.policy
-
-        message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
-            b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + raw)
-        if not message.is_multipart():
-            raise ValidationError("malformed multipart body", field="body")
-        fields = {}
-        for part in message.iter_parts():
-            name = part.get_param("name", header="content-disposition")
-            if name:
-                payload = part.get_payload(decode=True) or b""
-                fields[str(name)] = payload.decode("utf-8", "replace")
-        return fields
-    if kind == "application/json":
-        try:
-            body = simplejson.loads(raw, use_decimal=True)
-        except (ValueError, UnicodeDecodeError):
-            raise ValidationError("malformed JSON body", field="body") from None
-        if not isinstance(body, dict):
-            raise ValidationError("the body must be an object", field="body")
-        return {k: str(v) for k, v in body.items() if v is not None}
-    try:
-        return {k: v[-1] for k, v in urllib.parse.parse_qs(raw.decode("utf-8"), keep_blank_values=True).items()}
-    except UnicodeDecodeError:
-        raise ValidationError("the body is not UTF-8", field="body") from None
+    content_type = http.media_type(request)
+    if content_type == http.MULTIPART:
+        return {name: part.text() for name, part in http.multipart(request).items()}
+    if content_type == http.JSON:
+        return {k: str(v) for k, v in http.json_object(raw).items() if v is not None}
+    return http.form(raw)
 
 
 def _captcha(request: Request, fields: dict[str, str]) -> None:

@@ -54,7 +54,7 @@ def _split(body: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def _is_multipart(request: Request) -> bool:
-    return (request.headers.get("content-type") or "").lower().startswith("multipart/form-data")
+    return http.media_type(request) == http.MULTIPART
 
 
 def _json_upload(request: Request) -> tuple[dict[str, Any], "Upload | None"]:
@@ -76,35 +76,21 @@ def _json_upload(request: Request) -> tuple[dict[str, Any], "Upload | None"]:
 def _multipart_upload(request: Request) -> tuple[dict[str, Any], "Upload"]:
     from chalicelib.domain.files import Upload
 
-    parts = http.multipart_parts(request)
+    parts = http.multipart(request)
     if "file" not in parts:
         raise ValidationError("a multipart upload needs a 'file' part", field="file")
     data: dict[str, Any] = {}
     if "data" in parts:
-        import simplejson
-
-        try:
-            data = simplejson.loads(bytes(parts["data"][1]).decode("utf-8"), use_decimal=True)
-        except (ValueError, UnicodeDecodeError) as error:
-            raise ValidationError(f"malformed JSON in the 'data' part: {error}", field="data") from None
-        if not isinstance(data, dict):
-            raise ValidationError("the 'data' part must be a JSON object", field="data")
+        data = http.json_object(bytes(parts["data"].content), field="data", where="the 'data' part")
     if "_fileContent" in data or "_compression" in data:
         raise ValidationError("multipart uploads send the file in the 'file' part, uncompressed",
                               field="_compression" if "_compression" in data else "_fileContent")
     fields, params = _split(data)
-    file_headers, content = parts["file"]
+    file = parts["file"]
     if "fileName" not in fields:
-        fields["fileName"] = _part_filename(file_headers.get("content-disposition", ""))
-    return fields, Upload(raw=content, **params)
-
-
-def _part_filename(disposition: str) -> str | None:
-    for param in disposition.split(";")[1:]:
-        key, _, value = param.strip().partition("=")
-        if key.strip().lower() == "filename":
-            return value.strip().strip('"') or None
-    return None
+        fields["fileName"] = file.filename or None
+    # A view into the request body: the file is not copied on its way to S3.
+    return fields, Upload(raw=file.content, **params)
 
 
 @bp.route("/notes/{note_id}/noteAttachments", methods=["POST"],
