@@ -1,4 +1,4 @@
-"""The wholesale carrier API's dialect (seed 002), shared by its route modules.
+"""The wholesale carrier API's dialect (seed 002), shared by its section modules.
 
 - Every endpoint is ``/carrier/<name>`` and accepts GET or POST, with its
   parameters in the query string, a form body (urlencoded) or a JSON object.
@@ -7,29 +7,31 @@
 - Answers: ``{"status": "200", ...}`` with string values, and errors as
   ``{"status": "<code>", "error": "..."}``; a bad parameter is
   ``{"status": "404", "error": "Invalid <parameter>"}`` with HTTP 404, as the
-  seed shows.
+  seed shows (errors.py).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from chalice import Blueprint, Response
 from chalice.app import Request
 
 from chalicelib.api import http
+from chalicelib.api.carrier.errors import InvalidParameter, error_response, internal_error
 from chalicelib.auth import api_key
 from chalicelib.domain import errors as e
 from chalicelib.domain.identity import Principal
+from chalicelib.lazy import lazy
+
+if TYPE_CHECKING:
+    from chalicelib.services.common import idempotency
+    from chalicelib.services.customers import accounts
+else:
+    idempotency = lazy("chalicelib.services.common.idempotency")
+    accounts = lazy("chalicelib.services.customers.accounts")
 
 bp = Blueprint(__name__)
-
-
-class InvalidParameter(e.ValidationError):
-    """A carrier parameter is missing or wrong: 'Invalid <parameter>'."""
-
-    def __init__(self, parameter: str, detail: str | None = None) -> None:
-        super().__init__(detail or f"Invalid {parameter}", field=parameter)
 
 
 @dataclass(frozen=True)
@@ -103,33 +105,6 @@ def ok(**fields: Any) -> Response:
     return http.json_response({"status": "200", **fields})
 
 
-def error_body(status: int, message: str) -> Response:
-    return http.json_response({"status": str(status), "error": message}, status)
-
-
-def error_response(error: e.DialtoneError) -> Response:
-    if isinstance(error, e.AuthenticationError):
-        return error_body(401, "Invalid token")
-    if isinstance(error, e.PermissionDeniedError):
-        return error_body(403, error.message)
-    if isinstance(error, (e.ValidationError, e.NotFoundError)):
-        return error_body(404, error.message if isinstance(error, InvalidParameter) else
-                          f"Invalid {error.field}" if error.field else error.message)
-    if isinstance(error, e.NumberUnavailableError):
-        return error_body(404, f"Invalid {error.field}" if error.field else error.message)
-    if isinstance(error, (e.PaymentDeclinedError, e.InsufficientFundsError)):
-        return error_body(402, error.message)
-    if isinstance(error, (e.AlreadyExistsError, e.ConcurrentUpdateError, e.InvalidStateError)):
-        return error_body(409, error.message)
-    if isinstance(error, e.IdempotencyKeyReusedError):
-        return error_body(422, error.message)
-    return internal_error()
-
-
-def internal_error() -> Response:
-    return error_body(500, "Internal error")
-
-
 def _authenticate(request: Request) -> Principal:
     params = parse_params(request)
     token = params.get("token") or request.headers.get("token")
@@ -142,12 +117,10 @@ CarrierHandler = Callable[[Call], Response]
 
 
 def _run_once(call: Call, key: str, handler: CarrierHandler) -> Response:
-    from chalicelib.services.common import idempotency
-
     # The token is the credential, not the request: a rotated key may retry.
     params = {k: v for k, v in call.params.items() if k != "token"}
     multipart = (call.request.headers.get("content-type") or "").lower().startswith("multipart/")
-    extra = (call.request.raw_body or b"") if multipart else b""
+    extra = http.raw_bytes(call.request) if multipart else b""
     print_ = idempotency.fingerprint(call.request.context.get("resourcePath") or "", params, extra)
 
     def first() -> tuple[int, str]:
@@ -179,14 +152,12 @@ def endpoint(name: str, *, rename: Mapping[str, str] | None = None,
     def register(handler: CarrierHandler) -> CarrierHandler:
         def route() -> Response:
             def handle(principal: Principal, request: Request) -> Response:
-                from chalicelib.services.customers import accounts as customers
-
                 params, files = parse_request(request)
                 accountno = params.get("accountno")
                 if not accountno and not tenant_level:
                     raise InvalidParameter("accountno")
                 try:
-                    customer = customers.customer_by_account_number(
+                    customer = accounts.customer_by_account_number(
                         principal=principal, account_number=accountno) if accountno else {}
                     call = Call(principal, customer, params, request, files)
                     key = request.headers.get("idempotency-key")
