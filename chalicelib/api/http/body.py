@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import urllib.parse
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import simplejson
 from chalice.app import Request
 
 from chalicelib.domain.errors import ValidationError
+
+if TYPE_CHECKING:
+    from python_multipart.multipart import MultipartCallbacks
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
@@ -119,7 +122,7 @@ class _PartReader:
         self._value = b""
         self._chunks: list[tuple[bytes, int, int]] = []
 
-    def callbacks(self) -> dict[str, Any]:
+    def callbacks(self) -> MultipartCallbacks:
         return {"on_part_begin": self._begin, "on_header_field": self._header_field,
                 "on_header_value": self._header_value, "on_header_end": self._header_end,
                 "on_part_data": self._data, "on_part_end": self._part_end, "on_end": self._end}

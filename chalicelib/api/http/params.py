@@ -16,7 +16,7 @@ FALSE_FLAGS = ("0", "false", "no", "off")
 
 def query(request: Request) -> dict[str, str]:
     """First value of each query parameter (API Gateway gives '' for a bare flag)."""
-    params = request.query_params or {}
+    params: Mapping[str, str] = request.query_params or {}
     return {k: v for k, v in params.items()}
 
 

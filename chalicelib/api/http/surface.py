@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from datetime import datetime, timezone
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from chalice import Response
 from chalice.app import Request
@@ -14,7 +14,12 @@ from chalicelib.api.http.params import request_id, source_ip
 from chalicelib.api.http.render import gzip_if_accepted
 from chalicelib.domain.errors import DialtoneError
 from chalicelib.domain.identity import Principal
-from chalicelib.services.common import audit
+from chalicelib.lazy import lazy
+
+if TYPE_CHECKING:
+    from chalicelib.services.common import audit
+else:
+    audit = lazy("chalicelib.services.common.audit")
 
 _log = logging.getLogger(__name__)
 
