@@ -2,7 +2,9 @@
 
 Section modules register their endpoints on ``dialect.bp`` with
 ``@endpoint(name)``; importing them here is what mounts them."""
-from chalicelib.api.carrier import billing, orders, origination, porting, stats, termination  # noqa: F401  (register endpoints)
+from chalicelib.api.carrier import (  # noqa: F401  (register endpoints)
+    billing, orders, origination, porting, stats, termination,
+)
 from chalicelib.api.carrier.dialect import bp
 
 __all__ = ["bp"]

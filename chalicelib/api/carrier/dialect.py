@@ -85,7 +85,6 @@ def _parse_request(request: Request) -> tuple[dict[str, str], dict[str, bytes]]:
         return params, {name: bytes(part.content) for name, part in parts.items() if part.filename is not None}
     raw = http.raw_bytes(request)
     if raw.strip():
-        # The seed's clients send JSON without a Content-Type, and forms with none.
         if content_type == http.JSON or raw.lstrip()[:1] == b"{":
             params.update({k: _text(v) for k, v in http.json_object(raw).items() if v is not None})
         elif content_type == http.FORM or not content_type:
