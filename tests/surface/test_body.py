@@ -28,7 +28,8 @@ def test_multipart_parts_are_views_into_the_body_not_copies() -> None:
 
 @pytest.mark.parametrize("raw, content_type", [
     (b"garbage", "multipart/form-data; boundary=xyz"),
-    (b"--xyz\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nunterminated", "multipart/form-data; boundary=xyz"),
+    (b"--xyz\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nunterminated",
+     "multipart/form-data; boundary=xyz"),
     (b"anything", "multipart/form-data"),
 ])
 def test_malformed_multipart_is_a_body_error(raw: bytes, content_type: str) -> None:

@@ -2,7 +2,9 @@
 (authentication, error mapping, the audit record), ``params`` (query
 parameters, the caller's address), ``body`` (the one request-body parser) and
 ``render`` (JSON and byte answers). Surfaces use it as ``http.<name>``."""
-from chalicelib.api.http.body import FORM, JSON, MULTIPART, Part, form, json_body, json_object, media_type, multipart, raw_bytes
+from chalicelib.api.http.body import (
+    FORM, JSON, MULTIPART, Part, form, json_body, json_object, media_type, multipart, raw_bytes,
+)
 from chalicelib.api.http.params import (
     FALSE_FLAGS, TRUE_FLAGS, flag, int_param, iso_param, optional_bool, query, request_id, source_ip,
 )
