@@ -27,8 +27,9 @@ def define_trunk_termination(call: Call) -> Response:
 def get_trunk_termination(call: Call) -> Response:
     found = trunks.trunks_of(principal=call.principal, customer=call.customer,
                              direction=rules.TERMINATION, trunk_id=call.get("tg_id"))
-    return ok(data=[views.termination_view(call.customer["accountNumber"], t, config_url=trunks.settings_pdf_url(
-        principal=call.principal, customer=call.customer, trunk=t)) for t in found])
+    account = call.customer["accountNumber"]
+    return ok(data=[views.termination_view(account, trunk, config_url=trunks.settings_pdf_url(
+        principal=call.principal, customer=call.customer, trunk=trunk)) for trunk in found])
 
 
 @endpoint("disable_trunk_termination")
