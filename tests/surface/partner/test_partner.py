@@ -65,7 +65,7 @@ def test_move_funds_multipart_and_back(partner, tenant):
     assert ledger.balance_of(tenant=t, account=TENANT_ACCOUNT)[0] == Decimal("60")
 
 
-@pytest.mark.parametrize("amount", ["1.000001", "0", "NaN", "abc", "", "Infinity", "1e400"])
+@pytest.mark.parametrize("amount", ["1.000001", "0", "NaN", "abc", "", "Infinity", "1e400", "1_0", " 5 ", "1e1"])
 def test_bad_amounts_change_nothing(partner, tenant, amount):
     customer = new_customer(admin(tenant))
     fund_partner(tenant)
