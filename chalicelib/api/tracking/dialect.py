@@ -201,11 +201,12 @@ def body_fields(request: Request) -> tuple[dict[str, str], dict[str, http.Part]]
     if kind in FORM_TYPES or not kind:
         return _pairs(text, "the body's fields"), {}
     if kind in ("application/json", "text/json"):
-        found = {}
+        # A JSON null is what an empty form value is: the field unset.
+        found: dict[str, str] = {}
         for name, item in http.json_object(raw).items():
             if isinstance(item, (dict, list)):
                 raise ValidationError(f"{name} must be a single value", field=name)
-            found[name] = None if item is None else ("1" if item is True else "0" if item is False else str(item))
+            found[name] = "" if item is None else ("1" if item is True else "0" if item is False else str(item))
         return found, {}
     raise ValidationError(f"Content-Type {kind} is not accepted: send application/x-www-form-urlencoded "
                           "or application/json", field="Content-Type")
@@ -269,6 +270,8 @@ def serve(segments: list[str]) -> Response:
             allow = [m for m in METHODS if m in route.handlers]
             raise errors.MethodNotAllowedError(f"{method} is not allowed on /{'/'.join(names)}; allowed: "
                                                f"{', '.join(allow)}", allow=allow)
+        fields: dict[str, str]
+        files: dict[str, http.Part]
         if method in ("GET", "DELETE") and request.method == method:
             fields, files = {}, {}
         else:
@@ -283,7 +286,7 @@ def serve(segments: list[str]) -> Response:
             if params.get(name) not in (None, "", value):
                 raise ValidationError(f"{name} in the path and the parameters differ", field=name)
             params[name] = value
-        if principal is not None and method != "GET":
+        if method != "GET":
             principal.require_write()
         response = handler(Call(request=request, principal=principal, method=method, fmt=fmt, path=captured,
                                 params=params, files=files))
