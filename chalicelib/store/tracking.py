@@ -26,7 +26,10 @@ from chalicelib import clock, settings
 from chalicelib.store.dynamo import entities, keys
 from chalicelib.store.dynamo.codec import to_item
 from chalicelib.store.dynamo.table import Transaction, ddb, get, query_pages
-from chalicelib.store.dynamo.schema import TRACKING_GREETING as GREETING, TRACKING_SOURCE as SOURCE
+from chalicelib.store.dynamo import schema
+
+SOURCE = schema.TRACKING_SOURCE
+GREETING = schema.TRACKING_GREETING
 
 
 def _table() -> str:

@@ -31,6 +31,7 @@ from typing import Any, Callable, Iterable, Mapping
 from chalicelib import clock
 from chalicelib.domain import customers as customer_rules
 from chalicelib.domain import numbers as rules
+from chalicelib.domain.errors import InvalidStateError
 from chalicelib.services.customers.items import ChildResource
 from chalicelib.store import customers as customer_store
 from chalicelib.store import numbers as store
@@ -96,9 +97,7 @@ ASSIGNABLE_STATUSES = frozenset({customer_rules.STATUS_CUSTOMER, customer_rules.
 ASSIGNABLE = customer_store.status_among(ASSIGNABLE_STATUSES, absent_is_allowed=True)
 
 
-def _not_assignable(customer_id: int, status: str) -> Exception:
-    from chalicelib.domain.errors import InvalidStateError
-
+def _not_assignable(customer_id: int, status: str) -> InvalidStateError:
     return InvalidStateError(f"customer {customer_id} is {status}: numbers are sold to active customers "
                              "and prospects", field="customerID")
 
