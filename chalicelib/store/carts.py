@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Mapping, Sequence
 
 from chalicelib import settings
-from chalicelib.domain import numbers as rules
+from chalicelib.domain.numbers import inventory as rules
 from chalicelib.domain.errors import DialtoneError
 from chalicelib.store import numbers
 from chalicelib.store.dynamo import keys

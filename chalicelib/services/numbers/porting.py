@@ -13,8 +13,8 @@ from datetime import date
 from typing import Any, Iterable, Mapping, Sequence
 
 from chalicelib import clock
-from chalicelib.domain import numbers as number_rules
-from chalicelib.domain import porting as rules
+from chalicelib.domain.numbers import inventory as number_rules
+from chalicelib.domain.numbers import porting as rules
 from chalicelib.domain.errors import NotFoundError, ValidationError
 from chalicelib.domain.identity import Principal
 from chalicelib.services.common import audit

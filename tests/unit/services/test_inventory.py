@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from chalicelib import clock
-from chalicelib.domain import numbers as rules
+from chalicelib.domain.numbers import inventory as rules
 from chalicelib.domain.errors import NotFoundError, NumberUnavailableError
 from chalicelib.services.numbers import inventory
 from chalicelib.store import carts

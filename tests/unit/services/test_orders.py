@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.domain import numbers as rules
+from chalicelib.domain.numbers import inventory as rules
 from chalicelib.domain.errors import InvalidStateError, NotFoundError
 from chalicelib.services.numbers import inventory, order_charges, orders, trunks
 from chalicelib.store import carts

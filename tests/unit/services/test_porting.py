@@ -9,8 +9,8 @@ from datetime import date
 
 import pytest
 
-from chalicelib.domain import numbers as number_rules
-from chalicelib.domain import porting as rules
+from chalicelib.domain.numbers import inventory as number_rules
+from chalicelib.domain.numbers import porting as rules
 from chalicelib.domain.errors import ConcurrentUpdateError, InvalidStateError, ValidationError
 from chalicelib.services.numbers import inventory, porting
 from chalicelib.store import numbers as number_store

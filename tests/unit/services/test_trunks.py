@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.domain import trunks as rules
+from chalicelib.domain.numbers import trunks as rules
 from chalicelib.domain.errors import NotFoundError, ValidationError
 from chalicelib.services.numbers import trunks
 from chalicelib.store import trunks as store
