@@ -5,6 +5,7 @@ from chalice import Chalice
 from chalicelib.api.backend import bp as backend_api
 from chalicelib.api.carrier import bp as carrier_api
 from chalicelib.api.partner import bp as partner_api
+from chalicelib.api.voice import bp as voice_api
 from chalicelib.workers.handlers import bp as workers
 
 app = Chalice(app_name="dialtone")
@@ -17,4 +18,5 @@ app.api.binary_types.extend(["application/pdf", "application/zip", "application/
 app.register_blueprint(backend_api, url_prefix="/backend/api/v1")
 app.register_blueprint(carrier_api, url_prefix="/carrier")
 app.register_blueprint(partner_api, url_prefix="/partner/api/v1")
+app.register_blueprint(voice_api, url_prefix="/api/v1")
 app.register_blueprint(workers)
