@@ -72,9 +72,13 @@ def bump_flow(tx: Transaction, tenant: str, customer_id: int, seen: int) -> None
               failure=ConcurrentUpdateError("the account's flow changed meanwhile"))
 
 
-def create_child(etype: EntityType, tenant: str, fields: Mapping[str, Any], *,
+def new_id(etype: EntityType, tenant: str) -> int:
+    return entities.allocate_ids(tenant, etype.kind)[0]
+
+
+def create_child(etype: EntityType, tenant: str, fields: Mapping[str, Any], *, entity_id: int | None = None,
                  also: Transaction | None = None) -> dict[str, Any]:
-    return entities.create(etype, tenant, fields, also=also)
+    return entities.create(etype, tenant, fields, entity_id=entity_id, also=also)
 
 
 def update_child(etype: EntityType, tenant: str, current: Mapping[str, Any], changes: Mapping[str, Any], *,

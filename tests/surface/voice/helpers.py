@@ -58,3 +58,42 @@ class Voice:
 
     def delete(self, path: str, **kw: Any) -> Reply:
         return self.call("DELETE", path, **kw)
+
+
+def make_account(principal: Any, name: str = "Darren's Pizzas", numbers: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A customer (account) with active numbers (DDIs) of the inventory."""
+    from chalicelib.services import customers
+    from tests.support.numbers import own
+
+    customer = customers.create_customer(principal=principal, fields={"name": name})
+    if numbers:
+        own(principal, customer, list(numbers))
+    return customer
+
+
+def account_ref(principal: Any, customer: dict[str, Any]) -> str:
+    from chalicelib.domain.voice import opaque_id
+
+    return opaque_id(principal.tenant_id, "ACCOUNT", customer["id"])
+
+
+ADDRESS = {"line1": "Unit 5 The Old Printworks", "line2": "20 Wharf Rd", "level1": "East Sussex",
+           "level2": "Eastbourne", "postalCode": "BN213AW", "country": "United Kingdom"}
+TRUNK = {"ip": "1.1.1.1", "port": 5060, "vendor": "generic", "callerFormat": "national",
+         "calledFormat": "national", "description": "Primary IP Address", "zone": "eu-west-1", "countryCode": "GB"}
+EVENT_HOOK = {"app": "event.generic", "url": "http://test.com/myevent", "authType": "DISABLED", "method": "POST",
+              "priority": 10}
+FLOW_HOOK = {"app": "flow.generic", "url": "http://test.com/myplugin", "authType": "DISABLED", "method": "POST",
+             "priority": 10}
+
+
+def gateway(trunk_id: str, extension: str = "601", name: str = "Primary GW") -> dict[str, Any]:
+    return {"type": "SIP_GATEWAY", "name": name, "extension": extension,
+            "sipGateway": {"ringTime": 180, "maxCallTime": 14400, "record": False, "trunks": [trunk_id],
+                           "present": "pass-through", "countryCode": "GB", "onComplete": "HANGUP",
+                           "onFail": "HANGUP", "onNoAnswer": "HANGUP", "onBusy": "HANGUP"}}
+
+
+def route_start(ddi: str, connect_to: str, extension: str = "600") -> dict[str, Any]:
+    return {"type": "ROUTE_START", "name": "Start of Flow", "extension": extension,
+            "startRoute": {"ddis": [ddi], "connectTo": connect_to}}
