@@ -22,8 +22,9 @@ import os
 import socket
 import ssl
 import time
+import uuid
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Any, Mapping
 from urllib.parse import urlsplit
 
 from chalicelib import settings
@@ -99,12 +100,16 @@ def _is_ip(host: str) -> bool:
     return True
 
 
+MAX_ANSWER = 64 * 1024
+
+
 @dataclass(frozen=True)
 class Outcome:
     ok: bool
     status: int | None
     error: str | None
     ms: int
+    answer: bytes = b""
 
 
 def deliver(*, url: str, method: str, body: bytes, secret: str, delivery_id: str, auth_type: str,
@@ -147,13 +152,32 @@ def deliver(*, url: str, method: str, body: bytes, secret: str, delivery_id: str
     try:
         connection.request(method, target, body=body, headers=headers)
         response = connection.getresponse()
-        response.read(64 * 1024)
+        answer = response.read(MAX_ANSWER)
         status = response.status
     except (OSError, http.client.HTTPException) as error:
         return done(False, None, f"{type(error).__name__}: {error}"[:200])
     finally:
         connection.close()
-    return done(200 <= status < 300, status, None if 200 <= status < 300 else f"HTTP {status}")
+    outcome = done(200 <= status < 300, status, None if 200 <= status < 300 else f"HTTP {status}")
+    return Outcome(outcome.ok, outcome.status, outcome.error, outcome.ms, answer)
+
+
+def fetch_verbs(*, hook: Mapping[str, Any], body: bytes, timeout: float) -> list[dict[str, Any]] | None:
+    """Ask a flow.generic hook for the next verbs: its 2xx JSON answer
+    ``{"verbs": [...]}``, validated like a call's; None on any failure."""
+    import json
+
+    from chalicelib.domain.errors import ValidationError as Invalid
+
+    outcome = deliver(url=hook["url"], method=hook.get("method", "POST"), body=body, secret=hook["signingSecret"],
+                      delivery_id=str(uuid.uuid4()), auth_type=hook.get("authType", "DISABLED"),
+                      credentials=hook.get("credentials"), timeout=timeout)
+    if not outcome.ok:
+        return None
+    try:
+        return rules.update_input(json.loads(outcome.answer or b"null"))
+    except (ValueError, Invalid):
+        return None
 
 
 class _PinnedHTTPS(http.client.HTTPSConnection):

@@ -95,6 +95,8 @@ def _fail(pointer: str, message: str) -> ValidationError:
 def _object(value: Any, pointer: str, allowed: Iterable[str]) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise _fail(pointer, "must be an object")
+    if isinstance(allowed, _AnyKey):
+        return value
     allowed = set(allowed)
     for name in value:
         if name not in allowed:

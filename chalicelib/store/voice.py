@@ -222,28 +222,41 @@ def deliveries_of_hook(tenant: str, hook_id: int, *, limit: int, before: str | N
     return found[:limit]
 
 
-def take_lease(tenant: str, call_id: int, hook_id: int, owner: str, seconds: int) -> bool:
+def _lease_key(tenant: str, call_id: int, hook_id: int) -> dict[str, str]:
+    return {"PK": f"T#{tenant}#VLEASE", "SK": f"{keys.pad(call_id)}#{keys.pad(hook_id)}"}
+
+
+def take_lease(tenant: str, call_id: int, hook_id: int, owner: str, seconds: int) -> dict[str, Any] | None:
+    """The right to deliver a call's events to a hook, for ``seconds``: None while
+    another worker holds it or the hook's next retry is not due yet. Returns the
+    lease (``attempt``: failed attempts of its oldest pending delivery)."""
     now = int(time.time())
     try:
-        ddb().put_item(TableName=_table(), Item=to_item({"PK": f"T#{tenant}#VLEASE",
-                                                         "SK": f"{keys.pad(call_id)}#{keys.pad(hook_id)}",
-                                                         "owner": owner, "until": now + seconds,
-                                                         "expiresAt": now + 86400}),
-                       ConditionExpression="attribute_not_exists(PK) OR #u < :now",
-                       ExpressionAttributeNames={"#u": "until"}, ExpressionAttributeValues={":now": to_attr(now)})
+        answer = ddb().update_item(
+            TableName=_table(), Key=to_item(_lease_key(tenant, call_id, hook_id)),
+            UpdateExpression="SET #o = :o, #u = :u, expiresAt = :e, attempt = if_not_exists(attempt, :zero)",
+            ConditionExpression="(attribute_not_exists(#u) OR #u < :now) AND "
+                                "(attribute_not_exists(nextAt) OR nextAt <= :now)",
+            ExpressionAttributeNames={"#o": "owner", "#u": "until"},
+            ExpressionAttributeValues=to_item({":o": owner, ":u": now + seconds, ":e": now + 7 * 86400,
+                                               ":now": now, ":zero": 0}),
+            ReturnValues="ALL_NEW")
     except ddb().exceptions.ConditionalCheckFailedException:
-        return False
-    return True
+        return None
+    from chalicelib.store.codec import from_item
+
+    return from_item(answer["Attributes"])
 
 
-def release_lease(tenant: str, call_id: int, hook_id: int, owner: str) -> None:
-    try:
-        ddb().delete_item(TableName=_table(), Key=to_item({"PK": f"T#{tenant}#VLEASE",
-                                                           "SK": f"{keys.pad(call_id)}#{keys.pad(hook_id)}"}),
-                          ConditionExpression="#o = :o", ExpressionAttributeNames={"#o": "owner"},
-                          ExpressionAttributeValues={":o": to_attr(owner)})
-    except ddb().exceptions.ConditionalCheckFailedException:
-        pass
+def set_lease(tenant: str, call_id: int, hook_id: int, owner: str, *, attempt: int, next_at: int = 0,
+              release: bool = False) -> None:
+    """Record the attempt count (and when the next try is due); ``release`` lets others take it."""
+    parts = ["attempt = :a", "nextAt = :n"] + (["#u = :zero"] if release else [])
+    ddb().update_item(TableName=_table(), Key=to_item(_lease_key(tenant, call_id, hook_id)),
+                      UpdateExpression="SET " + ", ".join(parts), ConditionExpression="#o = :o",
+                      ExpressionAttributeNames={"#o": "owner", **({"#u": "until"} if release else {})},
+                      ExpressionAttributeValues=to_item({":a": attempt, ":n": next_at, ":o": owner,
+                                                         **({":zero": 0} if release else {})}))
 
 
 # ------------------------------------------------------------------ refresh tokens

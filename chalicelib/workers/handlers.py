@@ -124,3 +124,21 @@ def invoice_jobs(event: Any) -> dict[str, Any]:
             logging.getLogger(__name__).exception("invoice job %s failed", message_id)
             failures.append({"itemIdentifier": message_id})
     return {"batchItemFailures": failures}
+
+
+@bp.on_sqs_message(queue=os.environ.get("VOICE_CALLS_QUEUE", "dialtone-local-voice-calls"), batch_size=1,
+                   name="voice_calls")
+def voice_calls(event: Any) -> dict[str, Any]:
+    # One call per invocation: call control lives as long as the call (timeout 900 s).
+    from chalicelib.workers.voice import handle_call_records
+
+    return handle_call_records(event)
+
+
+@bp.on_sqs_message(queue=os.environ.get("VOICE_WEBHOOKS_QUEUE", "dialtone-local-voice-webhooks"), batch_size=10,
+                   name="voice_webhooks")
+def voice_webhooks(event: Any) -> dict[str, Any]:
+    # Flushes of (call, hook) event streams to event.generic hooks, signed, in order.
+    from chalicelib.workers.voice import handle_webhook_records
+
+    return handle_webhook_records(event)
