@@ -2,7 +2,7 @@
 Nothing else lives here; every cold start imports this file."""
 from chalice import Chalice
 
-from chalicelib.api.backend import bp as backend_api
+from chalicelib.api.platform import bp as backend_api
 from chalicelib.api.carrier import bp as carrier_api
 from chalicelib.api.partner import bp as partner_api
 from chalicelib.api.voice import bp as voice_api

@@ -146,7 +146,8 @@ def invoke(app: Any, method: str, resource: str, path_params: dict[str, str], ke
 
 def request_counts(app: Any, counter: Counter) -> list[dict[str, Any]]:
     from chalicelib.auth import api_key
-    from chalicelib.services import customers, users
+    from chalicelib.services.customers import accounts as customers
+    from chalicelib.services.identity import users
     from tests.support.numbers import import_landlines, own
 
     tenant = users.create_tenant(name="Bench")
@@ -209,13 +210,15 @@ def sample_file(size: int) -> bytes:
 def upload_figures(app: Any, counter: Counter) -> list[dict[str, Any]]:
     import zstandard
 
-    from chalicelib.services import customer_items, users
+    from chalicelib.services.customers import items as customer_items
+
+    from chalicelib.services.identity import users
     from chalicelib.auth import api_key
 
     tenant = users.create_tenant(name="Bench files")
     key = tenant["user"]["api_key"]
     principal = api_key.authenticate(key, None)
-    from chalicelib.services import customers
+    from chalicelib.services.customers import accounts as customers
 
     owner = customers.create_customer(principal=principal, fields={"name": "Files"})
     note = customer_items.create(principal=principal, resource=customer_items.NOTES, customer_id=owner["id"],

@@ -71,9 +71,12 @@ def seed(tmp: Path) -> tuple[str, tuple[list[str], list[str]]]:
     owned NUMBER items (DID d of customer d % CUSTOMERS, ordered on
     origination trunk d % TRUNKS), decks."""
     from chalicelib.auth import api_key
-    from chalicelib.services import cdrs, customers, trunks, users
-    from chalicelib.store import cdrs as store
-    from chalicelib.store import keys
+    from chalicelib.services.calls import pipeline as cdrs
+    from chalicelib.services.customers import accounts as customers
+    from chalicelib.services.numbers import trunks
+    from chalicelib.services.identity import users
+    from chalicelib.store import calls as store
+    from chalicelib.store.dynamo import keys
 
     created = users.create_tenant(name="CDR bench")
     tenant = created["tenant"]["id"]
@@ -112,7 +115,7 @@ def seed(tmp: Path) -> tuple[str, tuple[list[str], list[str]]]:
 def worker(tenant: str, path: str) -> dict[str, Any]:
     """One pipeline run in this process: upload (not timed), then the S3
     object to final figures and charges (timed), counting DynamoDB writes."""
-    from chalicelib.services import cdrs
+    from chalicelib.services.calls import pipeline as cdrs
     from chalicelib.store import clients
 
     writes = {"n": 0}
@@ -208,9 +211,10 @@ def io_floor(tenant: str, path: Path, pipeline: dict[str, Any]) -> dict[str, Any
     from concurrent.futures import ThreadPoolExecutor
 
     from chalicelib import settings
-    from chalicelib.services import cdrs
-    from chalicelib.store import blobs, cdrs as store, clients
-    from chalicelib.store.dynamo import Transaction
+    from chalicelib.services.calls import pipeline as cdrs
+    from chalicelib.store import blobs, clients
+    from chalicelib.store import calls as store
+    from chalicelib.store.dynamo.table import Transaction
 
     s3, bucket = clients.client("s3"), settings.blob_bucket()
     stored = [(o["Key"], o["Size"]) for page in s3.get_paginator("list_objects_v2").paginate(

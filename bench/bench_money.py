@@ -45,7 +45,9 @@ def _run() -> list[dict[str, Any]]:
     from chalicelib.auth import api_key
     from chalicelib.domain import ledger as rules
     from chalicelib.domain.money import as_money
-    from chalicelib.services import customers, ledger, users
+    from chalicelib.services.customers import accounts as customers
+    from chalicelib.services.money import ledger
+    from chalicelib.services.identity import users
     from chalicelib.store import ledger as store
     from chalicelib.store.clients import client
 
@@ -198,7 +200,7 @@ def _load(tenant: str, account: int) -> tuple[dict[str, Any], int]:
     from chalicelib.domain import ledger as rules
     from chalicelib.domain.money import as_money
     from chalicelib.store import ledger as store
-    from chalicelib.store.dynamo import Transaction, batch_put
+    from chalicelib.store.dynamo.table import Transaction, batch_put
 
     per_day = ENTRIES // DAYS
     first = date.today() - timedelta(days=DAYS)

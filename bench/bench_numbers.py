@@ -44,10 +44,12 @@ def run(runtime: Any) -> list[dict[str, Any]]:
         from chalicelib import settings
         from chalicelib.domain import numbers as rules
         from chalicelib.domain.identity import principal_from_user
-        from chalicelib.services import customers, numbers, users
+        from chalicelib.services.customers import accounts as customers
+        from chalicelib.services.numbers import inventory as numbers
+        from chalicelib.services.identity import users
         from chalicelib.store import numbers as store
         from chalicelib.store.clients import client
-        from chalicelib.store.codec import to_attr
+        from chalicelib.store.dynamo.codec import to_attr
 
         made = users.create_tenant(name="Bench numbers")
         tenant = made["tenant"]["id"]

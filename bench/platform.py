@@ -67,7 +67,8 @@ def seed_customer(env: dict[str, str]) -> tuple[str, str, int]:
     os.environ.update(env)
     try:
         from chalicelib.auth import api_key
-        from chalicelib.services import customers, users
+        from chalicelib.services.customers import accounts as customers
+        from chalicelib.services.identity import users
 
         tenant = users.create_tenant(name="Bench")
         principal = api_key.authenticate(tenant["user"]["api_key"], None)

@@ -56,10 +56,10 @@ REASONS = {
                  "visibility; dead-letter queues are left to operators.",
     "OwnLogGroup": "Write this function's log streams; the log group is created by the stack, so "
                    "logs:CreateLogGroup is not granted.",
-    "SendEmail": "Registration, confirmation and password-reset mails through SES (store/mail.py), only from "
+    "SendEmail": "Registration, confirmation and password-reset mails through SES (adapters/mail.py), only from "
                  "the stage's EMAIL_FROM: the identity of its address and of its domain, and the "
                  "ses:FromAddress condition.",
-    "StageSecrets": "Read the stage's secrets at first use (store/parameters.py): exactly the SSM parameters "
+    "StageSecrets": "Read the stage's secrets at first use (adapters/parameters.py): exactly the SSM parameters "
                     "named by its *_PARAMETER variables; SecureStrings under the AWS managed key aws/ssm "
                     "need no kms:Decrypt.",
 }

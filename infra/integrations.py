@@ -1,7 +1,7 @@
 """Resources that connect AWS services to the app's functions.
 
 - Audit log shipping: with AUDIT_SINK=log the API function prints one JSON
-  line per request (chalicelib/services/audit.py); a subscription filter on
+  line per request (chalicelib/services/common/audit.py); a subscription filter on
   its log group delivers those lines to the audit_ingest function.
 - CDR inbox: S3 notifies the cdr-files queue of objects created under
   cdr-inbox/ (Chalice cannot package S3 event handlers for CloudFormation).
@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.services.audit import AUDIT_MARKER
+from chalicelib.services.common.audit import AUDIT_MARKER
 from infra import chalice_output
 from infra.stateful import CDR_INBOX_PREFIX, Stateful
 
-# Matches exactly the lines chalicelib.services.audit.record prints.
+# Matches exactly the lines chalicelib.services.common.audit.record prints.
 AUDIT_FILTER_PATTERN = f"{{ $.{AUDIT_MARKER}.tenantId = * }}"
 AUDIT_INGEST = "audit_ingest"
 CDR_QUEUE = "CdrFilesQueue"

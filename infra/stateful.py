@@ -24,7 +24,7 @@ CDR_INBOX_PREFIX = "cdr-inbox/"
 # tenants/; a lifecycle rule of the bucket expires what is never confirmed.
 PENDING_PREFIX = "pending/"
 # Plain pieces of a big compressed CDR file wait here for their parts
-# (chalicelib/store/cdrs.py: STAGED_PREFIX); a lifecycle rule expires leftovers.
+# (chalicelib/store/calls.py: STAGED_PREFIX); a lifecycle rule expires leftovers.
 CDR_STAGED_PREFIX = "cdr-staged/"
 
 TABLE = "AWS::DynamoDB::Table"

@@ -34,13 +34,13 @@ def _print(value: dict[str, Any]) -> None:
 
 
 def cmd_create_tenant(args: argparse.Namespace) -> dict[str, Any]:
-    from chalicelib.services import users
+    from chalicelib.services.identity import users
 
     return users.create_tenant(name=args.name)
 
 
 def cmd_create_user(args: argparse.Namespace) -> dict[str, Any]:
-    from chalicelib.services import users
+    from chalicelib.services.identity import users
 
     return {"user": users.create_user(
         tenant=args.tenant, username=args.username, roles=args.role or [], api_only=args.api_only,
@@ -50,14 +50,14 @@ def cmd_create_user(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_issue_api_key(args: argparse.Namespace) -> dict[str, Any]:
-    from chalicelib.services import users
+    from chalicelib.services.identity import users
 
     user = users.find_user(tenant=args.tenant, user=args.user)
     return {"api_key": users.issue_api_key(tenant=args.tenant, user_id=user["id"]), "user": user["username"]}
 
 
 def cmd_set_allowlist(args: argparse.Namespace) -> dict[str, Any]:
-    from chalicelib.services import users
+    from chalicelib.services.identity import users
 
     user = users.find_user(tenant=args.tenant, user=args.user)
     networks = users.set_allowlist(tenant=args.tenant, user_id=user["id"], ips=(args.ips or "").split(","))
@@ -71,13 +71,13 @@ def cmd_list_tenants(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_list_audit(args: argparse.Namespace) -> dict[str, Any]:
-    from chalicelib.services import audit
+    from chalicelib.services.common import audit
 
     return {"entries": audit.list_entries(tenant=args.tenant, since=args.since, until=args.until, limit=args.limit)}
 
 
 def cmd_import_cdrs(args: argparse.Namespace) -> dict[str, Any]:
-    from chalicelib.services import cdrs
+    from chalicelib.services.calls import pipeline as cdrs
 
     size = os.path.getsize(args.file)
     bar = None
@@ -94,7 +94,7 @@ def cmd_import_cdrs(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_import_rates(args: argparse.Namespace) -> dict[str, Any]:
-    from chalicelib.services import cdrs
+    from chalicelib.services.calls import pipeline as cdrs
 
     return cdrs.import_rates(tenant=args.tenant, direction=args.direction, path=args.file,
                              account_number=args.account)
@@ -102,7 +102,7 @@ def cmd_import_rates(args: argparse.Namespace) -> dict[str, Any]:
 
 def run_daily_close(args: argparse.Namespace) -> dict[str, Any]:
     # The CDR close the cdr_daily_close schedule runs for yesterday (docs/cdrs.md).
-    from chalicelib.services import cdrs
+    from chalicelib.services.calls import pipeline as cdrs
 
     if not args.tenant or not args.date:
         raise SystemExit(json.dumps({"error": "daily-close needs --tenant and --date"}))
@@ -113,7 +113,7 @@ def cmd_import_numbers(args: argparse.Namespace) -> dict[str, Any]:
     """Inventory from CSV; a progress bar on stderr, the summary on stdout."""
     from tqdm import tqdm
 
-    from chalicelib.services import numbers
+    from chalicelib.services.numbers import inventory as numbers
 
     path = Path(args.file)
     with path.open(newline="", encoding="utf-8") as counting:
@@ -127,7 +127,7 @@ def cmd_import_numbers(args: argparse.Namespace) -> dict[str, Any]:
 def cmd_backfill_number_ids(args: argparse.Namespace) -> dict[str, Any]:
     """Integer ids for numbers stocked before ids existed (idempotent)."""
     from chalicelib.domain.errors import NotFoundError
-    from chalicelib.services import numbers
+    from chalicelib.services.numbers import inventory as numbers
     from chalicelib.store import identity
 
     if identity.get_tenant(args.tenant) is None:
@@ -136,14 +136,14 @@ def cmd_backfill_number_ids(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_import_portability(args: argparse.Namespace) -> dict[str, Any]:
-    from chalicelib.services import porting
+    from chalicelib.services.numbers import porting
 
     with Path(args.file).open(newline="", encoding="utf-8") as lines:
         return porting.import_portability(tenant=args.tenant, lines=lines)
 
 
 def cmd_port_order(args: argparse.Namespace) -> dict[str, Any]:
-    from chalicelib.services import porting
+    from chalicelib.services.numbers import porting
 
     order = porting.set_port_order_state(tenant=args.tenant, order_id=args.order, state=args.state,
                                          by=args.by, foc_date=args.foc_date)
@@ -152,7 +152,7 @@ def cmd_port_order(args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_set_order_pricing(args: argparse.Namespace) -> dict[str, Any]:
     from chalicelib.domain.money import parse_money
-    from chalicelib.services import orders
+    from chalicelib.services.numbers import orders
 
     values = {"perOrderCost": parse_money(args.per_order_cost, field="per-order-cost"),
               "taxRate": parse_money(args.tax_rate, field="tax-rate"),
@@ -162,7 +162,7 @@ def cmd_set_order_pricing(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_adjust_balance(args: argparse.Namespace) -> dict[str, Any]:
-    from chalicelib.services import billing
+    from chalicelib.services.money import statements as billing
 
     posted = billing.adjust_balance(tenant=args.tenant, account_number=args.account, amount=args.amount,
                                     reason=args.reason, idempotency_key=args.idempotency_key)
@@ -172,13 +172,13 @@ def cmd_adjust_balance(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_list_emails(args: argparse.Namespace) -> dict[str, Any]:
-    from chalicelib.store import mail
+    from chalicelib.adapters import mail
 
     return {"emails": mail.captured(args.tenant, limit=args.limit)}
 
 
 def cmd_reconcile_payments(args: argparse.Namespace) -> dict[str, Any]:
-    from chalicelib.services import payments
+    from chalicelib.services.money import payments
 
     return payments.reconcile(tenant=args.tenant) if args.tenant else payments.reconcile_all()
 
@@ -192,12 +192,12 @@ def cmd_run_job(args: argparse.Namespace) -> dict[str, Any]:
         return run_daily_close(args)
     if args.job == "index-payments":
         # Backfill: payments made before get_payments' date index existed.
-        from chalicelib.services import payments
+        from chalicelib.services.money import payments
         from chalicelib.store import identity
 
         tenants = [args.tenant] if args.tenant else [t["id"] for t in identity.list_tenants()]
         return {"tenants": [payments.index_payments(tenant=t) for t in tenants]}
-    from chalicelib.services import invoices
+    from chalicelib.services.money import invoices
 
     if args.job == "number-invoices":
         # Backfill: ids for invoice records issued before invoices had them.

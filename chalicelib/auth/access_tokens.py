@@ -76,7 +76,7 @@ def rotated(raw: str | None) -> str:
 
 
 def _raw_key_set() -> str:
-    from chalicelib.store import parameters
+    from chalicelib.adapters import parameters
 
     found = parameters.secret("VOICE_JWT_KEYS")
     if found:
@@ -210,7 +210,7 @@ def _user(tenant: str, user_id: int) -> dict[str, Any] | None:
     cached = _users.get((tenant, user_id))
     if cached is not None and cached[0] > now:
         return cached[1]
-    from chalicelib.store import entities
+    from chalicelib.store.dynamo import entities
     from chalicelib.store.identity import USER
 
     user = entities.get_one(USER, tenant, user_id)

@@ -13,7 +13,7 @@ import threading
 import time
 
 from chalicelib import settings
-from chalicelib.auth import secrets
+from chalicelib.auth import hashing as secrets
 from chalicelib.domain import identity
 from chalicelib.domain.errors import AuthenticationError, SourceNotAllowedError
 from chalicelib.domain.identity import Principal

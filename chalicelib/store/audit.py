@@ -11,9 +11,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Mapping
 
 from chalicelib import settings
-from chalicelib.store import keys
-from chalicelib.store.codec import to_item
-from chalicelib.store.dynamo import ddb, query_pages
+from chalicelib.store.dynamo import keys
+from chalicelib.store.dynamo.codec import to_item
+from chalicelib.store.dynamo.table import ddb, query_pages
 
 MAX_LIST_DAYS = 31
 

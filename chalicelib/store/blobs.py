@@ -103,7 +103,7 @@ def presigned_post(full_key: str, *, max_bytes: int, content_type: str | None = 
 def storage_usage_update(tx: Any, tenant: str, delta: int, quota: int, failure: Any) -> None:
     """Add ``delta`` bytes to the tenant's storage usage in ``tx``, refused
     (``failure``) if that would pass ``quota``."""
-    from chalicelib.store import keys
+    from chalicelib.store.dynamo import keys
 
     names = {"#b": "bytes"}
     if delta <= 0:
@@ -116,8 +116,8 @@ def storage_usage_update(tx: Any, tenant: str, delta: int, quota: int, failure: 
 
 
 def storage_used(tenant: str) -> int:
-    from chalicelib.store import keys
-    from chalicelib.store.dynamo import get
+    from chalicelib.store.dynamo import keys
+    from chalicelib.store.dynamo.table import get
 
     item = get(settings.main_table(), keys.storage_usage_key(tenant))
     return int(item.get("bytes", 0)) if item else 0

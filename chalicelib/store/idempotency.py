@@ -10,8 +10,8 @@ import time
 from typing import Any
 
 from chalicelib import settings
-from chalicelib.store import keys
-from chalicelib.store.dynamo import Transaction, execute_reporting, get
+from chalicelib.store.dynamo import keys
+from chalicelib.store.dynamo.table import Transaction, execute_reporting, get
 
 RUNNING = "running"
 DONE = "done"

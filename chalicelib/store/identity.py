@@ -12,9 +12,10 @@ from typing import Any
 
 from chalicelib import settings
 from chalicelib.domain.errors import AuthenticationError
-from chalicelib.store import entities, keys
-from chalicelib.store.dynamo import Transaction, get, query_pages
-from chalicelib.store.entities import EntityType
+from chalicelib.store.dynamo import entities
+from chalicelib.store.dynamo import keys
+from chalicelib.store.dynamo.table import Transaction, get, query_pages
+from chalicelib.store.dynamo.entities import EntityType
 
 USER = EntityType(kind="USER", global_unique_fields=("username",))
 
@@ -71,8 +72,8 @@ def claim_totp_step(tenant_id: str, user_id: int, step: int) -> bool:
     """Record ``step`` as the user's last accepted TOTP time-step, only if it is
     later than the one recorded (one conditional write). False: a code of this
     step or an earlier one was already accepted, so this one is a replay."""
-    from chalicelib.store.dynamo import ddb
-    from chalicelib.store.codec import to_attr, to_item
+    from chalicelib.store.dynamo.table import ddb
+    from chalicelib.store.dynamo.codec import to_attr, to_item
 
     try:
         ddb().update_item(

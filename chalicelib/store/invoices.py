@@ -20,10 +20,10 @@ from typing import Any, Iterator, Mapping
 
 from chalicelib import settings
 from chalicelib.domain.errors import AlreadyExistsError
-from chalicelib.store import keys
+from chalicelib.store.dynamo import keys
 from chalicelib.store import ledger as ledger_store
-from chalicelib.store.dynamo import Transaction, ddb, get, query_pages
-from chalicelib.store.codec import to_item
+from chalicelib.store.dynamo.table import Transaction, ddb, get, query_pages
+from chalicelib.store.dynamo.codec import to_item
 
 
 def invoice_key(tenant: str, customer_id: int, month: str) -> dict[str, str]:

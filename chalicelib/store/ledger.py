@@ -23,8 +23,8 @@ from typing import Any, Iterator, Mapping
 from chalicelib import settings
 from chalicelib.domain.errors import AlreadyExistsError, ConcurrentUpdateError, NotFoundError
 from chalicelib.domain.ledger import TENANT_ACCOUNT
-from chalicelib.store import keys
-from chalicelib.store.dynamo import Transaction, batch_get_tables, get, query_pages
+from chalicelib.store.dynamo import keys
+from chalicelib.store.dynamo.table import Transaction, batch_get_tables, get, query_pages
 
 Account = int | str  # a customer id, or TENANT_ACCOUNT for the tenant's own wallet
 

@@ -18,9 +18,9 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from chalicelib import settings
 from chalicelib.domain import numbers as rules
-from chalicelib.store import keys
-from chalicelib.store.dynamo import MAX_TRANSACTION_ITEMS, Transaction, batch_get, ddb, execute_reporting, get, query_pages
-from chalicelib.store.codec import to_attr
+from chalicelib.store.dynamo import keys
+from chalicelib.store.dynamo.table import MAX_TRANSACTION_ITEMS, Transaction, batch_get, ddb, execute_reporting, get, query_pages
+from chalicelib.store.dynamo.codec import to_attr
 
 CLAIMING = "claiming"   # a bulk reservation still taking its numbers
 OPEN = "open"           # a cart a customer can order or change

@@ -13,8 +13,8 @@ import time
 from typing import Any, Mapping
 
 from chalicelib import settings
-from chalicelib.store.codec import from_item, to_attr, to_item
-from chalicelib.store.dynamo import ddb
+from chalicelib.store.dynamo.codec import from_item, to_attr, to_item
+from chalicelib.store.dynamo.table import ddb
 
 
 def _hash(token: str) -> str:

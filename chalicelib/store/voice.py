@@ -23,10 +23,10 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from chalicelib import settings
 from chalicelib.domain.errors import ConcurrentUpdateError, InvalidStateError
-from chalicelib.store import entities, keys
-from chalicelib.store.codec import to_attr, to_item
-from chalicelib.store.dynamo import Transaction, batch_get, ddb, get, query_pages
-from chalicelib.store.entities import EntityType, Page
+from chalicelib.store.dynamo import entities, keys
+from chalicelib.store.dynamo.codec import to_attr, to_item
+from chalicelib.store.dynamo.table import Transaction, batch_get, ddb, get, query_pages
+from chalicelib.store.dynamo.entities import EntityType, Page
 
 HOOK = EntityType(kind="VHOOK", parent_kind="CUSTOMER", parent_field="customerId")
 DEVICE = EntityType(kind="VDEVICE", parent_kind="CUSTOMER", parent_field="customerId")
@@ -243,7 +243,7 @@ def take_lease(tenant: str, call_id: int, hook_id: int, owner: str, seconds: int
             ReturnValues="ALL_NEW")
     except ddb().exceptions.ConditionalCheckFailedException:
         return None
-    from chalicelib.store.codec import from_item
+    from chalicelib.store.dynamo.codec import from_item
 
     return from_item(answer["Attributes"])
 
@@ -347,7 +347,7 @@ def update_customer(etype: EntityType, tenant: str, current: Mapping[str, Any], 
                     claim_domain: str | None = None) -> dict[str, Any]:
     """Voice fields of a customer (voiceDomain, voiceMbn); with ``claim_domain``
     the label's per-tenant uniqueness item is written in the same transaction."""
-    from chalicelib.store.dynamo import unique_violation
+    from chalicelib.store.dynamo.table import unique_violation
 
     also = Transaction()
     if claim_domain is not None:

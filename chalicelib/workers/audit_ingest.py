@@ -12,7 +12,7 @@ import gzip
 import json
 from typing import Any, Iterable
 
-from chalicelib.services import audit
+from chalicelib.services.common import audit
 
 
 def handle_log_subscription(event: dict[str, Any]) -> dict[str, int]:

@@ -58,7 +58,7 @@ def cdr_files(event: Any) -> dict[str, Any]:
     # S3 notifications of cdr-inbox/<tenant>/ objects, and the byte-range
     # parts of split files. One message per invocation (batch_size=1): a part
     # uses most of a function's time, so batching would only risk timeouts.
-    from chalicelib.services import cdrs
+    from chalicelib.services.calls import pipeline as cdrs
 
     failures = []
     for record in event:
@@ -75,7 +75,7 @@ def cdr_files(event: Any) -> dict[str, Any]:
 def cdr_daily_close(event: Any) -> None:
     # 00:15 UTC: yesterday becomes final (figures, export files, charges) for
     # every tenant; late files after that post only the difference.
-    from chalicelib.services import cdrs
+    from chalicelib.services.calls import pipeline as cdrs
 
     cdrs.close_yesterday()
 
@@ -84,7 +84,7 @@ def cdr_daily_close(event: Any) -> None:
 def reconcile_payments(event: Any) -> dict[str, int]:
     # Card payments whose gateway outcome was unknown (a timeout): ask the
     # gateway and settle each exactly once (the credit is keyed on the payment).
-    from chalicelib.services.payments import reconcile_all
+    from chalicelib.services.money.payments import reconcile_all
 
     return reconcile_all()
 
@@ -96,7 +96,7 @@ def reconcile_payments(event: Any) -> dict[str, int]:
 # GetItem per tenant and sends nothing.
 @bp.schedule(Cron(5, "*", "1-2", "*", "?", "*"), name="close_invoices")
 def close_invoices(event: Any) -> dict[str, Any]:
-    from chalicelib.services import invoices
+    from chalicelib.services.money import invoices
 
     return invoices.fan_out(month=invoices.month_to_close())
 
@@ -108,7 +108,7 @@ def invoice_jobs(event: Any) -> dict[str, Any]:
     # share an invocation; each later one gets what is left of the time.
     import time
 
-    from chalicelib.services import invoices
+    from chalicelib.services.money import invoices
 
     context = getattr(event, "context", None)
     remaining = context.get_remaining_time_in_millis() / 1000 if context is not None else 780

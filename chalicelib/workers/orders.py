@@ -16,7 +16,7 @@ _log = logging.getLogger("dialtone.workers.orders")
 
 def handle_order_records(records: Iterable[Any]) -> dict[str, list[dict[str, str]]]:
     """``records``: objects with ``message_id`` and ``body`` (Chalice's SQS records)."""
-    from chalicelib.services import orders
+    from chalicelib.services.numbers import orders
 
     failures = []
     for record in records:
@@ -31,7 +31,7 @@ def handle_order_records(records: Iterable[Any]) -> dict[str, list[dict[str, str
 
 def sweep_reservations() -> dict[str, Any]:
     """Release every expired cart of every tenant (the schedule's job)."""
-    from chalicelib.services import numbers
+    from chalicelib.services.numbers import inventory as numbers
     from chalicelib.store import identity
 
     tenants = [t["id"] for t in identity.list_tenants()]

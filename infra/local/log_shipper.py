@@ -2,7 +2,7 @@
 
 Runs a command, passes its output on line by line (prefixed with a name),
 and hands the audit lines ({"dialtone_audit": ...}, see
-chalicelib/services/audit.py) in batches to
+chalicelib/services/common/audit.py) in batches to
 chalicelib.workers.audit_ingest.ingest_lines, which on AWS a log
 subscription calls. A batch leaves at most ``BATCH_SECONDS`` after its first
 line, so a request's record is listable well within a second.
@@ -22,7 +22,7 @@ import threading
 import time
 from typing import Callable, Iterable
 
-from chalicelib.services.audit import AUDIT_MARKER
+from chalicelib.services.common.audit import AUDIT_MARKER
 from chalicelib.workers.audit_ingest import ingest_lines
 from infra.local.processes import die_with_parent
 

@@ -22,7 +22,7 @@ def runtime() -> Iterator[LocalRuntime]:
 def create_tenant(runtime: LocalRuntime, name: str = "Integration Tenant") -> dict[str, Any]:
     """A tenant and its administrator (with an API key), written straight into
     the runtime's DynamoDB, as the admin CLI does."""
-    from chalicelib.services import users
+    from chalicelib.services.identity import users
 
     with runtime.environment():
         return users.create_tenant(name=name)

@@ -19,7 +19,9 @@ def _in(runtime, call):
 
 def _seed(runtime):
     from chalicelib.auth import api_key
-    from chalicelib.services import customer_items, customers, users
+    from chalicelib.services.customers import items as customer_items
+    from chalicelib.services.customers import accounts as customers
+    from chalicelib.services.identity import users
 
     tenant = users.create_tenant(name="Concurrency")
     principal = api_key.authenticate(tenant["user"]["api_key"], None)
@@ -62,8 +64,8 @@ def test_concurrent_customer_patches_lose_no_update(runtime):
     assert _overlapping_pairs(timings) >= len(FIELDS)  # the requests really ran at the same time
 
     def stored():
-        from chalicelib.services.customers import CUSTOMER
-        from chalicelib.store import entities
+        from chalicelib.services.customers.accounts import CUSTOMER
+        from chalicelib.store.dynamo import entities
 
         return entities.get_one(CUSTOMER, tenant["tenant"]["id"], customer["id"])
 
@@ -86,8 +88,8 @@ def test_concurrent_service_patches_lose_no_update(runtime):
     assert _overlapping_pairs(timings) >= len(fields)
 
     def stored():
-        from chalicelib.services.customer_items import SERVICES
-        from chalicelib.store import entities
+        from chalicelib.services.customers.items import SERVICES
+        from chalicelib.store.dynamo import entities
 
         return entities.get_one(SERVICES.etype, tenant["tenant"]["id"], service["id"])
 

@@ -17,7 +17,8 @@ DID_IN_CDR = "1" + DID  # a switch writes 1 + 10 digits
 def _seed(runtime: Any) -> tuple[str, str, str]:
     """A tenant (administrator key) with one customer owning one DID."""
     from chalicelib.auth import api_key
-    from chalicelib.services import customers, users
+    from chalicelib.services.customers import accounts as customers
+    from chalicelib.services.identity import users
     from tests.support.numbers import own
 
     with runtime.environment():

@@ -12,7 +12,7 @@ from decimal import Decimal
 import requests
 
 from tests.integration.conftest import create_tenant
-from tests.integration.test_platform_over_http import run_concurrently
+from tests.support.concurrency import run_concurrently
 
 THREADS = 16
 STEPS = 12
@@ -21,7 +21,8 @@ STEPS = 12
 def test_concurrent_fund_moves_and_payments(runtime):
     from chalicelib.domain import ledger as rules
     from chalicelib.domain.ledger import TENANT_ACCOUNT
-    from chalicelib.services import customers, ledger
+    from chalicelib.services.customers import accounts as customers
+    from chalicelib.services.money import ledger
     from tests.support.money import admin, ledger_sum
 
     made = create_tenant(runtime, "Money Race")

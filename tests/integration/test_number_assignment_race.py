@@ -16,7 +16,8 @@ CONTESTED = "2062190500"
 
 def _seed(runtime):
     from chalicelib.auth import api_key
-    from chalicelib.services import customers, users
+    from chalicelib.services.customers import accounts as customers
+    from chalicelib.services.identity import users
     from tests.support.numbers import import_landlines
 
     with runtime.environment():
@@ -58,7 +59,8 @@ def test_one_number_sold_concurrently_has_exactly_one_winner(runtime):
 
     with runtime.environment():
         from chalicelib.auth import api_key
-        from chalicelib.services import customers, orders
+        from chalicelib.services.customers import accounts as customers
+        from chalicelib.services.numbers import orders
         from chalicelib.store import numbers as store
 
         principal = api_key.authenticate(key, None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from tests.integration.test_platform_over_http import admin
+from tests.support.admin import admin
 from tests.support.carrier import inventory_csv, landlines, tollfree
 from tests.support.stage import ROOT
 
@@ -30,7 +30,7 @@ def test_import_numbers_reports_rejections_and_is_idempotent(runtime, tmp_path):
     again = admin(runtime, "import-numbers", "--tenant", tenant, "--quiet", str(csv_file))
     assert (again["added"], again["existing"], again["rejected"]) == (0, 45, 3)
     with runtime.environment():
-        from chalicelib.store import keys
+        from chalicelib.store.dynamo import keys
         from chalicelib.store import numbers as store
 
         counts = {c["SK"]: int(c["count"]) for c in store.counters(tenant, "")}
@@ -61,11 +61,11 @@ def test_backfill_number_ids_from_the_cli(runtime):
     with runtime.environment():
         from chalicelib import settings
         from chalicelib.auth import api_key
-        from chalicelib.services import customers
-        from chalicelib.store import keys
+        from chalicelib.services.customers import accounts as customers
+        from chalicelib.store.dynamo import keys
         from chalicelib.store import numbers as store
-        from chalicelib.store.codec import to_item
-        from chalicelib.store.dynamo import ddb
+        from chalicelib.store.dynamo.codec import to_item
+        from chalicelib.store.dynamo.table import ddb
         from tests.support.numbers import own
 
         principal = api_key.authenticate(key, None)

@@ -15,8 +15,9 @@ def test_a_bulk_reservation_that_died_half_way_is_released_by_the_sweeper(runtim
     with runtime.environment():
         from chalicelib.domain import numbers as rules
         from chalicelib.domain.identity import principal_from_user
-        from chalicelib.services import numbers, users
-        from chalicelib.store import keys
+        from chalicelib.services.numbers import inventory as numbers
+        from chalicelib.services.identity import users
+        from chalicelib.store.dynamo import keys
         from chalicelib.store import numbers as store
 
         shop = make_shop(landlines("206219", 300), customers=1)

@@ -10,7 +10,7 @@ from typing import Any
 
 import requests
 
-from tests.integration.test_platform_over_http import run_concurrently
+from tests.support.concurrency import run_concurrently
 from tests.support.carrier import landlines, make_shop
 
 CUSTOMERS = 8
@@ -68,7 +68,7 @@ def test_racing_customers_never_share_a_number_and_orders_sell_each_once(runtime
     assert 0 < bulk_wins < CUSTOMERS  # contention was real: not everyone could have EACH
 
     with runtime.environment():
-        from chalicelib.store import keys
+        from chalicelib.store.dynamo import keys
         from chalicelib.store import numbers as store
 
         items = store.existing(shop.tenant, [f"206219{n:04d}" for n in range(STOCK)])
@@ -120,7 +120,7 @@ def test_racing_customers_never_share_a_number_and_orders_sell_each_once(runtime
             assert carts[number["didnumber"]][0] == account
     assert set(owners) == set(carts) and max(owners.values()) == 1  # every number sold exactly once
     with runtime.environment():
-        from chalicelib.services import order_charges
+        from chalicelib.services.numbers import order_charges
 
         for n in range(CUSTOMERS):
             spent = -order_charges.balance_of(tenant=shop.tenant, customer_id=shop.customer_ids[n])

@@ -12,42 +12,11 @@ from typing import Any, Callable
 
 import requests
 
+from tests.support.admin import admin
+from tests.support.concurrency import run_concurrently
 from tests.support.stage import ROOT
 
 THREADS = 16
-
-
-def run_concurrently(count: int, work: Callable[[int], Any]) -> tuple[list[Any], int]:
-    """Run ``work`` in ``count`` threads released together by a barrier.
-    Returns the results and the most requests that were in flight at once,
-    which proves the threads really overlapped."""
-    barrier = threading.Barrier(count)
-    lock = threading.Lock()
-    in_flight, peak = 0, 0
-
-    def one(n: int) -> Any:
-        nonlocal in_flight, peak
-        barrier.wait()
-        with lock:
-            in_flight += 1
-            peak = max(peak, in_flight)
-        try:
-            return work(n)
-        finally:
-            with lock:
-                in_flight -= 1
-
-    with ThreadPoolExecutor(count) as pool:
-        results = list(pool.map(one, range(count)))
-    return results, peak
-
-
-def admin(runtime: Any, *args: str) -> dict[str, Any]:
-    done = subprocess.run([sys.executable, "-m", "chalicelib.admin", *args], cwd=ROOT, env=runtime.process_env(),
-                          capture_output=True, text=True, timeout=60)
-    lines = done.stdout.strip().splitlines()
-    assert len(lines) == 1, done.stdout + done.stderr
-    return json.loads(lines[0])
 
 
 def bearer(key: str) -> dict[str, str]:

@@ -25,7 +25,7 @@ def session_from(runtime: LocalRuntime, address: str, api_key: str) -> requests.
 def wait_for_audit(runtime: LocalRuntime, tenant_id: str, wanted: Callable[[dict[str, Any]], bool],
                    timeout: float = 5.0) -> tuple[dict[str, Any], float]:
     """The first audit record of the tenant that ``wanted`` accepts, and how long it took to appear."""
-    from chalicelib.services import audit
+    from chalicelib.services.common import audit
 
     began = time.monotonic()
     while True:

@@ -37,8 +37,9 @@ class Shop:
 
 
 def make_shop(rows: list[tuple], *, customers: int = 2, credit_limit: str = "-1000") -> Shop:
-    from chalicelib.services import customers as customer_service
-    from chalicelib.services import numbers, users
+    from chalicelib.services.customers import accounts as customer_service
+    from chalicelib.services.numbers import inventory as numbers
+    from chalicelib.services.identity import users
 
     made = users.create_tenant(name="Carrier Co")
     tenant = made["tenant"]["id"]
@@ -58,7 +59,7 @@ def make_shop(rows: list[tuple], *, customers: int = 2, credit_limit: str = "-10
 
 
 def identity_store_user(tenant: str, user_id: int) -> dict[str, Any]:
-    from chalicelib.services import users
+    from chalicelib.services.identity import users
 
     return users.get_user(tenant=tenant, user_id=user_id)
 

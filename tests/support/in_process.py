@@ -82,6 +82,6 @@ def aws_emptied_after_module(request: pytest.FixtureRequest) -> Iterator[None]:
 @pytest.fixture()
 def tenant(aws: None) -> dict:
     """A fresh tenant with its administrator's credentials."""
-    from chalicelib.services import users
+    from chalicelib.services.identity import users
 
     return users.create_tenant(name="Test Tenant")

@@ -8,7 +8,7 @@ from typing import Any
 from chalicelib.auth import api_key
 from chalicelib.domain.identity import Principal
 from chalicelib.domain.money import as_money
-from chalicelib.services import customers
+from chalicelib.services.customers import accounts as customers
 from chalicelib.store import ledger as store
 
 
@@ -23,7 +23,7 @@ def new_customer(principal: Principal, *, credit_limit: str = "0", name: str = "
 def ledger_sum(tenant: str, account: store.Account) -> Decimal:
     """Sum of every entry of the account (a test may read the whole history)."""
     from chalicelib import settings
-    from chalicelib.store.dynamo import query_pages
+    from chalicelib.store.dynamo.table import query_pages
 
     total = as_money(0)
     for page in query_pages(settings.ledger_table(), key_condition="PK = :pk AND begins_with(SK, :e)",

@@ -11,7 +11,7 @@ from chalicelib.domain.identity import Principal
 
 
 def import_landlines(tenant: str, numbers: Sequence[str], *, state: str = "WA") -> dict[str, Any]:
-    from chalicelib.services import numbers as inventory
+    from chalicelib.services.numbers import inventory
     from tests.support.carrier import inventory_csv
 
     rows = [(n, "landline", state, "SEATTLE", "SEATTLE", "1.25", "0.50") for n in numbers]
@@ -23,9 +23,9 @@ def own(principal: Principal, customer: Mapping[str, Any] | int, numbers: Sequen
     """Make ``numbers`` the customer's (importing them first unless ``imported``),
     with ``status`` (active, inactive or cancelled), ordered on ``trunk_id``;
     returns the number items."""
-    from chalicelib.services import customers as customer_service
-    from chalicelib.services import numbers as inventory
-    from chalicelib.services import orders
+    from chalicelib.services.customers import accounts as customer_service
+    from chalicelib.services.numbers import inventory
+    from chalicelib.services.numbers import orders
     from chalicelib.store import numbers as store
 
     tenant = principal.tenant_id
@@ -34,7 +34,7 @@ def own(principal: Principal, customer: Mapping[str, Any] | int, numbers: Sequen
     if not imported:
         import_landlines(tenant, numbers)
     cart = inventory.reserve_numbers(principal=principal, customer=customer, numbers=list(numbers))
-    # The order worker's activation (services/orders.py), for a stand-in order.
+    # The order worker's activation (services/numbers/orders.py), for a stand-in order.
     orders._activate(tenant, {"id": 0, "reserveId": cart["reserveId"], "customerId": customer["id"],
                               "numbers": list(numbers), "trunkId": trunk_id})
     if status != "active":

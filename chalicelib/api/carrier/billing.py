@@ -12,15 +12,15 @@ from typing import Any
 from chalice import Response
 
 from chalicelib.api import http
-from chalicelib.api.carrier.core import Call, InvalidParameter, endpoint, ok
+from chalicelib.api.carrier.dialect import Call, InvalidParameter, endpoint, ok
 from chalicelib.domain.money import as_money
 from chalicelib.lazy import lazy
 
 rules = lazy("chalicelib.domain.ledger")
 cards = lazy("chalicelib.domain.cards")
-billing = lazy("chalicelib.services.billing")
-invoices = lazy("chalicelib.services.invoices")
-payments = lazy("chalicelib.services.payments")
+billing = lazy("chalicelib.services.money.statements")
+invoices = lazy("chalicelib.services.money.invoices")
+payments = lazy("chalicelib.services.money.payments")
 
 HISTORY_DAYS = 31
 

@@ -5,10 +5,10 @@ from typing import Any, Mapping
 
 from chalice import Response
 
-from chalicelib.api.carrier.core import Call, endpoint, ok
+from chalicelib.api.carrier.dialect import Call, endpoint, ok
 from chalicelib.lazy import lazy
 
-orders = lazy("chalicelib.services.orders")
+orders = lazy("chalicelib.services.numbers.orders")
 
 CATEGORY_NAMES = {"landline": "Landline", "tollfree": "TollFree", "mixed": "Mixed"}
 

@@ -5,14 +5,14 @@ from typing import Any, Mapping
 
 from chalice import Response
 
-from chalicelib.api.carrier.core import Call, InvalidParameter, endpoint, ok
+from chalicelib.api.carrier.dialect import Call, InvalidParameter, endpoint, ok
 from chalicelib.domain.errors import NumberUnavailableError
 from chalicelib.lazy import lazy
 
 rules = lazy("chalicelib.domain.numbers")
 trunk_rules = lazy("chalicelib.domain.trunks")
-numbers = lazy("chalicelib.services.numbers")
-trunks = lazy("chalicelib.services.trunks")
+numbers = lazy("chalicelib.services.numbers.inventory")
+trunks = lazy("chalicelib.services.numbers.trunks")
 
 SEARCH_LIMIT = 100
 

@@ -5,12 +5,12 @@ from typing import Any, Mapping
 
 from chalice import Response
 
-from chalicelib.api.carrier.core import Call, InvalidParameter, endpoint, ok
+from chalicelib.api.carrier.dialect import Call, InvalidParameter, endpoint, ok
 from chalicelib.lazy import lazy
 
 number_rules = lazy("chalicelib.domain.numbers")
 rules = lazy("chalicelib.domain.porting")
-porting = lazy("chalicelib.services.porting")
+porting = lazy("chalicelib.services.numbers.porting")
 
 
 def _numbers(call: Call) -> list[str]:

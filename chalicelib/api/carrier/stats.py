@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from chalice import Response
 
-from chalicelib.api.carrier.core import Call, InvalidParameter, endpoint, ok
+from chalicelib.api.carrier.dialect import Call, InvalidParameter, endpoint, ok
 from chalicelib.lazy import lazy
 
-cdr_stats = lazy("chalicelib.services.cdr_stats")
-cdr_uploads = lazy("chalicelib.services.cdr_uploads")
+cdr_stats = lazy("chalicelib.services.calls.stats")
+cdr_uploads = lazy("chalicelib.services.calls.uploads")
 
 
 def _ids(call: Call, name: str) -> list[str]:

@@ -5,11 +5,11 @@ from typing import Any, Mapping
 
 from chalice import Response
 
-from chalicelib.api.carrier.core import Call, endpoint, ok
+from chalicelib.api.carrier.dialect import Call, endpoint, ok
 from chalicelib.lazy import lazy
 
 rules = lazy("chalicelib.domain.trunks")
-trunks = lazy("chalicelib.services.trunks")
+trunks = lazy("chalicelib.services.numbers.trunks")
 
 
 def termination_view(call: Call, trunk: Mapping[str, Any]) -> dict[str, str]:

@@ -25,9 +25,9 @@ from chalicelib.lazy import lazy
 if TYPE_CHECKING:  # the ledger rules load with the services that use them, not on a cold start
     from chalicelib.domain.ledger import Statement
 
-billing = lazy("chalicelib.services.billing")
-signup = lazy("chalicelib.services.signup")
-captcha = lazy("chalicelib.auth.captcha")
+billing = lazy("chalicelib.services.money.statements")
+signup = lazy("chalicelib.services.identity.signup")
+captcha = lazy("chalicelib.adapters.captcha")
 
 bp = Blueprint(__name__)
 FORMS = ["multipart/form-data", "application/x-www-form-urlencoded", "application/json"]

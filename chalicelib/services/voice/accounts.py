@@ -13,8 +13,8 @@ from typing import Any, Mapping
 from chalicelib.domain import voice as rules
 from chalicelib.domain.errors import AlreadyExistsError, NotFoundError
 from chalicelib.domain.identity import Principal
-from chalicelib.services import audit, retry
-from chalicelib.services import customers as customer_service
+from chalicelib.services.common import audit, retry
+from chalicelib.services.customers import accounts as customer_service
 
 ACCOUNT_KIND = "ACCOUNT"
 DDI_KIND = "DDI"
@@ -46,7 +46,7 @@ def get_account(*, principal: Principal, account: str) -> dict[str, Any]:
 
 
 def list_accounts(*, principal: Principal, after: int = 0, limit: int = MAX_ACCOUNTS) -> list[dict[str, Any]]:
-    from chalicelib.store.entities import Page
+    from chalicelib.store.dynamo.entities import Page
 
     rules.require(principal, rules.READ)
     return customer_service.list_customers(principal=principal, page=Page(id_after=after, limit=limit))

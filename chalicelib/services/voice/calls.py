@@ -7,7 +7,7 @@ from typing import Any, Mapping
 from chalicelib.domain import voice as rules
 from chalicelib.domain.errors import ValidationError
 from chalicelib.domain.identity import Principal
-from chalicelib.services import audit
+from chalicelib.services.common import audit
 from chalicelib.services.voice import accounts
 from chalicelib.services.voice.common import CALL_KIND, Flow, child_or_404, load_flow, oid
 from chalicelib.store import queues
@@ -78,7 +78,7 @@ def create_call(*, principal: Principal, account: str, body: Any) -> dict[str, A
 
 
 def _now() -> str:
-    from chalicelib.store.entities import now_iso
+    from chalicelib.store.dynamo.entities import now_iso
 
     return now_iso()
 

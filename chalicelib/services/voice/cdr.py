@@ -37,7 +37,7 @@ def row(*, tenant: str, call: Mapping[str, Any], customer: Mapping[str, Any], tr
 
 
 def _trunk_id(tenant: str, call: Mapping[str, Any]) -> int | None:
-    from chalicelib.services.trunks import TRUNK
+    from chalicelib.services.numbers.trunks import TRUNK
 
     ref = call.get("trunkRef")
     if ref:
@@ -48,9 +48,9 @@ def _trunk_id(tenant: str, call: Mapping[str, Any]) -> int | None:
 
 def hand_off(*, tenant: str, call: Mapping[str, Any]) -> str | None:
     """Write the call's CDR to the inbox; the object key, or None when the call has none."""
-    from chalicelib.services import cdrs
-    from chalicelib.services.customers import CUSTOMER
-    from chalicelib.store import entities
+    from chalicelib.services.calls import pipeline as cdrs
+    from chalicelib.services.customers.accounts import CUSTOMER
+    from chalicelib.store.dynamo import entities
 
     if call.get("state") not in DISPOSITIONS:
         return None

@@ -9,7 +9,7 @@ from chalicelib.domain import voice as rules
 from chalicelib.domain.errors import NotFoundError
 from chalicelib.domain.identity import Principal
 from chalicelib.store import voice as store
-from chalicelib.store.entities import EntityType
+from chalicelib.store.dynamo.entities import EntityType
 
 TRUNK_KIND, HOOK_KIND, DEVICE_KIND, CALL_KIND = "TRUNK", "VHOOK", "VDEVICE", "VCALL"
 

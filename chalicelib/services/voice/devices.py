@@ -8,11 +8,11 @@ from typing import Any
 
 from chalicelib.domain import voice as rules
 from chalicelib.domain.identity import Principal
-from chalicelib.services import audit
+from chalicelib.services.common import audit
 from chalicelib.services.voice import accounts
 from chalicelib.services.voice.common import DEVICE_KIND, child_or_404, definition, load_flow, oid, refuse_if_used
 from chalicelib.store import voice as store
-from chalicelib.store.dynamo import Transaction
+from chalicelib.store.dynamo.table import Transaction
 
 
 def list_devices(*, principal: Principal, account: str) -> list[dict[str, Any]]:

@@ -77,7 +77,7 @@ def emit(*, tenant: str, call: Mapping[str, Any], hooks: Sequence[Mapping[str, A
 def flush(message: Mapping[str, Any]) -> dict[str, int]:
     """Deliver a call's pending events to one hook, in order (see the module docstring)."""
     from chalicelib.adapters import webhooks
-    from chalicelib.store import entities
+    from chalicelib.store.dynamo import entities
 
     tenant, call_id, hook_id = str(message["tenant"]), int(message["call"]), int(message["hook"])
     owner = uuid.uuid4().hex

@@ -16,10 +16,10 @@ import secrets as _random
 import time
 from typing import Any
 
-from chalicelib.auth import access_tokens, secrets
+from chalicelib.auth import access_tokens, hashing as secrets
 from chalicelib.domain.errors import AuthenticationError, DialtoneError
 from chalicelib.store import voice as store
-from chalicelib.store.dynamo import Transaction
+from chalicelib.store.dynamo.table import Transaction
 
 WINDOW_SECONDS = 900
 USER_FAILURES = 5      # per username and window
@@ -69,7 +69,7 @@ def refresh_grant(*, token: str) -> dict[str, Any]:
     if record.get("used"):
         store.revoke_family(record["family"])
         raise invalid
-    from chalicelib.store import entities
+    from chalicelib.store.dynamo import entities
     from chalicelib.store.identity import USER
 
     user = entities.get_one(USER, record["tenantId"], int(record["userId"]))

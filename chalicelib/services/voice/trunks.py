@@ -7,12 +7,12 @@ from typing import Any, Mapping
 from chalicelib.domain import trunks as trunk_rules
 from chalicelib.domain import voice as rules
 from chalicelib.domain.identity import Principal
-from chalicelib.services import audit
-from chalicelib.services.trunks import TRUNK
+from chalicelib.services.common import audit
+from chalicelib.services.numbers.trunks import TRUNK
 from chalicelib.services.voice import accounts
 from chalicelib.services.voice.common import TRUNK_KIND, child_or_404, load_flow, oid, refuse_if_used
 from chalicelib.store import voice as store
-from chalicelib.store.dynamo import Transaction
+from chalicelib.store.dynamo.table import Transaction
 
 # What the carrier API's termination view needs of a trunk created here.
 DEFAULT_PORTS = 30

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from tests.surface.voice.helpers import Voice
+from tests.support.voice import Voice
 
 
 @pytest.fixture()

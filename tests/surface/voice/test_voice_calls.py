@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.surface.voice.helpers import TRUNK, account_ref, gateway, make_account
+from tests.support.voice import TRUNK, account_ref, gateway, make_account
 
 EXAMPLE_1 = {"callerId": "+441234567890", "tag": {"data": {"myKey": "myValue"}},
              "target": {"phoneNumber": {"number": "+441234567893"}},

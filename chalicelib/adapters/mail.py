@@ -1,0 +1,72 @@
+"""Outgoing e-mail: SES on AWS, a capture on the local runtime and in tests.
+
+``EMAIL_SENDER`` chooses per stage: ``ses`` (``EMAIL_FROM`` is the verified
+sender) or ``capture``, which stores each message under the tenant
+(``T#<t>#MAIL`` / ``<sentAt>#<id>``, kept 7 days) so the admin CLI can list it
+(``python -m chalicelib.admin list-emails --tenant T``).
+"""
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from typing import Any, Protocol
+
+from chalicelib import settings
+from chalicelib.store.clients import client
+from chalicelib.store.dynamo.table import get, query_pages, ddb
+from chalicelib.store.dynamo.codec import to_item
+
+CAPTURE_DAYS = 7
+
+
+class EmailSender(Protocol):
+    def send(self, *, tenant: str, to: str, subject: str, body: str) -> str: ...
+
+
+class SesSender:
+    def send(self, *, tenant: str, to: str, subject: str, body: str) -> str:
+        answer = client("ses").send_email(
+            Source=os.environ.get("EMAIL_FROM", "no-reply@dialtone.invalid"),
+            Destination={"ToAddresses": [to]},
+            Message={"Subject": {"Data": subject, "Charset": "UTF-8"},
+                     "Body": {"Text": {"Data": body, "Charset": "UTF-8"}}},
+        )
+        return str(answer["MessageId"])
+
+
+class CaptureSender:
+    def send(self, *, tenant: str, to: str, subject: str, body: str) -> str:
+        from chalicelib.store.dynamo.entities import now_iso
+
+        message_id = uuid.uuid4().hex
+        stamp = now_iso()
+        item = {"PK": f"T#{tenant}#MAIL", "SK": f"{stamp}#{message_id}", "id": message_id, "to": to,
+                "subject": subject, "body": body, "sentAt": stamp,
+                "expiresAt": int(time.time()) + CAPTURE_DAYS * 86400}
+        ddb().put_item(TableName=settings.main_table(), Item=to_item(item))
+        return message_id
+
+
+def sender() -> EmailSender:
+    default = "capture" if os.environ.get("DIALTONE_STAGE", "local") in ("local", "test") else "ses"
+    kind = os.environ.get("EMAIL_SENDER", default)
+    if kind == "ses":
+        return SesSender()
+    if kind == "capture":
+        return CaptureSender()
+    raise RuntimeError(f"unknown EMAIL_SENDER '{kind}'")
+
+
+def captured(tenant: str, limit: int = 100) -> list[dict[str, Any]]:
+    """Captured messages of a tenant, newest first."""
+    found: list[dict[str, Any]] = []
+    for page in query_pages(settings.main_table(), key_condition="PK = :pk", values={":pk": f"T#{tenant}#MAIL"},
+                            forward=False, page_size=limit):
+        found.extend({k: v for k, v in i.items() if k not in ("PK", "SK", "expiresAt")} for i in page)
+        if len(found) >= limit:
+            break
+    return found[:limit]
+
+
+__all__ = ["EmailSender", "SesSender", "CaptureSender", "sender", "captured", "get"]

@@ -1,0 +1,99 @@
+"""Reading the CDR figures for the carrier API: a customer's own numbers and
+trunks only, periods built from day items (docs/cdrs.md, "Statistics")."""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+from typing import Any, Mapping
+
+from chalicelib.domain import cdrs as rules
+from chalicelib.domain.errors import NotFoundError, ValidationError
+from chalicelib.domain.identity import Principal
+from chalicelib.services.common import audit
+from chalicelib.services.calls import owners as cdr_ports
+from chalicelib.services.calls.pipeline import export_key
+from chalicelib.store import blobs
+from chalicelib.store import calls as store
+
+MAX_IDS = 100
+MAX_DAYS = 366
+
+
+def _owned(principal: Principal, customer: Mapping[str, Any], kind: str, ident: str, field: str) -> None:
+    """The inventory's own item: a number the customer owns, or its trunk
+    group of the right direction (TG origination, TERM termination)."""
+    from chalicelib.domain import numbers as number_rules
+    from chalicelib.services.numbers.trunks import TRUNK
+    from chalicelib.store.dynamo import entities
+    from chalicelib.store import numbers as inventory
+
+    if kind == "DID":
+        found = inventory.get_number(principal.tenant_id, cdr_ports.normalise_number(ident))
+        if found is not None and found.get("status") not in number_rules.OWNED:
+            found = None
+    else:
+        found = entities.get_one(TRUNK, principal.tenant_id, int(ident)) if ident.isdigit() else None
+        if found is not None and found.get("direction") != ("origination" if kind == "TG" else "termination"):
+            found = None
+    if found is None or int(found.get("customerId", -1)) != int(customer["id"]):
+        # Someone else's number looks exactly like one that does not exist.
+        raise NotFoundError(f"Invalid {field}", field=field)
+
+
+def overall_stats(*, principal: Principal, customer: Mapping[str, Any], kind: str, ids: list[str],
+                  field: str) -> list[dict[str, Any]]:
+    """All-time figures of each of the customer's numbers (kind DID) or trunks (TG, TERM)."""
+    principal.require_read()
+    ids = [i.strip() for i in ids if i.strip()]
+    if not ids or len(ids) > MAX_IDS:
+        raise ValidationError(f"Invalid {field}", field=field)
+    out = []
+    for ident in ids:
+        _owned(principal, customer, kind, ident, field)
+        key = cdr_ports.normalise_number(ident) if kind == "DID" else ident
+        days = store.stats_days(principal.tenant_id, kind, key)
+        out.append({"accountno": customer["accountNumber"], "number": ident,
+                    **rules.presented(rules.combine(days))})
+    audit.touch("customer", customer["id"])
+    return out
+
+
+def monthly_summary(*, principal: Principal, customer: Mapping[str, Any], kind: str, year: int,
+                    month: int | None) -> list[dict[str, Any]]:
+    """Per number (or trunk) and month of the year: one Query on the customer's day items."""
+    principal.require_read()
+    if not 1970 <= year <= 9999:
+        raise ValidationError("Invalid year", field="year")
+    if month is not None and not 1 <= month <= 12:
+        raise ValidationError("Invalid month", field="month")
+    prefix = f"{year:04d}-{month:02d}" if month else f"{year:04d}-"
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for item in store.customer_stats(principal.tenant_id, int(customer["id"]), kind, prefix):
+        groups[(item["day"][:7], item["id"])].append(item)
+    audit.touch("customer", customer["id"])
+    return [{"accountno": customer["accountNumber"], "number": ident,
+             "month": f"{period[:4]}-{period[5:7]}-1", **rules.presented(rules.combine(days))}
+            for (period, ident), days in sorted(groups.items())]
+
+
+def daily_files(*, principal: Principal, customer: Mapping[str, Any], direction: str, first: str,
+                last: str) -> list[dict[str, str]]:
+    """Presigned URLs of the success and failed files of each closed day, newest first."""
+    principal.require_read()
+    try:
+        start, end = date.fromisoformat(first), date.fromisoformat(last)
+    except ValueError:
+        raise ValidationError("Invalid from", field="from") from None
+    if end < start or end - start > timedelta(days=MAX_DAYS):
+        raise ValidationError("Invalid to", field="to")
+    attribute = "exportsInbound" if direction == "inbound" else "exportsOutbound"
+    out = []
+    for day in reversed(store.days_between(principal.tenant_id, first, last)):
+        if not day.get("closed") or int(customer["id"]) not in {int(c) for c in day.get(attribute, [])}:
+            continue
+        urls = {outcome: blobs.presigned_download(
+            principal.tenant_id, export_key(day["SK"], int(customer["id"]), direction, outcome),
+            filename=f"{day['SK']}-{direction}-{outcome}.csv") for outcome in ("success", "failed")}
+        out.append({"date": f"{day['SK']} 00:00:00", **urls})
+    audit.touch("customer", customer["id"])
+    return out

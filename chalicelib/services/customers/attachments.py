@@ -1,0 +1,343 @@
+"""Note attachments: files in S3 under the tenant prefix, metadata in the
+main table, usage counted against the tenant's storage quota.
+
+Order of an upload: decode, decompress (bounded), hash and verify, while the
+note's access check and the stored file's id (DynamoDB) run on other threads;
+put the object (streamed as it decodes when size and hash are announced, and
+never before the access check passed); then one transaction writes the
+attachment and adds its size to the tenant's usage (conditional on the
+quota). If that transaction fails the object is deleted again, so a rejected
+upload leaves nothing behind.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Mapping, TypeVar
+
+from chalicelib import settings
+from chalicelib.domain.errors import (
+    ConcurrentUpdateError, FileHashMismatchError, FileSizeMismatchError, FileTooLargeError, NotFoundError,
+    StorageQuotaExceededError, ValidationError,
+)
+from chalicelib.domain.files import Upload, detect_mime
+from chalicelib.domain.identity import Principal
+from chalicelib.services.common import audit
+from chalicelib.services.customers import items as customer_items
+from chalicelib.store import blobs
+from chalicelib.store.dynamo import entities
+from chalicelib.store.dynamo import keys
+from chalicelib.store.dynamo.table import Transaction
+from chalicelib.store.dynamo.entities import EntityType, Page, now_iso
+
+NOTE_ATTACHMENT = EntityType(kind="NOTEATTACHMENT", parent_kind="NOTE", parent_field="noteId")
+STORED_FILE_COUNTER = "STOREDFILE"
+UPLOAD = EntityType(kind="UPLOAD")
+UPDATE_ATTEMPTS = 5
+T = TypeVar("T")
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+
+def _object_key(stored_file_id: int) -> str:
+    return f"files/{keys.pad(stored_file_id)}"
+
+
+def _quota_error() -> StorageQuotaExceededError:
+    return StorageQuotaExceededError(
+        f"storing this file would exceed the storage quota of {settings.storage_quota_bytes()} bytes")
+
+
+def _store(principal: Principal, upload: Upload, file_name: str,
+           meanwhile: Callable[[], None] | None = None,
+           check: Callable[[], Any] | None = None) -> dict[str, Any]:
+    """Check the file and put it in S3; the stored-file fields of the attachment.
+
+    ``check`` (the parent's access check) and the stored file's id are
+    DynamoDB round trips that do not depend on the file: they run on other
+    threads while the file decodes, and nothing goes to S3 before both are
+    done. Their error comes first, as if they had run before the decoding.
+    ``meanwhile`` runs once the file is verified, while S3 finishes storing it."""
+    checked = _background(check) if check is not None else None
+    stored_id = _background(lambda: entities.allocate_ids(principal.tenant_id, STORED_FILE_COUNTER)[0])
+
+    def ready() -> int:
+        from concurrent.futures import wait
+
+        # Both done before any answer: nothing of the request runs on after it (a Lambda is frozen then).
+        wait([f for f in (checked, stored_id) if f is not None])
+        if checked is not None:
+            checked.result()
+        return stored_id.result()
+
+    try:
+        if (upload.expected_size is not None and upload.expected_hash is not None
+                and 0 < upload.expected_size <= settings.max_file_bytes()):
+            return _store_streamed(principal, upload, file_name, ready, meanwhile)
+        received = upload.receive(limit=settings.max_file_bytes(), file_name=file_name)
+    except BaseException:
+        ready()  # the check's refusal, if any, is the answer
+        raise
+    if received.size > settings.storage_quota_bytes():
+        ready()
+        raise _quota_error()
+    file_id = ready()
+    received.content.seek(0)  # the buffer itself goes to S3: no copy of the file
+    blobs.put(principal.tenant_id, _object_key(file_id), received.content,
+              content_type=received.mime_type, metadata={"sha1": received.sha1}, sha1_hex=received.sha1)
+    if meanwhile is not None:
+        meanwhile()
+    return {"storedFileId": file_id, "fileSize": received.size, "fileHash": received.sha1,
+            "mimeType": received.mime_type, "fileStoredAt": now_iso()}
+
+
+def _store_streamed(principal: Principal, upload: Upload, file_name: str, ready: Callable[[], int],
+                    meanwhile: Callable[[], None] | None = None) -> dict[str, Any]:
+    """The file's size and SHA-1 are announced: the object is PUT while the
+    file is decoded (blobs.ObjectWriter), its last piece sent only once the
+    whole file is verified; on any failure the PUT is abandoned before its
+    last byte and nothing is stored. Decoding overlaps the upload instead of
+    preceding it, and the decoded file is never held whole in memory.
+    ``ready`` gives the stored file's id once the access check passed: the
+    upload's thread waits for it (the first pieces queue meanwhile)."""
+    assert upload.expected_size is not None and upload.expected_hash is not None
+    if upload.expected_size > settings.storage_quota_bytes():
+        raise _quota_error()
+    writer: blobs.ObjectWriter | None = None
+
+    def open_sink(mime_type: str) -> Callable[[bytes | memoryview], None]:
+        nonlocal writer
+        writer = blobs.ObjectWriter(principal.tenant_id, lambda: _object_key(ready()),
+                                    size=upload.expected_size or 0, content_type=mime_type,
+                                    sha1_hex=upload.expected_hash, metadata={"sha1": upload.expected_hash or ""})
+        return writer.write
+
+    try:
+        received = upload.receive(limit=settings.max_file_bytes(), file_name=file_name, open_sink=open_sink)
+        assert writer is not None
+        if meanwhile is not None:
+            meanwhile()  # S3 is still storing the last bytes: do the next request's reads now
+        writer.close()
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    return {"storedFileId": ready(), "fileSize": received.size, "fileHash": received.sha1,
+            "mimeType": received.mime_type, "fileStoredAt": now_iso()}
+
+
+_pool: "ThreadPoolExecutor | None" = None
+
+
+def _background(work: Callable[[], T]) -> "Future[T]":
+    """``work`` on a small shared pool, in a copy of this context (the audit
+    record of the request sees what it touches)."""
+    import contextvars
+    from concurrent.futures import ThreadPoolExecutor
+
+    global _pool
+    if _pool is None:
+        # A few round trips per upload; the local API server runs requests side by side.
+        _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="attachment")
+    return _pool.submit(contextvars.copy_context().run, work)
+
+
+def create(*, principal: Principal, note_id: int, fields: Mapping[str, Any], upload: Upload) -> dict[str, Any]:
+    """A new attachment of the note, with its file."""
+    from chalicelib.domain.item_input import parse_write
+
+    principal.require_write()
+    values = parse_write("noteAttachment", fields, creating=True)
+    note: dict[str, Any] = {}
+
+    def read_note() -> None:
+        note.update(customer_items.get(principal=principal, resource=customer_items.NOTES, item_id=note_id))
+
+    attachment_ids: list[int] = []
+    stored = _store(principal, upload, values["fileName"], check=read_note, meanwhile=lambda: attachment_ids.extend(
+        entities.allocate_ids(principal.tenant_id, NOTE_ATTACHMENT.kind)))
+    try:
+        tx = Transaction()
+        blobs.storage_usage_update(tx, principal.tenant_id, stored["fileSize"], settings.storage_quota_bytes(),
+                                   _quota_error())
+        record = entities.create(NOTE_ATTACHMENT, principal.tenant_id,
+                                 {**values, **stored, "noteId": note_id, "customerId": note["customerId"],
+                                  "createdBy": principal.user_id}, entity_id=attachment_ids[0], also=tx)
+    except BaseException:
+        blobs.delete(principal.tenant_id, _object_key(stored["storedFileId"]))
+        raise
+    audit.touch("noteAttachment", record["id"])
+    return record
+
+
+def get(*, principal: Principal, attachment_id: int) -> dict[str, Any]:
+    principal.require_read()
+    record = entities.get_one(NOTE_ATTACHMENT, principal.tenant_id, attachment_id)
+    if record is None:
+        raise NotFoundError(f"noteAttachment {attachment_id} not found")
+    try:
+        customer_items.check_customer(principal, record["customerId"])
+    except NotFoundError:
+        raise NotFoundError(f"noteAttachment {attachment_id} not found") from None
+    audit.touch("noteAttachment", attachment_id)
+    return record
+
+
+def list_attachments(*, principal: Principal, page: Page, note_id: int | None = None) -> list[dict[str, Any]]:
+    principal.require_read()
+    where = None
+    if note_id is not None:
+        customer_items.get(principal=principal, resource=customer_items.NOTES, item_id=note_id)
+    else:
+        visible = customer_items.visible_customer_ids(principal)
+        if visible is not None:
+            where = lambda r: r.get("customerId") in visible  # noqa: E731
+    page = Page(id_after=page.id_after, limit=page.limit, offset=page.offset, updated_since=page.updated_since,
+                where=where)
+    found = entities.list_page(NOTE_ATTACHMENT, principal.tenant_id, page, parent_id=note_id)
+    for record in found:
+        audit.touch("noteAttachment", record["id"])
+    return found
+
+
+def of_notes(*, principal: Principal, note_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """Attachments of notes the caller has already read (expansion, one Query)."""
+    principal.require_read()
+    return entities.children_of(NOTE_ATTACHMENT, principal.tenant_id, note_ids)
+
+
+def update(*, principal: Principal, attachment_id: int, fields: Mapping[str, Any],
+           upload: Upload | None) -> tuple[dict[str, Any], bool]:
+    """Change description / file name and, with an upload, replace the file.
+    The old object is deleted only after the new one is committed."""
+    from chalicelib.domain.item_input import parse_write
+
+    principal.require_write()
+    values = parse_write("noteAttachment", fields, creating=False)
+    current = get(principal=principal, attachment_id=attachment_id)
+    stored: dict[str, Any] = {}
+    if upload is not None:
+        stored = _store(principal, upload, values.get("fileName") or current["fileName"])
+        if stored["fileHash"] == current.get("fileHash") and stored["fileSize"] == current.get("fileSize") \
+                and (upload.mime_type is None or upload.mime_type == current.get("mimeType")):
+            # The same bytes again: keep the stored file, write nothing for it.
+            blobs.delete(principal.tenant_id, _object_key(stored["storedFileId"]))
+            stored = {}
+    try:
+        for _ in range(UPDATE_ATTEMPTS):
+            effective = {k: v for k, v in {**values, **stored}.items() if current.get(k) != v}
+            if not effective:
+                return current, False
+            tx = Transaction()
+            if stored:
+                blobs.storage_usage_update(tx, principal.tenant_id, stored["fileSize"] - current["fileSize"],
+                                           settings.storage_quota_bytes(), _quota_error())
+            try:
+                record = entities.update(NOTE_ATTACHMENT, principal.tenant_id, current, effective, also=tx)
+                break
+            except ConcurrentUpdateError:
+                current = get(principal=principal, attachment_id=attachment_id)
+        else:
+            raise ConcurrentUpdateError(f"noteAttachment {attachment_id} is being changed by others; try again")
+    except BaseException:
+        if stored:
+            blobs.delete(principal.tenant_id, _object_key(stored["storedFileId"]))
+        raise
+    if stored and current.get("storedFileId") != record["storedFileId"]:
+        blobs.delete(principal.tenant_id, _object_key(current["storedFileId"]))
+    return record, True
+
+
+@dataclass(frozen=True)
+class Download:
+    record: dict[str, Any]
+    content: bytes | None  # the bytes, or None when ``url`` must be used
+    url: str | None
+
+
+def download(*, principal: Principal, attachment_id: int) -> Download:
+    """The file: inline when small enough for a Lambda response, else a presigned URL."""
+    record = get(principal=principal, attachment_id=attachment_id)
+    key = _object_key(record["storedFileId"])
+    if record["fileSize"] <= settings.inline_download_bytes():
+        return Download(record, blobs.get(principal.tenant_id, key), None)
+    return Download(record, None, blobs.presigned_download(principal.tenant_id, key, filename=record["fileName"]))
+
+
+# Presigned uploads, for files larger than API Gateway accepts (10 MB).
+
+def start_upload(*, principal: Principal, note_id: int, fields: Mapping[str, Any], expected_size: int,
+                 expected_hash: str, mime_type: str | None) -> dict[str, Any]:
+    """Reserve a stored-file id and hand out a presigned POST limited to the
+    announced size; ``finish_upload`` verifies and commits it."""
+    from chalicelib.domain.item_input import parse_write
+
+    principal.require_write()
+    values = parse_write("noteAttachment", fields, creating=True)
+    note = customer_items.get(principal=principal, resource=customer_items.NOTES, item_id=note_id)
+    if expected_size > settings.max_file_bytes():
+        raise FileTooLargeError(f"_fileSize exceeds the {settings.max_file_bytes()}-byte limit", field="_fileSize")
+    if expected_size > settings.storage_quota_bytes() - blobs.storage_used(principal.tenant_id):
+        raise _quota_error()
+    stored_id = entities.allocate_ids(principal.tenant_id, STORED_FILE_COUNTER)[0]
+    mime = mime_type or detect_mime(b"", values["fileName"])
+    record = entities.create(UPLOAD, principal.tenant_id, {
+        **values, "noteId": note_id, "customerId": note["customerId"], "storedFileId": stored_id,
+        "fileSize": expected_size, "fileHash": expected_hash, "mimeType": mime, "createdBy": principal.user_id,
+        "expiresAt": int(time.time()) + settings.presign_seconds() + 3600,
+    })
+    post = blobs.presigned_upload(principal.tenant_id, _object_key(stored_id), content_type=mime,
+                                  max_bytes=expected_size)
+    return {"uploadID": record["id"], "url": post["url"], "fields": post["fields"],
+            "expiresIn": settings.presign_seconds()}
+
+
+def finish_upload(*, principal: Principal, upload_id: int) -> dict[str, Any]:
+    """Verify the uploaded object (size, SHA-1, streamed) and create the attachment;
+    on any failure the object is deleted."""
+    import hashlib
+
+    principal.require_write()
+    pending = entities.get_one(UPLOAD, principal.tenant_id, upload_id)
+    if pending is None or pending.get("createdBy") != principal.user_id:
+        raise NotFoundError(f"upload {upload_id} not found")
+    key = _object_key(pending["storedFileId"])
+    head = blobs.head(principal.tenant_id, key, pending=True)
+    if head is None:
+        raise ValidationError("nothing has been uploaded to the presigned URL yet", field="uploadID")
+    moved = False
+    try:
+        if int(head["ContentLength"]) != pending["fileSize"]:
+            raise FileSizeMismatchError(f"received {head['ContentLength']} bytes but _fileSize is "
+                                        f"{pending['fileSize']}", field="_fileSize")
+        digest = hashlib.sha1()
+        stream = blobs.open_stream(principal.tenant_id, key, pending=True)
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(chunk)
+        if digest.hexdigest() != pending["fileHash"]:
+            raise FileHashMismatchError("SHA-1 of the uploaded file differs from _fileHash", field="_fileHash")
+        # Verified: out of pending/ (which the lifecycle rule expires) to its place.
+        blobs.confirm_pending(principal.tenant_id, key)
+        moved = True
+        tx = Transaction()
+        blobs.storage_usage_update(tx, principal.tenant_id, pending["fileSize"], settings.storage_quota_bytes(),
+                                   _quota_error())
+        fields = {k: pending[k] for k in ("fileName", "description", "noteId", "customerId", "storedFileId",
+                                          "fileSize", "fileHash", "mimeType", "createdBy") if k in pending}
+        tx.delete(settings.main_table(), {"PK": keys.entity_pk(principal.tenant_id, UPLOAD.kind),
+                                          "SK": keys.pad(upload_id)}, condition="attribute_exists(PK)",
+                  failure=NotFoundError(f"upload {upload_id} was already completed"))
+        record = entities.create(NOTE_ATTACHMENT, principal.tenant_id, {**fields, "fileStoredAt": now_iso()},
+                                 also=tx)
+    except NotFoundError:
+        # Completed meanwhile by a concurrent request: the object under tenants/ is
+        # its attachment's (same key, same verified bytes), so it stays.
+        raise
+    except BaseException:
+        blobs.delete(principal.tenant_id, key, pending=True)
+        if moved:
+            blobs.delete(principal.tenant_id, key)
+        raise
+    audit.touch("noteAttachment", record["id"])
+    return record

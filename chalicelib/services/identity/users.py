@@ -1,0 +1,255 @@
+"""Tenants and users: creation, API keys, allow-lists, passwords and TOTP."""
+from __future__ import annotations
+
+import secrets as _random
+from typing import Any
+
+from chalicelib import settings
+from chalicelib.auth import hashing as secrets
+from chalicelib.domain import identity
+from chalicelib.domain.errors import NotFoundError, PermissionDeniedError, ValidationError
+from chalicelib.domain.identity import Principal
+from chalicelib.store.dynamo import entities
+from chalicelib.store.dynamo import keys
+from chalicelib.store import identity as store
+from chalicelib.store.dynamo.table import Transaction
+from chalicelib.store.dynamo.entities import now_iso
+from chalicelib.store.identity import USER
+
+
+def create_tenant(*, name: str) -> dict[str, Any]:
+    """A tenant and its first user: an administrator with read/write access to
+    all customers, no IP restriction, a password, a TOTP secret and an API key."""
+    name = (name or "").strip()
+    if not name or len(name) > 200:
+        raise ValidationError("tenant name must be 1-200 characters", field="name")
+    tenant_id = "t" + _random.token_hex(6)
+    tx = Transaction()
+    tx.put(settings.main_table(), store.tenant_item(tenant_id, name, now_iso()), condition="attribute_not_exists(PK)")
+    username = f"admin-{tenant_id}"
+    user, credentials = _create_user(
+        tenant=tenant_id, username=username, roles=[identity.ROLE_ADMIN, identity.ROLE_DATA_PROTECTION_PRIMARY],
+        api_only=False, customer_access=identity.ACCESS_ALL, customer_id=None, can_read=True, can_write=True,
+        with_api_key=True, also=tx,
+    )
+    return {"tenant": {"id": tenant_id, "name": name}, "user": {"id": user["id"], "username": username, **credentials}}
+
+
+def create_user(*, tenant: str, username: str, roles: list[str] | None = None, api_only: bool = False,
+                customer_access: str = identity.ACCESS_ALL, account_number: str | None = None,
+                can_read: bool = True, can_write: bool = True, password: str | None = None) -> dict[str, Any]:
+    """A staff user (customer_access all/manager/commission) or, with
+    ``account_number``, a customer user bound to that one customer."""
+    _require_tenant(tenant)
+    customer_id = None
+    also = Transaction()
+    if account_number is not None:
+        from chalicelib.services.customers.accounts import CUSTOMER, customer_id_for_account
+
+        customer_id = customer_id_for_account(tenant=tenant, account_number=account_number)
+        customer_access = identity.ACCESS_CUSTOMER
+        # The customer must still exist when the user is written.
+        also.check(settings.main_table(), {"PK": keys.entity_pk(tenant, CUSTOMER.kind), "SK": keys.pad(customer_id)},
+                   "attribute_exists(PK)", failure=NotFoundError(f"account {account_number} not found"))
+    elif customer_access not in identity.STAFF_ACCESS:
+        raise ValidationError(f"customer access must be one of {', '.join(identity.STAFF_ACCESS)}",
+                              field="customerAccess")
+    user, credentials = _create_user(
+        tenant=tenant, username=username, roles=roles or [], api_only=api_only, customer_access=customer_access,
+        customer_id=customer_id, can_read=can_read, can_write=can_write, with_api_key=False, password=password,
+        also=also,
+    )
+    return {"id": user["id"], "username": user["username"], "customerAccess": customer_access,
+            "customerId": customer_id, "accountNumber": account_number, "apiOnly": api_only,
+            "roles": user["roles"], "canRead": can_read, "canWrite": can_write, **credentials}
+
+
+def _create_user(*, tenant: str, username: str, roles: list[str], api_only: bool, customer_access: str,
+                 customer_id: int | None, can_read: bool, can_write: bool, with_api_key: bool,
+                 password: str | None = None, also: Transaction | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    fields, credentials = _user_fields(username=username, roles=roles, api_only=api_only,
+                                       customer_access=customer_access, customer_id=customer_id, can_read=can_read,
+                                       can_write=can_write, password=password)
+    tx = also or Transaction()
+    user_id = entities.allocate_ids(tenant, USER.kind)[0]
+    if with_api_key:
+        key = secrets.new_api_key()
+        fields["apiKeyHash"] = secrets.api_key_hash(key)
+        fields["apiKeyCreatedAt"] = now_iso()
+        store.api_key_put(tx, fields["apiKeyHash"], tenant, user_id, fields["apiKeyCreatedAt"])
+        credentials["api_key"] = key
+    record = entities.create(USER, tenant, fields, entity_id=user_id, also=tx)
+    return record, credentials
+
+
+def _user_fields(*, username: str, roles: list[str], api_only: bool, customer_access: str,
+                 customer_id: int | None, can_read: bool, can_write: bool,
+                 password: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    username = identity.validate_username(username)
+    credentials: dict[str, Any] = {}
+    fields: dict[str, Any] = {
+        "username": username, "roles": sorted(set(roles)), "apiOnly": api_only, "canRead": can_read,
+        "canWrite": can_write, "customerAccess": customer_access, "customerId": customer_id,
+        "ipAllowlist": [], "active": True,
+    }
+    if not api_only:
+        # API-only users have no login: no password, no second factor.
+        password = password or secrets.new_password()
+        fields["passwordHash"] = secrets.hash_password(password)
+        fields["digestHa1"] = secrets.digest_ha1(username, password)
+        fields["totpSecret"] = secrets.new_totp_secret()
+        credentials.update(password=password, totp_secret=fields["totpSecret"])
+    return fields, credentials
+
+
+def prepare_customer_user(*, tenant: str, username: str, customer_id: int,
+                          password: str) -> tuple[dict[str, Any], Transaction]:
+    """The writes of a customer user (user item and username claim) for a
+    customer created in the same transaction (self-service registration)."""
+    _require_tenant(tenant)
+    fields, _ = _user_fields(username=username, roles=[], api_only=False, customer_access=identity.ACCESS_CUSTOMER,
+                             customer_id=customer_id, can_read=True, can_write=True, password=password)
+    return entities.prepare_create(USER, tenant, fields)
+
+
+def get_user(*, tenant: str, user_id: int) -> dict[str, Any]:
+    user = entities.get_one(USER, tenant, user_id)
+    if not user:
+        raise NotFoundError(f"user {user_id} not found")
+    return user
+
+
+def find_user(*, tenant: str, user: str) -> dict[str, Any]:
+    """A user of the tenant by id or username."""
+    if user.isdigit():
+        return get_user(tenant=tenant, user_id=int(user))
+    found = store.find_user_by_username(user)
+    if not found or found[0] != tenant:
+        raise NotFoundError(f"user '{user}' not found in tenant {tenant}")
+    return found[1]
+
+
+def issue_api_key(*, tenant: str, user_id: int) -> str:
+    """A new API key for the user, revoking the old one in the same transaction.
+    Returned once; only its hash is stored."""
+    from chalicelib.auth import api_key as api_key_auth
+
+    user = get_user(tenant=tenant, user_id=user_id)
+    key = secrets.new_api_key()
+    key_hash, stamp = secrets.api_key_hash(key), now_iso()
+    tx = Transaction()
+    store.api_key_put(tx, key_hash, tenant, user_id, stamp)
+    if user.get("apiKeyHash"):
+        store.api_key_delete(tx, user["apiKeyHash"])
+        api_key_auth.forget(user["apiKeyHash"])
+    entities.update(USER, tenant, user, {"apiKeyHash": key_hash, "apiKeyCreatedAt": stamp}, also=tx)
+    return key
+
+
+def generate_own_api_key(*, principal: Principal, password: str, totp_code: str) -> str:
+    """The self-service path: only with the current password and a valid TOTP code."""
+    user = get_user(tenant=principal.tenant_id, user_id=principal.user_id)
+    if user.get("apiOnly"):
+        raise PermissionDeniedError("API-only users receive keys from an administrator")
+    step = secrets.totp_step(user.get("totpSecret"), totp_code)
+    if not secrets.verify_password(password, user.get("passwordHash")) or step is None:
+        raise PermissionDeniedError("the password or the two-factor code is wrong")
+    # A code is good once: its time-step must be later than the last accepted
+    # one, recorded by one conditional write (two requests racing with the
+    # same code cannot both pass).
+    if step <= int(user.get("totpLastStep", -1)) or not store.claim_totp_step(principal.tenant_id, user["id"], step):
+        raise PermissionDeniedError("this two-factor code has already been used; wait for the next one")
+    return issue_api_key(tenant=principal.tenant_id, user_id=principal.user_id)
+
+
+def reset_api_key_of(*, principal: Principal, user_id: int) -> str:
+    """Another user's key: only holders of the primary data-protection right."""
+    if identity.ROLE_DATA_PROTECTION_PRIMARY not in principal.roles:
+        raise PermissionDeniedError("only users with primary data protection access may reset other users' keys")
+    return issue_api_key(tenant=principal.tenant_id, user_id=user_id)
+
+
+def set_allowlist(*, tenant: str, user_id: int, ips: list[str]) -> list[str]:
+    networks = identity.parse_allowlist(ips)
+    user = get_user(tenant=tenant, user_id=user_id)
+    entities.update(USER, tenant, user, {"ipAllowlist": networks})
+    if user.get("apiKeyHash"):
+        from chalicelib.auth import api_key as api_key_auth
+
+        api_key_auth.forget(user["apiKeyHash"])
+    return networks
+
+
+def _require_tenant(tenant: str) -> dict[str, Any]:
+    found = store.get_tenant(tenant)
+    if not found:
+        raise NotFoundError(f"tenant {tenant} not found")
+    return found
+
+
+def get_own_user(*, principal: Principal, user_id: int) -> dict[str, Any]:
+    """Users read their own record only; anyone else's is not found."""
+    principal.require_read()
+    if user_id != principal.user_id:
+        raise NotFoundError(f"user {user_id} not found")
+    return get_user(tenant=principal.tenant_id, user_id=user_id)
+
+
+def _user_actions() -> dict[str, Any]:
+    from chalicelib.domain.actions import Action
+
+    def nothing(record: Any, params: Any) -> dict[str, Any]:
+        return {}
+    return {
+        "generateAPIKey": Action("generateAPIKey", nothing, required=("password", "totpCode"),
+                                 summary="Your own new key, with your current password and a valid TOTP code."),
+        "issueAPIKey": Action("issueAPIKey", nothing,
+                              summary="An administrator issues the first key of an API-only user."),
+        "resetAPIKey": Action("resetAPIKey", nothing,
+                              summary="Replace another user's key (primary data protection right)."),
+    }
+
+
+def api_key_action(*, principal: Principal, user_id: int, name: str | None,
+                   params: Any) -> tuple[dict[str, Any], str]:
+    """The user's new API key (shown once) by one of the key actions; the old key is revoked."""
+    from chalicelib.domain import actions as rules
+    from chalicelib.domain.errors import ActionPermissionError, InvalidStateError
+
+    action = rules.find(_user_actions(), name, "user")
+    rules.check_parameters(action, params)
+    if action.name == "generateAPIKey":
+        if user_id != principal.user_id:
+            raise ActionPermissionError("generateAPIKey makes your own key; use resetAPIKey for another user")
+        key = generate_own_api_key(principal=principal, password=str(params["password"]),
+                                   totp_code=str(params["totpCode"]))
+    elif action.name == "issueAPIKey":
+        if not principal.is_admin:
+            raise ActionPermissionError("only administrators issue keys to API-only users")
+        target = get_user(tenant=principal.tenant_id, user_id=user_id)
+        if not target.get("apiOnly"):
+            raise InvalidStateError("issueAPIKey is for API-only users; others generate their own key")
+        if target.get("apiKeyHash"):
+            raise InvalidStateError("the user already has a key; replacing it is resetAPIKey")
+        key = issue_api_key(tenant=principal.tenant_id, user_id=user_id)
+    else:
+        try:
+            key = reset_api_key_of(principal=principal, user_id=user_id)
+        except PermissionDeniedError as error:
+            raise ActionPermissionError(error.message) from None
+    return get_user(tenant=principal.tenant_id, user_id=user_id), key
+
+
+def set_password(*, tenant: str, user_id: int, password: str) -> None:
+    """A new password (and the Digest HA1 derived from it)."""
+    user = get_user(tenant=tenant, user_id=user_id)
+    if user.get("apiOnly"):
+        raise PermissionDeniedError("API-only users have no password")
+    entities.update(USER, tenant, user, {"passwordHash": secrets.hash_password(password),
+                                         "digestHa1": secrets.digest_ha1(user["username"], password)})
+
+
+def mark_email_confirmed(*, tenant: str, user_id: int) -> None:
+    user = get_user(tenant=tenant, user_id=user_id)
+    if not user.get("emailConfirmed"):
+        entities.update(USER, tenant, user, {"emailConfirmed": True})

@@ -1,0 +1,98 @@
+"""Money use cases for callers with a Principal: statements, fund moves,
+financial history and adjustments. Scope and permission are checked here,
+so every surface gets them."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from chalicelib.domain import identity
+from chalicelib.domain import ledger as rules
+from chalicelib.domain.errors import PermissionDeniedError, ValidationError
+from chalicelib.domain.identity import Principal
+from chalicelib.domain.ledger import Statement, TENANT_ACCOUNT
+from chalicelib.domain.money import parse_money
+from chalicelib.services.common import audit
+from chalicelib.services.customers import accounts as customers
+from chalicelib.services.money import ledger
+from chalicelib.services.money.ledger import Posted
+
+
+def today() -> str:
+    return datetime.now(timezone.utc).date().isoformat()
+
+
+def period(first: str | None, last: str | None, *, names: tuple[str, str] = ("initial_date", "final_date"),
+           default_days: int | None = None) -> tuple[str, str]:
+    """Days [first, last]; by default the current month so far (or the last ``default_days``)."""
+    last_day = rules.parse_day(last, field=names[1]) or today()
+    if default_days is not None:
+        fallback = (datetime.fromisoformat(last_day) - timedelta(days=default_days - 1)).date().isoformat()
+    else:
+        fallback = last_day[:8] + "01"
+    first_day = rules.parse_day(first, field=names[0]) or fallback
+    if first_day > last_day:
+        raise ValidationError(f"{names[0]} is after {names[1]}", field=names[0])
+    return first_day, last_day
+
+
+def customer_statement(*, principal: Principal, account_number: str, first_day: str, last_day: str) -> Statement:
+    principal.require_read()
+    customer = customers.customer_by_account_number(principal=principal, account_number=account_number)
+    return ledger.statement(tenant=principal.tenant_id, account=customer["id"], first_day=first_day,
+                            last_day=last_day)
+
+
+def partner_statement(*, principal: Principal, first_day: str, last_day: str) -> Statement:
+    _require_partner(principal)
+    principal.require_read()
+    return ledger.statement(tenant=principal.tenant_id, account=TENANT_ACCOUNT, first_day=first_day,
+                            last_day=last_day)
+
+
+def move_funds(*, principal: Principal, account_number: str, amount: Any, description: str | None,
+               idempotency_key: str | None) -> Posted:
+    """Positive: from the partner's wallet to the customer; negative: back."""
+    _require_partner(principal)
+    principal.require_write()
+    value = parse_money(amount, field="amount", allow_zero=False)
+    customer = customers.customer_by_account_number(principal=principal, account_number=account_number)
+    if description is not None and len(description) > 500:
+        raise ValidationError("description is longer than 500 characters", field="description")
+    return ledger.transfer_funds(tenant=principal.tenant_id, customer_id=customer["id"], amount=value,
+                                 description=description, idempotency_key=idempotency_key or ledger.new_key())
+
+
+def financial_history(*, principal: Principal, customer: dict[str, Any], first_day: str, last_day: str,
+                      activity: str | None) -> list[dict[str, Any]]:
+    principal.require_read()
+    audit.touch("customer", customer["id"])
+    return ledger.history(tenant=principal.tenant_id, account=customer["id"], first_day=first_day,
+                          last_day=last_day, activity=activity)
+
+
+def adjust_balance(*, tenant: str, account_number: str | None, amount: Any, reason: str,
+                   idempotency_key: str | None = None) -> Posted:
+    """An administrator's adjustment (admin CLI); without an account, the tenant's wallet."""
+    value = parse_money(amount, field="amount", allow_zero=False)
+    if not (reason or "").strip():
+        raise ValidationError("a reason is required", field="reason")
+    from chalicelib.store import identity as identity_store
+    from chalicelib.domain.errors import NotFoundError
+
+    if identity_store.get_tenant(tenant) is None:
+        raise NotFoundError(f"tenant {tenant} not found", field="tenant")
+    account: int | str = TENANT_ACCOUNT
+    if account_number is not None:
+        account = customers.customer_id_for_account(tenant=tenant, account_number=account_number)
+    return ledger.post_movement(tenant=tenant, account=account, activity=rules.ADJUSTMENT, amount=value,
+                                reference=f"admin:{reason.strip()[:100]}", description=reason.strip(),
+                                idempotency_key=idempotency_key or ledger.new_key())
+
+
+def _require_partner(principal: Principal) -> None:
+    # The partner's wallet is the tenant's: customer-scoped users never touch it.
+    if principal.customer_access != identity.ACCESS_ALL:
+        raise PermissionDeniedError("only users with access to all customers may use the partner wallet")
+
+

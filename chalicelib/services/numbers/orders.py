@@ -1,0 +1,226 @@
+"""Number orders: a cart becomes an order (gen_order), the order is queued
+(process_order) and the order worker charges and activates it exactly once.
+
+Order states: generated -> queued -> charged -> complete, or -> failed (the
+balance could not cover it; its numbers go back to availability). Each move
+is a conditional write on the state it leaves, with an entry in ``history``.
+The worker can stop anywhere and run again on a redelivered message:
+  - queued -> charged is ONE transaction with the charge itself;
+  - activation is chunked; each chunk only moves numbers still reserved by
+    the order's cart, so a chunk done before a crash is not done twice;
+  - charged -> complete comes last, after every number is active.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Mapping
+
+from chalicelib import settings
+from chalicelib.domain import numbers as number_rules
+from chalicelib.domain import trunks as trunk_rules
+from chalicelib.domain.errors import (
+    ConcurrentUpdateError, InsufficientFundsError, InvalidStateError, NotFoundError,
+)
+from chalicelib.domain.identity import Principal
+from chalicelib.domain.money import as_money, round_money
+from chalicelib.services.common import audit
+from chalicelib.services.numbers import inventory as numbers
+from chalicelib.services.numbers import order_charges
+from chalicelib.services.numbers import trunks
+from chalicelib.store.dynamo import entities
+from chalicelib.store.dynamo import keys
+from chalicelib.store import numbers as number_store
+from chalicelib.store.dynamo.table import Transaction, execute_reporting, get
+from chalicelib.store.dynamo.entities import EntityType, Page
+
+ORDER = EntityType(kind="ORDER", parent_kind="CUSTOMER", parent_field="customerId")
+GENERATED, QUEUED, CHARGED, COMPLETE, FAILED = "generated", "queued", "charged", "complete", "failed"
+# The carrier API's order status codes.
+STATUS_CODES = {GENERATED: "0", QUEUED: "2", CHARGED: "3", COMPLETE: "1", FAILED: "4"}
+PRICING = "ORDER_PRICING"
+
+
+def order_pricing(tenant: str) -> dict[str, Decimal]:
+    """The tenant's per-order cost, tax rate, other charges and discount rate
+    (set with ``python -m chalicelib.admin set-order-pricing``; zero if unset)."""
+    item = get(settings.main_table(), keys.settings_key(tenant, PRICING), consistent=False) or {}
+    return {k: Decimal(str(item.get(k, 0))) for k in ("perOrderCost", "taxRate", "otherCharges", "discountRate")}
+
+
+def set_order_pricing(*, tenant: str, values: Mapping[str, Decimal]) -> dict[str, Decimal]:
+    Transaction().put(settings.main_table(), {**keys.settings_key(tenant, PRICING), **values}).execute()
+    return dict(values)
+
+
+def price(subtotal: Decimal, pricing: Mapping[str, Decimal]) -> dict[str, Decimal]:
+    """Amounts of an order: numbers' setup + first month, per-order cost,
+    taxes on both, other charges, minus a discount on the numbers."""
+    per_order = as_money(pricing["perOrderCost"])
+    discount = round_money(subtotal * pricing["discountRate"])
+    taxes = round_money((subtotal - discount + per_order) * pricing["taxRate"])
+    other = as_money(pricing["otherCharges"])
+    return {"numbersAmount": as_money(subtotal), "perOrderCost": per_order, "taxes": taxes,
+            "otherCharges": other, "discount": discount,
+            "amount": as_money(subtotal - discount + per_order + taxes + other)}
+
+
+def _history(status: str, at: str, note: str | None = None) -> dict[str, str]:
+    return {"status": status, "at": at, **({"note": note} if note else {})}
+
+
+def generate_order(*, principal: Principal, customer: Mapping[str, Any], reserve_id: Any,
+                   trunk_id: Any) -> dict[str, Any]:
+    """Turn the customer's open cart into an order, in one transaction with the
+    cart's move to ``ordered`` (so the cart can neither expire nor be ordered twice)."""
+    principal.require_write()
+    tenant = principal.tenant_id
+    trunk = trunks.get_trunk(principal=principal, customer=customer, trunk_id=trunk_id,
+                             direction=trunk_rules.ORIGINATION, field="trunk_id")
+    cart = numbers.get_own_cart(principal=principal, customer=customer, reserve_id=reserve_id)
+    held = sorted(cart.get("numbers") or ())
+    if not held:
+        raise NotFoundError("Invalid reserveId", field="reserveId")
+    items = number_store.existing(tenant, held)
+    subtotal = number_rules.order_amount((as_money(i["monthlyPrice"]), as_money(i["setupPrice"]))
+                                         for i in items.values())
+    amounts = price(subtotal, order_pricing(tenant))
+    categories = {i["category"] for i in items.values()}
+    now = entities.now_iso()
+    cart_update = Transaction().update(
+        settings.main_table(), keys.cart_key(tenant, cart["reserveId"]),
+        "SET #s = :ordered, updatedAt = :now REMOVE GSI4PK, GSI4SK",
+        condition="#s = :open AND holdUntil > :now AND customerId = :c AND version = :v",
+        names={"#s": "status"},
+        values={":ordered": number_store.ORDERED, ":open": number_store.OPEN, ":now": now,
+                ":c": customer["id"], ":v": cart["version"]},
+        failure=NotFoundError("Invalid reserveId", field="reserveId"))
+    order = entities.create(ORDER, tenant, {
+        "customerId": customer["id"], "accountNumber": customer["accountNumber"], "reserveId": cart["reserveId"],
+        "numbers": held, "trunkId": trunk["id"], "orderType": "New",
+        "category": categories.pop() if len(categories) == 1 else "mixed",
+        "didType": trunk["billingType"], "sessions": trunk.get("sessions", 0),
+        **amounts, "status": GENERATED, "history": [_history(GENERATED, now)],
+    }, also=cart_update)
+    audit.touch("order", order["id"])
+    return order
+
+
+def get_order(*, principal: Principal, customer: Mapping[str, Any], order_id: Any) -> dict[str, Any]:
+    principal.require_read()
+    text = str(order_id or "").strip()
+    order = entities.get_one(ORDER, principal.tenant_id, int(text)) if text.isdigit() else None
+    if order is None or order["customerId"] != customer["id"]:
+        raise NotFoundError("Invalid orderId", field="orderId")
+    audit.touch("order", order["id"])
+    return order
+
+
+def list_orders(*, principal: Principal, customer: Mapping[str, Any], limit: int = 1000) -> list[dict[str, Any]]:
+    principal.require_read()
+    return entities.list_page(ORDER, principal.tenant_id, Page(limit=limit), parent_id=customer["id"])
+
+
+def queue_order(*, principal: Principal, customer: Mapping[str, Any], order_id: Any) -> dict[str, Any]:
+    """Hand the order to the order worker. Asking again for a queued order
+    queues it again (the worker is idempotent); a finished one is refused."""
+    principal.require_write()
+    order = get_order(principal=principal, customer=customer, order_id=order_id)
+    if order["status"] in (COMPLETE, FAILED):
+        raise InvalidStateError(f"order {order['id']} is already {order['status']}", field="orderId")
+    if order["status"] == GENERATED:
+        order = _move(principal.tenant_id, order, QUEUED)
+    from chalicelib.store import queues
+
+    queues.publish("orders", {"tenant": principal.tenant_id, "orderId": order["id"]})
+    return order
+
+
+def _move(tenant: str, order: Mapping[str, Any], status: str, note: str | None = None,
+          also: Transaction | None = None) -> dict[str, Any]:
+    """Move the order to ``status`` if it is still as read (version condition)."""
+    now = entities.now_iso()
+    return entities.update(ORDER, tenant, order, {
+        "status": status, "history": [*order.get("history", []), _history(status, now, note)]}, also=also)
+
+
+def process_order(*, tenant: str, order_id: int) -> str:
+    """The order worker's step for one message: charge, activate, complete.
+    Returns the order's final status; safe to run any number of times."""
+    for _ in range(10):
+        order = entities.get_one(ORDER, tenant, order_id)
+        if order is None:
+            return "missing"
+        status = order["status"]
+        try:
+            if status == FAILED:
+                _release_cart_of(tenant, order)  # finishes a failure that stopped half-way
+                return status
+            if status == COMPLETE:
+                return status
+            if status in (GENERATED, QUEUED):
+                _charge(tenant, order)
+                continue
+            if status == CHARGED:
+                _activate(tenant, order)
+                _move(tenant, order, COMPLETE)
+                number_store.delete_cart(tenant, order["reserveId"])
+                return COMPLETE
+        except ConcurrentUpdateError:
+            continue  # another delivery moved it: read it again
+    raise ConcurrentUpdateError(f"order {order_id} kept changing while being processed")
+
+
+def _charge(tenant: str, order: Mapping[str, Any]) -> None:
+    """Debit the order through the ledger, atomically with its move to charged."""
+    amount = as_money(order["amount"])
+    charged = {"status": CHARGED, "history": [*order.get("history", []), _history(CHARGED, entities.now_iso())]}
+    if amount == 0:
+        entities.update(ORDER, tenant, order, charged)
+        return
+
+    def move_to_charged(tx: Transaction) -> None:
+        writes, _ = entities.update_transaction(ORDER, tenant, order, charged)
+        tx.actions.extend(writes.actions)
+        tx.failures.extend(writes.failures)
+
+    try:
+        order_charges.charge_order(tenant=tenant, customer_id=order["customerId"], amount=amount,
+                                   order_id=order["id"], also=move_to_charged)
+    except InsufficientFundsError:
+        _fail(tenant, order, "insufficient balance")
+    except NotFoundError:
+        _fail(tenant, order, "customer no longer exists")
+
+
+def _fail(tenant: str, order: Mapping[str, Any], reason: str) -> None:
+    # Failed first, then release: a failed order can never be charged later.
+    failed = _move(tenant, order, FAILED, note=reason)
+    _release_cart_of(tenant, failed)
+
+
+def _release_cart_of(tenant: str, order: Mapping[str, Any]) -> None:
+    cart = number_store.get_cart(tenant, order["reserveId"])
+    if cart is not None:
+        numbers.release_cart(tenant=tenant, cart=cart)
+
+
+def _activate(tenant: str, order: Mapping[str, Any]) -> None:
+    """Numbers still reserved by the order's cart become the customer's active
+    numbers, chunk by chunk; numbers already activated are skipped."""
+    items = number_store.existing(tenant, order["numbers"])
+    todo = [i for i in items.values()
+            if i["status"] == number_rules.RESERVED and i.get("reserveId") == order["reserveId"]]
+    now = entities.now_iso()
+    for start in range(0, len(todo), 100):
+        tx = Transaction()
+        for item in todo[start:start + 100]:
+            tx.update(settings.main_table(), keys.number_key(tenant, item["number"]),
+                      "SET #s = :active, customerId = :c, orderId = :o, trunkId = :t, updatedAt = :now, "
+                      "GSI1PK = :pk, GSI1SK = :sk ADD version :one REMOVE reserveId",
+                      condition="#s = :reserved AND reserveId = :r", names={"#s": "status"},
+                      values={":active": number_rules.ACTIVE, ":c": order["customerId"], ":o": order["id"],
+                              ":t": order["trunkId"], ":now": now, ":one": 1, ":reserved": number_rules.RESERVED,
+                              ":r": order["reserveId"], ":pk": keys.owned_pk(tenant),
+                              ":sk": keys.owned_sk(order["customerId"], item["number"])})
+        if execute_reporting(tx):
+            raise ConcurrentUpdateError("a number of the order changed during activation")

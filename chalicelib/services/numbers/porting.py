@@ -1,0 +1,180 @@
+"""Porting numbers in: portability checks against the tenant's portability
+table, port orders with their documents in S3, staff-driven state changes;
+a completed port order makes its numbers the customer's active numbers.
+
+There is no real number-portability database here: which numbers are
+portable, why not, the losing carrier and its minimum days come from the
+table the tenant loads with ``python -m chalicelib.admin import-portability``.
+"""
+from __future__ import annotations
+
+import csv
+from datetime import date, datetime, timezone
+from typing import Any, Iterable, Mapping, Sequence
+
+from chalicelib import settings
+from chalicelib.domain import numbers as number_rules
+from chalicelib.domain import porting as rules
+from chalicelib.domain.errors import ConcurrentUpdateError, NotFoundError, ValidationError
+from chalicelib.domain.identity import Principal
+from chalicelib.services.common import audit
+from chalicelib.store import blobs
+from chalicelib.store.dynamo import entities
+from chalicelib.store.dynamo import keys
+from chalicelib.store import numbers as number_store
+from chalicelib.store.dynamo.table import MAX_TRANSACTION_ITEMS, Transaction, batch_get, ddb
+from chalicelib.store.dynamo.codec import to_attr
+from chalicelib.store.dynamo.entities import EntityType, Page
+
+PORT_ORDER = EntityType(kind="PORTORDER", parent_kind="CUSTOMER", parent_field="customerId")
+PORTABILITY_HEADER = ("number", "portable", "reason", "losing_carrier", "min_port_days")
+SUBSCRIBER_FIELDS = (
+    "subscriberFirstName", "subscriberLastName", "addressHouseNumber", "addressStreetName", "addressStreetSuffix",
+    "addressCity", "addressStateCode", "addressZip", "billingNumber", "losingCarrierName",
+    "wirelessAccountNumber", "wirelessPin",
+)
+
+
+def import_portability(*, tenant: str, lines: Iterable[str]) -> dict[str, Any]:
+    """Load or replace portability rows (a re-run writes the same items)."""
+    reader = csv.DictReader(lines)
+    if tuple(reader.fieldnames or ()) != PORTABILITY_HEADER:
+        raise ValidationError(f"header must be {','.join(PORTABILITY_HEADER)}", field="header")
+    items, rejected = [], []
+    for line_no, row in enumerate(reader, start=2):
+        try:
+            number = number_rules.parse_number(row.get("number"))
+            portable = (row.get("portable") or "").strip().lower()
+            if portable not in ("yes", "no", "true", "false", "1", "0"):
+                raise ValidationError("portable must be yes or no", field="portable")
+            days = (row.get("min_port_days") or "0").strip()
+            if not days.isdigit() or int(days) > 90:
+                raise ValidationError("min_port_days must be 0-90", field="min_port_days")
+        except ValidationError as error:
+            rejected.append({"line": line_no, "field": error.field, "reason": error.message})
+            continue
+        items.append({**keys.portability_key(tenant, number), "number": number,
+                      "portable": portable in ("yes", "true", "1"), "reason": (row.get("reason") or "").strip(),
+                      "losingCarrier": (row.get("losing_carrier") or "").strip(), "minPortDays": int(days)})
+    for start in range(0, len(items), 25):
+        pending = {settings.main_table(): [{"PutRequest": {"Item": {k: to_attr(v) for k, v in i.items()}}}
+                                           for i in items[start:start + 25]]}
+        while pending:
+            pending = ddb().batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+    return {"tenant": tenant, "loaded": len(items), "rejected": len(rejected), "rejections": rejected}
+
+
+def check(*, principal: Principal, numbers: Sequence[str]) -> dict[str, Any]:
+    """Accepted numbers, and rejected ones with the reason (one BatchGet)."""
+    principal.require_read()
+    tenant = principal.tenant_id
+    table = {i["number"]: i for i in batch_get(settings.main_table(), [keys.portability_key(tenant, n)
+                                                                        for n in numbers])}
+    ours = {i["number"]: i for i in batch_get(settings.main_table(), [keys.number_key(tenant, n) for n in numbers])}
+    accepted, rejected = [], {}
+    for number in numbers:
+        row = table.get(number)
+        if number in ours:
+            rejected[number] = "already in this carrier's inventory"
+        elif row is None:
+            rejected[number] = "not found in the portability table"
+        elif not row["portable"]:
+            rejected[number] = row.get("reason") or "not portable"
+        else:
+            accepted.append(row)
+    return {"accepted": accepted, "rejected": rejected}
+
+
+def create_port_order(*, principal: Principal, customer: Mapping[str, Any], numbers: Sequence[str],
+                      category: str, subscriber_type: str, authorizing_person: str, loa: bytes,
+                      carrier_doc: bytes, requested_foc: str | None, details: Mapping[str, str],
+                      today: date | None = None) -> dict[str, Any]:
+    """A port order for the accepted numbers; nothing is written if none is."""
+    principal.require_write()
+    category = number_rules.parse_category(category)
+    if subscriber_type not in rules.SUBSCRIBER_TYPES:
+        raise ValidationError("Invalid subscriberType", field="subscriberType")
+    if not authorizing_person.strip() or len(authorizing_person.split()) < 2:
+        raise ValidationError("Invalid loaAuthorizingPerson", field="loaAuthorizingPerson")
+    rules.check_zip(loa, "loa_doc")
+    rules.check_zip(carrier_doc, "carrier_doc")
+    if len(numbers) > rules.MAX_PORT_NUMBERS:
+        raise ValidationError("Invalid numbers", field="numbers")
+    verdict = check(principal=principal, numbers=numbers)
+    accepted = verdict["accepted"]
+    if not accepted:
+        raise ValidationError("Invalid numbers", field="numbers")
+    min_days = max(int(r["minPortDays"]) for r in accepted)
+    foc = rules.parse_foc(requested_foc, today=today or datetime.now(timezone.utc).date(), min_port_days=min_days)
+    tenant = principal.tenant_id
+    order_id = entities.allocate_ids(tenant, PORT_ORDER.kind)[0]
+    loa_key = blobs.put(tenant, f"portin/{order_id}/loa.zip", loa, content_type="application/zip")
+    doc_key = blobs.put(tenant, f"portin/{order_id}/carrier_doc.zip", carrier_doc, content_type="application/zip")
+    now = entities.now_iso()
+    carriers = sorted({r.get("losingCarrier") or "" for r in accepted} - {""})
+    record = entities.create(PORT_ORDER, tenant, {
+        "customerId": customer["id"], "accountNumber": customer["accountNumber"],
+        "numbers": [r["number"] for r in accepted], "rejected": verdict["rejected"], "category": category,
+        "subscriberType": subscriber_type, "loaAuthorizingPerson": authorizing_person.strip(),
+        "requestedFocDate": foc.strftime("%Y-%m-%d %H:%M:%S"), "losingCarrierName": ", ".join(carriers),
+        "loaKey": loa_key.split("/", 2)[2], "carrierDocKey": doc_key.split("/", 2)[2],
+        **{k: v for k, v in details.items() if k in SUBSCRIBER_FIELDS and v},
+        "status": rules.SUBMITTED, "history": [{"status": rules.SUBMITTED, "at": now, "by": principal.username}],
+    }, entity_id=order_id)
+    audit.touch("portorder", order_id)
+    return record
+
+
+def list_port_orders(*, principal: Principal, customer: Mapping[str, Any], order_id: Any = None) -> list[dict[str, Any]]:
+    principal.require_read()
+    if order_id is not None:
+        text = str(order_id).strip()
+        found = entities.get_one(PORT_ORDER, principal.tenant_id, int(text)) if text.isdigit() else None
+        if found is None or found["customerId"] != customer["id"]:
+            raise NotFoundError("Invalid orderId", field="orderId")
+        return [found]
+    return entities.list_page(PORT_ORDER, principal.tenant_id, Page(limit=1000), parent_id=customer["id"])
+
+
+def document_url(*, tenant: str, key: str, filename: str) -> str:
+    return blobs.presigned_download(tenant, key, filename=filename)
+
+
+def set_port_order_state(*, tenant: str, order_id: int, state: str, by: str = "staff",
+                         foc_date: str | None = None) -> dict[str, Any]:
+    """A staff action: move the port order on; completing it makes its numbers
+    the customer's active numbers in the same transaction."""
+    order = entities.get_one(PORT_ORDER, tenant, order_id)
+    if order is None:
+        raise NotFoundError(f"port order {order_id} not found", field="order")
+    rules.check_transition(order["status"], state)
+    now = entities.now_iso()
+    changes: dict[str, Any] = {"status": state, "lastModifiedBy": by,
+                               "history": [*order.get("history", []), {"status": state, "at": now, "by": by}]}
+    if state == rules.FOC_CONFIRMED:
+        changes["actualFocDate"] = foc_date or order["requestedFocDate"]
+    also = Transaction()
+    if state == rules.COMPLETE:
+        numbers = list(order["numbers"])
+        ids = entities.allocate_ids(tenant, "NUMBER", len(numbers))
+        # The id lookup items go in the same transaction when they fit (with the
+        # numbers and the order's update, 100 actions); a larger port writes them
+        # first: a lookup whose number never appears is ignored by readers.
+        lookups_inside = 2 * len(numbers) + 1 <= MAX_TRANSACTION_ITEMS
+        if not lookups_inside:
+            number_store.put_id_items(tenant, list(zip(ids, numbers)))
+        for number, number_id in zip(numbers, ids):
+            if lookups_inside:
+                also.put(settings.main_table(), number_store.id_item(tenant, number_id, number),
+                         condition="attribute_not_exists(PK)")
+            also.put(settings.main_table(), {
+                **keys.number_key(tenant, number), "kind": "NUMBER", "tenantId": tenant, "number": number,
+                "id": number_id,
+                "category": order["category"], "npanxx": number[:6], "status": number_rules.ACTIVE,
+                "customerId": order["customerId"], "portOrderId": order["id"], "orderType": "Portin",
+                "monthlyPrice": 0, "setupPrice": 0, "version": 1, "createdAt": now, "updatedAt": now,
+                "GSI1PK": keys.owned_pk(tenant), "GSI1SK": keys.owned_sk(order["customerId"], number),
+                **({"tfnPrefix": number[:3]} if order["category"] == number_rules.TOLLFREE else {}),
+            }, condition="attribute_not_exists(PK)",
+                failure=ConcurrentUpdateError(f"{number} is already in this carrier's inventory"))
+    return entities.update(PORT_ORDER, tenant, order, changes, also=also)

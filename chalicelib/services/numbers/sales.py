@@ -1,0 +1,188 @@
+"""Phone numbers as the billing platform API sees them: the inventory's
+numbers (issue 4) that a customer owns, read-only.
+
+Numbers are created by the inventory (import, port-in) and sold through the
+carrier API's order flow; the billing API lists and reads them. Each number
+item carries an integer ``id`` (per tenant, allocated when it is created) and
+an id lookup item (``T#<t>#NUMBERID`` / <12-digit id> -> number):
+
+  get by id        GetItem of the lookup, GetItem of the number
+  one customer's   ByParent prefix <customer>#, ordered by id in memory
+  all (visible)    Query of the lookup partition from idAfter, BatchGetItem of
+                   the numbers, keeping those a customer owns
+  expansion        ONE Query over the ByParent range of the page of customers
+
+Only numbers a customer owns (status active, inactive or cancelled) are shown:
+available and reserved ones are the inventory's, not a customer's.
+
+``assign`` sells one available inventory number straight to a customer (the
+seed's ``POST /customers/{id}/numbers``). It is charged as a carrier order is
+(services/numbers/orders.py): the number's setup and first month plus the tenant's
+per-order pricing, as an "Order (New DIDs)" ledger movement keyed on a new
+order id (services/numbers/order_charges.py), and the movement, the number's move
+from available to active, its counters and the (complete) order record are
+ONE conditional transaction: a number is never sold twice, a refused charge
+writes nothing.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable, Mapping
+
+from chalicelib.domain import customers as customer_rules
+from chalicelib.domain import numbers as rules
+from chalicelib.services.customers.items import ChildResource
+from chalicelib.store.dynamo import entities
+from chalicelib.store import numbers as store
+from chalicelib.store.dynamo.entities import Page
+
+
+def is_active(record: Mapping[str, Any]) -> bool:
+    return record.get("status") == rules.ACTIVE
+
+
+def _owned(item: Mapping[str, Any] | None) -> bool:
+    return (item is not None and item.get("id") is not None and item.get("customerId") is not None
+            and item.get("status") in rules.OWNED)
+
+
+def _changed_since(page: Page) -> Callable[[Mapping[str, Any]], bool]:
+    since = page.updated_since
+    return lambda item: since is None or str(item.get("updatedAt") or "") >= since
+
+
+class InventoryNumbers:
+    """The reads customer_items needs (see ChildResource.reader)."""
+
+    def get_one(self, tenant: str, item_id: int) -> dict[str, Any] | None:
+        item = store.number_by_id(tenant, item_id)
+        return entities.public(item) if item is not None and _owned(item) else None
+
+    def list_page(self, tenant: str, page: Page, *, parent_id: int | None = None) -> list[dict[str, Any]]:
+        wanted = page.offset + page.limit
+        changed = _changed_since(page)
+
+        def keep(item: Mapping[str, Any]) -> bool:
+            return (_owned(item) and item["id"] > page.id_after and changed(item)
+                    and (page.where is None or page.where(item)))
+
+        if parent_id is not None:
+            found = sorted((i for i in store.owned(tenant, parent_id) if keep(i)), key=lambda i: i["id"])
+        else:
+            found = []
+            for items in store.numbers_in_id_order(tenant, page.id_after, page_size=min(1000, max(wanted, 25))):
+                found.extend(i for i in items if keep(i))
+                if len(found) >= wanted:
+                    break
+        return [entities.public(i) for i in found[page.offset:wanted]]
+
+    def children_of(self, tenant: str, parent_ids: Iterable[int],
+                    where: Callable[[Mapping[str, Any]], bool] | None = None) -> dict[int, list[dict[str, Any]]]:
+        grouped = store.owned_by_customers(tenant, parent_ids)
+        return {customer: [entities.public(i) for i in sorted(items, key=lambda i: i["id"])
+                           if _owned(i) and (where is None or where(i))]
+                for customer, items in grouped.items()}
+
+
+NUMBERS = ChildResource("number", None, is_active=is_active, reader=InventoryNumbers())
+
+
+# Customers that may be sold a number: not Ex-Customers, not Suspended.
+ASSIGNABLE_STATUSES = frozenset({customer_rules.STATUS_CUSTOMER, customer_rules.STATUS_PROSPECT})
+
+
+def _not_assignable(customer_id: int, status: str) -> Exception:
+    from chalicelib.domain.errors import InvalidStateError
+
+    return InvalidStateError(f"customer {customer_id} is {status}: numbers are sold to active customers "
+                             "and prospects", field="customerID")
+
+
+def _assignable_guard(customer_id: int) -> Any:
+    """The customer may be sold numbers: a Customer or a Prospect (an item
+    without a status is a Customer). As a ledger guard on the customer item."""
+    from chalicelib.services.money.ledger import Guard
+
+    def check(item: Mapping[str, Any]) -> None:
+        status = item.get("status", customer_rules.STATUS_CUSTOMER)
+        if status not in ASSIGNABLE_STATUSES:
+            raise _not_assignable(customer_id, customer_rules.STATUS_NAMES.get(status, "Unknown"))
+
+    allowed = sorted(ASSIGNABLE_STATUSES)
+    return Guard(check=check,
+                 condition="attribute_not_exists(#cst) OR #cst IN (" + ", ".join(
+                     f":cst{n}" for n in range(len(allowed))) + ")",
+                 names={"#cst": "status"}, values={f":cst{n}": v for n, v in enumerate(allowed)})
+
+
+def assign(*, principal: Any, customer_id: int, number: Any) -> dict[str, Any]:
+    """Sell the available inventory number ``number`` to the customer, charged
+    as a one-number carrier order; the customer's new number."""
+    from chalicelib.domain.errors import NumberUnavailableError
+    from chalicelib.domain.money import as_money
+    from chalicelib.services.common import audit
+    from chalicelib.services.numbers import order_charges
+    from chalicelib.services.numbers import orders
+    from chalicelib.services.common import retry
+    from chalicelib.services.customers import accounts as customer_service
+    from chalicelib.services.numbers import inventory
+    from chalicelib.store.dynamo.table import Transaction
+
+    principal.require_write()
+    value = rules.parse_number(number, field="number")
+    customer = customer_service.get_customer(principal=principal, customer_id=customer_id)
+    # Checked on the customer as read, and again as a condition of the sale's
+    # transaction: a customer suspended meanwhile is not sold the number.
+    assignable = _assignable_guard(customer_id)
+    assignable.check(customer)
+    tenant = principal.tenant_id
+    # The same words for a number never stocked, another tenant's, reserved or
+    # sold: the answer tells nothing about other tenants' inventory.
+    unavailable = NumberUnavailableError(f"number {value} is not available in your inventory", field="number")
+    order_id = entities.allocate_ids(tenant, orders.ORDER.kind)[0]
+
+    def attempt() -> dict[str, Any]:
+        item = store.get_number(tenant, value)
+        if item is not None and item["status"] == rules.RESERVED:
+            inventory.release_expired(tenant=tenant)  # an expired cart gives its numbers back first
+            item = store.get_number(tenant, value)
+        if item is None or item["status"] != rules.AVAILABLE:
+            raise unavailable
+        number_id = item.get("id") or entities.allocate_ids(tenant, "NUMBER")[0]
+        amounts = orders.price(rules.order_amount([(as_money(item["monthlyPrice"]), as_money(item["setupPrice"]))]),
+                               orders.order_pricing(tenant))
+        stamp = entities.now_iso()
+        order, order_writes = entities.prepare_create(orders.ORDER, tenant, {
+            "customerId": customer["id"], "accountNumber": customer.get("accountNumber"), "numbers": [value],
+            "orderType": "New", "category": item["category"], "didType": "", "sessions": 0, **amounts,
+            "status": orders.COMPLETE, "source": "billing-api",
+            "history": [{"status": orders.COMPLETE, "at": stamp, "note": "assigned through the billing API"}],
+        }, entity_id=order_id)
+
+        def writes(tx: Transaction) -> None:
+            if amounts["amount"] == 0:  # no charge: the ledger does not touch the customer item
+                entities.add_check(tx, customer_service.CUSTOMER, tenant, customer["id"], assignable.condition,
+                                   names=assignable.names, values=assignable.values,
+                                   failure=_not_assignable(customer_id, "no longer active or a prospect"))
+            store.add_assignment(tx, tenant, item, customer_id=customer["id"], order_id=order_id,
+                                 number_id=number_id, stamp=stamp, failure=unavailable)
+            tx.actions.extend(order_writes.actions)
+            tx.failures.extend(order_writes.failures)
+
+        if amounts["amount"] == 0:
+            tx = Transaction()
+            writes(tx)
+            tx.execute()
+        else:
+            # InsufficientFundsError (nothing written) below the credit limit.
+            order_charges.charge_order(tenant=tenant, customer_id=customer["id"], amount=amounts["amount"],
+                                       order_id=order_id, also=writes, guard=assignable)
+        sold = {k: v for k, v in item.items() if k not in ("reserveId", "GSI3PK", "GSI3SK")}
+        sold.update(status=rules.ACTIVE, customerId=customer["id"], orderId=order_id, id=number_id,
+                    updatedAt=stamp, version=int(item.get("version") or 0) + 1)
+        audit.touch("order", order["id"])
+        audit.touch("number", number_id)
+        return entities.public(sold)
+
+    # A TransactionConflict with a concurrent sale is retried: the re-read then
+    # finds the number sold and answers NumberUnavailableError.
+    return retry.until_settled(attempt, what=f"number {value}")

@@ -1,0 +1,356 @@
+"""Storage of the CDR pipeline: accepted rows as compressed part objects in
+S3, and in DynamoDB only aggregates (one item per number or trunk per day),
+file and day records and the per-customer-per-day charge record. Owners
+are read from the inventory (NUMBER items, store/numbers.py) and the TRUNK
+entities (``trunk_items``).
+
+Keys (main table), tenant T:
+  T#T#CDRFILE / <fileId>                     one ingested file: parts done, days touched, summary
+  T#T#CDRUPLOAD / <name>                     an inbox object's name -> its file record (upload status)
+  T#T#CDRDAY / <yyyy-mm-dd>                  generation (bumped per file), closed flag, exports
+  T#T#STATS#<DID|TG|TERM>#<id> / D#<day>     figures of a number / trunk on a day
+      GSI1 (ByParent) T#T#CUSTOMER>STATS / <customerId>#<kind>#<day>#<id>
+  T#T#CALLCHARGE / <customerId>#<day>        the call charges posted for that day (total, version)
+S3, under tenants/T/:
+  cdr-parts/<day>/<shard>/<stamp>-<fileId>-<part>.parquet  accepted rows of one file part for one day
+  cdr-exports/<day>/<customerId>-<direction>-<success|failed>.csv
+  rates/<direction>/<TENANT|customerId>.csv
+S3, at the bucket root: cdr-inbox/<tenant>/<name> (files as they land; S3
+notifies the cdr-files queue) and cdr-staged/<tenant>/<fileId>/<n>.csv (plain
+pieces of a big compressed file, removed as their parts finish).
+"""
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, BinaryIO, Mapping
+
+from chalicelib import settings
+from chalicelib.store import blobs
+from chalicelib.store.dynamo import keys
+from chalicelib.store.clients import client
+from chalicelib.store.dynamo.codec import from_item, to_attr, to_item
+from chalicelib.domain.errors import ConcurrentUpdateError
+from chalicelib.store.dynamo.table import Transaction, batch_get, ddb, get, query_pages
+
+STATS_KINDS = ("DID", "TG", "TERM")
+# Batch requests in flight at once (the client pool holds 64 connections).
+PARALLEL_REQUESTS = 8
+
+
+def _table() -> str:
+    return settings.main_table()
+
+
+# ------------------------------------------------------------ S3 objects
+
+def landed_stream(key: str, byte_range: str | None = None) -> Any:
+    """A landed object: an upload under cdr-inbox/ or a restaged piece under
+    cdr-staged/ (both at the bucket root, outside tenants/: see docs/deploy.md)."""
+    params = {"Bucket": settings.blob_bucket(), "Key": key}
+    if byte_range:
+        params["Range"] = byte_range
+    return client("s3").get_object(**params)["Body"]
+
+
+def landed_head(key: str) -> dict[str, Any] | None:
+    s3 = client("s3")
+    try:
+        return s3.head_object(Bucket=settings.blob_bucket(), Key=key)
+    except s3.exceptions.ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise
+
+
+def inbox_put(key: str, body: BinaryIO | bytes) -> None:
+    client("s3").put_object(Bucket=settings.blob_bucket(), Key=key, Body=body)
+
+
+def inbox_post(key: str, *, max_bytes: int) -> dict[str, Any]:
+    """A presigned S3 POST for one inbox object of at most ``max_bytes``."""
+    return blobs.presigned_post(key, max_bytes=max_bytes)
+
+
+def delete_landed(key: str) -> None:
+    client("s3").delete_object(Bucket=settings.blob_bucket(), Key=key)
+
+
+STAGED_PREFIX = "cdr-staged/"
+
+
+def staged_key(tenant: str, file_id: str, piece: int) -> str:
+    """Where a piece of a restaged compressed file waits for its part (bucket
+    root, outside the notified cdr-inbox/; a lifecycle rule expires leftovers)."""
+    return f"{STAGED_PREFIX}{tenant}/{file_id}/{piece:05d}.csv"
+
+
+def staged_put(key: str, path: str) -> None:
+    """A local piece (up to CDR_SPLIT_BYTES, far below one PUT's 5 GB),
+    streamed from disk."""
+    with open(path, "rb") as body:
+        client("s3").put_object(Bucket=settings.blob_bucket(), Key=key, Body=body)
+
+
+def list_keys(tenant: str, prefix: str) -> list[str]:
+    """Keys (relative to the tenant prefix) under ``prefix``, in key order."""
+    root = blobs.object_key(tenant, prefix)
+    strip = len(blobs.object_key(tenant, ""))
+    found: list[str] = []
+    for page in client("s3").get_paginator("list_objects_v2").paginate(Bucket=settings.blob_bucket(), Prefix=root):
+        found.extend(o["Key"][strip:] for o in page.get("Contents", []))
+    return sorted(found)
+
+
+def upload_file(tenant: str, key: str, path: str, *, content_type: str) -> None:
+    with open(path, "rb") as handle:
+        blobs.put(tenant, key, handle, content_type=content_type)
+
+
+DOWNLOAD_CHUNK = 8 * 1024 * 1024
+DOWNLOAD_THREADS = 8
+TRANSFER_THREADS = 16
+
+
+def download_landed(key: str, path: str, *, start: int = 0, end: int | None = None) -> int:
+    """Bytes [start, end) of a landed object (the whole object by default) into
+    ``path``: ranged GETs of 8 MiB, several in flight, each written at its
+    offset. Returns the bytes written."""
+    if end is None:
+        head = landed_head(key)
+        end = int(head.get("ContentLength", 0)) if head else 0
+    total = max(0, end - start)
+    with open(path, "wb") as handle:
+        handle.truncate(total)
+    if not total:
+        return 0
+    s3, bucket = client("s3"), settings.blob_bucket()
+
+    def fetch(offset: int) -> None:
+        last = min(offset + DOWNLOAD_CHUNK, total) - 1
+        body = s3.get_object(Bucket=bucket, Key=key, Range=f"bytes={start + offset}-{start + last}")["Body"]
+        fd = os.open(path, os.O_WRONLY)
+        try:
+            for piece in body.iter_chunks(1 << 20):  # 1 MiB at a time: memory does not grow with the file
+                os.pwrite(fd, piece, offset)
+                offset += len(piece)
+        finally:
+            os.close(fd)
+
+    with ThreadPoolExecutor(max_workers=DOWNLOAD_THREADS) as pool:
+        list(pool.map(fetch, range(0, total, DOWNLOAD_CHUNK)))
+    return total
+
+
+def download_many(tenant: str, pairs: list[tuple[str, str]]) -> None:
+    """(tenant-relative key, local path) pairs, several GETs in flight."""
+    s3, bucket = client("s3"), settings.blob_bucket()
+
+    def fetch(pair: tuple[str, str]) -> None:
+        # One GET each (download_file would HEAD first): parts are small.
+        body = s3.get_object(Bucket=bucket, Key=blobs.object_key(tenant, pair[0]))["Body"]
+        with open(pair[1], "wb") as out:
+            for piece in body.iter_chunks(1 << 20):
+                out.write(piece)
+
+    with ThreadPoolExecutor(max_workers=TRANSFER_THREADS) as pool:
+        list(pool.map(fetch, pairs))
+
+
+def upload_many(tenant: str, triples: list[tuple[str, str, str]]) -> None:
+    """(tenant-relative key, local path, content type) triples, several PUTs in flight."""
+    def put(triple: tuple[str, str, str]) -> None:
+        upload_file(tenant, triple[0], triple[1], content_type=triple[2])
+
+    with ThreadPoolExecutor(max_workers=TRANSFER_THREADS) as pool:
+        list(pool.map(put, triples))
+
+
+# ------------------------------------------------------------ owners
+
+def trunk_items(tenant: str) -> list[dict[str, Any]]:
+    """Every TRUNK entity of the tenant (origination and termination), the
+    attributes that make an owner only: one paged Query of its partition,
+    once per file or day."""
+    found: list[dict[str, Any]] = []
+    for page in query_pages(_table(), key_condition="PK = :pk", values={":pk": keys.entity_pk(tenant, "TRUNK")},
+                            attributes=("SK", "customerId", "billingType", "direction")):
+        found.extend(page)
+    return found
+
+
+# ------------------------------------------------------------ records
+
+def file_key(tenant: str, file_id: str) -> dict[str, str]:
+    return {"PK": f"T#{tenant}#CDRFILE", "SK": file_id}
+
+
+def get_file(tenant: str, file_id: str) -> dict[str, Any] | None:
+    return get(_table(), file_key(tenant, file_id))
+
+
+def create_file(tenant: str, file_id: str, fields: Mapping[str, Any]) -> bool:
+    """Claim a file id; False when it was already claimed (the same file again)."""
+    try:
+        ddb().put_item(TableName=_table(), Item=to_item({**file_key(tenant, file_id), **fields}),
+                       ConditionExpression="attribute_not_exists(PK)")
+        return True
+    except ddb().exceptions.ConditionalCheckFailedException:
+        return False
+
+
+def finish_part(tenant: str, file_id: str, part: int, days: list[str], summary: Mapping[str, Any]) -> dict[str, Any]:
+    """Record one part as done (idempotent: string-set ADD and a per-part SET);
+    returns the file record as it now stands."""
+    values: dict[str, Any] = {":p": {"SS": [str(part)]}, ":s": to_attr(dict(summary))}
+    expression = "ADD doneParts :p SET #s = :s"
+    if days:
+        values[":d"] = {"SS": sorted(days)}
+        expression = "ADD doneParts :p, days :d SET #s = :s"
+    answer = ddb().update_item(
+        TableName=_table(), Key=to_item(file_key(tenant, file_id)), UpdateExpression=expression,
+        ExpressionAttributeNames={"#s": f"part{part}"}, ExpressionAttributeValues=values, ReturnValues="ALL_NEW")
+    return from_item(answer["Attributes"])
+
+
+def upload_key(tenant: str, name: str) -> dict[str, str]:
+    return {"PK": f"T#{tenant}#CDRUPLOAD", "SK": name}
+
+
+def put_upload(tenant: str, name: str, file_id: str, *, repeated: bool) -> None:
+    """Which file record an inbox object (by its name under the tenant's inbox)
+    became: the status of an upload is read by its name (idempotent put)."""
+    ddb().put_item(TableName=_table(), Item=to_item({**upload_key(tenant, name), "fileId": file_id,
+                                                     "repeated": repeated}))
+
+
+def get_upload(tenant: str, name: str) -> dict[str, Any] | None:
+    return get(_table(), upload_key(tenant, name))
+
+
+def set_file_fields(tenant: str, file_id: str, fields: Mapping[str, Any]) -> None:
+    set_fields(file_key(tenant, file_id), fields)
+
+
+def day_key(tenant: str, day: str) -> dict[str, str]:
+    return {"PK": f"T#{tenant}#CDRDAY", "SK": day}
+
+
+def get_day(tenant: str, day: str) -> dict[str, Any] | None:
+    return get(_table(), day_key(tenant, day))
+
+
+def bump_day(tenant: str, day: str) -> None:
+    """A new part landed for the day: its figures must be computed again."""
+    ddb().update_item(TableName=_table(), Key=to_item(day_key(tenant, day)), UpdateExpression="ADD generation :one",
+                      ExpressionAttributeValues=to_item({":one": 1}))
+
+
+def set_day_fields(tenant: str, day: str, fields: Mapping[str, Any]) -> None:
+    set_fields(day_key(tenant, day), fields)
+
+
+def set_fields(key: Mapping[str, str], fields: Mapping[str, Any]) -> None:
+    names = {f"#f{n}": k for n, k in enumerate(fields)}
+    values = {f":v{n}": v for n, v in enumerate(fields.values())}
+    ddb().update_item(TableName=_table(), Key=to_item(key),
+                      UpdateExpression="SET " + ", ".join(f"#f{n} = :v{n}" for n in range(len(fields))),
+                      ExpressionAttributeNames=names, ExpressionAttributeValues=to_item(values))
+
+
+def days_between(tenant: str, first: str, last: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for page in query_pages(_table(), key_condition="PK = :pk AND SK BETWEEN :a AND :b",
+                            values={":pk": f"T#{tenant}#CDRDAY", ":a": first, ":b": last}, consistent=True):
+        found.extend(page)
+    return found
+
+
+# ------------------------------------------------------------ statistics
+
+def stats_pk(tenant: str, kind: str, ident: str) -> str:
+    return f"T#{tenant}#STATS#{kind}#{ident}"
+
+
+def stats_item(tenant: str, kind: str, ident: str, day: str, customer_id: int,
+               figures: Mapping[str, Any]) -> dict[str, Any]:
+    return {"PK": stats_pk(tenant, kind, ident), "SK": f"D#{day}",
+            "GSI1PK": keys.parent_pk(tenant, "CUSTOMER", "STATS"),
+            "GSI1SK": f"{keys.pad(customer_id)}#{kind}#{day}#{ident}",
+            "kind": kind, "id": ident, "day": day, "customerId": customer_id, **figures}
+
+
+def put_many(items: list[dict[str, Any]]) -> int:
+    """BatchWriteItem in chunks of 25 (a few in flight at once), retrying
+    unprocessed items; returns items written."""
+    table = _table()
+
+    def write(chunk: list[dict[str, Any]]) -> None:
+        request: dict[str, Any] = {table: [{"PutRequest": {"Item": to_item(i)}} for i in chunk]}
+        while request:
+            request = ddb().batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+
+    chunks = [items[start:start + 25] for start in range(0, len(items), 25)]
+    with ThreadPoolExecutor(max_workers=PARALLEL_REQUESTS) as pool:
+        list(pool.map(write, chunks))
+    return len(items)
+
+
+def stats_days(tenant: str, kind: str, ident: str, prefix: str = "") -> list[dict[str, Any]]:
+    """Day items of one number or trunk whose day starts with ``prefix`` (a month, or all)."""
+    found: list[dict[str, Any]] = []
+    for page in query_pages(_table(), key_condition="PK = :pk AND begins_with(SK, :d)",
+                            values={":pk": stats_pk(tenant, kind, ident), ":d": f"D#{prefix}"}):
+        found.extend(page)
+    return found
+
+
+def customer_stats(tenant: str, customer_id: int, kind: str, month: str) -> list[dict[str, Any]]:
+    """Every day item of a customer's numbers (or trunks) in a month: one Query on ByParent."""
+    found: list[dict[str, Any]] = []
+    for page in query_pages(_table(), index="ByParent", key_condition="GSI1PK = :pk AND begins_with(GSI1SK, :p)",
+                            values={":pk": keys.parent_pk(tenant, "CUSTOMER", "STATS"),
+                                    ":p": f"{keys.pad(customer_id)}#{kind}#{month}"}):
+        found.extend(page)
+    return found
+
+
+def existing_stats(tenant: str, wanted: list[tuple[str, str, str]]) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """The stored day items for (kind, id, day) triples, to skip rewriting unchanged ones."""
+    keys_wanted = [{"PK": stats_pk(tenant, k, i), "SK": f"D#{d}"} for k, i, d in wanted]
+    chunks = [keys_wanted[start:start + 100] for start in range(0, len(keys_wanted), 100)]
+    with ThreadPoolExecutor(max_workers=PARALLEL_REQUESTS) as pool:
+        found = [item for part in pool.map(lambda c: batch_get(_table(), c), chunks) for item in part]
+    return {(f["kind"], f["id"], f["day"]): f for f in found}
+
+
+# ------------------------------------------------------------ charges
+
+def charge_key(tenant: str, customer_id: int, day: str) -> dict[str, str]:
+    return {"PK": f"T#{tenant}#CALLCHARGE", "SK": f"{keys.pad(customer_id)}#{day}"}
+
+
+def get_charge(tenant: str, customer_id: int, day: str) -> dict[str, Any] | None:
+    return get(_table(), charge_key(tenant, customer_id, day))
+
+
+def add_charge_put(tx: Transaction, tenant: str, customer_id: int, day: str, *, total: Any, version: int,
+                   entries: list[dict[str, Any]]) -> None:
+    """Move the day's charge record to ``version``, conditional on the one read
+    (in the transaction of the ledger movement it records)."""
+    item = {**charge_key(tenant, customer_id, day), "customerId": customer_id, "day": day, "total": total,
+            "version": version, "entries": entries}
+    lost = ConcurrentUpdateError(f"the call charges of customer {customer_id} on {day} moved")
+    if version == 1:
+        tx.put(_table(), item, condition="attribute_not_exists(PK)", failure=lost)
+    else:
+        tx.put(_table(), item, condition="version = :v", values={":v": version - 1}, failure=lost)
+
+
+def charges_of(tenant: str, customer_ids: list[int], day: str) -> dict[int, dict[str, Any]]:
+    """The day's charge records of many customers (BatchGet, several in flight)."""
+    wanted = [charge_key(tenant, c, day) for c in customer_ids]
+    chunks = [wanted[start:start + 100] for start in range(0, len(wanted), 100)]
+    with ThreadPoolExecutor(max_workers=PARALLEL_REQUESTS) as pool:
+        found = [item for part in pool.map(lambda c: batch_get(_table(), c), chunks) for item in part]
+    return {int(f["customerId"]): f for f in found}

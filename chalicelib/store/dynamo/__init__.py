@@ -1,0 +1,1 @@
+"""The DynamoDB kit: attribute codec (codec), get/query/transactions (table), key layout (keys), the generic tenant-scoped repository (entities)."""
