@@ -105,3 +105,11 @@ def page_params(request: Request, *, default: int = 100, maximum: int = 1000) ->
     params = http.query(request)
     return (http.int_param(params, "limit", default=default, minimum=1, maximum=maximum),
             http.int_param(params, "offset", default=0, minimum=0, maximum=100_000))
+
+
+@bp.route("/openapi.json", methods=["GET"])
+def openapi() -> Response:
+    # Public: it describes the surface and holds no tenant data.
+    from chalicelib.api.voice.openapi import spec
+
+    return serve_public(lambda request: http.json_response(spec()))
