@@ -217,6 +217,26 @@ def cmd_run_job(args: argparse.Namespace) -> dict[str, Any]:
     return invoices.close_all(month=month)
 
 
+def cmd_rotate_voice_keys(args: argparse.Namespace) -> dict[str, Any]:
+    from chalicelib.auth import access_tokens
+
+    return access_tokens.rotate_keys()
+
+
+def cmd_simulate_inbound_call(args: argparse.Namespace) -> dict[str, Any]:
+    from chalicelib.services.customers.accounts import customer_id_for_account
+    from chalicelib.services.identity.users import find_user
+    from chalicelib.domain import identity
+    from chalicelib.domain.voice import opaque_id
+    from chalicelib.services.voice import calls
+
+    principal = identity.principal_from_user(find_user(tenant=args.tenant, user=args.user), args.tenant)
+    customer_id = customer_id_for_account(tenant=args.tenant, account_number=args.account)
+    record = calls.simulate_inbound(principal=principal, account=opaque_id(args.tenant, "ACCOUNT", customer_id),
+                                    body={"ddi": args.ddi, "from": args.caller})
+    return {"call": calls.view(principal, record)}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m chalicelib.admin", description=__doc__.splitlines()[0])
     parser.add_argument("--stage", default="local", help="stage of .chalice/config.json (default: local)")
@@ -316,6 +336,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--account", help="account number: that customer's deck, which overrides the tenant's")
     sub.add_argument("--direction", required=True, choices=["inbound", "outbound"])
     sub.add_argument("file")
+
+    command("rotate-voice-keys", cmd_rotate_voice_keys,
+            "a new active signing key for voice API tokens; the previous one stays live")
+
+    sub = command("simulate-inbound-call", cmd_simulate_inbound_call,
+                  "an inbound call to a DDI of an account, through its flow (the simulator)")
+    sub.add_argument("--tenant", required=True)
+    sub.add_argument("--user", required=True, help="a user with the VoiceChannel or OrganisationAdmin role")
+    sub.add_argument("--account", required=True, help="account number")
+    sub.add_argument("--ddi", required=True, help="the DDI's number (E.164 digits) or id")
+    sub.add_argument("--from", dest="caller", required=True, help="the caller, E.164")
 
     return parser
 

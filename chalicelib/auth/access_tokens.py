@@ -235,3 +235,28 @@ def new_refresh_token() -> tuple[str, str]:
 
 def refresh_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def rotate_keys() -> dict[str, Any]:
+    """A new active signing key; the previous one stays live for verification.
+    Local and test stages: the stored key set; deployed stages: the SSM parameter.
+    Processes pick the new set up within KEY_CACHE_SECONDS."""
+    from chalicelib.adapters import parameters
+
+    if settings.stage() in LOCAL_STAGES and not os.environ.get("VOICE_JWT_KEYS_PARAMETER"):
+        from chalicelib.store import voice as store
+
+        for _ in range(5):
+            current = store.stored_signing_keys() or _raw_key_set()
+            fresh = rotated(current)
+            if store.store_signing_keys(fresh, previous=current):
+                break
+        else:
+            raise RuntimeError("the key set kept changing; try again")
+        where = "main table"
+    else:
+        fresh = rotated(parameters.secret("VOICE_JWT_KEYS"))
+        where = parameters.put_secret("VOICE_JWT_KEYS", fresh)
+    forget_keys()
+    parsed = json.loads(fresh)
+    return {"active": parsed["active"], "live": [k["kid"] for k in parsed["keys"]], "stored": where}

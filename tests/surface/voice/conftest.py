@@ -7,6 +7,15 @@ import pytest
 from tests.support.voice import Voice
 
 
+@pytest.fixture(autouse=True)
+def fresh_key_cache() -> None:
+    # The in-process AWS is emptied after every test, stored signing keys with it.
+    from chalicelib.auth import access_tokens
+
+    access_tokens.forget_keys()
+    access_tokens.forget_users()
+
+
 @pytest.fixture()
 def voice(client: Any, tenant: dict[str, Any]) -> Voice:
     """The voice API as the tenant's administrator (OrganisationAdmin), logged in."""
