@@ -251,9 +251,12 @@ def test_every_example_of_the_document(org: Org) -> None:
         from chalicelib.domain.voice import parse_opaque_id
         from chalicelib.store import voice as voice_store
 
-        with org.runtime.environment():
-            stored = voice_store.get_call(org.tenant, parse_opaque_id(org.tenant, "VCALL", call["id"], uuid=True))
-        assert str(stored.get("cdr", "")).startswith(f"cdr-inbox/{org.tenant}/voice-"), stored.get("cdr")
+        def handed_off() -> bool:  # written just after the call's final state
+            with org.runtime.environment():
+                stored = voice_store.get_call(org.tenant, parse_opaque_id(org.tenant, "VCALL", call["id"],
+                                                                          uuid=True))
+            return str(stored.get("cdr", "")).startswith(f"cdr-inbox/{org.tenant}/voice-")
+        _wait(handed_off, timeout=10)
     # The references of another account are refused, and nothing is written.
     assert org.call("POST", f"/account/{org.other_account}/device", gateway(trunk_id, "700")).status_code == 400
     assert org.call("GET", f"/account/{org.other_account}/device").json() == []
