@@ -61,7 +61,7 @@ def verify_signature(secret: str, header: str, body: bytes, *, tolerance: int = 
 
 def _resolve(host: str, port: int) -> list[str]:
     try:
-        return sorted({info[4][0] for info in socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)})
+        return sorted({str(info[4][0]) for info in socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)})
     except (socket.gaierror, UnicodeError):
         return []
 

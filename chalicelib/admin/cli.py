@@ -12,9 +12,12 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, NoReturn
 
 from chalicelib.domain.errors import DialtoneError
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 CONFIG = Path(__file__).resolve().parents[2] / ".chalice" / "config.json"
 
@@ -24,13 +27,20 @@ def use_stage(stage: str) -> None:
     so tests and operators can point the CLI elsewhere (e.g. free ports)."""
     stages = json.loads(CONFIG.read_text())["stages"]
     if stage not in stages:
-        raise SystemExit(json.dumps({"error": f"unknown stage '{stage}'", "stages": sorted(stages)}))
+        raise CliError(f"unknown stage '{stage}' (stages: {', '.join(sorted(stages))})")
     for name, value in stages[stage].get("environment_variables", {}).items():
         os.environ.setdefault(name, value)
 
 
 def _print(value: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(value, default=str) + "\n")
+
+
+def _advance(bar: tqdm[Any]) -> Callable[[int], None]:
+    # The importers' progress callback returns nothing; tqdm's update says whether it redrew.
+    def advance(done: int) -> None:
+        bar.update(done)
+    return advance
 
 
 def cmd_create_tenant(args: argparse.Namespace) -> dict[str, Any]:
@@ -80,14 +90,14 @@ def cmd_import_cdrs(args: argparse.Namespace) -> dict[str, Any]:
     from chalicelib.services.calls import pipeline as cdrs
 
     size = os.path.getsize(args.file)
-    bar = None
+    bar: tqdm[Any] | None = None
     if not args.quiet:
         from tqdm import tqdm
 
         # The bar goes to stderr: stdout carries only the JSON summary line.
         bar = tqdm(total=size, unit="B", unit_scale=True, desc=os.path.basename(args.file), file=sys.stderr)
     try:
-        return cdrs.import_file(tenant=args.tenant, path=args.file, progress=bar.update if bar else None)
+        return cdrs.import_file(tenant=args.tenant, path=args.file, progress=_advance(bar) if bar else None)
     finally:
         if bar:
             bar.close()
@@ -105,7 +115,7 @@ def run_daily_close(args: argparse.Namespace) -> dict[str, Any]:
     from chalicelib.services.calls import pipeline as cdrs
 
     if not args.tenant or not args.date:
-        raise SystemExit(json.dumps({"error": "daily-close needs --tenant and --date"}))
+        raise CliError("daily-close needs --tenant and --date")
     return cdrs.daily_close(tenant=args.tenant, day=args.date)
 
 
@@ -120,7 +130,7 @@ def cmd_import_numbers(args: argparse.Namespace) -> dict[str, Any]:
         total = max(sum(1 for _ in counting) - 1, 0)
     with path.open(newline="", encoding="utf-8") as lines, \
             tqdm(total=total, unit="row", file=sys.stderr, disable=args.quiet) as bar:
-        summary = numbers.import_numbers(tenant=args.tenant, lines=lines, progress=bar.update)
+        summary = numbers.import_numbers(tenant=args.tenant, lines=lines, progress=_advance(bar))
     return summary
 
 
@@ -210,11 +220,37 @@ def cmd_run_job(args: argparse.Namespace) -> dict[str, Any]:
     month = args.month or invoices.month_to_close()
     if args.account:
         if not args.tenant:
-            raise SystemExit(json.dumps({"error": "--account needs --tenant"}))
+            raise CliError("--account needs --tenant")
         return invoices.close_one(tenant=args.tenant, account_number=args.account, month=month)
     if args.tenant:
         return invoices.close_month(tenant=args.tenant, month=month)
     return invoices.close_all(month=month)
+
+
+def cmd_define_custom_field(args: argparse.Namespace) -> dict[str, Any]:
+    # Call tracking (docs/tracking-api.md): definitions are staff's, the API reads them.
+    from chalicelib.services.tracking import fields
+
+    return {"custom_field": fields.define(tenant=args.tenant, entity=args.entity, slot=args.slot, name=args.name,
+                                          kind=args.type, values=(args.values or "").split(","))}
+
+
+def cmd_issue_digest_password(args: argparse.Namespace) -> dict[str, Any]:
+    from chalicelib.services.tracking import fields
+
+    return fields.issue_digest_password(tenant=args.tenant, user=args.user)
+
+
+class CliError(Exception):
+    """A refusal of the CLI itself (bad flags, unknown stage): printed as one JSON object, exit status 1."""
+
+
+class _JsonArgumentParser(argparse.ArgumentParser):
+    # argparse prints usage text to stderr and exits 2; scripts reading our stdout
+    # get one JSON object instead, like every other error of this CLI.
+    def error(self, message: str) -> NoReturn:
+        _print({"error": message, "usage": self.format_usage().strip()})
+        raise SystemExit(2)
 
 
 def cmd_rotate_voice_keys(args: argparse.Namespace) -> dict[str, Any]:
@@ -238,7 +274,7 @@ def cmd_simulate_inbound_call(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m chalicelib.admin", description=__doc__.splitlines()[0])
+    parser = _JsonArgumentParser(prog="python -m chalicelib.admin", description=__doc__.splitlines()[0])
     parser.add_argument("--stage", default="local", help="stage of .chalice/config.json (default: local)")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -315,7 +351,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub = command("run-job", cmd_run_job, "run a scheduled job by hand")
     sub.add_argument("job", choices=JOBS)
-    sub.add_argument("--tenant", help="default: every tenant")
+    sub.add_argument("--tenant", help="default: every tenant (daily-close needs one)")
     sub.add_argument("--month", help="YYYY-MM (default: last month)")
     sub.add_argument("--account", help="only this customer (with --tenant): re-run one invoice")
     sub.add_argument("--date", help="daily-close: the UTC day, YYYY-MM-DD")
@@ -337,6 +373,20 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--direction", required=True, choices=["inbound", "outbound"])
     sub.add_argument("file")
 
+    sub = command("define-custom-field", cmd_define_custom_field, "a call-tracking custom field (slot N of customers or sources)")
+    sub.add_argument("--tenant", required=True)
+    sub.add_argument("--entity", required=True, choices=["customer", "source"])
+    sub.add_argument("--slot", required=True, type=int)
+    sub.add_argument("--name", required=True)
+    sub.add_argument("--type", required=True, choices=["string", "integer", "date", "enum"])
+    sub.add_argument("--values", help="enum: a,b,c")
+
+    sub = command("issue-digest-password", cmd_issue_digest_password,
+                  "Digest credentials for the call-tracking API (any user, API-only too); printed once")
+    sub.add_argument("--tenant", required=True)
+    sub.add_argument("--user", required=True, help="username or user id")
+
+
     command("rotate-voice-keys", cmd_rotate_voice_keys,
             "a new active signing key for voice API tokens; the previous one stays live")
 
@@ -353,10 +403,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    use_stage(args.stage)
+    if getattr(args, "file", None):
+        # Services may read the file from another working directory (the CDR engine does).
+        args.file = str(Path(args.file).expanduser().resolve())
     try:
+        use_stage(args.stage)
         _print(args.handler(args))
     except DialtoneError as error:
         _print({"error": error.message, "field": error.field})
+        return 1
+    except CliError as error:
+        _print({"error": str(error)})
+        return 1
+    except OSError as error:  # a file that is missing or unreadable: a message, not a traceback
+        _print({"error": f"{error.strerror or error.__class__.__name__}: {error.filename or ''}".strip()})
         return 1
     return 0

@@ -31,11 +31,11 @@ import zlib
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, BinaryIO, Callable
 
-from chalicelib import settings
+from chalicelib import clock, settings
 from chalicelib.domain import cdrs as rules
 from chalicelib.domain.errors import NotFoundError, ValidationError
 from chalicelib.services.calls import plain as cdr_plain
@@ -286,7 +286,7 @@ def _upload_parts(tenant: str, name: str,
 
 
 def _stamp() -> str:
-    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    return clock.now().strftime("%Y%m%dT%H%M%S%fZ")
 
 
 def import_file(*, tenant: str, path: str, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
@@ -793,5 +793,5 @@ def daily_close(*, tenant: str, day: str) -> dict[str, Any]:
 
 def close_yesterday(*, now: datetime | None = None) -> list[dict[str, Any]]:
     """The scheduled job: yesterday (UTC) of every tenant."""
-    day = ((now or datetime.now(timezone.utc)) - timedelta(days=1)).strftime("%Y-%m-%d")
+    day = ((now or clock.now()) - timedelta(days=1)).strftime("%Y-%m-%d")
     return [daily_close(tenant=t["id"], day=day) for t in identity.list_tenants()]

@@ -28,10 +28,11 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Callable, Mapping, Sequence
 
+from chalicelib import clock
 from chalicelib.domain import ledger as rules
 from chalicelib.domain.errors import ConcurrentUpdateError, DialtoneError, ValidationError
 from chalicelib.domain.ledger import Statement
@@ -93,10 +94,6 @@ class Posted:
         return next(n for n, e in enumerate(self.entries) if e["account"] == name)
 
 
-def now_iso() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 def post_movement(*, tenant: str, account: Account, activity: str, amount: Decimal, reference: str,
                   idempotency_key: str, description: str | None = None,
                   also: Callable[[Transaction], None] | None = None, overdraft: bool = False,
@@ -123,7 +120,7 @@ def post_legs(*, tenant: str, legs: Sequence[Leg], reference: str, idempotency_k
     claim_account = legs[0].account
     for attempt in range(ATTEMPTS):
         tx = Transaction()
-        stamp = now_iso()
+        stamp = clock.now_iso()
         entries, states = [], {}
         for leg in legs:
             state = store.read_state(tenant, leg.account)
@@ -310,7 +307,7 @@ def statement(*, tenant: str, account: Account, first_day: str, last_day: str) -
     cumulative totals fall back to adding up day checkpoints."""
     if first_day > last_day:
         raise ValidationError("initial date is after final date", field="initial_date")
-    today = rules.day_of(now_iso())
+    today = rules.day_of(clock.now_iso())
     month = first_day[:7]
     if last_day < today and (first_day, last_day) == rules.month_bounds(month):
         record = store.get_month(tenant, account, month)

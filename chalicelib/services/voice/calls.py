@@ -78,9 +78,9 @@ def create_call(*, principal: Principal, account: str, body: Any) -> dict[str, A
 
 
 def _now() -> str:
-    from chalicelib.store.dynamo.entities import now_iso
+    from chalicelib import clock
 
-    return now_iso()
+    return clock.now_iso()
 
 
 def _queue(principal: Principal, fields: dict[str, Any]) -> dict[str, Any]:
