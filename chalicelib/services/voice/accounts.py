@@ -88,7 +88,7 @@ def _label(name: str) -> str:
 
 def active_numbers(*, principal: Principal, customer: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The account's active numbers as DDIs ``{id, name, number}``, in number order."""
-    from chalicelib.domain import numbers as number_rules
+    from chalicelib.domain.numbers import inventory as number_rules
     from chalicelib.store import numbers as inventory
 
     found = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from chalicelib.domain import trunks as trunk_rules
+from chalicelib.domain.numbers import trunks as trunk_rules
 from chalicelib.domain import voice as rules
 from chalicelib.domain.identity import Principal
 from chalicelib.services.common import audit
