@@ -221,7 +221,7 @@ def _user(tenant: str, user_id: int) -> dict[str, Any] | None:
     if cached is not None and cached[0] > now:
         return cached[1]
     from chalicelib.store.dynamo import entities
-    from chalicelib.store.identity import USER
+    from chalicelib.store.dynamo.schema import USER
 
     user = entities.get_one(USER, tenant, user_id)
     if user is not None:

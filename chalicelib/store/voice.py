@@ -26,11 +26,12 @@ from chalicelib.domain.errors import ConcurrentUpdateError, InvalidStateError
 from chalicelib.store.dynamo import entities, keys
 from chalicelib.store.dynamo.codec import to_attr, to_item
 from chalicelib.store.dynamo.table import Transaction, batch_get, ddb, get, query_pages
+from chalicelib.store.dynamo import schema
 from chalicelib.store.dynamo.entities import EntityType, Page
 
-HOOK = EntityType(kind="VHOOK", parent_kind="CUSTOMER", parent_field="customerId")
-DEVICE = EntityType(kind="VDEVICE", parent_kind="CUSTOMER", parent_field="customerId")
-CALL = EntityType(kind="VCALL", parent_kind="CUSTOMER", parent_field="customerId")
+HOOK = schema.VOICE_HOOK
+DEVICE = schema.VOICE_DEVICE
+CALL = schema.VOICE_CALL
 
 
 def _table() -> str:

@@ -37,7 +37,7 @@ def row(*, tenant: str, call: Mapping[str, Any], customer: Mapping[str, Any], tr
 
 
 def _trunk_id(tenant: str, call: Mapping[str, Any]) -> int | None:
-    from chalicelib.services.numbers.trunks import TRUNK
+    from chalicelib.store.dynamo.schema import TRUNK
 
     ref = call.get("trunkRef")
     if ref:
@@ -49,7 +49,7 @@ def _trunk_id(tenant: str, call: Mapping[str, Any]) -> int | None:
 def hand_off(*, tenant: str, call: Mapping[str, Any]) -> str | None:
     """Write the call's CDR to the inbox; the object key, or None when the call has none."""
     from chalicelib.services.calls import pipeline as cdrs
-    from chalicelib.services.customers.accounts import CUSTOMER
+    from chalicelib.store.dynamo.schema import CUSTOMER
     from chalicelib.store.dynamo import entities
 
     if call.get("state") not in DISPOSITIONS:

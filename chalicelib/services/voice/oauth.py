@@ -70,7 +70,7 @@ def refresh_grant(*, token: str) -> dict[str, Any]:
         store.revoke_family(record["family"])
         raise invalid
     from chalicelib.store.dynamo import entities
-    from chalicelib.store.identity import USER
+    from chalicelib.store.dynamo.schema import USER
 
     user = entities.get_one(USER, record["tenantId"], int(record["userId"]))
     if user is None or not user.get("active", True) or user.get("apiOnly"):

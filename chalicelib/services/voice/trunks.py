@@ -8,7 +8,7 @@ from chalicelib.domain.numbers import trunks as trunk_rules
 from chalicelib.domain import voice as rules
 from chalicelib.domain.identity import Principal
 from chalicelib.services.common import audit
-from chalicelib.services.numbers.trunks import TRUNK
+from chalicelib.store.dynamo.schema import TRUNK
 from chalicelib.services.voice import accounts
 from chalicelib.services.voice.common import TRUNK_KIND, child_or_404, load_flow, oid, refuse_if_used
 from chalicelib.store import voice as store

@@ -46,6 +46,12 @@ TRACKING_SOURCE = EntityType(kind="TRKSOURCE", parent_kind="CUSTOMER", parent_fi
 # A voicemail greeting.
 TRACKING_GREETING = EntityType(kind="TRKGREETING", parent_kind="CUSTOMER", parent_field="customerId")
 
+# Voice platform (store/voice.py): one account's hooks, devices and calls ---------
+
+VOICE_HOOK = EntityType(kind="VHOOK", parent_kind="CUSTOMER", parent_field="customerId")
+VOICE_DEVICE = EntityType(kind="VDEVICE", parent_kind="CUSTOMER", parent_field="customerId")
+VOICE_CALL = EntityType(kind="VCALL", parent_kind="CUSTOMER", parent_field="customerId")
+
 # Money --------------------------------------------------------------------------
 
 # The billing platform API's view of an invoice: an entity with an integer id
