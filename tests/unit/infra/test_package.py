@@ -263,6 +263,23 @@ def test_audit_lines_ship_from_the_api_log_group_to_audit_ingest(template: dict[
     assert permission["Principal"] == "logs.amazonaws.com"
 
 
+def test_api_gateway_logs_no_credential(template: dict[str, Any]) -> None:
+    """Execution logs with data tracing print whole requests (Authorization
+    headers, the carrier API's token= query parameter) to CloudWatch; an access
+    log format may name only $context fields, none of which holds a query
+    string, a header or a body (issue 15)."""
+    apis = {**_of_type(template, "AWS::Serverless::Api"), **_of_type(template, "AWS::ApiGateway::Stage"),
+            **_of_type(template, "AWS::ApiGateway::RestApi")}
+    assert apis, "the template has no API"
+    for logical, resource in apis.items():
+        props = resource.get("Properties", {})
+        for setting in _as_list(props.get("MethodSettings", [])):
+            assert not setting.get("DataTraceEnabled"), logical
+        access_format = json.dumps((props.get("AccessLogSetting") or {}).get("Format", ""))
+        assert "$input" not in access_format and "$method.request" not in access_format, logical
+        assert not re.search(r"(?i)querystring|header|requestoverride|authorizer\.token", access_format), logical
+
+
 def test_cdr_inbox_notifies_the_cdr_queue_without_a_cycle(template: dict[str, Any]) -> None:
     bucket = template["Resources"]["BlobBucket"]
     (notification,) = bucket["Properties"]["NotificationConfiguration"]["QueueConfigurations"]
