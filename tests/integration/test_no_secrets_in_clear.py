@@ -144,12 +144,6 @@ def test_the_scan_saw_the_surfaces_at_work(found: dict[str, list[str]]) -> None:
     assert int(found["_scanned"][0]) > 100 and int(found["_access_log_lines"][0]) >= 5, found
 
 
-@pytest.mark.parametrize("kind", ["passwords", "api_keys", "cvv", "card numbers"])
+@pytest.mark.parametrize("kind", ["passwords", "api_keys", "totp_secrets", "cvv", "card numbers"])
 def test_no_secret_is_stored_or_logged_in_clear(found: dict[str, list[str]], kind: str) -> None:
     assert found.get(kind, []) == []
-
-
-@pytest.mark.xfail(strict=True, reason="TOTP secrets are stored in clear in the user item (totpSecret); "
-                                       "encrypting them at rest needs an AEAD (issue 15, left open)")
-def test_no_totp_secret_is_stored_in_clear(found: dict[str, list[str]]) -> None:
-    assert found.get("totp_secrets", []) == []

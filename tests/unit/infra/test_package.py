@@ -177,8 +177,10 @@ def test_roles_may_send_mail_and_read_their_stage_secrets_only(template: dict[st
         secrets = statements["StageSecrets"]
         assert secrets["Action"] == ["ssm:GetParameter"], name
         assert sorted(r["Fn::Sub"].split(":parameter", 1)[1] for r in secrets["Resource"]) == sorted(
-            [config["LINK_SIGNING_SECRET_PARAMETER"], config["RECAPTCHA_SECRET_PARAMETER"]]), name
-    assert "LINK_SIGNING_SECRET" not in config and "RECAPTCHA_SECRET" not in config  # never a value in config
+            [config["LINK_SIGNING_SECRET_PARAMETER"], config["RECAPTCHA_SECRET_PARAMETER"],
+             config["TOTP_SEALING_KEY_PARAMETER"]]), name
+    # never a value in config
+    assert not {"LINK_SIGNING_SECRET", "RECAPTCHA_SECRET", "TOTP_SEALING_KEY"} & set(config)
 
 
 def test_every_queue_has_a_redrive_policy_or_is_a_dead_letter_queue(template: dict[str, Any]) -> None:
