@@ -121,7 +121,7 @@ def test_files_and_orders_survive_a_sigterm_and_a_sigkill_mid_work(tmp_path: Pat
 
 def _check_exactly_once(world: dict[str, Any]) -> None:
     from chalicelib import settings
-    from chalicelib.domain.money import as_money
+    from chalicelib.domain.money.amounts import as_money
     from chalicelib.services.numbers import order_charges, orders
     from chalicelib.store import ledger
     from chalicelib.store import numbers as number_store
