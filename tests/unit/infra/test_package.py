@@ -282,6 +282,39 @@ def test_api_gateway_logs_no_credential(template: dict[str, Any]) -> None:
         assert not re.search(r"(?i)querystring|header|requestoverride|authorizer\.token", access_format), logical
 
 
+def test_every_table_has_point_in_time_recovery_and_dev_no_deletion_protection(template: dict[str, Any]) -> None:
+    tables = _of_type(template, "AWS::DynamoDB::Table")
+    assert tables
+    for name, table in tables.items():
+        props = table["Properties"]
+        assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}, name
+        assert props["DeletionProtectionEnabled"] is False, name  # dev: protected only on staging and prod
+
+
+def test_staging_and_prod_tables_are_protected_from_deletion() -> None:
+    from infra import operations
+
+    definition = stateful.load()
+    for stage in ("staging", "prod"):
+        protected = operations.table_protection(definition, stage)
+        assert set(protected) == set(definition.tables())
+        assert all(p["Properties"]["DeletionProtectionEnabled"] is True for p in protected.values()), stage
+
+
+def test_every_dead_letter_queue_and_the_api_5xx_rate_have_an_alarm(template: dict[str, Any]) -> None:
+    alarms = _of_type(template, "AWS::CloudWatch::Alarm")
+    watched = {a["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
+               for a in alarms.values() if a["Properties"].get("Namespace") == "AWS/SQS"}
+    assert watched == set(stateful.load().dead_letter_queues()) and watched
+    rate = alarms["Api5xxRateAlarm"]["Properties"]
+    names = {m["MetricStat"]["Metric"]["MetricName"] for m in rate["Metrics"] if "MetricStat" in m}
+    assert names == {"5XXError", "Count"}
+    dimensions = rate["Metrics"][0]["MetricStat"]["Metric"]["Dimensions"]
+    api = template["Resources"]["RestAPI"]["Properties"]
+    assert dimensions == [{"Name": "ApiName", "Value": api["DefinitionBody"]["info"]["title"]},
+                          {"Name": "Stage", "Value": api["StageName"]}]
+
+
 def test_cdr_inbox_notifies_the_cdr_queue_without_a_cycle(template: dict[str, Any]) -> None:
     bucket = template["Resources"]["BlobBucket"]
     (notification,) = bucket["Properties"]["NotificationConfiguration"]["QueueConfigurations"]
