@@ -178,7 +178,7 @@ def test_roles_may_send_mail_and_read_their_stage_secrets_only(template: dict[st
         assert secrets["Action"] == ["ssm:GetParameter"], name
         assert sorted(r["Fn::Sub"].split(":parameter", 1)[1] for r in secrets["Resource"]) == sorted(
             [config["LINK_SIGNING_SECRET_PARAMETER"], config["RECAPTCHA_SECRET_PARAMETER"],
-             config["TOTP_SEALING_KEY_PARAMETER"]]), name
+             config["TOTP_SEALING_KEY_PARAMETER"], config["VOICE_JWT_KEYS_PARAMETER"]]), name
     # never a value in config
     assert not {"LINK_SIGNING_SECRET", "RECAPTCHA_SECRET", "TOTP_SEALING_KEY"} & set(config)
 
@@ -200,7 +200,9 @@ def test_every_sqs_event_source_reports_batch_item_failures(
         assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
         # The stack's queue, so the mapping waits for it.
         assert event["Properties"]["Queue"] in ({"Fn::Sub": "${OrdersQueue.Arn}"}, {"Fn::Sub": "${CdrFilesQueue.Arn}"},
-                                              {"Fn::Sub": "${InvoiceJobsQueue.Arn}"})
+                                              {"Fn::Sub": "${InvoiceJobsQueue.Arn}"},
+                                              {"Fn::Sub": "${VoiceCallsQueue.Arn}"},
+                                              {"Fn::Sub": "${VoiceWebhooksQueue.Arn}"})
 
 
 def test_deployment_zip_ships_bytecode_for_the_app(dev: package.Result) -> None:
