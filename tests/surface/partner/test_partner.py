@@ -18,6 +18,7 @@ from chalicelib.adapters import mail
 from tests.support.money import admin, ledger_sum, new_customer
 
 BASE = "/partner/api/v1"
+LOCAL = ["127.0.0.1/32"]  # the Chalice test client's source address
 
 
 class Partner:
@@ -45,6 +46,8 @@ class Partner:
 
 @pytest.fixture()
 def partner(client, tenant):
+    # The partner API answers only callers whose address is on the user's allow-list.
+    users.set_allowlist(tenant=tenant["tenant"]["id"], user_id=tenant["user"]["id"], ips=LOCAL)
     return Partner(client, tenant["user"]["api_key"])
 
 
@@ -114,7 +117,22 @@ def test_wrong_token_and_foreign_ip_are_401(partner, tenant, client):
         r = partner.call("PUT", "/funds", {"account_number": "x", "amount": "1"})
         assert r.status_code == 401 and r.json["error"] == "not_authorised"
     finally:
-        users.set_allowlist(tenant=t, user_id=admin_user["id"], ips=[])
+        users.set_allowlist(tenant=t, user_id=admin_user["id"], ips=LOCAL)
+
+
+def test_a_user_without_an_allow_list_has_no_partner_access(partner, tenant):
+    customer = new_customer(admin(tenant))
+    fund_partner(tenant)
+    t, admin_user = tenant["tenant"]["id"], tenant["user"]
+    users.set_allowlist(tenant=t, user_id=admin_user["id"], ips=[])
+    for method, path, fields in (("GET", "/balance", None),
+                                 ("PUT", "/funds", {"account_number": customer["accountNumber"], "amount": "1"})):
+        r = partner.call(method, path, fields)
+        assert r.status_code == 401 and r.json["error"] == "not_authorised", r.body
+        assert "allow-list" in r.json["message"]
+    assert ledger_sum(t, customer["id"]) == 0
+    users.set_allowlist(tenant=t, user_id=admin_user["id"], ips=LOCAL)
+    assert partner.call("GET", "/balance").status_code == 200
 
 
 def _mails(tenant):
