@@ -209,3 +209,22 @@ def test_a_parameter_given_twice_with_different_values_is_refused(client, api, o
         {"token": mine, "accountno": shop.accounts[0], "category": "landline", "number": "2062190007"}),
         headers={"Content-Type": "application/json"})
     assert response.status_code == 200, response.body
+
+
+def test_consecutive_reservations_fill_one_order_cart(api, other, shop):
+    """The seed's Order Cart: each reserve / bulkreserve of a customer adds to
+    its open cart (one reserveId); another customer has its own."""
+    _, first = api("reserve", category="landline", number="2062190003")
+    _, second = api("reserve", category="landline", number="2062190004,2062190005")
+    _, bulk = api("bulkreserve", category="tollfree", tfn_prefix="866", quantity="2")
+    assert first["reserveId"] == second["reserveId"] == bulk["reserveId"]
+    assert (second["TNs"], bulk["TNs"]) == (["2062190004", "2062190005"], ["8665550000", "8665550001"])
+    assert second["expiresAt"] >= first["expiresAt"]  # each reservation extends the cart's hold
+    cart = store.get_cart(shop.tenant, int(first["reserveId"]))
+    assert cart["numbers"] == {"2062190003", "2062190004", "2062190005", "8665550000", "8665550001"}
+    _, theirs = other("reserve", category="landline", number="2062190006")
+    assert theirs["reserveId"] != first["reserveId"]
+    # emptied, the cart is gone: the next reservation starts a new one
+    api("remove_reserved", reserveId=first["reserveId"])
+    _, fresh = api("reserve", category="landline", number="2062190007")
+    assert fresh["reserveId"] not in (first["reserveId"], theirs["reserveId"])
