@@ -18,6 +18,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from chalicelib import settings
 from chalicelib.domain.numbers import inventory as rules
+from chalicelib.domain.errors import InvalidStateError
 from chalicelib.store.dynamo import keys
 from chalicelib.store.dynamo.table import MAX_TRANSACTION_ITEMS, Transaction, batch_get, ddb, execute_reporting, get, query_pages
 from chalicelib.store.dynamo.codec import to_attr
@@ -208,11 +209,25 @@ def get_cart(tenant: str, reserve_id: int) -> dict[str, Any] | None:
     return get(_table(), keys.cart_key(tenant, reserve_id))
 
 
+def customer_cart(tenant: str, customer_id: int) -> int | None:
+    """The reserveId of the customer's current Order Cart (it may since have
+    been ordered, emptied or expired: the caller reads the cart)."""
+    item = get(_table(), keys.customer_cart_key(tenant, customer_id))
+    return int(item["reserveId"]) if item else None
+
+
 def claim_chunk(tenant: str, *, reserve_id: int, customer_id: int, chunk: Sequence[Mapping[str, Any]],
-                first: bool, status: str, hold_until: str, stamp: str) -> list[str]:
+                first: bool, status: str, hold_until: str, stamp: str, join: bool = False,
+                replaces: int | None = None) -> list[str]:
     """Move ``chunk`` from available into the cart, with its counters and the
     cart's number set, in one transaction. Returns the numbers that were no
-    longer available (then nothing was written)."""
+    longer available (then nothing was written).
+
+    ``first``: the chunk creates the cart and makes it the customer's current
+    cart, if that is still ``replaces`` (None: the customer had none), so two
+    reservations racing to start a cart make one. ``join``: the chunk goes
+    into the customer's open cart and extends its hold. Either cart condition
+    failing raises InvalidStateError (nothing written): read the cart again."""
     tx = Transaction()
     for item in chunk:
         tx.update(_table(), keys.number_key(tenant, item["number"]),
@@ -225,12 +240,24 @@ def claim_chunk(tenant: str, *, reserve_id: int, customer_id: int, chunk: Sequen
     numbers = {i["number"] for i in chunk}
     cart_values: dict[str, Any] = {":st": status, ":h": hold_until, ":now": stamp, **{
         f":{k.lower()}": v for k, v in cart_index(tenant, hold_until, reserve_id).items()}}
-    if first:
+    if join:
+        tx.update(_table(), keys.cart_key(tenant, reserve_id),
+                  "ADD numbers :n, version :one SET holdUntil = :h, updatedAt = :now, GSI4SK = :gsi4sk",
+                  condition="#s = :open AND holdUntil > :now AND customerId = :c", names={"#s": "status"},
+                  values={":n": numbers, ":one": 1, ":h": hold_until, ":now": stamp, ":open": OPEN,
+                          ":c": customer_id, ":gsi4sk": cart_values[":gsi4sk"]})
+    elif first:
         tx.put(_table(), {**keys.cart_key(tenant, reserve_id), "kind": "CART", "tenantId": tenant,
                           "reserveId": reserve_id, "customerId": customer_id, "numbers": numbers,
                           "status": status, "holdUntil": hold_until, "createdAt": stamp, "updatedAt": stamp,
                           "version": 1, **cart_index(tenant, hold_until, reserve_id)},
                condition="attribute_not_exists(PK)")
+        pointer = {**keys.customer_cart_key(tenant, customer_id), "reserveId": reserve_id, "updatedAt": stamp}
+        if replaces is None:
+            tx.put(_table(), pointer, condition="attribute_not_exists(PK)")
+        else:
+            tx.put(_table(), pointer, condition="attribute_not_exists(PK) OR reserveId = :old",
+                   values={":old": replaces})
     else:
         tx.update(_table(), keys.cart_key(tenant, reserve_id),
                   "ADD numbers :n, version :one SET #s = :st, holdUntil = :h, updatedAt = :now, "
@@ -238,7 +265,9 @@ def claim_chunk(tenant: str, *, reserve_id: int, customer_id: int, chunk: Sequen
                   condition="#s = :claiming", names={"#s": "status"},
                   values={**cart_values, ":n": numbers, ":one": 1, ":claiming": CLAIMING})
     failed = execute_reporting(tx)
-    return [chunk[n]["number"] for n in failed if n < len(chunk)]
+    if any(n >= len(chunk) for n in failed):  # the cart (or the customer's cart pointer) changed
+        raise InvalidStateError("the Order Cart changed meanwhile", field="reserveId")
+    return [chunk[n]["number"] for n in failed]
 
 
 def release_chunk(tenant: str, *, cart: Mapping[str, Any], chunk: Sequence[Mapping[str, Any]], stamp: str,
