@@ -85,6 +85,6 @@ def _assign(customer_id: str | None) -> Response:
         if not isinstance(body.get("number"), str) or not body["number"].strip():
             raise ValidationError("number (a string, e.g. \"2065550123\" or \"+12065550123\") is required",
                                   field="number")
-        record = sales.assign(principal=principal, customer_id=target, number=body["number"])
+        record = sales.assign(principal=principal, customer_id=target, number=body["number"], record_own=True)
         return http.json_response(views.number_view(record), 201)
     return serve(handle)

@@ -119,9 +119,12 @@ def _assignable_guard(customer_id: int) -> Any:
                  names={"#cst": "status"}, values={f":cst{n}": v for n, v in enumerate(allowed)})
 
 
-def assign(*, principal: Any, customer_id: int, number: Any) -> dict[str, Any]:
+def assign(*, principal: Any, customer_id: int, number: Any, record_own: bool = False) -> dict[str, Any]:
     """Sell the available inventory number ``number`` to the customer, charged
-    as a one-number carrier order; the customer's new number."""
+    as a one-number carrier order; the customer's new number. ``record_own``
+    (the billing API): a number the inventory does not hold is recorded as the
+    customer's own instead of refused (callers that sell, such as call
+    tracking, keep refusing it)."""
     from chalicelib.domain.errors import NumberUnavailableError
     from chalicelib.domain.money import as_money
     from chalicelib.services.common import audit
@@ -140,17 +143,19 @@ def assign(*, principal: Any, customer_id: int, number: Any) -> dict[str, Any]:
     assignable = _assignable_guard(customer_id)
     assignable.check(customer)
     tenant = principal.tenant_id
-    unavailable = NumberUnavailableError(f"number {value} is already in your account: sold, in a cart or "
-                                         "recorded for a customer", field="number")
+    # Selling only: the same words for a number never stocked, reserved or sold.
+    unavailable = NumberUnavailableError(
+        f"number {value} is already in your account: sold, in a cart or recorded for a customer" if record_own
+        else f"number {value} is not available in your inventory", field="number")
 
     def attempt() -> dict[str, Any]:
         item = store.get_number(tenant, value)
         if item is not None and item["status"] == rules.RESERVED:
             inventory.release_expired(tenant=tenant)  # an expired cart gives its numbers back first
             item = store.get_number(tenant, value)
-        if item is None:
+        if item is None and record_own:
             return _record_own(tenant, customer, value, category, assignable, unavailable)
-        if item["status"] != rules.AVAILABLE:
+        if item is None or item["status"] != rules.AVAILABLE:
             raise unavailable
         order_id = entities.allocate_ids(tenant, orders.ORDER.kind)[0]
         number_id = item.get("id") or entities.allocate_ids(tenant, "NUMBER")[0]
