@@ -320,6 +320,12 @@ def spec() -> dict[str, Any]:
                      "requestBody": {"required": False, **_json(bodies.action_body(bodies.user_actions()))},
                      "responses": _answer(_ref("UserWithKey"))}},
     }
+    for operations in paths.values():
+        for method, operation in operations.items():
+            if method != "parameters" and "requestBody" in operation:
+                operation["responses"]["415"] = {
+                    "description": "a body sent as another media type than the operation accepts; answered "
+                                   "before the request reaches the API"}
     return {
         "openapi": "3.0.3",
         "info": {"title": "Dialtone billing platform API", "version": "1",

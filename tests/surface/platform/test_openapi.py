@@ -75,6 +75,8 @@ def check(spec, method, path, response, body=None):
     if response.status_code < 300:
         assert request_is_valid(spec, method, path, body), f"{method} {path} accepted {body}, invalid by the spec"
     media = response.headers.get("Content-Type", "").split(";")[0]
+    if "content" not in documented:
+        return response
     if media != "application/json" and response.status_code != 303:
         assert "*/*" in documented["content"] or media in documented["content"], (template, media)
         return response
@@ -183,6 +185,7 @@ def test_responses_match_the_description(api, document, tenant):
     call("POST", f"/customers/{acme['id']}?action=drop", {"dateDrop": "2025-01-24", "status": "Suspended",
                                                           "statusReason": "r"})
     call("POST", f"/customers/{acme['id']}?action=reinstate", {"statusReason": None})
+    call("POST", "/customers", raw="customerName=x", headers={"Content-Type": "text/plain"})  # 415
     robot = users.create_user(tenant=tenant["tenant"]["id"], username=f"bot-{tenant['tenant']['id']}", api_only=True)
     call("POST", f"/users/{robot['id']}?action=issueAPIKey", {})
 
