@@ -28,8 +28,8 @@ STATUS_CODES = {ACTIVE: "1", INACTIVE: "0", CANCELLED: "2"}
 STATUS_BY_CODE = {v: k for k, v in STATUS_CODES.items()}
 
 # The billing API's names for an owned number's states, and its actions: a
-# dropped number stays the customer's, inactive (not routed, not billed as
-# active) until reinstated; a cancelled one (the carrier API's status 2) is final.
+# dropped number stays the customer's, inactive (the carrier API's status 0),
+# until reinstated; a cancelled one (the carrier API's status 2) is final.
 STATUS_NAMES = {ACTIVE: "Active", INACTIVE: "Dropped", CANCELLED: "Cancelled"}
 ACTIONS = {
     "drop": Action(
