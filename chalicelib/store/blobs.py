@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, BinaryIO, Callable
 
 from chalicelib import settings
-from chalicelib.domain.files import content_disposition
+from chalicelib.domain.common.files import content_disposition
 from chalicelib.store.clients import client
 
 

@@ -10,16 +10,17 @@ from chalice import Response
 
 from chalicelib.api import http
 from chalicelib.api.platform.dialect import MAX_ID, MAX_OFFSET, MAX_PAGE, bp
-from chalicelib.domain import customers
+from chalicelib.domain.customers import accounts as customers
 from chalicelib.lazy import lazy
 
 from chalicelib.api.platform import openapi_bodies as bodies
 
 if TYPE_CHECKING:
-    from chalicelib.domain import customer_items, numbers
+    from chalicelib.domain.customers import items as customer_items
+    from chalicelib.domain.numbers import inventory as numbers
 else:
-    customer_items = lazy("chalicelib.domain.customer_items")
-    numbers = lazy("chalicelib.domain.numbers")
+    customer_items = lazy("chalicelib.domain.customers.items")
+    numbers = lazy("chalicelib.domain.numbers.inventory")
 
 
 @bp.route("/openapi.json", methods=["GET"])

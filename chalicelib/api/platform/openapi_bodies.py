@@ -1,7 +1,7 @@
 """Request bodies of the billing platform API's OpenAPI description: every
 field a client may send, which are required, and their limits, as the write
-paths check them (domain/customer_input.py, domain/item_input.py,
-views.py, attachments.py, domain/actions.py). A body that does not match is
+paths check them (domain/customers/account_input.py, domain/customers/item_input.py,
+views.py, attachments.py, domain/common/actions.py). A body that does not match is
 refused with 400; tests/surface/platform/test_openapi.py sends real bodies
 through both."""
 from __future__ import annotations
@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, Any, Mapping
 from chalicelib.lazy import lazy
 
 if TYPE_CHECKING:
-    from chalicelib.domain import files
+    from chalicelib.domain.common import files
 else:
-    files = lazy("chalicelib.domain.files")
+    files = lazy("chalicelib.domain.common.files")
 
 # Money as text (exact) or a JSON number: an optional sign, digits, an optional
-# point and at most five decimals (domain/money.py refuses anything else).
+# point and at most five decimals (domain/money/amounts.py refuses anything else).
 MONEY_PATTERN = r"^[+-]?[0-9]+(\.[0-9]{1,5})?$"
 NOT_BLANK = r"\S"  # surrounding blanks are trimmed; a blank value is refused
 CUSTOMER_TEXT = {"email": 254, "phone": 32, "contactName": 200, "companyNumber": 64, "address1": 200,
@@ -66,7 +66,7 @@ def _customer(*, creating: bool) -> dict[str, Any]:
 
 
 ITEMS: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
-    # resource -> (fields, required on create), as domain/item_input.py checks them
+    # resource -> (fields, required on create), as domain/customers/item_input.py checks them
     "Service": ({"name": _text(200, required=True), "description": _text(2000), "unitPrice": _money(),
                  "startDate": DATE, "quantity": {"type": "integer", "minimum": 0, "maximum": 1_000_000,
                                                  "nullable": True, "description": "default 1"},
@@ -118,7 +118,7 @@ def schemas() -> dict[str, Any]:
     return out
 
 
-# Parameters of actions, by name (domain/actions.py reads them).
+# Parameters of actions, by name (domain/common/actions.py reads them).
 ACTION_PARAMETERS: dict[str, Any] = {
     "dateDrop": DATE, "dateApproved": DATE, "dateCancelled": DATE, "statusReason": _text(500),
     "status": {"oneOf": [{"type": "string"}, {"type": "integer"}],

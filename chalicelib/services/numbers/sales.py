@@ -33,8 +33,8 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable, Mapping
 
 from chalicelib import clock
-from chalicelib.domain import customers as customer_rules
-from chalicelib.domain import numbers as rules
+from chalicelib.domain.customers import accounts as customer_rules
+from chalicelib.domain.numbers import inventory as rules
 from chalicelib.services.customers.items import ChildResource
 from chalicelib.store.dynamo import entities
 from chalicelib.store import numbers as store
@@ -126,7 +126,7 @@ def assign(*, principal: Any, customer_id: int, number: Any, record_own: bool = 
     customer's own instead of refused (callers that sell, such as call
     tracking, keep refusing it)."""
     from chalicelib.domain.errors import NumberUnavailableError
-    from chalicelib.domain.money import as_money
+    from chalicelib.domain.money.amounts import as_money
     from chalicelib.services.common import audit
     from chalicelib.services.numbers import order_charges
     from chalicelib.services.numbers import orders
@@ -223,7 +223,7 @@ def _record_own(tenant: str, customer: Mapping[str, Any], value: str, category: 
 
 
 def perform_action(*, principal: Any, number_id: int, name: str | None, params: Mapping[str, Any]) -> dict[str, Any]:
-    """``POST /numbers/{id}?action=drop|reinstate`` (domain/numbers.py ACTIONS),
+    """``POST /numbers/{id}?action=drop|reinstate`` (domain/numbers/inventory.py ACTIONS),
     run as every action is (services/common/actions.py): the state checked on
     the version read, the change conditional on it."""
     from chalicelib.domain.errors import ConcurrentUpdateError

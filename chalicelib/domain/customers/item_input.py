@@ -9,7 +9,7 @@ from typing import Any, Mapping
 from pydantic import BaseModel, ConfigDict, Field, ValidationError as PydanticError, field_validator
 
 from chalicelib.domain.errors import UnknownFieldError, ValidationError
-from chalicelib.domain.money import parse_money
+from chalicelib.domain.money.amounts import parse_money
 
 
 class _Write(BaseModel):
@@ -70,7 +70,7 @@ class AttachmentWrite(_Write):
     @classmethod
     def _display_name(cls, value: str | None) -> str | None:
         # Kept as a safe display name, never used as a path (S3 keys are ids).
-        from chalicelib.domain.files import display_file_name
+        from chalicelib.domain.common.files import display_file_name
 
         return None if value is None else display_file_name(value)
 

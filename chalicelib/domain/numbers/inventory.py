@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Iterable
 
-from chalicelib.domain.actions import Action, date_parameter, text_parameter
+from chalicelib.domain.common.actions import Action, date_parameter, text_parameter
 from chalicelib.domain.errors import ValidationError
 
 LANDLINE = "landline"
