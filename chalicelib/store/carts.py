@@ -12,7 +12,7 @@ from typing import Any, Mapping, Sequence
 
 from chalicelib import settings
 from chalicelib.domain.numbers import inventory as rules
-from chalicelib.domain.errors import DialtoneError
+from chalicelib.domain.errors import DialtoneError, InvalidStateError
 from chalicelib.store import numbers
 from chalicelib.store.dynamo import keys
 from chalicelib.store.dynamo.codec import to_attr
@@ -38,11 +38,25 @@ def get_cart(tenant: str, reserve_id: int) -> dict[str, Any] | None:
     return get(_table(), keys.cart_key(tenant, reserve_id))
 
 
+def customer_cart(tenant: str, customer_id: int) -> int | None:
+    """The reserveId of the customer's current Order Cart (it may since have
+    been ordered, emptied or expired: the caller reads the cart)."""
+    item = get(_table(), keys.customer_cart_key(tenant, customer_id))
+    return int(item["reserveId"]) if item else None
+
+
 def claim_chunk(tenant: str, *, reserve_id: int, customer_id: int, chunk: Sequence[Mapping[str, Any]],
-                first: bool, status: str, hold_until: str, stamp: str) -> list[str]:
+                first: bool, status: str, hold_until: str, stamp: str, join: bool = False,
+                replaces: int | None = None) -> list[str]:
     """Move ``chunk`` from available into the cart, with its counters and the
     cart's number set, in one transaction. Returns the numbers that were no
-    longer available (then nothing was written)."""
+    longer available (then nothing was written).
+
+    ``first``: the chunk creates the cart and makes it the customer's current
+    cart, if that is still ``replaces`` (None: the customer had none), so two
+    reservations racing to start a cart make one. ``join``: the chunk goes
+    into the customer's open cart and extends its hold. Either cart condition
+    failing raises InvalidStateError (nothing written): read the cart again."""
     tx = Transaction()
     for item in chunk:
         tx.update(_table(), keys.number_key(tenant, item["number"]),
@@ -55,12 +69,24 @@ def claim_chunk(tenant: str, *, reserve_id: int, customer_id: int, chunk: Sequen
     held = {i["number"] for i in chunk}
     cart_values: dict[str, Any] = {":st": status, ":h": hold_until, ":now": stamp, **{
         f":{k.lower()}": v for k, v in cart_index(tenant, hold_until, reserve_id).items()}}
-    if first:
+    if join:
+        tx.update(_table(), keys.cart_key(tenant, reserve_id),
+                  "ADD numbers :n, version :one SET holdUntil = :h, updatedAt = :now, GSI4SK = :gsi4sk",
+                  condition="#s = :open AND holdUntil > :now AND customerId = :c", names={"#s": "status"},
+                  values={":n": held, ":one": 1, ":h": hold_until, ":now": stamp, ":open": OPEN,
+                          ":c": customer_id, ":gsi4sk": cart_values[":gsi4sk"]})
+    elif first:
         tx.put(_table(), {**keys.cart_key(tenant, reserve_id), "kind": "CART", "tenantId": tenant,
                           "reserveId": reserve_id, "customerId": customer_id, "numbers": held,
                           "status": status, "holdUntil": hold_until, "createdAt": stamp, "updatedAt": stamp,
                           "version": 1, **cart_index(tenant, hold_until, reserve_id)},
                condition="attribute_not_exists(PK)")
+        pointer = {**keys.customer_cart_key(tenant, customer_id), "reserveId": reserve_id, "updatedAt": stamp}
+        if replaces is None:
+            tx.put(_table(), pointer, condition="attribute_not_exists(PK)")
+        else:
+            tx.put(_table(), pointer, condition="attribute_not_exists(PK) OR reserveId = :old",
+                   values={":old": replaces})
     else:
         tx.update(_table(), keys.cart_key(tenant, reserve_id),
                   "ADD numbers :n, version :one SET #s = :st, holdUntil = :h, updatedAt = :now, "
@@ -68,16 +94,19 @@ def claim_chunk(tenant: str, *, reserve_id: int, customer_id: int, chunk: Sequen
                   condition="#s = :claiming", names={"#s": "status"},
                   values={**cart_values, ":n": held, ":one": 1, ":claiming": CLAIMING})
     failed = execute_reporting(tx)
-    return [chunk[n]["number"] for n in failed if n < len(chunk)]
+    if any(n >= len(chunk) for n in failed):  # the cart (or the customer's cart pointer) changed
+        raise InvalidStateError("the Order Cart changed meanwhile", field="reserveId")
+    return [chunk[n]["number"] for n in failed]
 
 
 def release_chunk(tenant: str, *, cart: Mapping[str, Any], chunk: Sequence[Mapping[str, Any]], stamp: str,
-                  open_at: str | None = None, delete_cart: bool = False) -> list[str]:
+                  open_only: bool = False, open_at: str | None = None, delete_cart: bool = False) -> list[str]:
     """Return ``chunk`` (numbers of ``cart``) to availability and take them out
-    of the cart, in one transaction. ``open_at``: only while the cart is still
-    open and held past that time (a customer's own removal; expiry and a
-    failed order release whatever state the cart is in). Returns the numbers
-    that were not held by this cart (then nothing was written)."""
+    of the cart, in one transaction. ``open_only``: only while the cart is
+    still open; ``open_at``: and held past that time (a customer's own
+    removal; expiry and a failed order release whatever state the cart is
+    in). Returns the numbers that were not held by this cart (then nothing
+    was written)."""
     reserve_id = cart["reserveId"]
     tx = Transaction()
     for item in chunk:
@@ -92,9 +121,11 @@ def release_chunk(tenant: str, *, cart: Mapping[str, Any], chunk: Sequence[Mappi
     condition: str | None = None
     names: dict[str, str] | None = None
     values: dict[str, Any] = {}
-    if open_at is not None:
-        condition, names = "#s = :open AND holdUntil > :cut", {"#s": "status"}
-        values = {":open": OPEN, ":cut": open_at}
+    if open_only or open_at is not None:
+        condition, names, values = "#s = :open", {"#s": "status"}, {":open": OPEN}
+        if open_at is not None:
+            condition += " AND holdUntil > :cut"
+            values[":cut"] = open_at
     if delete_cart:
         tx.delete(_table(), keys.cart_key(tenant, reserve_id), condition=condition, names=names,
                   values=values or None)

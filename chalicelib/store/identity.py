@@ -8,7 +8,7 @@
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 from chalicelib import clock, settings
 from chalicelib.domain.errors import AuthenticationError, DialtoneError
@@ -69,6 +69,11 @@ def allocate_user_id(tenant_id: str) -> int:
 
 def get_user(tenant_id: str, user_id: int) -> dict[str, Any] | None:
     return entities.get_one(USER, tenant_id, user_id)
+
+
+def every_user(tenant_id: str) -> Iterator[dict[str, Any]]:
+    """Every user of the tenant, in id order, a page at a time (migrations)."""
+    return entities.every(USER, tenant_id)
 
 
 def update_user(tenant_id: str, current: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:

@@ -346,6 +346,61 @@ def add_ported_in(tx: Transaction, tenant: str, number: str, *, number_id: int, 
     }, condition="attribute_not_exists(PK)", failure=failure)
 
 
+def own_number_item(tenant: str, *, number: str, category: str, number_id: int, customer_id: int,
+                    stamp: str) -> dict[str, Any]:
+    """A number the customer has from elsewhere (ported in by another
+    carrier, billed only), recorded by the billing API: owned from the start,
+    never in the availability index or counters, so never sellable stock."""
+    item: dict[str, Any] = {
+        **keys.number_key(tenant, number), "kind": "NUMBER", "tenantId": tenant, "number": number,
+        "id": number_id, "category": category, "status": rules.ACTIVE, "customerId": customer_id,
+        "orderType": rules.OWN_ORDER_TYPE, "monthlyPrice": 0, "setupPrice": 0, "version": 1,
+        "createdAt": stamp, "updatedAt": stamp,
+        "GSI1PK": keys.owned_pk(tenant), "GSI1SK": keys.owned_sk(customer_id, number),
+    }
+    if category in rules.CATEGORIES:
+        item["npanxx"] = number[:6]
+    if category == rules.TOLLFREE:
+        item["tfnPrefix"] = number[:3]
+    return item
+
+
+def add_own_number(tx: Transaction, tenant: str, item: Mapping[str, Any], *, failure: Any) -> None:
+    """Add to ``tx`` the number item and its id lookup, both conditional on not
+    existing: a number is recorded once per tenant (``failure`` otherwise),
+    whether it is stock, sold, or another customer's own."""
+    tx.put(_table(), dict(item), condition="attribute_not_exists(PK)", failure=failure)
+    tx.put(_table(), id_item(tenant, item["id"], item["number"]), condition="attribute_not_exists(PK)",
+           failure=failure)
+
+
+def update_number(tenant: str, current: Mapping[str, Any], changes: Mapping[str, Any], *, stamp: str,
+                  failure: Any) -> dict[str, Any]:
+    """Apply ``changes`` (None removes a field) to an owned number if it is
+    still the version read and still the same customer's; ``failure`` (a
+    lost race: the caller re-reads) otherwise. Returns the new record."""
+    sets = {k: v for k, v in changes.items() if v is not None}
+    removes = [k for k, v in changes.items() if v is None]
+    names = {f"#f{n}": k for n, k in enumerate([*sets, *removes])}
+    values: dict[str, Any] = {f":v{n}": v for n, v in enumerate(sets.values())}
+    values.update({":now": stamp, ":one": 1, ":c": current["customerId"]})
+    # Numbers stocked before items carried versions have none: version 0.
+    version = int(current.get("version") or 0)
+    condition = "customerId = :c AND " + ("version = :version" if version else "attribute_not_exists(version)")
+    if version:
+        values[":version"] = version
+    expression = "SET " + ", ".join([*(f"#f{n} = :v{n}" for n in range(len(sets))), "updatedAt = :now"])
+    if removes:
+        expression += " REMOVE " + ", ".join(f"#f{len(sets) + n}" for n in range(len(removes)))
+    tx = Transaction()
+    tx.update(_table(), keys.number_key(tenant, current["number"]), expression + " ADD version :one",
+              condition=condition, names=names, values=values, failure=failure)
+    tx.execute()
+    new = {k: v for k, v in {**current, **changes}.items() if v is not None}
+    new.update(version=version + 1, updatedAt=stamp)
+    return new
+
+
 # Backfill of integer ids ---------------------------------------------------------
 
 def numbers_without_ids(tenant: str, *, page_size: int = 500) -> Iterable[list[dict[str, Any]]]:

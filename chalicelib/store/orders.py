@@ -102,6 +102,18 @@ def sale(tenant: str, item: Mapping[str, Any], fields: Mapping[str, Any], *, ord
     return order, add
 
 
+def record_own(tenant: str, item: Mapping[str, Any], *, unavailable: DialtoneError,
+               customer_rule: tuple[customers.Condition, DialtoneError]) -> None:
+    """A number the customer has from elsewhere (``numbers.own_number_item``)
+    recorded as theirs, no order and no charge: one transaction, conditional
+    on the number not being in the tenant yet (``unavailable``) and on the
+    customer still meeting ``customer_rule``."""
+    tx = Transaction()
+    customers.add_condition_check(tx, tenant, int(item["customerId"]), customer_rule[0], failure=customer_rule[1])
+    numbers.add_own_number(tx, tenant, item, failure=unavailable)
+    tx.execute()
+
+
 def commit(writes: Writes) -> None:
     """``writes`` as a transaction of their own (a sale with nothing to charge)."""
     tx = Transaction()

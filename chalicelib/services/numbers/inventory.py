@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 from chalicelib import clock
 from chalicelib.domain.numbers import inventory as rules
 from chalicelib.domain.errors import (
-    ConcurrentUpdateError, NotFoundError, NumberUnavailableError, ValidationError,
+    ConcurrentUpdateError, InvalidStateError, NotFoundError, NumberUnavailableError, ValidationError,
 )
 from chalicelib.domain.identity import Principal
 from chalicelib.services.common import audit
@@ -193,7 +193,7 @@ def lookup_available(*, principal: Principal, number: str) -> list[dict[str, Any
 
 def reserve_numbers(*, principal: Principal, customer: Mapping[str, Any], numbers: Sequence[str],
                     state: str | None = None) -> dict[str, Any]:
-    """Reserve these exact numbers (in ``state``, if given) into a new cart, all or none."""
+    """Reserve these exact numbers (in ``state``, if given) into the customer's cart, all or none."""
     principal.require_write()
     tenant = principal.tenant_id
     release_expired(tenant=tenant)
@@ -211,7 +211,7 @@ def reserve_numbers(*, principal: Principal, customer: Mapping[str, Any], number
 def bulk_reserve(*, principal: Principal, customer: Mapping[str, Any], criteria: rules.Criteria,
                  quantity: int) -> dict[str, Any]:
     """Reserve ``quantity`` available numbers matching ``criteria``, lowest
-    first, into a new cart: all of them or none."""
+    first, into the customer's cart: all of them or none."""
     principal.require_write()
     if not 1 <= quantity <= rules.MAX_BULK:
         raise ValidationError("Invalid quantity", field="quantity")
@@ -227,9 +227,41 @@ def bulk_reserve(*, principal: Principal, customer: Mapping[str, Any], criteria:
     return _claim(tenant=tenant, customer_id=customer["id"], quantity=quantity, first_pick=first, more=more)
 
 
+CART_ATTEMPTS = 5
+
+
 def _claim(*, tenant: str, customer_id: int, quantity: int, first_pick: list[dict[str, Any]],
            more: Callable[[frozenset[str], int], list[dict[str, Any]]]) -> dict[str, Any]:
-    reserve_id = entities.allocate_ids(tenant, CART_IDS)[0]
+    """Reserve the picked numbers into the customer's Order Cart: the open one
+    if there is one (its hold is extended), else a new one that becomes the
+    customer's cart. Consecutive reservations of one customer thus share one
+    reserveId, and gen_order orders them together (the seed: "All reserved
+    DIDs will be added in customer's Order Cart")."""
+    for attempt in range(CART_ATTEMPTS):
+        current = carts.customer_cart(tenant, customer_id)
+        cart = carts.get_cart(tenant, current) if current is not None else None
+        if cart is not None and cart["status"] == carts.CLAIMING and cart["holdUntil"] > clock.now_iso():
+            # Another reservation of this customer is still starting the cart: join it once it is open.
+            time.sleep(random.uniform(0.05, 0.2) * (attempt + 1))
+            continue
+        joinable = (cart is not None and cart["status"] == carts.OPEN and cart["customerId"] == customer_id
+                    and cart["holdUntil"] > clock.now_iso())
+        try:
+            return _claim_into(tenant=tenant, customer_id=customer_id, quantity=quantity, first_pick=first_pick,
+                               more=more, join=cart["reserveId"] if joinable and cart else None, replaces=current)
+        except _CartChanged:
+            continue  # ordered, emptied or expired meanwhile, or another reservation started a cart: read again
+    raise ConcurrentUpdateError("the Order Cart kept changing; try again")
+
+
+class _CartChanged(Exception):
+    """The cart (or the customer's current-cart pointer) changed before the first chunk was written."""
+
+
+def _claim_into(*, tenant: str, customer_id: int, quantity: int, first_pick: list[dict[str, Any]],
+                more: Callable[[frozenset[str], int], list[dict[str, Any]]], join: int | None,
+                replaces: int | None) -> dict[str, Any]:
+    reserve_id = join if join is not None else entities.allocate_ids(tenant, CART_IDS)[0]
     started = clock.now()
     lease = _iso(started + timedelta(seconds=CLAIM_LEASE_SECONDS))
     hold = _iso(started + timedelta(minutes=hold_minutes()))
@@ -239,14 +271,28 @@ def _claim(*, tenant: str, customer_id: int, quantity: int, first_pick: list[dic
     attempts = 0
     try:
         while pending:
-            chunk = store.chunk_for_transactions(pending, reserved=1, first_only=True)[0]
+            # A new cart's first chunk also writes the customer's cart pointer: one more action.
+            chunk = store.chunk_for_transactions(pending, reserved=2, first_only=True)[0]
             last = len(chunk) == len(pending)
             try:
-                gone = carts.claim_chunk(tenant, reserve_id=reserve_id, customer_id=customer_id, chunk=chunk,
-                                         first=not claimed, status=carts.OPEN if last else carts.CLAIMING,
-                                         hold_until=hold if last else lease, stamp=clock.now_iso())
+                if join is not None:
+                    # Each chunk joins the open cart as it is claimed (a crash half-way leaves the chunks
+                    # already claimed in the cart, held until it is ordered, emptied or expires).
+                    gone = carts.claim_chunk(tenant, reserve_id=reserve_id, customer_id=customer_id, chunk=chunk,
+                                             first=False, join=True, status=carts.OPEN, hold_until=hold,
+                                             stamp=clock.now_iso())
+                else:
+                    gone = carts.claim_chunk(tenant, reserve_id=reserve_id, customer_id=customer_id, chunk=chunk,
+                                             first=not claimed, status=carts.OPEN if last else carts.CLAIMING,
+                                             hold_until=hold if last else lease, stamp=clock.now_iso(),
+                                             replaces=replaces)
             except ConcurrentUpdateError:
                 gone = None  # another transaction held one of these items: try again shortly
+            except InvalidStateError:
+                if not claimed:
+                    raise _CartChanged() from None
+                raise ConcurrentUpdateError("the Order Cart was ordered or released while numbers were being "
+                                            "added to it; reserve the rest again") from None
             if gone == []:
                 claimed.extend(chunk)
                 pending = pending[len(chunk):]
@@ -265,10 +311,14 @@ def _claim(*, tenant: str, customer_id: int, quantity: int, first_pick: list[dic
                 raise NumberUnavailableError("not enough numbers available", field="quantity"
                                              if quantity > 1 else "number")
             pending = sorted(keep + replacements, key=lambda i: i["number"])
-    except BaseException:
-        if claimed:
-            cart = {"reserveId": reserve_id}
-            _release_items(tenant, cart, claimed, delete_cart=True)
+    except BaseException as error:
+        if claimed and not isinstance(error, _CartChanged):
+            if join is None:
+                _release_items(tenant, {"reserveId": reserve_id}, claimed, delete_cart=True)
+            else:
+                # Only this call's numbers leave the cart, and only while it is open: an order made
+                # from the cart meanwhile keeps what it was made from.
+                _release_items(tenant, {"reserveId": reserve_id}, claimed, delete_cart=False, open_only=True)
         raise
     numbers = sorted(i["number"] for i in claimed)
     audit.touch("cart", reserve_id)
@@ -276,17 +326,18 @@ def _claim(*, tenant: str, customer_id: int, quantity: int, first_pick: list[dic
 
 
 def _release_items(tenant: str, cart: Mapping[str, Any], items: Sequence[Mapping[str, Any]], *,
-                   delete_cart: bool, open_at: str | None = None) -> list[str]:
+                   delete_cart: bool, open_only: bool = False, open_at: str | None = None) -> list[str]:
     """Put ``items`` back to availability chunk by chunk; the last chunk also
-    deletes the cart when asked. ``open_at``: only while the cart is still
-    open and held past then. Returns numbers the cart no longer held."""
+    deletes the cart when asked. ``open_only``: only while the cart is still
+    open; ``open_at``: and held past then. Returns numbers the cart no longer held."""
     not_held: list[str] = []
     chunks = store.chunk_for_transactions(items, reserved=1)
     if not chunks and delete_cart:
         carts.delete_cart(tenant, cart["reserveId"])
     for n, chunk in enumerate(chunks):
         while chunk:
-            gone = carts.release_chunk(tenant, cart=cart, chunk=chunk, stamp=clock.now_iso(), open_at=open_at,
+            gone = carts.release_chunk(tenant, cart=cart, chunk=chunk, stamp=clock.now_iso(), open_only=open_only,
+                                       open_at=open_at,
                                        delete_cart=delete_cart and n == len(chunks) - 1)
             if not gone:
                 break
@@ -309,6 +360,17 @@ def get_own_cart(*, principal: Principal, customer: Mapping[str, Any], reserve_i
             or cart["holdUntil"] <= clock.now_iso()):
         raise NotFoundError("Invalid reserveId", field="reserveId")
     return cart
+
+
+def get_customer_cart(*, principal: Principal, customer: Mapping[str, Any]) -> dict[str, Any]:
+    """The customer's open Order Cart (the one its reservations join)."""
+    current = carts.customer_cart(principal.tenant_id, customer["id"])
+    if current is None:
+        raise NotFoundError("Invalid reserveId: the Order Cart is empty, reserve numbers first")
+    try:
+        return get_own_cart(principal=principal, customer=customer, reserve_id=current)
+    except NotFoundError:
+        raise NotFoundError("Invalid reserveId: the Order Cart is empty, reserve numbers first") from None
 
 
 def remove_reserved(*, principal: Principal, customer: Mapping[str, Any], reserve_id: Any,
