@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from chalice import Response
 
+from chalicelib.api import http
 from chalicelib.api.portal import views
 from chalicelib.api.portal.dialect import FORMS, Visit, bp, serve
 from chalicelib.domain.errors import AuthenticationError, TooManyAttemptsError
@@ -22,8 +23,7 @@ def home() -> Response:
 
 @bp.route("/static/{name}", methods=["GET"])
 def static(name: str) -> Response:
-    params: dict[str, str] = bp.current_request.query_params or {}
-    return views.static_file(name, params.get("v"))
+    return views.static_file(name, http.query(bp.current_request).get("v"))
 
 def _login_form(visit: Visit, status: int = 200, problem: str | None = None) -> Response:
     if visit.session is None or visit.session.state != "anon":
