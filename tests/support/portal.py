@@ -25,7 +25,9 @@ class Codes:
     def next(self) -> str:
         now = time.time()
         current = self.totp.timecode(now)
-        step = max(self.last + 1, current - 1)
+        # The current step, not the one before: a code about to expire could
+        # be refused after the time it takes a browser to submit it.
+        step = max(self.last + 1, current)
         if step > current + 1:  # all three usable steps spent: wait for the clock
             time.sleep(self.totp.interval * (step - 1) - now + 0.5)
         self.last = step

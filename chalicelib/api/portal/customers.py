@@ -46,7 +46,7 @@ def own_or_chosen(visit: Visit, chosen: str | None) -> dict[str, Any] | None:
 def _matches(customer: Mapping[str, Any], text: str) -> bool:
     wanted = text.lower()
     return any(wanted in str(customer.get(f) or "").lower()
-               for f in ("customerName", "accountNumber", "email", "contactName", "phone"))
+               for f in ("name", "accountNumber", "email", "contactName", "phone"))
 
 
 @bp.route("/customers", methods=["GET"])
@@ -79,7 +79,7 @@ def customer_page(customer_id: str) -> Response:
         balance_url = (f"{visit.api_root}/partner/api/v1/customers/{customer['accountNumber']}/balance"
                        f"?initial_date={first}&final_date={last}")
         return visit.render(
-            "customer.html", title=customer["customerName"], customer=customer, first=first, last=last,
+            "customer.html", title=customer["name"], customer=customer, first=first, last=last,
             statement=statement_rows(statement), balance_url=balance_url,
             numbers=inventory.owned_numbers(principal=me, customer=customer), services=services, notes=notes)
     return serve(handle)

@@ -30,9 +30,12 @@ def numbers_page() -> Response:
         category = params.get("category") or "landline"
         found: list[dict[str, Any]] = []
         searched = "category" in params
+        states = inventory.available_states(principal=me)
+        # A landline search needs a state or an NPANXX: the first state with stock when neither is given.
+        state = params.get("state") or (states[0] if states and not params.get("npanxx") else None)
         if searched:
             criteria = inventory.resolve_criteria(tenant=me.tenant_id, category=category,
-                                                  state=params.get("state") or None,
+                                                  state=state if category == "landline" else None,
                                                   npanxx=params.get("npanxx") or None,
                                                   tfn_prefix=params.get("prefix") or None)
             found = inventory.search(principal=me, criteria=criteria, limit=SEARCH_LIMIT)
@@ -42,7 +45,7 @@ def numbers_page() -> Response:
                        "trunk_list": trunks.list_trunks(principal=me, customer=customer, direction="origination"),
                        "order_list": list(reversed(orders.list_orders(principal=me, customer=customer)))[:10]}
         return visit.render("numbers.html", title="Numbers", customer=customer, params=params, category=category,
-                            states=inventory.available_states(principal=me), found=found, searched=searched,
+                            states=states, state=state, found=found, searched=searched,
                             notice=params.get("done"), **context)
     return serve(handle)
 

@@ -33,7 +33,9 @@ def page(template: str, *, status: int = 200, **context: Any) -> Response:
 
 def money(value: Any) -> str:
     """Two decimals with a thousands separator; negative amounts with a minus sign."""
-    if value is None or value == "":
+    import jinja2  # loaded already: filters run inside templates
+
+    if value is None or value == "" or isinstance(value, jinja2.Undefined):  # a field the record lacks
         return ""
     amount = Decimal(str(value)).quantize(Decimal("0.01"))
     return f"{amount:,.2f}"

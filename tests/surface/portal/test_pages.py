@@ -1,0 +1,71 @@
+"""The portal's pages in process: what each shows, and scope."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.support.portal import Codes, Portal, text
+
+
+@pytest.fixture()
+def staff_portal(client: Any, tenant: dict[str, Any]) -> Portal:
+    user = tenant["user"]
+    portal = Portal(client)
+    assert portal.login(user["username"], user["password"], Codes(user["totp_secret"]).next()).status_code == 303
+    return portal
+
+
+def _customer(client: Any, api_key: str, name: str) -> dict[str, Any]:
+    from tests.support.platform import Api
+
+    made = Api(client, api_key).post("/customers", {"customerName": name})
+    assert made.status_code == 201, made.json
+    return made.json
+
+
+def test_a_customer_page_shows_its_statement_and_the_partner_url(staff_portal, tenant):
+    customer = _customer(staff_portal.client, tenant["user"]["api_key"], "Darren's Pizzas")
+    page = staff_portal.get(f"/customers/{customer['id']}?from=2026-01-01&to=2026-01-31")
+    assert page.status_code == 200, text(page)
+    assert "Darren&#39;s Pizzas" in text(page)
+    assert (f"/partner/api/v1/customers/{customer['accountNumber']}/balance?initial_date=2026-01-01"
+            f"&amp;final_date=2026-01-31") in text(page)
+    listed = staff_portal.get("/customers?q=darren")
+    assert f"/portal/customers/{customer['id']}" in text(listed)
+
+
+def test_another_tenants_customer_is_not_found(staff_portal):
+    from chalicelib.services.identity import users
+
+    other = users.create_tenant(name="Other")
+    theirs = _customer(staff_portal.client, other["user"]["api_key"], "Theirs")
+    for path in (f"/customers/{theirs['id']}", f"/numbers?customer={theirs['id']}",
+                 f"/invoices?customer={theirs['id']}", f"/statistics?customer={theirs['id']}"):
+        page = staff_portal.get(path)
+        assert page.status_code == 404 and "Theirs" not in text(page), path
+
+
+def test_a_customer_user_sees_its_own_account_only(client, tenant):
+    from chalicelib.services.identity import users
+
+    mine = _customer(client, tenant["user"]["api_key"], "Mine")
+    other = _customer(client, tenant["user"]["api_key"], "Not Mine")
+    made = users.create_user(tenant=tenant["tenant"]["id"], username=f"c-{tenant['tenant']['id']}",
+                             account_number=mine["accountNumber"], password="pass-word-2")
+    portal = Portal(client)
+    assert portal.login(made["username"], "pass-word-2", Codes(made["totp_secret"]).next()).status_code == 303
+    assert mine["accountNumber"] in text(portal.get("/dashboard"))
+    assert portal.get("/customers").headers["Location"] == f"/portal/customers/{mine['id']}"
+    assert portal.get(f"/customers/{other['id']}").status_code == 404
+    assert "Customers</a>" not in text(portal.get("/dashboard"))
+
+
+def test_every_page_renders(staff_portal, tenant):
+    customer = _customer(staff_portal.client, tenant["user"]["api_key"], "Pages")
+    for path in ("/dashboard", "/api", "/customers", f"/numbers?customer={customer['id']}",
+                 f"/invoices?customer={customer['id']}", f"/statistics?customer={customer['id']}", "/numbers",
+                 "/invoices", "/statistics"):
+        page = staff_portal.get(path)
+        assert page.status_code == 200, (path, text(page)[-500:])
+        assert "<script>" not in text(page) and " style=" not in text(page)
