@@ -23,12 +23,14 @@ else:
 def _page(visit: Visit, *, status: int = 200, new_key: str | None = None, key_owner: str | None = None,
           problem: str | None = None, notice: str | None = None) -> Response:
     me = visit.me
+    # The user's own record, read afresh: the allow-list just changed, maybe.
+    user = users.get_user(tenant=me.tenant_id, user_id=me.user_id)
     api_users: list[dict[str, Any]] = users.list_api_users(principal=me) if me.is_admin else []
     return visit.render(
         "api_access.html", status=status, title="Integration/API", new_key=new_key, key_owner=key_owner,
         problem=problem, notice=notice, api_root=visit.api_root, my_address=visit.source_ip or "",
-        allowlist=visit.user.get("ipAllowlist") or [], key_created=visit.user.get("apiKeyCreatedAt"),
-        api_only=visit.user.get("apiOnly"), api_users=api_users,
+        allowlist=user.get("ipAllowlist") or [], key_created=user.get("apiKeyCreatedAt"),
+        api_only=user.get("apiOnly"), api_users=api_users,
         may_reset=identity.ROLE_DATA_PROTECTION_PRIMARY in me.roles)
 
 
@@ -45,10 +47,13 @@ def generate_key() -> Response:
                                              totp_code=visit.form.get("code", ""))
         except PermissionDeniedError as error:
             return _page(visit, status=403, problem=error.message)
-        visit.user = users.get_user(tenant=visit.me.tenant_id, user_id=visit.me.user_id)
         # Answered with the page itself, not a redirect: the key is in this answer only.
         return _page(visit, new_key=key, key_owner=visit.me.username)
     return serve(handle)
+
+
+def _me(visit: Visit) -> dict[str, Any]:
+    return users.get_user(tenant=visit.me.tenant_id, user_id=visit.me.user_id)
 
 
 def _set_allowlist(visit: Visit, entries: list[str]) -> None:
@@ -61,7 +66,7 @@ def add_ip() -> Response:
         entry = visit.form.get("ip", "").strip()
         if not entry:
             raise ValidationError("enter an address or CIDR block", field="ip")
-        current = list(visit.user.get("ipAllowlist") or [])
+        current = list(_me(visit).get("ipAllowlist") or [])
         _set_allowlist(visit, current + identity.parse_allowlist([entry]))
         return visit.redirect("/api", done=f"{entry} added")
     return serve(handle)
@@ -71,7 +76,7 @@ def add_ip() -> Response:
 def remove_ip() -> Response:
     def handle(visit: Visit) -> Response:
         entry = visit.form.get("ip", "")
-        _set_allowlist(visit, [n for n in visit.user.get("ipAllowlist") or [] if n != entry])
+        _set_allowlist(visit, [n for n in _me(visit).get("ipAllowlist") or [] if n != entry])
         return visit.redirect("/api", done=f"{entry} removed")
     return serve(handle)
 

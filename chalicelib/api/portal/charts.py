@@ -14,8 +14,8 @@ WIDTH, HEIGHT = 640, 260
 LEFT, RIGHT, TOP, BOTTOM = 56, 12, 30, 46
 
 
-def nice_ceiling(value: float) -> float:
-    """The smallest 1, 2 or 5 times a power of ten at or above ``value`` (an axis maximum)."""
+def nice_step(value: float) -> float:
+    """The smallest 1, 2 or 5 times a power of ten at or above ``value``."""
     if value <= 0:
         return 1.0
     power = 10 ** math.floor(math.log10(value))
@@ -25,6 +25,12 @@ def nice_ceiling(value: float) -> float:
     return float(10 * power)
 
 
+def axis(maximum: float) -> tuple[float, int]:
+    """(tick step, tick count): round ticks from 0 to at or above ``maximum``, four or fewer steps."""
+    step = nice_step(maximum / 4) if maximum > 0 else 1.0
+    return step, max(1, math.ceil(maximum / step)) if maximum > 0 else 1
+
+
 def _number(value: float) -> str:
     return f"{value:,.0f}" if value == int(value) else f"{value:,.2f}"
 
@@ -32,7 +38,8 @@ def _number(value: float) -> str:
 def bar_chart(*, chart_id: str, title: str, unit: str, points: Sequence[tuple[str, Decimal | int | float]]) -> str:
     """An SVG element (a string of markup, attribute values escaped)."""
     values = [float(v) for _, v in points]
-    top = nice_ceiling(max(values, default=0))
+    step, ticks = axis(max(values, default=0))
+    top = step * ticks
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_w / max(len(points), 1)
     bar_w = max(slot * 0.7, 1.0)
@@ -40,9 +47,9 @@ def bar_chart(*, chart_id: str, title: str, unit: str, points: Sequence[tuple[st
              f'aria-label="{escape(title)} ({escape(unit)}) per day" xmlns="http://www.w3.org/2000/svg">',
              f'<title>{escape(title)} ({escape(unit)}) per day</title>',
              f'<text class="title" x="{LEFT}" y="18">{escape(title)} ({escape(unit)})</text>']
-    for tick in range(5):
-        value = top * tick / 4
-        y = TOP + plot_h - plot_h * tick / 4
+    for tick in range(ticks + 1):
+        value = step * tick
+        y = TOP + plot_h - plot_h * tick / ticks
         parts.append(f'<line class="grid" x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}"/>')
         parts.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{_number(value)}</text>')
     parts.append(f'<line class="axis" x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{TOP + plot_h}"/>')

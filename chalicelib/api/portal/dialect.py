@@ -64,7 +64,6 @@ class Visit:
     session: "sessions.Session | None"
     form: dict[str, str] = field(default_factory=dict)
     principal: Principal | None = None
-    user: dict[str, Any] = field(default_factory=dict)
     new_session: "sessions.Session | None" = None
     drop_session: bool = False
 
@@ -99,7 +98,7 @@ class Visit:
     def render(self, template: str, status: int = 200, **context: Any) -> Response:
         session = self.new_session or self.session
         return views.page(template, status=status, base=self.base, csrf=session.csrf if session else "",
-                          principal=self.principal, user=self.user, **context)
+                          principal=self.principal, **context)
 
 
 Handler = Callable[[Visit], Response]
@@ -171,7 +170,7 @@ def _run(visit: Visit, handler: Handler, public: bool) -> Response:
         if visit.session is None or not hmac.compare_digest(given.encode(), visit.session.csrf.encode()):
             return errors.forbidden(visit)
     if visit.session is not None and visit.session.logged_in:
-        visit.principal, visit.user = sessions.principal_of(visit.session)
+        visit.principal = sessions.principal_of(visit.session)
     elif not public:
         return visit.redirect("/login")
     return handler(visit)

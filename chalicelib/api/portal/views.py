@@ -20,7 +20,8 @@ def environment() -> Any:
     import jinja2
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(HERE / "templates")),
-                             autoescape=True, trim_blocks=True, lstrip_blocks=True)
+                             autoescape=True, trim_blocks=True, lstrip_blocks=True,
+                             auto_reload=False)  # templates change only with a deployment
     env.filters["money"] = money
     env.globals["asset_version"] = asset_version
     return env

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib import clock
+from chalicelib import clock, settings
 from chalicelib.auth import hashing
 from chalicelib.domain import identity
 from chalicelib.domain.errors import AuthenticationError, TooManyAttemptsError
@@ -144,16 +146,32 @@ def enrol(*, session: Session, code: str, source_ip: str | None) -> Session:
     return _new("user", session_seconds(), tenant_id=session.tenant_id, user_id=session.user_id)
 
 
-def principal_of(session: Session) -> tuple[Principal, dict[str, Any]]:
-    """The logged-in user, read afresh: a user deactivated since login is out at once."""
+def principal_of(session: Session) -> Principal:
+    """The logged-in user's Principal. Like a resolved API key, it is trusted
+    by this process for AUTH_CACHE_SECONDS (a page then costs one read less);
+    a user deactivated or changed elsewhere is seen within that time."""
     from chalicelib.services.identity import users
 
     if not session.logged_in or not session.tenant_id or session.user_id is None:
         raise AuthenticationError("not logged in")
+    key = (session.tenant_id, session.user_id)
+    now = time.monotonic()
+    cached = _principals.get(key)
+    if cached is not None and cached[0] > now:
+        return cached[1]
     user = users.get_user(tenant=session.tenant_id, user_id=session.user_id)
     if not user.get("active", True) or user.get("apiOnly"):
         raise AuthenticationError("this user may not log in")
-    return identity.principal_from_user(user, session.tenant_id), user
+    principal = identity.principal_from_user(user, session.tenant_id)
+    with _lock:
+        if len(_principals) >= 10_000:
+            _principals.clear()
+        _principals[key] = (now + settings.auth_cache_seconds(), principal)
+    return principal
+
+
+_principals: dict[tuple[str, int], tuple[float, Principal]] = {}
+_lock = threading.Lock()
 
 
 _dummy: list[str] = []
