@@ -72,7 +72,7 @@ def _charts(days: list[dict[str, Any]]) -> list[Any]:
     specs = [("chart-calls", "Calls", "calls", lambda d: d["processed"]),
              ("chart-asr", "Answer-seizure ratio", "%", lambda d: Decimal(d["asr"].rstrip("%"))),
              ("chart-acd", "Average call duration", "seconds", lambda d: Decimal(d["acd"])),
-             ("chart-minutes", "Minutes", "minutes", lambda d: Decimal(d["mou"]))]
+             ("chart-minutes", "Minutes of use", "minutes", lambda d: Decimal(d["mou"]))]
     # The SVG is built by charts.bar_chart with every text escaped: safe to insert as markup.
     return [Markup(charts.bar_chart(chart_id=chart_id, title=title, unit=unit,
                                     points=[(d["day"], value(d)) for d in days]))
