@@ -69,3 +69,39 @@ def test_every_page_renders(staff_portal, tenant):
         page = staff_portal.get(path)
         assert page.status_code == 200, (path, text(page)[-500:])
         assert "<script>" not in text(page) and " style=" not in text(page)
+
+
+def _card(**extra: str) -> dict[str, str]:
+    from chalicelib import clock
+
+    return {"cardnumber": "4242424242424242", "expmonth": "12", "expyear": str(clock.today().year + 1), "cvv": "123",
+            "firstname": "Ada", "lastname": "Payer", **extra}
+
+
+def test_a_card_payment_through_the_sandbox_gateway_credits_once(staff_portal, tenant):
+    customer = _customer(staff_portal.client, tenant["user"]["api_key"], "Payer")
+    staff_portal.get(f"/invoices?customer={customer['id']}")
+    form = {"customer": str(customer["id"]), "amount": "12.50", "idempotency_key": "form-1", **_card()}
+    first = staff_portal.post("/invoices/pay", form)
+    assert first.status_code == 303 and "approved" in first.headers["Location"], text(first)[-800:]
+    staff_portal.post("/invoices/pay", form, csrf=staff_portal.csrf(text(staff_portal.get(
+        f"/invoices?customer={customer['id']}"))))  # the same form sent again
+    page = text(staff_portal.get(f"/invoices?customer={customer['id']}"))
+    assert page.count("12.50</td>") == 1 and "4242424242424242" not in page and "····4242" in page
+    declined = staff_portal.post("/invoices/pay", {**form, "idempotency_key": "form-2",
+                                                   **_card(cardnumber="4000000000000002")})
+    assert declined.status_code == 402
+
+
+def test_the_cookie_is_secure_outside_the_local_and_test_stages(monkeypatch):
+    from chalice import Response
+
+    from chalicelib.api.portal import dialect
+    from chalicelib.services.identity.portal import Session
+
+    visit = dialect.Visit(request=None, base="/dev/portal", session=None,  # type: ignore[arg-type]
+                          new_session=Session(id="abc", state="user", csrf="x"))
+    monkeypatch.setenv("DIALTONE_STAGE", "dev")
+    response = Response(body="")
+    dialect._set_cookie(visit, response)
+    assert response.headers["Set-Cookie"] == "dialtone_portal=abc; Path=/dev/portal; HttpOnly; SameSite=Lax; Secure"
