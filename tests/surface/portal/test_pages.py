@@ -105,3 +105,35 @@ def test_the_cookie_is_secure_outside_the_local_and_test_stages(monkeypatch):
     response = Response(body="")
     dialect._set_cookie(visit, response)
     assert response.headers["Set-Cookie"] == "dialtone_portal=abc; Path=/dev/portal; HttpOnly; SameSite=Lax; Secure"
+
+
+def test_expert_mode_creates_api_only_users_and_keys_once_with_the_data_protection_rule(client, tenant):
+    from chalicelib.services.identity import users
+
+    tenant_id = tenant["tenant"]["id"]
+    owner = Portal(client)
+    owner.login(tenant["user"]["username"], tenant["user"]["password"], Codes(tenant["user"]["totp_secret"]).next())
+    owner.get("/api")
+    assert owner.post("/api/users", {"username": f"robot-{tenant_id}"}).status_code == 303
+    robot = users.find_user(tenant=tenant_id, user=f"robot-{tenant_id}")
+    assert robot["apiOnly"] and f"robot-{tenant_id}" in text(owner.get("/api"))
+    issued = owner.post(f"/api/users/{robot['id']}/key", {})
+    assert issued.status_code == 200 and 'id="new-key"' in text(issued)
+    key = text(issued).split('id="new-key">')[1].split("<")[0]
+    assert key not in text(owner.get("/api"))
+
+    # An administrator without the primary data protection right cannot replace it.
+    plain = users.create_user(tenant=tenant_id, username=f"plain-{tenant_id}", roles=["OrganisationAdmin"],
+                              password="pass-word-3")
+    other = Portal(client)
+    other.login(plain["username"], "pass-word-3", Codes(plain["totp_secret"]).next())
+    other.get("/api")
+    refused = other.post(f"/api/users/{robot['id']}/key", {})
+    assert refused.status_code == 403
+    assert users.get_user(tenant=tenant_id, user_id=robot["id"])["apiKeyHash"] == robot_key_hash(key)
+
+
+def robot_key_hash(key: str) -> str:
+    from chalicelib.auth import hashing
+
+    return hashing.api_key_hash(key)
