@@ -61,7 +61,7 @@ def invoice_pdf(invoice_id: str) -> Response:
 @bp.route("/invoices/pay", methods=["POST"], content_types=FORMS)
 def pay() -> Response:
     def handle(visit: Visit) -> Response:
-        from chalicelib.domain import cards
+        from chalicelib.domain.money import cards
 
         form = visit.form
         customer = own_or_chosen(visit, form.get("customer"))
