@@ -242,3 +242,28 @@ def test_9_wrong_password_wrong_and_replayed_codes_are_refused(world, runtime, b
         assert browser.find_element(By.CSS_SELECTOR, ".problem").text
         browser.get(f"{runtime.base_url}/portal/dashboard")
         assert browser.current_url.endswith("/portal/login")
+
+
+def test_10_a_user_without_a_second_factor_enrols_in_the_browser(world, runtime, browser):
+    import pyotp
+    from selenium.webdriver.common.by import By
+
+    from chalicelib.services.identity import users
+    from chalicelib.store.dynamo import entities
+    from chalicelib.store.identity import USER
+
+    tenant = world["tenant"]["id"]
+    with runtime.environment():
+        made = users.create_user(tenant=tenant, username=f"newcomer-{tenant}", password="first-pass-1")
+        entities.update(USER, tenant, users.get_user(tenant=tenant, user_id=made["id"]), {"totpSecret": None})
+    browser.delete_all_cookies()
+    _log_in(browser, runtime, made["username"], "first-pass-1", "")
+    assert browser.current_url.endswith("/portal/enrol")
+    assert browser.find_element(By.CSS_SELECTOR, "img.qr").get_attribute("src").startswith("data:image/svg+xml")
+    screenshot(browser, SHOTS, "enrol")
+    secret = browser.find_element(By.ID, "totp-secret").text
+    browser.find_element(By.ID, "code").send_keys(pyotp.TOTP(secret).now())
+    _submit(browser, "confirm")
+    assert browser.current_url.endswith("/portal/dashboard")
+    with runtime.environment():
+        assert users.get_user(tenant=tenant, user_id=made["id"])["totpSecret"] == secret
