@@ -67,7 +67,7 @@ def add_ip() -> Response:
         if not entry:
             raise ValidationError("enter an address or CIDR block", field="ip")
         current = list(_me(visit).get("ipAllowlist") or [])
-        _set_allowlist(visit, current + identity.parse_allowlist([entry]))
+        _set_allowlist(visit, current + [n for n in identity.parse_allowlist([entry]) if n not in current])
         return visit.redirect("/api", done=f"{entry} added")
     return serve(handle)
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib import clock, settings
-from chalicelib.auth import hashing
+from chalicelib.auth import hashing, sealing
 from chalicelib.domain import identity
 from chalicelib.domain.errors import AuthenticationError, TooManyAttemptsError
 from chalicelib.domain.identity import Principal
@@ -59,8 +59,10 @@ class Session:
 def _new(state: str, ttl: int, **fields: Any) -> Session:
     session = Session(id=secrets.token_urlsafe(32), state=state, csrf=secrets.token_urlsafe(32), **fields)
     record = {"state": state, "csrf": session.csrf, "createdAt": clock.now_iso(),
-              **{k: v for k, v in (("tenantId", session.tenant_id), ("userId", session.user_id),
-                                   ("pendingSecret", session.pending_secret)) if v is not None}}
+              **{k: v for k, v in (("tenantId", session.tenant_id), ("userId", session.user_id)) if v is not None}}
+    if session.pending_secret:
+        # Sealed like a stored seed: a read of the table does not give it away.
+        record["pendingSecret"] = sealing.seal(session.pending_secret)
     store.put_session(session.id, record, ttl_seconds=ttl)
     return session
 
@@ -78,7 +80,7 @@ def resolve(session_id: str | None) -> Session | None:
         return None
     return Session(id=session_id, state=found["state"], csrf=found["csrf"], tenant_id=found.get("tenantId"),
                    user_id=int(found["userId"]) if found.get("userId") is not None else None,
-                   pending_secret=found.get("pendingSecret"))
+                   pending_secret=sealing.unseal(found.get("pendingSecret")))
 
 
 def end(session_id: str) -> None:
@@ -118,7 +120,7 @@ def login(*, session: Session, username: str, password: str, code: str, source_i
         end(session.id)
         return _new("enrol", ENROL_SECONDS, tenant_id=tenant_id, user_id=int(user["id"]),
                     pending_secret=hashing.new_totp_secret())
-    step = hashing.totp_step(user["totpSecret"], code)
+    step = hashing.totp_step(sealing.unseal(user["totpSecret"]), code)
     if step is None:
         raise _failed(username, source_ip)
     # The API's rule: a code is good once (the step must be later than the last one accepted).

@@ -286,7 +286,7 @@ def enrol_totp(*, tenant: str, user_id: int, secret: str) -> None:
     user = get_user(tenant=tenant, user_id=user_id)
     if user.get("totpSecret"):
         raise PermissionDeniedError("this user already has a second factor")
-    entities.update(USER, tenant, user, {"totpSecret": secret})
+    entities.update(USER, tenant, user, {"totpSecret": sealing.seal(secret)})
 
 
 def list_api_users(*, principal: Principal) -> list[dict[str, Any]]:

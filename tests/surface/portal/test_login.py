@@ -137,7 +137,10 @@ def test_a_user_without_a_second_factor_enrols_with_a_qr_code(portal, tenant):
     secret = text(page).split('id="totp-secret">')[1].split("<")[0]
     assert portal.post("/enrol", {"code": "000000" if pyotp.TOTP(secret).now() != "000000" else "111111"}).status_code == 401
     assert portal.post("/enrol", {"code": pyotp.TOTP(secret).now()}).headers["Location"] == "/portal/dashboard"
-    assert users.get_user(tenant=tenant_id, user_id=made["id"])["totpSecret"] == secret
+    from chalicelib.auth import sealing
+
+    stored = users.get_user(tenant=tenant_id, user_id=made["id"])["totpSecret"]
+    assert sealing.is_sealed(stored) and sealing.unseal(stored) == secret
     assert portal.get("/dashboard").status_code == 200
     assert secret not in text(portal.get("/api"))
 
