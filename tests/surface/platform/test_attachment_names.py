@@ -11,6 +11,7 @@ import pytest
 
 from chalicelib.services.customers import attachments
 from chalicelib.store.dynamo import entities
+from chalicelib.store.dynamo.schema import NOTE_ATTACHMENT
 
 DATA = b"hello, world\n"
 
@@ -72,7 +73,7 @@ def test_a_name_stored_before_the_rule_still_downloads(api, note, admin):
     created = api.post(f"/notes/{note['id']}/noteAttachments",
                        {"fileName": "ok.txt", "_fileContent": base64.b64encode(DATA).decode()}).json
     record = attachments.get(principal=admin, attachment_id=created["id"])
-    entities.update(attachments.NOTE_ATTACHMENT, admin.tenant_id, record, {"fileName": "../a\r\nb\u2028c.txt"})
+    entities.update(NOTE_ATTACHMENT, admin.tenant_id, record, {"fileName": "../a\r\nb\u2028c.txt"})
     raw = download(api, created["id"])
     assert raw.status_code == 200 and raw.body == DATA
     assert disposition_names(raw.headers["Content-Disposition"]) == ("a b c.txt", "a b c.txt")
