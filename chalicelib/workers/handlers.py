@@ -58,13 +58,13 @@ def cdr_files(event: Any) -> dict[str, Any]:
     # S3 notifications of cdr-inbox/<tenant>/ objects, and the byte-range
     # parts of split files. One message per invocation (batch_size=1): a part
     # uses most of a function's time, so batching would only risk timeouts.
-    from chalicelib.services.calls import pipeline as cdrs
+    from chalicelib.services.calls import inbox
 
     failures = []
     for record in event:
         message_id = record.to_dict()["messageId"]
         try:
-            cdrs.handle_notification(json.loads(record.body))
+            inbox.handle_notification(json.loads(record.body))
         except Exception:  # noqa: BLE001 - retried by SQS, dead-lettered after 5 receives
             logging.getLogger(__name__).exception("CDR message %s failed", message_id)
             failures.append({"itemIdentifier": message_id})
@@ -75,9 +75,9 @@ def cdr_files(event: Any) -> dict[str, Any]:
 def cdr_daily_close(event: Any) -> None:
     # 00:15 UTC: yesterday becomes final (figures, export files, charges) for
     # every tenant; late files after that post only the difference.
-    from chalicelib.services.calls import pipeline as cdrs
+    from chalicelib.services.calls import daily
 
-    cdrs.close_yesterday()
+    daily.close_yesterday()
 
 
 @bp.schedule(Rate(10, unit=Rate.MINUTES), name="reconcile_payments")
