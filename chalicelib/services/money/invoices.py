@@ -22,7 +22,7 @@ from chalicelib.domain.errors import AlreadyExistsError, NotFoundError, Validati
 from chalicelib.domain.identity import Principal
 from chalicelib.services.common import audit
 from chalicelib.services.money import invoice_pdf
-from chalicelib.services.money import ledger
+from chalicelib.services.money import ledger, ledger_reads
 from chalicelib.services.customers.items import ChildResource
 from chalicelib.services.customers.accounts import CUSTOMER
 from chalicelib.store import blobs
@@ -94,9 +94,10 @@ def close_customer(*, tenant: str, tenant_name: str, customer: Mapping[str, Any]
         return SKIPPED  # never moved: no reads at all for the many idle accounts
     if store.get_invoice(tenant, customer["id"], month) is not None:
         return EXISTING
-    statement = ledger.statement(tenant=tenant, account=customer["id"], first_day=first_day, last_day=last_day)
-    entries = ledger.history(tenant=tenant, account=customer["id"], first_day=first_day, last_day=last_day,
-                             limit=rules.MAX_DETAIL + 1)
+    statement = ledger_reads.statement(tenant=tenant, account=customer["id"], first_day=first_day,
+                                       last_day=last_day)
+    entries = ledger_reads.history(tenant=tenant, account=customer["id"], first_day=first_day, last_day=last_day,
+                                   limit=rules.MAX_DETAIL + 1)
     if not entries and statement.opening_balance == 0:
         return SKIPPED
     invoice = rules.build(tenant_name=tenant_name, customer=customer, month=month, statement=statement,

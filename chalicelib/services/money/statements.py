@@ -14,7 +14,7 @@ from chalicelib.domain.ledger import Statement, TENANT_ACCOUNT
 from chalicelib.domain.money import parse_money
 from chalicelib.services.common import audit
 from chalicelib.services.customers import accounts as customers
-from chalicelib.services.money import ledger
+from chalicelib.services.money import ledger, ledger_reads
 from chalicelib.services.money.ledger import Posted
 
 
@@ -39,15 +39,15 @@ def period(first: str | None, last: str | None, *, names: tuple[str, str] = ("in
 def customer_statement(*, principal: Principal, account_number: str, first_day: str, last_day: str) -> Statement:
     principal.require_read()
     customer = customers.customer_by_account_number(principal=principal, account_number=account_number)
-    return ledger.statement(tenant=principal.tenant_id, account=customer["id"], first_day=first_day,
-                            last_day=last_day)
+    return ledger_reads.statement(tenant=principal.tenant_id, account=customer["id"], first_day=first_day,
+                                  last_day=last_day)
 
 
 def partner_statement(*, principal: Principal, first_day: str, last_day: str) -> Statement:
     _require_partner(principal)
     principal.require_read()
-    return ledger.statement(tenant=principal.tenant_id, account=TENANT_ACCOUNT, first_day=first_day,
-                            last_day=last_day)
+    return ledger_reads.statement(tenant=principal.tenant_id, account=TENANT_ACCOUNT, first_day=first_day,
+                                  last_day=last_day)
 
 
 def move_funds(*, principal: Principal, account_number: str, amount: Any, description: str | None,
@@ -67,8 +67,8 @@ def financial_history(*, principal: Principal, customer: dict[str, Any], first_d
                       activity: str | None) -> list[dict[str, Any]]:
     principal.require_read()
     audit.touch("customer", customer["id"])
-    return ledger.history(tenant=principal.tenant_id, account=customer["id"], first_day=first_day,
-                          last_day=last_day, activity=activity)
+    return ledger_reads.history(tenant=principal.tenant_id, account=customer["id"], first_day=first_day,
+                                last_day=last_day, activity=activity)
 
 
 def adjust_balance(*, tenant: str, account_number: str | None, amount: Any, reason: str,
