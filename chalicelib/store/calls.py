@@ -56,7 +56,8 @@ def landed_stream(key: str, byte_range: str | None = None) -> Any:
 def landed_head(key: str) -> dict[str, Any] | None:
     s3 = client("s3")
     try:
-        return s3.head_object(Bucket=settings.blob_bucket(), Key=key)
+        head: dict[str, Any] = s3.head_object(Bucket=settings.blob_bucket(), Key=key)
+        return head
     except s3.exceptions.ClientError as error:
         if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
             return None

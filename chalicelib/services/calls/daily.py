@@ -1,4 +1,5 @@
-"""A day's figures, and its close (docs/cdrs.md, "Days").
+"""A day's figures, and its close (docs/cdrs.md, "Storage: parts in S3,
+aggregates in DynamoDB, dedup" and "Daily close and near-real-time").
 
 ``refresh_day``: the day's part objects, a group of shards at a time (a shard
 holds whole customers, so memory is bounded by the group, not the file): call
