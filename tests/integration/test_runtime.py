@@ -4,13 +4,14 @@ lines reach the audit table through the log shipper."""
 from __future__ import annotations
 
 import os
+import socket
 import statistics
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
 import requests
 
+from tests.support.concurrency import run_concurrently
 from tests.support.runtime import LocalRuntime
 
 CUSTOMERS = "/backend/api/v1/customers"
@@ -96,16 +97,26 @@ def test_kept_alive_requests_are_not_held_back_by_nagle(runtime: LocalRuntime, h
 
 
 def test_concurrent_clients_are_served_at_once(runtime: LocalRuntime, api_tenant: dict[str, Any]) -> None:
+    """Clients whose requests are still arriving hold their connections open;
+    a server that served one request at a time would wait on the first of them
+    and answer nobody else until it finished. Here every whole request is
+    answered while those stay unfinished, and then they are answered too."""
     key = api_tenant["user"]["api_key"]
+    unfinished = [socket.create_connection(("127.0.0.1", runtime.ports.api), timeout=10) for _ in range(4)]
+    for connection in unfinished:
+        connection.sendall(f"GET {CUSTOMERS} HTTP/1.1\r\nHost: 127.0.0.1\r\n".encode())  # headers not ended
 
     def fetch(_: int) -> int:
         with session_from(runtime, "127.0.0.1", key) as session:
-            return session.get(runtime.base_url + CUSTOMERS, timeout=10).status_code
+            return session.get(runtime.base_url + CUSTOMERS, timeout=5).status_code
 
-    with ThreadPoolExecutor(max_workers=32) as pool:
-        statuses = list(pool.map(fetch, range(64)))
-
-    assert statuses == [200] * 64
+    statuses, peak = run_concurrently(32, fetch)
+    assert statuses == [200] * 32
+    assert peak > 1  # the clients' requests really were in flight together
+    for connection in unfinished:
+        with connection:
+            connection.sendall(f"Authorization: Bearer {key}\r\nConnection: close\r\n\r\n".encode())
+            assert connection.recv(64).split(b" ")[1] == b"200"
 
 
 def test_a_second_runtime_runs_beside_the_first_and_leaves_no_process_when_stopped(runtime: LocalRuntime) -> None:

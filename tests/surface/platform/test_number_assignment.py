@@ -146,10 +146,17 @@ def test_expired_cart_gives_its_number_back_before_the_sale(api, admin, monkeypa
     from chalicelib.services.numbers import inventory
 
     monkeypatch.setenv("RESERVATION_HOLD_MINUTES", "-1")  # the cart is expired as soon as it exists
-    inventory.reserve_numbers(principal=admin, customer=acme, numbers=["2062190020"])
+    cart = inventory.reserve_numbers(principal=admin, customer=acme, numbers=["2062190020"])
     monkeypatch.delenv("RESERVATION_HOLD_MINUTES")
+    assert store.get_number(admin.tenant_id, "2062190020")["status"] == "reserved"
     response = api.post(f"/customers/{acme['id']}/numbers", {"number": "2062190020"})
     assert response.status_code == 201, response.body
+    # The number left the expired cart and became the customer's: one owner, one place.
+    sold = store.get_number(admin.tenant_id, "2062190020")
+    assert sold["status"] == "active" and sold["customerId"] == acme["id"]
+    released = store.get_cart(admin.tenant_id, cart["reserveId"])
+    assert released is None or released["status"] == store.RELEASING and "2062190020" not in released.get("numbers", [])
+    assert [n["number"] for n in api.get(f"/customers/{acme['id']}/numbers").json] == ["2062190020"]
 
 
 def test_customer_dropped_between_the_read_and_the_sale_is_not_sold(api, admin, monkeypatch):

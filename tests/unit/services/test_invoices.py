@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 import time
 from decimal import Decimal
 
@@ -154,10 +154,16 @@ def test_cli_and_schedule_run_the_same_job(booked):
         status = cli.main(["--stage", "test", "run-job", "close-invoices", "--tenant", t, "--month", MONTH,
                            "--account", busy["accountNumber"]])
     assert status == 0 and json.loads(out.getvalue())["outcome"] == "existing"
-    # The scheduled handler is a module-level function of the workers blueprint.
-    from chalicelib.workers import handlers
+    # The schedule closes the month before today's (UTC), computed here independently,
+    # through the same handler the deployed schedule invokes.
+    from app import app
+    from infra.local import schedules
 
-    assert callable(handlers.close_invoices) and invoices.month_to_close() < time.strftime("%Y-%m")
+    today = datetime.now(timezone.utc)
+    last_month = (today.date().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    assert invoices.month_to_close() == last_month
+    event = schedules.scheduled_event("arn:aws:events:us-east-1:000000000000:rule/close", today)
+    assert app.handler_map["close_invoices"](event, None)["month"] == last_month
 
 
 def test_a_ledger_that_does_not_add_up_is_not_invoiced_and_blocks_no_one(booked, tenant, monkeypatch):
