@@ -8,7 +8,7 @@ object is ingested at once, a big plain one is split into byte ranges of
 """
 from __future__ import annotations
 
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Mapping
 from urllib.parse import unquote_plus
 
 from chalicelib.domain.errors import ValidationError
@@ -90,8 +90,9 @@ def ingest_inbox_object(*, key: str) -> dict[str, Any]:
         return ingest.ingest_part(tenant=tenant, key=key, file_id=file_id, part=0, parts=1, start=0, end=size,
                                   compressed=compressed)
     header = first.split(b"\n", 1)[0] + b"\n"
-    messages = [{"cdrPart": {"tenant": tenant, "key": key, "file_id": file_id, "part": n, "parts": parts,
-                             "start": n * split, "end": min(size, (n + 1) * split), "size": size,
-                             "header": header.decode("utf-8")}} for n in range(parts)]
+    messages: list[Mapping[str, Any]] = [
+        {"cdrPart": {"tenant": tenant, "key": key, "file_id": file_id, "part": n, "parts": parts, "start": n * split,
+                     "end": min(size, (n + 1) * split), "size": size, "header": header.decode("utf-8")}}
+        for n in range(parts)]
     queues.publish_batch("cdr_files", messages)
     return {"key": key, "file": file_id, "parts": parts}
