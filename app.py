@@ -5,7 +5,7 @@ from chalice import Chalice
 from chalicelib.api.platform import bp as backend_api
 from chalicelib.api.carrier import bp as carrier_api
 from chalicelib.api.partner import bp as partner_api
-from chalicelib.workers.handlers import bp as workers
+from chalicelib.workers import bp as workers
 
 app = Chalice(app_name="dialtone")
 # Multipart uploads must reach the function byte for byte (API Gateway passes

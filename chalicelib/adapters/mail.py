@@ -8,11 +8,10 @@ sender) or ``capture``, which stores each message under the tenant
 from __future__ import annotations
 
 import os
-import time
 import uuid
 from typing import Any, Protocol
 
-from chalicelib import settings
+from chalicelib import clock, settings
 from chalicelib.store.clients import client
 from chalicelib.store.dynamo.table import get, query_pages, ddb
 from chalicelib.store.dynamo.codec import to_item
@@ -37,13 +36,12 @@ class SesSender:
 
 class CaptureSender:
     def send(self, *, tenant: str, to: str, subject: str, body: str) -> str:
-        from chalicelib.store.dynamo.entities import now_iso
 
         message_id = uuid.uuid4().hex
-        stamp = now_iso()
+        stamp = clock.now_iso()
         item = {"PK": f"T#{tenant}#MAIL", "SK": f"{stamp}#{message_id}", "id": message_id, "to": to,
                 "subject": subject, "body": body, "sentAt": stamp,
-                "expiresAt": int(time.time()) + CAPTURE_DAYS * 86400}
+                "expiresAt": clock.epoch() + CAPTURE_DAYS * 86400}
         ddb().put_item(TableName=settings.main_table(), Item=to_item(item))
         return message_id
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
+from chalicelib import clock
 from chalicelib.domain.cards import Card, luhn_ok
 
 APPROVED, DECLINED, UNKNOWN = "approved", "declined", "unknown"
@@ -47,14 +48,12 @@ class SandboxGateway:
     (``SANDBOXPAY`` / <reference>), as a real processor keeps its own records."""
 
     def charge(self, *, amount: Decimal, currency: str, card: Card, reference: str) -> GatewayResult:
-        from datetime import date
-
         from chalicelib.adapters import sandbox_gateway as store
 
         done = store.get_charge(reference)
         if done is not None:
             return GatewayResult(done["outcome"], done.get("gatewayRef"), "duplicate reference")
-        if not luhn_ok(card.number) or (card.exp_year, card.exp_month) < (date.today().year, date.today().month):
+        if not luhn_ok(card.number) or (card.exp_year, card.exp_month) < (clock.today().year, clock.today().month):
             return self._record(reference, DECLINED, amount, "invalid card")
         if card.number == DECLINE_CARD:
             return self._record(reference, DECLINED, amount, "card declined")

@@ -12,7 +12,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, NoReturn
 
 from chalicelib.domain.errors import DialtoneError
 
@@ -24,7 +24,7 @@ def use_stage(stage: str) -> None:
     so tests and operators can point the CLI elsewhere (e.g. free ports)."""
     stages = json.loads(CONFIG.read_text())["stages"]
     if stage not in stages:
-        raise SystemExit(json.dumps({"error": f"unknown stage '{stage}'", "stages": sorted(stages)}))
+        raise CliError(f"unknown stage '{stage}' (stages: {', '.join(sorted(stages))})")
     for name, value in stages[stage].get("environment_variables", {}).items():
         os.environ.setdefault(name, value)
 
@@ -105,7 +105,7 @@ def run_daily_close(args: argparse.Namespace) -> dict[str, Any]:
     from chalicelib.services.calls import daily
 
     if not args.tenant or not args.date:
-        raise SystemExit(json.dumps({"error": "daily-close needs --tenant and --date"}))
+        raise CliError("daily-close needs --tenant and --date")
     return daily.daily_close(tenant=args.tenant, day=args.date)
 
 
@@ -210,15 +210,27 @@ def cmd_run_job(args: argparse.Namespace) -> dict[str, Any]:
     month = args.month or invoices.month_to_close()
     if args.account:
         if not args.tenant:
-            raise SystemExit(json.dumps({"error": "--account needs --tenant"}))
+            raise CliError("--account needs --tenant")
         return invoices.close_one(tenant=args.tenant, account_number=args.account, month=month)
     if args.tenant:
         return invoices.close_month(tenant=args.tenant, month=month)
     return invoices.close_all(month=month)
 
 
+class CliError(Exception):
+    """A refusal of the CLI itself (bad flags, unknown stage): printed as one JSON object, exit status 1."""
+
+
+class _JsonArgumentParser(argparse.ArgumentParser):
+    # argparse prints usage text to stderr and exits 2; scripts reading our stdout
+    # get one JSON object instead, like every other error of this CLI.
+    def error(self, message: str) -> NoReturn:
+        _print({"error": message, "usage": self.format_usage().strip()})
+        raise SystemExit(2)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m chalicelib.admin", description=__doc__.splitlines()[0])
+    parser = _JsonArgumentParser(prog="python -m chalicelib.admin", description=__doc__.splitlines()[0])
     parser.add_argument("--stage", default="local", help="stage of .chalice/config.json (default: local)")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -295,7 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub = command("run-job", cmd_run_job, "run a scheduled job by hand")
     sub.add_argument("job", choices=JOBS)
-    sub.add_argument("--tenant", help="default: every tenant")
+    sub.add_argument("--tenant", help="default: every tenant (daily-close needs one)")
     sub.add_argument("--month", help="YYYY-MM (default: last month)")
     sub.add_argument("--account", help="only this customer (with --tenant): re-run one invoice")
     sub.add_argument("--date", help="daily-close: the UTC day, YYYY-MM-DD")
@@ -322,10 +334,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    use_stage(args.stage)
+    if getattr(args, "file", None):
+        # Services may read the file from another working directory (the CDR engine does).
+        args.file = str(Path(args.file).expanduser().resolve())
     try:
+        use_stage(args.stage)
         _print(args.handler(args))
     except DialtoneError as error:
         _print({"error": error.message, "field": error.field})
+        return 1
+    except CliError as error:
+        _print({"error": str(error)})
+        return 1
+    except OSError as error:  # a file that is missing or unreadable: a message, not a traceback
+        _print({"error": f"{error.strerror or error.__class__.__name__}: {error.filename or ''}".strip()})
         return 1
     return 0

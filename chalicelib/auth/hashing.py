@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import secrets
 
-from chalicelib import settings
+from chalicelib import clock, settings
 
 API_KEY_PREFIX = "dtk_"
 DIGEST_REALM = "dialtone"
@@ -82,12 +82,10 @@ def totp_step(secret: str | None, code: str | None, *, at: float | None = None) 
     The caller refuses a step at or below the last one it accepted (replay)."""
     if not secret or not code:
         return None
-    import time
-
     import pyotp
 
     totp = pyotp.TOTP(secret)
-    current = totp.timecode(time.time() if at is None else at)
+    current = totp.timecode(clock.epoch() if at is None else at)
     given = code.strip()
     found = None
     for step in (current - 1, current, current + 1):  # every step compared: no early exit to time

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Callable, Mapping
 
+from chalicelib import clock
 from chalicelib.domain.errors import (
     ActionFailedError, InvalidStateError, MissingParameterError, UnknownActionError,
 )
@@ -62,7 +63,7 @@ def check_state(action: Action, status: int, names: Mapping[int, str], resource:
 def date_parameter(params: Mapping[str, Any], name: str, *, default_today: bool = False) -> str | None:
     value = params.get(name)
     if value in (None, ""):
-        return date.today().isoformat() if default_today else None
+        return clock.today().isoformat() if default_today else None
     try:
         return date.fromisoformat(str(value)).isoformat()
     except ValueError:

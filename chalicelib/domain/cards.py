@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from chalicelib import clock
 from chalicelib.domain.errors import ValidationError
 
 
@@ -59,7 +60,7 @@ def parse_card(*, number: str | None, exp_month: str | None, exp_year: str | Non
         year += 2000
     if not 1 <= month <= 12:
         raise ValidationError("Invalid expmonth", field="expmonth")
-    now = today or date.today()
+    now = today or clock.today()
     if (year, month) < (now.year, now.month) or year > now.year + 25:
         raise ValidationError("Invalid expyear: the card has expired", field="expyear")
     code = (cvv or "").strip()

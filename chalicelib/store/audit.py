@@ -10,7 +10,7 @@ import time
 from datetime import datetime, timedelta, timezone
 from typing import Any, Mapping
 
-from chalicelib import settings
+from chalicelib import clock, settings
 from chalicelib.store.dynamo import keys
 from chalicelib.store.dynamo.codec import to_item
 from chalicelib.store.dynamo.table import ddb, query_pages
@@ -19,7 +19,7 @@ MAX_LIST_DAYS = 31
 
 
 def write(entries: list[Mapping[str, Any]], *, retention_days: int) -> int:
-    expires = int(time.time()) + retention_days * 86400
+    expires = clock.epoch() + retention_days * 86400
     requests = []
     for entry in entries:
         at = str(entry["at"])
@@ -44,7 +44,7 @@ def write(entries: list[Mapping[str, Any]], *, retention_days: int) -> int:
 
 
 def list_entries(*, tenant: str, since: str | None, until: str | None, limit: int) -> list[dict[str, Any]]:
-    end = _parse(until) if until else datetime.now(timezone.utc)
+    end = _parse(until) if until else clock.now()
     start = _parse(since) if since else end - timedelta(days=7)
     if (end - start).days > MAX_LIST_DAYS:
         start = end - timedelta(days=MAX_LIST_DAYS)

@@ -6,10 +6,9 @@ done), the stored answer, ``lockUntil`` and the TTL ``expiresAt`` (epoch s).
 """
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from chalicelib import settings
+from chalicelib import clock, settings
 from chalicelib.store.dynamo import keys
 from chalicelib.store.dynamo.table import Transaction, execute_reporting, get
 
@@ -22,7 +21,7 @@ LOCK_SECONDS = 60
 def begin(tenant: str, key: str, fingerprint: str) -> dict[str, Any] | None:
     """Claim the key for this request. None: go ahead. Otherwise the record
     that holds it (done with an answer, or still running)."""
-    now = int(time.time())
+    now = clock.epoch()
     item = {**keys.idempotency_key(tenant, key), "fingerprint": fingerprint, "state": RUNNING,
             "lockUntil": now + LOCK_SECONDS, "expiresAt": now + KEEP_SECONDS}
     tx = Transaction().put(
@@ -35,7 +34,7 @@ def begin(tenant: str, key: str, fingerprint: str) -> dict[str, Any] | None:
 
 
 def finish(tenant: str, key: str, fingerprint: str, status: int, body: str) -> None:
-    now = int(time.time())
+    now = clock.epoch()
     Transaction().put(settings.main_table(), {
         **keys.idempotency_key(tenant, key), "fingerprint": fingerprint, "state": DONE,
         "status": status, "body": body, "expiresAt": now + KEEP_SECONDS}).execute()

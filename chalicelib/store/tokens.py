@@ -9,10 +9,9 @@ days), so expiry is also part of the condition.
 from __future__ import annotations
 
 import hashlib
-import time
 from typing import Any, Mapping
 
-from chalicelib import settings
+from chalicelib import clock, settings
 from chalicelib.store.dynamo.codec import from_item, to_attr, to_item
 from chalicelib.store.dynamo.table import ddb
 
@@ -22,7 +21,7 @@ def _hash(token: str) -> str:
 
 
 def put(kind: str, token: str, record: Mapping[str, Any], *, ttl_seconds: int) -> None:
-    item = {"PK": f"{kind}#{_hash(token)}", "SK": kind, **record, "expiresAt": int(time.time()) + ttl_seconds}
+    item = {"PK": f"{kind}#{_hash(token)}", "SK": kind, **record, "expiresAt": clock.epoch() + ttl_seconds}
     ddb().put_item(TableName=settings.main_table(), Item=to_item(item), ConditionExpression="attribute_not_exists(PK)")
 
 
@@ -33,7 +32,7 @@ def consume(kind: str, token: str, purpose: str) -> dict[str, Any] | None:
         answer = db.delete_item(
             TableName=settings.main_table(), Key=to_item({"PK": f"{kind}#{_hash(token)}", "SK": kind}),
             ConditionExpression="attribute_exists(PK) AND purpose = :p AND expiresAt > :now",
-            ExpressionAttributeValues={":p": to_attr(purpose), ":now": to_attr(int(time.time()))},
+            ExpressionAttributeValues={":p": to_attr(purpose), ":now": to_attr(clock.epoch())},
             ReturnValues="ALL_OLD")
     except db.exceptions.ConditionalCheckFailedException:
         return None

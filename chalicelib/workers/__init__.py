@@ -1,1 +1,78 @@
-"""Event handlers: SQS consumers, schedules and log subscriptions."""
+"""Every event handler, on one blueprint: SQS consumers, schedules and the log
+subscription. A registration names the Lambda function (deployed as
+``dialtone-<stage>-<name>``), its trigger, and the module that does the work;
+the handler only passes the event on. SQS consumers share one partial-batch
+loop (``batch.each_message``), so a failed message is the only one retried.
+
+The handlers are module-level functions of this module on purpose: Lambda
+imports the handler string Chalice writes (``chalicelib.workers.<name>``), so a
+handler defined inside a function would not be found (Runtime.HandlerNotFound).
+For the same reason no module of this package is named like a handler: the
+submodule would replace the function as the package's attribute.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from chalice.app import Blueprint, CloudWatchEvent, Cron, Rate, SQSEvent
+
+from chalicelib.workers import audit_logs, cdr_close, cdr_inbox, invoices, orders, payments, reservations
+from chalicelib.workers.batch import BatchResponse
+
+bp = Blueprint(__name__)
+
+
+def _queue(variable: str, default: str) -> str:
+    # The stage's physical queue name (config.json environment_variables): the
+    # chalice CLI (package, and the local pump through infra/local/chalice_app.py)
+    # imports the app with the stage's environment variables set.
+    return os.environ.get(variable) or default
+
+
+@bp.lambda_function(name="audit_ingest")
+def audit_ingest(event: dict[str, Any], context: Any) -> dict[str, int]:
+    # CloudWatch Logs subscription: the API function's audit lines, batched.
+    return audit_logs.handle(event)
+
+
+@bp.on_sqs_message(queue=_queue("ORDERS_QUEUE", f"dialtone-{os.environ.get('DIALTONE_STAGE', 'dev')}-orders"),
+                   batch_size=10, name="order_worker")
+def order_worker(event: SQSEvent) -> BatchResponse:
+    return orders.handle(event)
+
+
+@bp.schedule("rate(1 minute)", name="reservation_sweeper")
+def reservation_sweeper(event: CloudWatchEvent) -> dict[str, Any]:
+    return reservations.sweep()
+
+
+# One message per invocation (batch_size=1): a part uses most of a function's
+# time, so batching would only risk timeouts.
+@bp.on_sqs_message(queue=_queue("CDR_FILES_QUEUE", "dialtone-local-cdr-files"), batch_size=1, name="cdr_files")
+def cdr_files(event: SQSEvent) -> BatchResponse:
+    return cdr_inbox.handle(event)
+
+
+# 00:15 UTC, for yesterday.
+@bp.schedule("cron(15 0 * * ? *)", name="cdr_daily_close")
+def cdr_daily_close(event: CloudWatchEvent) -> None:
+    cdr_close.close_yesterday()
+
+
+@bp.schedule(Rate(10, unit=Rate.MINUTES), name="reconcile_payments")
+def reconcile_payments(event: CloudWatchEvent) -> dict[str, int]:
+    return payments.reconcile()
+
+
+# Every hour at :05 on the 1st and 2nd of the month, until every tenant's
+# previous month is done.
+@bp.schedule(Cron(5, "*", "1-2", "*", "?", "*"), name="close_invoices")
+def close_invoices(event: CloudWatchEvent) -> dict[str, Any]:
+    return invoices.queue_jobs()
+
+
+@bp.on_sqs_message(queue=_queue("INVOICE_JOBS_QUEUE", "dialtone-local-invoice-jobs"), batch_size=5,
+                   name="invoice_jobs")
+def invoice_jobs(event: SQSEvent) -> BatchResponse:
+    return invoices.handle(event)

@@ -3,7 +3,7 @@
 Runs a command, passes its output on line by line (prefixed with a name),
 and hands the audit lines ({"dialtone_audit": ...}, see
 chalicelib/services/common/audit.py) in batches to
-chalicelib.workers.audit_ingest.ingest_lines, which on AWS a log
+chalicelib.workers.audit_logs.ingest_lines, which on AWS a log
 subscription calls. A batch leaves at most ``BATCH_SECONDS`` after its first
 line, so a request's record is listable well within a second.
 
@@ -23,7 +23,7 @@ import time
 from typing import Callable, Iterable
 
 from chalicelib.services.common.audit import AUDIT_MARKER
-from chalicelib.workers.audit_ingest import ingest_lines
+from chalicelib.workers.audit_logs import ingest_lines
 from infra.local.processes import die_with_parent
 
 BATCH_SECONDS = 0.25

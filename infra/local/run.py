@@ -15,12 +15,14 @@ Usage: python -m infra.local.run [--api-port 8000] [--dynamodb-port 8001] [--mot
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
 import time
 from typing import Any, NoReturn
 
-from infra.local.environment import ROOT, Ports
+from infra.local import demo
+from infra.local.environment import ROOT, Ports, applied
 from infra.local.processes import StartupError
 from infra.local.stack import Options, Stack
 
@@ -56,12 +58,30 @@ Ctrl-C stops everything.
 """
 
 
+def demo_logins(stack: Stack, ports: Ports) -> str:
+    """The demo tenant's logins, loading it first when this installation has none
+    (the first start, or tables emptied since): a newcomer's first minute."""
+    with applied(stack.variables):
+        try:
+            known = {t["id"] for t in demo.admin("list-tenants")["tenants"]}
+            if demo.DEMO_FILE.exists():
+                kept = json.loads(demo.DEMO_FILE.read_text())
+                if kept["tenant"]["id"] in known:
+                    return demo.describe(kept)
+            print("loading the demo tenant (samples/) ...", flush=True)
+            return demo.describe(demo.load(f"http://127.0.0.1:{ports.api}"))
+        except (demo.DemoError, OSError, ValueError, KeyError) as error:
+            return f"the demo tenant could not be loaded: {error} (python -m infra.local.demo retries)"
+
+
 def main(argv: list[str] | None = None) -> int:
     configured = Ports.configured()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--api-port", type=int, default=configured.api)
     parser.add_argument("--dynamodb-port", type=int, default=configured.dynamodb)
     parser.add_argument("--moto-port", type=int, default=configured.moto)
+    parser.add_argument("--no-demo", action="store_true",
+                        help="do not load the demo tenant on the first start (python -m infra.local.demo loads it later)")
     args = parser.parse_args(argv)
     ports = Ports(dynamodb=args.dynamodb_port, moto=args.moto_port, api=args.api_port)
     stack = Stack(Options(ports=ports, log_dir=LOG_DIR, data_dir=DATA_DIR, console=True, access_log=True))
@@ -70,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
         started = time.monotonic()
         stack.start()
         print(instructions(ports) + f"(ready in {time.monotonic() - started:.1f} s)", flush=True)
+        if not args.no_demo:
+            print(demo_logins(stack, ports), flush=True)
         while (gone := stack.exited()) is None:
             time.sleep(0.5)
         print(f"{gone.name} stopped with exit code {gone.exit_code}; stopping the rest", file=sys.stderr)

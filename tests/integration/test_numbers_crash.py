@@ -2,8 +2,11 @@
 holds nothing once its short claim lease has passed (DynamoDB Local)."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import pytest
 
+from chalicelib import clock
 from tests.support.carrier import landlines, make_shop
 
 
@@ -52,9 +55,8 @@ def test_a_bulk_reservation_that_died_half_way_is_released_by_the_sweeper(runtim
         # before the lease ends the sweeper leaves it; after, it releases every number
         assert numbers.sweep_all(tenants=[shop.tenant]) == {}
         lease_end = carts[0]["holdUntil"]
-        monkeypatch.setattr(numbers.entities, "now_iso", lambda: lease_end + "1")
-        assert numbers.sweep_all(tenants=[shop.tenant]) == {shop.tenant: held}
-        monkeypatch.undo()
+        with clock.frozen(datetime.fromisoformat(lease_end) + timedelta(microseconds=1)):
+            assert numbers.sweep_all(tenants=[shop.tenant]) == {shop.tenant: held}
         assert {c["SK"]: int(c["count"]) for c in store.counters(shop.tenant, "")}[counter] == 300
         assert all(i["status"] == "available" for i in store.existing(
             shop.tenant, [f"206219{n:04d}" for n in range(300)]).values())

@@ -13,7 +13,7 @@ import simplejson
 from chalice import Response
 from chalice.app import Request
 
-from chalicelib import settings
+from chalicelib import clock, settings
 from chalicelib.domain.errors import DialtoneError, ValidationError
 from chalicelib.domain.identity import Principal
 from chalicelib.services.common import audit
@@ -112,7 +112,7 @@ def write_audit(request: Request, principal: Principal, status: int, surface: st
     try:
         audit.record({
             "tenantId": principal.tenant_id,
-            "at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "at": clock.now_iso(),
             "requestId": request_id(request),
             "userId": principal.user_id,
             "username": principal.username,

@@ -1,5 +1,6 @@
 """Domain errors -> the partner API's envelope ``{"code": <status>, "error": ..., "message": ..., "field": ...}``.
-One table: the only place this surface decides status codes (documented in docs/openapi/partner.yaml)."""
+One table: the only place this surface decides status codes (described in api/partner/openapi.py, served at
+/partner/api/v1/openapi.json)."""
 from __future__ import annotations
 
 from chalice import Response

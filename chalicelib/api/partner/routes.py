@@ -1,5 +1,5 @@
 """Routes of the partner billing API (seed 001). The seed shows behaviour,
-not paths; the paths are ours (docs/money.md, docs/openapi/partner.yaml).
+not paths; the paths are ours (docs/money.md; OpenAPI at /partner/api/v1/openapi.json).
 
 Credential: header ``token`` (an API key) from an address on the user's
 allow-list (401 otherwise). Every POST also needs ``google_captcha``.

@@ -18,9 +18,10 @@ import re
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from chalicelib import clock
 from chalicelib.domain.errors import ValidationError
 from chalicelib.services.calls import charges, exports, rates
 from chalicelib.services.calls.owners import Owners, read_owners
@@ -166,5 +167,5 @@ def daily_close(*, tenant: str, day: str) -> dict[str, Any]:
 
 def close_yesterday(*, now: datetime | None = None) -> list[dict[str, Any]]:
     """The scheduled job: yesterday (UTC) of every tenant."""
-    day = ((now or datetime.now(timezone.utc)) - timedelta(days=1)).strftime("%Y-%m-%d")
+    day = ((now or clock.now()) - timedelta(days=1)).strftime("%Y-%m-%d")
     return [daily_close(tenant=t["id"], day=day) for t in identity.list_tenants()]

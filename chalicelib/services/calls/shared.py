@@ -6,9 +6,9 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict
-from datetime import datetime, timezone
 from typing import Any
 
+from chalicelib import clock
 from chalicelib.domain.errors import NotFoundError
 from chalicelib.store import identity
 
@@ -40,4 +40,4 @@ def require_tenant(tenant: str) -> None:
 
 def stamp() -> str:
     """A file's ingest time as its part objects are named (they sort by it)."""
-    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    return clock.now().strftime("%Y%m%dT%H%M%S%fZ")

@@ -9,10 +9,10 @@ tells the caller what became of the file, by the name the grant gave it.
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Any
 
-from chalicelib import settings
+from chalicelib import clock, settings
 from chalicelib.domain import files
 from chalicelib.domain.errors import NotFoundError, PermissionDeniedError
 from chalicelib.domain.identity import ACCESS_ALL, Principal
@@ -37,12 +37,12 @@ def upload_url(*, principal: Principal, file_name: str | None) -> dict[str, Any]
     name = files.plain_file_name(file_name, field="filename")
     # Unique per upload: a second file under a name whose first upload is not
     # processed yet would otherwise replace it before it was read.
-    stored = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}-{name}"
+    stored = f"{clock.now():%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}-{name}"
     from chalicelib.services.common import audit
     from chalicelib.services.calls import inbox
 
     max_bytes = settings.cdr_upload_max_bytes()
-    expires = datetime.now(timezone.utc) + timedelta(seconds=settings.presign_seconds())
+    expires = clock.now() + timedelta(seconds=settings.presign_seconds())
     post = inbox.inbox_upload_url(tenant=principal.tenant_id, name=stored, max_bytes=max_bytes)
     audit.touch("cdrUpload", stored)
     return {"url": post["url"], "fields": post["fields"], "name": stored, "key": post["fields"]["key"],

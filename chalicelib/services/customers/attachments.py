@@ -11,11 +11,10 @@ upload leaves nothing behind.
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Mapping, TypeVar
 
-from chalicelib import settings
+from chalicelib import clock, settings
 from chalicelib.domain.errors import (
     ConcurrentUpdateError, FileHashMismatchError, FileSizeMismatchError, FileTooLargeError, NotFoundError,
     StorageQuotaExceededError, ValidationError,
@@ -28,7 +27,7 @@ from chalicelib.store import blobs
 from chalicelib.store.dynamo import entities
 from chalicelib.store.dynamo import keys
 from chalicelib.store.dynamo.table import Transaction
-from chalicelib.store.dynamo.entities import EntityType, Page, now_iso
+from chalicelib.store.dynamo.entities import EntityType, Page
 
 NOTE_ATTACHMENT = EntityType(kind="NOTEATTACHMENT", parent_kind="NOTE", parent_field="noteId")
 STORED_FILE_COUNTER = "STOREDFILE"
@@ -89,7 +88,7 @@ def _store(principal: Principal, upload: Upload, file_name: str,
     if meanwhile is not None:
         meanwhile()
     return {"storedFileId": file_id, "fileSize": received.size, "fileHash": received.sha1,
-            "mimeType": received.mime_type, "fileStoredAt": now_iso()}
+            "mimeType": received.mime_type, "fileStoredAt": clock.now_iso()}
 
 
 def _store_streamed(principal: Principal, upload: Upload, file_name: str, ready: Callable[[], int],
@@ -124,7 +123,7 @@ def _store_streamed(principal: Principal, upload: Upload, file_name: str, ready:
             writer.abort()
         raise
     return {"storedFileId": ready(), "fileSize": received.size, "fileHash": received.sha1,
-            "mimeType": received.mime_type, "fileStoredAt": now_iso()}
+            "mimeType": received.mime_type, "fileStoredAt": clock.now_iso()}
 
 
 _pool: "ThreadPoolExecutor | None" = None
@@ -285,7 +284,7 @@ def start_upload(*, principal: Principal, note_id: int, fields: Mapping[str, Any
     record = entities.create(UPLOAD, principal.tenant_id, {
         **values, "noteId": note_id, "customerId": note["customerId"], "storedFileId": stored_id,
         "fileSize": expected_size, "fileHash": expected_hash, "mimeType": mime, "createdBy": principal.user_id,
-        "expiresAt": int(time.time()) + settings.presign_seconds() + 3600,
+        "expiresAt": clock.epoch() + settings.presign_seconds() + 3600,
     })
     post = blobs.presigned_upload(principal.tenant_id, _object_key(stored_id), content_type=mime,
                                   max_bytes=expected_size)
@@ -328,7 +327,7 @@ def finish_upload(*, principal: Principal, upload_id: int) -> dict[str, Any]:
         tx.delete(settings.main_table(), {"PK": keys.entity_pk(principal.tenant_id, UPLOAD.kind),
                                           "SK": keys.pad(upload_id)}, condition="attribute_exists(PK)",
                   failure=NotFoundError(f"upload {upload_id} was already completed"))
-        record = entities.create(NOTE_ATTACHMENT, principal.tenant_id, {**fields, "fileStoredAt": now_iso()},
+        record = entities.create(NOTE_ATTACHMENT, principal.tenant_id, {**fields, "fileStoredAt": clock.now_iso()},
                                  also=tx)
     except NotFoundError:
         # Completed meanwhile by a concurrent request: the object under tenants/ is

@@ -13,9 +13,9 @@ import hmac
 import json
 import os
 import secrets
-import time
 from typing import Any
 
+from chalicelib import clock
 from chalicelib.domain.errors import LinkInvalidError
 from chalicelib.store import tokens
 from chalicelib.adapters import parameters
@@ -42,7 +42,7 @@ def _b64(data: bytes) -> str:
 
 def issue(*, purpose: str, tenant: str, customer_id: int, user_id: int) -> str:
     ttl = TTL_SECONDS[purpose]
-    payload = {"p": purpose, "t": tenant, "c": customer_id, "u": user_id, "x": int(time.time()) + ttl,
+    payload = {"p": purpose, "t": tenant, "c": customer_id, "u": user_id, "x": clock.epoch() + ttl,
                "n": secrets.token_urlsafe(16)}
     body = _b64(json.dumps(payload, separators=(",", ":")).encode("utf-8"))
     token = f"{body}.{_b64(hmac.new(_secret(), body.encode('ascii'), hashlib.sha256).digest())}"
@@ -62,7 +62,7 @@ def consume(*, token: str | None, purpose: str, tenant: str | None = None) -> di
         payload = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
     except ValueError:
         raise invalid from None
-    if payload.get("p") != purpose or payload.get("x", 0) <= time.time() or (tenant and payload.get("t") != tenant):
+    if payload.get("p") != purpose or payload.get("x", 0) <= clock.epoch() or (tenant and payload.get("t") != tenant):
         raise invalid
     record = tokens.consume("TOKEN", token or "", purpose)
     if record is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import secrets as _random
 from typing import Any
 
-from chalicelib import settings
+from chalicelib import clock, settings
 from chalicelib.auth import hashing as secrets
 from chalicelib.domain import identity
 from chalicelib.domain.errors import NotFoundError, PermissionDeniedError, ValidationError
@@ -13,7 +13,6 @@ from chalicelib.store.dynamo import entities
 from chalicelib.store.dynamo import keys
 from chalicelib.store import identity as store
 from chalicelib.store.dynamo.table import Transaction
-from chalicelib.store.dynamo.entities import now_iso
 from chalicelib.store.identity import USER
 
 
@@ -25,7 +24,7 @@ def create_tenant(*, name: str) -> dict[str, Any]:
         raise ValidationError("tenant name must be 1-200 characters", field="name")
     tenant_id = "t" + _random.token_hex(6)
     tx = Transaction()
-    tx.put(settings.main_table(), store.tenant_item(tenant_id, name, now_iso()), condition="attribute_not_exists(PK)")
+    tx.put(settings.main_table(), store.tenant_item(tenant_id, name, clock.now_iso()), condition="attribute_not_exists(PK)")
     username = f"admin-{tenant_id}"
     user, credentials = _create_user(
         tenant=tenant_id, username=username, roles=[identity.ROLE_ADMIN, identity.ROLE_DATA_PROTECTION_PRIMARY],
@@ -75,7 +74,7 @@ def _create_user(*, tenant: str, username: str, roles: list[str], api_only: bool
     if with_api_key:
         key = secrets.new_api_key()
         fields["apiKeyHash"] = secrets.api_key_hash(key)
-        fields["apiKeyCreatedAt"] = now_iso()
+        fields["apiKeyCreatedAt"] = clock.now_iso()
         store.api_key_put(tx, fields["apiKeyHash"], tenant, user_id, fields["apiKeyCreatedAt"])
         credentials["api_key"] = key
     record = entities.create(USER, tenant, fields, entity_id=user_id, also=tx)
@@ -136,7 +135,7 @@ def issue_api_key(*, tenant: str, user_id: int) -> str:
 
     user = get_user(tenant=tenant, user_id=user_id)
     key = secrets.new_api_key()
-    key_hash, stamp = secrets.api_key_hash(key), now_iso()
+    key_hash, stamp = secrets.api_key_hash(key), clock.now_iso()
     tx = Transaction()
     store.api_key_put(tx, key_hash, tenant, user_id, stamp)
     if user.get("apiKeyHash"):

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime, timezone
 from typing import Any, Mapping
 
+from chalicelib import clock
 from chalicelib.domain import invoices as rules
 from chalicelib.domain import ledger as ledger_rules
 from chalicelib.domain.errors import AlreadyExistsError, NotFoundError, ValidationError
@@ -43,10 +43,6 @@ ISSUED, EXISTING, SKIPPED, FAILED = "issued", "existing", "skipped", "failed"
 log = logging.getLogger(__name__)
 
 
-def _today() -> str:
-    return datetime.now(timezone.utc).date().isoformat()
-
-
 def close_month(*, tenant: str, month: str, deadline: float | None = None,
                 page_size: int = PAGE_SIZE) -> dict[str, Any]:
     """Invoice every customer of ``tenant`` for ``month`` (YYYY-MM), resuming a
@@ -54,7 +50,7 @@ def close_month(*, tenant: str, month: str, deadline: float | None = None,
     (``done`` is then False: run it again). Idempotent."""
     month = rules.parse_month(month)
     first_day, last_day = ledger_rules.month_bounds(month)
-    if last_day >= _today():
+    if last_day >= clock.today().isoformat():
         raise ValidationError(f"{month} is not over yet", field="month")
     found = identity_store.get_tenant(tenant)
     if found is None:
@@ -79,7 +75,7 @@ def close_month(*, tenant: str, month: str, deadline: float | None = None,
             counts[outcome] += 1
             cursor = customer["id"]
         done = len(page) < page_size
-        store.save_run(tenant, month, {"lastCustomerId": cursor, "done": done, "updatedAt": entities.now_iso()})
+        store.save_run(tenant, month, {"lastCustomerId": cursor, "done": done, "updatedAt": clock.now_iso()})
         if done:
             return {"tenant": tenant, "month": month, "done": True, **counts}
         if deadline is not None and time.monotonic() > deadline:
@@ -110,7 +106,7 @@ def close_customer(*, tenant: str, tenant_name: str, customer: Mapping[str, Any]
         "lines": len(invoice.lines), "opening": statement.opening_balance,
         "payments": statement.payments, "adjustments": statement.adjustments,
         "callCharges": statement.call_charges, "otherCharges": statement.other_charges,
-        "closing": statement.closing_balance, "createdAt": entities.now_iso(),
+        "closing": statement.closing_balance, "createdAt": clock.now_iso(),
     }
     try:
         _write_numbered(tenant, customer["id"], month, record, new_record=True)
@@ -164,7 +160,7 @@ def close_one(*, tenant: str, account_number: str, month: str) -> dict[str, Any]
     from chalicelib.services.customers import accounts as customers
 
     month = rules.parse_month(month)
-    if ledger_rules.month_bounds(month)[1] >= _today():
+    if ledger_rules.month_bounds(month)[1] >= clock.today().isoformat():
         raise ValidationError(f"{month} is not over yet", field="month")
     found = identity_store.get_tenant(tenant)
     if found is None:
@@ -229,7 +225,7 @@ def run_job(*, tenant: str, month: str, deadline: float | None = None,
 
 def month_to_close() -> str:
     """The month a scheduled run closes: the one before today's (UTC)."""
-    return rules.previous_month(_today())
+    return rules.previous_month(clock.today().isoformat())
 
 
 def invoice_pdf_url(*, principal: Principal, invoice_id: int) -> str:

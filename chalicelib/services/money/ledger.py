@@ -23,10 +23,10 @@ import random
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Mapping, Sequence
 
+from chalicelib import clock
 from chalicelib.domain import ledger as rules
 from chalicelib.domain.errors import ConcurrentUpdateError, DialtoneError, ValidationError
 from chalicelib.domain.money import as_money
@@ -72,10 +72,6 @@ class Posted:
         return next(n for n, e in enumerate(self.entries) if e["account"] == name)
 
 
-def now_iso() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 def post_movement(*, tenant: str, account: Account, activity: str, amount: Decimal, reference: str,
                   idempotency_key: str, description: str | None = None,
                   also: ExtraWrites | None = None, overdraft: bool = False,
@@ -101,7 +97,7 @@ def post_legs(*, tenant: str, legs: Sequence[Leg], reference: str, idempotency_k
     fingerprint = _fingerprint(legs)
     claim_account = legs[0].account
     for attempt in range(ATTEMPTS):
-        stamp = now_iso()
+        stamp = clock.now_iso()
         entries, states, writes = [], {}, []
         for leg in legs:
             state = store.read_state(tenant, leg.account)

@@ -8,11 +8,11 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Mapping
 
+from chalicelib import clock
 from chalicelib.domain import ledger as rules
 from chalicelib.domain.errors import ValidationError
 from chalicelib.domain.ledger import Statement
 from chalicelib.domain.money import as_money
-from chalicelib.services.money import ledger
 from chalicelib.store import ledger as store
 from chalicelib.store.ledger import Account
 
@@ -44,7 +44,7 @@ def statement(*, tenant: str, account: Account, first_day: str, last_day: str) -
     cumulative totals fall back to adding up day checkpoints."""
     if first_day > last_day:
         raise ValidationError("initial date is after final date", field="initial_date")
-    today = rules.day_of(ledger.now_iso())  # the ledger's clock: a statement's today is its entries' day
+    today = rules.day_of(clock.now_iso())
     month = first_day[:7]
     if last_day < today and (first_day, last_day) == rules.month_bounds(month):
         record = store.get_month(tenant, account, month)

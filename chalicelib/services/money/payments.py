@@ -15,11 +15,11 @@ digits and the gateway's reference are stored.
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any, Iterator
 
-from chalicelib import settings
+from chalicelib import clock, settings
 from chalicelib.domain import ledger as rules
 from chalicelib.domain.cards import Card
 from chalicelib.domain.errors import AlreadyExistsError, PaymentDeclinedError, ValidationError
@@ -99,7 +99,7 @@ def _reference(tenant: str, payment: dict[str, Any]) -> str:
 
 
 def _status_update(tx: Transaction, tenant: str, payment: dict[str, Any], status: str, gateway_ref: str | None) -> None:
-    values: dict[str, Any] = {":s": status, ":pending": PENDING, ":unknown": UNKNOWN, ":now": entities.now_iso()}
+    values: dict[str, Any] = {":s": status, ":pending": PENDING, ":unknown": UNKNOWN, ":now": clock.now_iso()}
     expression = "SET #s = :s, updatedAt = :now"
     if gateway_ref:
         expression += ", gatewayRef = :g"
@@ -158,7 +158,7 @@ def reconcile(*, tenant: str, pending_minutes: int | None = None) -> dict[str, i
         _settle_quietly(tenant, payment, result.outcome, result.reference)
         done[result.outcome] += 1
     minutes = _pending_minutes() if pending_minutes is None else pending_minutes
-    cutoff = (datetime.now(timezone.utc) - timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    cutoff = clock.iso(clock.now() - timedelta(minutes=minutes))
     for payment in _open_payments(tenant, PENDING):
         if payment["createdAt"] > cutoff:
             continue  # its request may still be talking to the gateway

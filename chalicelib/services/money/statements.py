@@ -3,9 +3,10 @@ financial history and adjustments. Scope and permission are checked here,
 so every surface gets them."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
+from chalicelib import clock
 from chalicelib.domain import identity
 from chalicelib.domain import ledger as rules
 from chalicelib.domain.errors import PermissionDeniedError, ValidationError
@@ -18,14 +19,10 @@ from chalicelib.services.money import ledger, ledger_reads
 from chalicelib.services.money.ledger import Posted
 
 
-def today() -> str:
-    return datetime.now(timezone.utc).date().isoformat()
-
-
 def period(first: str | None, last: str | None, *, names: tuple[str, str] = ("initial_date", "final_date"),
            default_days: int | None = None) -> tuple[str, str]:
     """Days [first, last]; by default the current month so far (or the last ``default_days``)."""
-    last_day = rules.parse_day(last, field=names[1]) or today()
+    last_day = rules.parse_day(last, field=names[1]) or clock.today().isoformat()
     if default_days is not None:
         fallback = (datetime.fromisoformat(last_day) - timedelta(days=default_days - 1)).date().isoformat()
     else:

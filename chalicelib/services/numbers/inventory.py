@@ -13,9 +13,10 @@ import csv
 import os
 import random
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
+from chalicelib import clock
 from chalicelib.domain import numbers as rules
 from chalicelib.domain.errors import (
     ConcurrentUpdateError, NotFoundError, NumberUnavailableError, ValidationError,
@@ -35,10 +36,6 @@ IMPORT_CHUNK = 90
 
 def hold_minutes() -> int:
     return int(os.environ.get("RESERVATION_HOLD_MINUTES", DEFAULT_HOLD_MINUTES))
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def _iso(moment: datetime) -> str:
@@ -101,7 +98,7 @@ def import_numbers(*, tenant: str, lines: Iterable[str],
         fresh = [r for r in rows if r.number not in there]
         existing += len(rows) - len(fresh)
         store.put_npanxx_directory(tenant, {r.npanxx: r.state for r in fresh if r.category == rules.LANDLINE})
-        stamp = entities.now_iso()
+        stamp = clock.now_iso()
         # One counter update gives the block its ids; numbers already there keep theirs.
         ids = entities.allocate_ids(tenant, "NUMBER", len(fresh)) if fresh else range(0)
         items = [store.number_item(tenant, r, stamp, number_id) for r, number_id in zip(fresh, ids)]
@@ -231,7 +228,7 @@ def bulk_reserve(*, principal: Principal, customer: Mapping[str, Any], criteria:
 def _claim(*, tenant: str, customer_id: int, quantity: int, first_pick: list[dict[str, Any]],
            more: Callable[[frozenset[str], int], list[dict[str, Any]]]) -> dict[str, Any]:
     reserve_id = entities.allocate_ids(tenant, "CART")[0]
-    started = _now()
+    started = clock.now()
     lease = _iso(started + timedelta(seconds=CLAIM_LEASE_SECONDS))
     hold = _iso(started + timedelta(minutes=hold_minutes()))
     pending = list(first_pick)
@@ -245,7 +242,7 @@ def _claim(*, tenant: str, customer_id: int, quantity: int, first_pick: list[dic
             try:
                 gone = store.claim_chunk(tenant, reserve_id=reserve_id, customer_id=customer_id, chunk=chunk,
                                          first=not claimed, status=store.OPEN if last else store.CLAIMING,
-                                         hold_until=hold if last else lease, stamp=entities.now_iso())
+                                         hold_until=hold if last else lease, stamp=clock.now_iso())
             except ConcurrentUpdateError:
                 gone = None  # another transaction held one of these items: try again shortly
             if gone == []:
@@ -287,7 +284,7 @@ def _release_items(tenant: str, cart: Mapping[str, Any], items: Sequence[Mapping
         store.delete_cart(tenant, cart["reserveId"])
     for n, chunk in enumerate(chunks):
         while chunk:
-            gone = store.release_chunk(tenant, cart=cart, chunk=chunk, stamp=entities.now_iso(),
+            gone = store.release_chunk(tenant, cart=cart, chunk=chunk, stamp=clock.now_iso(),
                                        cart_condition=cart_condition, cart_values=cart_values,
                                        delete_cart=delete_cart and n == len(chunks) - 1)
             if not gone:
@@ -308,7 +305,7 @@ def get_own_cart(*, principal: Principal, customer: Mapping[str, Any], reserve_i
         raise NotFoundError("Invalid reserveId", field="reserveId") from None
     cart = store.get_cart(principal.tenant_id, rid)
     if (cart is None or cart["customerId"] != customer["id"] or cart["status"] != store.OPEN
-            or cart["holdUntil"] <= _iso(_now())):
+            or cart["holdUntil"] <= clock.now_iso()):
         raise NotFoundError("Invalid reserveId", field="reserveId")
     return cart
 
@@ -327,7 +324,7 @@ def remove_reserved(*, principal: Principal, customer: Mapping[str, Any], reserv
     items = list(store.existing(tenant, present).values())
     everything = set(present) == held
     condition = "#s = :open AND holdUntil > :cut"
-    values = {":open": store.OPEN, ":cut": entities.now_iso()}
+    values = {":open": store.OPEN, ":cut": clock.now_iso()}
     not_held = _release_items(tenant, cart, sorted(items, key=lambda i: i["number"]), delete_cart=everything,
                               cart_condition=condition, cart_values=values)
     removed = [n for n in present if n not in not_held]
@@ -349,7 +346,7 @@ def release_expired(*, tenant: str, limit: int = 25) -> int:
     """Release the carts whose hold has ended. Called at the start of every
     read that shows availability (one Query, usually empty) and by the
     scheduled sweeper, so expired numbers come back without anyone acting."""
-    now = entities.now_iso()
+    now = clock.now_iso()
     released = 0
     for cart in store.expired_carts(tenant, now, limit=limit):
         if cart["status"] in (store.OPEN, store.CLAIMING):
@@ -405,7 +402,7 @@ def update_numbers(*, principal: Principal, customer: Mapping[str, Any], numbers
         item = current.get(number)
         if item is None or item.get("customerId") != customer["id"] or item["status"] not in rules.OWNED:
             raise NotFoundError("Invalid number", field="number")
-    if store.update_owned(tenant, customer["id"], list(numbers), changes, stamp=entities.now_iso()):
+    if store.update_owned(tenant, customer["id"], list(numbers), changes, stamp=clock.now_iso()):
         raise ConcurrentUpdateError("a number changed while it was being updated; try again")
     audit.touch("number", ",".join(numbers))
     return list(numbers)

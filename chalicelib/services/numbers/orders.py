@@ -15,7 +15,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Mapping
 
-from chalicelib import settings
+from chalicelib import clock, settings
 from chalicelib.domain import numbers as number_rules
 from chalicelib.domain import trunks as trunk_rules
 from chalicelib.domain.errors import (
@@ -85,7 +85,7 @@ def generate_order(*, principal: Principal, customer: Mapping[str, Any], reserve
                                          for i in items.values())
     amounts = price(subtotal, order_pricing(tenant))
     categories = {i["category"] for i in items.values()}
-    now = entities.now_iso()
+    now = clock.now_iso()
     cart_update = Transaction().update(
         settings.main_table(), keys.cart_key(tenant, cart["reserveId"]),
         "SET #s = :ordered, updatedAt = :now REMOVE GSI4PK, GSI4SK",
@@ -138,7 +138,7 @@ def queue_order(*, principal: Principal, customer: Mapping[str, Any], order_id: 
 def _move(tenant: str, order: Mapping[str, Any], status: str, note: str | None = None,
           also: Transaction | None = None) -> dict[str, Any]:
     """Move the order to ``status`` if it is still as read (version condition)."""
-    now = entities.now_iso()
+    now = clock.now_iso()
     return entities.update(ORDER, tenant, order, {
         "status": status, "history": [*order.get("history", []), _history(status, now, note)]}, also=also)
 
@@ -173,7 +173,7 @@ def process_order(*, tenant: str, order_id: int) -> str:
 def _charge(tenant: str, order: Mapping[str, Any]) -> None:
     """Debit the order through the ledger, atomically with its move to charged."""
     amount = as_money(order["amount"])
-    charged = {"status": CHARGED, "history": [*order.get("history", []), _history(CHARGED, entities.now_iso())]}
+    charged = {"status": CHARGED, "history": [*order.get("history", []), _history(CHARGED, clock.now_iso())]}
     if amount == 0:
         entities.update(ORDER, tenant, order, charged)
         return
@@ -210,7 +210,7 @@ def _activate(tenant: str, order: Mapping[str, Any]) -> None:
     items = number_store.existing(tenant, order["numbers"])
     todo = [i for i in items.values()
             if i["status"] == number_rules.RESERVED and i.get("reserveId") == order["reserveId"]]
-    now = entities.now_iso()
+    now = clock.now_iso()
     for start in range(0, len(todo), 100):
         tx = Transaction()
         for item in todo[start:start + 100]:

@@ -9,10 +9,10 @@ table the tenant loads with ``python -m chalicelib.admin import-portability``.
 from __future__ import annotations
 
 import csv
-from datetime import date, datetime, timezone
+from datetime import date
 from typing import Any, Iterable, Mapping, Sequence
 
-from chalicelib import settings
+from chalicelib import clock, settings
 from chalicelib.domain import numbers as number_rules
 from chalicelib.domain import porting as rules
 from chalicelib.domain.errors import ConcurrentUpdateError, NotFoundError, ValidationError
@@ -105,12 +105,12 @@ def create_port_order(*, principal: Principal, customer: Mapping[str, Any], numb
     if not accepted:
         raise ValidationError("Invalid numbers", field="numbers")
     min_days = max(int(r["minPortDays"]) for r in accepted)
-    foc = rules.parse_foc(requested_foc, today=today or datetime.now(timezone.utc).date(), min_port_days=min_days)
+    foc = rules.parse_foc(requested_foc, today=today or clock.today(), min_port_days=min_days)
     tenant = principal.tenant_id
     order_id = entities.allocate_ids(tenant, PORT_ORDER.kind)[0]
     loa_key = blobs.put(tenant, f"portin/{order_id}/loa.zip", loa, content_type="application/zip")
     doc_key = blobs.put(tenant, f"portin/{order_id}/carrier_doc.zip", carrier_doc, content_type="application/zip")
-    now = entities.now_iso()
+    now = clock.now_iso()
     carriers = sorted({r.get("losingCarrier") or "" for r in accepted} - {""})
     record = entities.create(PORT_ORDER, tenant, {
         "customerId": customer["id"], "accountNumber": customer["accountNumber"],
@@ -148,7 +148,7 @@ def set_port_order_state(*, tenant: str, order_id: int, state: str, by: str = "s
     if order is None:
         raise NotFoundError(f"port order {order_id} not found", field="order")
     rules.check_transition(order["status"], state)
-    now = entities.now_iso()
+    now = clock.now_iso()
     changes: dict[str, Any] = {"status": state, "lastModifiedBy": by,
                                "history": [*order.get("history", []), {"status": state, "at": now, "by": by}]}
     if state == rules.FOC_CONFIRMED:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable, Mapping
 
+from chalicelib import clock
 from chalicelib.domain import customers as customer_rules
 from chalicelib.domain import numbers as rules
 from chalicelib.services.customers.items import ChildResource
@@ -150,7 +151,7 @@ def assign(*, principal: Any, customer_id: int, number: Any) -> dict[str, Any]:
         number_id = item.get("id") or entities.allocate_ids(tenant, "NUMBER")[0]
         amounts = orders.price(rules.order_amount([(as_money(item["monthlyPrice"]), as_money(item["setupPrice"]))]),
                                orders.order_pricing(tenant))
-        stamp = entities.now_iso()
+        stamp = clock.now_iso()
         order, order_writes = entities.prepare_create(orders.ORDER, tenant, {
             "customerId": customer["id"], "accountNumber": customer.get("accountNumber"), "numbers": [value],
             "orderType": "New", "category": item["category"], "didType": "", "sessions": 0, **amounts,

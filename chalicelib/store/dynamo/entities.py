@@ -13,10 +13,9 @@ Every resource carries ``version``; updates are conditional on it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
-from chalicelib import settings
+from chalicelib import clock, settings
 from chalicelib.domain.errors import ConcurrentUpdateError
 from chalicelib.store.dynamo import keys
 from chalicelib.store.dynamo.table import Transaction, batch_get, ddb, get, query_pages, unique_violation
@@ -51,10 +50,6 @@ class EntityType:
     unique_fields: tuple[str, ...] = ()
     global_unique_fields: tuple[str, ...] = ()
     refs: tuple[Ref, ...] = field(default_factory=tuple)
-
-
-def now_iso() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _table() -> str:
@@ -165,7 +160,7 @@ def prepare_create(etype: EntityType, tenant: str, fields: Mapping[str, Any], *,
     caller that creates several resources in one transaction."""
     if entity_id is None:
         entity_id = allocate_ids(tenant, etype.kind)[0]
-    stamp = now_iso()
+    stamp = clock.now_iso()
     record = {**{k: v for k, v in fields.items() if v is not None},
               "id": entity_id, "version": 1, "createdAt": stamp, "updatedAt": stamp}
     item = {**record, **_index_attributes(etype, tenant, record), "kind": etype.kind, "tenantId": tenant}
@@ -343,7 +338,7 @@ def update_transaction(etype: EntityType, tenant: str, current: Mapping[str, Any
     """The writes of ``update`` and the new record, for a caller that runs
     them inside a bigger transaction of its own."""
     entity_id = current["id"]
-    stamp = now_iso()
+    stamp = clock.now_iso()
     new = {k: v for k, v in {**current, **changes}.items() if v is not None}
     new.update(version=current["version"] + 1, updatedAt=stamp)
     index_attrs = _index_attributes(etype, tenant, new)

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from chalicelib import clock
 from chalicelib.domain import ledger as rules
 from chalicelib.services.money import ledger
 from chalicelib.services.money import payments
@@ -131,7 +132,7 @@ def test_financial_summary_filters_by_activity(client, tenant):
     assert carrier(client, tenant, customer, "financial_summary", activitytype="Bogus").status_code == 404
 
 
-def test_get_invoices_lists_presigned_pdfs(client, tenant, monkeypatch):
+def test_get_invoices_lists_presigned_pdfs(client, tenant):
     import requests
 
     from chalicelib.services.money import invoices
@@ -139,10 +140,9 @@ def test_get_invoices_lists_presigned_pdfs(client, tenant, monkeypatch):
     customer = new_customer(admin(tenant))
     t = tenant["tenant"]["id"]
     for n, day in enumerate(("2025-01-20", "2025-02-03")):
-        monkeypatch.setattr(ledger, "now_iso", lambda day=day: f"{day}T08:00:00.000000Z")
-        ledger.post_movement(tenant=t, account=customer["id"], activity=rules.BANK_TRANSFER,
-                             amount=Decimal("12.5"), reference=f"b{n}", idempotency_key=f"b{n}")
-    monkeypatch.undo()
+        with clock.frozen(f"{day}T08:00:00"):
+            ledger.post_movement(tenant=t, account=customer["id"], activity=rules.BANK_TRANSFER,
+                                 amount=Decimal("12.5"), reference=f"b{n}", idempotency_key=f"b{n}")
     for month in ("2025-01", "2025-02"):
         assert invoices.close_month(tenant=t, month=month)["issued"] == 1
     r = carrier(client, tenant, customer, "get_invoices", **{"from": "2025-01-01", "to": "2025-12-31"})

@@ -34,6 +34,16 @@ def test_post_returns_the_stored_resource_with_defaults(api):
     assert created["createdDate"].endswith("Z")
 
 
+@pytest.mark.parametrize("limit", ["1_000", " 5 ", "1e3", "5.", "\u0663"])
+def test_money_text_outside_the_one_grammar_is_refused_and_nothing_is_stored(api, limit):
+    refused = api.post("/customers", {"customerName": "Typo Ltd", "creditLimit": limit})
+    assert refused.status_code == 400 and "creditLimit" in refused.body.decode()
+    assert api.get("/customers").json == []
+    made = make(api)
+    assert api.patch(f"/customers/{made['id']}", {"creditLimit": limit}).status_code == 400
+    assert api.get(f"/customers/{made['id']}").json["creditLimit"] == made["creditLimit"]
+
+
 def test_given_account_numbers_are_unique(api):
     make(api, accountNumber="ACME-7")
     clash = api.post("/customers", {"customerName": "Other", "accountNumber": "acme-7"})

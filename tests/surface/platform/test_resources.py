@@ -2,6 +2,7 @@
 conventions, expansion in batches, scope and tenant isolation."""
 import pytest
 
+from chalicelib import clock
 from chalicelib.services.identity import users
 from tests.support.numbers import import_landlines, own
 from tests.support.platform import Api
@@ -297,7 +298,7 @@ def test_payments_are_read_like_other_children(client, api, tenant, admin):
     assert stranger.get(f"/payments/{paid['id']}").status_code == 404
 
 
-def test_invoices_are_read_with_integer_ids_listing_rules_and_scope(client, api, tenant, admin, monkeypatch):
+def test_invoices_are_read_with_integer_ids_listing_rules_and_scope(client, api, tenant, admin):
     from decimal import Decimal
 
     from chalicelib.domain import ledger as ledger_rules
@@ -311,10 +312,9 @@ def test_invoices_are_read_with_integer_ids_listing_rules_and_scope(client, api,
     for n, (who, day, amount) in enumerate(((managed, "2025-01-10", "5"), (other, "2025-01-11", "7"),
                                             (managed, "2025-02-03", "-1.5"), (other, "2025-02-04", "2"),
                                             (managed, "2025-03-01", "1"), (other, "2025-03-01", "1"))):
-        monkeypatch.setattr(ledger, "now_iso", lambda day=day, n=n: f"{day}T09:00:{n:02d}.000000Z")
-        ledger.post_movement(tenant=t, account=who["id"], activity=ledger_rules.ADJUSTMENT, amount=Decimal(amount),
-                             reference=f"r{n}", idempotency_key=f"k{n}")
-    monkeypatch.undo()
+        with clock.frozen(f"{day}T09:00:{n:02d}"):
+            ledger.post_movement(tenant=t, account=who["id"], activity=ledger_rules.ADJUSTMENT,
+                                 amount=Decimal(amount), reference=f"r{n}", idempotency_key=f"k{n}")
     for month in ("2025-01", "2025-02"):
         invoices.close_month(tenant=t, month=month)
     listed = api.get("/invoices").json
@@ -343,7 +343,7 @@ def test_invoices_are_read_with_integer_ids_listing_rules_and_scope(client, api,
     assert stranger.get(f"/invoices/{feb['id']}").status_code == 404 and stranger.get("/invoices").json == []
 
 
-def test_an_invoice_asked_for_as_pdf_redirects_to_its_pdf_within_scope(client, api, tenant, admin, monkeypatch):
+def test_an_invoice_asked_for_as_pdf_redirects_to_its_pdf_within_scope(client, api, tenant, admin):
     from decimal import Decimal
 
     import requests
@@ -354,10 +354,9 @@ def test_an_invoice_asked_for_as_pdf_redirects_to_its_pdf_within_scope(client, a
 
     t = tenant["tenant"]["id"]
     billed = customer(api, "Billed")
-    monkeypatch.setattr(ledger, "now_iso", lambda: "2025-04-10T09:00:00.000000Z")
-    ledger.post_movement(tenant=t, account=billed["id"], activity=ledger_rules.ADJUSTMENT, amount=Decimal("3"),
-                         reference="r", idempotency_key="pdf-1")
-    monkeypatch.undo()
+    with clock.frozen("2025-04-10T09:00:00"):
+        ledger.post_movement(tenant=t, account=billed["id"], activity=ledger_rules.ADJUSTMENT, amount=Decimal("3"),
+                             reference="r", idempotency_key="pdf-1")
     invoices.close_month(tenant=t, month="2025-04")
     [invoice] = api.get(f"/customers/{billed['id']}/invoices").json
     # JSON stays the default; any other Accept is sent to the PDF.

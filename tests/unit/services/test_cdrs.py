@@ -15,11 +15,13 @@ from datetime import datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote_plus
 
 import pytest
 
 from chalicelib.domain import cdrs as rules
 
+from tests.support import events
 from tests.support.cdrs import (  # noqa: F401  (world is a fixture)
     DAY1,
     DAY2,
@@ -357,21 +359,16 @@ def test_admin_cli_import_cdrs_rates_and_daily_close(world: dict[str, Any], caps
 
 def test_sqs_handler_reports_failures_per_message(world: dict[str, Any]) -> None:
     from chalicelib.services.calls import inbox
-    from chalicelib.workers import handlers
+    from chalicelib import workers
 
     t = world["tenant"]
     rows = generate(random.Random(12), world, 20, "2026-05-02", "sqs")
     key = inbox.upload_to_inbox(tenant=t, name="sqs.csv.gz",
                                body=gzip.compress((HEADER + "\n" + "\n".join(",".join(r) for r in rows)).encode()))
-    notification = {"Records": [{"eventName": "ObjectCreated:Put", "s3": {"object": {"key": key}}}]}
-    event = {"Records": [
-        {"messageId": "m1", "body": json.dumps(notification), "receiptHandle": "r1", "attributes": {},
-         "messageAttributes": {}, "eventSourceARN": "arn:aws:sqs:us-east-1:1:q"},
-        {"messageId": "m2", "body": "not json", "receiptHandle": "r2", "attributes": {},
-         "messageAttributes": {}, "eventSourceARN": "arn:aws:sqs:us-east-1:1:q"},
-    ]}
-    answer = handlers.cdr_files(event, None)  # Lambda's raw event, as the function gets it
-    assert answer == {"batchItemFailures": [{"itemIdentifier": "m2"}]}
+    event = events.load("s3_object_created_via_sqs", key=quote_plus(key))  # S3 URL-encodes the key
+    event["Records"].append({**event["Records"][0], "messageId": "a-second-message", "body": "not json"})
+    answer = workers.cdr_files(event, None)  # Lambda's raw event, as the function gets it
+    assert answer == {"batchItemFailures": [{"itemIdentifier": "a-second-message"}]}
     check_figures(t, expected(world, rows))
 
 
@@ -440,7 +437,7 @@ def test_api_cold_start_does_not_import_the_engine() -> None:
     import sys
 
     code = ("import sys, app; from chalicelib.services.calls import daily, inbox, ingest, rates, stats; "
-            "from chalicelib.workers import handlers; print('duckdb' in sys.modules)")
+            "import chalicelib.workers; print('duckdb' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[3],
                           capture_output=True, text=True, check=True)
     assert done.stdout.strip().splitlines()[-1] == "False"

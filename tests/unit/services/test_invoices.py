@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 import requests
 
+from chalicelib import clock
 from chalicelib.domain import invoices as rules
 from chalicelib.domain import ledger as ledger_rules
 from chalicelib.domain.errors import ValidationError
@@ -18,6 +19,7 @@ from chalicelib.services.money import invoices
 from chalicelib.services.money import ledger, ledger_reads
 from chalicelib.store import blobs
 from chalicelib.store import invoices as store
+from tests.support import events
 from tests.support.money import admin, new_customer
 
 MONTH = "2025-03"
@@ -31,21 +33,20 @@ MOVES = [  # (day, activity, amount)
 ]
 
 
-def _post(monkeypatch, tenant_id, customer_id, moves):
+def _post(tenant_id, customer_id, moves):
     for n, (day, activity, amount) in enumerate(moves):
-        monkeypatch.setattr(ledger, "now_iso", lambda day=day, n=n: f"{day}T12:00:{n:02d}.000000Z")
-        ledger.post_movement(tenant=tenant_id, account=customer_id, activity=activity, amount=Decimal(amount),
-                             reference=f"r{n}", idempotency_key=f"k{n}-{day}")
+        with clock.frozen(f"{day}T12:00:{n:02d}"):
+            ledger.post_movement(tenant=tenant_id, account=customer_id, activity=activity, amount=Decimal(amount),
+                                 reference=f"r{n}", idempotency_key=f"k{n}-{day}")
 
 
 @pytest.fixture()
-def booked(tenant, monkeypatch):
+def booked(tenant):
     principal = admin(tenant)
     t = tenant["tenant"]["id"]
     busy = new_customer(principal, name="Zoë Busy", credit_limit="-100")
     idle = new_customer(principal, name="Idle")  # never moves: no invoice
-    _post(monkeypatch, t, busy["id"], MOVES)
-    monkeypatch.undo()
+    _post(t, busy["id"], MOVES)
     return t, busy, idle
 
 
@@ -111,13 +112,12 @@ def test_presigned_url_downloads_the_pdf_and_listing_is_by_date(booked, tenant):
                                   last_day="2025-03-30") == []
 
 
-def test_a_stopped_run_resumes_after_the_last_page(tenant, monkeypatch):
+def test_a_stopped_run_resumes_after_the_last_page(tenant):
     principal = admin(tenant)
     t = tenant["tenant"]["id"]
     made = [new_customer(principal, name=f"C{n}") for n in range(3)]
     for n, customer in enumerate(made):
-        _post(monkeypatch, t, customer["id"], [("2025-05-10", ledger_rules.BANK_TRANSFER, f"{n + 1}.00000")])
-    monkeypatch.undo()
+        _post(t, customer["id"], [("2025-05-10", ledger_rules.BANK_TRANSFER, f"{n + 1}.00000")])
     stopped = invoices.close_month(tenant=t, month="2025-05", deadline=time.monotonic() - 1, page_size=1)
     assert not stopped["done"] and stopped["issued"] == 1
     rest = invoices.close_month(tenant=t, month="2025-05", page_size=1)
@@ -166,7 +166,7 @@ def test_cli_and_schedule_run_the_same_job(booked):
     assert app.handler_map["close_invoices"](event, None)["month"] == last_month
 
 
-def test_a_ledger_that_does_not_add_up_is_not_invoiced_and_blocks_no_one(booked, tenant, monkeypatch):
+def test_a_ledger_that_does_not_add_up_is_not_invoiced_and_blocks_no_one(booked, tenant):
     from chalicelib import settings
     from chalicelib.store import ledger as ledger_store
     from chalicelib.store.dynamo.codec import to_item
@@ -174,8 +174,7 @@ def test_a_ledger_that_does_not_add_up_is_not_invoiced_and_blocks_no_one(booked,
 
     t, busy, _ = booked
     other = new_customer(admin(tenant), name="Other")
-    _post(monkeypatch, t, other["id"], [("2025-03-05", ledger_rules.BANK_TRANSFER, "3.00000")])
-    monkeypatch.undo()
+    _post(t, other["id"], [("2025-03-05", ledger_rules.BANK_TRANSFER, "3.00000")])
     lost = ledger_reads.history(tenant=t, account=busy["id"], first_day="2025-03-17", last_day="2025-03-17")[0]
     ddb().delete_item(TableName=settings.ledger_table(), Key=to_item(
         {"PK": ledger_store.ledger_pk(t, busy["id"]), "SK": ledger_store.entry_sk(lost["at"], lost["seq"])}))
@@ -202,23 +201,14 @@ def _queued_jobs(tenant_id):
                 sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
 
 
-def _sqs_event(*bodies):
-    return {"Records": [{"messageId": f"m{n}", "body": body if isinstance(body, str) else json.dumps(body),
-                         "receiptHandle": f"r{n}", "attributes": {}, "messageAttributes": {},
-                         "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:dialtone-test-invoice-jobs"}
-                        for n, body in enumerate(bodies)]}
-
-
 def test_the_schedule_queues_one_job_per_open_tenant(booked):
     from chalice.local import LambdaContext
 
     from app import app
-    from infra.local import schedules
 
     t, busy, _ = booked
     handler = app.handler_map["close_invoices"]
-    event = schedules.scheduled_event("arn:aws:events:us-east-1:000000000000:rule/close", datetime.now(timezone.utc))
-    result = handler(event, LambdaContext(function_name="close_invoices", memory_size=1024, max_runtime_ms=1000))
+    result = handler(events.load("eventbridge_scheduled"), LambdaContext(function_name="close_invoices", memory_size=1024, max_runtime_ms=1000))
     assert result["month"] == invoices.month_to_close() and result["queued"] >= 1
     assert _queued_jobs(t) == [{"tenant": t, "month": invoices.month_to_close()}]
     # A tenant whose month is done gets no message.
@@ -228,16 +218,18 @@ def test_the_schedule_queues_one_job_per_open_tenant(booked):
 
 
 def test_the_consumer_closes_a_tenant_once_and_reports_only_bad_messages(booked):
-    from chalicelib.workers import handlers
+    from chalicelib import workers
 
     t, busy, _ = booked
     job = {"tenant": t, "month": MONTH}
-    answer = handlers.invoice_jobs(_sqs_event(job, "not json", {"tenant": t}), None)  # Lambda's raw event
-    assert answer == {"batchItemFailures": [{"itemIdentifier": "m1"}, {"itemIdentifier": "m2"}]}
+    batch = events.load("sqs_invoice_jobs", tenant=t, month=MONTH)  # a job, "not json", a job without its month
+    ids = events.message_ids(batch)
+    answer = workers.invoice_jobs(batch, None)  # Lambda's raw event
+    assert answer == {"batchItemFailures": [{"itemIdentifier": ids[1]}, {"itemIdentifier": ids[2]}]}
     record = store.get_invoice(t, busy["id"], MONTH)
     assert record is not None
     # SQS delivers at least once: the same message again issues nothing.
-    assert handlers.invoice_jobs(_sqs_event(job, job), None) == {"batchItemFailures": []}
+    assert workers.invoice_jobs(events.sqs_event(job, job, like="sqs_invoice_jobs"), None) == {"batchItemFailures": []}
     assert store.get_invoice(t, busy["id"], MONTH) == record
     assert invoices.close_month(tenant=t, month=MONTH)["issued"] == 0
 
@@ -247,8 +239,7 @@ def test_a_job_out_of_time_queues_its_continuation(tenant, monkeypatch):
     principal = admin(tenant)
     people = [new_customer(principal, name=f"C{n}") for n in range(3)]
     for n, person in enumerate(people):
-        _post(monkeypatch, t, person["id"], [("2025-03-0%d" % (n + 1), ledger_rules.BANK_TRANSFER, "1")])
-    monkeypatch.undo()
+        _post(t, person["id"], [("2025-03-0%d" % (n + 1), ledger_rules.BANK_TRANSFER, "1")])
     # No time at all: nothing done, the job re-queued.
     assert invoices.run_job(tenant=t, month=MONTH, deadline=time.monotonic() - 1)["continued"]
     assert [store.get_invoice(t, p["id"], MONTH) for p in people] == [None] * 3
@@ -265,7 +256,7 @@ def test_a_job_out_of_time_queues_its_continuation(tenant, monkeypatch):
     assert all(store.get_invoice(t, p["id"], MONTH) for p in people)
 
 
-def test_invoices_get_integer_ids_and_old_records_are_numbered_once(booked, tenant, monkeypatch):
+def test_invoices_get_integer_ids_and_old_records_are_numbered_once(booked, tenant):
     from chalicelib import settings
     from chalicelib.store.dynamo import entities
     from chalicelib.store.dynamo.codec import to_item
@@ -277,8 +268,7 @@ def test_invoices_get_integer_ids_and_old_records_are_numbered_once(booked, tena
     entity = entities.get_one(invoices.INVOICE, t, record["id"])
     assert entity["customerId"] == busy["id"] and entity["month"] == MONTH and entity["closing"] == record["closing"]
     # April, then forget its id as if it had been issued before invoices had ids.
-    _post(monkeypatch, t, busy["id"], [("2025-05-02", ledger_rules.ADJUSTMENT, "1")])
-    monkeypatch.undo()
+    _post(t, busy["id"], [("2025-05-02", ledger_rules.ADJUSTMENT, "1")])
     invoices.close_month(tenant=t, month="2025-04")
     april = store.get_invoice(t, busy["id"], "2025-04")
     ddb().update_item(TableName=settings.ledger_table(), Key=to_item(store.invoice_key(t, busy["id"], "2025-04")),

@@ -2,6 +2,7 @@ from decimal import Decimal
 
 import pytest
 
+from chalicelib import clock
 from chalicelib.domain import ledger as rules
 from chalicelib.domain.errors import InsufficientFundsError, NotFoundError, ValidationError
 from chalicelib.domain.ledger import TENANT_ACCOUNT
@@ -113,7 +114,7 @@ def test_fund_moves_conserve_the_total_and_respect_the_partner_limit(tenant):
     assert ledger.balance_of(tenant=t, account=TENANT_ACCOUNT)[0] == D("30")
 
 
-def test_statement_from_checkpoints_matches_the_ledger(tenant, monkeypatch):
+def test_statement_from_checkpoints_matches_the_ledger(tenant):
     """Movements over several days (the clock is set per movement); every
     statement equals what the entries say, to the last digit."""
     t = tenant["tenant"]["id"]
@@ -125,7 +126,7 @@ def test_statement_from_checkpoints_matches_the_ledger(tenant, monkeypatch):
         ("2024-02-09", rules.BANK_TRANSFER, "7"),
     ]
     for n, (day, activity, amount) in enumerate(plan):
-        monkeypatch.setattr(ledger, "now_iso", lambda day=day, n=n: f"{day}T10:00:{n:02d}.000000Z")
+        clock.set_now(f"{day}T10:00:{n:02d}")
         ledger.post_movement(tenant=t, account=customer["id"], activity=activity, amount=D(amount),
                              reference=str(n), idempotency_key=str(n))
     # Whole months (closed: month record; open: state item), periods ending
@@ -152,11 +153,11 @@ def _expected(plan, first, last):
     return rules.Statement.from_totals(opening, totals)
 
 
-def test_checkpoints_are_written_on_day_change(tenant, monkeypatch):
+def test_checkpoints_are_written_on_day_change(tenant):
     t = tenant["tenant"]["id"]
     customer = new_customer(admin(tenant))
     for n, day in enumerate(["2024-03-01", "2024-03-01", "2024-03-04"]):
-        monkeypatch.setattr(ledger, "now_iso", lambda day=day, n=n: f"{day}T00:00:0{n}.000000Z")
+        clock.set_now(f"{day}T00:00:0{n}")
         ledger.post_movement(tenant=t, account=customer["id"], activity=rules.ADJUSTMENT, amount=D("1"),
                              reference=str(n), idempotency_key=str(n))
     closed = store.get_checkpoint(t, customer["id"], "2024-03-01")
@@ -174,7 +175,7 @@ def test_tenants_do_not_see_each_others_accounts(tenant):
                              amount=D("1"), reference="x", idempotency_key="x")
 
 
-def test_accounts_without_cumulative_totals_fall_back_to_days(tenant, monkeypatch):
+def test_accounts_without_cumulative_totals_fall_back_to_days(tenant):
     """An account that moved before cumulative totals existed has none on its
     state item: its statements still add up, from the day checkpoints."""
     from chalicelib import settings
@@ -185,7 +186,7 @@ def test_accounts_without_cumulative_totals_fall_back_to_days(tenant, monkeypatc
     customer = new_customer(admin(tenant), credit_limit="-100")
     plan = [("2024-05-01", rules.CREDIT_CARD, "5"), ("2024-05-03", rules.CALL_CHARGES_ACTIVITY, "-1.25")]
     for n, (day, activity, amount) in enumerate(plan):
-        monkeypatch.setattr(ledger, "now_iso", lambda day=day, n=n: f"{day}T10:00:{n:02d}.000000Z")
+        clock.set_now(f"{day}T10:00:{n:02d}")
         ledger.post_movement(tenant=t, account=customer["id"], activity=activity, amount=D(amount),
                              reference=str(n), idempotency_key=str(n))
     ddb().update_item(TableName=settings.main_table(), Key=to_item(store.state_key(t, customer["id"])),
@@ -194,7 +195,7 @@ def test_accounts_without_cumulative_totals_fall_back_to_days(tenant, monkeypatc
         got = ledger_reads.statement(tenant=t, account=customer["id"], first_day=first, last_day=last)
         assert got == _expected(plan, first, last), (first, last)
     # And such an account never starts cumulative totals half-way.
-    monkeypatch.setattr(ledger, "now_iso", lambda: "2024-05-04T10:00:00.000000Z")
+    clock.set_now("2024-05-04T10:00:00")
     ledger.post_movement(tenant=t, account=customer["id"], activity=rules.ADJUSTMENT, amount=D("1"),
                          reference="x", idempotency_key="x")
     assert "ledgerCumTotals" not in store.read_state(t, customer["id"])
@@ -230,7 +231,7 @@ def test_call_charges_may_carry_an_overdraft_allowance_nothing_else_may(tenant):
     assert ledger.balance_of(tenant=t, account=customer["id"])[0] == D("-5") == ledger_sum(t, customer["id"])
 
 
-def test_month_records_and_the_state_item_answer_common_periods_in_one_read(tenant, monkeypatch):
+def test_month_records_and_the_state_item_answer_common_periods_in_one_read(tenant):
     from chalicelib.store.clients import client
 
     t = tenant["tenant"]["id"]
@@ -239,7 +240,7 @@ def test_month_records_and_the_state_item_answer_common_periods_in_one_read(tena
             ("2024-02-03", rules.ORDER_NEW_DIDS, "-3"), ("2024-03-02", rules.ADJUSTMENT, "-0.25"),
             ("2024-03-05", rules.BANK_TRANSFER, "7")]
     for n, (day, activity, amount) in enumerate(plan):
-        monkeypatch.setattr(ledger, "now_iso", lambda day=day, n=n: f"{day}T10:00:{n:02d}.000000Z")
+        clock.set_now(f"{day}T10:00:{n:02d}")
         ledger.post_movement(tenant=t, account=customer["id"], activity=activity, amount=D(amount),
                              reference=str(n), idempotency_key=str(n))
     january = store.get_month(t, customer["id"], "2024-01")

@@ -22,7 +22,11 @@ def test_integers_come_back_as_int():
     assert from_attr(to_attr(42)) == 42 and isinstance(from_attr(to_attr(42)), int)
 
 
-@pytest.mark.parametrize("bad", [1.5, "abc", "NaN", "Infinity", "1.000001", True, None, [1]])
+# Everything Python's Decimal() accepts that is not money text (issue 14: "1_000"
+# became a credit limit of 1000, "1_0" moved 10.00).
+@pytest.mark.parametrize("bad", [1.5, "abc", "NaN", "Infinity", "1.000001", True, None, [1], "1_000", "1_0",
+                                 " 5 ", "5 ", "1e3", "1E+3", "+", "-", ".5", "5.", "", "0x10", "\u0663",
+                                 "1,000", "--1", Decimal("NaN"), Decimal("-Infinity"), Decimal("1.000001")])
 def test_parse_money_refuses_bad_input(bad):
     with pytest.raises(ValidationError):
         parse_money(bad, field="amount")
@@ -31,6 +35,12 @@ def test_parse_money_refuses_bad_input(bad):
 def test_parse_money_refuses_zero_when_asked():
     with pytest.raises(ValidationError):
         parse_money("0", field="amount", allow_zero=False)
+
+
+@pytest.mark.parametrize("good, stored", [("0", "0.00000"), ("-55", "-55.00000"), ("+7.25", "7.25000"),
+                                          ("0.00001", "0.00001"), (12, "12.00000"), (Decimal("1E+3"), "1000.00000")])
+def test_parse_money_accepts_the_one_grammar(good, stored):
+    assert str(parse_money(good, field="amount")) == stored
 
 
 def test_parse_money_quantizes_to_five_places():

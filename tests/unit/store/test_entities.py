@@ -3,6 +3,7 @@ import threading
 
 import pytest
 
+from chalicelib import clock
 from chalicelib.domain.errors import AlreadyExistsError, ConcurrentUpdateError
 from chalicelib.store.dynamo import entities
 from chalicelib.store.dynamo.entities import EntityType, Page, Ref
@@ -63,7 +64,7 @@ def test_listing_in_id_order_with_paging(aws, t):
 def test_updated_since_lists_only_changed_items_in_id_order(aws, t):
     first = entities.create(THING, t, {"n": 1})
     second = entities.create(THING, t, {"n": 2})
-    mark = entities.now_iso()
+    mark = clock.now_iso()
     entities.create(THING, t, {"n": 3})
     entities.update(THING, t, second, {"n": 22})
     entities.update(THING, t, first, {"n": 11})

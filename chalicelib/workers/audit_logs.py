@@ -1,21 +1,26 @@
-"""Audit records from the API's log lines into the audit table.
+"""audit_ingest: audit records from the API's log lines into the audit table.
 
 On AWS a CloudWatch Logs subscription filter on the API function's log group
-delivers batches of lines (base64 gzip JSON); locally the runtime's log pump
-calls ``ingest_lines`` with the API server's output. Writing is keyed by
-request id, so a batch delivered twice stores each record once.
+delivers batches of lines (base64 gzip JSON); locally the runtime's log
+shipper calls ``ingest_lines`` with the API server's output. Writing is keyed
+by request id, so a batch delivered twice stores each record once.
 """
 from __future__ import annotations
 
 import base64
 import gzip
 import json
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
-from chalicelib.services.common import audit
+from chalicelib.lazy import lazy
+
+if TYPE_CHECKING:
+    from chalicelib.services.common import audit
+else:
+    audit = lazy("chalicelib.services.common.audit")
 
 
-def handle_log_subscription(event: dict[str, Any]) -> dict[str, int]:
+def handle(event: dict[str, Any]) -> dict[str, int]:
     payload = json.loads(gzip.decompress(base64.b64decode(event["awslogs"]["data"])))
     if payload.get("messageType") != "DATA_MESSAGE":
         return {"ingested": 0}  # CONTROL_MESSAGE: CloudWatch checking the destination

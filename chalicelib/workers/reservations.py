@@ -1,0 +1,19 @@
+"""reservation_sweeper: expired reservations (carts) go back to availability
+without anyone acting, for every tenant."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from chalicelib.lazy import lazy
+
+if TYPE_CHECKING:
+    from chalicelib.services.numbers import inventory
+    from chalicelib.store import identity
+else:
+    inventory = lazy("chalicelib.services.numbers.inventory")
+    identity = lazy("chalicelib.store.identity")
+
+
+def sweep() -> dict[str, Any]:
+    tenants = [t["id"] for t in identity.list_tenants()]
+    return {"released": inventory.sweep_all(tenants=tenants)}
