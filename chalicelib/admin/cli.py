@@ -217,6 +217,20 @@ def cmd_run_job(args: argparse.Namespace) -> dict[str, Any]:
     return invoices.close_all(month=month)
 
 
+def cmd_define_custom_field(args: argparse.Namespace) -> dict[str, Any]:
+    # Call tracking (docs/tracking-api.md): definitions are staff's, the API reads them.
+    from chalicelib.services.tracking import fields
+
+    return {"custom_field": fields.define(tenant=args.tenant, entity=args.entity, slot=args.slot, name=args.name,
+                                          kind=args.type, values=(args.values or "").split(","))}
+
+
+def cmd_issue_digest_password(args: argparse.Namespace) -> dict[str, Any]:
+    from chalicelib.services.tracking import fields
+
+    return fields.issue_digest_password(tenant=args.tenant, user=args.user)
+
+
 class CliError(Exception):
     """A refusal of the CLI itself (bad flags, unknown stage): printed as one JSON object, exit status 1."""
 
@@ -328,6 +342,19 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--account", help="account number: that customer's deck, which overrides the tenant's")
     sub.add_argument("--direction", required=True, choices=["inbound", "outbound"])
     sub.add_argument("file")
+
+    sub = command("define-custom-field", cmd_define_custom_field, "a call-tracking custom field (slot N of customers or sources)")
+    sub.add_argument("--tenant", required=True)
+    sub.add_argument("--entity", required=True, choices=["customer", "source"])
+    sub.add_argument("--slot", required=True, type=int)
+    sub.add_argument("--name", required=True)
+    sub.add_argument("--type", required=True, choices=["string", "integer", "date", "enum"])
+    sub.add_argument("--values", help="enum: a,b,c")
+
+    sub = command("issue-digest-password", cmd_issue_digest_password,
+                  "Digest credentials for the call-tracking API (any user, API-only too); printed once")
+    sub.add_argument("--tenant", required=True)
+    sub.add_argument("--user", required=True, help="username or user id")
 
     return parser
 

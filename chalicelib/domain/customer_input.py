@@ -32,6 +32,9 @@ class CustomerWrite(BaseModel):
     creditLimit: Any = None
     accountManagerId: int | None = Field(default=None, gt=0)
     commissionHolderId: int | None = Field(default=None, gt=0)
+    # Custom-field values by slot, checked against their definitions by the
+    # call-tracking surface (domain/tracking.py) before they get here.
+    customFields: dict[str, str] | None = None
 
     @field_validator("accountNumber", mode="before")
     @classmethod

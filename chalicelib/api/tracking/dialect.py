@@ -1,0 +1,342 @@
+"""The call-tracking API's dialect (seed 003), mounted at /tracking/{version}.
+
+What a client of the document sends, and how it is understood:
+- ``/customers.xml/1``, ``/customers/1.json``, ``/customers/1/sources.xml/2``:
+  a ``.json`` or ``.xml`` after a resource name chooses the format; else
+  ``Accept: application/xml`` (or ``text/xml``); else JSON.
+- Every resource path may carry its parameters after a ``&`` instead of a
+  ``?`` (the document's ``GET /statistics/cdrs&page=2``): whatever follows
+  the first ``&`` of a path without ``?`` is its query string; with both,
+  the two are merged.
+- POST and PUT take ``application/x-www-form-urlencoded`` (also the
+  document's ``application/x-www-form-urlencode``), ``application/json`` or,
+  for greetings, ``multipart/form-data``; GET and DELETE take the query
+  string. A body that is not UTF-8 is 400.
+- ``_method=PUT|DELETE`` in the query string of a POST, or the header
+  ``X-HTTP-Method-Override``, changes the method. Authorisation is decided
+  on the effective method; a method the resource lacks is 405 with Allow.
+- ``Host`` is required (HTTP/1.0 clients must send it): 400 without.
+- HTTP Digest (auth/digest.py) and the user's IP allow-list.
+
+API Gateway has no greedy path parameter that chalice can serve locally,
+so the blueprint registers one catch-all route per depth (1 to 6 segments
+after the version) and the table below routes inside the function.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+import simplejson
+from chalice import Blueprint, Response
+from chalice.app import Request
+
+from chalicelib.api import http
+from chalicelib.api.tracking import errors, render
+from chalicelib.domain.errors import DialtoneError, NotFoundError, ValidationError
+from chalicelib.domain.identity import Principal
+from chalicelib.services.common import audit
+
+bp = Blueprint(__name__)
+_log = logging.getLogger(__name__)
+
+VERSIONS = ("v1",)
+METHODS = ("GET", "POST", "PUT", "DELETE")
+OVERRIDABLE = ("PUT", "DELETE", "GET", "POST")
+FORM_TYPES = ("application/x-www-form-urlencoded", "application/x-www-form-urlencode")
+MAX_DEPTH = 6
+MAX_FIELDS = 200
+_SUFFIX = re.compile(r"^(?P<name>[A-Za-z0-9_]+)\.(?P<fmt>json|xml)$")
+
+
+@dataclass
+class Call:
+    """One request, understood: what every resource handler receives."""
+
+    request: Request
+    principal: Principal
+    method: str
+    fmt: str
+    path: dict[str, str]
+    params: dict[str, str]
+    files: dict[str, tuple[dict[str, str], memoryview]] = field(default_factory=dict)
+
+    def param(self, name: str) -> str | None:
+        value = self.params.get(name)
+        return value if value not in (None, "") else None
+
+    def given(self, *names: str) -> dict[str, str]:
+        return {n: self.params[n] for n in names if n in self.params}
+
+
+Handler = Callable[[Call], Response]
+
+
+@dataclass(frozen=True)
+class Route:
+    pattern: tuple[str, ...]
+    handlers: dict[str, Handler]
+
+    def match(self, segments: list[str]) -> dict[str, str] | None:
+        if len(segments) != len(self.pattern):
+            return None
+        captured: dict[str, str] = {}
+        for part, want in zip(segments, self.pattern):
+            if want.startswith("{"):
+                if not part.isdigit() or len(part) > 12:
+                    return None
+                captured[want[1:-1]] = part
+            elif part != want:
+                return None
+        return captured
+
+
+ROUTES: list[Route] = []
+
+
+def resource(pattern: str, **handlers: Handler) -> None:
+    """Register a resource path (``customers/{customer_id}/sources``) and its
+    methods (``GET=list_sources``); literals before ids when both could match."""
+    ROUTES.append(Route(tuple(p for p in pattern.split("/") if p), {m.upper(): h for m, h in handlers.items()}))
+
+
+# ---------------------------------------------------------------- parsing
+
+def split_path(segments: list[str]) -> tuple[list[str], str | None, dict[str, str]]:
+    """(resource segments without suffix, the suffix's format, the parameters
+    written after a '&' in the path)."""
+    joined = "/".join(segments)
+    tail: dict[str, str] = {}
+    if "&" in joined:
+        joined, _, rest = joined.partition("&")
+        tail = _pairs(rest, "the path's parameters")
+    parts = [p for p in joined.split("/") if p]
+    fmt = None
+    cleaned = []
+    for part in parts:
+        match = _SUFFIX.match(part)
+        if match:
+            if fmt is not None and fmt != match.group("fmt"):
+                raise ValidationError("the path names two formats", field="format")
+            fmt = match.group("fmt")
+            part = match.group("name")
+        cleaned.append(part)
+    return cleaned, fmt, tail
+
+
+def _pairs(text: str, what: str) -> dict[str, str]:
+    try:
+        pairs = urllib.parse.parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict",
+                                       max_num_fields=MAX_FIELDS)
+    except UnicodeDecodeError:
+        raise ValidationError(f"{what} are not UTF-8", field="body") from None
+    except ValueError:
+        raise ValidationError(f"{what} have too many fields", field="body") from None
+    found: dict[str, str] = {}
+    for name, value in pairs:
+        if name in found and found[name] != value:
+            raise ValidationError(f"{name} is given twice", field=name)
+        found[name] = value
+    return found
+
+
+def accepted_format(request: Request) -> str:
+    accept = (request.headers.get("accept") or "").lower()
+    best, best_q = render.JSON, -1.0
+    for part in accept.split(","):
+        name, _, params = part.strip().partition(";")
+        q = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        name = name.strip()
+        fmt = {"application/xml": render.XML, "text/xml": render.XML, "application/json": render.JSON}.get(name)
+        if fmt and q > 0 and q > best_q:
+            best, best_q = fmt, q
+    return best
+
+
+def _query(request: Request) -> dict[str, str]:
+    found: dict[str, str] = {}
+    params = request.query_params
+    if params:
+        for name in params:
+            values = params.getlist(name) if hasattr(params, "getlist") else [params[name]]
+            if len(set(values)) > 1:
+                raise ValidationError(f"{name} is given twice", field=name)
+            found[name] = values[0]
+    return found
+
+
+def body_fields(request: Request) -> tuple[dict[str, str], dict[str, tuple[dict[str, str], memoryview]]]:
+    """The fields of a form, JSON or multipart body (values as text), and the
+    files of a multipart one."""
+    raw = request.raw_body or b""
+    if isinstance(raw, str):
+        raw = raw.encode("utf-8")
+    if not raw.strip():
+        return {}, {}
+    kind = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if kind == "multipart/form-data":
+        fields: dict[str, str] = {}
+        files: dict[str, tuple[dict[str, str], memoryview]] = {}
+        for name, (headers, data) in http.multipart_parts(request).items():
+            if "filename=" in headers.get("content-disposition", ""):
+                files[name] = (headers, data)
+            else:
+                fields[name] = _utf8(bytes(data), name)
+        return fields, files
+    text = _utf8(raw, "body")
+    if kind in FORM_TYPES or not kind:
+        return _pairs(text, "the body's fields"), {}
+    if kind in ("application/json", "text/json"):
+        try:
+            value = simplejson.loads(text, use_decimal=True)
+        except ValueError as error:
+            raise ValidationError(f"malformed JSON: {error}", field="body") from None
+        if not isinstance(value, dict):
+            raise ValidationError("the JSON body must be an object", field="body")
+        found = {}
+        for name, item in value.items():
+            if isinstance(item, (dict, list)):
+                raise ValidationError(f"{name} must be a single value", field=name)
+            found[name] = None if item is None else ("1" if item is True else "0" if item is False else str(item))
+        return found, {}
+    raise ValidationError(f"Content-Type {kind} is not accepted: send application/x-www-form-urlencoded "
+                          "or application/json", field="Content-Type")
+
+
+def _utf8(raw: bytes, what: str) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValidationError(f"{what} is not valid UTF-8", field=what) from None
+
+
+def effective_method(request: Request, query: Mapping[str, str]) -> str:
+    wire = request.method.upper()
+    override = query.get("_method") or request.headers.get("x-http-method-override")
+    if not override:
+        return wire
+    wanted = override.strip().upper()
+    if wire != "POST":
+        raise ValidationError("_method and X-HTTP-Method-Override are honoured on POST only", field="_method")
+    return wanted
+
+
+# ---------------------------------------------------------------- serving
+
+def serve(segments: list[str]) -> Response:
+    request = bp.current_request
+    started = time.perf_counter()
+    token = audit.begin()
+    principal: Principal | None = None
+    fmt = render.JSON
+    response = errors.internal_error(fmt)
+    try:
+        fmt = accepted_format(request)
+        version = request.uri_params.get("version") if request.uri_params else None
+        names, suffix, tail = split_path(segments)
+        fmt = suffix or fmt
+        if not request.headers.get("host"):
+            raise ValidationError("the Host header is required (HTTP/1.1)", field="Host")
+        if version not in VERSIONS:
+            raise NotFoundError(f"unknown API version '{version}'; versions: {', '.join(VERSIONS)}",
+                                field="version")
+        if names == ["openapi"] and request.method == "GET":
+            from chalicelib.api.tracking.openapi import spec
+
+            response = http.json_response(spec())  # public: it holds no tenant data
+            return response
+        query = {**_query(request)}
+        for name, value in tail.items():
+            if name in query and query[name] != value:
+                raise ValidationError(f"{name} is given twice", field=name)
+            query[name] = value
+        from chalicelib.auth import digest
+
+        principal = digest.authenticate(header=request.headers.get("authorization"), method=request.method,
+                                        path=request.context.get("path") or "", source_ip=http.source_ip(request))
+        method = effective_method(request, query)
+        route, captured = _route(names)
+        handler = route.handlers.get(method)
+        if handler is None:
+            allow = [m for m in METHODS if m in route.handlers]
+            raise errors.MethodNotAllowedError(f"{method} is not allowed on /{'/'.join(names)}; allowed: "
+                                               f"{', '.join(allow)}", allow=allow)
+        if method in ("GET", "DELETE") and request.method == method:
+            fields, files = {}, {}
+        else:
+            fields, files = body_fields(request)
+        params = dict(query)
+        params.pop("_method", None)
+        for name, value in fields.items():
+            if name in params and params[name] != value:
+                raise ValidationError(f"{name} is given twice", field=name)
+            params[name] = value
+        for name, value in captured.items():
+            if params.get(name) not in (None, "", value):
+                raise ValidationError(f"{name} in the path and the parameters differ", field=name)
+            params[name] = value
+        if principal is not None and method != "GET":
+            principal.require_write()
+        response = handler(Call(request=request, principal=principal, method=method, fmt=fmt, path=captured,
+                                params=params, files=files))
+        response = http.gzip_if_accepted(request, response)
+    except DialtoneError as error:
+        response = errors.error_response(error, fmt)
+    except Exception:
+        _log.exception("unhandled error in %s %s", request.method, request.context.get("path"))
+        response = errors.internal_error(fmt)
+    finally:
+        if principal is not None:
+            http.write_audit(request, principal, response.status_code, "tracking", started)
+        audit.end(token)
+    return response
+
+
+def _route(names: list[str]) -> tuple[Route, dict[str, str]]:
+    for route in ROUTES:
+        captured = route.match(names)
+        if captured is not None:
+            return route, captured
+    raise NotFoundError(f"no resource /{'/'.join(names)}", field="resource")
+
+
+def ok(call: Call, plural: str, singular: str, items: list[dict[str, Any]], *,
+       paging: Mapping[str, int] | None = None) -> Response:
+    return render.envelope(call.fmt, plural, singular, items, paging=paging)
+
+
+# One catch-all route per depth; the names are the same at every level, as
+# API Gateway requires of sibling path variables.
+_ALL = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
+_CONTENT = ["*/*"]
+
+
+def _register(depth: int) -> None:
+    names = [f"p{n}" for n in range(1, depth + 1)]
+    path = "/{version}" + "".join(f"/{{{n}}}" for n in names)
+
+    def view(**params: str) -> Response:
+        return serve([params[n] for n in names])
+
+    view.__name__ = f"tracking_depth_{depth}"
+    bp.route(path, methods=_ALL, content_types=_CONTENT)(view)
+
+
+def _version_only(version: str) -> Response:
+    return serve([])
+
+
+bp.route("/{version}", methods=_ALL, content_types=_CONTENT)(_version_only)
+for _depth in range(1, MAX_DEPTH + 1):
+    _register(_depth)

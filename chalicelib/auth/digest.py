@@ -1,0 +1,274 @@
+"""HTTP Digest (RFC 7616) for the call-tracking API, resolved to a Principal.
+
+- Two challenges, SHA-256 first then MD5, with the same realm, nonce and
+  opaque, each naming its ``algorithm``: curl answers the first it can,
+  Python ``requests`` merges them (the last value of each parameter wins, so
+  it answers MD5 with the same nonce). ``qop="auth"`` only.
+- Verified against the HA1 values stored when the password was set
+  (``digestHa1`` of the user, realm ``dialtone``): the password is never stored.
+- Nonces are stateless: ``<issue time>.<random>.<HMAC>`` under the stage's
+  secret, so any function instance can check one. After NONCE_SECONDS a nonce
+  is stale: a request that is right in every other way gets 401 with
+  ``stale=true`` and clients retry at once without asking the user.
+- A ``(nonce, nc)`` pair is accepted once: a conditional PutItem of a claim
+  item (TTL) that two concurrent functions cannot both win.
+- Unknown user, wrong password, disabled user, no read permission, replay:
+  the same 401 and a fresh challenge; an unknown user is checked against a
+  dummy HA1 and costs the same reads, so neither body nor timing tells them
+  apart. The IP allow-list applies on top, against the gateway's sourceIp.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import secrets as _random
+import struct
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib import clock, settings
+from chalicelib.auth.hashing import DIGEST_REALM
+from chalicelib.domain import identity
+from chalicelib.domain.errors import AuthenticationError, SourceNotAllowedError
+from chalicelib.domain.identity import Principal
+
+REALM = DIGEST_REALM
+ALGORITHMS = {"SHA-256": hashlib.sha256, "MD5": hashlib.md5}
+HA1_KEYS = {"SHA-256": "sha256", "MD5": "md5"}
+_DUMMY_HA1 = {"sha256": "0" * 64, "md5": "0" * 32}
+
+
+def nonce_seconds() -> int:
+    """How long a nonce is fresh; a stale one is answered with stale=true."""
+    return int(os.environ.get("DIGEST_NONCE_SECONDS", "300"))
+
+
+class DigestChallengeError(AuthenticationError):
+    """401 with a fresh challenge; ``stale``: only the nonce was too old."""
+
+    def __init__(self, message: str, *, stale: bool = False) -> None:
+        super().__init__(message)
+        self.stale = stale
+
+
+class DigestSourceNotAllowedError(SourceNotAllowedError):
+    """Right credentials from an address outside the user's allow-list."""
+
+
+def _secret() -> bytes:
+    from chalicelib.adapters import parameters
+
+    value = parameters.secret("DIGEST_NONCE_SECRET") or parameters.secret("LINK_SIGNING_SECRET")
+    if not value:
+        if settings.stage() in ("local", "test"):
+            value = "dialtone-local-digest-secret"
+        else:
+            raise RuntimeError("DIGEST_NONCE_SECRET (or LINK_SIGNING_SECRET) is required on deployed stages")
+    return value.encode("utf-8")
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def new_nonce(now: float | None = None) -> str:
+    issued = int(clock.epoch() if now is None else now)
+    body = struct.pack(">Q", issued) + _random.token_bytes(12)
+    mac = hmac.new(_secret(), b"nonce:" + body, hashlib.sha256).digest()[:16]
+    return _b64(body + mac)
+
+
+def nonce_issued(nonce: str) -> int | None:
+    """The issue time of a nonce we signed; None for anything else."""
+    try:
+        raw = _unb64(nonce)
+    except (ValueError, TypeError):
+        return None
+    if len(raw) != 36:
+        return None
+    body, mac = raw[:20], raw[20:]
+    expected = hmac.new(_secret(), b"nonce:" + body, hashlib.sha256).digest()[:16]
+    if not hmac.compare_digest(mac, expected):
+        return None
+    return int(struct.unpack(">Q", body[:8])[0])
+
+
+def opaque() -> str:
+    return hmac.new(_secret(), b"opaque:" + REALM.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def challenges(*, stale: bool = False) -> list[str]:
+    """The WWW-Authenticate values, SHA-256 first; one nonce for both."""
+    nonce, tail = new_nonce(), ', stale=true' if stale else ""
+    return [f'Digest realm="{REALM}", qop="auth", algorithm={name}, nonce="{nonce}", opaque="{opaque()}"{tail}'
+            for name in ALGORITHMS]
+
+
+def parse_authorization(header: str) -> dict[str, str] | None:
+    """The parameters of a ``Digest`` Authorization header (quoted strings
+    with backslash escapes, or tokens), names lower-cased; None if not Digest."""
+    scheme, _, rest = (header or "").strip().partition(" ")
+    if scheme.lower() != "digest":
+        return None
+    params: dict[str, str] = {}
+    i, n = 0, len(rest)
+    while i < n:
+        while i < n and rest[i] in " ,\t":
+            i += 1
+        start = i
+        while i < n and rest[i] not in "=, \t":
+            i += 1
+        name = rest[start:i].strip().lower()
+        while i < n and rest[i] in " \t":
+            i += 1
+        if i >= n or rest[i] != "=":
+            if name:
+                return None
+            break
+        i += 1
+        while i < n and rest[i] in " \t":
+            i += 1
+        if i < n and rest[i] == '"':
+            i += 1
+            value = []
+            while i < n and rest[i] != '"':
+                if rest[i] == "\\" and i + 1 < n:
+                    i += 1
+                value.append(rest[i])
+                i += 1
+            if i >= n:
+                return None
+            i += 1
+            params[name] = "".join(value)
+        else:
+            start = i
+            while i < n and rest[i] not in ", \t":
+                i += 1
+            params[name] = rest[start:i]
+    return params
+
+
+@dataclass(frozen=True)
+class _Account:
+    tenant: str
+    principal: Principal | None
+    ha1: dict[str, str]
+    allowlist: tuple[str, ...]
+    usable: bool
+
+
+_cache: dict[str, tuple[float, _Account | None]] = {}
+_lock = threading.Lock()
+_MAX_ENTRIES = 10_000
+
+
+def _account(username: str) -> _Account | None:
+    """The user's Digest material, trusted for AUTH_CACHE_SECONDS by this
+    process (as API keys are): a warm function then reads nothing for it."""
+    now = time.monotonic()
+    cached = _cache.get(username)
+    if cached is not None and cached[0] >= now:
+        return cached[1]
+    from chalicelib.store import tracking as store
+
+    found = store.digest_user(username)
+    account = None
+    if found is not None:
+        tenant, user = found
+        ha1 = user.get("digestHa1") or {}
+        usable = bool(ha1) and bool(user.get("active", True)) and bool(user.get("canRead"))
+        account = _Account(tenant=tenant, principal=identity.principal_from_user(user, tenant) if usable else None,
+                           ha1=dict(ha1), allowlist=tuple(user.get("ipAllowlist") or ()), usable=usable)
+    # Unknown names are remembered too: an unknown user and a wrong password
+    # cost the same reads (none, while cached).
+    with _lock:
+        if len(_cache) >= _MAX_ENTRIES:
+            _cache.clear()
+        _cache[username] = (now + settings.auth_cache_seconds(), account)
+    return account
+
+
+def forget(username: str | None = None) -> None:
+    with _lock:
+        if username is None:
+            _cache.clear()
+        else:
+            _cache.pop(username, None)
+
+
+def _uri_matches(uri: str, path: str) -> bool:
+    """The digest's request-target names the path this request was made to.
+    Behind API Gateway the function sees the path without a base-path
+    mapping's prefix (or with the stage's), so one may end with the other."""
+    target = urllib.parse.unquote(urllib.parse.urlsplit(uri).path if "://" in uri else uri.split("?", 1)[0])
+    seen = urllib.parse.unquote(path or "")
+    return bool(target) and (target == seen or target.endswith(seen) or seen.endswith(target))
+
+
+def expected_response(*, algorithm: str, ha1: str, method: str, uri: str, nonce: str, nc: str, cnonce: str,
+                      qop: str) -> str:
+    digest = ALGORITHMS[algorithm]
+    ha2 = digest(f"{method}:{uri}".encode("utf-8")).hexdigest()
+    return digest(f"{ha1}:{nonce}:{nc}:{cnonce}:{qop}:{ha2}".encode("utf-8")).hexdigest()
+
+
+def authenticate(*, header: str | None, method: str, path: str, source_ip: str | None) -> Principal:
+    """The Principal of a valid Digest Authorization, or DigestChallengeError."""
+    refused = DigestChallengeError("authentication required")
+    params = parse_authorization(header or "")
+    if not params:
+        raise refused
+    username, nonce, uri = params.get("username", ""), params.get("nonce", ""), params.get("uri", "")
+    response, nc, cnonce = params.get("response", "").lower(), params.get("nc", ""), params.get("cnonce", "")
+    algorithm = params.get("algorithm", "MD5").upper()
+    if (not username or not response or params.get("realm") != REALM or params.get("qop") != "auth"
+            or algorithm not in ALGORITHMS or len(nc) != 8 or not cnonce
+            or not hmac.compare_digest(params.get("opaque", ""), opaque())):
+        raise refused
+    try:
+        int(nc, 16)
+    except ValueError:
+        raise refused from None
+    issued = nonce_issued(nonce)
+    if issued is None or not _uri_matches(uri, path):
+        raise refused
+    account = _account(username)
+    ha1 = (account.ha1 if account is not None and account.usable else _DUMMY_HA1).get(HA1_KEYS[algorithm], "")
+    expected = expected_response(algorithm=algorithm, ha1=ha1 or _DUMMY_HA1[HA1_KEYS[algorithm]], method=method,
+                                 uri=uri, nonce=nonce, nc=nc, cnonce=cnonce, qop="auth")
+    matched = hmac.compare_digest(expected, response)
+    if account is None or not account.usable or account.principal is None or not ha1 or not matched:
+        raise refused
+    if issued + nonce_seconds() < clock.epoch():
+        raise DigestChallengeError("the nonce has expired", stale=True)
+    if not identity.source_allowed(list(account.allowlist), source_ip):
+        raise DigestSourceNotAllowedError(f"requests from {source_ip} are not allowed for this user")
+    from chalicelib.store import tracking as store
+
+    if not store.claim_nonce_count(nonce, nc, expires_at=issued + nonce_seconds() + 60):
+        raise DigestChallengeError("this nonce count was already used")
+    return account.principal
+
+
+def answer(challenge: dict[str, Any], *, username: str, password: str, method: str, uri: str, nc: int = 1,
+           cnonce: str | None = None) -> str:
+    """An Authorization header answering ``challenge`` (tests and the bench
+    use it to act as a client that speaks only one algorithm)."""
+    algorithm = str(challenge.get("algorithm", "MD5")).upper()
+    ha1 = ALGORITHMS[algorithm](f"{username}:{challenge['realm']}:{password}".encode()).hexdigest()
+    cnonce = cnonce or _random.token_hex(8)
+    count = f"{nc:08x}"
+    response = expected_response(algorithm=algorithm, ha1=ha1, method=method, uri=uri, nonce=challenge["nonce"],
+                                 nc=count, cnonce=cnonce, qop="auth")
+    return (f'Digest username="{username}", realm="{challenge["realm"]}", nonce="{challenge["nonce"]}", '
+            f'uri="{uri}", algorithm={algorithm}, response="{response}", opaque="{challenge["opaque"]}", '
+            f'qop=auth, nc={count}, cnonce="{cnonce}"')
