@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 STAGE ?= dev
 
-.PHONY: run test unit surface integration bench package lint clean
+.PHONY: venv run lint test unit surface integration bench package clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -14,14 +14,27 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 venv: $(STAMP)
 
-test: $(STAMP)
+# Type check (the files and per-package strictness are in pyproject.toml).
+lint: $(STAMP)
+	$(PY) -m mypy
+
+# The type check first: a type error fails the run before any test starts.
+test: lint
 	$(PY) -m pytest -q -n 2 tests
 
 unit: $(STAMP)
 	$(PY) -m pytest -q tests/unit tests/surface
 
+# Every surface's HTTP contract, in process.
+surface: $(STAMP)
+	$(PY) -m pytest -q tests/surface
+
+# Against a real local runtime (DynamoDB Local, moto server, the API and workers).
+integration: $(STAMP)
+	$(PY) -m pytest -q tests/integration
+
 clean:
-	rm -rf $(VENV) .pytest_cache dist out
+	rm -rf $(VENV) .pytest_cache .mypy_cache dist out
 
 # A deployable stack for one stage in out/$(STAGE)/ (sam.json + deployment.zip),
 # linted; see docs/deploy.md. Usage: make package STAGE=prod

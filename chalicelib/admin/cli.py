@@ -12,9 +12,12 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable, NoReturn
+from typing import TYPE_CHECKING, Any, Callable, NoReturn
 
 from chalicelib.domain.errors import DialtoneError
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 CONFIG = Path(__file__).resolve().parents[2] / ".chalice" / "config.json"
 
@@ -31,6 +34,13 @@ def use_stage(stage: str) -> None:
 
 def _print(value: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(value, default=str) + "\n")
+
+
+def _advance(bar: tqdm[Any]) -> Callable[[int], None]:
+    # The importers' progress callback returns nothing; tqdm's update says whether it redrew.
+    def advance(done: int) -> None:
+        bar.update(done)
+    return advance
 
 
 def cmd_create_tenant(args: argparse.Namespace) -> dict[str, Any]:
@@ -80,14 +90,14 @@ def cmd_import_cdrs(args: argparse.Namespace) -> dict[str, Any]:
     from chalicelib.services.calls import ingest
 
     size = os.path.getsize(args.file)
-    bar = None
+    bar: tqdm[Any] | None = None
     if not args.quiet:
         from tqdm import tqdm
 
         # The bar goes to stderr: stdout carries only the JSON summary line.
         bar = tqdm(total=size, unit="B", unit_scale=True, desc=os.path.basename(args.file), file=sys.stderr)
     try:
-        return ingest.import_file(tenant=args.tenant, path=args.file, progress=bar.update if bar else None)
+        return ingest.import_file(tenant=args.tenant, path=args.file, progress=_advance(bar) if bar else None)
     finally:
         if bar:
             bar.close()
@@ -120,7 +130,7 @@ def cmd_import_numbers(args: argparse.Namespace) -> dict[str, Any]:
         total = max(sum(1 for _ in counting) - 1, 0)
     with path.open(newline="", encoding="utf-8") as lines, \
             tqdm(total=total, unit="row", file=sys.stderr, disable=args.quiet) as bar:
-        summary = numbers.import_numbers(tenant=args.tenant, lines=lines, progress=bar.update)
+        summary = numbers.import_numbers(tenant=args.tenant, lines=lines, progress=_advance(bar))
     return summary
 
 

@@ -188,7 +188,7 @@ class _ChunkReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def read(self, size: int = -1) -> memoryview:  # type: ignore[override]
+    def read(self, size: int = -1) -> memoryview:
         while self._at >= len(self._buffer):
             nxt = next(self._chunks, None)
             if nxt is None:
@@ -207,7 +207,12 @@ def _zstd(chunks: Iterator[bytes | memoryview], cap: int) -> Iterator[bytes]:
     window = max(1 << 20, min(1 << 27, 1 << max(cap, 1).bit_length()))
     engine = zstandard.ZstdDecompressor(max_window_size=window)
     try:
-        with engine.stream_reader(_ChunkReader(chunks), read_size=CHUNK, read_across_frames=True) as reader:
+        # zstandard only calls .read() on its source; its stub asks for IO[bytes], which
+        # no io.RawIOBase is in typeshed (typing.IO is a separate hierarchy).
+        with engine.stream_reader(
+            _ChunkReader(chunks),  # type: ignore[arg-type]
+            read_size=CHUNK, read_across_frames=True,
+        ) as reader:
             while True:
                 out = reader.read(CHUNK)
                 if not out:

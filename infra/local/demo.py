@@ -82,7 +82,7 @@ def load(api: str, *, name: str = "Demo") -> dict[str, Any]:
         fields = {k: v for k, v in spec.items() if k not in ("numbers", "topUp")}
         customer = _created(billing.post(f"{api}/backend/api/v1/customers", json=fields), "create customer")
         admin("adjust-balance", "--tenant", tenant, "--account", customer["accountNumber"],
-              "--amount", spec["topUp"], "--reason", "demo top-up")
+              "--amount", str(spec["topUp"]), "--reason", "demo top-up")
         for number in spec["numbers"]:  # a charged sale from the inventory, as an integrator would make it
             _created(billing.post(f"{api}/backend/api/v1/customers/{customer['id']}/numbers",
                                   json={"number": number}), f"sell {number}")

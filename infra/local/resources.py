@@ -129,7 +129,8 @@ def _create_queue(props: dict[str, Any]) -> tuple[str, bool]:
         return sqs.get_queue_url(QueueName=name)["QueueUrl"], False
     except sqs.exceptions.QueueDoesNotExist:
         pass
-    attributes = {k: str(props[k]) for k in ("VisibilityTimeout", "MessageRetentionPeriod") if k in props}
+    attributes: dict[str, str] = {
+        k: str(props[k]) for k in ("VisibilityTimeout", "MessageRetentionPeriod") if k in props}
     if "RedrivePolicy" in props:
         attributes["RedrivePolicy"] = json.dumps(props["RedrivePolicy"])
     return sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"], True

@@ -1,14 +1,13 @@
 """The wholesale carrier API, mounted at /carrier (seed 002).
 
-Route modules register on ``core.bp`` with ``@endpoint(name)``; importing
-them here is what puts their endpoints on the blueprint.
-"""
+Section modules register their endpoints on ``dialect.bp`` with
+``@endpoint(name)``; importing them here is what mounts them."""
 from chalice import Response
 
-from chalicelib.api.carrier import orders, origination, porting, termination  # noqa: F401  (register endpoints)
-from chalicelib.api.carrier import stats  # noqa: F401  (registers its endpoints)
+from chalicelib.api.carrier import (  # noqa: F401  (register endpoints)
+    billing, orders, origination, porting, stats, termination,
+)
 from chalicelib.api.carrier.dialect import bp
-from chalicelib.api.carrier import billing  # noqa: F401  (registers the Billing endpoints)
 
 
 @bp.route("/openapi.json", methods=["GET"])

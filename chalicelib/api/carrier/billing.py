@@ -7,20 +7,26 @@ Money is shown with five decimal places, as stored.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Response
 
 from chalicelib.api import http
-from chalicelib.api.carrier.dialect import Call, InvalidParameter, endpoint, ok
+from chalicelib.api.carrier.dialect import Call, endpoint, ok
+from chalicelib.api.carrier.errors import InvalidParameter
 from chalicelib.domain.money import as_money
 from chalicelib.lazy import lazy
 
-rules = lazy("chalicelib.domain.ledger")
-cards = lazy("chalicelib.domain.cards")
-billing = lazy("chalicelib.services.money.statements")
-invoices = lazy("chalicelib.services.money.invoices")
-payments = lazy("chalicelib.services.money.payments")
+if TYPE_CHECKING:
+    from chalicelib.domain import cards
+    from chalicelib.domain import ledger as rules
+    from chalicelib.services.money import invoices, payments, statements
+else:
+    rules = lazy("chalicelib.domain.ledger")
+    cards = lazy("chalicelib.domain.cards")
+    statements = lazy("chalicelib.services.money.statements")
+    invoices = lazy("chalicelib.services.money.invoices")
+    payments = lazy("chalicelib.services.money.payments")
 
 HISTORY_DAYS = 31
 
@@ -37,7 +43,7 @@ def _money(value: Any) -> str:
 def get_invoices(call: Call) -> Response:
     # ``from``/``to`` bound the invoice date (the last day of its month);
     # default: the last 366 days. ``file`` is a presigned S3 URL (PRESIGN_SECONDS).
-    first, last = billing.period(call.get("from"), call.get("to"), names=("from", "to"), default_days=366)
+    first, last = statements.period(call.get("from"), call.get("to"), names=("from", "to"), default_days=366)
     found = invoices.list_invoices(principal=call.principal, customer=call.customer, first_day=first, last_day=last)
     return ok(data=[{"date": f"{i['date']} 00:00:00", "file": i["url"]} for i in found])
 
@@ -52,8 +58,8 @@ def financial_summary(call: Call) -> Response:
         if not match:
             raise InvalidParameter("activitytype")
         activity = match[0]
-    first, last = billing.period(call.get("from"), call.get("to"), names=("from", "to"), default_days=HISTORY_DAYS)
-    entries = billing.financial_history(principal=call.principal, customer=call.customer, first_day=first,
+    first, last = statements.period(call.get("from"), call.get("to"), names=("from", "to"), default_days=HISTORY_DAYS)
+    entries = statements.financial_history(principal=call.principal, customer=call.customer, first_day=first,
                                         last_day=last, activity=activity)
     account = call.customer["accountNumber"]
     return ok(data=[{
@@ -69,7 +75,7 @@ def get_payments(call: Call) -> Response:
     method = call.get("method")
     if method is not None and method.strip().lower() not in rules.METHOD_ACTIVITY:
         raise InvalidParameter("method")
-    first, last = billing.period(call.get("from"), call.get("to"), names=("from", "to"), default_days=366)
+    first, last = statements.period(call.get("from"), call.get("to"), names=("from", "to"), default_days=366)
     found = payments.list_payments(principal=call.principal, customer=call.customer, first_day=first,
                                    last_day=last, reference=call.get("referenceno"), method=method)
     tenant = call.principal.tenant_id

@@ -1,4 +1,4 @@
-"""The wholesale carrier API's dialect (seed 002), shared by its route modules.
+"""The wholesale carrier API's dialect (seed 002), shared by its section modules.
 
 - Every endpoint is ``/carrier/<name>`` and accepts GET or POST, with its
   parameters in the query string, a form body (urlencoded) or a JSON object.
@@ -7,31 +7,31 @@
 - Answers: ``{"status": "200", ...}`` with string values, and errors as
   ``{"status": "<code>", "error": "..."}``; a bad parameter is
   ``{"status": "404", "error": "Invalid <parameter>"}`` with HTTP 404, as the
-  seed shows.
+  seed shows (errors.py).
 """
 from __future__ import annotations
 
-import urllib.parse
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
-import simplejson
 from chalice import Blueprint, Response
 from chalice.app import Request
 
 from chalicelib.api import http
+from chalicelib.api.carrier.errors import InvalidParameter, error_response, internal_error
 from chalicelib.auth import api_key
 from chalicelib.domain import errors as e
 from chalicelib.domain.identity import Principal
+from chalicelib.lazy import lazy
+
+if TYPE_CHECKING:
+    from chalicelib.services.common import idempotency
+    from chalicelib.services.customers import accounts
+else:
+    idempotency = lazy("chalicelib.services.common.idempotency")
+    accounts = lazy("chalicelib.services.customers.accounts")
 
 bp = Blueprint(__name__)
-
-
-class InvalidParameter(e.ValidationError):
-    """A carrier parameter is missing or wrong: 'Invalid <parameter>'."""
-
-    def __init__(self, parameter: str, detail: str | None = None) -> None:
-        super().__init__(detail or f"Invalid {parameter}", field=parameter)
 
 
 @dataclass(frozen=True)
@@ -76,54 +76,20 @@ def parse_request(request: Request) -> tuple[dict[str, str], dict[str, bytes]]:
 
 
 def _parse_request(request: Request) -> tuple[dict[str, str], dict[str, bytes]]:
+    # A malformed body is a ValidationError on "body": answered "Invalid body" (errors.py).
     params: dict[str, str] = dict(request.query_params or {})
-    raw = request.raw_body or b""
-    content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
-    if content_type == "multipart/form-data":
-        fields, files = _multipart(request.headers.get("content-type") or "", raw)
-        params.update(fields)
-        return params, files
+    content_type = http.media_type(request)
+    if content_type == http.MULTIPART:
+        parts = http.multipart(request, max_bytes=MAX_MULTIPART_BYTES)
+        params.update({name: part.text() for name, part in parts.items() if part.filename is None})
+        return params, {name: bytes(part.content) for name, part in parts.items() if part.filename is not None}
+    raw = http.raw_bytes(request)
     if raw.strip():
-        if content_type == "application/json" or raw.lstrip()[:1] == b"{":
-            try:
-                body = simplejson.loads(raw, use_decimal=True)
-            except (ValueError, UnicodeDecodeError):
-                raise InvalidParameter("body", "Invalid body") from None
-            if not isinstance(body, dict):
-                raise InvalidParameter("body", "Invalid body")
-            params.update({k: _text(v) for k, v in body.items() if v is not None})
-        elif content_type == "application/x-www-form-urlencoded" or not content_type:
-            try:
-                form = urllib.parse.parse_qs(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
-            except UnicodeDecodeError:
-                raise InvalidParameter("body", "Invalid body") from None
-            params.update({k: v[-1] for k, v in form.items()})
+        if content_type == http.JSON or raw.lstrip()[:1] == b"{":
+            params.update({k: _text(v) for k, v in http.json_object(raw).items() if v is not None})
+        elif content_type == http.FORM or not content_type:
+            params.update(http.form(raw))
     return params, {}
-
-
-def _multipart(content_type: str, raw: bytes) -> tuple[dict[str, str], dict[str, bytes]]:
-    import io
-
-    import python_multipart
-
-    if len(raw) > MAX_MULTIPART_BYTES:
-        raise InvalidParameter("body", "Invalid body")
-    fields: dict[str, str] = {}
-    files: dict[str, bytes] = {}
-
-    def on_field(part: Any) -> None:
-        fields[part.field_name.decode()] = (part.value or b"").decode("utf-8", "replace")
-
-    def on_file(part: Any) -> None:
-        part.file_object.seek(0)
-        files[part.field_name.decode()] = part.file_object.read()
-
-    try:
-        python_multipart.parse_form({"Content-Type": content_type.encode(), "Content-Length": str(len(raw)).encode()},
-                                    io.BytesIO(raw), on_field, on_file)
-    except Exception:  # python-multipart raises several types for a malformed body
-        raise InvalidParameter("body", "Invalid body") from None
-    return fields, files
 
 
 def _text(value: Any) -> str:
@@ -138,33 +104,6 @@ def ok(**fields: Any) -> Response:
     return http.json_response({"status": "200", **fields})
 
 
-def error_body(status: int, message: str) -> Response:
-    return http.json_response({"status": str(status), "error": message}, status)
-
-
-def error_response(error: e.DialtoneError) -> Response:
-    if isinstance(error, e.AuthenticationError):
-        return error_body(401, "Invalid token")
-    if isinstance(error, e.PermissionDeniedError):
-        return error_body(403, error.message)
-    if isinstance(error, (e.ValidationError, e.NotFoundError)):
-        return error_body(404, error.message if isinstance(error, InvalidParameter) else
-                          f"Invalid {error.field}" if error.field else error.message)
-    if isinstance(error, e.NumberUnavailableError):
-        return error_body(404, f"Invalid {error.field}" if error.field else error.message)
-    if isinstance(error, (e.PaymentDeclinedError, e.InsufficientFundsError)):
-        return error_body(402, error.message)
-    if isinstance(error, (e.AlreadyExistsError, e.ConcurrentUpdateError, e.InvalidStateError)):
-        return error_body(409, error.message)
-    if isinstance(error, e.IdempotencyKeyReusedError):
-        return error_body(422, error.message)
-    return internal_error()
-
-
-def internal_error() -> Response:
-    return error_body(500, "Internal error")
-
-
 def _authenticate(request: Request) -> Principal:
     params = parse_params(request)
     token = params.get("token") or request.headers.get("token")
@@ -177,12 +116,10 @@ CarrierHandler = Callable[[Call], Response]
 
 
 def _run_once(call: Call, key: str, handler: CarrierHandler) -> Response:
-    from chalicelib.services.common import idempotency
-
     # The token is the credential, not the request: a rotated key may retry.
     params = {k: v for k, v in call.params.items() if k != "token"}
     multipart = (call.request.headers.get("content-type") or "").lower().startswith("multipart/")
-    extra = (call.request.raw_body or b"") if multipart else b""
+    extra = http.raw_bytes(call.request) if multipart else b""
     print_ = idempotency.fingerprint(call.request.context.get("resourcePath") or "", params, extra)
 
     def first() -> tuple[int, str]:
@@ -214,14 +151,12 @@ def endpoint(name: str, *, rename: Mapping[str, str] | None = None,
     def register(handler: CarrierHandler) -> CarrierHandler:
         def route() -> Response:
             def handle(principal: Principal, request: Request) -> Response:
-                from chalicelib.services.customers import accounts as customers
-
                 params, files = parse_request(request)
                 accountno = params.get("accountno")
                 if not accountno and not tenant_level:
                     raise InvalidParameter("accountno")
                 try:
-                    customer = customers.customer_by_account_number(
+                    customer = accounts.customer_by_account_number(
                         principal=principal, account_number=accountno) if accountno else {}
                     call = Call(principal, customer, params, request, files)
                     key = request.headers.get("idempotency-key")

@@ -1,35 +1,18 @@
 """Carrier API, number orders: gen_order, process_order, get_new_orders."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import TYPE_CHECKING
 
 from chalice import Response
 
 from chalicelib.api.carrier.dialect import Call, endpoint, ok
+from chalicelib.api.carrier.views import order_view
 from chalicelib.lazy import lazy
 
-orders = lazy("chalicelib.services.numbers.orders")
-
-CATEGORY_NAMES = {"landline": "Landline", "tollfree": "TollFree", "mixed": "Mixed"}
-
-
-def _date(stamp: str) -> str:
-    return stamp[:19].replace("T", " ")
-
-
-def order_view(order: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "orderno": str(order["id"]), "accountno": order["accountNumber"], "date": _date(order["createdAt"]),
-        "amount": str(order["amount"]), "per_order_cost": str(order["perOrderCost"]), "taxes": str(order["taxes"]),
-        "other_charges": str(order["otherCharges"]), "discount": str(order["discount"]),
-        "tg_id": str(order.get("trunkId") or ""), "orderType": order["orderType"],
-        "didCategory": CATEGORY_NAMES.get(order["category"], order["category"]), "didType": order["didType"],
-        "sessions": str(order.get("sessions", 0)), "status": orders.STATUS_CODES[order["status"]],
-        "state": order["status"], "numbers": list(order["numbers"]),
-        "history": [{"status": h["status"], "date": _date(h["at"]), **({"note": h["note"]} if "note" in h else {})}
-                    for h in order.get("history", [])],
-    }
-
+if TYPE_CHECKING:
+    from chalicelib.services.numbers import orders
+else:
+    orders = lazy("chalicelib.services.numbers.orders")
 
 @endpoint("gen_order", idempotent=True)
 def gen_order(call: Call) -> Response:

@@ -1,18 +1,25 @@
 """Carrier API, origination: availability, search, reservations, my numbers."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from chalice import Response
 
-from chalicelib.api.carrier.dialect import Call, InvalidParameter, endpoint, ok
+from chalicelib.api.carrier import views
+from chalicelib.api.carrier.dialect import Call, endpoint, ok
+from chalicelib.api.carrier.errors import InvalidParameter
 from chalicelib.domain.errors import NumberUnavailableError
 from chalicelib.lazy import lazy
 
-rules = lazy("chalicelib.domain.numbers")
-trunk_rules = lazy("chalicelib.domain.trunks")
-numbers = lazy("chalicelib.services.numbers.inventory")
-trunks = lazy("chalicelib.services.numbers.trunks")
+if TYPE_CHECKING:
+    from chalicelib.domain import numbers as rules
+    from chalicelib.domain import trunks as trunk_rules
+    from chalicelib.services.numbers import inventory, trunks
+else:
+    rules = lazy("chalicelib.domain.numbers")
+    trunk_rules = lazy("chalicelib.domain.trunks")
+    inventory = lazy("chalicelib.services.numbers.inventory")
+    trunks = lazy("chalicelib.services.numbers.trunks")
 
 SEARCH_LIMIT = 100
 
@@ -23,12 +30,12 @@ def _tn(item: Mapping[str, Any]) -> dict[str, str]:
 
 @endpoint("availabilitystate")
 def availability_state(call: Call) -> Response:
-    return ok(data=numbers.available_states(principal=call.principal))
+    return ok(data=inventory.available_states(principal=call.principal))
 
 
 @endpoint("availabilitynpanxx")
 def availability_npanxx(call: Call) -> Response:
-    found = numbers.available_npanxx(principal=call.principal, state=call.require("state"))
+    found = inventory.available_npanxx(principal=call.principal, state=call.require("state"))
     return ok(data=[{"NPANXX": n["npanxx"], "NPA": n["npa"], "RateCenter": n["rateCenter"],
                      "available": str(n["count"])} for n in found])
 
@@ -37,7 +44,7 @@ def availability_npanxx(call: Call) -> Response:
 def search_did(call: Call) -> Response:
     full = call.get("NPANXXYYYY")
     if full is not None:
-        return ok(DIDs=[_tn(i) for i in numbers.lookup_available(principal=call.principal, number=full)
+        return ok(DIDs=[_tn(i) for i in inventory.lookup_available(principal=call.principal, number=full)
                         if i["category"] == rules.LANDLINE])
     state = call.require("state")
     rules.parse_state(state)
@@ -45,24 +52,24 @@ def search_did(call: Call) -> Response:
     if npanxx is not None:
         rules.parse_npanxx(npanxx, field="NPANXX")
     try:
-        criteria = numbers.resolve_criteria(tenant=call.principal.tenant_id, category=rules.LANDLINE,
+        criteria = inventory.resolve_criteria(tenant=call.principal.tenant_id, category=rules.LANDLINE,
                                             state=state, npanxx=npanxx, city=call.get("city"))
     except NumberUnavailableError:  # an NPANXX not stocked in that state: no numbers, not an error
         return ok(DIDs=[])
-    return ok(DIDs=[_tn(i) for i in numbers.search(principal=call.principal, criteria=criteria,
+    return ok(DIDs=[_tn(i) for i in inventory.search(principal=call.principal, criteria=criteria,
                                                     limit=SEARCH_LIMIT)])
 
 
 @endpoint("searchtfn")
 def search_tfn(call: Call) -> Response:
-    criteria = numbers.resolve_criteria(tenant=call.principal.tenant_id, category=rules.TOLLFREE,
+    criteria = inventory.resolve_criteria(tenant=call.principal.tenant_id, category=rules.TOLLFREE,
                                         tfn_prefix=call.require("tfn_prefix"))
-    return ok(TFNs=[_tn(i) for i in numbers.search(principal=call.principal, criteria=criteria,
+    return ok(TFNs=[_tn(i) for i in inventory.search(principal=call.principal, criteria=criteria,
                                                     limit=SEARCH_LIMIT)])
 
 
 def _criteria(call: Call) -> rules.Criteria:
-    return numbers.resolve_criteria(
+    return inventory.resolve_criteria(
         tenant=call.principal.tenant_id, category=call.require("category"), state=call.get("state"),
         npanxx=call.get("npanxx"), city=call.get("city"), tfn_prefix=call.get("tfn_prefix"))
 
@@ -88,7 +95,7 @@ def reserve(call: Call) -> Response:
             raise InvalidParameter("number")
         if call.get("tfn_prefix") and not number.startswith(call.get("tfn_prefix") or ""):
             raise InvalidParameter("number")
-    return _reserved(numbers.reserve_numbers(principal=call.principal, customer=call.customer, numbers=wanted,
+    return _reserved(inventory.reserve_numbers(principal=call.principal, customer=call.customer, numbers=wanted,
                                              state=rules.parse_state(call.get("state")) if call.get("state")
                                              else None))
 
@@ -96,7 +103,7 @@ def reserve(call: Call) -> Response:
 @endpoint("bulkreserve", idempotent=True)
 def bulk_reserve(call: Call) -> Response:
     quantity = rules.parse_quantity(call.require("quantity"))
-    return _reserved(numbers.bulk_reserve(principal=call.principal, customer=call.customer,
+    return _reserved(inventory.bulk_reserve(principal=call.principal, customer=call.customer,
                                           criteria=_criteria(call), quantity=quantity))
 
 
@@ -105,29 +112,12 @@ def remove_reserved(call: Call) -> Response:
     reserve_id = call.require("reserveId")
     listed = call.get("number")
     wanted = rules.parse_numbers(listed) if listed is not None else None
-    result = numbers.remove_reserved(principal=call.principal, customer=call.customer, reserve_id=reserve_id,
+    result = inventory.remove_reserved(principal=call.principal, customer=call.customer, reserve_id=reserve_id,
                                      numbers=wanted)
     return ok(**{"Removed TNs": result["removed"], "TNs not available": result["not_available"]})
 
 
 # Origination trunk groups -------------------------------------------------------
-
-def origination_view(call: Call, trunk: Mapping[str, Any]) -> dict[str, str]:
-    return {
-        "id": str(trunk["id"]), "accountno": call.customer["accountNumber"], "title": trunk["title"],
-        "primaryIP": trunk["primaryIP"], "primaryPort": str(trunk.get("primaryPort", "")),
-        "prefix_1": trunk.get("primaryPrefix", ""), "secondaryIP": trunk.get("secondaryIP", ""),
-        "secondaryPort": str(trunk.get("secondaryPort", "")), "prefix_2": trunk.get("secondaryPrefix", ""),
-        "date": _seed_date(trunk["createdAt"]), "billingType": trunk["billingType"],
-        "req_sessions": str(trunk.get("sessions", "")), "alloc_sessions": str(trunk.get("sessions", 0)),
-        "mou": trunk.get("mou", ""), "call_forwarding": trunk.get("callForwarding", ""), "status": trunk["status"],
-    }
-
-
-def _seed_date(stamp: str) -> str:
-    # The seed writes times as "2015-01-26 11:58:02" (UTC here).
-    return stamp[:19].replace("T", " ")
-
 
 @endpoint("defineTrunk", idempotent=True)
 def define_trunk(call: Call) -> Response:
@@ -139,7 +129,7 @@ def define_trunk(call: Call) -> Response:
 def get_trunk(call: Call) -> Response:
     found = trunks.trunks_of(principal=call.principal, customer=call.customer,
                              direction=trunk_rules.ORIGINATION, trunk_id=call.get("tg_id"))
-    return ok(data=[origination_view(call, t) for t in found])
+    return ok(data=[views.origination_view(call.customer["accountNumber"], t) for t in found])
 
 
 @endpoint("update_trunk")
@@ -172,30 +162,19 @@ def _status_param(call: Call) -> str | None:
 @endpoint("getnumbers")
 def get_numbers(call: Call) -> Response:
     category = rules.parse_category(call.get("category")) if call.get("category") is not None else None
-    found = numbers.owned_numbers(principal=call.principal, customer=call.customer, category=category,
+    found = inventory.owned_numbers(principal=call.principal, customer=call.customer, category=category,
                                   status=_status_param(call), trunk_id=_int_param(call, "trunkId"),
                                   order_id=_int_param(call, "orderno"))
     trunk_ids = {i["trunkId"] for i in found if i.get("trunkId")}
     by_id = {t["id"]: t for t in trunks.list_trunks(principal=call.principal, customer=call.customer,
                                                     direction=trunk_rules.ORIGINATION)} if trunk_ids else {}
-    data = []
-    for item in found:
-        trunk = by_id.get(item.get("trunkId"), {})
-        data.append({
-            "didnumber": item["number"], "trunkGroup": trunk.get("primaryIP", ""),
-            "prefix1": trunk.get("primaryPrefix", ""), "trunkGroup2": trunk.get("secondaryIP", ""),
-            "prefix2": trunk.get("secondaryPrefix", ""), "didRate": str(item["monthlyPrice"]),
-            "didType": trunk.get("billingType", ""), "orderType": item.get("orderType", "New"),
-            "status": rules.STATUS_CODES[item["status"]], "cnam": item.get("cnam", ""),
-            "trunkId": str(item.get("trunkId", "")), "orderno": str(item.get("orderId", "")),
-            "category": item["category"],
-        })
+    data = [views.owned_number_view(item, by_id.get(item.get("trunkId"), {})) for item in found]
     return ok(data=data)
 
 
 @endpoint("updatenumber")
 def update_number(call: Call) -> Response:
-    wanted = rules.parse_numbers(call.require("number"), limit=numbers.MAX_UPDATE)
+    wanted = rules.parse_numbers(call.require("number"), limit=inventory.MAX_UPDATE)
     trunk_id = None
     if call.get("trunkId") is not None:
         trunk_id = trunks.get_trunk(principal=call.principal, customer=call.customer, trunk_id=call.get("trunkId"),
@@ -205,7 +184,7 @@ def update_number(call: Call) -> Response:
         cnam = cnam.strip()
         if not (1 <= len(cnam) <= 15 and all(c.isalnum() or c in " ._-,&" for c in cnam)):
             raise InvalidParameter("cnam")
-    numbers.update_numbers(principal=call.principal, customer=call.customer, numbers=wanted,
+    inventory.update_numbers(principal=call.principal, customer=call.customer, numbers=wanted,
                            status=_status_param(call), trunk_id=trunk_id, cnam=cnam)
     # The seed's success text for this call.
     return ok(success="Trunk successfully Updated.")

@@ -1,16 +1,23 @@
 """Carrier API, porting: check_lnp, generate_lnp_order, get_lnp_orders."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from chalice import Response
 
-from chalicelib.api.carrier.dialect import Call, InvalidParameter, endpoint, ok
+from chalicelib.api.carrier import views
+from chalicelib.api.carrier.dialect import Call, endpoint, ok
+from chalicelib.api.carrier.errors import InvalidParameter
 from chalicelib.lazy import lazy
 
-number_rules = lazy("chalicelib.domain.numbers")
-rules = lazy("chalicelib.domain.porting")
-porting = lazy("chalicelib.services.numbers.porting")
+if TYPE_CHECKING:
+    from chalicelib.domain import numbers as number_rules
+    from chalicelib.domain import porting as rules
+    from chalicelib.services.numbers import porting
+else:
+    number_rules = lazy("chalicelib.domain.numbers")
+    rules = lazy("chalicelib.domain.porting")
+    porting = lazy("chalicelib.services.numbers.porting")
 
 
 def _numbers(call: Call) -> list[str]:
@@ -44,25 +51,12 @@ def generate_lnp_order(call: Call) -> Response:
 
 
 def port_order_view(call: Call, order: Mapping[str, Any]) -> dict[str, Any]:
+    # The documents as short-lived links (presigned S3 URLs).
     tenant = call.principal.tenant_id
-    return {
-        "orderno": str(order["id"]), "accountno": order["accountNumber"],
-        "date": order["createdAt"][:19].replace("T", " "), "amount": "0.00", "per_order_cost": "0.00",
-        "taxes": "0.00", "other_charges": "0.00", "discount": "0.00", "tg_id": "", "orderType": "Portin",
-        "didCategory": "TollFree" if order["category"] == number_rules.TOLLFREE else "Landline",
-        "didType": "", "sessions": "0", "status": rules.STATUS_CODES[order["status"]], "state": order["status"],
-        "requestedFocDate": order["requestedFocDate"], "actualFocDate": order.get("actualFocDate", ""),
-        "billingNumber": order.get("billingNumber", ""), "loaAuthorizingPerson": order["loaAuthorizingPerson"],
-        "numbers": list(order["numbers"]), "subscriberType": order["subscriberType"],
-        **{k: order.get(k, "") for k in porting.SUBSCRIBER_FIELDS if k not in ("wirelessAccountNumber", "wirelessPin",
-                                                                                  "billingNumber")},
-        "lastModifiedDate": order["updatedAt"][:19] + "Z", "lastModifiedBy": order.get("lastModifiedBy", "System"),
-        "immediately": False, "triggered": False,
-        "loa": porting.document_url(tenant=tenant, key=order["loaKey"], filename=f"loa-{order['id']}.zip"),
-        "carrier_doc": porting.document_url(tenant=tenant, key=order["carrierDocKey"],
-                                            filename=f"carrier-doc-{order['id']}.zip"),
-        "history": order.get("history", []),
-    }
+    return views.port_order_view(
+        order, loa_url=porting.document_url(tenant=tenant, key=order["loaKey"], filename=f"loa-{order['id']}.zip"),
+        carrier_doc_url=porting.document_url(tenant=tenant, key=order["carrierDocKey"],
+                                             filename=f"carrier-doc-{order['id']}.zip"))
 
 
 @endpoint("get_lnp_orders")

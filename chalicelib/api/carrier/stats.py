@@ -8,13 +8,20 @@ tenant-level user a presigned S3 POST for one CDR file;
 ``cdr_upload_status`` tells what became of it (counts, refused rows)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Response
 
-from chalicelib.api.carrier.dialect import Call, InvalidParameter, endpoint, ok
+from chalicelib.api.carrier.dialect import Call, endpoint, ok
+from chalicelib.api.carrier.errors import InvalidParameter
 from chalicelib.lazy import lazy
 
-cdr_stats = lazy("chalicelib.services.calls.stats")
-cdr_uploads = lazy("chalicelib.services.calls.uploads")
+if TYPE_CHECKING:
+    from chalicelib.services.calls import stats as cdr_stats
+    from chalicelib.services.calls import uploads as cdr_uploads
+else:
+    cdr_stats = lazy("chalicelib.services.calls.stats")
+    cdr_uploads = lazy("chalicelib.services.calls.uploads")
 
 
 def _ids(call: Call, name: str) -> list[str]:
@@ -40,9 +47,10 @@ def tg_stats_termination(call: Call) -> Response:
 
 
 def _monthly(call: Call, kind: str) -> Response:
+    month_text = call.get("month")
     try:
         year = int(call.require("year"))
-        month = int(call.get("month")) if call.get("month") else None
+        month = int(month_text) if month_text else None
     except ValueError:
         raise InvalidParameter("year" if not (call.get("year") or "").isdigit() else "month") from None
     return ok(data=cdr_stats.monthly_summary(principal=call.principal, customer=call.customer, kind=kind,

@@ -1,7 +1,11 @@
-"""The partner billing API, mounted at /partner/api/v1 (seed 001)."""
+"""The partner billing API, mounted at /partner/api/v1 (seed 001).
+
+Section modules register their routes on ``dialect.bp``; importing them here
+is what mounts them."""
 from chalice import Response
 
-from chalicelib.api.partner.routes import bp
+from chalicelib.api.partner import balances, signup  # noqa: F401  (register routes)
+from chalicelib.api.partner.dialect import bp
 
 
 @bp.route("/openapi.json", methods=["GET"])

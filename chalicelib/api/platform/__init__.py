@@ -1,6 +1,10 @@
 """The billing platform REST API, mounted at /backend/api/v1 (seed 000).
-Route modules register on ``routes.bp``; importing them here mounts them."""
-from chalicelib.api.platform import attachments, resources, users  # noqa: F401  (registers routes)
-from chalicelib.api.platform.routes import bp
+
+Section modules register their routes on ``dialect.bp``; importing them here
+is what mounts them."""
+from chalicelib.api.platform import (  # noqa: F401  (register routes)
+    attachments, billing, customers, items, numbers, openapi, users,
+)
+from chalicelib.api.platform.dialect import bp
 
 __all__ = ["bp"]

@@ -1,7 +1,5 @@
-"""Note attachments on the billing platform API: JSON (base64) and multipart
-uploads, Accept-driven download, and the presigned path for large files.
-File handling and the service are imported by the handlers that use them,
-not at cold start."""
+"""Billing platform API, note attachments: JSON (base64) and multipart
+uploads, Accept-driven download, and the presigned path for large files."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Mapping
@@ -11,30 +9,23 @@ from chalice.app import Request
 
 from chalicelib.api import http
 from chalicelib.api.platform import views
-from chalicelib.api.platform.resources import writable_fields
-from chalicelib.api.platform.routes import action_name, bp, entity_id, page, serve
+from chalicelib.api.platform.dialect import action_name, bp, entity_id, page, see_other, serve
+from chalicelib.api.platform.views import writable_fields
 from chalicelib.domain.errors import UnknownActionError, ValidationError
 from chalicelib.domain.identity import Principal
+from chalicelib.lazy import lazy
 
 if TYPE_CHECKING:
-    from chalicelib.domain.files import Upload
-
-
-class _LazyService:
-    def __getattr__(self, name: str) -> Any:
-        from chalicelib.services.customers import attachments
-
-        return getattr(attachments, name)
-
-
-service = _LazyService()
+    from chalicelib.domain import files
+    from chalicelib.services.customers import attachments
+else:
+    files = lazy("chalicelib.domain.files")
+    attachments = lazy("chalicelib.services.customers.attachments")
 
 FILE_FIELDS = ("_fileContent", "_compression", "_fileSize", "_fileHash", "_mimeType")
 
 
 def _file_parameters(body: Mapping[str, Any]) -> dict[str, Any]:
-    from chalicelib.domain.files import check_hash_format
-
     size = body.get("_fileSize")
     if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
         raise ValidationError("_fileSize must be a non-negative integer", field="_fileSize")
@@ -44,7 +35,7 @@ def _file_parameters(body: Mapping[str, Any]) -> dict[str, Any]:
     compression = body.get("_compression")
     if compression is not None and not isinstance(compression, str):
         raise ValidationError("_compression must be a string", field="_compression")
-    return {"expected_size": size, "expected_hash": check_hash_format(body.get("_fileHash")),
+    return {"expected_size": size, "expected_hash": files.check_hash_format(body.get("_fileHash")),
             "mime_type": mime, "compression": compression}
 
 
@@ -54,12 +45,10 @@ def _split(body: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def _is_multipart(request: Request) -> bool:
-    return (request.headers.get("content-type") or "").lower().startswith("multipart/form-data")
+    return http.media_type(request) == http.MULTIPART
 
 
-def _json_upload(request: Request) -> tuple[dict[str, Any], "Upload | None"]:
-    from chalicelib.domain.files import Upload
-
+def _json_upload(request: Request) -> tuple[dict[str, Any], files.Upload | None]:
     body = http.json_body(request)
     fields, params = _split(body)
     content = body.get("_fileContent")
@@ -70,41 +59,25 @@ def _json_upload(request: Request) -> tuple[dict[str, Any], "Upload | None"]:
         return fields, None
     if not isinstance(content, str):
         raise ValidationError("_fileContent must be a base64 string", field="_fileContent")
-    return fields, Upload(base64_content=content, **params)
+    return fields, files.Upload(base64_content=content, **params)
 
 
-def _multipart_upload(request: Request) -> tuple[dict[str, Any], "Upload"]:
-    from chalicelib.domain.files import Upload
-
-    parts = http.multipart_parts(request)
+def _multipart_upload(request: Request) -> tuple[dict[str, Any], files.Upload]:
+    parts = http.multipart(request)
     if "file" not in parts:
         raise ValidationError("a multipart upload needs a 'file' part", field="file")
     data: dict[str, Any] = {}
     if "data" in parts:
-        import simplejson
-
-        try:
-            data = simplejson.loads(bytes(parts["data"][1]).decode("utf-8"), use_decimal=True)
-        except (ValueError, UnicodeDecodeError) as error:
-            raise ValidationError(f"malformed JSON in the 'data' part: {error}", field="data") from None
-        if not isinstance(data, dict):
-            raise ValidationError("the 'data' part must be a JSON object", field="data")
+        data = http.json_object(bytes(parts["data"].content), field="data", where="the 'data' part")
     if "_fileContent" in data or "_compression" in data:
         raise ValidationError("multipart uploads send the file in the 'file' part, uncompressed",
                               field="_compression" if "_compression" in data else "_fileContent")
     fields, params = _split(data)
-    file_headers, content = parts["file"]
+    file = parts["file"]
     if "fileName" not in fields:
-        fields["fileName"] = _part_filename(file_headers.get("content-disposition", ""))
-    return fields, Upload(raw=content, **params)
-
-
-def _part_filename(disposition: str) -> str | None:
-    for param in disposition.split(";")[1:]:
-        key, _, value = param.strip().partition("=")
-        if key.strip().lower() == "filename":
-            return value.strip().strip('"') or None
-    return None
+        fields["fileName"] = file.filename or None
+    # A view into the request body: the file is not copied on its way to S3.
+    return fields, files.Upload(raw=file.content, **params)
 
 
 @bp.route("/notes/{note_id}/noteAttachments", methods=["POST"],
@@ -114,7 +87,7 @@ def create_attachment(note_id: str) -> Response:
         fields, upload = _multipart_upload(request) if _is_multipart(request) else _json_upload(request)
         if upload is None:
             raise ValidationError("_fileContent (base64) is required", field="_fileContent")
-        record = service.create(principal=principal, note_id=entity_id(note_id), fields=fields, upload=upload)
+        record = attachments.create(principal=principal, note_id=entity_id(note_id), fields=fields, upload=upload)
         return http.json_response(views.attachment_view(record), 201)
     return serve(handle)
 
@@ -127,7 +100,7 @@ def update_attachment(attachment_id: str) -> Response:
             raise ValidationError("multipart uploads only create attachments; update with the JSON method",
                                   field="body")
         fields, upload = _json_upload(request)
-        record, changed = service.update(principal=principal, attachment_id=entity_id(attachment_id),
+        record, changed = attachments.update(principal=principal, attachment_id=entity_id(attachment_id),
                                          fields=fields, upload=upload)
         return http.json_response(views.attachment_view(record), headers={} if changed else {"X-API-No-Changes": "1"})
     return serve(handle)
@@ -137,14 +110,13 @@ def update_attachment(attachment_id: str) -> Response:
 def get_attachment(attachment_id: str) -> Response:
     def handle(principal: Principal, request: Request) -> Response:
         if not http.wants_file(request):
-            record = service.get(principal=principal, attachment_id=entity_id(attachment_id))
+            record = attachments.get(principal=principal, attachment_id=entity_id(attachment_id))
             expand = http.flag(http.query(request), "expandStoredFiles")
             return http.json_response(views.attachment_view(record, expand_file=expand))
-        found = service.download(principal=principal, attachment_id=entity_id(attachment_id))
+        found = attachments.download(principal=principal, attachment_id=entity_id(attachment_id))
         record = found.record
         if found.url is not None:
-            # Too large for a Lambda response: S3 serves it (presigned, short-lived).
-            return Response(body="", status_code=303, headers={"Location": found.url, "Cache-Control": "no-store"})
+            return see_other(found.url)
         safe_name = (record.get("fileName") or "file").replace('"', "")
         return http.BinaryResponse(found.content or b"", headers={
             "Content-Type": record.get("mimeType") or "application/octet-stream",
@@ -153,12 +125,13 @@ def get_attachment(attachment_id: str) -> Response:
     return serve(handle)
 
 
-def _listing(note_id: int | None) -> Response:
+def _listing(note_id: str | None) -> Response:
     def handle(principal: Principal, request: Request) -> Response:
         params = http.query(request)
         if "active" in params:
             raise ValidationError("noteAttachments have no status: 'active' does not apply", field="active")
-        found = service.list_attachments(principal=principal, page=page(params), note_id=note_id)
+        found = attachments.list_attachments(principal=principal, page=page(params),
+                                             note_id=None if note_id is None else entity_id(note_id))
         expand = http.flag(params, "expandStoredFiles")
         return http.json_response([views.attachment_view(r, expand_file=expand) for r in found])
     return serve(handle)
@@ -171,7 +144,7 @@ def list_attachments() -> Response:
 
 @bp.route("/notes/{note_id}/noteAttachments", methods=["GET"])
 def list_note_attachments(note_id: str) -> Response:
-    return _listing(entity_id(note_id))
+    return _listing(note_id)
 
 
 @bp.route("/notes/{note_id}/noteAttachmentUploads", methods=["POST"])
@@ -185,7 +158,7 @@ def start_upload(note_id: str) -> Response:
                                   field="_fileSize" if params["expected_size"] is None else "_fileHash")
         if "_fileContent" in body or params["compression"]:
             raise ValidationError("a presigned upload sends the file to S3, uncompressed", field="_fileContent")
-        answer = service.start_upload(principal=principal, note_id=entity_id(note_id), fields=fields,
+        answer = attachments.start_upload(principal=principal, note_id=entity_id(note_id), fields=fields,
                                       expected_size=params["expected_size"],
                                       expected_hash=params["expected_hash"], mime_type=params["mime_type"])
         return http.json_response(answer, 201, headers={"Cache-Control": "no-store"})
@@ -199,6 +172,6 @@ def finish_upload(upload_id: str) -> Response:
         if name != "complete":
             raise UnknownActionError(f"The action '{name}' is not recognised for this resource "
                                      "(noteAttachmentUploads actions: complete)", field="action")
-        record = service.finish_upload(principal=principal, upload_id=entity_id(upload_id))
+        record = attachments.finish_upload(principal=principal, upload_id=entity_id(upload_id))
         return http.json_response(views.attachment_view(record), 201)
     return serve(handle)

@@ -46,7 +46,3 @@ def error_response(error: e.DialtoneError) -> Response:
 def internal_error() -> Response:
     return json_response({"error": "Internal Error", "error_code": 500000,
                           "hint": "the request failed unexpectedly; it has been logged"}, 500)
-
-
-def malformed(message: str) -> e.ValidationError:
-    return e.ValidationError(message, field="body")

@@ -3,12 +3,27 @@
 surface tests validate real responses against it, so it cannot drift silently."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.domain import customer_items, customers, numbers
-from chalicelib.domain.files import COMPRESSIONS
+from chalice import Response
 
-MAX_PAGE = 1000  # keep equal to api.backend.routes.MAX_PAGE (a test checks)
+from chalicelib.api import http
+from chalicelib.api.platform.dialect import MAX_PAGE, bp
+from chalicelib.domain import customers
+from chalicelib.lazy import lazy
+
+if TYPE_CHECKING:
+    from chalicelib.domain import customer_items, files, numbers
+else:
+    customer_items = lazy("chalicelib.domain.customer_items")
+    files = lazy("chalicelib.domain.files")
+    numbers = lazy("chalicelib.domain.numbers")
+
+
+@bp.route("/openapi.json", methods=["GET"])
+def openapi() -> Response:
+    # Public: it describes the surface and holds no tenant data.
+    return http.json_response(spec())
 
 
 def _nullable(kind: str, **extra: Any) -> dict[str, Any]:
@@ -122,7 +137,7 @@ def _schemas() -> dict[str, Any]:
         "JSONUpload": {"type": "object", "properties": {
             "fileName": {"type": "string"}, "description": {"type": "string"},
             "_fileContent": {"type": "string", "format": "byte"},
-            "_compression": {"type": "string", "enum": list(COMPRESSIONS)},
+            "_compression": {"type": "string", "enum": list(files.COMPRESSIONS)},
             "_fileSize": {"type": "integer", "minimum": 0}, "_fileHash": {"type": "string"},
             "_mimeType": {"type": "string"}}},
     }

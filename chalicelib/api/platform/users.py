@@ -1,24 +1,23 @@
 """Users on the billing platform API: read your own record; API keys by action."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Response
 from chalice.app import Request
 
 from chalicelib.api import http
 from chalicelib.api.platform import views
-from chalicelib.api.platform.routes import action_name, bp, entity_id, serve
+from chalicelib.api.platform.dialect import action_name, bp, entity_id, serve
 from chalicelib.domain.identity import Principal
+from chalicelib.lazy import lazy
 
-
-class _LazyUsers:
-    # services.users (and its store modules) load on first use, not at cold start.
-    def __getattr__(self, name: str) -> object:
-        from chalicelib.services.identity import users
-
-        return getattr(users, name)
-
-
-user_service = _LazyUsers()
+if TYPE_CHECKING:
+    from chalicelib.services.common import audit
+    from chalicelib.services.identity import users
+else:
+    audit = lazy("chalicelib.services.common.audit")
+    users = lazy("chalicelib.services.identity.users")
 
 
 def _user_id(principal: Principal, text: str) -> int:
@@ -28,7 +27,7 @@ def _user_id(principal: Principal, text: str) -> int:
 @bp.route("/users/{user_id}", methods=["GET"])
 def get_user(user_id: str) -> Response:
     def handle(principal: Principal, request: Request) -> Response:
-        record = user_service.get_own_user(principal=principal, user_id=_user_id(principal, user_id))
+        record = users.get_own_user(principal=principal, user_id=_user_id(principal, user_id))
         return http.json_response(views.user_view(record))
     return serve(handle)
 
@@ -37,7 +36,7 @@ def get_user(user_id: str) -> Response:
 def list_users() -> Response:
     # Users see themselves only: the list has one entry.
     def handle(principal: Principal, request: Request) -> Response:
-        record = user_service.get_own_user(principal=principal, user_id=principal.user_id)
+        record = users.get_own_user(principal=principal, user_id=principal.user_id)
         return http.json_response([views.user_view(record)])
     return serve(handle)
 
@@ -45,7 +44,7 @@ def list_users() -> Response:
 @bp.route("/users/{user_id}", methods=["POST"])
 def user_action(user_id: str) -> Response:
     def handle(principal: Principal, request: Request) -> Response:
-        record, key = user_service.api_key_action(
+        record, key = users.api_key_action(
             principal=principal, user_id=_user_id(principal, user_id), name=action_name(request),
             params=http.json_body(request, required=False))
         # The key is in this answer only; the platform keeps its hash.
@@ -57,18 +56,10 @@ def user_action(user_id: str) -> Response:
 @bp.route("/requestLogs", methods=["GET"])
 def list_request_logs() -> Response:
     """Every request is logged; administrators see the tenant's, others their own."""
-    from chalicelib.services.common import audit
-
     def handle(principal: Principal, request: Request) -> Response:
         params = http.query(request)
         found = audit.list_visible(principal=principal, since=http.iso_param(params, "since"),
                                    until=http.iso_param(params, "until"),
                                    limit=http.int_param(params, "limit", default=100, minimum=1, maximum=1000))
-        return http.json_response([_log_view(e) for e in found])
+        return http.json_response([views.request_log_view(e) for e in found])
     return serve(handle)
-
-
-def _log_view(entry: dict) -> dict:
-    return {"time": entry.get("at"), "requestID": entry.get("requestId"), "userID": entry.get("userId"),
-            "username": entry.get("username"), "method": entry.get("method"), "path": entry.get("path"),
-            "status": entry.get("status"), "sourceIP": entry.get("sourceIp"), "touched": entry.get("touched") or []}

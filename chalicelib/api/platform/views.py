@@ -1,11 +1,18 @@
-"""Billing platform field names <-> domain field names, for customers."""
+"""Billing platform field names <-> domain field names: records to the
+seed's views, and request bodies to the fields a client may write."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from chalicelib.domain import customers as rules
 from chalicelib.domain.errors import ReadOnlyFieldError, UnknownFieldError, ValidationError
 from chalicelib.domain.money import as_money
+from chalicelib.lazy import lazy
+
+if TYPE_CHECKING:
+    from chalicelib.domain import customer_items as item_rules
+else:
+    item_rules = lazy("chalicelib.domain.customer_items")
 
 # API name -> domain name, for fields a client may write.
 CUSTOMER_WRITABLE = {
@@ -77,18 +84,32 @@ def customer_input(body: Mapping[str, Any], *, creating: bool) -> dict[str, Any]
     return values
 
 
-def _status(record: Mapping[str, Any], names: Mapping[int, str]) -> dict[str, Any]:
+# Fields every customer child shows but no client writes (the rest are refused
+# by the resource's write model as unknown: no mass assignment).
+READ_ONLY = frozenset({
+    "id", "customerID", "statusID", "status", "statusReason", "dateApproved", "dateCancelled", "dateDrop",
+    "createdDate", "updatedDate", "createdByUserID", "noteID", "storedFileID", "storedFile",
+})
+
+
+def writable_fields(body: Mapping[str, Any], *, allow: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A child's body without the names in ``allow``; a read-only field is refused."""
+    for name in body:
+        if name in READ_ONLY and name not in allow:
+            raise ReadOnlyFieldError(f"'{name}' is read-only", field=name)
+    return {k: v for k, v in body.items() if k not in allow}
+
+
+def _status(record: Mapping[str, Any], names: Mapping[Any, str]) -> dict[str, Any]:
     return {"statusID": record.get("status"), "status": names.get(record.get("status"), "Unknown")}
 
 
 def service_view(record: Mapping[str, Any]) -> dict[str, Any]:
-    from chalicelib.domain.customer_items import SERVICE_STATUS_NAMES
-
     return {
         "id": record["id"], "customerID": record["customerId"], "name": record.get("name"),
         "description": record.get("description"), "reference": record.get("reference"),
         "quantity": record.get("quantity"), "unitPrice": _money(record.get("unitPrice")),
-        "startDate": record.get("startDate"), **_status(record, SERVICE_STATUS_NAMES),
+        "startDate": record.get("startDate"), **_status(record, item_rules.SERVICE_STATUS_NAMES),
         "dateApproved": record.get("dateApproved"), "dateCancelled": record.get("dateCancelled"),
         "statusReason": record.get("statusReason"),
         "createdDate": _seconds(record.get("createdAt")), "updatedDate": _seconds(record.get("updatedAt")),
@@ -96,12 +117,10 @@ def service_view(record: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def feature_view(record: Mapping[str, Any]) -> dict[str, Any]:
-    from chalicelib.domain.customer_items import FEATURE_STATUS_NAMES
-
     return {
         "id": record["id"], "customerID": record["customerId"], "name": record.get("name"),
         "description": record.get("description"), "unitPrice": _money(record.get("unitPrice")),
-        "startDate": record.get("startDate"), **_status(record, FEATURE_STATUS_NAMES),
+        "startDate": record.get("startDate"), **_status(record, item_rules.FEATURE_STATUS_NAMES),
         "dateDrop": record.get("dateDrop"), "statusReason": record.get("statusReason"),
         "createdDate": _seconds(record.get("createdAt")), "updatedDate": _seconds(record.get("updatedAt")),
     }
@@ -187,3 +206,9 @@ def invoice_view(record: Mapping[str, Any]) -> dict[str, Any]:
         "lineCount": record.get("lines"), "detail": record.get("detail"),
         "createdDate": _seconds(record.get("createdAt")), "updatedDate": _seconds(record.get("updatedAt")),
     }
+
+
+def request_log_view(entry: Mapping[str, Any]) -> dict[str, Any]:
+    return {"time": entry.get("at"), "requestID": entry.get("requestId"), "userID": entry.get("userId"),
+            "username": entry.get("username"), "method": entry.get("method"), "path": entry.get("path"),
+            "status": entry.get("status"), "sourceIP": entry.get("sourceIp"), "touched": entry.get("touched") or []}

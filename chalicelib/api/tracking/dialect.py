@@ -29,9 +29,8 @@ import re
 import time
 import urllib.parse
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
-import simplejson
 from chalice import Blueprint, Response
 from chalice.app import Request
 
@@ -39,7 +38,12 @@ from chalicelib.api import http
 from chalicelib.api.tracking import errors, render
 from chalicelib.domain.errors import DialtoneError, NotFoundError, ValidationError
 from chalicelib.domain.identity import Principal
-from chalicelib.services.common import audit
+from chalicelib.lazy import lazy
+
+if TYPE_CHECKING:
+    from chalicelib.services.common import audit
+else:
+    audit = lazy("chalicelib.services.common.audit")
 
 bp = Blueprint(__name__)
 _log = logging.getLogger(__name__)
@@ -63,7 +67,7 @@ class Call:
     fmt: str
     path: dict[str, str]
     params: dict[str, str]
-    files: dict[str, tuple[dict[str, str], memoryview]] = field(default_factory=dict)
+    files: dict[str, http.Part] = field(default_factory=dict)
 
     def param(self, name: str) -> str | None:
         value = self.params.get(name)
@@ -176,39 +180,33 @@ def _query(request: Request) -> dict[str, str]:
     return found
 
 
-def body_fields(request: Request) -> tuple[dict[str, str], dict[str, tuple[dict[str, str], memoryview]]]:
+def body_fields(request: Request) -> tuple[dict[str, str], dict[str, http.Part]]:
     """The fields of a form, JSON or multipart body (values as text), and the
-    files of a multipart one."""
-    raw = request.raw_body or b""
-    if isinstance(raw, str):
-        raw = raw.encode("utf-8")
+    files of a multipart one, through the one body parser (api/http/body.py);
+    this dialect adds the document's misspelled form type and flat values."""
+    raw = http.raw_bytes(request)
     if not raw.strip():
         return {}, {}
-    kind = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    kind = http.media_type(request)
     if kind == "multipart/form-data":
         fields: dict[str, str] = {}
-        files: dict[str, tuple[dict[str, str], memoryview]] = {}
-        for name, (headers, data) in http.multipart_parts(request).items():
-            if "filename=" in headers.get("content-disposition", ""):
-                files[name] = (headers, data)
+        files: dict[str, http.Part] = {}
+        for name, part in http.multipart(request).items():
+            if part.filename is not None:
+                files[name] = part
             else:
-                fields[name] = _utf8(bytes(data), name)
+                fields[name] = _utf8(bytes(part.content), name)
         return fields, files
     text = _utf8(raw, "body")
     if kind in FORM_TYPES or not kind:
         return _pairs(text, "the body's fields"), {}
     if kind in ("application/json", "text/json"):
-        try:
-            value = simplejson.loads(text, use_decimal=True)
-        except ValueError as error:
-            raise ValidationError(f"malformed JSON: {error}", field="body") from None
-        if not isinstance(value, dict):
-            raise ValidationError("the JSON body must be an object", field="body")
-        found = {}
-        for name, item in value.items():
+        # A JSON null is what an empty form value is: the field unset.
+        found: dict[str, str] = {}
+        for name, item in http.json_object(raw).items():
             if isinstance(item, (dict, list)):
                 raise ValidationError(f"{name} must be a single value", field=name)
-            found[name] = None if item is None else ("1" if item is True else "0" if item is False else str(item))
+            found[name] = "" if item is None else ("1" if item is True else "0" if item is False else str(item))
         return found, {}
     raise ValidationError(f"Content-Type {kind} is not accepted: send application/x-www-form-urlencoded "
                           "or application/json", field="Content-Type")
@@ -272,6 +270,8 @@ def serve(segments: list[str]) -> Response:
             allow = [m for m in METHODS if m in route.handlers]
             raise errors.MethodNotAllowedError(f"{method} is not allowed on /{'/'.join(names)}; allowed: "
                                                f"{', '.join(allow)}", allow=allow)
+        fields: dict[str, str]
+        files: dict[str, http.Part]
         if method in ("GET", "DELETE") and request.method == method:
             fields, files = {}, {}
         else:
@@ -286,7 +286,7 @@ def serve(segments: list[str]) -> Response:
             if params.get(name) not in (None, "", value):
                 raise ValidationError(f"{name} in the path and the parameters differ", field=name)
             params[name] = value
-        if principal is not None and method != "GET":
+        if method != "GET":
             principal.require_write()
         response = handler(Call(request=request, principal=principal, method=method, fmt=fmt, path=captured,
                                 params=params, files=files))

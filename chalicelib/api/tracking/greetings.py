@@ -56,7 +56,7 @@ def read(call: Call) -> Response:
 
 def _audio(call: Call) -> bytes:
     if "audio" in call.files:
-        data = bytes(call.files["audio"][1])
+        data = bytes(call.files["audio"].content)
     else:
         text = call.params.get("audio") or ""
         if not text:

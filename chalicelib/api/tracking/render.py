@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 from typing import Any, Mapping, Sequence
 from xml.sax.saxutils import XMLGenerator
+from xml.sax.xmlreader import AttributesImpl
 
 from chalice import Response
 
@@ -27,16 +28,19 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
+NO_ATTRIBUTES = AttributesImpl({})
+
+
 def xml_document(plural: str, singular: str, items: Sequence[Mapping[str, Any]],
                  extra: Mapping[str, Any] | None = None) -> bytes:
     out = io.BytesIO()
     gen = XMLGenerator(out, encoding="UTF-8", short_empty_elements=True)
     gen.startDocument()  # <?xml version="1.0" encoding="UTF-8"?> and a line break
-    gen.startElement(plural, {})
+    gen.startElement(plural, NO_ATTRIBUTES)
 
     def scalar(name: str, value: Any, indent: str) -> None:
         gen.ignorableWhitespace("\n" + indent)
-        gen.startElement(name, {})
+        gen.startElement(name, NO_ATTRIBUTES)
         text = _text(value)
         if text:
             gen.characters(text)
@@ -46,7 +50,7 @@ def xml_document(plural: str, singular: str, items: Sequence[Mapping[str, Any]],
         scalar(name, value, " ")
     for item in items:
         gen.ignorableWhitespace("\n ")
-        gen.startElement(singular, {})
+        gen.startElement(singular, NO_ATTRIBUTES)
         for name, value in item.items():
             scalar(name, value, "  ")
         gen.ignorableWhitespace("\n ")

@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from chalicelib import clock
 from chalicelib.api.carrier import openapi_endpoints
 from tests.support.carrier import landlines, make_shop, tollfree
 from tests.support.cdrs import generate, world, write  # noqa: F401  (world is a fixture)
@@ -181,10 +182,9 @@ def test_answers_match_the_description(client: Any, document: dict[str, Any], mo
     api("disable_trunk_termination", tg_id="x", expect=404)
 
     # Billing: a movement in a closed month and its invoice, card payments.
-    monkeypatch.setattr(ledger, "now_iso", lambda: "2025-01-15T10:00:00.000000Z")
-    ledger.post_movement(tenant=shop.tenant, account=shop.customer_ids[0], activity=ledger_rules.ADJUSTMENT,
-                         amount=Decimal("2.5"), reference="x", idempotency_key="x")
-    monkeypatch.undo()
+    with clock.frozen("2025-01-15T10:00:00"):
+        ledger.post_movement(tenant=shop.tenant, account=shop.customer_ids[0], activity=ledger_rules.ADJUSTMENT,
+                             amount=Decimal("2.5"), reference="x", idempotency_key="x")
     invoices.close_month(tenant=shop.tenant, month="2025-01")
     assert api("get_invoices", "GET", **{"from": "2025-01-01", "to": "2025-12-31"})["data"]
     api("get_invoices", **{"from": "2025-13-01"}, expect=404)

@@ -15,12 +15,10 @@ ROOT = Path(__file__).resolve().parents[3]
 # Loaded on first use by the requests that need them, never by `import app`.
 HEAVY = ("boto3", "botocore", "s3transfer", "pydantic", "duckdb", "phonenumbers", "fpdf", "pyotp", "jwt",
          "holidays", "zstandard", "requests")
-# The services the billing API's routes import at the top (the GET /customers/{id}
-# path of the bench). Every other service is imported by the handler that uses
-# it (chalicelib.lazy or an import inside the handler).
-SERVICES_AT_IMPORT = {"chalicelib.services", "chalicelib.services.common", "chalicelib.services.common.audit",
-                      "chalicelib.services.customers", "chalicelib.services.customers.accounts",
-                      "chalicelib.services.common.retry"}
+# None: api/ names every service with the one idiom (an import under
+# TYPE_CHECKING, a chalicelib.lazy binding at run time), so a service loads when
+# a request first uses it.
+SERVICES_AT_IMPORT: set[str] = set()
 
 
 def _modules_after(code: str) -> set[str]:

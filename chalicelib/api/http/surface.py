@@ -1,0 +1,77 @@
+"""What every surface does around a handler: authenticate the caller, map
+domain errors to the surface's envelope, write one audit record."""
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING, Callable
+
+from chalice import Response
+from chalice.app import Request
+
+from chalicelib import clock
+from chalicelib.api.http.params import request_id, source_ip
+from chalicelib.api.http.render import gzip_if_accepted
+from chalicelib.domain.errors import DialtoneError
+from chalicelib.domain.identity import Principal
+from chalicelib.lazy import lazy
+
+if TYPE_CHECKING:
+    from chalicelib.services.common import audit
+else:
+    audit = lazy("chalicelib.services.common.audit")
+
+_log = logging.getLogger(__name__)
+
+
+def write_audit(request: Request, principal: Principal, status: int, surface: str, started: float) -> None:
+    try:
+        audit.record({
+            "tenantId": principal.tenant_id,
+            "at": clock.now_iso(),
+            "requestId": request_id(request),
+            "userId": principal.user_id,
+            "username": principal.username,
+            "surface": surface,
+            "method": request.method,
+            "path": request.context.get("path") or request.context.get("resourcePath"),
+            "status": status,
+            "sourceIp": source_ip(request),
+            "touched": audit.touched(),
+            "ms": int((time.perf_counter() - started) * 1000),
+        })
+    except Exception:  # the answer is already decided; a lost audit line is logged loudly
+        _log.exception("audit record could not be written")
+
+
+class Surface:
+    """What differs between surfaces when serving a request: how the caller
+    authenticates and how errors look. ``serve`` does the rest identically:
+    audit context, error mapping, one audit record per authenticated request."""
+
+    def __init__(self, name: str, *, authenticate: Callable[[Request], Principal],
+                 error_response: Callable[[DialtoneError], Response], internal_error: Callable[[], Response]) -> None:
+        self.name = name
+        self.authenticate = authenticate
+        self.error_response = error_response
+        self.internal_error = internal_error
+
+    def serve(self, request: Request, handler: Callable[[Principal, Request], Response]) -> Response:
+        started = time.perf_counter()
+        token = audit.begin()
+        principal: Principal | None = None
+        response = self.internal_error()
+        try:
+            principal = self.authenticate(request)
+            response = handler(principal, request)
+            response = gzip_if_accepted(request, response)
+        except DialtoneError as error:
+            response = self.error_response(error)
+        except Exception:
+            _log.exception("unhandled error in %s %s", request.method, request.context.get("path"))
+        finally:
+            # Requests that never authenticated have no tenant to log under.
+            if principal is not None:
+                write_audit(request, principal, response.status_code, self.name, started)
+            audit.end(token)
+        return response
