@@ -161,7 +161,7 @@ def cmd_port_order(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_set_order_pricing(args: argparse.Namespace) -> dict[str, Any]:
-    from chalicelib.domain.money import parse_money
+    from chalicelib.domain.money.amounts import parse_money
     from chalicelib.services.numbers import orders
 
     values = {"perOrderCost": parse_money(args.per_order_cost, field="per-order-cost"),

@@ -17,7 +17,7 @@ from typing import Any
 
 from chalicelib import settings
 from chalicelib.domain.errors import ConcurrentUpdateError, NotFoundError
-from chalicelib.domain.money import as_money, round_money
+from chalicelib.domain.money.amounts import as_money, round_money
 from chalicelib.store import calls as store
 
 _log = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ def post_call_charges(*, tenant: str, customer_id: int, day: str, amount: Decima
     blocks new spend (docs/money.md, "Usage below the credit limit").
     ``record``: the day's charge record as the caller just read it (None: there
     is none), saving the first read; a lost race reads it again."""
-    from chalicelib.domain import ledger as ledger_rules
+    from chalicelib.domain.money import ledger as ledger_rules
     from chalicelib.services.money import ledger
 
     amount = round_money(amount)

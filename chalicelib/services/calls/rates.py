@@ -9,7 +9,7 @@ import io
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from chalicelib.domain import cdrs as rules
+from chalicelib.domain.calls import cdrs as rules
 from chalicelib.domain.errors import ValidationError
 from chalicelib.services.calls.shared import MAX_REPORTED_ERRORS, require_tenant
 from chalicelib.store import blobs

@@ -12,7 +12,7 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from chalicelib.domain import cdrs as rules
+from chalicelib.domain.calls import cdrs as rules
 from chalicelib.services.calls.owners import Owners
 from chalicelib.services.calls.plain import Plain
 from chalicelib.services.calls.shared import MAX_REPORTED_ERRORS, timed

@@ -27,9 +27,9 @@ from decimal import Decimal
 from typing import Any, Mapping, Sequence
 
 from chalicelib import clock
-from chalicelib.domain import ledger as rules
+from chalicelib.domain.money import ledger as rules
 from chalicelib.domain.errors import ConcurrentUpdateError, DialtoneError, ValidationError
-from chalicelib.domain.money import as_money
+from chalicelib.domain.money.amounts import as_money
 from chalicelib.store import ledger as store
 # Guard: a rule the account must still meet at commit (numbers/sales.py builds one).
 from chalicelib.store.ledger import Account, BalanceMovedError, DuplicateKeyError, ExtraWrites, Guard

@@ -9,10 +9,10 @@ from decimal import Decimal
 from typing import Any, Mapping
 
 from chalicelib import clock
-from chalicelib.domain import ledger as rules
+from chalicelib.domain.money import ledger as rules
 from chalicelib.domain.errors import ValidationError
-from chalicelib.domain.ledger import Statement
-from chalicelib.domain.money import as_money
+from chalicelib.domain.money.ledger import Statement
+from chalicelib.domain.money.amounts import as_money
 from chalicelib.store import ledger as store
 from chalicelib.store.ledger import Account
 

@@ -78,7 +78,7 @@ def test_audit_ingest_stores_the_audit_lines_of_a_log_subscription(aws: None) ->
 
 
 def test_the_reservation_sweeper_releases_carts_whose_hold_has_passed(aws: None) -> None:
-    from chalicelib.domain import numbers as rules
+    from chalicelib.domain.numbers import inventory as rules
     from chalicelib.domain.identity import principal_from_user
     from chalicelib.services.identity import users
     from chalicelib.services.numbers import inventory

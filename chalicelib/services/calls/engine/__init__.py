@@ -7,7 +7,7 @@ scratch directory, hand the paths here, and upload what this package writes.
 - ``validate``: one pass over a plain CSV file (the Dialtone columns,
   optionally a 12th column ``line`` with the source line): every row
   validated by SQL expressions in the order of the domain's rules
-  (``domain/cdrs.build``), owners joined, accepted rows written as Parquet
+  (``domain/calls/cdrs.build``), owners joined, accepted rows written as Parquet
   per (day, shard), refused rows with their reason.
 - ``day``: a day's parts, a group of shards at a time: dedup (first ingested
   wins), rating (longest prefix, customer deck over tenant deck, Unmetered

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Mapping, Sequence
 
-from chalicelib.domain import cdrs as rules
+from chalicelib.domain.calls import cdrs as rules
 from chalicelib.services.calls.engine.tables import load_table, quote
 
 # A day is computed in groups of shards whose part files add up to at most

@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.domain import cdrs as rules
+from chalicelib.domain.calls import cdrs as rules
 from chalicelib.services.calls.engine.tables import quote
 
 WHITESPACE = " \t\r\n\x0b\x0c"
