@@ -10,7 +10,8 @@ package pass, see infra/chalice_output.py):
 - the hand-written IAM policy of every function role (infra/iam_policy.py);
 - ReportBatchItemFailures on every SQS event source, and the queue as a
   reference to the stack's queue;
-- audit log shipping and the CDR inbox notification (infra/integrations.py).
+- audit log shipping and the CDR inbox notification (infra/integrations.py);
+- table protection and alarms (infra/operations.py).
 
 Chalice's merge is a deep merge where this template wins; lists replace.
 """
@@ -20,7 +21,7 @@ import copy
 import re
 from typing import Any
 
-from infra import chalice_output, iam_policy, integrations
+from infra import chalice_output, iam_policy, integrations, operations
 from infra.chalice_output import Function
 from infra.stateful import BUCKET, QUEUE, TABLE, Stateful, env_var_name
 
@@ -53,6 +54,8 @@ def build(*, stage: str, app_name: str, sam: dict[str, Any], stateful: Stateful)
         _sqs_event_sources(functions, stateful, stage),
         integrations.audit_shipping(sam, api_logs=log_group_id(chalice_output.api_function(sam))),
         integrations.cdr_inbox_notification(stateful),
+        operations.table_protection(stateful, stage),
+        operations.alarms(stateful, sam),
     ):
         _deep_update(resources, part)
     return template

@@ -26,6 +26,7 @@ from typing import Any
 from chalice.deploy.validate import validate_routes
 from chalice.local import ChaliceRequestHandler, CustomLocalChalice, LocalChalice, LocalDevServer, ThreadedHTTPServer
 
+from chalicelib.auth import redaction
 from infra.local import chalice_app
 from infra.local.environment import STAGE
 
@@ -42,7 +43,8 @@ class RequestHandler(ChaliceRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         if self.access_log:
-            super().log_message(format, *args)
+            # The request line carries the query string: the carrier API's token=.
+            super().log_message("%s", redaction.redact(format % args))
 
 
 class AccessLoggingRequestHandler(RequestHandler):
@@ -74,6 +76,7 @@ def main(argv: list[str] | None = None) -> None:
     # Like `chalice local` (and Lambda): the app's log records go to stdout.
     logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(message)s")
     logging.getLogger("botocore").setLevel(logging.WARNING)  # "Found credentials ..." and such
+    redaction.install()
     build(args.stage, args.host, args.port, access_log=args.access_log).serve_forever()
 
 
