@@ -72,6 +72,8 @@ def load(api: str, *, name: str = "Demo") -> dict[str, Any]:
     admin("import-portability", "--tenant", tenant, str(SAMPLES / "portability.csv"))
     for direction in ("inbound", "outbound"):
         admin("import-rates", "--tenant", tenant, "--direction", direction, str(SAMPLES / f"rates-{direction}.csv"))
+    # The partner API answers only callers whose address is on the user's allow-list.
+    admin("set-allowlist", "--tenant", tenant, "--user", staff["username"], "--ips", "127.0.0.1/32")
     # The partner API moves funds out of the tenant's wallet: fund it first.
     admin("adjust-balance", "--tenant", tenant, "--amount", "500", "--reason", "demo wallet funding")
 
@@ -137,6 +139,11 @@ First calls:
   carrier           curl '{api}/carrier/getnumbers?token={user['api_key']}&accountno={user['accountNumber']}'
                     curl '{api}/carrier/did_stats?token={user['api_key']}&accountno={user['accountNumber']}&number={first['numbers'][0]}'
   partner           curl -H "token: {staff['api_key']}" '{api}/partner/api/v1/customers/{first['accountNumber']}/balance'
+                    (the staff user's IP allow-list is 127.0.0.1/32: the partner API needs the caller's
+                    address listed; add yours with python -m chalicelib.admin set-allowlist)
+  call tracking     curl --digest -u '{staff['username']}:{staff['password']}' '{api}/tracking/v1/customers.xml'
+  voice             curl -d 'username={staff['username']}&password={staff['password']}' {api}/api/v1/oauth/authorize
+                    curl -H "Authorization: Bearer <access_token>" {api}/api/v1/account
 """
 
 
