@@ -9,6 +9,7 @@ from chalicelib.api.partner import bp as partner_api
 from chalicelib.api.partner.pages import pages as partner_pages
 from chalicelib.api.tracking import bp as tracking_api
 from chalicelib.api.voice import bp as voice_api
+from chalicelib.api.portal import bp as portal
 from chalicelib.workers import bp as workers
 
 app = Chalice(app_name="dialtone")
@@ -26,4 +27,5 @@ app.register_blueprint(partner_api, url_prefix="/partner/api/v1")
 app.register_blueprint(partner_pages, url_prefix="/partner")  # the pages its e-mails link to
 app.register_blueprint(tracking_api, url_prefix="/tracking")
 app.register_blueprint(voice_api, url_prefix="/api/v1")
+app.register_blueprint(portal, url_prefix="/portal")
 app.register_blueprint(workers)

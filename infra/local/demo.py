@@ -95,8 +95,8 @@ def load(api: str, *, name: str = "Demo") -> dict[str, Any]:
     first = customers[0]
     username = f"darren.{tenant[-6:].lower()}"
     password = secrets.token_urlsafe(12)
-    admin("create-user", "--tenant", tenant, "--username", username, "--account", first["accountNumber"],
-          "--password", password)
+    made_user = admin("create-user", "--tenant", tenant, "--username", username, "--account", first["accountNumber"],
+                      "--password", password)
     customer_key = admin("issue-api-key", "--tenant", tenant, "--user", username)["api_key"]
 
     # Yesterday's calls to the sold numbers, imported and closed: statistics and daily CDR files.
@@ -111,6 +111,7 @@ def load(api: str, *, name: str = "Demo") -> dict[str, Any]:
             "staff": {"username": staff["username"], "password": staff["password"],
                       "api_key": staff["api_key"], "totp_secret": staff.get("totp_secret")},
             "customer_user": {"username": username, "password": password, "api_key": customer_key,
+                              "totp_secret": made_user.get("totp_secret"),
                               "accountNumber": first["accountNumber"]},
             "customers": customers, "cdrs": {"day": yesterday, "file": imported}}
     DEMO_FILE.parent.mkdir(parents=True, exist_ok=True)
@@ -133,6 +134,12 @@ Demo tenant "{demo['tenant']['name']}" ({demo['tenant']['id']}), kept in {_shown
   staff API key  {staff['api_key']}
   customer user  {user['username']}  password {user['password']}  (account {user['accountNumber']})
   its API key    {user['api_key']}
+
+Portal (a browser): {api}/portal/login
+  log in as      {staff['username']}  password {staff['password']}
+  2FA code       .venv/bin/python -c "import pyotp; print(pyotp.TOTP('{staff['totp_secret']}').now())"
+                 (or add the TOTP secret to an authenticator app; a code is accepted once)
+  customer user  {user['username']}  password {user['password']}  TOTP secret {user.get('totp_secret') or '-'}
 
 First calls:
   billing platform  curl -H "Authorization: Bearer {staff['api_key']}" '{api}/backend/api/v1/customers?expandNumbers'
