@@ -113,7 +113,7 @@ def daily_series(*, principal: Principal, customer: Mapping[str, Any], kind: str
         raise ValidationError("Invalid to", field="to")
     field = "number" if kind == "DID" else "tg_id"
     _owned(principal, customer, kind, ident, field)
-    key = cdr_ports.normalise_number(ident) if kind == "DID" else ident
+    key = normalise_number(ident) if kind == "DID" else ident
     by_day = {d["day"]: d for d in store.stats_days(principal.tenant_id, kind, key)
               if first <= d["day"] <= last}
     days = []

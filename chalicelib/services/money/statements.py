@@ -110,7 +110,8 @@ def account_overview(*, principal: Principal, customer: dict[str, Any] | None, d
     balance, credit_limit = ledger.balance_of(tenant=principal.tenant_id, account=account)
     last_day = clock.today().isoformat()
     first_day = (clock.today() - timedelta(days=days - 1)).isoformat()
-    entries = ledger.history(tenant=principal.tenant_id, account=account, first_day=first_day, last_day=last_day)
+    entries = ledger_reads.history(tenant=principal.tenant_id, account=account, first_day=first_day,
+                                   last_day=last_day)
     latest = list(reversed(entries))
     return {"balance": balance, "creditLimit": credit_limit, "firstDay": first_day, "lastDay": last_day,
             "payments": [e for e in latest if e["amount"] > 0][:recent],
