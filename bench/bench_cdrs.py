@@ -71,7 +71,7 @@ def seed(tmp: Path) -> tuple[str, tuple[list[str], list[str]]]:
     owned NUMBER items (DID d of customer d % CUSTOMERS, ordered on
     origination trunk d % TRUNKS), decks."""
     from chalicelib.auth import api_key
-    from chalicelib.services.calls import pipeline as cdrs
+    from chalicelib.services.calls import rates
     from chalicelib.services.customers import accounts as customers
     from chalicelib.services.numbers import trunks
     from chalicelib.services.identity import users
@@ -108,14 +108,14 @@ def seed(tmp: Path) -> tuple[str, tuple[list[str], list[str]]]:
                             ("outbound", "4,0.02,0.01,1,1\n44,0.05,0,60,60\n442,0.031,0.002,30,6\n")):
         deck = tmp / f"{direction}.csv"
         deck.write_text("prefix,rate,connect_fee,initial_increment,increment\n" + rows)
-        cdrs.import_rates(tenant=tenant, direction=direction, path=str(deck))
+        rates.import_rates(tenant=tenant, direction=direction, path=str(deck))
     return tenant, (origination, termination)
 
 
 def worker(tenant: str, path: str) -> dict[str, Any]:
     """One pipeline run in this process: upload (not timed), then the S3
     object to final figures and charges (timed), counting DynamoDB writes."""
-    from chalicelib.services.calls import pipeline as cdrs
+    from chalicelib.services.calls import daily, inbox, shared
     from chalicelib.store import clients
 
     writes = {"n": 0}
@@ -139,17 +139,17 @@ def worker(tenant: str, path: str) -> dict[str, Any]:
     for service in ("dynamodb", "s3"):
         clients.client(service).meta.events.register(f"before-call.{service}", seen)
     with open(path, "rb") as body:
-        key = cdrs.upload_to_inbox(tenant=tenant, name=Path(path).name, body=body)
+        key = inbox.upload_to_inbox(tenant=tenant, name=Path(path).name, body=body)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    cdrs.TIMINGS.clear()
+    shared.TIMINGS.clear()
     began = time.perf_counter()
-    summary = cdrs.ingest_inbox_object(key=key)
-    closes = [cdrs.daily_close(tenant=tenant, day=day) for day in summary.get("days", [])]
+    summary = inbox.ingest_inbox_object(key=key)
+    closes = [daily.daily_close(tenant=tenant, day=day) for day in summary.get("days", [])]
     seconds = time.perf_counter() - began
     return {"seconds": seconds, "rows": summary.get("rows"), "accepted": summary.get("accepted"),
             "rejected": summary.get("rejected"), "writes": writes["n"],
             "keys": sum(c["keys"] for c in closes), "customers": sum(len(c["costs"]) for c in closes),
-            "breakdown": {k: round(v, 2) for k, v in sorted(cdrs.TIMINGS.items())},
+            "breakdown": {k: round(v, 2) for k, v in sorted(shared.TIMINGS.items())},
             "requests": dict(sorted(requests.items())),
             "rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "rss_before_kib": rss_before}
 
@@ -211,7 +211,7 @@ def io_floor(tenant: str, path: Path, pipeline: dict[str, Any]) -> dict[str, Any
     from concurrent.futures import ThreadPoolExecutor
 
     from chalicelib import settings
-    from chalicelib.services.calls import pipeline as cdrs
+    from chalicelib.services.calls import charges, inbox
     from chalicelib.store import blobs, clients
     from chalicelib.store import calls as store
     from chalicelib.store.dynamo.table import Transaction
@@ -221,7 +221,7 @@ def io_floor(tenant: str, path: Path, pipeline: dict[str, Any]) -> dict[str, Any
         Bucket=bucket, Prefix=blobs.object_key(tenant, "cdr-")) for o in page.get("Contents", [])]
     parts = [key for key, _ in stored if "/cdr-parts/" in key]
     with open(path, "rb") as body:
-        key = cdrs.upload_to_inbox(tenant=tenant, name="floor.csv", body=body)
+        key = inbox.upload_to_inbox(tenant=tenant, name="floor.csv", body=body)
     seconds: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="cdr-floor-") as scratch:
         began = time.perf_counter()
@@ -254,7 +254,7 @@ def io_floor(tenant: str, path: Path, pipeline: dict[str, Any]) -> dict[str, Any
         tx.execute()
 
     began = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=cdrs.CHARGE_THREADS) as pool:
+    with ThreadPoolExecutor(max_workers=charges.CHARGE_THREADS) as pool:
         list(pool.map(charge, range(pipeline["requests"].get("dynamodb.TransactWriteItems", 0))))
     seconds["dynamodb_charges"] = time.perf_counter() - began
     return {k: round(v, 2) for k, v in seconds.items()}

@@ -46,7 +46,7 @@ def _run() -> list[dict[str, Any]]:
     from chalicelib.domain.money import ledger as rules
     from chalicelib.domain.money.amounts import as_money
     from chalicelib.services.customers import accounts as customers
-    from chalicelib.services.money import ledger
+    from chalicelib.services.money import ledger, ledger_reads
     from chalicelib.services.identity import users
     from chalicelib.store import ledger as store
     from chalicelib.store.clients import client
@@ -82,15 +82,15 @@ def _run() -> list[dict[str, Any]]:
                 in_month[rules.category_of(e["activity"])] += amount
         count += len(page)
     balance, _ = ledger.balance_of(tenant=tenant, account=account)
-    whole = ledger.statement(tenant=tenant, account=account, first_day=expected["first_day"], last_day=today)
+    whole = ledger_reads.statement(tenant=tenant, account=account, first_day=expected["first_day"], last_day=today)
     month_from_entries = rules.Statement.from_totals(before_month, in_month)
     consistent = (count == ENTRIES + 1 and total == balance == whole.closing_balance == expected["closing"]
                   and whole.opening_balance == 0 and whole.payments == expected["payments"]
                   and whole.call_charges == expected["call_charges"]
-                  and ledger.statement(tenant=tenant, account=account, first_day=first, last_day=last)
+                  and ledger_reads.statement(tenant=tenant, account=account, first_day=first, last_day=last)
                   == month_from_entries
-                  == ledger._statement_by_days(tenant=tenant, account=account, first_day=first, last_day=last)
-                  and whole == ledger._statement_by_days(tenant=tenant, account=account,
+                  == ledger_reads._statement_by_days(tenant=tenant, account=account, first_day=first, last_day=last)
+                  and whole == ledger_reads._statement_by_days(tenant=tenant, account=account,
                                                          first_day=expected["first_day"], last_day=today))
     probe_day = expected["last_day"]
     ddb = client("dynamodb")
@@ -100,14 +100,14 @@ def _run() -> list[dict[str, Any]]:
         counter["n"] += 1
 
     def statement_of(a: str, b: str) -> Callable[[], Any]:
-        return lambda: ledger.statement(tenant=tenant, account=account, first_day=a, last_day=b)
+        return lambda: ledger_reads.statement(tenant=tenant, account=account, first_day=a, last_day=b)
 
     def checkpoint() -> Any:
         return store.get_checkpoint(tenant, account, probe_day)
 
     def by_days(a: str, b: str) -> Callable[[], Any]:
         # The day-by-day method (accounts without cumulative totals), for comparison.
-        return lambda: ledger._statement_by_days(tenant=tenant, account=account, first_day=a, last_day=b)
+        return lambda: ledger_reads._statement_by_days(tenant=tenant, account=account, first_day=a, last_day=b)
 
     odd_first = (date.fromisoformat(first) + timedelta(days=14)).isoformat()
     odd_last = (date.fromisoformat(last) + timedelta(days=14)).isoformat()
@@ -116,10 +116,10 @@ def _run() -> list[dict[str, Any]]:
             (date.fromisoformat(last) - timedelta(days=17)).isoformat()
     # The fast paths (month record, state item) agree with the general reads and the days.
     consistent = (consistent
-                  and ledger._statement_from_checkpoints(tenant, account, first, last) == month_from_entries
-                  and ledger._statement_from_checkpoints(tenant, account, expected["first_day"], today) == whole
+                  and ledger_reads._statement_from_checkpoints(tenant, account, first, last) == month_from_entries
+                  and ledger_reads._statement_from_checkpoints(tenant, account, expected["first_day"], today) == whole
                   and statement_of(odd_first, odd_last)()
-                  == ledger._statement_by_days(tenant=tenant, account=account, first_day=odd_first,
+                  == ledger_reads._statement_by_days(tenant=tenant, account=account, first_day=odd_first,
                                                last_day=odd_last))
     actions = {"baseline": checkpoint, "month": statement_of(first, last),
                "whole": statement_of(expected["first_day"], today), "odd": statement_of(odd_first, odd_last),

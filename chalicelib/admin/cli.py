@@ -87,7 +87,7 @@ def cmd_list_audit(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_import_cdrs(args: argparse.Namespace) -> dict[str, Any]:
-    from chalicelib.services.calls import pipeline as cdrs
+    from chalicelib.services.calls import ingest
 
     size = os.path.getsize(args.file)
     bar: tqdm[Any] | None = None
@@ -97,26 +97,26 @@ def cmd_import_cdrs(args: argparse.Namespace) -> dict[str, Any]:
         # The bar goes to stderr: stdout carries only the JSON summary line.
         bar = tqdm(total=size, unit="B", unit_scale=True, desc=os.path.basename(args.file), file=sys.stderr)
     try:
-        return cdrs.import_file(tenant=args.tenant, path=args.file, progress=_advance(bar) if bar else None)
+        return ingest.import_file(tenant=args.tenant, path=args.file, progress=_advance(bar) if bar else None)
     finally:
         if bar:
             bar.close()
 
 
 def cmd_import_rates(args: argparse.Namespace) -> dict[str, Any]:
-    from chalicelib.services.calls import pipeline as cdrs
+    from chalicelib.services.calls import rates
 
-    return cdrs.import_rates(tenant=args.tenant, direction=args.direction, path=args.file,
-                             account_number=args.account)
+    return rates.import_rates(tenant=args.tenant, direction=args.direction, path=args.file,
+                              account_number=args.account)
 
 
 def run_daily_close(args: argparse.Namespace) -> dict[str, Any]:
     # The CDR close the cdr_daily_close schedule runs for yesterday (docs/cdrs.md).
-    from chalicelib.services.calls import pipeline as cdrs
+    from chalicelib.services.calls import daily
 
     if not args.tenant or not args.date:
         raise CliError("daily-close needs --tenant and --date")
-    return cdrs.daily_close(tenant=args.tenant, day=args.date)
+    return daily.daily_close(tenant=args.tenant, day=args.date)
 
 
 def cmd_import_numbers(args: argparse.Namespace) -> dict[str, Any]:

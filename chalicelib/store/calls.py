@@ -2,7 +2,7 @@
 S3, and in DynamoDB only aggregates (one item per number or trunk per day),
 file and day records and the per-customer-per-day charge record. Owners
 are read from the inventory (NUMBER items, store/numbers.py) and the TRUNK
-entities (``trunk_items``).
+entities (``trunk_owners``).
 
 Keys (main table), tenant T:
   T#T#CDRFILE / <fileId>                     one ingested file: parts done, days touched, summary
@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, BinaryIO, Mapping
+from typing import Any, BinaryIO, Callable, Mapping, Sequence
 
 from chalicelib import settings
 from chalicelib.store import blobs
@@ -56,7 +56,8 @@ def landed_stream(key: str, byte_range: str | None = None) -> Any:
 def landed_head(key: str) -> dict[str, Any] | None:
     s3 = client("s3")
     try:
-        return s3.head_object(Bucket=settings.blob_bucket(), Key=key)
+        head: dict[str, Any] = s3.head_object(Bucket=settings.blob_bucket(), Key=key)
+        return head
     except s3.exceptions.ClientError as error:
         if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
             return None
@@ -168,14 +169,15 @@ def upload_many(tenant: str, triples: list[tuple[str, str, str]]) -> None:
 
 # ------------------------------------------------------------ owners
 
-def trunk_items(tenant: str) -> list[dict[str, Any]]:
+def trunk_owners(tenant: str) -> list[dict[str, Any]]:
     """Every TRUNK entity of the tenant (origination and termination), the
-    attributes that make an owner only: one paged Query of its partition,
-    once per file or day."""
+    attributes that make an owner only (``id``, ``customerId``,
+    ``billingType``, ``direction``): one paged Query of its partition, once
+    per file or day."""
     found: list[dict[str, Any]] = []
     for page in query_pages(_table(), key_condition="PK = :pk", values={":pk": keys.entity_pk(tenant, "TRUNK")},
                             attributes=("SK", "customerId", "billingType", "direction")):
-        found.extend(page)
+        found.extend({**{k: v for k, v in item.items() if k != "SK"}, "id": int(item["SK"])} for item in page)
     return found
 
 
@@ -259,10 +261,11 @@ def set_fields(key: Mapping[str, str], fields: Mapping[str, Any]) -> None:
 
 
 def days_between(tenant: str, first: str, last: str) -> list[dict[str, Any]]:
+    """The day records of [first, last], oldest first, each with its ``day``."""
     found: list[dict[str, Any]] = []
     for page in query_pages(_table(), key_condition="PK = :pk AND SK BETWEEN :a AND :b",
                             values={":pk": f"T#{tenant}#CDRDAY", ":a": first, ":b": last}, consistent=True):
-        found.extend(page)
+        found.extend({**item, "day": item["SK"]} for item in page)
     return found
 
 
@@ -273,11 +276,31 @@ def stats_pk(tenant: str, kind: str, ident: str) -> str:
 
 
 def stats_item(tenant: str, kind: str, ident: str, day: str, customer_id: int,
-               figures: Mapping[str, Any]) -> dict[str, Any]:
+                figures: Mapping[str, Any]) -> dict[str, Any]:
     return {"PK": stats_pk(tenant, kind, ident), "SK": f"D#{day}",
             "GSI1PK": keys.parent_pk(tenant, "CUSTOMER", "STATS"),
             "GSI1SK": f"{keys.pad(customer_id)}#{kind}#{day}#{ident}",
             "kind": kind, "id": ident, "day": day, "customerId": customer_id, **figures}
+
+
+FIGURE_FIELDS = ("processed", "completed", "billsec", "peak", "customerId")
+
+
+def put_changed_figures(tenant: str, day: str, figures: Sequence[tuple[str, str, int, Mapping[str, int]]], *,
+                        compare: bool = True) -> int:
+    """Store a day's figures, (kind, id, customer, totals) per number or
+    trunk: only those that changed (read back first, BatchGet) unless
+    ``compare`` is False (the day has none stored yet), so a refresh after
+    one more file rewrites only the numbers that file touched. Returns the
+    items written."""
+    items = [stats_item(tenant, kind, ident, day, customer, totals) for kind, ident, customer, totals in figures]
+    if not compare:
+        return put_many(items)
+    stored = existing_stats(tenant, [(i["kind"], i["id"], i["day"]) for i in items])
+    changed = [i for i in items
+               if (old := stored.get((i["kind"], i["id"], i["day"]))) is None
+               or any(int(old.get(f, -1)) != int(i[f]) for f in FIGURE_FIELDS)]
+    return put_many(changed)
 
 
 def put_many(items: list[dict[str, Any]]) -> int:
@@ -334,17 +357,21 @@ def get_charge(tenant: str, customer_id: int, day: str) -> dict[str, Any] | None
     return get(_table(), charge_key(tenant, customer_id, day))
 
 
-def add_charge_put(tx: Transaction, tenant: str, customer_id: int, day: str, *, total: Any, version: int,
-                   entries: list[dict[str, Any]]) -> None:
-    """Move the day's charge record to ``version``, conditional on the one read
-    (in the transaction of the ledger movement it records)."""
-    item = {**charge_key(tenant, customer_id, day), "customerId": customer_id, "day": day, "total": total,
-            "version": version, "entries": entries}
-    lost = ConcurrentUpdateError(f"the call charges of customer {customer_id} on {day} moved")
-    if version == 1:
-        tx.put(_table(), item, condition="attribute_not_exists(PK)", failure=lost)
-    else:
-        tx.put(_table(), item, condition="version = :v", values={":v": version - 1}, failure=lost)
+def charge_record_writer(tenant: str, customer_id: int, day: str, *, total: Any, version: int,
+                         entries: list[dict[str, Any]]) -> Callable[[Transaction], None]:
+    """The write that moves the day's charge record to ``version``, conditional
+    on the one read, for the transaction of the ledger movement it records
+    (services/money/ledger.post_movement's ``also``)."""
+    def write(tx: Transaction) -> None:
+        item = {**charge_key(tenant, customer_id, day), "customerId": customer_id, "day": day, "total": total,
+                "version": version, "entries": entries}
+        lost = ConcurrentUpdateError(f"the call charges of customer {customer_id} on {day} moved")
+        if version == 1:
+            tx.put(_table(), item, condition="attribute_not_exists(PK)", failure=lost)
+        else:
+            tx.put(_table(), item, condition="version = :v", values={":v": version - 1}, failure=lost)
+
+    return write
 
 
 def charges_of(tenant: str, customer_ids: list[int], day: str) -> dict[int, dict[str, Any]]:

@@ -5,8 +5,9 @@ entries it summarises:
   T#<t>#ACCT#<id> / I#<yyyy-mm>     one per customer and month (conditional put)
 so a customer's invoices between two months are one Query on a key range.
 Each record carries the invoice's integer ``id`` (per tenant); the billing
-platform API reads invoices as INVOICE entities (main table, services.invoices),
-written in the same transaction as the record.
+platform API reads invoices as INVOICE entities (main table; the caller names
+the entity type, ``schema``), written in the same transaction as the record
+(``create_invoice``; ``number_invoice`` for records older than ids).
 Its PDF is the blob ``invoices/<12-digit customer id>/<yyyy-mm>.pdf`` under the
 tenant prefix: deterministic, so a re-run overwrites the same object.
 
@@ -20,10 +21,11 @@ from typing import Any, Iterator, Mapping
 
 from chalicelib import settings
 from chalicelib.domain.errors import AlreadyExistsError
-from chalicelib.store.dynamo import keys
 from chalicelib.store import ledger as ledger_store
-from chalicelib.store.dynamo.table import Transaction, ddb, get, query_pages
+from chalicelib.store.dynamo import entities, keys
 from chalicelib.store.dynamo.codec import to_item
+from chalicelib.store.dynamo.entities import EntityType
+from chalicelib.store.dynamo.table import Transaction, ddb, get, query_pages
 
 
 def invoice_key(tenant: str, customer_id: int, month: str) -> dict[str, str]:
@@ -38,19 +40,39 @@ def get_invoice(tenant: str, customer_id: int, month: str) -> dict[str, Any] | N
     return get(settings.ledger_table(), invoice_key(tenant, customer_id, month))
 
 
-def add_invoice_put(tx: Transaction, tenant: str, customer_id: int, month: str, record: Mapping[str, Any]) -> None:
-    """The month's invoice record, once: AlreadyExistsError if it exists."""
-    tx.put(settings.ledger_table(), {**invoice_key(tenant, customer_id, month), **record},
-           condition="attribute_not_exists(PK)",
-           failure=AlreadyExistsError(f"the invoice of {month} exists", field="month"))
+def create_invoice(tenant: str, customer_id: int, month: str, record: Mapping[str, Any], *,
+                   schema: EntityType) -> int:
+    """The month's invoice record, once, numbered: AlreadyExistsError if it
+    exists. Returns the invoice's id."""
+    return _write_numbered(tenant, customer_id, month, record, schema=schema, new_record=True)
 
 
-def add_invoice_id(tx: Transaction, tenant: str, customer_id: int, month: str, invoice_id: int) -> None:
-    """Number an invoice record written before invoices had ids (backfill), once."""
-    tx.update(settings.ledger_table(), invoice_key(tenant, customer_id, month), "SET #id = :id",
-              condition="attribute_exists(PK) AND attribute_not_exists(#id)", names={"#id": "id"},
-              values={":id": invoice_id},
-              failure=AlreadyExistsError(f"the invoice of {month} has an id", field="id"))
+def number_invoice(tenant: str, customer_id: int, month: str, record: Mapping[str, Any], *,
+                   schema: EntityType) -> int:
+    """Number an invoice record written before invoices had ids (backfill),
+    once: AlreadyExistsError if it has one. Returns the id."""
+    return _write_numbered(tenant, customer_id, month, record, schema=schema, new_record=False)
+
+
+def _write_numbered(tenant: str, customer_id: int, month: str, record: Mapping[str, Any], *,
+                    schema: EntityType, new_record: bool) -> int:
+    """The invoice's id and its INVOICE entity, in one transaction with the
+    ledger record (new) or the record's numbering (backfill): an invoice has
+    exactly one id, or none if the transaction loses (its id is a gap)."""
+    invoice_id = entities.allocate_ids(tenant, schema.kind)[0]
+    tx = Transaction()
+    if new_record:
+        tx.put(settings.ledger_table(), {**invoice_key(tenant, customer_id, month), **record, "id": invoice_id},
+               condition="attribute_not_exists(PK)",
+               failure=AlreadyExistsError(f"the invoice of {month} exists", field="month"))
+    else:
+        tx.update(settings.ledger_table(), invoice_key(tenant, customer_id, month), "SET #id = :id",
+                  condition="attribute_exists(PK) AND attribute_not_exists(#id)", names={"#id": "id"},
+                  values={":id": invoice_id},
+                  failure=AlreadyExistsError(f"the invoice of {month} has an id", field="id"))
+    fields = {k: v for k, v in record.items() if k not in ("createdAt", "PK", "SK", "id")}
+    entities.create(schema, tenant, fields, entity_id=invoice_id, also=tx)
+    return invoice_id
 
 
 def invoices_of(tenant: str, customer_id: int) -> Iterator[list[dict[str, Any]]]:

@@ -18,7 +18,8 @@ so checkpoints are exact and need no job. The day still open is on the state ite
 """
 from __future__ import annotations
 
-from typing import Any, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from chalicelib import settings
 from chalicelib.domain.errors import AlreadyExistsError, ConcurrentUpdateError, NotFoundError
@@ -27,6 +28,9 @@ from chalicelib.store.dynamo import keys
 from chalicelib.store.dynamo.table import Transaction, batch_get_tables, get, query_pages
 
 Account = int | str  # a customer id, or TENANT_ACCOUNT for the tenant's own wallet
+# Further writes a caller adds to a movement's transaction (an order's numbers,
+# a day's charge record): built by the caller's own store module.
+ExtraWrites = Callable[[Transaction], None]
 
 
 class BalanceMovedError(ConcurrentUpdateError):
@@ -35,6 +39,35 @@ class BalanceMovedError(ConcurrentUpdateError):
 
 class DuplicateKeyError(AlreadyExistsError):
     """The idempotency key was already used on this account."""
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A rule the account's state item must still meet when the movement
+    commits (say, the customer is active): ``check`` raises the domain error
+    on the state as read; ``condition`` is the same rule as a DynamoDB
+    condition (``names``/``values`` its placeholders, which must not start
+    with #a, :a, #seq or :expected) added to the state update, so a change
+    between read and write cancels the transaction and the retry's read raises."""
+
+    check: Callable[[Mapping[str, Any]], None]
+    condition: str
+    names: Mapping[str, str] = field(default_factory=dict)
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LegWrite:
+    """What a movement writes on one account: the state as planned from the
+    state read at ``expected_seq``, the new entry, and the day or month
+    checkpoints the movement closes."""
+
+    account: Account
+    expected_seq: int
+    changes: Mapping[str, Any]
+    entry: Mapping[str, Any]
+    checkpoints: Sequence[Mapping[str, Any]] = ()
+    guard: Guard | None = None
 
 
 def account_name(account: Account) -> str:
@@ -74,13 +107,35 @@ def read_state(tenant: str, account: Account) -> dict[str, Any]:
     return item
 
 
+def write_movement(tenant: str, legs: Sequence[LegWrite], *, claim_account: Account, key: str,
+                   claim: Mapping[str, Any], also: ExtraWrites | None = None) -> None:
+    """One movement as one transaction: the idempotency claim ``key`` on
+    ``claim_account`` (``claim``: what a replay returns), each leg's state
+    update conditional on its sequence (and guard), its entry and closed
+    checkpoints, and whatever ``also`` adds. Raises DuplicateKeyError (the key
+    was used), BalanceMovedError (an account moved since it was read),
+    ConcurrentUpdateError (a conflicting transaction in flight), or the
+    failure of one of ``also``'s conditions; nothing is written then."""
+    tx = Transaction()
+    # The claim goes first: a replay is recognised before a (then irrelevant) lost race.
+    add_claim(tx, tenant, claim_account, key, {
+        **claim, "entries": [{"account": leg.entry["account"], "SK": entry_sk(leg.entry["at"], leg.entry["seq"])}
+                             for leg in legs]})
+    for leg in legs:
+        add_state_update(tx, tenant, leg.account, expected_seq=leg.expected_seq, changes=leg.changes,
+                         guard=leg.guard)
+        add_entry(tx, tenant, leg.account, leg.entry)
+        for checkpoint in leg.checkpoints:
+            add_checkpoint(tx, tenant, leg.account, checkpoint)
+    if also is not None:
+        also(tx)
+    tx.execute()
+
+
 def add_state_update(tx: Transaction, tenant: str, account: Account, *, expected_seq: int,
-                     changes: Mapping[str, Any], guard: str | None = None,
-                     guard_names: Mapping[str, str] | None = None,
-                     guard_values: Mapping[str, Any] | None = None) -> None:
+                     changes: Mapping[str, Any], guard: Guard | None = None) -> None:
     """Set the new state if nobody moved the account since ``expected_seq`` was
-    read and, with ``guard`` (a condition expression), if the item still meets
-    it (its placeholders must not start with #a, :a, #seq or :expected)."""
+    read and, with ``guard``, if the item still meets its condition."""
     names = {f"#a{n}": name for n, name in enumerate(changes)}
     values: dict[str, Any] = {f":a{n}": value for n, value in enumerate(changes.values())}
     expression = "SET " + ", ".join(f"#a{n} = :a{n}" for n in range(len(changes)))
@@ -92,10 +147,10 @@ def add_state_update(tx: Transaction, tenant: str, account: Account, *, expected
             condition = f"attribute_exists(PK) AND ({condition})"
     else:
         condition = "#seq = :expected"
-    if guard:
-        condition = f"({condition}) AND ({guard})"
-        names.update(guard_names or {})
-        values.update(guard_values or {})
+    if guard is not None:
+        condition = f"({condition}) AND ({guard.condition})"
+        names.update(guard.names)
+        values.update(guard.values)
     tx.update(settings.main_table(), state_key(tenant, account), expression, condition=condition,
               values=values, names=names,
               failure=BalanceMovedError(f"account {account} changed while a movement was written"))

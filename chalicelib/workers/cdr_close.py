@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 from chalicelib.lazy import lazy
 
 if TYPE_CHECKING:
-    from chalicelib.services.calls import pipeline
+    from chalicelib.services.calls import daily
 else:
-    pipeline = lazy("chalicelib.services.calls.pipeline")
+    daily = lazy("chalicelib.services.calls.daily")
 
 
 def close_yesterday() -> None:
-    pipeline.close_yesterday()
+    daily.close_yesterday()

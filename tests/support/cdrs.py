@@ -32,7 +32,7 @@ def world(tenant: dict, tmp_path: Path) -> dict[str, Any]:
     Unmetered origination trunk group) and termination trunks; decks for both
     directions. CDRs name a DID as 1 + its 10 digits."""
     from chalicelib.auth import api_key
-    from chalicelib.services.calls import pipeline as cdrs
+    from chalicelib.services.calls import rates
     from chalicelib.services.customers import accounts as customers
     from tests.support.numbers import own
 
@@ -57,8 +57,8 @@ def world(tenant: dict, tmp_path: Path) -> dict[str, Any]:
     for (direction, c), rows in decks.items():
         path = tmp_path / f"deck-{direction}-{c}.csv"
         path.write_text("prefix,rate,connect_fee,initial_increment,increment\n" + "\n".join(",".join(r) for r in rows))
-        cdrs.import_rates(tenant=t, direction=direction, path=str(path),
-                          account_number=None if c is None else custs[c]["accountNumber"])
+        rates.import_rates(tenant=t, direction=direction, path=str(path),
+                           account_number=None if c is None else custs[c]["accountNumber"])
     return {"tenant": t, "customers": custs, "dids": dids, "trunks": trunks, "decks": decks, "tmp": tmp_path,
             "api_key": tenant["user"]["api_key"], "origination": origination, "termination": termination,
             "principal": principal}

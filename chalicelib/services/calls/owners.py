@@ -1,30 +1,20 @@
-"""The CDR pipeline's two seams with other capabilities (docs/cdrs.md, "Ports"):
+"""Owners of DIDs and trunk groups: which customer a CDR's number or trunk
+belongs to, and whether a DID is Metered or Unmetered (docs/cdrs.md, "Owners").
 
-1. Owners: which customer a DID or a trunk belongs to, and whether a DID is
-   Metered or Unmetered. They are issue 4's inventory: an owned NUMBER item
-   carries its ``customerId`` and the ``trunkId`` it was ordered on; a DID is
-   Metered when that origination trunk group's ``billingType`` is Metered
-   (TRUNK entities). Read once per file or day: one paged Query of the
-   tenant's owned numbers (ByParent) and one of its trunks, never per row.
-2. Charges: ``post_call_charges`` posts a customer's call charges of a day
-   through the ledger (services.ledger.post_movement, activity "Call
-   Charges"), in one transaction with a charge record per customer and day
-   moved by a version-conditional write: each day is charged exactly once and
-   a re-rate posts only the difference.
+They are issue 4's inventory: an owned NUMBER item carries its ``customerId``
+and the ``trunkId`` it was ordered on; a DID is Metered when that origination
+trunk group's ``billingType`` is Metered (TRUNK entities). Read once per file
+or day (``read_owners``): one paged Query of the tenant's owned numbers and
+one of its trunks, never per row.
 """
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from decimal import Decimal
-from typing import Any
 
-from chalicelib.domain.errors import ConcurrentUpdateError
-from chalicelib.domain.money.amounts import as_money, round_money
+from chalicelib.services.calls.shared import timed
 from chalicelib.store import calls as store
-from chalicelib.store.dynamo.table import Transaction
 
-CHARGE_ATTEMPTS = 5
 UNMETERED = "Unmetered"
 
 
@@ -60,16 +50,17 @@ class Owners:
         return digest.hexdigest()[:32]
 
 
-def owners(*, tenant: str) -> Owners:
-    trunks = trunk_owners(tenant=tenant)
-    return Owners(number_owners(tenant=tenant, trunks=trunks), trunks)
+def read_owners(*, tenant: str) -> Owners:
+    """Every owner in the tenant, as the scan and a day's computation join them."""
+    with timed("dynamodb.owners"):
+        trunks = trunk_owners(tenant=tenant)
+        return Owners(number_owners(tenant=tenant, trunks=trunks), trunks)
 
 
 def trunk_owners(*, tenant: str) -> dict[str, Owner]:
     """Every trunk group of the tenant by id (as CDRs name it): owner and direction."""
-    return {str(int(i["SK"])): Owner(int(i["customerId"]), i.get("billingType") != UNMETERED,
-                                     str(i.get("direction", "")))
-            for i in store.trunk_items(tenant)}
+    return {str(t["id"]): Owner(int(t["customerId"]), t.get("billingType") != UNMETERED, str(t.get("direction", "")))
+            for t in store.trunk_owners(tenant)}
 
 
 def number_owners(*, tenant: str, trunks: dict[str, Owner]) -> dict[str, Owner]:
@@ -83,54 +74,3 @@ def number_owners(*, tenant: str, trunks: dict[str, Owner]) -> dict[str, Owner]:
         owners[item["number"]] = Owner(int(item["customerId"]), trunk.metered if trunk else True)
     return owners
 
-
-_UNREAD: Any = object()
-
-
-def post_call_charges(*, tenant: str, customer_id: int, day: str, amount: Decimal,
-                      idempotency_key: str, record: Any = _UNREAD) -> Decimal:
-    """Bring the customer's call charges of ``day`` to ``amount`` (the day as
-    rated now): posts only the difference from what was posted before, as one
-    ledger movement ("Call Charges" for more, "Adjustment" for a re-rate that
-    lowers the day), in one transaction with the day's charge record. Calling
-    it again with the same amount posts nothing. The calls were made: the
-    charge is posted with the ledger's overdraft allowance for "Call Charges"
-    and may take the balance below the customer's credit limit, which then
-    blocks new spend (docs/money.md, "Usage below the credit limit").
-    ``record``: the day's charge record as the caller just read it (None: there
-    is none), saving the first read; a lost race reads it again."""
-    from chalicelib.domain.money import ledger as ledger_rules
-    from chalicelib.services.money import ledger
-
-    amount = round_money(amount)
-    for attempt in range(CHARGE_ATTEMPTS):
-        if attempt or record is _UNREAD:
-            record = store.get_charge(tenant, customer_id, day)
-        posted = as_money(record["total"]) if record else as_money(0)
-        difference = amount - posted
-        if difference == 0:
-            return difference
-        version = int(record["version"]) + 1 if record else 1
-        entries: list[dict[str, Any]] = list(record.get("entries", [])) if record else []
-        # The entry key is the movement's idempotency key: one movement per
-        # customer, day and version, never two.
-        key = f"{idempotency_key}#v{version}"
-        entries.append({"key": key, "amount": difference})
-
-        def record_charge(tx: Transaction, entries: list[dict[str, Any]] = entries, version: int = version) -> None:
-            store.add_charge_put(tx, tenant, customer_id, day, total=amount, version=version, entries=entries)
-
-        activity = ledger_rules.CALL_CHARGES_ACTIVITY if difference > 0 else ledger_rules.ADJUSTMENT
-        try:
-            ledger.post_movement(tenant=tenant, account=customer_id, activity=activity, amount=-difference,
-                                 reference=f"call-charges:{day}", idempotency_key=key,
-                                 description=f"Call charges {day}" + (" (re-rated)" if version > 1 else ""),
-                                 also=record_charge, overdraft=activity == ledger_rules.CALL_CHARGES_ACTIVITY)
-        except ConcurrentUpdateError:
-            continue  # another close moved the record first: read it again
-        return difference
-    raise ConcurrentUpdateError(f"call charges of customer {customer_id} on {day} kept changing")
-
-
-def posted_call_charges(*, tenant: str, customer_id: int, day: str) -> dict[str, Any] | None:
-    return store.get_charge(tenant, customer_id, day)

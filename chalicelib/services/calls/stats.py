@@ -10,8 +10,8 @@ from chalicelib.domain.calls import cdrs as rules
 from chalicelib.domain.errors import NotFoundError, ValidationError
 from chalicelib.domain.identity import Principal
 from chalicelib.services.common import audit
-from chalicelib.services.calls import owners as cdr_ports
-from chalicelib.services.calls.pipeline import export_key
+from chalicelib.services.calls.exports import export_key
+from chalicelib.services.calls.owners import normalise_number
 from chalicelib.store import blobs
 from chalicelib.store import calls as store
 
@@ -28,7 +28,7 @@ def _owned(principal: Principal, customer: Mapping[str, Any], kind: str, ident: 
     from chalicelib.store import numbers as inventory
 
     if kind == "DID":
-        found = inventory.get_number(principal.tenant_id, cdr_ports.normalise_number(ident))
+        found = inventory.get_number(principal.tenant_id, normalise_number(ident))
         if found is not None and found.get("status") not in number_rules.OWNED:
             found = None
     else:
@@ -50,7 +50,7 @@ def overall_stats(*, principal: Principal, customer: Mapping[str, Any], kind: st
     out = []
     for ident in ids:
         _owned(principal, customer, kind, ident, field)
-        key = cdr_ports.normalise_number(ident) if kind == "DID" else ident
+        key = normalise_number(ident) if kind == "DID" else ident
         days = store.stats_days(principal.tenant_id, kind, key)
         out.append({"accountno": customer["accountNumber"], "number": ident,
                     **rules.presented(rules.combine(days))})
@@ -92,9 +92,9 @@ def daily_files(*, principal: Principal, customer: Mapping[str, Any], direction:
         if not day.get("closed") or int(customer["id"]) not in {int(c) for c in day.get(attribute, [])}:
             continue
         urls = {outcome: blobs.presigned_download(
-            principal.tenant_id, export_key(day["SK"], int(customer["id"]), direction, outcome),
-            filename=f"{day['SK']}-{direction}-{outcome}.csv") for outcome in ("success", "failed")}
-        out.append({"date": f"{day['SK']} 00:00:00", **urls})
+            principal.tenant_id, export_key(day["day"], int(customer["id"]), direction, outcome),
+            filename=f"{day['day']}-{direction}-{outcome}.csv") for outcome in ("success", "failed")}
+        out.append({"date": f"{day['day']} 00:00:00", **urls})
     audit.touch("customer", customer["id"])
     return out
 
@@ -113,7 +113,7 @@ def daily_series(*, principal: Principal, customer: Mapping[str, Any], kind: str
         raise ValidationError("Invalid to", field="to")
     field = "number" if kind == "DID" else "tg_id"
     _owned(principal, customer, kind, ident, field)
-    key = cdr_ports.normalise_number(ident) if kind == "DID" else ident
+    key = normalise_number(ident) if kind == "DID" else ident
     by_day = {d["day"]: d for d in store.stats_days(principal.tenant_id, kind, key)
               if first <= d["day"] <= last}
     days = []

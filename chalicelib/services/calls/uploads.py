@@ -39,11 +39,11 @@ def upload_url(*, principal: Principal, file_name: str | None) -> dict[str, Any]
     # processed yet would otherwise replace it before it was read.
     stored = f"{clock.now():%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}-{name}"
     from chalicelib.services.common import audit
-    from chalicelib.services.calls import pipeline as cdrs
+    from chalicelib.services.calls import inbox
 
     max_bytes = settings.cdr_upload_max_bytes()
     expires = clock.now() + timedelta(seconds=settings.presign_seconds())
-    post = cdrs.inbox_upload_url(tenant=principal.tenant_id, name=stored, max_bytes=max_bytes)
+    post = inbox.inbox_upload_url(tenant=principal.tenant_id, name=stored, max_bytes=max_bytes)
     audit.touch("cdrUpload", stored)
     return {"url": post["url"], "fields": post["fields"], "name": stored, "key": post["fields"]["key"],
             "maxBytes": max_bytes, "expiresAt": expires.strftime("%Y-%m-%dT%H:%M:%SZ")}
@@ -56,7 +56,7 @@ def upload_status(*, principal: Principal, file_name: str | None) -> dict[str, A
     reasons), or ``repeated`` (the same bytes were ingested before)."""
     _require_tenant_wide(principal)
     name = files.plain_file_name(file_name, field="filename", max_length=files.PLAIN_NAME_MAX + STORED_PREFIX_LENGTH)
-    from chalicelib.services.calls.pipeline import inbox_key
+    from chalicelib.services.calls.inbox import inbox_key
     from chalicelib.store import calls as store
 
     tenant = principal.tenant_id

@@ -22,13 +22,12 @@ from chalicelib.domain.errors import AlreadyExistsError, NotFoundError, Validati
 from chalicelib.domain.identity import Principal
 from chalicelib.services.common import audit
 from chalicelib.services.money import invoice_pdf
-from chalicelib.services.money import ledger
+from chalicelib.services.money import ledger, ledger_reads
 from chalicelib.services.customers.items import ChildResource
 from chalicelib.store import blobs
 from chalicelib.store.dynamo import entities
 from chalicelib.store import identity as identity_store
 from chalicelib.store import invoices as store
-from chalicelib.store.dynamo.table import Transaction
 from chalicelib.store.dynamo.entities import Page
 from chalicelib.store.dynamo.schema import CUSTOMER, INVOICE
 
@@ -85,9 +84,10 @@ def close_customer(*, tenant: str, tenant_name: str, customer: Mapping[str, Any]
         return SKIPPED  # never moved: no reads at all for the many idle accounts
     if store.get_invoice(tenant, customer["id"], month) is not None:
         return EXISTING
-    statement = ledger.statement(tenant=tenant, account=customer["id"], first_day=first_day, last_day=last_day)
-    entries = ledger.history(tenant=tenant, account=customer["id"], first_day=first_day, last_day=last_day,
-                             limit=rules.MAX_DETAIL + 1)
+    statement = ledger_reads.statement(tenant=tenant, account=customer["id"], first_day=first_day,
+                                       last_day=last_day)
+    entries = ledger_reads.history(tenant=tenant, account=customer["id"], first_day=first_day, last_day=last_day,
+                                   limit=rules.MAX_DETAIL + 1)
     if not entries and statement.opening_balance == 0:
         return SKIPPED
     invoice = rules.build(tenant_name=tenant_name, customer=customer, month=month, statement=statement,
@@ -103,25 +103,10 @@ def close_customer(*, tenant: str, tenant_name: str, customer: Mapping[str, Any]
         "closing": statement.closing_balance, "createdAt": clock.now_iso(),
     }
     try:
-        _write_numbered(tenant, customer["id"], month, record, new_record=True)
+        store.create_invoice(tenant, customer["id"], month, record, schema=INVOICE)
     except AlreadyExistsError:
         return EXISTING  # an overlapping run wrote it first (the same PDF bytes; its id is a gap)
     return ISSUED
-
-
-def _write_numbered(tenant: str, customer_id: int, month: str, record: dict[str, Any], *, new_record: bool) -> int:
-    """The invoice's id and its INVOICE entity, in one transaction with the
-    ledger record (new) or the record's numbering (backfill): an invoice has
-    exactly one id, or none if the transaction loses."""
-    invoice_id = entities.allocate_ids(tenant, INVOICE.kind)[0]
-    tx = Transaction()
-    if new_record:
-        store.add_invoice_put(tx, tenant, customer_id, month, {**record, "id": invoice_id})
-    else:
-        store.add_invoice_id(tx, tenant, customer_id, month, invoice_id)
-    fields = {k: v for k, v in record.items() if k not in ("createdAt", "PK", "SK", "id")}
-    entities.create(INVOICE, tenant, fields, entity_id=invoice_id, also=tx)
-    return invoice_id
 
 
 def number_invoices(*, tenant: str) -> dict[str, Any]:
@@ -142,7 +127,7 @@ def number_invoices(*, tenant: str) -> dict[str, Any]:
                     already += 1
                     continue
                 try:
-                    _write_numbered(tenant, customer["id"], record["month"], dict(record), new_record=False)
+                    store.number_invoice(tenant, customer["id"], record["month"], record, schema=INVOICE)
                     numbered += 1
                 except AlreadyExistsError:
                     already += 1
@@ -193,8 +178,8 @@ def fan_out(*, month: str) -> dict[str, Any]:
 
     month = rules.parse_month(month)
     tenants = identity_store.list_tenants()
-    bodies = [{"tenant": t["id"], "month": month} for t in tenants
-              if not (store.get_run(t["id"], month) or {}).get("done")]
+    bodies: list[Mapping[str, Any]] = [{"tenant": t["id"], "month": month} for t in tenants
+                                       if not (store.get_run(t["id"], month) or {}).get("done")]
     queued = queues.publish_batch(JOBS_QUEUE, bodies) if bodies else 0
     return {"month": month, "tenants": len(tenants), "queued": queued}
 

@@ -19,7 +19,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any, Iterator
 
-from chalicelib import clock, settings
+from chalicelib import clock
 from chalicelib.domain.money import ledger as rules
 from chalicelib.domain.money.cards import Card
 from chalicelib.domain.errors import AlreadyExistsError, InvalidStateError, PaymentDeclinedError, ValidationError
@@ -30,9 +30,8 @@ from chalicelib.adapters import payments as gateways
 from chalicelib.services.money import ledger
 from chalicelib.services.customers.items import ChildResource
 from chalicelib.adapters.payments import APPROVED, DECLINED, UNKNOWN, GatewayTimeout
+from chalicelib.store import payments as store
 from chalicelib.store.dynamo import entities
-from chalicelib.store.dynamo import keys
-from chalicelib.store.dynamo.table import Transaction
 from chalicelib.store.dynamo.entities import Page
 from chalicelib.store.dynamo.schema import PAYMENT, PAYMENT_BY_DATE as BY_DATE
 
@@ -95,22 +94,7 @@ def _reference(tenant: str, payment: dict[str, Any]) -> str:
     return f"{tenant}-{payment['id']}"
 
 
-def _status_update(tx: Transaction, tenant: str, payment: dict[str, Any], status: str, gateway_ref: str | None) -> None:
-    values: dict[str, Any] = {":s": status, ":pending": PENDING, ":unknown": UNKNOWN, ":now": clock.now_iso()}
-    expression = "SET #s = :s, updatedAt = :now"
-    if gateway_ref:
-        expression += ", gatewayRef = :g"
-        values[":g"] = gateway_ref
-    if status == UNKNOWN:
-        # Listed for the reconciliation job (ByRef1 STATE#unknown).
-        expression += ", openState = :s, GSI3PK = :gpk, GSI3SK = :gsk"
-        values[":gpk"] = keys.ref_pk(tenant, PAYMENT.kind, "STATE", UNKNOWN)
-        values[":gsk"] = keys.pad(payment["id"])
-    else:
-        expression += " REMOVE openState, GSI3PK, GSI3SK"
-    tx.update(settings.main_table(), {"PK": keys.entity_pk(tenant, PAYMENT.kind), "SK": keys.pad(payment["id"])},
-              expression, condition="#s IN (:pending, :unknown)", values=values, names={"#s": "status"},
-              failure=AlreadyExistsError("the payment was settled by another process"))
+OPEN = (PENDING, UNKNOWN)  # a payment in these may still be settled (once)
 
 
 def _settle(tenant: str, payment: dict[str, Any], outcome: str, gateway_ref: str | None) -> dict[str, Any]:
@@ -121,14 +105,14 @@ def _settle(tenant: str, payment: dict[str, Any], outcome: str, gateway_ref: str
                 amount=as_money(payment["amount"]), reference=_reference(tenant, payment),
                 description=f"{payment.get('brand')} ****{payment.get('last4')}",
                 idempotency_key=f"payment:{payment['id']}",
-                also=lambda tx: _status_update(tx, tenant, payment, APPROVED, gateway_ref))
+                also=store.status_writer(tenant, payment["id"], status=APPROVED, gateway_ref=gateway_ref,
+                                         open_states=OPEN, schema=PAYMENT, by_state=PAYMENT.refs[0]))
         except AlreadyExistsError:
             pass  # settled concurrently (request vs reconciliation): credited once, by the other
     else:
-        tx = Transaction()
-        _status_update(tx, tenant, payment, outcome, gateway_ref)
         try:
-            tx.execute()
+            store.set_status(tenant, payment["id"], status=outcome, gateway_ref=gateway_ref, open_states=OPEN,
+                             schema=PAYMENT, by_state=PAYMENT.refs[0], stays_open=outcome == UNKNOWN)
         except AlreadyExistsError:
             pass
     settled = entities.get_one(PAYMENT, tenant, payment["id"]) or payment

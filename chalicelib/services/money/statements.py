@@ -15,7 +15,7 @@ from chalicelib.domain.money.ledger import Statement, TENANT_ACCOUNT
 from chalicelib.domain.money.amounts import parse_money
 from chalicelib.services.common import audit
 from chalicelib.services.customers import accounts as customers
-from chalicelib.services.money import ledger
+from chalicelib.services.money import ledger, ledger_reads
 from chalicelib.services.money.ledger import Posted
 
 
@@ -36,15 +36,15 @@ def period(first: str | None, last: str | None, *, names: tuple[str, str] = ("in
 def customer_statement(*, principal: Principal, account_number: str, first_day: str, last_day: str) -> Statement:
     principal.require_read()
     customer = customers.customer_by_account_number(principal=principal, account_number=account_number)
-    return ledger.statement(tenant=principal.tenant_id, account=customer["id"], first_day=first_day,
-                            last_day=last_day)
+    return ledger_reads.statement(tenant=principal.tenant_id, account=customer["id"], first_day=first_day,
+                                  last_day=last_day)
 
 
 def partner_statement(*, principal: Principal, first_day: str, last_day: str) -> Statement:
     _require_partner(principal)
     principal.require_read()
-    return ledger.statement(tenant=principal.tenant_id, account=TENANT_ACCOUNT, first_day=first_day,
-                            last_day=last_day)
+    return ledger_reads.statement(tenant=principal.tenant_id, account=TENANT_ACCOUNT, first_day=first_day,
+                                  last_day=last_day)
 
 
 def move_funds(*, principal: Principal, account_number: str, amount: Any, description: str | None,
@@ -64,8 +64,8 @@ def financial_history(*, principal: Principal, customer: dict[str, Any], first_d
                       activity: str | None) -> list[dict[str, Any]]:
     principal.require_read()
     audit.touch("customer", customer["id"])
-    return ledger.history(tenant=principal.tenant_id, account=customer["id"], first_day=first_day,
-                          last_day=last_day, activity=activity)
+    return ledger_reads.history(tenant=principal.tenant_id, account=customer["id"], first_day=first_day,
+                                last_day=last_day, activity=activity)
 
 
 def adjust_balance(*, tenant: str, account_number: str | None, amount: Any, reason: str,
@@ -110,7 +110,8 @@ def account_overview(*, principal: Principal, customer: dict[str, Any] | None, d
     balance, credit_limit = ledger.balance_of(tenant=principal.tenant_id, account=account)
     last_day = clock.today().isoformat()
     first_day = (clock.today() - timedelta(days=days - 1)).isoformat()
-    entries = ledger.history(tenant=principal.tenant_id, account=account, first_day=first_day, last_day=last_day)
+    entries = ledger_reads.history(tenant=principal.tenant_id, account=account, first_day=first_day,
+                                   last_day=last_day)
     latest = list(reversed(entries))
     return {"balance": balance, "creditLimit": credit_limit, "firstDay": first_day, "lastDay": last_day,
             "payments": [e for e in latest if e["amount"] > 0][:recent],

@@ -57,7 +57,7 @@ def _customer_ids(principal: Principal, customer_id: int | None) -> list[int]:
 def tracked_calls(*, principal: Principal, customer_id: int | None, source_id: int | None,
                   first: date, last: date) -> list[dict[str, Any]]:
     """Every tracked call of the range, ordered by start."""
-    from chalicelib.services.calls import pipeline
+    from chalicelib.services.calls import scan
 
     principal.require_read()
     tenant = principal.tenant_id
@@ -78,7 +78,7 @@ def tracked_calls(*, principal: Principal, customer_id: int | None, source_id: i
         day = first
         while day <= last:
             # The pipeline's shard of the customer: all its calls of a day are there.
-            for row in store.call_rows(tenant, day=day.isoformat(), shard=pipeline._shard(cid), customer_id=cid,
+            for row in store.call_rows(tenant, day=day.isoformat(), shard=scan.shard(cid), customer_id=cid,
                                        numbers=numbers):
                 start = rules.iso_of_epoch_for_compare(row["start"])
                 holder = rules.holder_at(periods.get(row["number"], []), start)

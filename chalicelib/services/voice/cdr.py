@@ -48,7 +48,7 @@ def _trunk_id(tenant: str, call: Mapping[str, Any]) -> int | None:
 
 def hand_off(*, tenant: str, call: Mapping[str, Any]) -> str | None:
     """Write the call's CDR to the inbox; the object key, or None when the call has none."""
-    from chalicelib.services.calls import pipeline as cdrs
+    from chalicelib.services.calls import inbox
     from chalicelib.store.dynamo.schema import CUSTOMER
     from chalicelib.store.dynamo import entities
 
@@ -66,6 +66,6 @@ def hand_off(*, tenant: str, call: Mapping[str, Any]) -> str | None:
                      "billsec", "disposition"])
     writer.writerow(row(tenant=tenant, call=call, customer=customer, trunk_id=trunk_id))
     name = f"voice-{oid(tenant, CALL_KIND, call['id'])}.csv"
-    key = cdrs.upload_to_inbox(tenant=tenant, name=name, body=buffer.getvalue().encode())
+    key = inbox.upload_to_inbox(tenant=tenant, name=name, body=buffer.getvalue().encode())
     store.set_call(tenant, call["id"], {"cdr": key})
     return key

@@ -106,7 +106,7 @@ CDR_HEADER = "call_id,direction,account,trunk_id,from,to,start,answer,end,billse
 
 
 def test_upload_status_follows_a_file_from_the_inbox_to_its_summary(client: Any, tenant: dict[str, Any]) -> None:
-    from chalicelib.services.calls import pipeline as cdrs
+    from chalicelib.services.calls import inbox
     from tests.support.numbers import own
 
     t, key = tenant["tenant"]["id"], tenant["user"]["api_key"]
@@ -122,26 +122,26 @@ def test_upload_status_follows_a_file_from_the_inbox_to_its_summary(client: Any,
     name = call(client, token=key, filename="switch-a.csv")[1]["filename"]
     assert status_of(client, token=key, filename=name) == (
         404, {"status": "404", "error": "Invalid filename"})  # granted, nothing uploaded yet
-    stored = cdrs.upload_to_inbox(tenant=t, name=name, body=body)
+    stored = inbox.upload_to_inbox(tenant=t, name=name, body=body)
     assert status_of(client, token=key, filename=name) == (200, {"status": "200", "state": "pending"})
-    cdrs.ingest_inbox_object(key=stored)
+    inbox.ingest_inbox_object(key=stored)
     status, answer = status_of(client, token=key, filename=name)
     assert status == 200 and answer == {
         "status": "200", "state": "done", "rows": "3", "accepted": "1", "duplicate": "1", "rejected": "1",
         "errors": [{"line": "3", "reason": "disposition must be ANSWERED, NO ANSWER, BUSY or FAILED"}]}, answer
     # The same bytes under another name are recognised and count nothing.
     again = call(client, token=key, filename="switch-a.csv")[1]["filename"]
-    cdrs.ingest_inbox_object(key=cdrs.upload_to_inbox(tenant=t, name=again, body=body))
+    inbox.ingest_inbox_object(key=inbox.upload_to_inbox(tenant=t, name=again, body=body))
     assert status_of(client, token=key, filename=again) == (200, {"status": "200", "state": "repeated"})
 
 
 def test_upload_status_is_for_tenant_level_users_of_that_tenant(client: Any, tenant: dict[str, Any]) -> None:
-    from chalicelib.services.calls import pipeline as cdrs
+    from chalicelib.services.calls import inbox
     from chalicelib.services.identity import users
 
     t, key = tenant["tenant"]["id"], tenant["user"]["api_key"]
     name = call(client, token=key, filename="x.csv")[1]["filename"]
-    cdrs.upload_to_inbox(tenant=t, name=name, body=CDR_HEADER.encode() + b"\n")
+    inbox.upload_to_inbox(tenant=t, name=name, body=CDR_HEADER.encode() + b"\n")
     manager = user_key(tenant, "mgr2", customer_access="manager")
     assert status_of(client, token=manager, filename=name)[0] == 403
     # Another tenant's administrator does not see it (its own inbox has no such file).

@@ -241,12 +241,12 @@ def test_answers_match_the_description(client: Any, document: dict[str, Any], mo
 def test_stats_with_calls_match_the_description(world: dict[str, Any], client: Any, document: dict[str, Any]) -> None:
     import random
 
-    from chalicelib.services.calls import pipeline as cdrs
+    from chalicelib.services.calls import daily, ingest
 
     t, rng = world["tenant"], random.Random(3)
     rows = generate(rng, world, 60, "2026-04-10", "s")
-    cdrs.import_file(tenant=t, path=str(write(world["tmp"] / "s.csv", rows)))
-    cdrs.daily_close(tenant=t, day="2026-04-10")
+    ingest.import_file(tenant=t, path=str(write(world["tmp"] / "s.csv", rows)))
+    daily.daily_close(tenant=t, day="2026-04-10")
     api = Carrier(client, document, world["api_key"], world["customers"][0]["accountNumber"])
     assert api("did_stats", number="12065550101,2065550102")["data"]
     assert api("tg_stats", tg_id=world["origination"][0])["data"]

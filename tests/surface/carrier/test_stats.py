@@ -12,12 +12,12 @@ from tests.support.cdrs import did_key, expected, generate, world, write  # noqa
 
 
 def test_carrier_stats_endpoints(world: dict[str, Any], client: Any) -> None:
-    from chalicelib.services.calls import pipeline as cdrs
+    from chalicelib.services.calls import daily, ingest
 
     t, rng = world["tenant"], random.Random(3)
     rows = generate(rng, world, 200, "2026-04-10", "s") + generate(rng, world, 100, "2026-04-11", "u")
-    cdrs.import_file(tenant=t, path=str(write(world["tmp"] / "s.csv", rows)))
-    cdrs.daily_close(tenant=t, day="2026-04-10")
+    ingest.import_file(tenant=t, path=str(write(world["tmp"] / "s.csv", rows)))
+    daily.daily_close(tenant=t, day="2026-04-10")
     want = expected(world, rows)["figures"]
     c0 = world["customers"][0]
     auth = f"token={world['api_key']}&accountno={c0['accountNumber']}"

@@ -120,7 +120,7 @@ def _cdr_file(path, rows):
 
 
 def test_statistics_attribute_calls_to_the_source_holding_the_number(tracking, shop, tmp_path):
-    from chalicelib.services.calls import pipeline as cdrs
+    from chalicelib.services.calls import ingest
 
     cid = shop["customer_id"]
     first = tracking.post(f"/customers/{cid}/sources", data={"name": "First", "number": "2065550104"}).json["sources"][0]
@@ -132,7 +132,7 @@ def test_statistics_attribute_calls_to_the_source_holding_the_number(tracking, s
         return [call_id, "inbound", "acme1", "", caller, "12065550104", s, s if answered else "", e,
                 "40" if answered else "0", "ANSWERED" if answered else "NO ANSWER"]
 
-    cdrs.import_file(tenant=shop["tenant"], path=_cdr_file(tmp_path / "a.csv", [
+    ingest.import_file(tenant=shop["tenant"], path=_cdr_file(tmp_path / "a.csv", [
         row("c1", "4155550001", now + timedelta(seconds=1)), row("c2", "4155550001", now + timedelta(seconds=2), False),
         row("c3", "4155550002", now + timedelta(seconds=3))]))
     import time
@@ -140,7 +140,7 @@ def test_statistics_attribute_calls_to_the_source_holding_the_number(tracking, s
     tracking.delete(f"/sources/{first['source_id']}")
     second = tracking.post(f"/customers/{cid}/sources", data={"name": "Second", "number": "2065550104"}).json["sources"][0]
     later = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(seconds=2)
-    cdrs.import_file(tenant=shop["tenant"], path=_cdr_file(tmp_path / "b.csv", [row("c4", "4155550003", later),
+    ingest.import_file(tenant=shop["tenant"], path=_cdr_file(tmp_path / "b.csv", [row("c4", "4155550003", later),
                                                                               row("c1", "4155550001", now)]))
     listed = tracking.get(f"/statistics/cdrs?customer_id={cid}")
     assert listed.status_code == 200, listed.text

@@ -79,8 +79,7 @@ def test_peak_is_half_open_and_figures_presented() -> None:
 
 
 def test_pipeline_matches_independent_computation(world: dict[str, Any]) -> None:
-    from chalicelib.services.calls import owners as cdr_ports
-    from chalicelib.services.calls import pipeline as cdrs
+    from chalicelib.services.calls import charges, daily, ingest, rates
 
     t, tmp, rng = world["tenant"], world["tmp"], random.Random(6)
     day1 = generate(rng, world, 400, DAY1, "a")
@@ -100,16 +99,16 @@ def test_pipeline_matches_independent_computation(world: dict[str, Any]) -> None
             "BUSY"]]
     file2 = write(tmp / "two.csv.zst", file2_rows[:10] + bad + file2_rows[10:], compress="zst")
 
-    first = cdrs.import_file(tenant=t, path=str(file1))
+    first = ingest.import_file(tenant=t, path=str(file1))
     assert (first["rows"], first["accepted"], first["duplicate"], first["rejected"]) == (350, 350, 0, 0)
-    second = cdrs.import_file(tenant=t, path=str(file2))
+    second = ingest.import_file(tenant=t, path=str(file2))
     assert second["rows"] == len(file2_rows) + 4
     assert second["rejected"] == 4
     assert second["duplicate"] == 50  # rows 200..250 of day 1 were in the first file
     assert [e["line"] for e in second["errors"]] == [12, 13, 14, 15]
     assert "direction" in second["errors"][0]["reason"] and "unknown trunk" in second["errors"][2]["reason"]
     # The same file again is counted and charged once.
-    again = cdrs.import_file(tenant=t, path=str(file1))
+    again = ingest.import_file(tenant=t, path=str(file1))
     assert again["repeated"] and again["accepted"] == 0 and again["duplicate"] == 350
 
     ingested = day1[:250] + day2[:100] + file2_rows
@@ -117,21 +116,21 @@ def test_pipeline_matches_independent_computation(world: dict[str, Any]) -> None
 
     # Close day 1: charges posted once, equal to the independent sum.
     want = expected(world, ingested)
-    cdrs.daily_close(tenant=t, day=DAY1)
-    cdrs.daily_close(tenant=t, day=DAY1)  # twice: same files, stats and charges
+    daily.daily_close(tenant=t, day=DAY1)
+    daily.daily_close(tenant=t, day=DAY1)  # twice: same files, stats and charges
     for c in world["customers"]:
-        record = cdr_ports.posted_call_charges(tenant=t, customer_id=c["id"], day=DAY1)
+        record = charges.posted_call_charges(tenant=t, customer_id=c["id"], day=DAY1)
         assert Decimal(record["total"]) == want["costs"][(c["id"], DAY1)]
         assert len(record["entries"]) == 1
 
     # Late CDRs for the closed day: figures move, only the difference is charged.
     late = generate(rng, world, 40, DAY1, "late") + day1[:5]
-    cdrs.import_file(tenant=t, path=str(write(tmp / "late.csv", late)))
+    ingest.import_file(tenant=t, path=str(write(tmp / "late.csv", late)))
     ingested += late
     want = expected(world, ingested)
     check_figures(t, want)
     for c in world["customers"]:
-        record = cdr_ports.posted_call_charges(tenant=t, customer_id=c["id"], day=DAY1)
+        record = charges.posted_call_charges(tenant=t, customer_id=c["id"], day=DAY1)
         assert Decimal(record["total"]) == want["costs"][(c["id"], DAY1)]
         assert sum(Decimal(e["amount"]) for e in record["entries"]) == want["costs"][(c["id"], DAY1)]
 
@@ -139,12 +138,12 @@ def test_pipeline_matches_independent_computation(world: dict[str, Any]) -> None
     new_deck = [("1", "0.03", "0", "6", "6"), ("44", "0.04", "0.01", "1", "1")]
     path = tmp / "rerate.csv"
     path.write_text("prefix,rate,connect_fee,initial_increment,increment\n" + "\n".join(",".join(r) for r in new_deck))
-    cdrs.import_rates(tenant=t, direction="outbound", path=str(path))
-    cdrs.daily_close(tenant=t, day=DAY1)
+    rates.import_rates(tenant=t, direction="outbound", path=str(path))
+    daily.daily_close(tenant=t, day=DAY1)
     decks = {**world["decks"], ("outbound", None): new_deck}
     want = expected(world, ingested, decks)
     for c in world["customers"]:
-        record = cdr_ports.posted_call_charges(tenant=t, customer_id=c["id"], day=DAY1)
+        record = charges.posted_call_charges(tenant=t, customer_id=c["id"], day=DAY1)
         assert Decimal(record["total"]) == want["costs"][(c["id"], DAY1)]
         assert sum(Decimal(e["amount"]) for e in record["entries"]) == want["costs"][(c["id"], DAY1)]
 
@@ -168,7 +167,7 @@ def test_pipeline_matches_independent_computation(world: dict[str, Any]) -> None
 
 
 def test_asterisk_cdr_csv(world: dict[str, Any]) -> None:
-    from chalicelib.services.calls import pipeline as cdrs
+    from chalicelib.services.calls import ingest
 
     t, tmp = world["tenant"], world["tmp"]
     inbound, outbound = world["origination"][0], world["termination"][0]
@@ -185,7 +184,7 @@ def test_asterisk_cdr_csv(world: dict[str, Any]) -> None:
     ]
     path = tmp / "Master.csv"
     path.write_text("\n".join(lines) + "\n")
-    summary = cdrs.import_file(tenant=t, path=str(path))
+    summary = ingest.import_file(tenant=t, path=str(path))
     assert (summary["rows"], summary["accepted"], summary["rejected"]) == (3, 2, 1)
     assert summary["errors"][0]["line"] == 3
     from chalicelib.store import calls as store
@@ -198,20 +197,20 @@ def test_asterisk_cdr_csv(world: dict[str, Any]) -> None:
 def test_byte_range_parts_through_the_queue(world: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
     """A plain file bigger than the split size is cut on line boundaries, each
     part a queue message; the merged figures equal the whole file's."""
-    from chalicelib.services.calls import pipeline as cdrs
+    from chalicelib.services.calls import inbox, ingest
     from chalicelib.store import clients, queues
 
     t, rng = world["tenant"], random.Random(9)
     rows = generate(rng, world, 300, "2026-03-07", "p")
     rows += rows[:7]  # duplicates inside the file, possibly across parts
     body = (HEADER + "\n" + "\n".join(",".join(r) for r in rows) + "\n").encode()
-    monkeypatch.setattr(cdrs, "SPLIT_BYTES", 2000)
-    key = cdrs.upload_to_inbox(tenant=t, name="big.csv", body=body)
+    monkeypatch.setattr(ingest, "SPLIT_BYTES", 2000)
+    key = inbox.upload_to_inbox(tenant=t, name="big.csv", body=body)
     sqs = clients.client("sqs")
     url = queues.queue_url("cdr_files")
     sqs.purge_queue(QueueUrl=url)
     event = {"Records": [{"eventName": "ObjectCreated:Put", "s3": {"object": {"key": key}}}]}
-    fanned = cdrs.handle_notification(event)
+    fanned = inbox.handle_notification(event)
     parts = fanned[0]["parts"]
     assert parts == -(-len(body) // 2000)
     heads: list[str] = []  # the parts' messages carry the object's size: no part asks S3 for it
@@ -227,8 +226,8 @@ def test_byte_range_parts_through_the_queue(world: dict[str, Any], monkeypatch: 
         if not got:
             break
         for message in got:
-            results += cdrs.handle_notification(json.loads(message["Body"]))
-            results += cdrs.handle_notification(json.loads(message["Body"]))  # redelivered: no effect
+            results += inbox.handle_notification(json.loads(message["Body"]))
+            results += inbox.handle_notification(json.loads(message["Body"]))  # redelivered: no effect
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
     s3_events.unregister("before-call.s3.HeadObject", count_head)
     final = [r for r in results if "accepted" in r]
@@ -237,22 +236,22 @@ def test_byte_range_parts_through_the_queue(world: dict[str, Any], monkeypatch: 
     assert heads == []
     check_figures(t, expected(world, rows))
     # The same notification again (S3 delivers at least once) changes nothing.
-    assert cdrs.handle_notification(event)[0]["ignored"]
-    assert cdrs.handle_notification({"Event": "s3:TestEvent"}) == []
+    assert inbox.handle_notification(event)[0]["ignored"]
+    assert inbox.handle_notification({"Event": "s3:TestEvent"}) == []
     wrong = {"Records": [{"eventName": "ObjectCreated:Put", "s3": {"object": {"key": "cdr-inbox/nobody/x.csv"}}}]}
-    assert cdrs.handle_notification(wrong)[0]["ignored"] == "unknown tenant"
+    assert inbox.handle_notification(wrong)[0]["ignored"] == "unknown tenant"
 
 
 def drain_cdr_queue(redeliver: bool = True) -> list[dict[str, Any]]:
     """Run every message of the cdr-files queue (each twice: SQS delivers at least once)."""
-    from chalicelib.services.calls import pipeline as cdrs
+    from chalicelib.services.calls import inbox
     from chalicelib.store import clients, queues
 
     sqs, url, results = clients.client("sqs"), queues.queue_url("cdr_files"), []
     while got := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", []):
         for message in got:
             for _ in range(2 if redeliver else 1):
-                results += cdrs.handle_notification(json.loads(message["Body"]))
+                results += inbox.handle_notification(json.loads(message["Body"]))
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
     return results
 
@@ -266,7 +265,7 @@ def test_big_compressed_file_is_restaged_in_plain_pieces(world: dict[str, Any], 
     original file's line numbers, a broken stream ends the last piece, and
     the pieces and the inbox object are gone at the end."""
     from chalicelib import settings
-    from chalicelib.services.calls import pipeline as cdrs
+    from chalicelib.services.calls import inbox, ingest
     from chalicelib.store import clients, queues
 
     t = world["tenant"]
@@ -278,15 +277,15 @@ def test_big_compressed_file_is_restaged_in_plain_pieces(world: dict[str, Any], 
     body = gzip.compress(plain) if compression == "gzip" else __import__("zstandard").ZstdCompressor().compress(plain)
     if compression == "gzip":
         body = body[:-20]  # truncated: the stream breaks in the last piece
-    monkeypatch.setattr(cdrs, "SPLIT_BYTES", 3000)
+    monkeypatch.setattr(ingest, "SPLIT_BYTES", 3000)
     sqs, url = clients.client("sqs"), queues.queue_url("cdr_files")
     while got := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
         for message in got:  # earlier tests' messages (PurgeQueue is once a minute)
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-    key = cdrs.upload_to_inbox(tenant=t, name=f"big.csv.{compression}", body=body)
+    key = inbox.upload_to_inbox(tenant=t, name=f"big.csv.{compression}", body=body)
     event = {"Records": [{"eventName": "ObjectCreated:Put", "s3": {"object": {"key": key}}}]}
-    assert cdrs.handle_notification(event)[0]["restaged"]
-    assert cdrs.handle_notification(event)[0]["restaged"]  # the notification again: the same pieces
+    assert inbox.handle_notification(event)[0]["restaged"]
+    assert inbox.handle_notification(event)[0]["restaged"]  # the notification again: the same pieces
     listed = clients.client("s3").list_objects_v2(Bucket=settings.blob_bucket(), Prefix=f"cdr-staged/{t}/")
     pieces = [o["Key"] for o in listed.get("Contents", [])]
     assert len(pieces) >= len(plain) // 3000
@@ -308,7 +307,7 @@ def test_big_compressed_file_is_restaged_in_plain_pieces(world: dict[str, Any], 
         check_figures(t, expected(world, rows[:240]))
     listed = clients.client("s3").list_objects_v2(Bucket=settings.blob_bucket(), Prefix=f"cdr-staged/{t}/")
     assert listed.get("Contents", []) == []
-    assert cdrs.handle_notification(event)[0]["ignored"]  # the inbox object is gone
+    assert inbox.handle_notification(event)[0]["ignored"]  # the inbox object is gone
 
 
 def test_pieces_cut_on_line_ends_behind_the_header(tmp_path: Path) -> None:
@@ -359,12 +358,12 @@ def test_admin_cli_import_cdrs_rates_and_daily_close(world: dict[str, Any], caps
 
 
 def test_sqs_handler_reports_failures_per_message(world: dict[str, Any]) -> None:
-    from chalicelib.services.calls import pipeline as cdrs
+    from chalicelib.services.calls import inbox
     from chalicelib import workers
 
     t = world["tenant"]
     rows = generate(random.Random(12), world, 20, "2026-05-02", "sqs")
-    key = cdrs.upload_to_inbox(tenant=t, name="sqs.csv.gz",
+    key = inbox.upload_to_inbox(tenant=t, name="sqs.csv.gz",
                                body=gzip.compress((HEADER + "\n" + "\n".join(",".join(r) for r in rows)).encode()))
     event = events.load("s3_object_created_via_sqs", key=quote_plus(key))  # S3 URL-encodes the key
     event["Records"].append({**event["Records"][0], "messageId": "a-second-message", "body": "not json"})
@@ -377,8 +376,7 @@ def test_call_charges_go_below_the_credit_limit_and_then_block_new_spend(world: 
     from chalicelib.auth import api_key
     from chalicelib.domain.money import ledger as ledger_rules
     from chalicelib.domain.errors import InsufficientFundsError
-    from chalicelib.services.calls import owners as cdr_ports
-    from chalicelib.services.calls import pipeline as cdrs
+    from chalicelib.services.calls import charges, daily, ingest
     from chalicelib.services.customers import accounts as customers
     from chalicelib.services.money import ledger
 
@@ -388,16 +386,16 @@ def test_call_charges_go_below_the_credit_limit_and_then_block_new_spend(world: 
     trunk = termination_trunk(principal, poor)
     row = ["poor-1", "outbound", "a", trunk, "1", "442071234567", "2026-05-03T10:00:00Z", "2026-05-03T10:00:01Z",
            "2026-05-03T10:01:01Z", "60", "ANSWERED"]
-    cdrs.import_file(tenant=t, path=str(write(world["tmp"] / "poor.csv", [row])))
-    closed = cdrs.daily_close(tenant=t, day="2026-05-03")
+    ingest.import_file(tenant=t, path=str(write(world["tmp"] / "poor.csv", [row])))
+    closed = daily.daily_close(tenant=t, day="2026-05-03")
     # The calls were made: their charge is posted although it takes the balance
     # below the credit limit (4420 deck: 0.002 + 0.031 * 60 / 60).
     assert closed["posted"][str(poor["id"])] == "0.03300"
-    assert cdr_ports.posted_call_charges(tenant=t, customer_id=poor["id"], day="2026-05-03")["total"] == \
+    assert charges.posted_call_charges(tenant=t, customer_id=poor["id"], day="2026-05-03")["total"] == \
         Decimal("0.03300")
     assert ledger.balance_of(tenant=t, account=poor["id"]) == (Decimal("-0.03300"), Decimal("0"))
     # A second close posts nothing more.
-    assert cdrs.daily_close(tenant=t, day="2026-05-03")["posted"].get(str(poor["id"])) in (None, "0.00000", "0")
+    assert daily.daily_close(tenant=t, day="2026-05-03")["posted"].get(str(poor["id"])) in (None, "0.00000", "0")
     assert ledger.balance_of(tenant=t, account=poor["id"])[0] == Decimal("-0.03300")
     # Below its limit, the customer's new spend is refused and writes nothing.
     with pytest.raises(InsufficientFundsError):
@@ -438,7 +436,7 @@ def test_api_cold_start_does_not_import_the_engine() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, app; from chalicelib.services.calls import pipeline, stats; "
+    code = ("import sys, app; from chalicelib.services.calls import daily, inbox, ingest, rates, stats; "
             "import chalicelib.workers; print('duckdb' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[3],
                           capture_output=True, text=True, check=True)
@@ -450,7 +448,7 @@ def test_line_numbers_when_lines_are_not_rows_and_a_truncated_gzip(world: dict[s
     """Blank lines and a quoted field with a line break: the refused row still
     gets its own line; a truncated gzip keeps the complete lines before it;
     a file scanned in pieces reports the file's lines."""
-    from chalicelib.services.calls import pipeline as cdrs
+    from chalicelib.services.calls import ingest, scan
 
     t, tmp = world["tenant"], world["tmp"]
     rows = generate(random.Random(21), world, 6, "2026-05-04", "irr")
@@ -462,33 +460,33 @@ def test_line_numbers_when_lines_are_not_rows_and_a_truncated_gzip(world: dict[s
     text = "\n".join([HEADER, good[0], "", good[1], ",".join(quoted), "  ", ",".join(bad), good[2]]) + "\n"
     path = tmp / "irregular.csv"
     path.write_text(text)
-    summary = cdrs.import_file(tenant=t, path=str(path))
+    summary = ingest.import_file(tenant=t, path=str(path))
     assert (summary["rows"], summary["accepted"], summary["rejected"]) == (5, 4, 1)
     assert summary["errors"] == [{"line": 8, "reason": "direction must be inbound or outbound"}]
     # A too-short row on a regular file: the rows after it keep their lines.
     short = "\n".join([HEADER, good[3], "a,b,c", ",".join(bad).replace("irr-bad", "irr-bad2"), good[4]]) + "\n"
-    summary = cdrs.import_file(tenant=t, path=str(write_text(tmp / "short.csv", short)))
+    summary = ingest.import_file(tenant=t, path=str(write_text(tmp / "short.csv", short)))
     assert [e["line"] for e in summary["errors"]] == [3, 4]
     assert summary["errors"][0]["reason"] == "expected 11 fields, found 3"
-    monkeypatch.setattr(cdrs, "SCAN_CHUNK_BYTES", 150)  # a piece or two per row
-    summary = cdrs.import_file(tenant=t, path=str(write_text(tmp / "short2.csv", short.replace("irr-bad2", "irr-bad3")
+    monkeypatch.setattr(scan, "SCAN_CHUNK_BYTES", 150)  # a piece or two per row
+    summary = ingest.import_file(tenant=t, path=str(write_text(tmp / "short2.csv", short.replace("irr-bad2", "irr-bad3")
                                                              .replace(rows[3][0], "irr-x3").replace(rows[4][0], "irr-x4"))))
     assert [e["line"] for e in summary["errors"]] == [3, 4] and summary["rows"] == 4
     assert summary["accepted"] == 2
     # The slow path in pieces too (the irregular file again, new call ids).
-    summary = cdrs.import_file(tenant=t, path=str(write_text(tmp / "irregular2.csv", text.replace("irr-", "irs-"))))
+    summary = ingest.import_file(tenant=t, path=str(write_text(tmp / "irregular2.csv", text.replace("irr-", "irs-"))))
     assert (summary["rows"], summary["accepted"], summary["rejected"]) == (5, 4, 1)
     assert summary["errors"] == [{"line": 8, "reason": "direction must be inbound or outbound"}]
     whole = gzip.compress(("\n".join([HEADER] + good[3:]) + "\n").encode())
     cut = tmp / "cut.csv.gz"
     cut.write_bytes(whole[: len(whole) - 12])
-    summary = cdrs.import_file(tenant=t, path=str(cut))
+    summary = ingest.import_file(tenant=t, path=str(cut))
     assert summary["rejected"] == 1 and summary["errors"][-1]["reason"].startswith("unreadable")
     # A line that is not UTF-8 is refused alone; the rows around it count.
     body = ("\n".join([HEADER, good[5].replace("irr-", "utf-")]) + "\n").encode() + b"\xff\xfe" + (",".join(rows[3]).replace("irr-", "utf-") + "\n").encode()
     body += (",".join(rows[2]).replace("irr-", "utf-") + "\n").encode()
     (tmp / "utf.csv").write_bytes(body)
-    summary = cdrs.import_file(tenant=t, path=str(tmp / "utf.csv"))
+    summary = ingest.import_file(tenant=t, path=str(tmp / "utf.csv"))
     assert summary["errors"] == [{"line": 3, "reason": "unreadable: not UTF-8"}]
     assert (summary["rows"], summary["accepted"]) == (3, 2)
 

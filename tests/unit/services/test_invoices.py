@@ -16,7 +16,7 @@ from chalicelib.domain.money import invoices as rules
 from chalicelib.domain.money import ledger as ledger_rules
 from chalicelib.domain.errors import ValidationError
 from chalicelib.services.money import invoices
-from chalicelib.services.money import ledger
+from chalicelib.services.money import ledger, ledger_reads
 from chalicelib.store import blobs
 from chalicelib.store import invoices as store
 from tests.support import events
@@ -69,7 +69,7 @@ def test_running_twice_issues_one_invoice_equal_to_the_statement(booked):
     assert blobs.get(t, record["pdfKey"]) == pdf
     assert store.get_invoice(t, idle["id"], MONTH) is None
 
-    statement = ledger.statement(tenant=t, account=busy["id"], first_day="2025-03-01", last_day="2025-03-31")
+    statement = ledger_reads.statement(tenant=t, account=busy["id"], first_day="2025-03-01", last_day="2025-03-31")
     assert record["opening"] == statement.opening_balance == Decimal("100")
     assert Decimal(record["closing"]) == statement.closing_balance == Decimal("86.54316")
     assert record["date"] == "2025-03-31" and record["lines"] == 4 and record["detail"] == "movements"
@@ -82,8 +82,8 @@ def test_running_twice_issues_one_invoice_equal_to_the_statement(booked):
 
 def test_lines_add_up_or_fall_back_to_categories(booked):
     t, busy, _ = booked
-    statement = ledger.statement(tenant=t, account=busy["id"], first_day="2025-03-01", last_day="2025-03-31")
-    entries = ledger.history(tenant=t, account=busy["id"], first_day="2025-03-01", last_day="2025-03-31")
+    statement = ledger_reads.statement(tenant=t, account=busy["id"], first_day="2025-03-01", last_day="2025-03-31")
+    entries = ledger_reads.history(tenant=t, account=busy["id"], first_day="2025-03-01", last_day="2025-03-31")
     detailed = rules.build(tenant_name="T", customer=busy, month=MONTH, statement=statement, entries=entries)
     summary = rules.build(tenant_name="T", customer=busy, month=MONTH, statement=statement, entries=None)
     for invoice in (detailed, summary):
@@ -175,7 +175,7 @@ def test_a_ledger_that_does_not_add_up_is_not_invoiced_and_blocks_no_one(booked,
     t, busy, _ = booked
     other = new_customer(admin(tenant), name="Other")
     _post(t, other["id"], [("2025-03-05", ledger_rules.BANK_TRANSFER, "3.00000")])
-    lost = ledger.history(tenant=t, account=busy["id"], first_day="2025-03-17", last_day="2025-03-17")[0]
+    lost = ledger_reads.history(tenant=t, account=busy["id"], first_day="2025-03-17", last_day="2025-03-17")[0]
     ddb().delete_item(TableName=settings.ledger_table(), Key=to_item(
         {"PK": ledger_store.ledger_pk(t, busy["id"]), "SK": ledger_store.entry_sk(lost["at"], lost["seq"])}))
     result = invoices.close_month(tenant=t, month=MONTH)

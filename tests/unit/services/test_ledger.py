@@ -6,7 +6,7 @@ from chalicelib import clock
 from chalicelib.domain.money import ledger as rules
 from chalicelib.domain.errors import InsufficientFundsError, NotFoundError, ValidationError
 from chalicelib.domain.money.ledger import TENANT_ACCOUNT
-from chalicelib.services.money import ledger
+from chalicelib.services.money import ledger, ledger_reads
 from chalicelib.store import ledger as store
 from chalicelib.store.dynamo.table import Transaction
 from tests.support.money import admin, ledger_sum, new_customer
@@ -137,10 +137,10 @@ def test_statement_from_checkpoints_matches_the_ledger(tenant):
         for last in days:
             if first > last:
                 continue
-            got = ledger.statement(tenant=t, account=customer["id"], first_day=first, last_day=last)
+            got = ledger_reads.statement(tenant=t, account=customer["id"], first_day=first, last_day=last)
             assert got == _expected(plan, first, last), (first, last)
             # The day-by-day method (accounts older than cumulative totals) agrees.
-            by_days = ledger._statement_by_days(tenant=t, account=customer["id"], first_day=first, last_day=last)
+            by_days = ledger_reads._statement_by_days(tenant=t, account=customer["id"], first_day=first, last_day=last)
             assert by_days == got, (first, last)
 
 
@@ -192,7 +192,7 @@ def test_accounts_without_cumulative_totals_fall_back_to_days(tenant):
     ddb().update_item(TableName=settings.main_table(), Key=to_item(store.state_key(t, customer["id"])),
                       UpdateExpression="REMOVE ledgerCumTotals")
     for first, last in (("2024-05-01", "2024-05-31"), ("2024-05-02", "2024-05-03"), ("2024-05-01", "2024-05-01")):
-        got = ledger.statement(tenant=t, account=customer["id"], first_day=first, last_day=last)
+        got = ledger_reads.statement(tenant=t, account=customer["id"], first_day=first, last_day=last)
         assert got == _expected(plan, first, last), (first, last)
     # And such an account never starts cumulative totals half-way.
     clock.set_now("2024-05-04T10:00:00")
@@ -260,7 +260,7 @@ def test_month_records_and_the_state_item_answer_common_periods_in_one_read(tena
                                       ("2023-01-01", "2024-03-05", 1), ("2024-02-04", "2024-03-05", 2), ("2024-02-05", "2024-03-05", 3),
                                       ("2024-01-31", "2024-03-05", 2), ("2024-01-15", "2024-02-14", 2)):
             calls["n"] = 0
-            got = ledger.statement(tenant=t, account=customer["id"], first_day=first, last_day=last)
+            got = ledger_reads.statement(tenant=t, account=customer["id"], first_day=first, last_day=last)
             assert got == _expected(plan, first, last), (first, last)
             assert calls["n"] == requests, (first, last, calls["n"])
     finally:

@@ -47,10 +47,10 @@ def test_the_order_worker_reports_only_the_message_that_failed(tenant: dict[str,
 
 def test_cdr_files_ingests_the_object_an_s3_notification_names(tenant: dict[str, Any]) -> None:
     from chalicelib.auth import api_key
-    from chalicelib.services.calls import pipeline, uploads
+    from chalicelib.services.calls import inbox, uploads
 
     t = tenant["tenant"]["id"]
-    key = pipeline.upload_to_inbox(tenant=t, name="switch-a_2026-03-01.csv", body=(HEADER + "\n").encode())
+    key = inbox.upload_to_inbox(tenant=t, name="switch-a_2026-03-01.csv", body=(HEADER + "\n").encode())
     event = events.load("s3_object_created_via_sqs", key=quote_plus(key))  # S3 URL-encodes the key
     assert invoke("cdr_files", event) == {"batchItemFailures": []}
     principal = api_key.authenticate(tenant["user"]["api_key"], None)

@@ -1,239 +1,22 @@
-"""The vectorised core of the CDR pipeline: DuckDB over local files
-(docs/cdrs.md, "Engine"). The services download objects from S3 into a
-scratch directory, hand the paths here, and upload what this module writes.
-
-- ``scan``: one pass over a plain CSV file (the Dialtone columns, optionally
-  a 12th column ``line`` with the source line): every row validated by SQL
-  expressions in the order of the domain's rules (``domain/cdrs.build``),
-  owners joined, accepted rows written as Parquet per (day, shard), refused
-  rows with their reason.
-- ``compute_day``: a day's parts, a group of shards at a time: dedup (first
-  ingested wins), rating (longest prefix, customer deck over tenant deck,
-  Unmetered DIDs free; exact integer arithmetic, half-up to five places per
-  call), figures per number / trunk (peak by an event sweep), costs per
-  customer, export files.
-
-``duckdb`` is imported inside the functions: a cold start of the API never
-loads it. Memory is bounded: ``memory_limit`` with spilling to the scratch
-directory, and a day is computed in groups of shards of bounded size.
-"""
+"""A day's calls in DuckDB, a group of shards at a time: dedup, rating,
+figures, costs and export files (docs/cdrs.md, "Engine")."""
 from __future__ import annotations
 
-import bisect
 import itertools
-import csv
-import glob
 import os
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from chalicelib.domain.calls import cdrs as rules
+from chalicelib.services.calls.engine.tables import load_table, quote
 
-MEMORY_LIMIT = os.environ.get("CDR_DUCKDB_MEMORY", "128MB")
-THREADS = int(os.environ.get("CDR_DUCKDB_THREADS", "1"))
 # A day is computed in groups of shards whose part files add up to at most
 # this many bytes (≈ 40 bytes of Parquet per call, so ≈ 100k calls): memory
 # per group, not per day or file.
 GROUP_BYTES = int(os.environ.get("CDR_GROUP_BYTES", str(3 * 1024 * 1024)))
-WHITESPACE = " \t\r\n\x0b\x0c"
 MONEY_PLACES = 5
 
-
-def connect(scratch: str) -> Any:
-    import duckdb
-
-    con = duckdb.connect(":memory:")
-    spill = os.path.join(scratch, "spill")
-    os.makedirs(spill, exist_ok=True)
-    con.execute(f"SET threads = {THREADS}")
-    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
-    con.execute(f"SET temp_directory = '{_quote(spill)}'")
-    con.execute("SET preserve_insertion_order = true")
-    con.execute("SET partitioned_write_max_open_files = 64")
-    try:
-        con.execute("SET TimeZone = 'UTC'")  # a time without an offset is UTC (with ICU; UTC without it)
-    except Exception:  # noqa: BLE001 - a build without ICU is UTC already
-        pass
-    return con
-
-
-def _quote(text: str) -> str:
-    return text.replace("'", "''")
-
-
-def load_table(con: Any, scratch: str, name: str, columns: Mapping[str, str], rows: Iterable[Sequence[Any]]) -> None:
-    """A small table (owners, decks) through a CSV file: one read, not one INSERT per row."""
-    path = os.path.join(scratch, f"{name}.csv")
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(columns)
-        writer.writerows(rows)
-    spec = ", ".join(f"'{c}': '{t}'" for c, t in columns.items())
-    con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM read_csv('{_quote(path)}', header = true, "
-                f"auto_detect = false, quote = '\"', escape = '\"', columns = {{{spec}}})")
-
-
-def load_owners(con: Any, scratch: str, numbers: Mapping[str, Any], trunks: Mapping[str, Any],
-                shard_of: Any) -> None:
-    load_table(con, scratch, "numbers", {"number": "VARCHAR", "customer": "BIGINT", "shard": "INTEGER",
-                                         "metered": "BOOLEAN"},
-               ((n, o.customer_id, shard_of(o.customer_id), o.metered) for n, o in numbers.items()))
-    load_table(con, scratch, "trunks", {"id": "VARCHAR", "customer": "BIGINT", "shard": "INTEGER",
-                                        "direction": "VARCHAR"},
-               ((t, o.customer_id, shard_of(o.customer_id), o.direction) for t, o in trunks.items()))
-
-
-# ------------------------------------------------------------ scan
-
-@dataclass
-class Scan:
-    rows: int = 0
-    rejected: int = 0
-    errors: list[tuple[int, str]] = field(default_factory=list)  # (line, reason), first ones
-    parts: dict[tuple[str, int], list[str]] = field(default_factory=dict)  # (day, shard) -> local files
-    regular: bool = True
-
-
-def _trimmed(column: str) -> str:
-    """Python's str.strip() of a field, paid only by fields that start or end
-    with whitespace (a first and last character above space skip the trim)."""
-    return (f"CASE WHEN ascii({column}) > 32 AND ascii(right({column}, 1)) > 32 THEN {column} "
-            f"ELSE trim(coalesce({column}, ''), '{WHITESPACE}') END")
-
-
-def _times(name: str) -> str:
-    return f"epoch_ms(TRY_CAST({name}_s AS TIMESTAMPTZ)) // 1000"
-
-
-def scan_csv(con: Any, path: str, out_dir: str, *, with_line: bool, physical_lines: int | None,
-         max_errors: int) -> Scan:
-    """Validate and split one plain CSV file (header on line 1). Without a
-    ``line`` column, a row's line is computed from its ordinal and the lines
-    refused by the CSV reader; when the file is not one row per line (blank
-    lines, quoted line breaks) ``regular`` is False and the caller reads it
-    again with a line column."""
-    columns = {name: "VARCHAR" for name in ("call_id", "direction", "account", "trunk_id", "from", "to", "start",
-                                            "answer", "end", "billsec", "disposition")}
-    if with_line:
-        columns["line"] = "VARCHAR"
-    spec = ", ".join(f"'{c}': '{t}'" for c, t in columns.items())
-    con.execute("CREATE OR REPLACE SEQUENCE cdr_ordinal START 1")
-    for table in ("scan_rejects", "scan_scans"):  # a second scan on the connection starts afresh
-        con.execute(f"DROP TABLE IF EXISTS {table}")
-    source = (f"read_csv('{_quote(path)}', header = true, auto_detect = false, columns = {{{spec}}}, "
-              f"quote = '\"', escape = '\"', ignore_errors = true, store_rejects = true, "
-              f"rejects_table = 'scan_rejects', rejects_scan = 'scan_scans', null_padding = false, "
-              f"parallel = false)")
-    w = f"'{WHITESPACE}'"
-    ordinal = "CAST(line AS BIGINT)" if with_line else "nextval('cdr_ordinal')"
-    over = 256
-    query = f"""
-    COPY (
-      WITH raw AS (SELECT {ordinal} AS n, * FROM {source}),
-      t AS (SELECT n,
-          {_trimmed('call_id')} AS call_id,
-          CASE WHEN direction IN ('inbound', 'outbound') THEN direction
-               ELSE lower(trim(coalesce(direction, ''), {w})) END AS direction,
-          {_trimmed('account')} AS account,
-          {_trimmed('trunk_id')} AS trunk_id,
-          {_trimmed('"from"')} AS src,
-          {_trimmed('"to"')} AS dst,
-          {_trimmed('"start"')} AS start_s,
-          {_trimmed('answer')} AS answer_s,
-          {_trimmed('"end"')} AS end_s,
-          {_trimmed('billsec')} AS billsec_s,
-          CASE WHEN disposition IN ('ANSWERED', 'NO ANSWER', 'BUSY', 'FAILED') THEN disposition
-               ELSE upper(trim(coalesce(disposition, ''), {w})) END AS disposition
-        FROM raw),
-      p AS (SELECT *, {_times('start')} AS start_e, {_times('end')} AS end_e, {_times('answer')} AS answer_e,
-          TRY_CAST(billsec_s AS BIGINT) AS billsec_n,
-          CASE WHEN len(ltrim(dst, '+')) = 11 AND starts_with(ltrim(dst, '+'), '1')
-               THEN substr(ltrim(dst, '+'), 2) ELSE ltrim(dst, '+') END AS did
-        FROM t),
-      o AS (SELECT p.*, nm.customer AS n_customer, nm.shard AS n_shard, tr.customer AS t_customer,
-               tr.shard AS t_shard
-        -- Equalities only (a condition on the left side alone would make a nested-loop join).
-        FROM p LEFT JOIN numbers nm ON nm.number = CASE WHEN p.direction = 'inbound' THEN p.did END
-               LEFT JOIN (SELECT * FROM trunks WHERE direction = 'termination') tr
-                      ON tr.id = CASE WHEN p.direction = 'outbound' THEN p.trunk_id END),
-      v AS (SELECT *, CASE
-          WHEN direction NOT IN ('inbound', 'outbound') THEN 'direction must be inbound or outbound'
-          WHEN disposition NOT IN ('ANSWERED', 'NO ANSWER', 'BUSY', 'FAILED')
-            THEN 'disposition must be ANSWERED, NO ANSWER, BUSY or FAILED'
-          WHEN start_s = '' THEN 'start is empty'
-          WHEN start_e IS NULL THEN 'start is not an ISO 8601 time'
-          WHEN end_s = '' THEN 'end is empty'
-          WHEN end_e IS NULL THEN 'end is not an ISO 8601 time'
-          WHEN end_e < start_e THEN 'end is before start'
-          WHEN answer_s <> '' AND answer_e IS NULL THEN 'answer is not an ISO 8601 time'
-          WHEN billsec_n IS NULL THEN 'billsec is not a whole number'
-          WHEN billsec_n < 0 THEN 'billsec is negative'
-          WHEN disposition = 'ANSWERED' AND answer_s = '' THEN 'an answered call needs answer'
-          WHEN dst = '' THEN 'to is empty'
-          WHEN len(dst) > {over} THEN 'to is too long'
-          WHEN direction = 'outbound' AND trunk_id = '' THEN 'trunk_id is empty'
-          WHEN len(trunk_id) > {over} THEN 'trunk_id is too long'
-          WHEN call_id = '' THEN 'call_id is empty'
-          WHEN len(call_id) > {over} THEN 'call_id is too long'
-          WHEN len(account) > {over} THEN 'account is too long'
-          WHEN len(src) > {over} THEN 'from is too long'
-          WHEN direction = 'inbound' AND n_customer IS NULL THEN 'unknown number ' || dst
-          WHEN direction = 'outbound' AND t_customer IS NULL THEN 'unknown trunk ' || trunk_id
-        END AS reason FROM o)
-      SELECT CASE WHEN reason IS NULL THEN strftime(make_timestamp(start_e * 1000000), '%Y-%m-%d')
-                  ELSE 'rejected' END AS day,
-             CASE WHEN reason IS NULL THEN coalesce(n_shard, t_shard) ELSE 0 END AS shard,
-             n AS seq, reason, call_id, direction, coalesce(n_customer, t_customer) AS customer_id, account,
-             trunk_id, src, dst, did, start_e, answer_e, end_e,
-             CASE WHEN disposition = 'ANSWERED' THEN billsec_n ELSE 0 END AS billsec, disposition
-      FROM v
-    ) TO '{_quote(out_dir)}' (FORMAT parquet, PARTITION_BY (day, shard), OVERWRITE_OR_IGNORE true,
-                              ROW_GROUP_SIZE 4096)"""
-    con.execute(query)
-    result = Scan()
-    emitted = con.execute("SELECT count(*) FROM read_parquet(?)", [os.path.join(out_dir, "*", "*", "*.parquet")]
-                          ).fetchone()[0] if glob.glob(os.path.join(out_dir, "*", "*", "*.parquet")) else 0
-    structural = con.execute("SELECT line, min(error_type), min(csv_line) FROM scan_rejects GROUP BY line "
-                             "ORDER BY line").fetchall()
-    result.rows = emitted + len(structural)
-    if physical_lines is not None and not with_line:
-        result.regular = physical_lines == 1 + result.rows
-    bad_files = glob.glob(os.path.join(out_dir, "day=rejected", "*", "*.parquet"))
-    bad: list[tuple[int, str]] = []
-    if bad_files:
-        count, = con.execute("SELECT count(*) FROM read_parquet(?)", [bad_files]).fetchone()
-        result.rejected += count
-        bad = con.execute(f"SELECT seq, reason FROM read_parquet(?) ORDER BY seq LIMIT {max_errors}",
-                          [bad_files]).fetchall()
-    result.rejected += len(structural)
-    found: list[tuple[int, str]] = [(int(line), _structural_reason(kind, text)) for line, kind, text in structural]
-    if with_line:
-        found += [(int(seq), reason) for seq, reason in bad]
-    else:
-        # Row k (1-based among the rows the reader returned) is on line 1 + k + the
-        # refused lines before it: R_j comes before k when R_j - j - 2 < k.
-        shifted = [int(line) - j - 2 for j, (line, _, _) in enumerate(structural)]
-        found += [(1 + int(seq) + bisect.bisect_left(shifted, int(seq)), reason) for seq, reason in bad]
-    result.errors = sorted(found)[:max_errors]
-    for directory in glob.glob(os.path.join(out_dir, "day=*", "shard=*")):
-        day = os.path.basename(os.path.dirname(directory))[4:]
-        if day == "rejected":
-            continue
-        result.parts[(day, int(os.path.basename(directory)[6:]))] = sorted(glob.glob(os.path.join(directory, "*")))
-    return result
-
-
-def _structural_reason(kind: str, text: str | None) -> str:
-    if kind in ("MISSING COLUMNS", "TOO MANY COLUMNS"):
-        fields = next(csv.reader([text or ""]), [])
-        return f"expected {len(rules.HEADER)} fields, found {len(fields)}"
-    if kind in ("INVALID ENCODING", "INVALID UNICODE"):
-        return "unreadable: not UTF-8"
-    return f"unreadable: {kind.lower()}"
-
-
-# ------------------------------------------------------------ a day
 
 @dataclass
 class Deck:
@@ -455,7 +238,7 @@ def _exports(con: Any, export_dir: str, result: DayResult) -> None:
                  CAST(units // 100000 AS VARCHAR) || '.' || lpad(CAST(units % 100000 AS VARCHAR), 5, '0') AS cost
           FROM priced)
         ORDER BY customer_id, direction, {outcome}, start_e, call_id
-      ) TO '{_quote(body)}' (FORMAT csv, HEADER false)""")
+      ) TO '{quote(body)}' (FORMAT csv, HEADER false)""")
     counts = con.execute(f"""
       SELECT customer_id, direction, {outcome}, count(*) FROM priced GROUP BY ALL""").fetchall()
     sizes = {(int(c), d, o): int(n) for c, d, o, n in counts}
