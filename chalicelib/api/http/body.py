@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
+# No request body of any surface nests deeper than a few levels; the decoder
+# recurses once per level, so a body of 100,000 '[' would exhaust the stack.
+MAX_JSON_DEPTH = 32
 
 
 def media_type(request: Request) -> str:
@@ -45,13 +48,44 @@ def json_body(request: Request, *, required: bool = True) -> dict[str, Any]:
 def json_object(raw: bytes | str, *, field: str = "body", where: str | None = None) -> dict[str, Any]:
     """``raw`` as a JSON object, numbers as Decimal/int. ``where`` names the
     source in errors when it is not the whole body (e.g. "the 'data' part")."""
+    if _nesting(raw) > MAX_JSON_DEPTH:
+        raise ValidationError(f"{where or 'the body'} nests deeper than {MAX_JSON_DEPTH} levels", field=field)
     try:
         value = simplejson.loads(raw, use_decimal=True)
-    except (ValueError, UnicodeDecodeError) as error:
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
         raise ValidationError(f"malformed JSON{f' in {where}' if where else ''}: {error}", field=field) from None
     if not isinstance(value, dict):
         raise ValidationError(f"{where or 'the body'} must be a JSON object", field=field)
     return value
+
+
+def _nesting(raw: bytes | str) -> int:
+    """The deepest nesting of arrays and objects in ``raw``, brackets inside
+    strings not counted. Only bodies with many brackets are walked."""
+    data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else bytes(raw)
+    if data.count(b"[") + data.count(b"{") <= MAX_JSON_DEPTH:
+        return 0
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in data:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > MAX_JSON_DEPTH:
+                    break
+        elif byte in (0x5D, 0x7D):  # ] }
+            depth -= 1
+    return deepest
 
 
 def form(raw: bytes) -> dict[str, str]:
