@@ -10,7 +10,10 @@ package pass, see infra/chalice_output.py):
 - the hand-written IAM policy of every function role (infra/iam_policy.py);
 - ReportBatchItemFailures on every SQS event source, and the queue as a
   reference to the stack's queue;
-- audit log shipping and the CDR inbox notification (infra/integrations.py).
+- audit log shipping and the CDR inbox notification (infra/integrations.py);
+- an ANY method and greedy resources so every path and method of the REST
+  API reaches the function, which answers 404/405 in the surface's envelope
+  (infra/gateway_routes.py).
 
 Chalice's merge is a deep merge where this template wins; lists replace.
 """
@@ -20,7 +23,7 @@ import copy
 import re
 from typing import Any
 
-from infra import chalice_output, iam_policy, integrations
+from infra import chalice_output, gateway_routes, iam_policy, integrations
 from infra.chalice_output import Function
 from infra.stateful import BUCKET, QUEUE, TABLE, Stateful, env_var_name
 
@@ -53,9 +56,16 @@ def build(*, stage: str, app_name: str, sam: dict[str, Any], stateful: Stateful)
         _sqs_event_sources(functions, stateful, stage),
         integrations.audit_shipping(sam, api_logs=log_group_id(chalice_output.api_function(sam))),
         integrations.cdr_inbox_notification(stateful),
+        _catch_all(sam),
     ):
         _deep_update(resources, part)
     return template
+
+
+def _catch_all(sam: dict[str, Any]) -> dict[str, Any]:
+    api = gateway_routes.api_resource_id(sam)
+    swagger = sam["Resources"][api]["Properties"]["DefinitionBody"]
+    return {api: {"Properties": {"DefinitionBody": gateway_routes.catch_all(swagger)}}}
 
 
 def log_group_id(function: Function) -> str:
