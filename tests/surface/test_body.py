@@ -65,3 +65,11 @@ def test_brackets_inside_strings_do_not_count_as_nesting() -> None:
     text = '{"note": "' + "[{" * 200 + '\\"[[["}'
     assert http.json_object(text.encode())["note"].startswith("[{[{")
     assert http.json_object(b'{"a": ' + b"[" * 31 + b"]" * 31 + b"}")["a"]
+
+
+def test_an_unpaired_surrogate_escape_is_a_body_error_and_a_pair_is_text() -> None:
+    for raw in (b'{"name": "a\\ud96a"}', b'{"\\udc9e": 1}', b'{"a": ["\\uDBFF"]}'):
+        with pytest.raises(ValidationError) as raised:
+            http.json_object(raw)
+        assert raised.value.field == "body" and "surrogate" in raised.value.message
+    assert http.json_object(b'{"name": "\\ud83d\\ude00"}') == {"name": "\U0001F600"}

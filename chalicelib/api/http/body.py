@@ -5,6 +5,7 @@ decides which it accepts and what it makes of the values; every malformed body
 is a ``ValidationError`` on field ``body`` (or the part that was wrong)."""
 from __future__ import annotations
 
+import re
 import urllib.parse
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -56,7 +57,22 @@ def json_object(raw: bytes | str, *, field: str = "body", where: str | None = No
         raise ValidationError(f"malformed JSON{f' in {where}' if where else ''}: {error}", field=field) from None
     if not isinstance(value, dict):
         raise ValidationError(f"{where or 'the body'} must be a JSON object", field=field)
+    if _SURROGATE_ESCAPE.search(raw if isinstance(raw, bytes) else raw.encode("utf-8", "surrogatepass")):
+        # "\ud800" alone decodes to a str that cannot be written as UTF-8 (a
+        # pair is one character and fine): refused here, not when stored.
+        try:
+            _text_of(value).encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValidationError(f"{where or 'the body'} holds an unpaired UTF-16 surrogate escape, which is "
+                                  "not text", field=field) from None
     return value
+
+
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _text_of(value: Any) -> str:
+    return simplejson.dumps(value, use_decimal=True, ensure_ascii=False)
 
 
 def _nesting(raw: bytes | str) -> int:

@@ -60,7 +60,12 @@ def iso_param(params: Mapping[str, str], name: str) -> str | None:
         raise ValidationError(f"{name} must be an ISO 8601 time", field=name) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    try:
+        moment = moment.astimezone(timezone.utc)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is before the first UTC moment Python knows
+        raise ValidationError(f"{name} is out of range", field=name) from None
+    # isoformat, not strftime: strftime writes the year 90 as "90", not "0090".
+    return moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def source_ip(request: Request) -> str | None:
