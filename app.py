@@ -7,6 +7,7 @@ from chalicelib.api.carrier import bp as carrier_api
 from chalicelib.api.http import guard
 from chalicelib.api.partner import bp as partner_api
 from chalicelib.api.tracking import bp as tracking_api
+from chalicelib.api.voice import bp as voice_api
 from chalicelib.workers import bp as workers
 
 app = Chalice(app_name="dialtone")
@@ -20,6 +21,7 @@ app.register_blueprint(backend_api, url_prefix="/backend/api/v1")
 app.register_blueprint(carrier_api, url_prefix="/carrier")
 app.register_blueprint(partner_api, url_prefix="/partner/api/v1")
 app.register_blueprint(tracking_api, url_prefix="/tracking")
+app.register_blueprint(voice_api, url_prefix="/api/v1")
 app.register_blueprint(workers)
 # Unknown paths, methods a route lacks, Chalice's own refusals and escaped
 # errors: answered in the envelope of the surface the path is under.

@@ -245,7 +245,7 @@ def upload_figures(app: Any, counter: Counter) -> list[dict[str, Any]]:
         invoke(app, "POST", "/notes/{note_id}/noteAttachments", {"note_id": str(note["id"])}, key,
                body=unannounced)
 
-    from chalicelib.domain import files
+    from chalicelib.domain.common import files
     from chalicelib.store import blobs
 
     def pipeline_only() -> None:

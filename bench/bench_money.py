@@ -43,8 +43,8 @@ def run(runtime: Any) -> list[dict[str, Any]]:
 def _run() -> list[dict[str, Any]]:
     from chalicelib import settings
     from chalicelib.auth import api_key
-    from chalicelib.domain import ledger as rules
-    from chalicelib.domain.money import as_money
+    from chalicelib.domain.money import ledger as rules
+    from chalicelib.domain.money.amounts import as_money
     from chalicelib.services.customers import accounts as customers
     from chalicelib.services.money import ledger
     from chalicelib.services.identity import users
@@ -197,8 +197,8 @@ def _load(tenant: str, account: int) -> tuple[dict[str, Any], int]:
     day but the last, and the state item with the last day still open, exactly
     as ``services.ledger`` would have left them. Returns the expected figures."""
     from chalicelib import settings
-    from chalicelib.domain import ledger as rules
-    from chalicelib.domain.money import as_money
+    from chalicelib.domain.money import ledger as rules
+    from chalicelib.domain.money.amounts import as_money
     from chalicelib.store import ledger as store
     from chalicelib.store.dynamo.table import Transaction, batch_put
 

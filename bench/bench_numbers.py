@@ -42,7 +42,7 @@ def _inventory(npanxx: str) -> str:
 def run(runtime: Any) -> list[dict[str, Any]]:
     with runtime.environment():
         from chalicelib import settings
-        from chalicelib.domain import numbers as rules
+        from chalicelib.domain.numbers import inventory as rules
         from chalicelib.domain.identity import principal_from_user
         from chalicelib.services.customers import accounts as customers
         from chalicelib.services.numbers import inventory as numbers

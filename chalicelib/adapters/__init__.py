@@ -1,1 +1,1 @@
-"""The outside world that is not AWS storage, each with its local stand-in named as one: e-mail (mail), stage secrets (parameters), reCAPTCHA (captcha), the payment gateway interface (payments) and the sandbox gateway (sandbox_gateway)."""
+"""The outside world that is not AWS storage, each with its local stand-in named as one: e-mail (mail), stage secrets (parameters), reCAPTCHA (captcha), the payment gateway interface (payments) and the sandbox gateway (sandbox_gateway), signed webhooks (webhooks) and the media server with its simulator (media)."""

@@ -47,3 +47,14 @@ def forget() -> None:
     """Drop cached values (tests, or after an operator rotated a secret)."""
     with _lock:
         _cache.clear()
+
+
+def put_secret(name: str, value: str) -> str:
+    """Overwrite the SecureString parameter ``<name>_PARAMETER`` names (a key
+    rotation run by an operator); its name."""
+    parameter = os.environ.get(f"{name}_PARAMETER")
+    if not parameter:
+        raise RuntimeError(f"{name}_PARAMETER is not set for this stage")
+    client("ssm").put_parameter(Name=parameter, Value=value, Type="SecureString", Overwrite=True)
+    forget()
+    return parameter

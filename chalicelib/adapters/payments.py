@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from chalicelib import clock
-from chalicelib.domain.cards import Card, luhn_ok
+from chalicelib.domain.money.cards import Card, luhn_ok
 
 APPROVED, DECLINED, UNKNOWN = "approved", "declined", "unknown"
 

@@ -161,7 +161,7 @@ def cmd_port_order(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_set_order_pricing(args: argparse.Namespace) -> dict[str, Any]:
-    from chalicelib.domain.money import parse_money
+    from chalicelib.domain.money.amounts import parse_money
     from chalicelib.services.numbers import orders
 
     values = {"perOrderCost": parse_money(args.per_order_cost, field="per-order-cost"),
@@ -251,6 +251,26 @@ class _JsonArgumentParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         _print({"error": message, "usage": self.format_usage().strip()})
         raise SystemExit(2)
+
+
+def cmd_rotate_voice_keys(args: argparse.Namespace) -> dict[str, Any]:
+    from chalicelib.auth import access_tokens
+
+    return access_tokens.rotate_keys()
+
+
+def cmd_simulate_inbound_call(args: argparse.Namespace) -> dict[str, Any]:
+    from chalicelib.services.customers.accounts import customer_id_for_account
+    from chalicelib.services.identity.users import find_user
+    from chalicelib.domain import identity
+    from chalicelib.domain.voice import opaque_id
+    from chalicelib.services.voice import calls
+
+    principal = identity.principal_from_user(find_user(tenant=args.tenant, user=args.user), args.tenant)
+    customer_id = customer_id_for_account(tenant=args.tenant, account_number=args.account)
+    record = calls.simulate_inbound(principal=principal, account=opaque_id(args.tenant, "ACCOUNT", customer_id),
+                                    body={"ddi": args.ddi, "from": args.caller})
+    return {"call": calls.view(principal, record)}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -365,6 +385,18 @@ def build_parser() -> argparse.ArgumentParser:
                   "Digest credentials for the call-tracking API (any user, API-only too); printed once")
     sub.add_argument("--tenant", required=True)
     sub.add_argument("--user", required=True, help="username or user id")
+
+
+    command("rotate-voice-keys", cmd_rotate_voice_keys,
+            "a new active signing key for voice API tokens; the previous one stays live")
+
+    sub = command("simulate-inbound-call", cmd_simulate_inbound_call,
+                  "an inbound call to a DDI of an account, through its flow (the simulator)")
+    sub.add_argument("--tenant", required=True)
+    sub.add_argument("--user", required=True, help="a user with the VoiceChannel or OrganisationAdmin role")
+    sub.add_argument("--account", required=True, help="account number")
+    sub.add_argument("--ddi", required=True, help="the DDI's number (E.164 digits) or id")
+    sub.add_argument("--from", dest="caller", required=True, help="the caller, E.164")
 
     return parser
 

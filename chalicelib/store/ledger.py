@@ -22,7 +22,7 @@ from typing import Any, Iterator, Mapping
 
 from chalicelib import settings
 from chalicelib.domain.errors import AlreadyExistsError, ConcurrentUpdateError, NotFoundError
-from chalicelib.domain.ledger import TENANT_ACCOUNT
+from chalicelib.domain.money.ledger import TENANT_ACCOUNT
 from chalicelib.store.dynamo import keys
 from chalicelib.store.dynamo.table import Transaction, batch_get_tables, get, query_pages
 

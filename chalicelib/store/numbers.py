@@ -17,7 +17,7 @@ from collections import Counter
 from typing import Any, Iterable, Mapping, Sequence
 
 from chalicelib import settings
-from chalicelib.domain import numbers as rules
+from chalicelib.domain.numbers import inventory as rules
 from chalicelib.store.dynamo import keys
 from chalicelib.store.dynamo.table import MAX_TRANSACTION_ITEMS, Transaction, batch_get, ddb, execute_reporting, get, query_pages
 from chalicelib.store.dynamo.codec import to_attr

@@ -17,7 +17,8 @@ from typing import Any
 
 from chalice.app import Blueprint, CloudWatchEvent, Cron, Rate, SQSEvent
 
-from chalicelib.workers import audit_logs, cdr_close, cdr_inbox, invoices, orders, payments, reservations
+from chalicelib.workers import (
+    audit_logs, cdr_close, cdr_inbox, invoices, orders, payments, reservations, voice_control, voice_delivery)
 from chalicelib.workers.batch import BatchResponse
 
 bp = Blueprint(__name__)
@@ -76,3 +77,17 @@ def close_invoices(event: CloudWatchEvent) -> dict[str, Any]:
                    name="invoice_jobs")
 def invoice_jobs(event: SQSEvent) -> BatchResponse:
     return invoices.handle(event)
+
+
+# One call per invocation: call control lives as long as the call (timeout 900 s).
+@bp.on_sqs_message(queue=_queue("VOICE_CALLS_QUEUE", "dialtone-local-voice-calls"), batch_size=1,
+                   name="voice_calls")
+def voice_calls(event: SQSEvent) -> BatchResponse:
+    return voice_control.handle(event)
+
+
+# Flushes of a call's events to one event.generic hook, signed, in order.
+@bp.on_sqs_message(queue=_queue("VOICE_WEBHOOKS_QUEUE", "dialtone-local-voice-webhooks"), batch_size=10,
+                   name="voice_webhooks")
+def voice_webhooks(event: SQSEvent) -> BatchResponse:
+    return voice_delivery.handle(event)

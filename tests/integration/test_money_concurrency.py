@@ -19,8 +19,8 @@ STEPS = 12
 
 
 def test_concurrent_fund_moves_and_payments(runtime):
-    from chalicelib.domain import ledger as rules
-    from chalicelib.domain.ledger import TENANT_ACCOUNT
+    from chalicelib.domain.money import ledger as rules
+    from chalicelib.domain.money.ledger import TENANT_ACCOUNT
     from chalicelib.services.customers import accounts as customers
     from chalicelib.services.money import ledger
     from tests.support.money import admin, ledger_sum

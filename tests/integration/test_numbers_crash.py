@@ -16,7 +16,7 @@ class Died(BaseException):
 
 def test_a_bulk_reservation_that_died_half_way_is_released_by_the_sweeper(runtime, monkeypatch):
     with runtime.environment():
-        from chalicelib.domain import numbers as rules
+        from chalicelib.domain.numbers import inventory as rules
         from chalicelib.domain.identity import principal_from_user
         from chalicelib.services.numbers import inventory as numbers
         from chalicelib.services.identity import users

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.domain import cdrs as rules
+from chalicelib.domain.calls import cdrs as rules
 
 DAY1, DAY2 = "2026-03-01", "2026-03-02"
 HEADER = "call_id,direction,account,trunk_id,from,to,start,answer,end,billsec,disposition"

@@ -7,7 +7,7 @@ from typing import Any
 
 from chalicelib.auth import api_key
 from chalicelib.domain.identity import Principal
-from chalicelib.domain.money import as_money
+from chalicelib.domain.money.amounts import as_money
 from chalicelib.services.customers import accounts as customers
 from chalicelib.store import ledger as store
 

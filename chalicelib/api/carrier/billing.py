@@ -14,16 +14,16 @@ from chalice import Response
 from chalicelib.api import http
 from chalicelib.api.carrier.dialect import Call, endpoint, ok
 from chalicelib.api.carrier.errors import InvalidParameter
-from chalicelib.domain.money import as_money
+from chalicelib.domain.money.amounts import as_money
 from chalicelib.lazy import lazy
 
 if TYPE_CHECKING:
-    from chalicelib.domain import cards
-    from chalicelib.domain import ledger as rules
+    from chalicelib.domain.money import cards
+    from chalicelib.domain.money import ledger as rules
     from chalicelib.services.money import invoices, payments, statements
 else:
-    rules = lazy("chalicelib.domain.ledger")
-    cards = lazy("chalicelib.domain.cards")
+    rules = lazy("chalicelib.domain.money.ledger")
+    cards = lazy("chalicelib.domain.money.cards")
     statements = lazy("chalicelib.services.money.statements")
     invoices = lazy("chalicelib.services.money.invoices")
     payments = lazy("chalicelib.services.money.payments")

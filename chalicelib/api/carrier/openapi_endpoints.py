@@ -111,7 +111,8 @@ ORDER_FIELDS = {
 
 
 def record_schemas() -> dict[str, Any]:
-    from chalicelib.domain import numbers, porting
+    from chalicelib.domain.numbers import inventory as numbers
+    from chalicelib.domain.numbers import porting
 
     stats = {"accountno": TEXT, "number": {"type": "string", "description": "the number or trunk group asked for"},
              "processed": COUNT, "completed": COUNT, "acd": {**COUNT, "description": "whole seconds"},
@@ -161,7 +162,9 @@ def record_schemas() -> dict[str, Any]:
 
 
 def endpoints() -> list[Endpoint]:
-    from chalicelib.domain import ledger, numbers, porting
+    from chalicelib.domain.money import ledger
+    from chalicelib.domain.numbers import inventory as numbers
+    from chalicelib.domain.numbers import porting
 
     state = ref("State")
     category = {"type": "string", "description": "landline or tollfree (any case; '-' and spaces ignored)"}

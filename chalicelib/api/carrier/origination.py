@@ -12,12 +12,12 @@ from chalicelib.domain.errors import NumberUnavailableError
 from chalicelib.lazy import lazy
 
 if TYPE_CHECKING:
-    from chalicelib.domain import numbers as rules
-    from chalicelib.domain import trunks as trunk_rules
+    from chalicelib.domain.numbers import inventory as rules
+    from chalicelib.domain.numbers import trunks as trunk_rules
     from chalicelib.services.numbers import inventory, trunks
 else:
-    rules = lazy("chalicelib.domain.numbers")
-    trunk_rules = lazy("chalicelib.domain.trunks")
+    rules = lazy("chalicelib.domain.numbers.inventory")
+    trunk_rules = lazy("chalicelib.domain.numbers.trunks")
     inventory = lazy("chalicelib.services.numbers.inventory")
     trunks = lazy("chalicelib.services.numbers.trunks")
 

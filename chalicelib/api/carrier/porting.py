@@ -11,12 +11,12 @@ from chalicelib.api.carrier.errors import InvalidParameter
 from chalicelib.lazy import lazy
 
 if TYPE_CHECKING:
-    from chalicelib.domain import numbers as number_rules
-    from chalicelib.domain import porting as rules
+    from chalicelib.domain.numbers import inventory as number_rules
+    from chalicelib.domain.numbers import porting as rules
     from chalicelib.services.numbers import porting
 else:
-    number_rules = lazy("chalicelib.domain.numbers")
-    rules = lazy("chalicelib.domain.porting")
+    number_rules = lazy("chalicelib.domain.numbers.inventory")
+    rules = lazy("chalicelib.domain.numbers.porting")
     porting = lazy("chalicelib.services.numbers.porting")
 
 

@@ -10,10 +10,10 @@ from chalicelib.api.carrier.dialect import Call, endpoint, ok
 from chalicelib.lazy import lazy
 
 if TYPE_CHECKING:
-    from chalicelib.domain import trunks as rules
+    from chalicelib.domain.numbers import trunks as rules
     from chalicelib.services.numbers import trunks
 else:
-    rules = lazy("chalicelib.domain.trunks")
+    rules = lazy("chalicelib.domain.numbers.trunks")
     trunks = lazy("chalicelib.services.numbers.trunks")
 
 

@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Any, Mapping
 from chalicelib.lazy import lazy
 
 if TYPE_CHECKING:
-    from chalicelib.domain import numbers as number_rules
-    from chalicelib.domain import porting as port_rules
+    from chalicelib.domain.numbers import inventory as number_rules
+    from chalicelib.domain.numbers import porting as port_rules
     from chalicelib.services.numbers import orders, porting
 else:
-    number_rules = lazy("chalicelib.domain.numbers")
-    port_rules = lazy("chalicelib.domain.porting")
+    number_rules = lazy("chalicelib.domain.numbers.inventory")
+    port_rules = lazy("chalicelib.domain.numbers.porting")
     orders = lazy("chalicelib.services.numbers.orders")
     porting = lazy("chalicelib.services.numbers.porting")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the ledger rules load with the services that use them, not on a cold start
-    from chalicelib.domain.ledger import Statement
+    from chalicelib.domain.money.ledger import Statement
 
 
 def statement_view(statement: Statement) -> dict[str, Any]:

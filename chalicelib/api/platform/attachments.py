@@ -16,10 +16,10 @@ from chalicelib.domain.identity import Principal
 from chalicelib.lazy import lazy
 
 if TYPE_CHECKING:
-    from chalicelib.domain import files
+    from chalicelib.domain.common import files
     from chalicelib.services.customers import attachments
 else:
-    files = lazy("chalicelib.domain.files")
+    files = lazy("chalicelib.domain.common.files")
     attachments = lazy("chalicelib.services.customers.attachments")
 
 FILE_FIELDS = ("_fileContent", "_compression", "_fileSize", "_fileHash", "_mimeType")

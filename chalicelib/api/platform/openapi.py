@@ -9,15 +9,17 @@ from chalice import Response
 
 from chalicelib.api import http
 from chalicelib.api.platform.dialect import MAX_PAGE, bp
-from chalicelib.domain import customers
+from chalicelib.domain.customers import accounts as customers
 from chalicelib.lazy import lazy
 
 if TYPE_CHECKING:
-    from chalicelib.domain import customer_items, files, numbers
+    from chalicelib.domain.customers import items as customer_items
+    from chalicelib.domain.common import files
+    from chalicelib.domain.numbers import inventory as numbers
 else:
-    customer_items = lazy("chalicelib.domain.customer_items")
-    files = lazy("chalicelib.domain.files")
-    numbers = lazy("chalicelib.domain.numbers")
+    customer_items = lazy("chalicelib.domain.customers.items")
+    files = lazy("chalicelib.domain.common.files")
+    numbers = lazy("chalicelib.domain.numbers.inventory")
 
 
 @bp.route("/openapi.json", methods=["GET"])

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Mapping
 
-from chalicelib.domain import customers as rules
+from chalicelib.domain.customers import accounts as rules
 from chalicelib.domain.errors import ReadOnlyFieldError, UnknownFieldError, ValidationError
-from chalicelib.domain.money import as_money
+from chalicelib.domain.money.amounts import as_money
 from chalicelib.lazy import lazy
 
 if TYPE_CHECKING:
-    from chalicelib.domain import customer_items as item_rules
+    from chalicelib.domain.customers import items as item_rules
 else:
-    item_rules = lazy("chalicelib.domain.customer_items")
+    item_rules = lazy("chalicelib.domain.customers.items")
 
 # API name -> domain name, for fields a client may write.
 CUSTOMER_WRITABLE = {

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Iterable, Mapping, Sequence
 
-from chalicelib.domain import cdrs as rules
+from chalicelib.domain.calls import cdrs as rules
 
 MEMORY_LIMIT = os.environ.get("CDR_DUCKDB_MEMORY", "128MB")
 THREADS = int(os.environ.get("CDR_DUCKDB_THREADS", "1"))

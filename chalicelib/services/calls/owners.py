@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from chalicelib.domain.errors import ConcurrentUpdateError
-from chalicelib.domain.money import as_money, round_money
+from chalicelib.domain.money.amounts import as_money, round_money
 from chalicelib.store import calls as store
 from chalicelib.store.dynamo.table import Transaction
 
@@ -99,7 +99,7 @@ def post_call_charges(*, tenant: str, customer_id: int, day: str, amount: Decima
     blocks new spend (docs/money.md, "Usage below the credit limit").
     ``record``: the day's charge record as the caller just read it (None: there
     is none), saving the first read; a lost race reads it again."""
-    from chalicelib.domain import ledger as ledger_rules
+    from chalicelib.domain.money import ledger as ledger_rules
     from chalicelib.services.money import ledger
 
     amount = round_money(amount)

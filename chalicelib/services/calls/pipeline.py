@@ -36,7 +36,7 @@ from decimal import Decimal
 from typing import Any, BinaryIO, Callable
 
 from chalicelib import clock, settings
-from chalicelib.domain import cdrs as rules
+from chalicelib.domain.calls import cdrs as rules
 from chalicelib.domain.errors import NotFoundError, ValidationError
 from chalicelib.services.calls import plain as cdr_plain
 from chalicelib.services.calls import owners as cdr_ports

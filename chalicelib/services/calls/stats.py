@@ -6,7 +6,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any, Mapping
 
-from chalicelib.domain import cdrs as rules
+from chalicelib.domain.calls import cdrs as rules
 from chalicelib.domain.errors import NotFoundError, ValidationError
 from chalicelib.domain.identity import Principal
 from chalicelib.services.common import audit
@@ -22,7 +22,7 @@ MAX_DAYS = 366
 def _owned(principal: Principal, customer: Mapping[str, Any], kind: str, ident: str, field: str) -> None:
     """The inventory's own item: a number the customer owns, or its trunk
     group of the right direction (TG origination, TERM termination)."""
-    from chalicelib.domain import numbers as number_rules
+    from chalicelib.domain.numbers import inventory as number_rules
     from chalicelib.services.numbers.trunks import TRUNK
     from chalicelib.store.dynamo import entities
     from chalicelib.store import numbers as inventory

@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from chalicelib import clock, settings
-from chalicelib.domain import files
+from chalicelib.domain.common import files
 from chalicelib.domain.errors import NotFoundError, PermissionDeniedError
 from chalicelib.domain.identity import ACCESS_ALL, Principal
 

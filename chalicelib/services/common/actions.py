@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
-from chalicelib.domain import actions as rules
+from chalicelib.domain.common import actions as rules
 from chalicelib.domain import identity
 from chalicelib.domain.errors import ActionPermissionError
 from chalicelib.domain.identity import Principal

@@ -19,7 +19,7 @@ from chalicelib.domain.errors import (
     ConcurrentUpdateError, FileHashMismatchError, FileSizeMismatchError, FileTooLargeError, NotFoundError,
     StorageQuotaExceededError, ValidationError,
 )
-from chalicelib.domain.files import Upload, detect_mime
+from chalicelib.domain.common.files import Upload, detect_mime
 from chalicelib.domain.identity import Principal
 from chalicelib.services.common import audit
 from chalicelib.services.customers import items as customer_items
@@ -144,7 +144,7 @@ def _background(work: Callable[[], T]) -> "Future[T]":
 
 def create(*, principal: Principal, note_id: int, fields: Mapping[str, Any], upload: Upload) -> dict[str, Any]:
     """A new attachment of the note, with its file."""
-    from chalicelib.domain.item_input import parse_write
+    from chalicelib.domain.customers.item_input import parse_write
 
     principal.require_write()
     values = parse_write("noteAttachment", fields, creating=True)
@@ -210,7 +210,7 @@ def update(*, principal: Principal, attachment_id: int, fields: Mapping[str, Any
            upload: Upload | None) -> tuple[dict[str, Any], bool]:
     """Change description / file name and, with an upload, replace the file.
     The old object is deleted only after the new one is committed."""
-    from chalicelib.domain.item_input import parse_write
+    from chalicelib.domain.customers.item_input import parse_write
 
     principal.require_write()
     values = parse_write("noteAttachment", fields, creating=False)
@@ -270,7 +270,7 @@ def start_upload(*, principal: Principal, note_id: int, fields: Mapping[str, Any
                  expected_hash: str, mime_type: str | None) -> dict[str, Any]:
     """Reserve a stored-file id and hand out a presigned POST limited to the
     announced size; ``finish_upload`` verifies and commits it."""
-    from chalicelib.domain.item_input import parse_write
+    from chalicelib.domain.customers.item_input import parse_write
 
     principal.require_write()
     values = parse_write("noteAttachment", fields, creating=True)

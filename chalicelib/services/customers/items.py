@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Callable, Mapping
 
-from chalicelib.domain import customer_items as rules
+from chalicelib.domain.customers import items as rules
 from chalicelib.domain import identity
-from chalicelib.domain.actions import Action
+from chalicelib.domain.common.actions import Action
 from chalicelib.domain.errors import NotFoundError, ValidationError
 from chalicelib.domain.identity import Principal
-from chalicelib.domain.money import as_money
+from chalicelib.domain.money.amounts import as_money
 from chalicelib.services.common import actions
 from chalicelib.services.common import audit
 from chalicelib.services.common import retry
@@ -89,7 +89,7 @@ def check_customer(principal: Principal, customer_id: Any) -> None:
 def create(*, principal: Principal, resource: ChildResource, customer_id: int,
            fields: Mapping[str, Any]) -> dict[str, Any]:
     """A new child of the customer, with the resource's initial status."""
-    from chalicelib.domain.item_input import parse_write
+    from chalicelib.domain.customers.item_input import parse_write
 
     principal.require_write()
     values = parse_write(resource.name, fields, creating=True)
@@ -163,7 +163,7 @@ def update(*, principal: Principal, resource: ChildResource, item_id: int,
            changes: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
     """Partial update; (record, changed). Nothing is written when nothing differs;
     a concurrent update is re-read and re-applied, so no update is lost."""
-    from chalicelib.domain.item_input import parse_write
+    from chalicelib.domain.customers.item_input import parse_write
 
     principal.require_write()
     values = _stored(parse_write(resource.name, changes, creating=False))

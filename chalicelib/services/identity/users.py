@@ -195,7 +195,7 @@ def get_own_user(*, principal: Principal, user_id: int) -> dict[str, Any]:
 
 
 def _user_actions() -> dict[str, Any]:
-    from chalicelib.domain.actions import Action
+    from chalicelib.domain.common.actions import Action
 
     def nothing(record: Any, params: Any) -> dict[str, Any]:
         return {}
@@ -212,7 +212,7 @@ def _user_actions() -> dict[str, Any]:
 def api_key_action(*, principal: Principal, user_id: int, name: str | None,
                    params: Any) -> tuple[dict[str, Any], str]:
     """The user's new API key (shown once) by one of the key actions; the old key is revoked."""
-    from chalicelib.domain import actions as rules
+    from chalicelib.domain.common import actions as rules
     from chalicelib.domain.errors import ActionPermissionError, InvalidStateError
 
     action = rules.find(_user_actions(), name, "user")

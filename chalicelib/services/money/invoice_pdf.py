@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from chalicelib.domain.invoices import Invoice
+from chalicelib.domain.money.invoices import Invoice
 
 
 def _text(value: str) -> str:

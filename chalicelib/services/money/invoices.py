@@ -16,8 +16,8 @@ import time
 from typing import Any, Mapping
 
 from chalicelib import clock
-from chalicelib.domain import invoices as rules
-from chalicelib.domain import ledger as ledger_rules
+from chalicelib.domain.money import invoices as rules
+from chalicelib.domain.money import ledger as ledger_rules
 from chalicelib.domain.errors import AlreadyExistsError, NotFoundError, ValidationError
 from chalicelib.domain.identity import Principal
 from chalicelib.services.common import audit

@@ -33,10 +33,10 @@ from decimal import Decimal
 from typing import Any, Callable, Mapping, Sequence
 
 from chalicelib import clock
-from chalicelib.domain import ledger as rules
+from chalicelib.domain.money import ledger as rules
 from chalicelib.domain.errors import ConcurrentUpdateError, DialtoneError, ValidationError
-from chalicelib.domain.ledger import Statement
-from chalicelib.domain.money import as_money
+from chalicelib.domain.money.ledger import Statement
+from chalicelib.domain.money.amounts import as_money
 from chalicelib.store import ledger as store
 from chalicelib.store.dynamo.table import Transaction
 from chalicelib.store.ledger import Account, BalanceMovedError, DuplicateKeyError

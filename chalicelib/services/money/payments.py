@@ -20,11 +20,11 @@ from decimal import Decimal
 from typing import Any, Iterator
 
 from chalicelib import clock, settings
-from chalicelib.domain import ledger as rules
-from chalicelib.domain.cards import Card
+from chalicelib.domain.money import ledger as rules
+from chalicelib.domain.money.cards import Card
 from chalicelib.domain.errors import AlreadyExistsError, PaymentDeclinedError, ValidationError
 from chalicelib.domain.identity import Principal
-from chalicelib.domain.money import as_money, parse_money
+from chalicelib.domain.money.amounts import as_money, parse_money
 from chalicelib.services.common import audit
 from chalicelib.adapters import payments as gateways
 from chalicelib.services.money import ledger

@@ -8,11 +8,11 @@ from typing import Any
 
 from chalicelib import clock
 from chalicelib.domain import identity
-from chalicelib.domain import ledger as rules
+from chalicelib.domain.money import ledger as rules
 from chalicelib.domain.errors import PermissionDeniedError, ValidationError
 from chalicelib.domain.identity import Principal
-from chalicelib.domain.ledger import Statement, TENANT_ACCOUNT
-from chalicelib.domain.money import parse_money
+from chalicelib.domain.money.ledger import Statement, TENANT_ACCOUNT
+from chalicelib.domain.money.amounts import parse_money
 from chalicelib.services.common import audit
 from chalicelib.services.customers import accounts as customers
 from chalicelib.services.money import ledger

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from chalicelib import clock
-from chalicelib.domain import numbers as rules
+from chalicelib.domain.numbers import inventory as rules
 from chalicelib.domain.errors import (
     ConcurrentUpdateError, NotFoundError, NumberUnavailableError, ValidationError,
 )
@@ -50,7 +50,7 @@ INVENTORY_HEADER = ("number", "category", "state", "rate_center", "city", "month
 def parse_inventory_row(row: Mapping[str, str]) -> rules.InventoryRow:
     """One CSV row, validated; ValidationError names the first bad column."""
     import phonenumbers
-    from chalicelib.domain.money import parse_money
+    from chalicelib.domain.money.amounts import parse_money
 
     text = (row.get("number") or "").strip()
     if not (len(text) == 10 and text.isdigit()):

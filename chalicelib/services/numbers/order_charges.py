@@ -11,8 +11,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Callable
 
-from chalicelib.domain import ledger as ledger_rules
-from chalicelib.domain.money import as_money
+from chalicelib.domain.money import ledger as ledger_rules
+from chalicelib.domain.money.amounts import as_money
 from chalicelib.services.money import ledger
 from chalicelib.store.dynamo.table import Transaction
 from chalicelib.store.ledger import read_state

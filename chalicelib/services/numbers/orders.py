@@ -16,13 +16,13 @@ from decimal import Decimal
 from typing import Any, Mapping
 
 from chalicelib import clock, settings
-from chalicelib.domain import numbers as number_rules
-from chalicelib.domain import trunks as trunk_rules
+from chalicelib.domain.numbers import inventory as number_rules
+from chalicelib.domain.numbers import trunks as trunk_rules
 from chalicelib.domain.errors import (
     ConcurrentUpdateError, InsufficientFundsError, InvalidStateError, NotFoundError,
 )
 from chalicelib.domain.identity import Principal
-from chalicelib.domain.money import as_money, round_money
+from chalicelib.domain.money.amounts import as_money, round_money
 from chalicelib.services.common import audit
 from chalicelib.services.numbers import inventory as numbers
 from chalicelib.services.numbers import order_charges

@@ -13,8 +13,8 @@ from datetime import date
 from typing import Any, Iterable, Mapping, Sequence
 
 from chalicelib import clock, settings
-from chalicelib.domain import numbers as number_rules
-from chalicelib.domain import porting as rules
+from chalicelib.domain.numbers import inventory as number_rules
+from chalicelib.domain.numbers import porting as rules
 from chalicelib.domain.errors import ConcurrentUpdateError, NotFoundError, ValidationError
 from chalicelib.domain.identity import Principal
 from chalicelib.services.common import audit

@@ -29,8 +29,8 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable, Mapping
 
 from chalicelib import clock
-from chalicelib.domain import customers as customer_rules
-from chalicelib.domain import numbers as rules
+from chalicelib.domain.customers import accounts as customer_rules
+from chalicelib.domain.numbers import inventory as rules
 from chalicelib.services.customers.items import ChildResource
 from chalicelib.store.dynamo import entities
 from chalicelib.store import numbers as store
@@ -119,7 +119,7 @@ def assign(*, principal: Any, customer_id: int, number: Any) -> dict[str, Any]:
     """Sell the available inventory number ``number`` to the customer, charged
     as a one-number carrier order; the customer's new number."""
     from chalicelib.domain.errors import NumberUnavailableError
-    from chalicelib.domain.money import as_money
+    from chalicelib.domain.money.amounts import as_money
     from chalicelib.services.common import audit
     from chalicelib.services.numbers import order_charges
     from chalicelib.services.numbers import orders

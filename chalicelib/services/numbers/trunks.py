@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from chalicelib.domain import trunks as rules
+from chalicelib.domain.numbers import trunks as rules
 from chalicelib.domain.errors import ConcurrentUpdateError, NotFoundError, ValidationError
 from chalicelib.domain.identity import Principal
 from chalicelib.services.common import audit

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from chalicelib.domain import customers as customer_rules
+from chalicelib.domain.customers import accounts as customer_rules
 from chalicelib.domain import tracking as rules
 from chalicelib.domain.errors import DialtoneError, NotFoundError, PermissionDeniedError, UnknownFieldError, ValidationError
 from chalicelib.domain.identity import Principal

@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Mapping
 
-from chalicelib.domain import numbers as number_rules
+from chalicelib.domain.numbers import inventory as number_rules
 from chalicelib.domain import tracking as rules
 from chalicelib.domain.errors import ConcurrentUpdateError, NumberUnavailableError, ValidationError
 from chalicelib.domain.identity import Principal

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
-from chalicelib.domain import numbers as number_rules
+from chalicelib.domain.numbers import inventory as number_rules
 from chalicelib.domain import tracking as rules
 from chalicelib.domain.errors import (
     NotFoundError, NumberUnavailableError, UnknownFieldError, ValidationError,

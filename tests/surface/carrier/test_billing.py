@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 import pytest
 
 from chalicelib import clock
-from chalicelib.domain import ledger as rules
+from chalicelib.domain.money import ledger as rules
 from chalicelib.services.money import ledger
 from chalicelib.services.money import payments
 from chalicelib.store.dynamo import entities
@@ -163,7 +163,7 @@ def _crashed_payment(t, customer, key, amount="9"):
 
 
 def test_pending_payments_left_by_a_crash_are_reconciled(client, tenant):
-    from chalicelib.domain.cards import parse_card
+    from chalicelib.domain.money.cards import parse_card
     from chalicelib.adapters import payments as gateways
 
     customer = new_customer(admin(tenant))

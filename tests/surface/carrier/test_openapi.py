@@ -110,7 +110,7 @@ def test_every_endpoint_is_described(document: dict[str, Any]) -> None:
 
 def test_answers_match_the_description(client: Any, document: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
     from chalicelib.auth import api_key
-    from chalicelib.domain import ledger as ledger_rules
+    from chalicelib.domain.money import ledger as ledger_rules
     from chalicelib.services.money import invoices, ledger
     from chalicelib.services.numbers import porting
     from chalicelib.store.clients import client as aws_client

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from chalicelib.domain import porting as rules
+from chalicelib.domain.numbers import porting as rules
 from chalicelib.services.numbers import porting
 from tests.support.carrier import Carrier, chalice_sender, make_shop
 

@@ -7,7 +7,7 @@ import json
 import random
 from typing import Any
 
-from chalicelib.domain import cdrs as rules
+from chalicelib.domain.calls import cdrs as rules
 from tests.support.cdrs import did_key, expected, generate, world, write  # noqa: F401  (world is a fixture)
 
 

@@ -96,8 +96,8 @@ def _code(text: str) -> str:
 
 def test_answers_match_the_description(client: Any, document: dict[str, Any], tenant: dict[str, Any]) -> None:
     from chalicelib.adapters import mail
-    from chalicelib.domain import ledger as rules
-    from chalicelib.domain.ledger import TENANT_ACCOUNT
+    from chalicelib.domain.money import ledger as rules
+    from chalicelib.domain.money.ledger import TENANT_ACCOUNT
     from chalicelib.services.identity import users
     from chalicelib.services.money import ledger
 

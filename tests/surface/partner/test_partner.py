@@ -10,8 +10,8 @@ from decimal import Decimal
 import pytest
 
 from chalicelib import clock
-from chalicelib.domain import ledger as rules
-from chalicelib.domain.ledger import TENANT_ACCOUNT
+from chalicelib.domain.money import ledger as rules
+from chalicelib.domain.money.ledger import TENANT_ACCOUNT
 from chalicelib.services.money import ledger
 from chalicelib.services.identity import users
 from chalicelib.adapters import mail

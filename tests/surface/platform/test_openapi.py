@@ -12,7 +12,7 @@ from chalicelib import clock
 from chalicelib.api.platform import dialect
 from chalicelib.api.platform.openapi import MAX_PAGE
 from chalicelib.auth import api_key
-from chalicelib.domain import ledger as ledger_rules
+from chalicelib.domain.money import ledger as ledger_rules
 from chalicelib.services.money import invoices
 from chalicelib.services.money import ledger
 from chalicelib.services.identity import users

@@ -280,7 +280,7 @@ def test_read_only_users_cannot_create_children(client, api, tenant):
 def test_payments_are_read_like_other_children(client, api, tenant, admin):
     from datetime import date
 
-    from chalicelib.domain.cards import Card
+    from chalicelib.domain.money.cards import Card
     from chalicelib.services.money import payments
 
     owner = customer(api)
@@ -301,7 +301,7 @@ def test_payments_are_read_like_other_children(client, api, tenant, admin):
 def test_invoices_are_read_with_integer_ids_listing_rules_and_scope(client, api, tenant, admin):
     from decimal import Decimal
 
-    from chalicelib.domain import ledger as ledger_rules
+    from chalicelib.domain.money import ledger as ledger_rules
     from chalicelib.services.money import invoices
     from chalicelib.services.money import ledger
 
@@ -348,7 +348,7 @@ def test_an_invoice_asked_for_as_pdf_redirects_to_its_pdf_within_scope(client, a
 
     import requests
 
-    from chalicelib.domain import ledger as ledger_rules
+    from chalicelib.domain.money import ledger as ledger_rules
     from chalicelib.services.money import invoices
     from chalicelib.services.money import ledger
 

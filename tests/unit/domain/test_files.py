@@ -9,7 +9,7 @@ import zlib
 import pytest
 import zstandard
 
-from chalicelib.domain import files
+from chalicelib.domain.common import files
 from chalicelib.domain.errors import (
     FileHashMismatchError, FileSizeMismatchError, FileTooLargeError, InvalidFileContentError,
     UnsupportedCompressionError,

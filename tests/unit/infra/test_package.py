@@ -177,7 +177,8 @@ def test_roles_may_send_mail_and_read_their_stage_secrets_only(template: dict[st
         secrets = statements["StageSecrets"]
         assert secrets["Action"] == ["ssm:GetParameter"], name
         assert sorted(r["Fn::Sub"].split(":parameter", 1)[1] for r in secrets["Resource"]) == sorted(
-            [config["LINK_SIGNING_SECRET_PARAMETER"], config["RECAPTCHA_SECRET_PARAMETER"]]), name
+            [config["LINK_SIGNING_SECRET_PARAMETER"], config["RECAPTCHA_SECRET_PARAMETER"],
+             config["VOICE_JWT_KEYS_PARAMETER"]]), name
     assert "LINK_SIGNING_SECRET" not in config and "RECAPTCHA_SECRET" not in config  # never a value in config
 
 
@@ -198,7 +199,9 @@ def test_every_sqs_event_source_reports_batch_item_failures(
         assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
         # The stack's queue, so the mapping waits for it.
         assert event["Properties"]["Queue"] in ({"Fn::Sub": "${OrdersQueue.Arn}"}, {"Fn::Sub": "${CdrFilesQueue.Arn}"},
-                                              {"Fn::Sub": "${InvoiceJobsQueue.Arn}"})
+                                              {"Fn::Sub": "${InvoiceJobsQueue.Arn}"},
+                                              {"Fn::Sub": "${VoiceCallsQueue.Arn}"},
+                                              {"Fn::Sub": "${VoiceWebhooksQueue.Arn}"})
 
 
 def test_deployment_zip_ships_bytecode_for_the_app(dev: package.Result) -> None:

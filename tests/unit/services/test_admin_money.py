@@ -3,7 +3,7 @@ import json
 from contextlib import redirect_stdout
 
 from chalicelib.admin import cli
-from chalicelib.domain.ledger import TENANT_ACCOUNT
+from chalicelib.domain.money.ledger import TENANT_ACCOUNT
 from chalicelib.services.money import ledger
 from tests.support.money import admin, ledger_sum, new_customer
 

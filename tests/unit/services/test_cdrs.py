@@ -19,7 +19,7 @@ from urllib.parse import quote_plus
 
 import pytest
 
-from chalicelib.domain import cdrs as rules
+from chalicelib.domain.calls import cdrs as rules
 
 from tests.support import events
 from tests.support.cdrs import (  # noqa: F401  (world is a fixture)
@@ -375,7 +375,7 @@ def test_sqs_handler_reports_failures_per_message(world: dict[str, Any]) -> None
 
 def test_call_charges_go_below_the_credit_limit_and_then_block_new_spend(world: dict[str, Any]) -> None:
     from chalicelib.auth import api_key
-    from chalicelib.domain import ledger as ledger_rules
+    from chalicelib.domain.money import ledger as ledger_rules
     from chalicelib.domain.errors import InsufficientFundsError
     from chalicelib.services.calls import owners as cdr_ports
     from chalicelib.services.calls import pipeline as cdrs

@@ -12,8 +12,8 @@ import pytest
 import requests
 
 from chalicelib import clock
-from chalicelib.domain import invoices as rules
-from chalicelib.domain import ledger as ledger_rules
+from chalicelib.domain.money import invoices as rules
+from chalicelib.domain.money import ledger as ledger_rules
 from chalicelib.domain.errors import ValidationError
 from chalicelib.services.money import invoices
 from chalicelib.services.money import ledger

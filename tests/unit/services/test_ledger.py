@@ -3,9 +3,9 @@ from decimal import Decimal
 import pytest
 
 from chalicelib import clock
-from chalicelib.domain import ledger as rules
+from chalicelib.domain.money import ledger as rules
 from chalicelib.domain.errors import InsufficientFundsError, NotFoundError, ValidationError
-from chalicelib.domain.ledger import TENANT_ACCOUNT
+from chalicelib.domain.money.ledger import TENANT_ACCOUNT
 from chalicelib.services.money import ledger
 from chalicelib.store import ledger as store
 from chalicelib.store.dynamo.table import Transaction

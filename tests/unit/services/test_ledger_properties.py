@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, settings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from chalicelib.domain import ledger as rules
+from chalicelib.domain.money import ledger as rules
 from chalicelib.domain.errors import InsufficientFundsError
-from chalicelib.domain.ledger import TENANT_ACCOUNT
+from chalicelib.domain.money.ledger import TENANT_ACCOUNT
 from chalicelib.services.money import ledger
 from chalicelib.services.identity import users
 from tests.support.money import admin, ledger_sum, new_customer

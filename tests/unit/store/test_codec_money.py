@@ -3,7 +3,7 @@ from decimal import Decimal
 import pytest
 
 from chalicelib.domain.errors import ValidationError
-from chalicelib.domain.money import as_money, parse_money, round_money
+from chalicelib.domain.money.amounts import as_money, parse_money, round_money
 from chalicelib.store.dynamo.codec import from_attr, to_attr
 
 

@@ -17,7 +17,7 @@ from chalicelib import clock
 from tests.support import events
 from tests.support.cdrs import HEADER
 
-SQS_CONSUMERS = {"order_worker": 10, "cdr_files": 1, "invoice_jobs": 5}
+SQS_CONSUMERS = {"order_worker": 10, "cdr_files": 1, "invoice_jobs": 5, "voice_calls": 1, "voice_webhooks": 10}
 SCHEDULES = {"reservation_sweeper", "cdr_daily_close", "reconcile_payments", "close_invoices"}
 
 
@@ -78,7 +78,7 @@ def test_audit_ingest_stores_the_audit_lines_of_a_log_subscription(aws: None) ->
 
 
 def test_the_reservation_sweeper_releases_carts_whose_hold_has_passed(aws: None) -> None:
-    from chalicelib.domain import numbers as rules
+    from chalicelib.domain.numbers import inventory as rules
     from chalicelib.domain.identity import principal_from_user
     from chalicelib.services.identity import users
     from chalicelib.services.numbers import inventory
@@ -107,3 +107,13 @@ def test_the_local_runtime_fires_schedules_with_eventbridges_payload() -> None:
     canned = events.load("eventbridge_scheduled")
     local = schedules.scheduled_event(canned["resources"][0], datetime(2026, 3, 1, 8, 5, tzinfo=timezone.utc))
     assert {**local, "id": canned["id"]} == canned
+
+
+def test_the_voice_consumers_report_only_the_message_that_failed(tenant: dict[str, Any]) -> None:
+    # A call that does not exist is nothing to run; a message without a call id fails alone.
+    event = events.sqs_event({"tenant": tenant["tenant"]["id"], "call": 999999}, {"tenant": tenant["tenant"]["id"]})
+    ids = events.message_ids(event)
+    assert invoke("voice_calls", event) == {"batchItemFailures": [{"itemIdentifier": ids[1]}]}
+    flush = events.sqs_event({"tenant": tenant["tenant"]["id"], "call": 1, "hook": 1}, {"hook": 1})
+    ids = events.message_ids(flush)
+    assert invoke("voice_webhooks", flush) == {"batchItemFailures": [{"itemIdentifier": ids[1]}]}

@@ -7,9 +7,9 @@ from typing import Any, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError as PydanticError, field_validator
 
-from chalicelib.domain.customers import validate_account_number
+from chalicelib.domain.customers.accounts import validate_account_number
 from chalicelib.domain.errors import UnknownFieldError, ValidationError
-from chalicelib.domain.money import parse_money
+from chalicelib.domain.money.amounts import parse_money
 
 
 class CustomerWrite(BaseModel):

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
-from chalicelib.domain.money import round_money
+from chalicelib.domain.money.amounts import round_money
 
 HEADER = ("call_id", "direction", "account", "trunk_id", "from", "to", "start", "answer", "end",
           "billsec", "disposition")

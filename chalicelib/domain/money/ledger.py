@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any, Mapping
 
 from chalicelib.domain.errors import InsufficientFundsError, ValidationError
-from chalicelib.domain.money import QUANTUM, as_money
+from chalicelib.domain.money.amounts import QUANTUM, as_money
 
 CREDIT, DEBIT, EITHER = "credit", "debit", "either"
 PAYMENTS, ADJUSTMENTS, CALL_CHARGES, OTHER_CHARGES = "payments", "adjustments", "call_charges", "other_charges"

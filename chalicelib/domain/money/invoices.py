@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Mapping, Sequence
 
-from chalicelib.domain import ledger as rules
+from chalicelib.domain.money import ledger as rules
 from chalicelib.domain.errors import ValidationError
-from chalicelib.domain.ledger import Statement
-from chalicelib.domain.money import as_money
+from chalicelib.domain.money.ledger import Statement
+from chalicelib.domain.money.amounts import as_money
 
 # A PDF page holds ~45 lines; a few pages of movements, then a summary.
 MAX_DETAIL = 200

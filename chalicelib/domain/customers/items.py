@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from chalicelib.domain import customers
-from chalicelib.domain.actions import Action, date_parameter, new_pin, text_parameter
+from chalicelib.domain.customers import accounts as customers
+from chalicelib.domain.common.actions import Action, date_parameter, new_pin, text_parameter
 from chalicelib.domain.errors import ActionFailedError
 
 # Services: ordered, approved, then billed until cancelled.

@@ -9,7 +9,7 @@ from typing import Any, Mapping
 from pydantic import BaseModel, ConfigDict, Field, ValidationError as PydanticError, field_validator
 
 from chalicelib.domain.errors import UnknownFieldError, ValidationError
-from chalicelib.domain.money import parse_money
+from chalicelib.domain.money.amounts import parse_money
 
 
 class _Write(BaseModel):

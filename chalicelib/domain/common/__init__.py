@@ -1,0 +1,1 @@
+"""Rules every capability shares: actions on resources (actions), stored files and their names (files)."""

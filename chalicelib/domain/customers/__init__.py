@@ -1,0 +1,1 @@
+"""Customer rules: the account record (accounts, account_input) and what a customer has (items, item_input)."""

@@ -1,0 +1,71 @@
+"""A finished voice call becomes a CDR of the existing pipeline (docs/cdrs.md):
+one Dialtone CSV row written to the tenant's CDR inbox, which S3 hands to the
+cdr-files queue like any switch's file. The pipeline rates it, charges it once
+(a call id is accepted once per day; the same file again is a repeat) and
+counts it in the statistics of its DID (inbound) or termination trunk (outbound).
+
+Outbound calls are carried by a trunk of the account: the SIP_GATEWAY's first
+trunk for a device or extension target, else the account's first trunk; an
+account without a trunk has no carrier leg to rate, so no CDR is written
+(the call records ``cdr: "no-trunk"``)."""
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any, Mapping
+
+from chalicelib.domain import voice as rules
+from chalicelib.services.voice.common import CALL_KIND, TRUNK_KIND, oid
+from chalicelib.store import voice as store
+
+DISPOSITIONS = {"completed": "ANSWERED", "busy": "BUSY", "no-answer": "NO ANSWER", "failed": "FAILED"}
+
+
+def _digits(number: str | None) -> str:
+    return (number or "").lstrip("+")
+
+
+def row(*, tenant: str, call: Mapping[str, Any], customer: Mapping[str, Any], trunk_id: int | None) -> list[str]:
+    inbound = call.get("direction") == "inbound"
+    to = call.get("ddiNumber") if inbound else _digits(call.get("to"))
+    answered = call.get("answeredAt") if call.get("state") == "completed" else ""
+    return [f"voice-{oid(tenant, CALL_KIND, call['id'])}", "inbound" if inbound else "outbound",
+            str(customer.get("accountNumber", "")), "" if trunk_id is None else str(trunk_id),
+            _digits(call.get("callerId")), str(to or ""), str(call.get("initiatedAt") or call["createdAt"]),
+            str(answered or ""), str(call.get("endedAt") or ""), str(int(call.get("duration") or 0)),
+            DISPOSITIONS[call["state"]]]
+
+
+def _trunk_id(tenant: str, call: Mapping[str, Any]) -> int | None:
+    from chalicelib.services.numbers.trunks import TRUNK
+
+    ref = call.get("trunkRef")
+    if ref:
+        return rules.parse_opaque_id(tenant, TRUNK_KIND, ref, uuid=True)
+    trunks = [t for t in store.children(TRUNK, tenant, call["customerId"]) if t.get("direction") == "termination"]
+    return trunks[0]["id"] if trunks else None
+
+
+def hand_off(*, tenant: str, call: Mapping[str, Any]) -> str | None:
+    """Write the call's CDR to the inbox; the object key, or None when the call has none."""
+    from chalicelib.services.calls import pipeline as cdrs
+    from chalicelib.services.customers.accounts import CUSTOMER
+    from chalicelib.store.dynamo import entities
+
+    if call.get("state") not in DISPOSITIONS:
+        return None
+    customer = entities.get_one(CUSTOMER, tenant, call["customerId"]) or {}
+    inbound = call.get("direction") == "inbound"
+    trunk_id = None if inbound else _trunk_id(tenant, call)
+    if not inbound and trunk_id is None:
+        store.set_call(tenant, call["id"], {"cdr": "no-trunk"})
+        return None
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["call_id", "direction", "account", "trunk_id", "from", "to", "start", "answer", "end",
+                     "billsec", "disposition"])
+    writer.writerow(row(tenant=tenant, call=call, customer=customer, trunk_id=trunk_id))
+    name = f"voice-{oid(tenant, CALL_KIND, call['id'])}.csv"
+    key = cdrs.upload_to_inbox(tenant=tenant, name=name, body=buffer.getvalue().encode())
+    store.set_call(tenant, call["id"], {"cdr": key})
+    return key

@@ -1,0 +1,321 @@
+"""Call control: the voice-calls worker runs one call from ``queued`` to its end.
+
+It claims the call (``queued`` -> ``initiated``, one conditional write: a
+message delivered twice runs the call once), places the first leg on the media
+server, runs the verbs in order (re-reading the call between verbs, so a PUT's
+new verbs or a DELETE take effect at the next verb), and ends it with a final
+state, duration and cause. Inbound calls (simulated to a DDI) run the
+account's flow from the ROUTE_START of that DDI instead. Every step is an
+event for the account's event.generic hooks (services/voice/events.py).
+A completed call is handed to the CDR pipeline (services/voice/cdr.py).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from chalicelib.adapters import media as media_adapter
+from chalicelib.domain import voice as rules
+from chalicelib.services.voice import events
+from chalicelib.services.voice.common import DEVICE_KIND, HOOK_KIND, oid
+from chalicelib.store import voice as store
+
+_log = logging.getLogger(__name__)
+HOLD_REAL_SECONDS = 30.0
+MAX_FLOW_STEPS = 50
+ANSWER_RING_TIMEOUT = 60
+
+
+class _Ended(Exception):
+    def __init__(self, state: str, cause: str) -> None:
+        super().__init__(cause)
+        self.state, self.cause = state, cause
+
+
+@dataclass
+class CallRun:
+    tenant: str
+    call: dict[str, Any]
+    media: Any
+    hooks: list[Mapping[str, Any]]
+    started: float
+    offset: float = 0.0             # simulated seconds since the call started
+    seq: int = 0
+    answered_at: float | None = None
+    control: int = 0
+    verbs_run: list[dict[str, Any]] = field(default_factory=list)
+    digits: list[str] = field(default_factory=list)
+
+    @property
+    def now(self) -> float:
+        return self.started + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += float(seconds)
+
+    def event(self, name: str, data: Mapping[str, Any] | None = None, *, state: str | None = None,
+              fields: Mapping[str, Any] | None = None) -> None:
+        """Record a step on the call (history, state) and send it to the hooks."""
+        self.seq += 1
+        entry = {"event": name, "at": events.iso(self.now), "sequence": self.seq, **(dict(data or {}))}
+        changes: dict[str, Any] = dict(fields or {})
+        if state:
+            changes["state"] = state
+            entry["state"] = state
+        changes["verbsRun"] = self.verbs_run
+        changes["digits"] = self.digits
+        store.set_call(self.tenant, self.call["id"], changes, append_history=[entry])
+        events.emit(tenant=self.tenant, call=self.call, hooks=self.hooks, seq=self.seq, event=name, at=self.now,
+                    data={**(data or {}), **({"state": state} if state else {})})
+
+
+def run(*, tenant: str, call_id: int) -> str:
+    """Run the call if it is still queued; the final state (or why nothing ran)."""
+    from chalicelib.services.voice.hooks import event_hooks
+
+    call = store.get_call(tenant, call_id)
+    if call is None or call.get("state") != "queued":
+        return "skipped"
+    started = time.time()
+    if call.get("hangupRequested"):
+        if store.set_call(tenant, call_id, {"state": "canceled", "endedAt": events.iso(started), "cause": "api-hangup",
+                                            "duration": 0}, expect_states=["queued"],
+                          append_history=[{"event": "call.completed", "state": "canceled",
+                                           "at": events.iso(started)}]):
+            return "canceled"
+        return "skipped"
+    if not store.set_call(tenant, call_id, {"state": "initiated", "initiatedAt": events.iso(started)},
+                          expect_states=["queued"]):
+        return "skipped"  # another delivery of the message got there first
+    run_ = CallRun(tenant, call, media_adapter.media_server(), list(event_hooks(tenant, call["customerId"])), started,
+                   control=int(call.get("controlVersion", 0)))
+    run_.event("call.initiated", state="initiated")
+    try:
+        if call.get("direction") == "inbound":
+            _inbound(run_)
+        else:
+            _outbound(run_)
+        state, cause = "completed", "normal-clearing"
+    except _Ended as ended:
+        state, cause = ended.state, ended.cause
+    except Exception:  # noqa: BLE001 - the call must still end and say why
+        _log.exception("call %s failed in call control", call_id)
+        state, cause = "failed", "internal-error"
+    return _finish(run_, state, cause)
+
+
+def _finish(run_: CallRun, state: str, cause: str) -> str:
+    if state == "completed" and run_.answered_at is None:
+        state = "failed"
+    duration = int(round(run_.now - run_.answered_at)) if run_.answered_at is not None else 0
+    run_.media.hangup(cause)
+    run_.event("call.completed", {"duration": duration, "cause": cause}, state=state,
+               fields={"endedAt": events.iso(run_.now), "duration": duration, "cause": cause})
+    if state != "canceled":
+        try:
+            from chalicelib.services.voice import cdr
+
+            cdr.hand_off(tenant=run_.tenant, call=store.get_call(run_.tenant, run_.call["id"]) or run_.call)
+        except Exception:  # noqa: BLE001 - the call's outcome stands; the CDR is logged for a re-run
+            _log.exception("call %s: the CDR could not be handed to the pipeline", run_.call["id"])
+    return state
+
+
+def _ring_and_answer(run_: CallRun, target: Mapping[str, Any], ring_timeout: int) -> None:
+    run_.event("call.ringing", state="ringing")
+    leg = run_.media.originate(target, caller_id=run_.call.get("callerId") or "", ring_timeout=ring_timeout)
+    run_.advance(leg.ring_seconds)
+    if leg.outcome != media_adapter.ANSWERED:
+        raise _Ended(leg.outcome, leg.cause or leg.outcome)
+    run_.answered_at = run_.now
+    run_.event("call.answered", state="answered", fields={"answeredAt": events.iso(run_.now)})
+
+
+def _outbound(run_: CallRun) -> None:
+    _check_control(run_)
+    _ring_and_answer(run_, run_.call["target"], ANSWER_RING_TIMEOUT)
+    _run_verbs(run_, list(run_.call["verbs"]))
+    if run_.media.holds_line(run_.call["target"]):
+        _hold(run_)
+
+
+def _check_control(run_: CallRun) -> list[dict[str, Any]] | None:
+    """New verbs from a PUT since the last check (None: none); _Ended on a DELETE."""
+    fresh = store.get_call(run_.tenant, run_.call["id"]) or {}
+    version = int(fresh.get("controlVersion", 0))
+    if version == run_.control:
+        return None
+    run_.control = version
+    if fresh.get("hangupRequested"):
+        raise _Ended("completed" if run_.answered_at is not None else "canceled", "api-hangup")
+    verbs = fresh.get("pendingVerbs")
+    if verbs:
+        run_.event("call.updated", {"verbs": len(verbs)})
+        return list(verbs)
+    return None
+
+
+def _hold(run_: CallRun) -> None:
+    # The hold test number keeps the line open until the client updates or ends the call.
+    deadline = time.monotonic() + HOLD_REAL_SECONDS
+    while time.monotonic() < deadline:
+        verbs = _check_control(run_)
+        if verbs:
+            _run_verbs(run_, verbs)
+            deadline = time.monotonic() + HOLD_REAL_SECONDS
+        time.sleep(0.1)
+    raise _Ended("completed", "hold-timeout")
+
+
+def _run_verbs(run_: CallRun, verbs: list[dict[str, Any]]) -> None:
+    index = 0
+    while index < len(verbs):
+        replaced = _check_control(run_)
+        if replaced is not None:
+            verbs, index = replaced, 0
+            continue
+        (name, config), = verbs[index].items()
+        began = run_.now
+        outcome = _verb(run_, name, config)
+        run_.verbs_run.append({"index": index, "verb": name, "startedAt": events.iso(began),
+                               "endedAt": events.iso(run_.now), **({"outcome": outcome} if outcome else {})})
+        run_.event("call.verb", {"index": index, "verb": name, **({"outcome": outcome} if outcome else {})})
+        if name == "redirect":
+            redirected = _redirect(run_, config)
+            if redirected is not None:
+                verbs, index = redirected, 0
+                continue
+        index += 1
+
+
+def _verb(run_: CallRun, name: str, config: Mapping[str, Any]) -> str | None:
+    if name == "say":
+        run_.advance(run_.media.say(config).seconds)
+    elif name == "play":
+        run_.advance(run_.media.play(config).seconds)
+    elif name == "gather":
+        for prompt in config.get("prompt", []):
+            (kind, media), = prompt.items()
+            run_.advance(getattr(run_.media, kind)(media).seconds)
+        result = run_.media.gather(config, target=run_.call.get("target") or {})
+        run_.advance(result.seconds)
+        run_.digits.append(result.digits)
+        run_.event("call.gather", {"digits": result.digits, "timedOut": not result.digits})
+        return "digits" if result.digits else "timeout"
+    elif name == "dial":
+        targets = [_resolved_target(run_, t) for t in config["targets"]]
+        leg, talk = run_.media.bridge(targets, caller_id=config.get("callerId") or run_.call.get("callerId") or "",
+                                      timeout=config["timeout"], time_limit=config["timeLimit"])
+        run_.advance(leg.ring_seconds + talk.seconds)
+        return leg.outcome
+    elif name == "hangup":
+        raise _Ended("completed", config.get("reason", "normal"))
+    elif name == "reject":
+        raise _Ended("busy" if config.get("reason") == "busy" else "failed", f"rejected-{config.get('reason')}")
+    return None
+
+
+def _resolved_target(run_: CallRun, target: Mapping[str, Any]) -> Mapping[str, Any]:
+    return target
+
+
+def _redirect(run_: CallRun, config: Mapping[str, Any]) -> list[dict[str, Any]] | None:
+    if "hook" in config:
+        return _ask_flow_hook(run_, config["hook"], timeout=5)
+    device = _device(run_, config["device"])
+    if device is None:
+        raise _Ended("completed", "redirect-to-unknown-device")
+    _walk_flow(run_, config["device"])
+    raise _Ended("completed", "normal-clearing")
+
+
+def _device(run_: CallRun, ref: str) -> dict[str, Any] | None:
+    number = rules.parse_opaque_id(run_.tenant, DEVICE_KIND, ref, uuid=True)
+    return store.child(store.DEVICE, run_.tenant, run_.call["customerId"], number)
+
+
+def _ask_flow_hook(run_: CallRun, hook_ref: str, *, timeout: int) -> list[dict[str, Any]] | None:
+    """POST the call to a flow.generic hook; its answer ``{"verbs": [...]}`` replaces the verbs."""
+    from chalicelib.adapters import webhooks
+
+    number = rules.parse_opaque_id(run_.tenant, HOOK_KIND, hook_ref, uuid=True)
+    hook = store.child(store.HOOK, run_.tenant, run_.call["customerId"], number)
+    if hook is None or hook.get("app") != rules.FLOW_APP:
+        return None
+    body = json.dumps({"call": {"id": oid(run_.tenant, "VCALL", run_.call["id"]), "from": run_.call.get("callerId"),
+                                "to": run_.call.get("to"), "digits": run_.digits,
+                                "tag": run_.call.get("tag", {"data": {}})}}).encode()
+    answer = webhooks.fetch_verbs(hook=hook, body=body, timeout=timeout)
+    run_.event("call.flow-hook", {"hook": hook_ref, "ok": answer is not None})
+    return answer
+
+
+def _inbound(run_: CallRun) -> None:
+    """The account's flow from the DDI's ROUTE_START (answered by the platform)."""
+    run_.answered_at = run_.now
+    run_.event("call.answered", state="answered", fields={"answeredAt": events.iso(run_.now)})
+    start = run_.call.get("startDevice")
+    if not start:
+        raise _Ended("completed", "no-route")
+    _walk_flow(run_, start)
+
+
+def _walk_flow(run_: CallRun, first: str) -> None:
+    current: str = first
+    for _ in range(MAX_FLOW_STEPS):
+        if current == rules.HANGUP:
+            raise _Ended("completed", "normal-clearing")
+        _check_control(run_)
+        device = _device(run_, current)
+        if device is None:
+            raise _Ended("completed", "device-missing")
+        kind = device["type"]
+        section = device[rules.DEVICE_TYPES[kind]]
+        run_.event("call.device", {"device": current, "type": kind, "name": device.get("name")})
+        if kind == rules.ROUTE_START or kind == rules.ANNOUNCEMENT:
+            if kind == rules.ANNOUNCEMENT:
+                media = section.get("say") or section.get("play")
+                run_.advance((run_.media.say if "say" in section else run_.media.play)(media).seconds)
+            current = section["connectTo"]
+        elif kind == rules.TIME_SWITCH:
+            current = section["onMatch"] if _in_ranges(section, run_.now) else section["onNoMatch"]
+        elif kind == rules.MENU:
+            run_.advance(run_.media.say(section["say"]).seconds)
+            result = run_.media.gather({"numDigits": 1, "timeout": section["timeout"]},
+                                       target={"phoneNumber": {"number": run_.call.get("callerId") or ""}})
+            run_.advance(result.seconds)
+            run_.digits.append(result.digits)
+            run_.event("call.gather", {"digits": result.digits, "timedOut": not result.digits})
+            current = section["options"].get(result.digits[:1], section["onNoInput"]) if result.digits else \
+                section["onNoInput"]
+        elif kind == rules.FLOW_HOOK:
+            verbs = _ask_flow_hook(run_, section["hook"], timeout=section["timeout"])
+            if verbs is None:
+                current = section["onFail"]
+                continue
+            _run_verbs(run_, verbs)
+            raise _Ended("completed", "normal-clearing")
+        elif kind == rules.SIP_GATEWAY:
+            target = {"sipUri": {"uri": f"sip:{run_.call.get('to')}@trunk"},
+                      "phoneNumber": {"number": run_.call.get("callerId") or ""}}
+            leg, talk = run_.media.bridge([target], caller_id=run_.call.get("callerId") or "",
+                                          timeout=section["ringTime"], time_limit=section["maxCallTime"])
+            run_.advance(leg.ring_seconds + talk.seconds)
+            run_.call["trunkRef"] = section["trunks"][0]
+            store.set_call(run_.tenant, run_.call["id"], {"trunkRef": section["trunks"][0]})
+            run_.event("call.bridged", {"device": current, "outcome": leg.outcome})
+            current = {"answered": section["onComplete"], "busy": section["onBusy"],
+                       "no-answer": section["onNoAnswer"]}.get(leg.outcome, section["onFail"])
+    raise _Ended("completed", "flow-step-limit")
+
+
+def _in_ranges(section: Mapping[str, Any], moment: float) -> bool:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    local = datetime.fromtimestamp(moment, ZoneInfo(section["timezone"]))
+    day, clock = rules.DAYS[local.weekday()], local.strftime("%H:%M")
+    return any(day in r["days"] and r["start"] <= clock < r["end"] for r in section["ranges"])

@@ -1,0 +1,129 @@
+"""Call events to event.generic hooks: recorded, then delivered in order.
+
+``emit`` (call control) writes one delivery record per event and hook (the
+delivery log: ``T#<t>#VDELIVERY#<hook>`` / ``<call>#<seq>``) and queues a
+flush of that (call, hook) on the voice-webhooks queue, hooks in priority order.
+
+``flush`` (the webhook worker) takes the (call, hook) lease and sends the
+pending events oldest first, each signed (adapters/webhooks.py). The first
+failure stops the pass (later events never overtake an earlier one): the lease
+records the attempt and when the next is due, and a delayed message brings the
+retry (backoff VOICE_WEBHOOK_BACKOFF, seconds; default 30 s doubling to 15 min,
+then every 15 min: about 5.5 hours). A delivery that fails every attempt is
+marked ``dead-lettered`` and sent to the voice-webhooks-dead queue; the events
+after it carry on. A delivery succeeds once: its record turns ``delivered`` and
+is never sent again.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+import uuid
+from datetime import datetime, timezone
+from typing import Any, Mapping, Sequence
+
+from chalicelib.services.voice.common import CALL_KIND, HOOK_KIND, oid
+from chalicelib.store import queues
+from chalicelib.store import voice as store
+
+_log = logging.getLogger(__name__)
+QUEUE = "voice_webhooks"
+DEAD_QUEUE = "voice_webhooks_dead"
+LEASE_SECONDS = 120
+DEFAULT_BACKOFF = (30, 60, 120, 300, 600) + (900,) * 20
+
+
+def backoff() -> tuple[int, ...]:
+    text = os.environ.get("VOICE_WEBHOOK_BACKOFF", "")
+    if not text:
+        return DEFAULT_BACKOFF
+    return tuple(min(900, max(0, int(v))) for v in text.split(",") if v.strip())
+
+
+def max_attempts() -> int:
+    return len(backoff()) + 1
+
+
+def iso(moment: float) -> str:
+    return datetime.fromtimestamp(moment, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def emit(*, tenant: str, call: Mapping[str, Any], hooks: Sequence[Mapping[str, Any]], seq: int, event: str,
+         at: float, data: Mapping[str, Any]) -> None:
+    """Record event ``seq`` of the call for every hook and queue their flushes."""
+    if not hooks:
+        return
+    from chalicelib.domain import voice as rules
+
+    call_ref = oid(tenant, CALL_KIND, call["id"])
+    account = rules.opaque_id(tenant, "ACCOUNT", call["customerId"])
+    rows = []
+    for hook in hooks:
+        delivery_id = str(uuid.uuid4())
+        body = {"deliveryId": delivery_id, "event": event, "sequence": seq, "occurredAt": iso(at),
+                "account": account, "hook": oid(tenant, HOOK_KIND, hook["id"]),
+                "call": {"id": call_ref, "direction": call.get("direction", "outbound"),
+                         "from": call.get("callerId"), "to": call.get("to"), "tag": call.get("tag", {"data": {}})},
+                "data": dict(data)}
+        rows.append({"hookId": hook["id"], "callId": call["id"], "seq": seq, "deliveryId": delivery_id,
+                     "event": event, "callRef": call_ref, "body": json.dumps(body, separators=(",", ":")),
+                     "createdAt": iso(time.time())})
+    store.put_deliveries(tenant, rows)
+    queues.publish_batch(QUEUE, [{"tenant": tenant, "call": call["id"], "hook": h["id"]} for h in hooks])
+
+
+def flush(message: Mapping[str, Any]) -> dict[str, int]:
+    """Deliver a call's pending events to one hook, in order (see the module docstring)."""
+    from chalicelib.adapters import webhooks
+    from chalicelib.store.dynamo import entities
+
+    tenant, call_id, hook_id = str(message["tenant"]), int(message["call"]), int(message["hook"])
+    owner = uuid.uuid4().hex
+    sent = failed = 0
+    while True:
+        lease = store.take_lease(tenant, call_id, hook_id, owner, LEASE_SECONDS)
+        if lease is None:
+            return {"sent": sent, "failed": failed}  # another worker, or a scheduled retry, has it
+        attempt = int(lease.get("attempt", 0))
+        hook = entities.get_one(store.HOOK, tenant, hook_id)
+        pending = sorted(store.pending_deliveries(tenant, hook_id, call_id), key=lambda d: d["SK"])
+        if hook is None:  # deleted: nothing is sent to it any more
+            for delivery in pending:
+                store.record_attempt(tenant, delivery, {"at": iso(time.time()), "error": "hook deleted"},
+                                     "canceled")
+            store.set_lease(tenant, call_id, hook_id, owner, attempt=0, release=True)
+            return {"sent": sent, "failed": failed}
+        if not pending:
+            store.set_lease(tenant, call_id, hook_id, owner, attempt=0, release=True)
+            if not store.pending_deliveries(tenant, hook_id, call_id):
+                return {"sent": sent, "failed": failed}
+            continue  # an event landed between the read and the release
+        for delivery in pending:
+            outcome = webhooks.deliver(url=hook["url"], method=hook.get("method", "POST"),
+                                       body=delivery["body"].encode(), secret=hook["signingSecret"],
+                                       delivery_id=delivery["deliveryId"], auth_type=hook.get("authType", "DISABLED"),
+                                       credentials=hook.get("credentials"))
+            record = {"at": iso(time.time()), "status": outcome.status, "error": outcome.error, "ms": outcome.ms}
+            if outcome.ok:
+                store.record_attempt(tenant, delivery, record, "delivered")
+                sent += 1
+                attempt = 0
+                continue
+            failed += 1
+            attempt += 1
+            if attempt >= max_attempts():
+                store.record_attempt(tenant, delivery, {**record, "final": True}, "dead-lettered")
+                queues.publish(DEAD_QUEUE, {"tenant": tenant, "hook": hook_id, "call": call_id,
+                                            "deliveryId": delivery["deliveryId"], "event": delivery["event"],
+                                            "attempts": attempt, "lastError": outcome.error})
+                attempt = 0
+                continue
+            store.record_attempt(tenant, delivery, record, "pending")
+            delay = backoff()[attempt - 1]
+            store.set_lease(tenant, call_id, hook_id, owner, attempt=attempt, next_at=int(time.time()) + delay,
+                            release=True)
+            queues.publish(QUEUE, {"tenant": tenant, "call": call_id, "hook": hook_id}, delay_seconds=delay)
+            return {"sent": sent, "failed": failed}
+        store.set_lease(tenant, call_id, hook_id, owner, attempt=0, release=True)

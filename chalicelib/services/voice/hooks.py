@@ -1,0 +1,103 @@
+"""Hooks of an account: flow.generic (asked for the next verbs by FLOW_HOOK
+devices and redirect verbs) and event.generic (sent every call event).
+
+The signing secret is made when the hook is created and answered once
+(``signingSecret``), and again only by an explicit rotation."""
+from __future__ import annotations
+
+import secrets
+from typing import Any, Mapping
+
+from chalicelib.adapters import webhooks
+from chalicelib.domain import voice as rules
+from chalicelib.domain.identity import Principal
+from chalicelib.services.common import audit
+from chalicelib.services.voice import accounts
+from chalicelib.services.voice.common import HOOK_KIND, child_or_404, load_flow, oid, refuse_if_used
+from chalicelib.store import voice as store
+from chalicelib.store.dynamo.table import Transaction
+
+MAX_DELIVERIES_PAGE = 200
+
+
+def new_secret() -> str:
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
+def list_hooks(*, principal: Principal, account: str) -> list[dict[str, Any]]:
+    customer = accounts.get_account(principal=principal, account=account)
+    return store.children(store.HOOK, principal.tenant_id, customer["id"])
+
+
+def get_hook(*, principal: Principal, account: str, hook: str) -> dict[str, Any]:
+    customer = accounts.get_account(principal=principal, account=account)
+    record = child_or_404(principal, store.HOOK, customer, HOOK_KIND, hook, "hook")
+    audit.touch("hook", record["id"])
+    return record
+
+
+def _fields(body: Any, hook: str | None = None) -> dict[str, Any]:
+    fields = rules.hook_input(body, hook_id=hook)
+    webhooks.check_url(fields["url"])
+    fields.setdefault("credentials", None)  # a replacement without credentials clears them
+    return fields
+
+
+def create_hook(*, principal: Principal, account: str, body: Any) -> tuple[dict[str, Any], str]:
+    """(hook, signing secret): the secret is shown once."""
+    rules.require(principal, rules.CONFIGURE)
+    fields = _fields(body)
+    customer = accounts.get_account(principal=principal, account=account)
+    secret = new_secret()
+    record = store.create_child(store.HOOK, principal.tenant_id,
+                                {**fields, "customerId": customer["id"], "signingSecret": secret})
+    audit.touch("hook", record["id"])
+    return record, secret
+
+
+def update_hook(*, principal: Principal, account: str, hook: str, body: Any) -> None:
+    """A full replacement; a hook a FLOW_HOOK device uses must stay flow.generic."""
+    rules.require(principal, rules.CONFIGURE)
+    fields = _fields(body, hook)
+    customer = accounts.get_account(principal=principal, account=account)
+    current = child_or_404(principal, store.HOOK, customer, HOOK_KIND, hook, "hook")
+    tx = Transaction()
+    if current["app"] != fields["app"]:
+        flow = load_flow(principal, customer, full=False)
+        refuse_if_used(flow, oid(principal, HOOK_KIND, current["id"]), "hook")
+        store.bump_flow(tx, principal.tenant_id, customer["id"], flow.version)
+    store.update_child(store.HOOK, principal.tenant_id, current, fields, also=tx)
+
+
+def rotate_secret(*, principal: Principal, account: str, hook: str) -> str:
+    rules.require(principal, rules.CONFIGURE)
+    customer = accounts.get_account(principal=principal, account=account)
+    current = child_or_404(principal, store.HOOK, customer, HOOK_KIND, hook, "hook")
+    secret = new_secret()
+    store.update_child(store.HOOK, principal.tenant_id, current, {"signingSecret": secret})
+    return secret
+
+
+def delete_hook(*, principal: Principal, account: str, hook: str) -> None:
+    rules.require(principal, rules.CONFIGURE)
+    customer = accounts.get_account(principal=principal, account=account)
+    current = child_or_404(principal, store.HOOK, customer, HOOK_KIND, hook, "hook")
+    flow = load_flow(principal, customer, full=False)
+    refuse_if_used(flow, oid(principal, HOOK_KIND, current["id"]), "hook")
+    tx = Transaction()
+    store.bump_flow(tx, principal.tenant_id, customer["id"], flow.version)
+    store.delete_child(store.HOOK, principal.tenant_id, current, also=tx)
+
+
+def deliveries(*, principal: Principal, account: str, hook: str, limit: int,
+               before: str | None = None) -> list[dict[str, Any]]:
+    """The hook's delivery log, newest call first: attempts and outcome of each event."""
+    record = get_hook(principal=principal, account=account, hook=hook)
+    return store.deliveries_of_hook(principal.tenant_id, record["id"], limit=min(limit, MAX_DELIVERIES_PAGE),
+                                    before=before)
+
+
+def event_hooks(tenant: str, customer_id: int) -> list[Mapping[str, Any]]:
+    """The account's event.generic hooks in delivery order: priority, then age."""
+    found = [h for h in store.children(store.HOOK, tenant, customer_id) if h.get("app") == rules.EVENT_APP]
+    return sorted(found, key=lambda h: (int(h.get("priority", 10)), h["id"]))

@@ -1,0 +1,85 @@
+"""Voice calls through the test client, with call control and webhook
+delivery run in-process (the queue consumers' functions, called directly)."""
+from __future__ import annotations
+
+import pytest
+
+from tests.support.voice import TRUNK, account_ref, gateway, make_account
+
+EXAMPLE_1 = {"callerId": "+441234567890", "tag": {"data": {"myKey": "myValue"}},
+             "target": {"phoneNumber": {"number": "+441234567893"}},
+             "verbs": [{"say": {"text": ["Your pizza is outside!"]}}, {"hangup": {"reason": "call-complete"}}]}
+EXAMPLE_2 = {"callerId": "+441234567890", "target": {"extension": {"extension": "604", "overrideTo": "201"}},
+             "verbs": [{"say": {"text": ["Connection you now!"]}},
+                       {"dial": {"callerId": "+441234567890", "timeout": 10, "timeLimit": 14400,
+                                 "targets": [{"phoneNumber": {"number": "+441234567891"}}]}}]}
+
+
+@pytest.fixture()
+def shop(voice, admin):
+    customer = make_account(admin, numbers=("2065550100",))
+    acc = account_ref(admin, customer)
+    trunk = voice.post(f"/account/{acc}/trunk", TRUNK).json["id"]
+    assert voice.post(f"/account/{acc}/device", gateway(trunk, "604")).status_code == 201
+    return {"account": acc, "admin": admin}
+
+
+def _run(admin, call_id):
+    from chalicelib.domain.voice import parse_opaque_id
+    from chalicelib.services.voice import control
+
+    return control.run(tenant=admin.tenant_id, call_id=parse_opaque_id(admin.tenant_id, "VCALL", call_id, uuid=True))
+
+
+def test_both_document_examples(voice, shop):
+    acc = shop["account"]
+    for example, expected_digits in ((EXAMPLE_1, []), (EXAMPLE_2, [])):
+        made = voice.post(f"/account/{acc}/channels/voice", example)
+        assert made.status_code == 201, made.text
+        assert made.json["state"] == "queued" and made.headers["location"].endswith(made.json["id"])
+        assert _run(shop["admin"], made.json["id"]) == "completed"
+        call = voice.get(f"/account/{acc}/channels/voice/{made.json['id']}").json
+        assert call["state"] == "completed" and call["digits"] == expected_digits
+        states = [h.get("state") for h in call["history"] if h.get("state")]
+        assert states == ["queued", "initiated", "ringing", "answered", "completed"]
+    listed = voice.get(f"/account/{acc}/channels/voice").json
+    assert len(listed) == 2
+
+
+def test_outcomes_of_test_numbers(voice, shop):
+    acc = shop["account"]
+    for number, state in (("+15005550001", "busy"), ("+15005550002", "no-answer"), ("+15005550003", "failed")):
+        made = voice.post(f"/account/{acc}/channels/voice", {**EXAMPLE_1, "target": {"phoneNumber": {"number": number}}})
+        assert _run(shop["admin"], made.json["id"]) == state
+    gather = voice.post(f"/account/{acc}/channels/voice", {
+        "target": {"phoneNumber": {"number": "+150055581234"}},
+        "verbs": [{"gather": {"numDigits": 4, "timeout": 5, "prompt": [{"say": {"text": ["Enter your PIN"]}}]}}]})
+    assert gather.status_code == 201, gather.text
+    _run(shop["admin"], gather.json["id"])
+    assert voice.get(f"/account/{acc}/channels/voice/{gather.json['id']}").json["digits"] == ["1234"]
+
+
+@pytest.mark.parametrize("body, pointer", [
+    ({"target": {"phoneNumber": {"number": "+441234567893"}}}, "/verbs"),
+    ({**EXAMPLE_1, "verbs": [{"shout": {}}]}, "/verbs/0/shout"),
+    ({**EXAMPLE_1, "verbs": [{"say": {"text": []}}]}, "/verbs/0/say/text"),
+    ({**EXAMPLE_1, "verbs": [{"say": {"text": ["x"], "colour": "red"}}]}, "/verbs/0/say/colour"),
+    ({**EXAMPLE_2, "verbs": [EXAMPLE_2["verbs"][0], {"dial": {"timeout": 0, "targets": []}}]}, "/verbs/1/dial/timeout"),
+    ({**EXAMPLE_1, "target": {"phoneNumber": {"number": "441234"}}}, "/target/phoneNumber/number"),
+    ({**EXAMPLE_1, "target": {"phoneNumber": {"number": "+441234567893"}, "sipUri": {"uri": "sip:a@b"}}}, "/target"),
+    ({**EXAMPLE_1, "target": {"extension": {"extension": "999"}}}, "/target/extension/extension"),
+    ({**EXAMPLE_1, "callerId": "12"}, "/callerId"),
+])
+def test_bad_calls_are_400_with_a_pointer_and_write_nothing(voice, shop, body, pointer):
+    acc = shop["account"]
+    reply = voice.post(f"/account/{acc}/channels/voice", body)
+    assert reply.status_code == 400 and reply.json["pointer"] == pointer, reply.text
+    assert voice.get(f"/account/{acc}/channels/voice").json == []
+
+
+def test_malformed_json_and_wrong_content_type(voice, shop):
+    acc = shop["account"]
+    assert voice.post(f"/account/{acc}/channels/voice", raw="{nope").status_code == 400
+    wrong = voice.post(f"/account/{acc}/channels/voice", raw="a=b", headers={"Content-Type": "text/plain"})
+    assert wrong.status_code == 415
+    assert voice.get(f"/account/{acc}/channels/voice").json == []

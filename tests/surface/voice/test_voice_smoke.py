@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+
+def test_login_and_me(voice, tenant):
+    assert voice.tokens["expires_in"] == 3600 and voice.tokens["refresh_expires_in"] == 36000
+    reply = voice.get("/userAccounts/me")
+    assert reply.status_code == 200, reply.text
+    assert reply.json["name"] == "Test Tenant" and len(reply.json["id"]) == 24
+
+
+def test_key_rotation_keeps_two_keys_live(voice, tenant):
+    import jwt
+
+    from chalicelib.auth import access_tokens
+
+    old = voice.token
+    old_kid = jwt.get_unverified_header(old)["kid"]
+    rotated = access_tokens.rotate_keys()
+    assert rotated["live"][1] == old_kid and rotated["active"] != old_kid
+    assert voice.get("/userAccounts/me").status_code == 200  # signed by the previous key: still valid
+    voice.login(tenant["user"]["username"], tenant["user"]["password"])
+    assert jwt.get_unverified_header(voice.token)["kid"] == rotated["active"]
+    assert [k["kid"] for k in voice.get("/oauth/jwks").json["keys"]] == rotated["live"]
+    access_tokens.rotate_keys()
+    assert voice.get("/userAccounts/me", token=old).status_code == 401  # two rotations later: retired
