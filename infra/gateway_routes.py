@@ -27,7 +27,7 @@ ANY = "x-amazon-apigateway-any-method"
 PROXY = "{proxy+}"
 INTEGRATION = "x-amazon-apigateway-integration"
 _OUTSIDE = ("{\"status\": 405, \"message\": \"$context.httpMethod is not a method of this API; the APIs are under "
-            "/backend/api/v1, /carrier, /partner/api/v1, /tracking\"}")
+            "/backend/api/v1, /carrier, /partner/api/v1, /tracking, /api/v1\"}")
 GATEWAY_RESPONSES = {
     "MISSING_AUTHENTICATION_TOKEN": {
         "statusCode": 405,

@@ -12,6 +12,7 @@ import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import Unsatisfiable
 from requests.auth import HTTPDigestAuth
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
@@ -20,9 +21,9 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 from tests.integration.conftest import create_tenant
 from tests.support.runtime import LocalRuntime
 
-# Enough to reach each operation's parameters and bodies; the four runs stay
+# Enough to reach each operation's parameters and bodies; the five runs stay
 # well under a minute and a half on two cores.
-POSITIVE = settings(max_examples=5, derandomize=True, deadline=None, database=None,
+POSITIVE = settings(max_examples=4, derandomize=True, deadline=None, database=None,
                     suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate])
 NEGATIVE = settings(POSITIVE, max_examples=2)
 CHECKS = [not_a_server_error, response_schema_conformance]
@@ -63,7 +64,10 @@ def _examine(operation: Any, mode: GenerationMode, examples: settings, base_url:
                                   f"    {case.method} {response.request.url} body={str(case.body)[:200]!r}"
                                   f"\n    answer: {response.text[:300]!r}")
 
-    examine()
+    try:
+        examine()
+    except Unsatisfiable:
+        pass  # nothing in the operation can be made invalid (no parameters, no body)
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +88,14 @@ def test_carrier(runtime: LocalRuntime, caller: dict[str, Any]) -> None:
 
 def test_partner(runtime: LocalRuntime, caller: dict[str, Any]) -> None:
     findings = _findings(runtime, "/partner/api/v1", headers={"token": caller["key"]})
+    assert not findings, "\n".join(findings)
+
+
+def test_voice(runtime: LocalRuntime, caller: dict[str, Any]) -> None:
+    login = requests.post(runtime.base_url + "/api/v1/oauth/authorize", timeout=30,
+                          data={"username": caller["user"], "password": caller["password"]})
+    assert login.status_code == 200, login.text
+    findings = _findings(runtime, "/api/v1", headers={"Authorization": f"Bearer {login.json()['access_token']}"})
     assert not findings, "\n".join(findings)
 
 

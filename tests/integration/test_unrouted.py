@@ -27,6 +27,10 @@ def tracking(status: int) -> Callable[[Any], bool]:
     return lambda body: [item["status"] for item in body["errors"]] == [str(status)]
 
 
+def voice(status: int) -> Callable[[Any], bool]:
+    return lambda body: body["status"] == status and isinstance(body["message"], str) and body["error"]
+
+
 def outside(status: int) -> Callable[[Any], bool]:
     return lambda body: body["status"] == status and "/backend/api/v1" in body["message"]
 
@@ -52,8 +56,13 @@ CASES = [
     ("GET", "/tracking", 404, None, tracking(404)),
     ("GET", "/tracking/v1/a/b/c/d/e/f/g/h", 404, None, tracking(404)),
     ("TRACE", "/tracking/v1/customers", 405, None, tracking(405)),
+    ("GET", "/api/v1/nothing", 404, None, voice(404)),
+    ("GET", "/api/v1/account/1/nothing/else", 404, None, voice(404)),
+    ("PATCH", "/api/v1/account", 405, "GET", voice(405)),
+    ("TRACE", "/api/v1/userAccounts/me", 405, "GET", voice(405)),
     ("GET", "/", 404, None, outside(404)),
     ("GET", "/backend/api/v2/customers", 404, None, outside(404)),
+    ("GET", "/api/v2/account", 404, None, outside(404)),
     ("TRACE", "/nothing", 404, None, outside(404)),
 ]
 

@@ -49,16 +49,23 @@ def json_body(request: Request, *, required: bool = True) -> dict[str, Any]:
 def json_object(raw: bytes | str, *, field: str = "body", where: str | None = None) -> dict[str, Any]:
     """``raw`` as a JSON object, numbers as Decimal/int. ``where`` names the
     source in errors when it is not the whole body (e.g. "the 'data' part")."""
+    value = json_value(raw, field=field, where=where)
+    if not isinstance(value, dict):
+        raise ValidationError(f"{where or 'the body'} must be a JSON object", field=field)
+    return value
+
+
+def json_value(raw: bytes | str, *, field: str = "body", where: str | None = None, decimals: bool = True) -> Any:
+    """``raw`` as any JSON value, numbers as Decimal/int (floats when not
+    ``decimals``), for the dialects whose bodies are not always objects."""
     if _nesting(raw) > MAX_JSON_DEPTH:
         raise ValidationError(f"{where or 'the body'} nests deeper than {MAX_JSON_DEPTH} levels", field=field)
     try:
-        value = simplejson.loads(raw, use_decimal=True)
+        value = simplejson.loads(raw, use_decimal=decimals)
     except (ValueError, UnicodeDecodeError, RecursionError) as error:
         raise ValidationError(f"malformed JSON{f' in {where}' if where else ''}: {error}", field=field) from None
-    if not isinstance(value, dict):
-        raise ValidationError(f"{where or 'the body'} must be a JSON object", field=field)
     if _SURROGATE_ESCAPE.search(raw if isinstance(raw, bytes) else raw.encode("utf-8", "surrogatepass")):
-        # "\ud800" alone decodes to a str that cannot be written as UTF-8 (a
+        # "\\ud800" alone decodes to a str that cannot be written as UTF-8 (a
         # pair is one character and fine): refused here, not when stored.
         try:
             _text_of(value).encode("utf-8")

@@ -51,6 +51,7 @@ MOUNTS: tuple[Mount, ...] = (
     Mount("/carrier", "chalicelib.api.carrier.errors"),
     Mount("/partner/api/v1", "chalicelib.api.partner.errors"),
     Mount("/tracking", "chalicelib.api.tracking.errors"),
+    Mount("/api/v1", "chalicelib.api.voice.errors"),
 )
 
 

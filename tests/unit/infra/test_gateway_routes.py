@@ -78,3 +78,9 @@ def test_what_the_gateway_still_answers_is_not_missing_authentication_token(swag
 def test_the_merge_template_adds_the_catch_all_to_the_api(swagger: dict[str, Any]) -> None:
     sam = {"Resources": {"RestAPI": {"Type": "AWS::Serverless::Api", "Properties": {"DefinitionBody": swagger}}}}
     assert gateway_routes.api_resource_id(sam) == "RestAPI"
+
+
+def test_the_api_stays_within_api_gateways_resource_quota(swagger: dict[str, Any]) -> None:
+    # 300 resources per REST API by default: the greedy children count too.
+    nodes = {"/" + "/".join(p.strip("/").split("/")[:n]) for p in swagger["paths"] for n in range(p.count("/") + 1)}
+    assert len(nodes) <= 300
