@@ -2,6 +2,7 @@
 Nothing else lives here; every cold start imports this file."""
 from chalice import Chalice
 
+from chalicelib.auth import redaction
 from chalicelib.api.platform import bp as backend_api
 from chalicelib.api.carrier import bp as carrier_api
 from chalicelib.api.http import guard
@@ -11,6 +12,8 @@ from chalicelib.api.voice import bp as voice_api
 from chalicelib.workers import bp as workers
 
 app = Chalice(app_name="dialtone")
+# Lambda's handler and Chalice's: no log line carries a credential in clear.
+redaction.install(app.log)
 # Multipart uploads must reach the function byte for byte (API Gateway passes
 # binary media types base64-encoded; Chalice decodes them into raw_body).
 app.api.binary_types.append("multipart/form-data")

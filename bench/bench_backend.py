@@ -170,7 +170,7 @@ def request_counts(app: Any, counter: Counter) -> list[dict[str, Any]]:
         ("GET /customers/{id}", 2, lambda: invoke(app, "GET", "/customers/{customer_id}", {"customer_id": one}, key)),
         ("GET /customers?limit=100&expandNumbers", 3, lambda: invoke(
             app, "GET", "/customers", {}, key, {"limit": "100", "expandNumbers": ""})),
-        ("GET /numbers/{id}", 2, lambda: invoke(app, "GET", "/numbers/{item_id}", {"item_id": str(number_ids[0])},
+        ("GET /numbers/{id}", 2, lambda: invoke(app, "GET", "/numbers/{number_id}", {"number_id": str(number_ids[0])},
                                                 key)),
         ("GET /customers/{id}/numbers", 2, lambda: invoke(app, "GET", "/customers/{customer_id}/numbers",
                                                           {"customer_id": one}, key)),

@@ -11,6 +11,7 @@ package pass, see infra/chalice_output.py):
 - ReportBatchItemFailures on every SQS event source, and the queue as a
   reference to the stack's queue;
 - audit log shipping and the CDR inbox notification (infra/integrations.py);
+- table protection and alarms (infra/operations.py);
 - an ANY method and greedy resources so every path and method of the REST
   API reaches the function, which answers 404/405 in the surface's envelope
   (infra/gateway_routes.py).
@@ -23,7 +24,7 @@ import copy
 import re
 from typing import Any
 
-from infra import chalice_output, gateway_routes, iam_policy, integrations
+from infra import chalice_output, gateway_routes, iam_policy, integrations, operations
 from infra.chalice_output import Function
 from infra.stateful import BUCKET, QUEUE, TABLE, Stateful, env_var_name
 
@@ -56,6 +57,8 @@ def build(*, stage: str, app_name: str, sam: dict[str, Any], stateful: Stateful)
         _sqs_event_sources(functions, stateful, stage),
         integrations.audit_shipping(sam, api_logs=log_group_id(chalice_output.api_function(sam))),
         integrations.cdr_inbox_notification(stateful),
+        operations.table_protection(stateful, stage),
+        operations.alarms(stateful, sam),
         _catch_all(sam),
     ):
         _deep_update(resources, part)

@@ -241,6 +241,14 @@ def cmd_issue_digest_password(args: argparse.Namespace) -> dict[str, Any]:
     return fields.issue_digest_password(tenant=args.tenant, user=args.user)
 
 
+def cmd_seal_totp_secrets(args: argparse.Namespace) -> dict[str, Any]:
+    from chalicelib.services.identity import users
+    from chalicelib.store import identity
+
+    tenants = [args.tenant] if args.tenant else [t["id"] for t in identity.list_tenants()]
+    return {"sealed": {tenant: users.seal_totp_secrets(tenant=tenant) for tenant in tenants}}
+
+
 class CliError(Exception):
     """A refusal of the CLI itself (bad flags, unknown stage): printed as one JSON object, exit status 1."""
 
@@ -285,6 +293,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub = command("create-tenant", cmd_create_tenant, "a tenant and its first administrator")
     sub.add_argument("--name", required=True)
+
+    sub = command("seal-totp-secrets", cmd_seal_totp_secrets,
+                  "seal the TOTP seeds stored in clear before sealing existed (safe to run again)")
+    sub.add_argument("--tenant", help="one tenant (default: every tenant)")
 
     sub = command("create-user", cmd_create_user, "a staff user, or a customer user with --account")
     sub.add_argument("--tenant", required=True)

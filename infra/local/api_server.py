@@ -37,6 +37,7 @@ from chalice.local import (
     MatchResult, RouteMatcher, ThreadedHTTPServer,
 )
 
+from chalicelib.auth import redaction
 from infra.local import chalice_app
 from infra.local.environment import STAGE
 
@@ -91,7 +92,8 @@ class RequestHandler(ChaliceRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         if self.access_log:
-            super().log_message(format, *args)
+            # The request line carries the query string: the carrier API's token=.
+            super().log_message("%s", redaction.redact(format % args))
 
 
 class AccessLoggingRequestHandler(RequestHandler):
@@ -123,6 +125,7 @@ def main(argv: list[str] | None = None) -> None:
     # Like `chalice local` (and Lambda): the app's log records go to stdout.
     logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(message)s")
     logging.getLogger("botocore").setLevel(logging.WARNING)  # "Found credentials ..." and such
+    redaction.install()
     build(args.stage, args.host, args.port, access_log=args.access_log).serve_forever()
 
 

@@ -137,6 +137,9 @@ First calls:
   carrier           curl '{api}/carrier/getnumbers?token={user['api_key']}&accountno={user['accountNumber']}'
                     curl '{api}/carrier/did_stats?token={user['api_key']}&accountno={user['accountNumber']}&number={first['numbers'][0]}'
   partner           curl -H "token: {staff['api_key']}" '{api}/partner/api/v1/customers/{first['accountNumber']}/balance'
+  call tracking     curl --digest -u '{staff['username']}:{staff['password']}' '{api}/tracking/v1/customers.xml'
+  voice             curl -d 'username={staff['username']}&password={staff['password']}' {api}/api/v1/oauth/authorize
+                    curl -H "Authorization: Bearer <access_token>" {api}/api/v1/account
 """
 
 

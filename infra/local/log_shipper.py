@@ -22,6 +22,7 @@ import threading
 import time
 from typing import Callable, Iterable
 
+from chalicelib.auth.redaction import redact
 from chalicelib.services.common.audit import AUDIT_MARKER
 from chalicelib.workers.audit_logs import ingest_lines
 from infra.local.processes import die_with_parent
@@ -86,7 +87,9 @@ def pump_output(lines: Iterable[bytes], shipper: AuditShipper, *, prefix: str) -
         if _MARK in line:
             shipper.put(line)
         else:
-            sys.stdout.write(prefix + line)
+            # Whatever the process printed (a print, a traceback, a library's
+            # own logging): no credential reaches the log files in clear.
+            sys.stdout.write(prefix + redact(line))
             sys.stdout.flush()
 
 

@@ -24,6 +24,7 @@ from typing import Any
 
 from chalice.app import ScheduledEventConfig, SQSEventConfig
 
+from chalicelib.auth import redaction
 from infra.local import chalice_app
 from infra.local.environment import STAGE
 from infra.local.lambda_function import LambdaFunction
@@ -84,6 +85,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(message)s")
     logging.getLogger("botocore").setLevel(logging.WARNING)  # "Found credentials ..." and such
+    redaction.install()
     stop = threading.Event()
     start(args.stage, stop, resources_ready=args.after)
     if args.ready_file:

@@ -46,9 +46,10 @@ def _resolve(value: Any, stage: str, arns: dict[str, str]) -> Any:
     return value
 
 
-def create_all(stage: str) -> dict[str, list[str]]:
-    """Create every table, bucket and queue of the template that is missing.
-    Returns what was created, by kind. Safe to run on every start."""
+def create_all(stage: str, *, visibility_timeout: int | None = None) -> dict[str, list[str]]:
+    """Create every table, bucket and queue of the template that is missing
+    (``visibility_timeout``, when given, for every queue instead of the
+    template's). Returns what was created, by kind. Safe to run on every start."""
     resources = load_template()["Resources"]
     created: dict[str, list[str]] = {"tables": [], "buckets": [], "queues": []}
     arns: dict[str, str] = {}
@@ -66,6 +67,8 @@ def create_all(stage: str) -> dict[str, list[str]]:
                 created["buckets"].append(props["BucketName"])
         elif kind == "AWS::SQS::Queue":
             props = _resolve(resource["Properties"], stage, arns)
+            if visibility_timeout is not None:
+                props["VisibilityTimeout"] = visibility_timeout
             url, new = _create_queue(props)
             arns[logical] = client("sqs").get_queue_attributes(
                 QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]

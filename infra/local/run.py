@@ -6,9 +6,10 @@ moto for S3 and SQS on 8002, creates the tables, bucket and queues of
 infra/resources.json, then the API on 8000 and the workers (queue consumers,
 schedules, audit log shipping). Ctrl-C or SIGTERM stops all of it.
 
-What survives a restart: the DynamoDB tables, kept in .local/dynamodb.
-What does not: moto keeps S3 objects and SQS messages in memory only, so
-uploaded files, CDR files and queued messages are lost when it stops.
+What survives a restart, a SIGKILL included: the DynamoDB tables, kept in
+.local/dynamodb, and moto's S3 objects and SQS messages, which its journal
+(infra/local/moto_journal.py) writes through to .local/moto before each
+answer. Messages in flight at a stop come back after their visibility timeout.
 
 Usage: python -m infra.local.run [--api-port 8000] [--dynamodb-port 8001] [--moto-port 8002]
 """
@@ -26,7 +27,7 @@ from infra.local.environment import ROOT, Ports, applied
 from infra.local.processes import StartupError
 from infra.local.stack import Options, Stack
 
-DATA_DIR = ROOT / ".local" / "dynamodb"
+DATA_DIR = ROOT / ".local"  # dynamodb/ (tables) and moto/ (S3 objects, SQS messages)
 LOG_DIR = ROOT / ".local" / "logs"
 
 
@@ -44,8 +45,8 @@ def instructions(ports: Ports) -> str:
     return f"""
 Dialtone is running (stage local).
   API       http://127.0.0.1:{ports.api}/backend/api/v1
-  DynamoDB  http://127.0.0.1:{ports.dynamodb}  tables kept in {DATA_DIR.relative_to(ROOT)}
-  S3, SQS   http://127.0.0.1:{ports.moto}  moto, in memory: files and messages are lost on restart
+  DynamoDB  http://127.0.0.1:{ports.dynamodb}  tables kept in {(DATA_DIR / "dynamodb").relative_to(ROOT)}
+  S3, SQS   http://127.0.0.1:{ports.moto}  moto, files and messages kept in {(DATA_DIR / "moto").relative_to(ROOT)}
   logs      {LOG_DIR.relative_to(ROOT)}/
 
 Create a tenant (prints its administrator's API key):

@@ -27,9 +27,14 @@ START_TIMEOUT = 60.0
 class Options:
     ports: Ports
     log_dir: Path  # emulators' output; the API's and workers' too unless ``console``
-    data_dir: Path | None = None  # DynamoDB Local's files; None keeps the tables in memory
+    # What survives a restart: DynamoDB Local's tables in data_dir/dynamodb, moto's
+    # S3 objects and SQS messages in data_dir/moto. None keeps everything in memory.
+    data_dir: Path | None = None
     console: bool = False  # API and worker output to this process's stdout
     access_log: bool = False  # one line per HTTP request from the API server
+    # Every queue's VisibilityTimeout instead of the template's (tests: a message
+    # in flight at a crash comes back in seconds rather than minutes).
+    visibility_timeout: int | None = None
 
 
 class Stack:
@@ -60,11 +65,13 @@ class Stack:
         check_free([ports.dynamodb, ports.moto, ports.api])
         options.log_dir.mkdir(parents=True, exist_ok=True)
         java, jar = dynamodb_local.ensure_java(), dynamodb_local.ensure_jar()
-        if options.data_dir:
-            options.data_dir.mkdir(parents=True, exist_ok=True)
-        dynamodb = self._emulator("dynamodb", dynamodb_local.command(java, jar, ports.dynamodb,
-                                                                     data_dir=options.data_dir))
-        moto = self._emulator("moto", moto_server.command(ports.moto), env=moto_server.environment(self.process_env))
+        tables, objects_and_messages = (options.data_dir / "dynamodb", options.data_dir / "moto") \
+            if options.data_dir else (None, None)
+        if tables:
+            tables.mkdir(parents=True, exist_ok=True)
+        dynamodb = self._emulator("dynamodb", dynamodb_local.command(java, jar, ports.dynamodb, data_dir=tables))
+        moto = self._emulator("moto", moto_server.command(ports.moto, state_dir=objects_and_messages),
+                              env=moto_server.environment(self.process_env))
         api_command = [sys.executable, "-m", "infra.local.api_server", "--port", str(ports.api), "--stage", STAGE]
         api = self._app("api", api_command + (["--access-log"] if options.access_log else []))
         # The workers load the app meanwhile and start consuming once the queues exist.
@@ -78,7 +85,7 @@ class Stack:
                 client(service)  # built while the emulators start: boto3 takes a while to load
             wait_for_port(dynamodb, ports.dynamodb, deadline=deadline)
             wait_for_port(moto, ports.moto, deadline=deadline)
-            resources.create_all(STAGE)
+            resources.create_all(STAGE, visibility_timeout=options.visibility_timeout)
             # S3 -> SQS for cdr-inbox/, as the AWS stack wires it (moto's S3 delivers the events).
             resources.connect_notifications(STAGE)
         created.touch()

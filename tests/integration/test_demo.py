@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from requests.auth import HTTPDigestAuth
 
 from infra.local import demo
 from tests.support.runtime import LocalRuntime
@@ -36,4 +37,15 @@ def test_the_demo_answers_on_every_surface(runtime: LocalRuntime, tmp_path: Path
     balance = requests.get(f"{api}/partner/api/v1/customers/{first['accountNumber']}/balance",
                            headers={"token": staff["api_key"]}, timeout=10).json()
     assert balance["code"] == 200
+    tracked = requests.get(f"{api}/tracking/v1/customers", timeout=10,
+                           auth=HTTPDigestAuth(staff["username"], staff["password"]))
+    assert tracked.status_code == 200, tracked.text
+    assert len(tracked.json()["customers"]) == 2
+
+    grant = requests.post(f"{api}/api/v1/oauth/authorize", timeout=10,
+                          data={"username": staff["username"], "password": staff["password"]})
+    assert grant.status_code == 200, grant.text
+    accounts = requests.get(f"{api}/api/v1/account", timeout=10,
+                            headers={"Authorization": f"Bearer {grant.json()['access_token']}"})
+    assert accounts.status_code == 200 and len(accounts.json()) == 2, accounts.text
     assert "curl" in demo.describe(loaded)

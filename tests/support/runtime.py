@@ -17,6 +17,7 @@ started them ends, so a killed test run leaves none behind.
 from __future__ import annotations
 
 import shutil
+import signal
 import tempfile
 import time
 from contextlib import AbstractContextManager
@@ -32,12 +33,18 @@ from infra.local.stack import Options, Stack
 
 
 class LocalRuntime:
-    def __init__(self, *, keep_logs: bool = False) -> None:
-        """``keep_logs``: leave log_dir (api.log, workers.log, dynamodb.log, moto.log) after stop."""
+    def __init__(self, *, keep_logs: bool = False, data_dir: Path | None = None,
+                 visibility_timeout: int | None = None, access_log: bool = False) -> None:
+        """``keep_logs``: leave log_dir (api.log, workers.log, dynamodb.log, moto.log) after stop.
+        ``data_dir``: keep tables, objects and messages there, as `make run` keeps
+        them in .local, so a runtime started again on it finds them (in memory
+        otherwise). ``visibility_timeout``: every queue's, in seconds.
+        ``access_log``: the API server logs one line per request, as in `make run`."""
         self.ports = Ports.free()
         self.log_dir = Path(tempfile.mkdtemp(prefix="dialtone-runtime-"))
         self.keep_logs = keep_logs
-        self._stack = Stack(Options(ports=self.ports, log_dir=self.log_dir))
+        self._stack = Stack(Options(ports=self.ports, log_dir=self.log_dir, data_dir=data_dir,
+                                    visibility_timeout=visibility_timeout, access_log=access_log))
         self.base_url = f"http://127.0.0.1:{self.ports.api}"
         # The stage's variables (table, bucket and queue names, endpoints,
         # fake credentials): what in-process boto3 or chalicelib needs.
@@ -54,6 +61,15 @@ class LocalRuntime:
         self._stack.stop()
         if not self.keep_logs:
             shutil.rmtree(self.log_dir, ignore_errors=True)
+
+    def kill(self) -> None:
+        """SIGKILL every process of the runtime at once, as a power cut would
+        (start() again brings it back on the same ports and data_dir)."""
+        for child in self._stack.children:
+            child.signal(signal.SIGKILL)
+        for child in self._stack.children:
+            child.process.wait()
+        self._stack.stop()  # forgets the dead children and the signal files
 
     def environment(self) -> AbstractContextManager[None]:
         """os.environ pointed at this runtime while the block runs."""

@@ -6,6 +6,7 @@ from typing import Any
 
 from chalicelib import clock, settings
 from chalicelib.auth import hashing as secrets
+from chalicelib.auth import sealing
 from chalicelib.domain import identity
 from chalicelib.domain.errors import NotFoundError, PermissionDeniedError, ValidationError
 from chalicelib.domain.identity import Principal
@@ -96,8 +97,9 @@ def _user_fields(*, username: str, roles: list[str], api_only: bool, customer_ac
         password = password or secrets.new_password()
         fields["passwordHash"] = secrets.hash_password(password)
         fields["digestHa1"] = secrets.digest_ha1(username, password)
-        fields["totpSecret"] = secrets.new_totp_secret()
-        credentials.update(password=password, totp_secret=fields["totpSecret"])
+        seed = secrets.new_totp_secret()
+        fields["totpSecret"] = sealing.seal(seed)  # read back to verify codes, so sealed rather than hashed
+        credentials.update(password=password, totp_secret=seed)
     return fields, credentials
 
 
@@ -150,15 +152,39 @@ def generate_own_api_key(*, principal: Principal, password: str, totp_code: str)
     user = get_user(tenant=principal.tenant_id, user_id=principal.user_id)
     if user.get("apiOnly"):
         raise PermissionDeniedError("API-only users receive keys from an administrator")
-    step = secrets.totp_step(user.get("totpSecret"), totp_code)
+    step = secrets.totp_step(sealing.unseal(user.get("totpSecret")), totp_code)
     if not secrets.verify_password(password, user.get("passwordHash")) or step is None:
         raise PermissionDeniedError("the password or the two-factor code is wrong")
+    seal_totp_secret(tenant=principal.tenant_id, user_id=user["id"])  # a seed from before sealing
     # A code is good once: its time-step must be later than the last accepted
     # one, recorded by one conditional write (two requests racing with the
     # same code cannot both pass).
     if step <= int(user.get("totpLastStep", -1)) or not store.claim_totp_step(principal.tenant_id, user["id"], step):
         raise PermissionDeniedError("this two-factor code has already been used; wait for the next one")
     return issue_api_key(tenant=principal.tenant_id, user_id=principal.user_id)
+
+
+def seal_totp_secret(*, tenant: str, user_id: int) -> bool:
+    """Seal the user's TOTP seed if it is still stored as it was before sealing
+    existed. True if it was sealed now; a concurrent change leaves it for the next time."""
+    from chalicelib.domain.errors import ConcurrentUpdateError
+
+    user = get_user(tenant=tenant, user_id=user_id)
+    stored = user.get("totpSecret")
+    if not stored or sealing.is_sealed(stored):
+        return False
+    try:
+        entities.update(USER, tenant, user, {"totpSecret": sealing.seal(stored)})
+    except ConcurrentUpdateError:
+        return False
+    return True
+
+
+def seal_totp_secrets(*, tenant: str) -> int:
+    """The migration: every seed of the tenant still in clear sealed. Returns how many."""
+    return sum(seal_totp_secret(tenant=tenant, user_id=int(user["id"]))
+               for user in entities.every(USER, tenant) if user.get("totpSecret") and not
+               sealing.is_sealed(user["totpSecret"]))
 
 
 def reset_api_key_of(*, principal: Principal, user_id: int) -> str:

@@ -178,8 +178,9 @@ def test_roles_may_send_mail_and_read_their_stage_secrets_only(template: dict[st
         assert secrets["Action"] == ["ssm:GetParameter"], name
         assert sorted(r["Fn::Sub"].split(":parameter", 1)[1] for r in secrets["Resource"]) == sorted(
             [config["LINK_SIGNING_SECRET_PARAMETER"], config["RECAPTCHA_SECRET_PARAMETER"],
-             config["VOICE_JWT_KEYS_PARAMETER"]]), name
-    assert "LINK_SIGNING_SECRET" not in config and "RECAPTCHA_SECRET" not in config  # never a value in config
+             config["TOTP_SEALING_KEY_PARAMETER"], config["VOICE_JWT_KEYS_PARAMETER"]]), name
+    # never a value in config
+    assert not {"LINK_SIGNING_SECRET", "RECAPTCHA_SECRET", "TOTP_SEALING_KEY"} & set(config)
 
 
 def test_every_queue_has_a_redrive_policy_or_is_a_dead_letter_queue(template: dict[str, Any]) -> None:
@@ -264,6 +265,56 @@ def test_audit_lines_ship_from_the_api_log_group_to_audit_ingest(template: dict[
     assert group == {"LogGroupName": {"Fn::Sub": f"/aws/lambda/{api_name}"}, "RetentionInDays": 30}
     permission = template["Resources"][subscription["DependsOn"][0]]["Properties"]
     assert permission["Principal"] == "logs.amazonaws.com"
+
+
+def test_api_gateway_logs_no_credential(template: dict[str, Any]) -> None:
+    """Execution logs with data tracing print whole requests (Authorization
+    headers, the carrier API's token= query parameter) to CloudWatch; an access
+    log format may name only $context fields, none of which holds a query
+    string, a header or a body (issue 15)."""
+    apis = {**_of_type(template, "AWS::Serverless::Api"), **_of_type(template, "AWS::ApiGateway::Stage"),
+            **_of_type(template, "AWS::ApiGateway::RestApi")}
+    assert apis, "the template has no API"
+    for logical, resource in apis.items():
+        props = resource.get("Properties", {})
+        for setting in _as_list(props.get("MethodSettings", [])):
+            assert not setting.get("DataTraceEnabled"), logical
+        access_format = json.dumps((props.get("AccessLogSetting") or {}).get("Format", ""))
+        assert "$input" not in access_format and "$method.request" not in access_format, logical
+        assert not re.search(r"(?i)querystring|header|requestoverride|authorizer\.token", access_format), logical
+
+
+def test_every_table_has_point_in_time_recovery_and_dev_no_deletion_protection(template: dict[str, Any]) -> None:
+    tables = _of_type(template, "AWS::DynamoDB::Table")
+    assert tables
+    for name, table in tables.items():
+        props = table["Properties"]
+        assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}, name
+        assert props["DeletionProtectionEnabled"] is False, name  # dev: protected only on staging and prod
+
+
+def test_staging_and_prod_tables_are_protected_from_deletion() -> None:
+    from infra import operations
+
+    definition = stateful.load()
+    for stage in ("staging", "prod"):
+        protected = operations.table_protection(definition, stage)
+        assert set(protected) == set(definition.tables())
+        assert all(p["Properties"]["DeletionProtectionEnabled"] is True for p in protected.values()), stage
+
+
+def test_every_dead_letter_queue_and_the_api_5xx_rate_have_an_alarm(template: dict[str, Any]) -> None:
+    alarms = _of_type(template, "AWS::CloudWatch::Alarm")
+    watched = {a["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
+               for a in alarms.values() if a["Properties"].get("Namespace") == "AWS/SQS"}
+    assert watched == set(stateful.load().dead_letter_queues()) and watched
+    rate = alarms["Api5xxRateAlarm"]["Properties"]
+    names = {m["MetricStat"]["Metric"]["MetricName"] for m in rate["Metrics"] if "MetricStat" in m}
+    assert names == {"5XXError", "Count"}
+    dimensions = rate["Metrics"][0]["MetricStat"]["Metric"]["Dimensions"]
+    api = template["Resources"]["RestAPI"]["Properties"]
+    assert dimensions == [{"Name": "ApiName", "Value": api["DefinitionBody"]["info"]["title"]},
+                          {"Name": "Stage", "Value": api["StageName"]}]
 
 
 def test_cdr_inbox_notifies_the_cdr_queue_without_a_cycle(template: dict[str, Any]) -> None:

@@ -130,3 +130,27 @@ def test_wrong_password_does_not_spend_the_code(tenant):
     with pytest.raises(PermissionDeniedError, match="wrong"):
         users.generate_own_api_key(principal=principal, password="nope", totp_code=code)
     assert users.generate_own_api_key(principal=principal, password=admin["password"], totp_code=code)
+
+
+def test_totp_seeds_are_stored_sealed_and_old_clear_ones_are_sealed_by_the_migration(tenant):
+    import pyotp
+
+    from chalicelib.auth import sealing
+    from chalicelib.store.dynamo import entities
+    from chalicelib.store.identity import USER
+
+    t, admin = tenant["tenant"]["id"], tenant["user"]
+    stored = users.get_user(tenant=t, user_id=admin["id"])["totpSecret"]
+    assert sealing.is_sealed(stored) and admin["totp_secret"] not in stored
+    # A user from before sealing: the seed in clear still verifies, and is sealed on that use.
+    legacy = users.create_user(tenant=t, username="legacy-totp", password="legacy-password-1")
+    entities.update(USER, t, users.get_user(tenant=t, user_id=legacy["id"]), {"totpSecret": legacy["totp_secret"]})
+    principal = api_key.authenticate(users.issue_api_key(tenant=t, user_id=legacy["id"]), None)
+    assert users.generate_own_api_key(principal=principal, password="legacy-password-1",
+                                      totp_code=pyotp.TOTP(legacy["totp_secret"]).now())
+    assert sealing.unseal(users.get_user(tenant=t, user_id=legacy["id"])["totpSecret"]) == legacy["totp_secret"]
+    # The migration seals every seed still in clear, once.
+    other = users.create_user(tenant=t, username="legacy-totp-2")
+    entities.update(USER, t, users.get_user(tenant=t, user_id=other["id"]), {"totpSecret": other["totp_secret"]})
+    assert users.seal_totp_secrets(tenant=t) == 1 and users.seal_totp_secrets(tenant=t) == 0
+    assert sealing.unseal(users.get_user(tenant=t, user_id=other["id"])["totpSecret"]) == other["totp_secret"]
