@@ -18,7 +18,9 @@ venv: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m mypy
 
-# The type check first: a type error fails the run before any test starts.
+# The type check first: a type error fails the run before any test starts. The runtime's
+# Java and the portal's Chromium and chromium-driver are installed with apt when missing
+# (infra/local/dynamodb_local.py, infra/local/browser.py).
 test: lint
 	$(PY) -m pytest -q -n 2 tests
 

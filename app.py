@@ -7,8 +7,10 @@ from chalicelib.api.platform import bp as backend_api
 from chalicelib.api.carrier import bp as carrier_api
 from chalicelib.api.http import guard
 from chalicelib.api.partner import bp as partner_api
+from chalicelib.api.partner.pages import pages as partner_pages
 from chalicelib.api.tracking import bp as tracking_api
 from chalicelib.api.voice import bp as voice_api
+from chalicelib.api.portal import bp as portal
 from chalicelib.workers import bp as workers
 
 app = Chalice(app_name="dialtone")
@@ -23,8 +25,10 @@ app.api.binary_types.extend(["application/pdf", "application/zip", "application/
 app.register_blueprint(backend_api, url_prefix="/backend/api/v1")
 app.register_blueprint(carrier_api, url_prefix="/carrier")
 app.register_blueprint(partner_api, url_prefix="/partner/api/v1")
+app.register_blueprint(partner_pages, url_prefix="/partner")  # the pages its e-mails link to
 app.register_blueprint(tracking_api, url_prefix="/tracking")
 app.register_blueprint(voice_api, url_prefix="/api/v1")
+app.register_blueprint(portal, url_prefix="/portal")
 app.register_blueprint(workers)
 # Unknown paths, methods a route lacks, Chalice's own refusals and escaped
 # errors: answered in the envelope of the surface the path is under.

@@ -9,7 +9,7 @@ import sys
 from typing import Any
 
 MODULES = ("bench.platform", "bench.bench_backend", "bench.bench_money", "bench.bench_numbers",
-           "bench.bench_cdrs", "bench.bench_tracking", "bench.bench_voice")
+           "bench.bench_cdrs", "bench.bench_tracking", "bench.bench_voice", "bench.bench_portal")
 
 
 def main(argv: list[str] | None = None) -> int:

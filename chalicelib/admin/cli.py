@@ -312,7 +312,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--tenant", required=True)
     sub.add_argument("--user", required=True, help="username or user id")
 
-    sub = command("set-allowlist", cmd_set_allowlist, "IP allow-list; an empty list removes the restriction")
+    sub = command("set-allowlist", cmd_set_allowlist,
+                  "IP allow-list; an empty list removes the restriction on the billing and carrier APIs "
+                  "and leaves the user no partner API access (its document wants the IP listed)")
     sub.add_argument("--tenant", required=True)
     sub.add_argument("--user", required=True, help="username or user id")
     sub.add_argument("--ips", required=True, help="CIDR[,CIDR...] or ''")

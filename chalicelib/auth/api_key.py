@@ -6,6 +6,9 @@ Lambda then serves a read with one DynamoDB request instead of three. A key
 revoked by this process is forgotten at once; revoked elsewhere, it stops
 working here within that time (as API Gateway's authorizer cache does). The
 IP allow-list is checked on every request against the gateway's source IP.
+An empty allow-list lets any address in, except where the surface's document
+says the caller's address must be listed (``require_allowlist``: the partner
+API answers 401 to a user with no allow-list).
 """
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ _lock = threading.Lock()
 _MAX_ENTRIES = 10_000
 
 
-def authenticate(key: str | None, source_ip: str | None) -> Principal:
+def authenticate(key: str | None, source_ip: str | None, *, require_allowlist: bool = False) -> Principal:
     if not key or not secrets.looks_like_api_key(key):
         raise AuthenticationError("missing or malformed API key")
     key_hash = secrets.api_key_hash(key)
@@ -40,6 +43,8 @@ def authenticate(key: str | None, source_ip: str | None) -> Principal:
                 _cache.clear()
             _cache[key_hash] = cached
     _, principal, allowlist = cached
+    if require_allowlist and not allowlist:
+        raise SourceNotAllowedError("this user has no IP allow-list: list the addresses it calls from")
     if not identity.source_allowed(list(allowlist), source_ip):
         raise SourceNotAllowedError(f"requests from {source_ip} are not allowed for this user")
     return principal

@@ -120,3 +120,7 @@ class CaptchaFailedError(DialtoneError):
 
 class LinkInvalidError(DialtoneError):
     """A one-time link is unknown, expired, already used or for another purpose."""
+
+
+class TooManyAttemptsError(DialtoneError):
+    """Too many failed logins for this user or from this address lately; nothing was checked."""

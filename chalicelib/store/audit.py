@@ -45,10 +45,13 @@ def write(entries: list[Mapping[str, Any]], *, retention_days: int) -> int:
 
 def list_entries(*, tenant: str, since: str | None, until: str | None, limit: int) -> list[dict[str, Any]]:
     end = _parse(until) if until else clock.now()
-    start = _parse(since) if since else end - timedelta(days=7)
+    start = _parse(since) if since else _days_before(end, 7)
     if (end - start).days > MAX_LIST_DAYS:
-        start = end - timedelta(days=MAX_LIST_DAYS)
-    low, high = start.strftime("%Y-%m-%dT%H:%M:%S"), end.strftime("%Y-%m-%dT%H:%M:%S.999999Z~")
+        start = _days_before(end, MAX_LIST_DAYS)
+    # isoformat, not strftime: strftime writes years before 1000 unpadded,
+    # which would compare wrongly with the stored keys.
+    low = start.replace(tzinfo=None).isoformat(timespec="seconds")
+    high = end.replace(tzinfo=None).isoformat(timespec="seconds") + ".999999Z~"
     found: list[dict[str, Any]] = []
     day = end.date()
     while day >= start.date() and len(found) < limit:
@@ -60,8 +63,16 @@ def list_entries(*, tenant: str, since: str | None, until: str | None, limit: in
             found.extend({k: v for k, v in i.items() if k not in ("PK", "SK", "expiresAt")} for i in page)
             if len(found) >= limit:
                 break
+        if day == start.date():
+            break  # the first day of year 1 has no day before it
         day -= timedelta(days=1)
     return found[:limit]
+
+
+def _days_before(moment: datetime, days: int) -> datetime:
+    # A window ending in the first days of year 1 starts at its beginning.
+    earliest = datetime.min.replace(tzinfo=moment.tzinfo)
+    return moment - timedelta(days=days) if moment - earliest > timedelta(days=days) else earliest
 
 
 def _parse(text: str) -> datetime:

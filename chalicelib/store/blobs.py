@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, BinaryIO, Callable
 
 from chalicelib import settings
+from chalicelib.domain.common.files import content_disposition
 from chalicelib.store.clients import client
 
 
@@ -75,7 +76,7 @@ def confirm_pending(tenant: str, key: str) -> None:
 def presigned_download(tenant: str, key: str, *, filename: str | None = None, expires: int | None = None) -> str:
     params: dict[str, Any] = {"Bucket": settings.blob_bucket(), "Key": object_key(tenant, key)}
     if filename:
-        params["ResponseContentDisposition"] = f'attachment; filename="{filename}"'
+        params["ResponseContentDisposition"] = content_disposition(filename)
     return client("s3").generate_presigned_url("get_object", Params=params,
                                                ExpiresIn=expires or settings.presign_seconds())
 

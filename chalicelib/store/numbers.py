@@ -18,6 +18,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from chalicelib import settings
 from chalicelib.domain.numbers import inventory as rules
+from chalicelib.domain.errors import InvalidStateError
 from chalicelib.store.dynamo import keys
 from chalicelib.store.dynamo.table import MAX_TRANSACTION_ITEMS, Transaction, batch_get, ddb, execute_reporting, get, query_pages
 from chalicelib.store.dynamo.codec import to_attr
@@ -208,11 +209,25 @@ def get_cart(tenant: str, reserve_id: int) -> dict[str, Any] | None:
     return get(_table(), keys.cart_key(tenant, reserve_id))
 
 
+def customer_cart(tenant: str, customer_id: int) -> int | None:
+    """The reserveId of the customer's current Order Cart (it may since have
+    been ordered, emptied or expired: the caller reads the cart)."""
+    item = get(_table(), keys.customer_cart_key(tenant, customer_id))
+    return int(item["reserveId"]) if item else None
+
+
 def claim_chunk(tenant: str, *, reserve_id: int, customer_id: int, chunk: Sequence[Mapping[str, Any]],
-                first: bool, status: str, hold_until: str, stamp: str) -> list[str]:
+                first: bool, status: str, hold_until: str, stamp: str, join: bool = False,
+                replaces: int | None = None) -> list[str]:
     """Move ``chunk`` from available into the cart, with its counters and the
     cart's number set, in one transaction. Returns the numbers that were no
-    longer available (then nothing was written)."""
+    longer available (then nothing was written).
+
+    ``first``: the chunk creates the cart and makes it the customer's current
+    cart, if that is still ``replaces`` (None: the customer had none), so two
+    reservations racing to start a cart make one. ``join``: the chunk goes
+    into the customer's open cart and extends its hold. Either cart condition
+    failing raises InvalidStateError (nothing written): read the cart again."""
     tx = Transaction()
     for item in chunk:
         tx.update(_table(), keys.number_key(tenant, item["number"]),
@@ -225,12 +240,24 @@ def claim_chunk(tenant: str, *, reserve_id: int, customer_id: int, chunk: Sequen
     numbers = {i["number"] for i in chunk}
     cart_values: dict[str, Any] = {":st": status, ":h": hold_until, ":now": stamp, **{
         f":{k.lower()}": v for k, v in cart_index(tenant, hold_until, reserve_id).items()}}
-    if first:
+    if join:
+        tx.update(_table(), keys.cart_key(tenant, reserve_id),
+                  "ADD numbers :n, version :one SET holdUntil = :h, updatedAt = :now, GSI4SK = :gsi4sk",
+                  condition="#s = :open AND holdUntil > :now AND customerId = :c", names={"#s": "status"},
+                  values={":n": numbers, ":one": 1, ":h": hold_until, ":now": stamp, ":open": OPEN,
+                          ":c": customer_id, ":gsi4sk": cart_values[":gsi4sk"]})
+    elif first:
         tx.put(_table(), {**keys.cart_key(tenant, reserve_id), "kind": "CART", "tenantId": tenant,
                           "reserveId": reserve_id, "customerId": customer_id, "numbers": numbers,
                           "status": status, "holdUntil": hold_until, "createdAt": stamp, "updatedAt": stamp,
                           "version": 1, **cart_index(tenant, hold_until, reserve_id)},
                condition="attribute_not_exists(PK)")
+        pointer = {**keys.customer_cart_key(tenant, customer_id), "reserveId": reserve_id, "updatedAt": stamp}
+        if replaces is None:
+            tx.put(_table(), pointer, condition="attribute_not_exists(PK)")
+        else:
+            tx.put(_table(), pointer, condition="attribute_not_exists(PK) OR reserveId = :old",
+                   values={":old": replaces})
     else:
         tx.update(_table(), keys.cart_key(tenant, reserve_id),
                   "ADD numbers :n, version :one SET #s = :st, holdUntil = :h, updatedAt = :now, "
@@ -238,7 +265,9 @@ def claim_chunk(tenant: str, *, reserve_id: int, customer_id: int, chunk: Sequen
                   condition="#s = :claiming", names={"#s": "status"},
                   values={**cart_values, ":n": numbers, ":one": 1, ":claiming": CLAIMING})
     failed = execute_reporting(tx)
-    return [chunk[n]["number"] for n in failed if n < len(chunk)]
+    if any(n >= len(chunk) for n in failed):  # the cart (or the customer's cart pointer) changed
+        raise InvalidStateError("the Order Cart changed meanwhile", field="reserveId")
+    return [chunk[n]["number"] for n in failed]
 
 
 def release_chunk(tenant: str, *, cart: Mapping[str, Any], chunk: Sequence[Mapping[str, Any]], stamp: str,
@@ -422,6 +451,61 @@ def add_assignment(tx: Transaction, tenant: str, item: Mapping[str, Any], *, cus
               "GSI1PK = :pk, GSI1SK = :sk ADD version :one REMOVE GSI3PK, GSI3SK, reserveId",
               condition=condition, names={"#s": "status"}, values=values, failure=failure)
     add_counter_updates(tx, tenant, [item], -1)
+
+
+def own_number_item(tenant: str, *, number: str, category: str, number_id: int, customer_id: int,
+                    stamp: str) -> dict[str, Any]:
+    """A number the customer has from elsewhere (ported in by another
+    carrier, billed only), recorded by the billing API: owned from the start,
+    never in the availability index or counters, so never sellable stock."""
+    item: dict[str, Any] = {
+        **keys.number_key(tenant, number), "kind": "NUMBER", "tenantId": tenant, "number": number,
+        "id": number_id, "category": category, "status": rules.ACTIVE, "customerId": customer_id,
+        "orderType": rules.OWN_ORDER_TYPE, "monthlyPrice": 0, "setupPrice": 0, "version": 1,
+        "createdAt": stamp, "updatedAt": stamp,
+        "GSI1PK": keys.owned_pk(tenant), "GSI1SK": keys.owned_sk(customer_id, number),
+    }
+    if category in rules.CATEGORIES:
+        item["npanxx"] = number[:6]
+    if category == rules.TOLLFREE:
+        item["tfnPrefix"] = number[:3]
+    return item
+
+
+def add_own_number(tx: Transaction, tenant: str, item: Mapping[str, Any], *, failure: Any) -> None:
+    """Add to ``tx`` the number item and its id lookup, both conditional on not
+    existing: a number is recorded once per tenant (``failure`` otherwise),
+    whether it is stock, sold, or another customer's own."""
+    tx.put(_table(), dict(item), condition="attribute_not_exists(PK)", failure=failure)
+    tx.put(_table(), id_item(tenant, item["id"], item["number"]), condition="attribute_not_exists(PK)",
+           failure=failure)
+
+
+def update_number(tenant: str, current: Mapping[str, Any], changes: Mapping[str, Any], *, stamp: str,
+                  failure: Any) -> dict[str, Any]:
+    """Apply ``changes`` (None removes a field) to an owned number if it is
+    still the version read and still the same customer's; ``failure`` (a
+    lost race: the caller re-reads) otherwise. Returns the new record."""
+    sets = {k: v for k, v in changes.items() if v is not None}
+    removes = [k for k, v in changes.items() if v is None]
+    names = {f"#f{n}": k for n, k in enumerate([*sets, *removes])}
+    values: dict[str, Any] = {f":v{n}": v for n, v in enumerate(sets.values())}
+    values.update({":now": stamp, ":one": 1, ":c": current["customerId"]})
+    # Numbers stocked before items carried versions have none: version 0.
+    version = int(current.get("version") or 0)
+    condition = "customerId = :c AND " + ("version = :version" if version else "attribute_not_exists(version)")
+    if version:
+        values[":version"] = version
+    expression = "SET " + ", ".join([*(f"#f{n} = :v{n}" for n in range(len(sets))), "updatedAt = :now"])
+    if removes:
+        expression += " REMOVE " + ", ".join(f"#f{len(sets) + n}" for n in range(len(removes)))
+    tx = Transaction()
+    tx.update(_table(), keys.number_key(tenant, current["number"]), expression + " ADD version :one",
+              condition=condition, names=names, values=values, failure=failure)
+    tx.execute()
+    new = {k: v for k, v in {**current, **changes}.items() if v is not None}
+    new.update(version=version + 1, updatedAt=stamp)
+    return new
 
 
 # Backfill of integer ids ---------------------------------------------------------

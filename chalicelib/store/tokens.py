@@ -25,6 +25,17 @@ def put(kind: str, token: str, record: Mapping[str, Any], *, ttl_seconds: int) -
     ddb().put_item(TableName=settings.main_table(), Item=to_item(item), ConditionExpression="attribute_not_exists(PK)")
 
 
+def usable(kind: str, token: str, purpose: str) -> bool:
+    """Whether the token could still be consumed (unknown, used, expired or
+    another purpose: False). Only a look: it consumes nothing."""
+    answer = ddb().get_item(TableName=settings.main_table(),
+                            Key=to_item({"PK": f"{kind}#{_hash(token)}", "SK": kind}), ConsistentRead=True)
+    if "Item" not in answer:
+        return False
+    item = from_item(answer["Item"])
+    return item.get("purpose") == purpose and int(item.get("expiresAt", 0)) > clock.epoch()
+
+
 def consume(kind: str, token: str, purpose: str) -> dict[str, Any] | None:
     """The record, deleted in the same call; None if unknown, used, expired or for another purpose."""
     db = ddb()

@@ -72,6 +72,8 @@ def load(api: str, *, name: str = "Demo") -> dict[str, Any]:
     admin("import-portability", "--tenant", tenant, str(SAMPLES / "portability.csv"))
     for direction in ("inbound", "outbound"):
         admin("import-rates", "--tenant", tenant, "--direction", direction, str(SAMPLES / f"rates-{direction}.csv"))
+    # The partner API answers only callers whose address is on the user's allow-list.
+    admin("set-allowlist", "--tenant", tenant, "--user", staff["username"], "--ips", "127.0.0.1/32")
     # The partner API moves funds out of the tenant's wallet: fund it first.
     admin("adjust-balance", "--tenant", tenant, "--amount", "500", "--reason", "demo wallet funding")
 
@@ -93,8 +95,8 @@ def load(api: str, *, name: str = "Demo") -> dict[str, Any]:
     first = customers[0]
     username = f"darren.{tenant[-6:].lower()}"
     password = secrets.token_urlsafe(12)
-    admin("create-user", "--tenant", tenant, "--username", username, "--account", first["accountNumber"],
-          "--password", password)
+    made_user = admin("create-user", "--tenant", tenant, "--username", username, "--account", first["accountNumber"],
+                      "--password", password)
     customer_key = admin("issue-api-key", "--tenant", tenant, "--user", username)["api_key"]
 
     # Yesterday's calls to the sold numbers, imported and closed: statistics and daily CDR files.
@@ -109,6 +111,7 @@ def load(api: str, *, name: str = "Demo") -> dict[str, Any]:
             "staff": {"username": staff["username"], "password": staff["password"],
                       "api_key": staff["api_key"], "totp_secret": staff.get("totp_secret")},
             "customer_user": {"username": username, "password": password, "api_key": customer_key,
+                              "totp_secret": made_user.get("totp_secret"),
                               "accountNumber": first["accountNumber"]},
             "customers": customers, "cdrs": {"day": yesterday, "file": imported}}
     DEMO_FILE.parent.mkdir(parents=True, exist_ok=True)
@@ -132,11 +135,19 @@ Demo tenant "{demo['tenant']['name']}" ({demo['tenant']['id']}), kept in {_shown
   customer user  {user['username']}  password {user['password']}  (account {user['accountNumber']})
   its API key    {user['api_key']}
 
+Portal (a browser): {api}/portal/login
+  log in as      {staff['username']}  password {staff['password']}
+  2FA code       .venv/bin/python -c "import pyotp; print(pyotp.TOTP('{staff['totp_secret']}').now())"
+                 (or add the TOTP secret to an authenticator app; a code is accepted once)
+  customer user  {user['username']}  password {user['password']}  TOTP secret {user.get('totp_secret') or '-'}
+
 First calls:
   billing platform  curl -H "Authorization: Bearer {staff['api_key']}" '{api}/backend/api/v1/customers?expandNumbers'
   carrier           curl '{api}/carrier/getnumbers?token={user['api_key']}&accountno={user['accountNumber']}'
                     curl '{api}/carrier/did_stats?token={user['api_key']}&accountno={user['accountNumber']}&number={first['numbers'][0]}'
   partner           curl -H "token: {staff['api_key']}" '{api}/partner/api/v1/customers/{first['accountNumber']}/balance'
+                    (the staff user's IP allow-list is 127.0.0.1/32: the partner API needs the caller's
+                    address listed; add yours with python -m chalicelib.admin set-allowlist)
   call tracking     curl --digest -u '{staff['username']}:{staff['password']}' '{api}/tracking/v1/customers.xml'
   voice             curl -d 'username={staff['username']}&password={staff['password']}' {api}/api/v1/oauth/authorize
                     curl -H "Authorization: Bearer <access_token>" {api}/api/v1/account

@@ -45,6 +45,7 @@ def instructions(ports: Ports) -> str:
     return f"""
 Dialtone is running (stage local).
   API       http://127.0.0.1:{ports.api}/backend/api/v1
+  Portal    http://127.0.0.1:{ports.api}/portal  (the demo tenant's login is below)
   DynamoDB  http://127.0.0.1:{ports.dynamodb}  tables kept in {(DATA_DIR / "dynamodb").relative_to(ROOT)}
   S3, SQS   http://127.0.0.1:{ports.moto}  moto, files and messages kept in {(DATA_DIR / "moto").relative_to(ROOT)}
   logs      {LOG_DIR.relative_to(ROOT)}/

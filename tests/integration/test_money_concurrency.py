@@ -22,12 +22,15 @@ def test_concurrent_fund_moves_and_payments(runtime):
     from chalicelib.domain.money import ledger as rules
     from chalicelib.domain.money.ledger import TENANT_ACCOUNT
     from chalicelib.services.customers import accounts as customers
+    from chalicelib.services.identity import users
     from chalicelib.services.money import ledger
     from tests.support.money import admin, ledger_sum
 
     made = create_tenant(runtime, "Money Race")
     t, key = made["tenant"]["id"], made["user"]["api_key"]
     with runtime.environment():
+        # The partner API answers only callers whose address is on the user's allow-list.
+        users.set_allowlist(tenant=t, user_id=made["user"]["id"], ips=["127.0.0.1/32"])
         principal = admin(made)
         accounts = [customers.create_customer(principal=principal, fields={"name": f"C{n}", "creditLimit": "-5"})
                     for n in range(4)]

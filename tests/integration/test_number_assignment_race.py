@@ -75,3 +75,39 @@ def test_one_number_sold_concurrently_has_exactly_one_winner(runtime):
         placed = {c: orders.list_orders(principal=principal, customer={"id": c}) for c in set(targets)}
         assert sum(len(v) for v in placed.values()) == 1 and [o["id"] for o in placed[winner[2]]] == \
             [winner[4]["orderID"]]
+
+
+def test_one_own_number_recorded_concurrently_has_exactly_one_owner(runtime):
+    """A number the inventory does not hold is recorded as a customer's own
+    (issue 14): racing recordings of it, for one customer or several, leave
+    exactly one number item and one id lookup, and no stock."""
+    tenant, ids = _seed(runtime)
+    key = tenant["user"]["api_key"]
+    own = "+442071234567"
+    targets = [ids[0]] * (RACERS // 2) + ids[1:RACERS // 2 + 1]
+    barrier = threading.Barrier(RACERS)
+
+    def record(customer_id: int):
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {key}"
+        session.get(f"{runtime.base_url}/backend/api/v1/users/me", timeout=30)
+        barrier.wait()
+        answer = session.post(f"{runtime.base_url}/backend/api/v1/customers/{customer_id}/numbers",
+                              json={"number": own}, timeout=60)
+        return customer_id, answer.status_code, answer.json()
+
+    with ThreadPoolExecutor(RACERS) as pool:
+        results = list(pool.map(record, targets))
+    assert sorted(r[1] for r in results) == [201] + [409] * (RACERS - 1), results
+    assert all(r[2]["error_code"] == 409004 for r in results if r[1] == 409)
+    [winner] = [r for r in results if r[1] == 201]
+    assert (winner[2]["customerID"], winner[2]["origin"]) == (winner[0], "own")
+
+    with runtime.environment():
+        from chalicelib.store import numbers as store
+
+        item = store.get_number(tenant["tenant"]["id"], own)
+        assert (item["customerId"], item["id"], item["status"]) == (winner[0], winner[2]["id"], "active")
+        assert store.number_by_id(tenant["tenant"]["id"], winner[2]["id"])["number"] == own
+        counters = {c["SK"]: int(c["count"]) for c in store.counters(tenant["tenant"]["id"], "")}
+        assert counters == {"STATE#landline#WA": 2, "NPANXX#WA#206219": 2}  # the stock is untouched

@@ -19,7 +19,8 @@ class Api:
     def call(self, method: str, path: str, body: Any = None, raw: str | None = None, headers: dict | None = None):
         payload = raw if raw is not None else (json.dumps(body) if body is not None else None)
         response = getattr(self.client, method.lower())(self.base + path, headers=self.headers(headers), body=payload)
-        response.json = json.loads(response.body) if response.body else None
+        is_json = response.headers.get("Content-Type", "application/json").startswith("application/json")
+        response.json = json.loads(response.body) if response.body and is_json else None
         return response
 
     def get(self, path, **kw):

@@ -3,7 +3,8 @@
 Extensions (documented in docs/money.md): ``from``/``to`` on financial_summary
 (default: the last 31 days), ``amount`` on make_payment (default: the balance
 due) and the ``Idempotency-Key`` header (or ``idempotency_key`` parameter).
-Money is shown with five decimal places, as stored.
+Money is shown as every amount of this surface is (views.money: two places,
+more only where they hold digits).
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from chalice import Response
 
 from chalicelib.api import http
+from chalicelib.api.carrier import views
 from chalicelib.api.carrier.dialect import Call, endpoint, ok
 from chalicelib.api.carrier.errors import InvalidParameter
 from chalicelib.domain.money.amounts import as_money
@@ -36,7 +38,7 @@ def _stamp(at: str) -> str:
 
 
 def _money(value: Any) -> str:
-    return format(as_money(value), "f")
+    return views.money(as_money(value))
 
 
 @endpoint("get_invoices")

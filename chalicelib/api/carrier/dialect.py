@@ -77,19 +77,32 @@ def parse_request(request: Request) -> tuple[dict[str, str], dict[str, bytes]]:
 
 def _parse_request(request: Request) -> tuple[dict[str, str], dict[str, bytes]]:
     # A malformed body is a ValidationError on "body": answered "Invalid body" (errors.py).
-    params: dict[str, str] = dict(request.query_params or {})
+    query: dict[str, str] = dict(request.query_params or {})
+    body: dict[str, str] = {}
+    files: dict[str, bytes] = {}
     content_type = http.media_type(request)
     if content_type == http.MULTIPART:
         parts = http.multipart(request, max_bytes=MAX_MULTIPART_BYTES)
-        params.update({name: part.text() for name, part in parts.items() if part.filename is None})
-        return params, {name: bytes(part.content) for name, part in parts.items() if part.filename is not None}
-    raw = http.raw_bytes(request)
-    if raw.strip():
-        if content_type == http.JSON or raw.lstrip()[:1] == b"{":
-            params.update({k: _text(v) for k, v in http.json_object(raw).items() if v is not None})
-        elif content_type == http.FORM or not content_type:
-            params.update(http.form(raw))
-    return params, {}
+        body = {name: part.text() for name, part in parts.items() if part.filename is None}
+        files = {name: bytes(part.content) for name, part in parts.items() if part.filename is not None}
+    else:
+        raw = http.raw_bytes(request)
+        if raw.strip():
+            if content_type == http.JSON or raw.lstrip()[:1] == b"{":
+                body = {k: _text(v) for k, v in http.json_object(raw).items() if v is not None}
+            elif content_type == http.FORM or not content_type:
+                body = http.form(raw)
+    return _merged(query, body), files
+
+
+def _merged(query: Mapping[str, str], body: Mapping[str, str]) -> dict[str, str]:
+    """One value per parameter. A parameter sent in both the query string and
+    the body with different values is refused: which one the client meant
+    cannot be known (a token so sent could act as another user than intended)."""
+    for name, value in body.items():
+        if name in query and query[name] != value:
+            raise InvalidParameter(name, f"Invalid {name}: the query string and the body give different values")
+    return {**query, **body}
 
 
 def _text(value: Any) -> str:
@@ -106,7 +119,10 @@ def ok(**fields: Any) -> Response:
 
 def _authenticate(request: Request) -> Principal:
     params = parse_params(request)
-    token = params.get("token") or request.headers.get("token")
+    header = request.headers.get("token")
+    if header and params.get("token") and header != params["token"]:
+        raise InvalidParameter("token", "Invalid token: the header and the parameters give different values")
+    token = params.get("token") or header
     return api_key.authenticate(token, http.source_ip(request))
 
 

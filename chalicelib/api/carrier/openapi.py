@@ -123,20 +123,26 @@ def spec() -> dict[str, Any]:
                  "description": "Compatible with the wholesale carrier API (seed 002): every endpoint is "
                                 "/carrier/<name>, GET or POST, with the caller's API key as `token` and the "
                                 "customer as `accountno`. Answers are JSON with string values and \"status\": "
-                                "\"200\"; errors are {\"status\": \"<code>\", \"error\": \"...\"} with that HTTP "
-                                "status. Extensions: cdr_upload, cdr_upload_status; from/to on the Billing "
-                                "endpoints; amount and Idempotency-Key on make_payment."},
+                                "\"200\" (an order's own state is orderStatus / orderState); errors are "
+                                "{\"status\": \"<code>\", \"error\": \"...\"} with that HTTP status. "
+                                "Amounts are strings with two decimal places (XX.XX), more only where the further "
+                                "places hold digits. A parameter sent in the query and the body must have one "
+                                "value: different values are refused (404 Invalid <parameter>). Extensions: "
+                                "cdr_upload, cdr_upload_status; from/to on the Billing endpoints; amount and "
+                                "Idempotency-Key on make_payment; gen_order without reserveId."},
         "servers": [{"url": "/carrier"}],
         "security": [{"token": []}, {"tokenHeader": []}],
         "components": {
             "securitySchemes": {
                 "token": {"type": "apiKey", "in": "query", "name": "token",
-                          "description": "the caller's API key; in a POST it may be a body field instead. Keys "
+                          "description": "the caller's API key; in a POST it may be a body field instead (not "
+                                         "both with different values). Keys "
                                          "with an IP allow-list are accepted from those addresses only"},
                 "tokenHeader": {"type": "apiKey", "in": "header", "name": "token",
                                 "description": "the same key as a header (used when no token parameter is sent)"}},
             "schemas": {**record_schemas(), **{f"{e.name}_fields": _fields_schema(e) for e in described},
-                        **{f"{e.name}_answer": obj({"status": {"type": "string", "enum": ["200"]}, **e.answer},
+                        # The envelope's "status" last: an answer field cannot redefine it.
+                        **{f"{e.name}_answer": obj({**e.answer, "status": {"type": "string", "enum": ["200"]}},
                                                     optional=e.optional) for e in described}},
             "responses": _error_responses()},
         "paths": {f"/{e.name}": _operations(e) for e in described},

@@ -22,7 +22,9 @@ SUBSCRIBER_FIELDS = (  # services.numbers.porting.SUBSCRIBER_FIELDS
 
 TEXT = {"type": "string"}
 COUNT = {"type": "string", "pattern": r"^\d+$"}
-MONEY = {"type": "string", "pattern": r"^-?\d+\.\d{5}$", "description": "decimal with five places, exact"}
+MONEY = {"type": "string", "pattern": r"^-?\d+\.\d{2}(\d{0,2}[1-9])?$",
+         "description": "every amount of this API: two decimal places (the seed's XX.XX), up to five only where "
+                        "the further places hold digits (0.00125), never rounded"}
 STAMP = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$",
          "description": "YYYY-MM-DD hh:mm:ss, UTC"}
 URL = {"type": "string", "description": "an absolute presigned S3 URL; it expires, ask again for a fresh one"}
@@ -101,13 +103,14 @@ def _origination_params(*, creating: bool) -> tuple[Param, ...]:
         param("mou", {"type": "string", "enum": ["Unlimited"]}))
 
 
+ORDER_STATUS = {"type": "string", "enum": ["0", "2", "3", "1", "4"],
+                "description": "the order's state: 0 generated, 2 queued, 3 charged, 1 complete, 4 failed"}
+ORDER_STATE = {"type": "string", "enum": ["generated", "queued", "charged", "complete", "failed"]}
 ORDER_FIELDS = {
     "date": STAMP, "amount": MONEY, "per_order_cost": MONEY, "taxes": MONEY, "other_charges": MONEY,
     "discount": MONEY, "tg_id": TEXT, "orderType": TEXT,
     "didCategory": {"type": "string", "enum": ["Landline", "TollFree", "Mixed"]}, "didType": TEXT,
-    "sessions": COUNT, "status": {"type": "string", "enum": ["0", "2", "3", "1", "4"],
-                                  "description": "0 generated, 2 queued, 3 charged, 1 complete, 4 failed"},
-    "numbers": {"type": "array", "items": NUMBER}}
+    "sessions": COUNT, "numbers": {"type": "array", "items": NUMBER}}
 
 
 def record_schemas() -> dict[str, Any]:
@@ -130,8 +133,8 @@ def record_schemas() -> dict[str, Any]:
         "Stats": obj(stats),
         "MonthlyStats": obj({**stats, "month": {"type": "string", "pattern": r"^\d{4}-\d{2}-1$"}}),
         "DailyFiles": obj({"date": STAMP, "success": URL, "failed": URL}),
-        "Order": obj({"orderno": TEXT, "accountno": TEXT, **ORDER_FIELDS,
-                       "state": {"type": "string", "enum": ["generated", "queued", "charged", "complete", "failed"]},
+        "Order": obj({"orderno": TEXT, "accountno": TEXT, **ORDER_FIELDS, "status": ORDER_STATUS,
+                       "state": ORDER_STATE,
                        "history": _list(obj({"status": TEXT, "date": STAMP, "note": TEXT}, optional=("note",)))}),
         "PortOrder": obj({
             **_texts("orderno accountno tg_id orderType didType sessions actualFocDate billingNumber "
@@ -193,10 +196,12 @@ def endpoints() -> list[Endpoint]:
         Endpoint("searchtfn", f"up to {SEARCH_LIMIT} available toll-free numbers",
                  (required("tfn_prefix", tfn_prefix),),
                  {"TFNs": _list(obj({"TN": NUMBER, "statusid": {"type": "string", "enum": ["0"]}}))}),
-        Endpoint("reserve", "reserve the listed numbers, all or none",
+        Endpoint("reserve", "reserve the listed numbers, all or none, into the customer's Order Cart "
+                 "(its open cart, whose hold is extended, or a new one)",
                  (required("category", category), _numbers("number", numbers.MAX_BULK), param("state", state),
                   param("npanxx", npanxx), param("tfn_prefix", tfn_prefix)), reserved, idempotent=True),
-        Endpoint("bulkreserve", "reserve the lowest available numbers matching, all or none",
+        Endpoint("bulkreserve", "reserve the lowest available numbers matching, all or none, into the "
+                 "customer's Order Cart",
                  (required("category", category), required("quantity", _int(1, numbers.MAX_BULK)),
                   param("state", state, "landline: a state or an npanxx"), param("npanxx", npanxx), param("city"),
                   param("tfn_prefix", tfn_prefix, "required for tollfree")), reserved, idempotent=True),
@@ -218,8 +223,13 @@ def endpoints() -> list[Endpoint]:
                  (_numbers("number", MAX_UPDATE), param("status", status_code), param("trunkId"),
                   param("cnam", {"type": "string", "pattern": r"^[A-Za-z0-9 ._,&-]{1,15}$"})), {"success": TEXT}),
         # Orders.
-        Endpoint("gen_order", "order the numbers of a reservation", (required("reserveId"), required("trunk_id")),
-                 {"success": TEXT, "orderId": TEXT, **ORDER_FIELDS}, idempotent=True),
+        Endpoint("gen_order", "order every number of the Order Cart (the reserveId that reserve and bulkreserve "
+                 "answered: consecutive reservations of a customer join its open cart); \"status\" is the "
+                 "answer's \"200\", the order's own state is orderStatus / orderState",
+                 (param("reserveId", TEXT, "the cart to order; default: the customer's open Order Cart"),
+                  required("trunk_id")),
+                 {"success": TEXT, "orderId": TEXT, "reserveId": {**TEXT, "description": "the cart ordered"},
+                  **ORDER_FIELDS, "orderStatus": ORDER_STATUS, "orderState": ORDER_STATE}, idempotent=True),
         Endpoint("process_order", "queue the order: the order worker charges and activates it", (required("orderId"),),
                  {"success": TEXT, "orderId": TEXT}, idempotent=True),
         Endpoint("get_new_orders", "the order orderId, or all of them", (param("orderId"),),
@@ -236,7 +246,11 @@ def endpoints() -> list[Endpoint]:
                   param("requestedFocDate", STAMP, "a business day, not before the losing carriers' minimum days; "
                                                 "default: the first such day"),
                   *(param(f) for f in SUBSCRIBER_FIELDS)),
-                 {**_texts("success orderNo tg_id didType sessions status"), "date": STAMP,
+                 {**_texts("success orderNo tg_id didType sessions"), "date": STAMP,
+                  "orderStatus": {"type": "string", "enum": list(porting.STATUS_CODES.values()),
+                                  "description": "the port order's state: 0 submitted, 2 FOC confirmed, "
+                                                 "1 complete, 3 rejected, 4 cancelled"},
+                  "orderState": {"type": "string", "enum": list(porting.STATES)},
                   **{k: {"type": "string", "enum": ["0.00"]} for k in ("amount", "per_order_cost", "taxes",
                                                                         "other_charges", "discount")},
                   "orderType": {"type": "string", "enum": ["Portin"]}, "requestedFocDate": STAMP,

@@ -16,11 +16,15 @@ else:
 
 @endpoint("gen_order", idempotent=True)
 def gen_order(call: Call) -> Response:
+    # With reserveId exactly that cart; without it the customer's Order Cart (the one its reservations joined).
     order = orders.generate_order(principal=call.principal, customer=call.customer,
-                                  reserve_id=call.require("reserveId"), trunk_id=call.require("trunk_id"))
+                                  reserve_id=call.get("reserveId"), trunk_id=call.require("trunk_id"))
     view = order_view(order)
+    # "status" is the envelope's "200"; the order's own state is orderStatus (code) and orderState (name).
+    order_status, order_state = view.pop("status"), view.pop("state")
     return ok(success="Order Generated successfully.", orderId=view.pop("orderno"),
-              **{k: v for k, v in view.items() if k not in ("accountno", "history", "state")})
+              reserveId=str(order["reserveId"]), orderStatus=order_status, orderState=order_state,
+              **{k: v for k, v in view.items() if k not in ("accountno", "history")})
 
 
 @endpoint("process_order", idempotent=True)

@@ -46,7 +46,7 @@ def generate_lnp_order(call: Call) -> Response:
     return ok(success="Order Generated Successfully.", orderNo=view["orderno"], date=view["date"],
               amount="0.00", per_order_cost="0.00", taxes="0.00", other_charges="0.00", discount="0.00",
               tg_id="", orderType="Portin", didCategory=view["didCategory"], didType="", sessions="0",
-              status=view["status"], requestedFocDate=view["requestedFocDate"], acceptedTns=view["numbers"],
+              orderStatus=view["status"], orderState=view["state"], requestedFocDate=view["requestedFocDate"], acceptedTns=view["numbers"],
               rejectedTns=list(order.get("rejected", {})))
 
 

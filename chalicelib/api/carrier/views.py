@@ -2,6 +2,7 @@
 string, times as the seed writes them ("2015-01-26 11:58:02", UTC here)."""
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Mapping
 
 from chalicelib.lazy import lazy
@@ -17,6 +18,16 @@ else:
     porting = lazy("chalicelib.services.numbers.porting")
 
 CATEGORY_NAMES = {"landline": "Landline", "tollfree": "TollFree", "mixed": "Mixed"}
+CENTS = Decimal("0.01")
+
+
+def money(value: Any) -> str:
+    """Every amount of this surface in one format, the seed's ``XX.XX``: two
+    decimal places, and the further places (up to the stored five) only where
+    they hold digits, so no amount is rounded ("1.50", "0.00", "0.00125")."""
+    amount = Decimal(str(value))
+    shown = amount.quantize(CENTS) if amount == amount.quantize(CENTS) else amount.normalize()
+    return format(shown + 0, "f")  # + 0: no "-0.00"
 
 
 def seed_date(stamp: str) -> str:
@@ -51,7 +62,7 @@ def owned_number_view(item: Mapping[str, Any], trunk: Mapping[str, Any]) -> dict
     return {
         "didnumber": item["number"], "trunkGroup": trunk.get("primaryIP", ""),
         "prefix1": trunk.get("primaryPrefix", ""), "trunkGroup2": trunk.get("secondaryIP", ""),
-        "prefix2": trunk.get("secondaryPrefix", ""), "didRate": str(item["monthlyPrice"]),
+        "prefix2": trunk.get("secondaryPrefix", ""), "didRate": money(item["monthlyPrice"]),
         "didType": trunk.get("billingType", ""), "orderType": item.get("orderType", "New"),
         "status": number_rules.STATUS_CODES[item["status"]], "cnam": item.get("cnam", ""),
         "trunkId": str(item.get("trunkId", "")), "orderno": str(item.get("orderId", "")),
@@ -62,8 +73,9 @@ def owned_number_view(item: Mapping[str, Any], trunk: Mapping[str, Any]) -> dict
 def order_view(order: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "orderno": str(order["id"]), "accountno": order["accountNumber"], "date": seed_date(order["createdAt"]),
-        "amount": str(order["amount"]), "per_order_cost": str(order["perOrderCost"]), "taxes": str(order["taxes"]),
-        "other_charges": str(order["otherCharges"]), "discount": str(order["discount"]),
+        "amount": money(order["amount"]), "per_order_cost": money(order["perOrderCost"]),
+        "taxes": money(order["taxes"]), "other_charges": money(order["otherCharges"]),
+        "discount": money(order["discount"]),
         "tg_id": str(order.get("trunkId") or ""), "orderType": order["orderType"],
         "didCategory": CATEGORY_NAMES.get(order["category"], order["category"]), "didType": order["didType"],
         "sessions": str(order.get("sessions", 0)), "status": orders.STATUS_CODES[order["status"]],

@@ -2,6 +2,7 @@
 API Gateway tells about the request (the caller's address, its id)."""
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime, timezone
 from typing import Mapping
@@ -49,22 +50,28 @@ def int_param(params: Mapping[str, str], name: str, *, default: int, minimum: in
     return value
 
 
+# A '+' sent unencoded in a query string arrives as a space: "...T00:00:00 00:00"
+# is "...T00:00:00+00:00" (a time, a space, then an offset and nothing else).
+_OFFSET_AFTER_SPACE = re.compile(r"^(.+[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}(?::?\d{2})?)$")
+
+
 def iso_param(params: Mapping[str, str], name: str) -> str | None:
-    """An ISO 8601 time, normalised to the stored form (UTC, microseconds, Z)."""
+    """An ISO 8601 time, normalised to the stored form (UTC, microseconds, Z).
+    Years 0001-9999 are accepted ("since the beginning" is a common way to say
+    "all"); a time that falls outside them once moved to UTC is refused."""
     text = params.get(name)
     if not text:
         return None
+    text = _OFFSET_AFTER_SPACE.sub(r"\1+\2", text.strip())
     try:
-        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace(" ", "T"))
-    except ValueError:
-        raise ValidationError(f"{name} must be an ISO 8601 time", field=name) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "T"))
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
         moment = moment.astimezone(timezone.utc)
-    except OverflowError:  # 0001-01-01T00:00+01:00 is before the first UTC moment Python knows
-        raise ValidationError(f"{name} is out of range", field=name) from None
-    # isoformat, not strftime: strftime writes the year 90 as "90", not "0090".
+    except (ValueError, OverflowError):
+        raise ValidationError(f"{name} must be an ISO 8601 time between years 0001 and 9999 "
+                              "(e.g. 2024-01-01T00:00:00Z)", field=name) from None
+    # isoformat, not strftime: strftime writes year 1 as "1", which no reader parses.
     return moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 

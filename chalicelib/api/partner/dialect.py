@@ -2,7 +2,8 @@
 not paths; the paths are ours (docs/money.md; described at /partner/api/v1/openapi.json).
 
 Credential: header ``token`` (an API key) from an address on the user's
-allow-list (401 otherwise). Every POST also needs ``google_captcha``.
+allow-list (401 otherwise; a user with no allow-list has no partner access,
+as the seed says: "you must list the IP from which the API request comes"). Every POST also needs ``google_captcha``.
 Bodies are multipart/form-data or urlencoded forms, as the seed says; JSON is
 accepted too. Answers are ``{"code": 200, "data": ...}``.
 """
@@ -31,7 +32,8 @@ Handler = Callable[[Principal, Request], Response]
 
 SURFACE = http.Surface(
     "partner",
-    authenticate=lambda request: api_key.authenticate(request.headers.get("token"), http.source_ip(request)),
+    authenticate=lambda request: api_key.authenticate(request.headers.get("token"), http.source_ip(request),
+                                                      require_allowlist=True),
     error_response=errors.error_response,
     internal_error=errors.internal_error,
 )

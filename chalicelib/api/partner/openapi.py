@@ -24,7 +24,8 @@ ERRORS = (
     ("400", ["invalid_request", "captcha_failed", "invalid_link"],
      "invalid_request: a bad or missing field or date (field names it); captcha_failed: google_captcha missing or "
      "refused; invalid_link: a one-time code unknown, expired, used or forged"),
-    ("401", ["not_authorised"], "a missing or wrong token, or a source address outside the user's allow-list"),
+    ("401", ["not_authorised"], "a missing or wrong token, a source address outside the user's allow-list, or a "
+                                "user with no allow-list (the caller's address must be listed)"),
     ("402", ["insufficient_funds"], "the debited side would go below its credit limit"),
     ("403", ["permission_denied"], "a read-only user writing, or a user without access to all customers"),
     ("404", ["not_found"], "an unknown account number (or one outside the caller's access)"),
@@ -167,14 +168,16 @@ def spec() -> dict[str, Any]:
         "info": {"title": "Dialtone partner billing API", "version": "1",
                  "description": "The partner billing API (seed 001). Answers are {\"code\": 200, \"data\": ...}; "
                                 "errors {\"code\": <status>, \"error\": <name>, \"message\", \"field\"}. Every "
-                                "POST with an API key also needs google_captcha."},
+                                "POST with an API key also needs google_captcha. The confirm and reset links its e-mails "
+                                "carry open HTML pages at /partner/confirm-email and /partner/reset-password "
+                                "(outside this API: GET shows a form, POST acts)."},
         "servers": [{"url": "/partner/api/v1"}],
         "security": [{"token": []}],
         "components": {
             "securitySchemes": {"token": {
                 "type": "apiKey", "in": "header", "name": "token",
                 "description": "an API key, accepted only from an address on its user's IP allow-list "
-                               "(when the user has one); otherwise 401 not_authorised"}},
+                               "(a user without one has no access); otherwise 401 not_authorised"}},
             "schemas": _schemas(), "responses": _responses()},
         "paths": paths,
     }

@@ -117,10 +117,9 @@ def get_attachment(attachment_id: str) -> Response:
         record = found.record
         if found.url is not None:
             return see_other(found.url)
-        safe_name = (record.get("fileName") or "file").replace('"', "")
         return http.BinaryResponse(found.content or b"", headers={
             "Content-Type": record.get("mimeType") or "application/octet-stream",
-            "Content-Disposition": f'attachment; filename="{safe_name}"',
+            "Content-Disposition": files.content_disposition(record.get("fileName")),
             "ETag": f'"{record["fileHash"]}"', "X-File-Hash": record["fileHash"]})
     return serve(handle)
 

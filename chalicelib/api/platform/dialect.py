@@ -11,7 +11,7 @@ from chalice.app import Request
 from chalicelib.api import http
 from chalicelib.api.platform import errors
 from chalicelib.auth import api_key
-from chalicelib.domain.errors import NotFoundError
+from chalicelib.domain.errors import NotFoundError, ValidationError
 from chalicelib.domain.identity import Principal
 from chalicelib.store.dynamo.entities import Page
 
@@ -21,6 +21,8 @@ bp = Blueprint(__name__)
 # with expansion a page of 1,000 customers is one Query for them and one per child type.
 MAX_PAGE = 1000
 DEFAULT_PAGE = 1000
+MAX_OFFSET = 100_000
+MAX_ID = 10**12 - 1
 Handler = Callable[[Principal, Request], Response]
 
 
@@ -44,16 +46,25 @@ def serve(handler: Handler) -> Response:
 
 def page(params: dict[str, str]) -> Page:
     return Page(
-        id_after=http.int_param(params, "idAfter", default=0, minimum=0, maximum=10**12 - 1),
+        id_after=http.int_param(params, "idAfter", default=0, minimum=0, maximum=MAX_ID),
         limit=http.int_param(params, "limit", default=DEFAULT_PAGE, minimum=1, maximum=MAX_PAGE),
-        offset=http.int_param(params, "offset", default=0, minimum=0, maximum=100_000),
+        offset=http.int_param(params, _offset_name(params), default=0, minimum=0, maximum=MAX_OFFSET),
         updated_since=http.iso_param(params, "updatedSince"),
     )
 
 
+def _offset_name(params: dict[str, str]) -> str:
+    """The seed's own text spells it "offest" ("the limit and offest
+    parameters"): clients written from it send that; both mean the same."""
+    if "offset" in params and "offest" in params and params["offset"] != params["offest"]:
+        raise ValidationError("offset and offest (the same parameter) disagree", field="offset")
+    return "offest" if "offset" not in params and "offest" in params else "offset"
+
+
 def entity_id(text: str) -> int:
     # All ids are integers; anything else cannot name a resource.
-    if not text.isdigit() or len(text) > 12:
+    # isascii: "²" is a digit to str.isdigit but not to int().
+    if not (text.isascii() and text.isdigit()) or len(text) > 12:
         raise NotFoundError(f"no resource with id '{text}'")
     return int(text)
 

@@ -1,6 +1,7 @@
-"""Billing platform API, numbers: a customer's inventory numbers (issue 4),
-read here and sold to a customer by POST (an available number, charged as a
-carrier order); changed by the inventory, not by this API."""
+"""Billing platform API, numbers: a customer's numbers, read here; added by
+POST (an available inventory number is sold, charged as a carrier order; a
+number not in the inventory is recorded as the customer's own); dropped and
+reinstated by action. Their other fields belong to the inventory."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -10,7 +11,7 @@ from chalice.app import Request
 
 from chalicelib.api import http
 from chalicelib.api.platform import views
-from chalicelib.api.platform.dialect import bp, entity_id, serve
+from chalicelib.api.platform.dialect import action_name, bp, entity_id, serve
 from chalicelib.api.platform.items import get_child, list_children
 from chalicelib.domain.errors import ReadOnlyFieldError, UnknownFieldError, ValidationError
 from chalicelib.domain.identity import Principal
@@ -23,7 +24,7 @@ else:
 
 NUMBER_WRITABLE = frozenset({"number", "customerID"})
 NUMBER_READ_ONLY = frozenset({
-    "id", "status", "category", "state", "npanxx", "rateCenter", "city", "tfnPrefix", "monthlyPrice",
+    "id", "status", "dateDrop", "statusReason", "origin", "category", "state", "npanxx", "rateCenter", "city", "tfnPrefix", "monthlyPrice",
     "setupPrice", "trunkID", "cnam", "orderID", "portOrderID", "createdDate", "updatedDate",
 })
 
@@ -41,6 +42,15 @@ def list_customer_numbers(customer_id: str) -> Response:
 @bp.route("/numbers/{number_id}", methods=["GET"])
 def get_number(number_id: str) -> Response:
     return get_child(sales.NUMBERS, views.number_view, number_id)
+
+
+@bp.route("/numbers/{number_id}", methods=["POST"])
+def number_action(number_id: str) -> Response:
+    def handle(principal: Principal, request: Request) -> Response:
+        record = sales.perform_action(principal=principal, number_id=entity_id(number_id), name=action_name(request),
+                                      params=http.json_body(request, required=False))
+        return http.json_response(views.number_view(record))
+    return serve(handle)
 
 
 @bp.route("/numbers", methods=["POST"])
@@ -75,6 +85,6 @@ def _assign(customer_id: str | None) -> Response:
         if not isinstance(body.get("number"), str) or not body["number"].strip():
             raise ValidationError("number (a string, e.g. \"2065550123\" or \"+12065550123\") is required",
                                   field="number")
-        record = sales.assign(principal=principal, customer_id=target, number=body["number"])
+        record = sales.assign(principal=principal, customer_id=target, number=body["number"], record_own=True)
         return http.json_response(views.number_view(record), 201)
     return serve(handle)

@@ -1,6 +1,7 @@
 """The OpenAPI 3 description of the billing platform API, served at
 /backend/api/v1/openapi.json. Built on request (no cost at import); the
-surface tests validate real responses against it, so it cannot drift silently."""
+surface tests validate real requests and responses against it, so it cannot
+drift silently. Request bodies: openapi_bodies.py."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -8,17 +9,17 @@ from typing import TYPE_CHECKING, Any
 from chalice import Response
 
 from chalicelib.api import http
-from chalicelib.api.platform.dialect import MAX_PAGE, bp
+from chalicelib.api.platform.dialect import MAX_ID, MAX_OFFSET, MAX_PAGE, bp
 from chalicelib.domain.customers import accounts as customers
 from chalicelib.lazy import lazy
 
+from chalicelib.api.platform import openapi_bodies as bodies
+
 if TYPE_CHECKING:
     from chalicelib.domain.customers import items as customer_items
-    from chalicelib.domain.common import files
     from chalicelib.domain.numbers import inventory as numbers
 else:
     customer_items = lazy("chalicelib.domain.customers.items")
-    files = lazy("chalicelib.domain.common.files")
     numbers = lazy("chalicelib.domain.numbers.inventory")
 
 
@@ -50,10 +51,13 @@ def _schemas() -> dict[str, Any]:
     status_ids = lambda names: {"type": "integer", "enum": sorted(names)}  # noqa: E731
     number = _obj({
         "id": {"type": "integer"}, "customerID": {"type": "integer"},
-        "number": {"type": "string", "description": "10 digits (NPANXXYYYY)"},
+        "number": {"type": "string", "description": "10 digits (NPANXXYYYY) in the NANP, +E.164 elsewhere"},
         "status": {"type": "string", "enum": list(numbers.OWNED),
-                   "description": "active is what numberActive and active=true select"},
-        "category": {"type": "string", "enum": list(numbers.CATEGORIES)},
+                   "description": "active is what numberActive and active=true select; inactive: dropped"},
+        "dateDrop": DAY, "statusReason": _nullable("string"),
+        "origin": {"type": "string", "enum": ["inventory", "ported", "own"],
+                   "description": "sold from the inventory, ported in, or recorded as the customer's own"},
+        "category": {"type": "string", "enum": [*numbers.CATEGORIES, numbers.INTERNATIONAL]},
         "state": _nullable("string", description="landline numbers"), "npanxx": _nullable("string"),
         "rateCenter": _nullable("string"), "city": _nullable("string"),
         "tfnPrefix": _nullable("string", description="toll-free numbers"),
@@ -136,21 +140,22 @@ def _schemas() -> dict[str, Any]:
         "PresignedUpload": _obj({"uploadID": {"type": "integer"}, "url": {"type": "string"},
                                  "fields": {"type": "object", "additionalProperties": {"type": "string"}},
                                  "expiresIn": {"type": "integer"}}),
-        "JSONUpload": {"type": "object", "properties": {
-            "fileName": {"type": "string"}, "description": {"type": "string"},
-            "_fileContent": {"type": "string", "format": "byte"},
-            "_compression": {"type": "string", "enum": list(files.COMPRESSIONS)},
-            "_fileSize": {"type": "integer", "minimum": 0}, "_fileHash": {"type": "string"},
-            "_mimeType": {"type": "string"}}},
+        **bodies.schemas(),
     }
 
 
 PARAMS = {
-    "idAfter": {"name": "idAfter", "in": "query", "schema": {"type": "integer", "minimum": 0}},
-    "updatedSince": {"name": "updatedSince", "in": "query", "schema": {"type": "string", "format": "date-time"}},
+    "idAfter": {"name": "idAfter", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ID},
+                "description": "only resources with a larger id (the fast way to page)"},
+    "updatedSince": {"name": "updatedSince", "in": "query", "schema": {"type": "string", "format": "date-time"},
+                     "description": "ISO 8601, years 0001-9999; without an offset, UTC. An unencoded '+' in "
+                                    "the offset (read as a space) is understood"},
     "limit": {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE,
                                                          "default": MAX_PAGE}},
-    "offset": {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 100000}},
+    "offset": {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET}},
+    "offest": {"name": "offest", "in": "query", "deprecated": True,
+               "schema": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET},
+               "description": "the seed document's spelling of offset; the same parameter"},
     "active": {"name": "active", "in": "query", "schema": {"type": "boolean"}, "allowEmptyValue": True},
     "action": {"name": "action", "in": "query", "required": True, "schema": {"type": "string"}},
 }
@@ -179,25 +184,27 @@ def _answer(schema: dict[str, Any], status: str = "200", description: str = "OK"
         ("404", "not found or outside your customer access (404001)"),
         ("409", "conflict (409001 unique, 409002 concurrent, 409003 wrong state for the action, "
                 "409004 number not available)"),
-        ("413", "file larger than the limit (413001)"))}
+        ("413", "file larger than the limit (413001)"),
+        ("500", "the request failed unexpectedly and was logged (500000)"))}
     return {status: {"description": description, **_json(schema)}, **errors}
 
 
 def _listing(item: str, *, active: bool = True, extra: tuple[str, ...] = ()) -> dict[str, Any]:
-    params = [PARAMS[p] for p in ("idAfter", "updatedSince", "limit", "offset")] + [_flag(f) for f in extra]
+    params = [PARAMS[p] for p in ("idAfter", "updatedSince", "limit", "offset", "offest")] + [_flag(f) for f in extra]
     if active:
         params.append(PARAMS["active"])
     return {"parameters": params, "responses": _answer({"type": "array", "items": _ref(item)})}
 
 
-def _write(item: str, status: str = "200") -> dict[str, Any]:
-    return {"requestBody": {"required": True, **_json({"type": "object"})},
-            "responses": _answer(_ref(item), status)}
+def _write(item: str, body: str, status: str = "200") -> dict[str, Any]:
+    return {"requestBody": {"required": True, **_json(_ref(body))}, "responses": _answer(_ref(item), status)}
 
 
-def _action(item: str, summary: str) -> dict[str, Any]:
-    return {"summary": summary, "parameters": [PARAMS["action"]],
-            "requestBody": {"required": False, **_json({"type": "object"})}, "responses": _answer(_ref(item))}
+def _action(item: str, actions: dict[str, Any]) -> dict[str, Any]:
+    summary = "; ".join(f"{n}: {a.summary}" for n, a in actions.items()) or "none (400501)"
+    return {"summary": "actions: " + summary, "parameters": [PARAMS["action"]],
+            "requestBody": {"required": False, **_json(bodies.action_body(actions))},
+            "responses": _answer(_ref(item))}
 
 
 def _child_paths(plural: str, item: str, actions: dict[str, Any], *, writable: bool = True,
@@ -206,30 +213,31 @@ def _child_paths(plural: str, item: str, actions: dict[str, Any], *, writable: b
     every: dict[str, Any] = {"get": _listing(item, active=active)}
     under: dict[str, Any] = {"parameters": [_id("customerId")], "get": _listing(item, active=active)}
     if writable:
-        one["patch"] = _write(item)
-        one["put"] = {**_write(item), "description": "treated as PATCH"}
-        one["post"] = _action(item, "actions: " + (", ".join(f"{n} ({a.summary})" for n, a in actions.items())
-                                                   or "none (400501)"))
-        every["post"] = {**_write(item, "201"), "description": "customerID in the body"}
-        under["post"] = _write(item, "201")
+        one["patch"] = _write(item, f"{item}Update")
+        one["put"] = {**_write(item, f"{item}Update"), "description": "treated as PATCH"}
+        one["post"] = _action(item, actions)
+        every["post"] = {**_write(item, f"{item}CreateWithCustomer", "201"), "description": "customerID in the body"}
+        under["post"] = _write(item, f"{item}Create", "201")
     return {f"/{plural}": every, f"/{plural}/{{id}}": one, f"/customers/{{customerId}}/{plural}": under}
 
 
 def _number_paths() -> dict[str, Any]:
-    """Numbers are read-only resources, except that an available inventory
-    number is added to a customer by POST (sold, charged as a carrier order)."""
+    """Numbers are read here, added to a customer by POST (sold from the
+    inventory, or recorded as the customer's own) and dropped or reinstated
+    by action."""
     paths = _child_paths("numbers", "Number", {}, writable=False)
-    assign = _obj({"number": {"type": "string", "description": "10 digits, or +1 and 10 digits"},
-                   "customerID": {"type": "integer"}}, required=["number"])
-    description = ("sell this available number of the tenant's inventory to the customer: its setup and first "
-                   "month plus the per-order pricing are charged (402001 below the credit limit); 409004 when the "
-                   "number is not available")
+    paths["/numbers/{id}"]["post"] = _action("Number", numbers.ACTIONS)
+    assign = _ref("NumberAssign")
+    description = ("a number of the tenant's inventory must be available and is sold to the customer: its setup "
+                   "and first month plus the per-order pricing are charged (402001 below the credit limit). A "
+                   "number the inventory does not hold is recorded as the customer's own: not charged, never "
+                   "stock. 409004: the number is already in the tenant's account (sold, in a cart, recorded)")
     paths["/customers/{customerId}/numbers"]["post"] = {
         "description": description, "requestBody": {"required": True, **_json(assign)},
         "responses": _answer(_ref("Number"), "201")}
     paths["/numbers"]["post"] = {
         "description": description + "; customerID in the body",
-        "requestBody": {"required": True, **_json({**assign, "required": ["number", "customerID"]})},
+        "requestBody": {"required": True, **_json(_ref("NumberAssignWithCustomer"))},
         "responses": _answer(_ref("Number"), "201")}
     return paths
 
@@ -249,13 +257,13 @@ def spec() -> dict[str, Any]:
     paths: dict[str, Any] = {
         "/customers": {"get": {**_listing("Customer"),
                                "parameters": _listing("Customer")["parameters"] + customer_expand},
-                       "post": _write("Customer", "201")},
+                       "post": _write("Customer", "CustomerCreate", "201")},
         "/customers/{id}": {
             "parameters": [_id("id")],
             "get": {"parameters": customer_expand, "responses": _answer(_ref("Customer"))},
-            "patch": _write("Customer"), "put": {**_write("Customer"), "description": "treated as PATCH"},
-            "post": _action("Customer", ", ".join(f"{n}: {a.summary}"
-                                                  for n, a in customer_items.CUSTOMER_ACTIONS.items()))},
+            "patch": _write("Customer", "CustomerUpdate"),
+            "put": {**_write("Customer", "CustomerUpdate"), "description": "treated as PATCH"},
+            "post": _action("Customer", customer_items.CUSTOMER_ACTIONS)},
         **_child_paths("services", "Service", customer_items.SERVICE_ACTIONS),
         **_child_paths("features", "Feature", customer_items.FEATURE_ACTIONS),
         **_child_paths("notes", "Note", {}, active=False),
@@ -267,11 +275,8 @@ def spec() -> dict[str, Any]:
             "parameters": [_id("id")],
             "get": _listing("NoteAttachment", active=False, extra=("expandStoredFiles",)),
             "post": {"requestBody": {"required": True, "content": {
-                "application/json": {"schema": _ref("JSONUpload")},
-                "multipart/form-data": {"schema": {"type": "object", "properties": {
-                    "data": {"type": "string", "description": "JSON: fileName, description, _fileSize, _fileHash, "
-                                                              "_mimeType"},
-                    "file": {"type": "string", "format": "binary"}}}}}},
+                "application/json": {"schema": _ref("NoteAttachmentCreate")},
+                "multipart/form-data": {"schema": _ref("NoteAttachmentMultipart")}}},
                 "responses": _answer(_ref("NoteAttachment"), "201")}},
         "/noteAttachments/{id}": {
             "parameters": [_id("id")],
@@ -279,26 +284,31 @@ def spec() -> dict[str, Any]:
                     "description": "Accept: application/json or none -> metadata; anything else -> the file "
                                    "(303 to a presigned URL when larger than the inline limit)",
                     "responses": {**_answer(_ref("NoteAttachment")),
+                                  "200": {"description": "the metadata, or the file's bytes (its own type, with "
+                                                         "Content-Disposition: filename and filename*, RFC 6266)",
+                                          "content": {"application/json": {"schema": _ref("NoteAttachment")},
+                                                      "*/*": {"schema": {"type": "string", "format": "binary"}}}},
                                   "303": {"description": "large file: Location is a presigned S3 URL"}}},
-            "patch": {"requestBody": {"required": True, **_json(_ref("JSONUpload"))},
-                      "responses": _answer(_ref("NoteAttachment"))},
-            "put": {"requestBody": {"required": True, **_json(_ref("JSONUpload"))},
-                    "responses": _answer(_ref("NoteAttachment"))}},
+            "patch": _write("NoteAttachment", "NoteAttachmentUpdate"),
+            "put": {**_write("NoteAttachment", "NoteAttachmentUpdate"), "description": "treated as PATCH"}},
         "/notes/{id}/noteAttachmentUploads": {
             "parameters": [_id("id")],
             "post": {"description": "presigned S3 POST for files larger than the gateway accepts",
-                     "requestBody": {"required": True, **_json(_ref("JSONUpload"))},
+                     "requestBody": {"required": True, **_json(_ref("NoteAttachmentUploadStart"))},
                      "responses": _answer(_ref("PresignedUpload"), "201")}},
         "/noteAttachmentUploads/{id}": {
             "parameters": [_id("id")],
             "post": {"parameters": [PARAMS["action"]], "description": "action=complete: verify and attach",
+                     "requestBody": {"required": False, **_json(bodies.action_body({}))},
                      "responses": _answer(_ref("NoteAttachment"), "201")}},
         "/requestLogs": {"get": {
             "description": "administrators: every request of the tenant; others: their own; newest first",
-            "parameters": [{"name": "since", "in": "query", "schema": {"type": "string", "format": "date-time"}},
-                           {"name": "until", "in": "query", "schema": {"type": "string", "format": "date-time"}},
+            "parameters": [{"name": name, "in": "query", "schema": {"type": "string", "format": "date-time"},
+                            "description": "ISO 8601, years 0001-9999; at most 31 days are listed (the last "
+                                           "31 before until), by default the last 7"} for name in ("since", "until")]
+                          + [
                            {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1,
-                                                                        "maximum": 1000}}],
+                                                                        "maximum": 1000, "default": 100}}],
             "responses": _answer({"type": "array", "items": _ref("RequestLog")})}},
         "/users": {"get": {"responses": _answer({"type": "array", "items": _ref("User")})}},
         "/users/{id}": {
@@ -308,9 +318,15 @@ def spec() -> dict[str, Any]:
             "post": {"parameters": [PARAMS["action"]],
                      "description": "generateAPIKey {password, totpCode} (own), issueAPIKey (admin, API-only "
                                     "user without key), resetAPIKey (primary data protection)",
-                     "requestBody": {"required": False, **_json({"type": "object"})},
+                     "requestBody": {"required": False, **_json(bodies.action_body(bodies.user_actions()))},
                      "responses": _answer(_ref("UserWithKey"))}},
     }
+    for operations in paths.values():
+        for method, operation in operations.items():
+            if method != "parameters" and "requestBody" in operation:
+                operation["responses"]["415"] = {
+                    "description": "a body sent as another media type than the operation accepts; answered "
+                                   "before the request reaches the API"}
     return {
         "openapi": "3.0.3",
         "info": {"title": "Dialtone billing platform API", "version": "1",

@@ -134,11 +134,17 @@ def note_view(record: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+# Where a customer's number came from, by the order that made it theirs.
+NUMBER_ORIGINS = {"Portin": "ported", "Own": "own"}
+
+
 def number_view(record: Mapping[str, Any]) -> dict[str, Any]:
-    # An inventory number a customer owns (issue 4): read-only on this API.
+    # A number a customer owns: sold from the inventory, ported in, or their own (issue 14).
     return {
         "id": record["id"], "customerID": record.get("customerId"), "number": record.get("number"),
-        "status": record.get("status"), "category": record.get("category"), "state": record.get("state"),
+        "status": record.get("status"), "dateDrop": record.get("dateDrop"), "statusReason": record.get("statusReason"),
+        "origin": NUMBER_ORIGINS.get(record.get("orderType") or "", "inventory"),
+        "category": record.get("category"), "state": record.get("state"),
         "npanxx": record.get("npanxx"), "rateCenter": record.get("rateCenter") or None,
         "city": record.get("city") or None, "tfnPrefix": record.get("tfnPrefix"),
         "monthlyPrice": _money(record.get("monthlyPrice")), "setupPrice": _money(record.get("setupPrice")),

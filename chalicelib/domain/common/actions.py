@@ -22,7 +22,7 @@ class Action:
     name: str
     # Domain changes for (current record, parameters); parameters already checked.
     apply: Callable[[Mapping[str, Any], Mapping[str, Any]], Changes]
-    valid_states: frozenset[int] | None = None  # None: any state
+    valid_states: frozenset[Any] | None = None  # None: any state (integer codes, or a number's names)
     required: tuple[str, ...] = ()
     optional: tuple[str, ...] = ()
     # Beyond write access: only users who see all customers (or administrators).
@@ -53,7 +53,7 @@ def check_parameters(action: Action, params: Mapping[str, Any]) -> None:
                                     f" (accepted: {', '.join(sorted(allowed)) or 'none'})", field=name)
 
 
-def check_state(action: Action, status: int, names: Mapping[int, str], resource: str) -> None:
+def check_state(action: Action, status: Any, names: Mapping[Any, str], resource: str) -> None:
     if action.valid_states is not None and status not in action.valid_states:
         valid = ", ".join(names[s] for s in sorted(action.valid_states))
         raise InvalidStateError(f"cannot {action.name} a {resource} in state '{names.get(status, status)}'"

@@ -322,3 +322,49 @@ def plain_file_name(value: object, *, field: str, max_length: int = PLAIN_NAME_M
         raise ValidationError(f"{field} must be 1-{max_length} letters, digits, '.', '_' or '-', "
                               "not starting with '.' or '-'", field=field)
     return name
+
+
+# Display names of uploaded files --------------------------------------------------
+
+DISPLAY_NAME_MAX = 255
+DEFAULT_DISPLAY_NAME = "file"
+
+
+def display_file_name(value: str) -> str:
+    """The name a client gave a file, made safe to show and to send back in a
+    header: its last path segment (a client's "../../../etc/passwd" or
+    "C:\\\\scans\\\\a.pdf" is "passwd" or "a.pdf"), without control characters
+    (CR/LF would split a header), line or paragraph separators or surrounding
+    blanks and dots, at most 255 characters; "file" when nothing is left."""
+    import re
+    import unicodedata
+
+    last = re.split(r"[/\\]", value)[-1]
+    kept = "".join(" " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in last
+                   if unicodedata.category(c) not in ("Cf", "Cs", "Co", "Cn"))
+    kept = " ".join(kept.split()).strip(" .")
+    if len(kept) > DISPLAY_NAME_MAX:
+        stem, dot, extension = kept.rpartition(".")
+        if dot and 0 < len(extension) <= 16:
+            kept = stem[:DISPLAY_NAME_MAX - len(extension) - 1].rstrip(" .") + "." + extension
+        else:
+            kept = kept[:DISPLAY_NAME_MAX].rstrip(" .")
+    return kept or DEFAULT_DISPLAY_NAME
+
+
+def content_disposition(name: str | None, *, disposition: str = "attachment") -> str:
+    """A Content-Disposition header for any stored name (RFC 6266): an ASCII
+    ``filename`` for old clients and ``filename*`` with the exact name in
+    UTF-8, percent-encoded (RFC 8187). Names stored before display_file_name
+    existed may hold anything: both forms are built from its result."""
+    import unicodedata
+    from urllib.parse import quote
+
+    safe = display_file_name(name or "")
+    ascii_only = unicodedata.normalize("NFKD", safe).encode("ascii", "ignore").decode("ascii")
+    fallback = "".join(c if c.isprintable() and c not in '"\\%' else "_" for c in ascii_only).strip()
+    if not fallback.strip("._ "):
+        fallback = DEFAULT_DISPLAY_NAME
+    elif fallback.startswith("."):  # "日本.txt" would fall back to a hidden ".txt"
+        fallback = DEFAULT_DISPLAY_NAME + fallback
+    return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(safe, safe='')}"

@@ -66,6 +66,14 @@ class AttachmentWrite(_Write):
     fileName: str | None = Field(default=None, min_length=1, max_length=255)
     description: str | None = Field(default=None, max_length=2000)
 
+    @field_validator("fileName")
+    @classmethod
+    def _display_name(cls, value: str | None) -> str | None:
+        # Kept as a safe display name, never used as a path (S3 keys are ids).
+        from chalicelib.domain.common.files import display_file_name
+
+        return None if value is None else display_file_name(value)
+
 
 MODELS: dict[str, type[_Write]] = {
     "service": ServiceWrite, "feature": FeatureWrite, "note": NoteWrite, "noteAttachment": AttachmentWrite,

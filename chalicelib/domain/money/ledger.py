@@ -96,14 +96,15 @@ def check_movement(activity: str, amount: Decimal, *, overdraft: bool = False) -
 
 def check_credit(balance: Decimal, amount: Decimal, credit_limit: Decimal, *, account: str,
                  overdraft: bool = False) -> Decimal:
-    """The balance after the movement; refused when a debit would go below the limit,
+    """The balance after the movement; refused when a debit would go below the limit
+    (``account``: the account as the client knows it, e.g. "account 100023"),
     unless it carries an overdraft allowance (usage already delivered, see
     OVERDRAFT_ACTIVITIES). A credit is always allowed, even on an account that
     is already below it."""
     after = balance + amount
     if amount < 0 and after < credit_limit and not overdraft:
         raise InsufficientFundsError(
-            f"account {account}: balance {balance} minus {-amount} would go below the credit limit {credit_limit}",
+            f"{account}: balance {balance} minus {-amount} would go below the credit limit {credit_limit}",
             field="amount")
     return after
 

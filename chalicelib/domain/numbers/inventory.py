@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Iterable
 
+from chalicelib.domain.common.actions import Action, date_parameter, text_parameter
 from chalicelib.domain.errors import ValidationError
 
 LANDLINE = "landline"
@@ -25,6 +26,27 @@ OWNED = (ACTIVE, INACTIVE, CANCELLED)
 # The carrier API's integer codes for owned numbers (getnumbers, updatenumber).
 STATUS_CODES = {ACTIVE: "1", INACTIVE: "0", CANCELLED: "2"}
 STATUS_BY_CODE = {v: k for k, v in STATUS_CODES.items()}
+
+# The billing API's names for an owned number's states, and its actions: a
+# dropped number stays the customer's, inactive (the carrier API's status 0),
+# until reinstated; a cancelled one (the carrier API's status 2) is final.
+STATUS_NAMES = {ACTIVE: "Active", INACTIVE: "Dropped", CANCELLED: "Cancelled"}
+ACTIONS = {
+    "drop": Action(
+        "drop", lambda r, p: {"status": INACTIVE, "dateDrop": date_parameter(p, "dateDrop", default_today=True),
+                              "statusReason": text_parameter(p, "statusReason")},
+        valid_states=frozenset({ACTIVE}), optional=("dateDrop", "statusReason"),
+        summary="Make an active number inactive; it stays the customer's. Optional dateDrop (default today)."),
+    "reinstate": Action(
+        "reinstate", lambda r, p: {"status": ACTIVE, "dateDrop": None, "statusReason": None},
+        valid_states=frozenset({INACTIVE}), summary="Make a dropped (inactive) number active again."),
+}
+
+# A number a customer has from elsewhere, recorded by the billing API
+# (never stock); outside the NANP it is kept as its E.164 text.
+OWN_ORDER_TYPE = "Own"
+INTERNATIONAL = "international"
+_E164_OUTSIDE_NANP = re.compile(r"^\+[2-9]\d{6,14}$")
 
 MAX_BULK = 1000
 US_STATES = frozenset(
@@ -45,6 +67,18 @@ def parse_number(text: Any, *, field: str = "number") -> str:
     if not _TEN.match(digits):
         raise ValidationError(f"Invalid {field}", field=field)
     return digits
+
+
+def parse_own_number(text: Any, *, field: str = "number") -> tuple[str, str]:
+    """A number in E.164 (or a NANP number's 10 or 11 digits) -> (number as
+    stored, category): a NANP number as its 10 digits (the inventory's key,
+    so it can never be recorded beside the same number in stock), landline
+    or tollfree; any other country's as "+<digits>", international."""
+    value = str(text or "").strip()
+    if _E164_OUTSIDE_NANP.match(value):
+        return value, INTERNATIONAL
+    number = parse_number(value, field=field)
+    return number, TOLLFREE if number[:3] in TOLLFREE_PREFIXES else LANDLINE
 
 
 def parse_numbers(text: Any, *, field: str = "number", limit: int = MAX_BULK) -> list[str]:

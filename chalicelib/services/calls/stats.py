@@ -97,3 +97,30 @@ def daily_files(*, principal: Principal, customer: Mapping[str, Any], direction:
         out.append({"date": f"{day['SK']} 00:00:00", **urls})
     audit.touch("customer", customer["id"])
     return out
+
+
+def daily_series(*, principal: Principal, customer: Mapping[str, Any], kind: str, ident: str, first: str,
+                 last: str) -> dict[str, Any]:
+    """One number's (DID) or trunk's (TG, TERM) figures per day of [first, last]
+    (days without calls are zeros) and the period's totals presented as
+    ``overall_stats`` presents them: the portal's charts."""
+    principal.require_read()
+    try:
+        start, end = date.fromisoformat(first), date.fromisoformat(last)
+    except ValueError:
+        raise ValidationError("Invalid from", field="from") from None
+    if end < start or end - start > timedelta(days=MAX_DAYS):
+        raise ValidationError("Invalid to", field="to")
+    field = "number" if kind == "DID" else "tg_id"
+    _owned(principal, customer, kind, ident, field)
+    key = cdr_ports.normalise_number(ident) if kind == "DID" else ident
+    by_day = {d["day"]: d for d in store.stats_days(principal.tenant_id, kind, key)
+              if first <= d["day"] <= last}
+    days = []
+    for offset in range((end - start).days + 1):
+        day = (start + timedelta(days=offset)).isoformat()
+        totals = rules.combine([by_day[day]] if day in by_day else [])
+        shown = rules.presented(totals)
+        days.append({"day": day, **totals, "asr": shown["asr"], "acd": shown["acd"], "mou": shown["mou"]})
+    audit.touch("customer", customer["id"])
+    return {"days": days, "totals": rules.presented(rules.combine(by_day.values()))}

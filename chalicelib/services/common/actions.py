@@ -13,10 +13,15 @@ from chalicelib.services.common import retry
 from chalicelib.store.dynamo import entities
 from chalicelib.store.dynamo.entities import EntityType
 
-def perform(*, principal: Principal, etype: EntityType, resource: str, actions: Mapping[str, rules.Action],
-            status_names: Mapping[int, str] | None, load: Callable[[], dict[str, Any]], name: str | None,
-            params: Mapping[str, Any]) -> dict[str, Any]:
-    """Apply the named action to the record ``load`` returns (scope already checked by it)."""
+Write = Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]
+
+
+def perform(*, principal: Principal, etype: EntityType | None, resource: str, actions: Mapping[str, rules.Action],
+            status_names: Mapping[Any, str] | None, load: Callable[[], dict[str, Any]], name: str | None,
+            params: Mapping[str, Any], write: Write | None = None) -> dict[str, Any]:
+    """Apply the named action to the record ``load`` returns (scope already checked by it).
+    ``write`` (current, changes) -> new record, conditional on the version read,
+    for records kept in their own layout (numbers); entities.update otherwise."""
     action = rules.find(actions, name, resource)
     principal.require_write()
     if action.needs_full_access and not (principal.customer_access == identity.ACCESS_ALL or principal.is_admin):
@@ -31,6 +36,9 @@ def perform(*, principal: Principal, etype: EntityType, resource: str, actions: 
         effective = {k: v for k, v in changes.items() if current.get(k) != v}
         if not effective:
             return current
+        if write is not None:
+            return write(current, effective)
+        assert etype is not None
         return entities.update(etype, principal.tenant_id, current, effective)
 
     return retry.until_settled(attempt, what=resource)

@@ -51,8 +51,8 @@ def issue(*, purpose: str, tenant: str, customer_id: int, user_id: int) -> str:
     return token
 
 
-def consume(*, token: str | None, purpose: str, tenant: str | None = None) -> dict[str, Any]:
-    """The link's record, once. Expired, reused, forged or foreign links raise LinkInvalidError."""
+def _checked(token: str | None, purpose: str, tenant: str | None) -> None:
+    """Signature, purpose, expiry and tenant, without a read; LinkInvalidError otherwise."""
     invalid = LinkInvalidError("the link is invalid, expired or already used", field="code")
     body, _, signature = (token or "").partition(".")
     expected = _b64(hmac.new(_secret(), body.encode("ascii", "replace"), hashlib.sha256).digest())
@@ -65,6 +65,20 @@ def consume(*, token: str | None, purpose: str, tenant: str | None = None) -> di
         raise invalid from None
     if payload.get("p") != purpose or payload.get("x", 0) <= clock.epoch() or (tenant and payload.get("t") != tenant):
         raise invalid
+
+
+def check(*, token: str | None, purpose: str) -> None:
+    """Raise LinkInvalidError unless the link could be used now. Consumes
+    nothing: opening a link (or a mail scanner fetching it) must not use it up."""
+    _checked(token, purpose, None)
+    if not tokens.usable("TOKEN", token or "", purpose):
+        raise LinkInvalidError("the link is invalid, expired or already used", field="code")
+
+
+def consume(*, token: str | None, purpose: str, tenant: str | None = None) -> dict[str, Any]:
+    """The link's record, once. Expired, reused, forged or foreign links raise LinkInvalidError."""
+    invalid = LinkInvalidError("the link is invalid, expired or already used", field="code")
+    _checked(token, purpose, tenant)
     record = tokens.consume("TOKEN", token or "", purpose)
     if record is None:
         raise invalid

@@ -87,6 +87,14 @@ def confirm_email(*, principal: Principal, account_number: str, code: str | None
     return {"account_number": account_number, "email_confirmed": True}
 
 
+def confirm_email_link(*, code: str | None) -> dict[str, Any]:
+    """The e-mailed confirmation link, followed by the person who got it (no
+    API key: the single-use code is the credential)."""
+    record = links.consume(token=code, purpose=links.CONFIRM_EMAIL)
+    users.mark_email_confirmed(tenant=record["tenantId"], user_id=record["userId"])
+    return {"email_confirmed": True}
+
+
 def login_url(*, principal: Principal, account_number: str) -> dict[str, Any]:
     """A short-lived, single-use URL that exchanges for a customer session."""
     customer, user = _customer_user(principal, account_number)

@@ -278,3 +278,19 @@ def mark_email_confirmed(*, tenant: str, user_id: int) -> None:
     user = get_user(tenant=tenant, user_id=user_id)
     if not user.get("emailConfirmed"):
         entities.update(USER, tenant, user, {"emailConfirmed": True})
+
+
+def enrol_totp(*, tenant: str, user_id: int, secret: str) -> None:
+    """Store the first TOTP secret of a user who had none (portal enrolment).
+    The version check refuses a second enrolment racing with this one."""
+    user = get_user(tenant=tenant, user_id=user_id)
+    if user.get("totpSecret"):
+        raise PermissionDeniedError("this user already has a second factor")
+    entities.update(USER, tenant, user, {"totpSecret": sealing.seal(secret)})
+
+
+def list_api_users(*, principal: Principal) -> list[dict[str, Any]]:
+    """The tenant's API-only users (the portal's expert view): administrators only."""
+    if not principal.is_admin:
+        raise PermissionDeniedError("only administrators see the API-only users")
+    return [u for u in entities.every(USER, principal.tenant_id) if u.get("apiOnly")]

@@ -171,6 +171,14 @@ def _guard_condition(guard: Guard) -> dict[str, Any]:
     return {"guard": guard.condition, "guard_names": guard.names, "guard_values": guard.values}
 
 
+def _shown_name(account: Account, state: Mapping[str, Any]) -> str:
+    # What a client knows the account by (a refusal's message): never the internal key.
+    if account == rules.TENANT_ACCOUNT:
+        return "your partner balance"
+    number = state.get("accountNumber")
+    return f"account {number}" if number else "the customer's balance"
+
+
 def _plan(state: Mapping[str, Any], leg: Leg, stamp: str, *, reference: str,
           key: str) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
     """The entry, the new state and the checkpoints the movement closes: the
@@ -178,7 +186,8 @@ def _plan(state: Mapping[str, Any], leg: Leg, stamp: str, *, reference: str,
     balance = as_money(state.get("balance"))
     credit_limit = as_money(state.get("creditLimit"))
     account = store.account_name(leg.account)
-    after = rules.check_credit(balance, leg.amount, credit_limit, account=account, overdraft=leg.overdraft)
+    after = rules.check_credit(balance, leg.amount, credit_limit, account=_shown_name(leg.account, state),
+                               overdraft=leg.overdraft)
     seq = int(state.get("ledgerSeq") or 0) + 1
     # Entry times never go backwards on one account, so time order is sequence order.
     at = max(stamp, state.get("ledgerLastAt") or "")

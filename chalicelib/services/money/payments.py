@@ -22,7 +22,7 @@ from typing import Any, Iterator
 from chalicelib import clock, settings
 from chalicelib.domain.money import ledger as rules
 from chalicelib.domain.money.cards import Card
-from chalicelib.domain.errors import AlreadyExistsError, PaymentDeclinedError, ValidationError
+from chalicelib.domain.errors import AlreadyExistsError, InvalidStateError, PaymentDeclinedError, ValidationError
 from chalicelib.domain.identity import Principal
 from chalicelib.domain.money.amounts import as_money, parse_money
 from chalicelib.services.common import audit
@@ -65,7 +65,9 @@ def make_payment(*, principal: Principal, customer: dict[str, Any], card: Card, 
     if amount is None or amount == "":
         due = -as_money(customer.get("balance"))
         if due <= 0:
-            raise ValidationError("Invalid amount: there is no balance due", field="amount")
+            # Nothing is wrong with the request; the account simply owes nothing.
+            raise InvalidStateError(f"Nothing is due on account {customer['accountNumber']}: its balance is not "
+                                    "below zero. Send amount to pay in advance.", field="amount")
         value = due
     else:
         value = parse_money(amount, field="amount", allow_zero=False)

@@ -93,3 +93,25 @@ def _require_partner(principal: Principal) -> None:
         raise PermissionDeniedError("only users with access to all customers may use the partner wallet")
 
 
+
+
+def account_overview(*, principal: Principal, customer: dict[str, Any] | None, days: int = 30,
+                     recent: int = 10) -> dict[str, Any]:
+    """Balance, credit limit and the latest credits and debits of a customer (or, with
+    no customer, of the partner's wallet): the portal's main menu."""
+    principal.require_read()
+    account: int | str
+    if customer is None:
+        _require_partner(principal)
+        account = TENANT_ACCOUNT
+    else:
+        audit.touch("customer", customer["id"])
+        account = int(customer["id"])
+    balance, credit_limit = ledger.balance_of(tenant=principal.tenant_id, account=account)
+    last_day = clock.today().isoformat()
+    first_day = (clock.today() - timedelta(days=days - 1)).isoformat()
+    entries = ledger.history(tenant=principal.tenant_id, account=account, first_day=first_day, last_day=last_day)
+    latest = list(reversed(entries))
+    return {"balance": balance, "creditLimit": credit_limit, "firstDay": first_day, "lastDay": last_day,
+            "payments": [e for e in latest if e["amount"] > 0][:recent],
+            "charges": [e for e in latest if e["amount"] < 0][:recent]}

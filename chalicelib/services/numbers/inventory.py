@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 from chalicelib import clock
 from chalicelib.domain.numbers import inventory as rules
 from chalicelib.domain.errors import (
-    ConcurrentUpdateError, NotFoundError, NumberUnavailableError, ValidationError,
+    ConcurrentUpdateError, InvalidStateError, NotFoundError, NumberUnavailableError, ValidationError,
 )
 from chalicelib.domain.identity import Principal
 from chalicelib.services.common import audit
@@ -191,7 +191,7 @@ def lookup_available(*, principal: Principal, number: str) -> list[dict[str, Any
 
 def reserve_numbers(*, principal: Principal, customer: Mapping[str, Any], numbers: Sequence[str],
                     state: str | None = None) -> dict[str, Any]:
-    """Reserve these exact numbers (in ``state``, if given) into a new cart, all or none."""
+    """Reserve these exact numbers (in ``state``, if given) into the customer's cart, all or none."""
     principal.require_write()
     tenant = principal.tenant_id
     release_expired(tenant=tenant)
@@ -209,7 +209,7 @@ def reserve_numbers(*, principal: Principal, customer: Mapping[str, Any], number
 def bulk_reserve(*, principal: Principal, customer: Mapping[str, Any], criteria: rules.Criteria,
                  quantity: int) -> dict[str, Any]:
     """Reserve ``quantity`` available numbers matching ``criteria``, lowest
-    first, into a new cart: all of them or none."""
+    first, into the customer's cart: all of them or none."""
     principal.require_write()
     if not 1 <= quantity <= rules.MAX_BULK:
         raise ValidationError("Invalid quantity", field="quantity")
@@ -225,9 +225,41 @@ def bulk_reserve(*, principal: Principal, customer: Mapping[str, Any], criteria:
     return _claim(tenant=tenant, customer_id=customer["id"], quantity=quantity, first_pick=first, more=more)
 
 
+CART_ATTEMPTS = 5
+
+
 def _claim(*, tenant: str, customer_id: int, quantity: int, first_pick: list[dict[str, Any]],
            more: Callable[[frozenset[str], int], list[dict[str, Any]]]) -> dict[str, Any]:
-    reserve_id = entities.allocate_ids(tenant, "CART")[0]
+    """Reserve the picked numbers into the customer's Order Cart: the open one
+    if there is one (its hold is extended), else a new one that becomes the
+    customer's cart. Consecutive reservations of one customer thus share one
+    reserveId, and gen_order orders them together (the seed: "All reserved
+    DIDs will be added in customer's Order Cart")."""
+    for attempt in range(CART_ATTEMPTS):
+        current = store.customer_cart(tenant, customer_id)
+        cart = store.get_cart(tenant, current) if current is not None else None
+        if cart is not None and cart["status"] == store.CLAIMING and cart["holdUntil"] > clock.now_iso():
+            # Another reservation of this customer is still starting the cart: join it once it is open.
+            time.sleep(random.uniform(0.05, 0.2) * (attempt + 1))
+            continue
+        joinable = (cart is not None and cart["status"] == store.OPEN and cart["customerId"] == customer_id
+                    and cart["holdUntil"] > clock.now_iso())
+        try:
+            return _claim_into(tenant=tenant, customer_id=customer_id, quantity=quantity, first_pick=first_pick,
+                               more=more, join=cart["reserveId"] if joinable and cart else None, replaces=current)
+        except _CartChanged:
+            continue  # ordered, emptied or expired meanwhile, or another reservation started a cart: read again
+    raise ConcurrentUpdateError("the Order Cart kept changing; try again")
+
+
+class _CartChanged(Exception):
+    """The cart (or the customer's current-cart pointer) changed before the first chunk was written."""
+
+
+def _claim_into(*, tenant: str, customer_id: int, quantity: int, first_pick: list[dict[str, Any]],
+                more: Callable[[frozenset[str], int], list[dict[str, Any]]], join: int | None,
+                replaces: int | None) -> dict[str, Any]:
+    reserve_id = join if join is not None else entities.allocate_ids(tenant, "CART")[0]
     started = clock.now()
     lease = _iso(started + timedelta(seconds=CLAIM_LEASE_SECONDS))
     hold = _iso(started + timedelta(minutes=hold_minutes()))
@@ -237,14 +269,28 @@ def _claim(*, tenant: str, customer_id: int, quantity: int, first_pick: list[dic
     attempts = 0
     try:
         while pending:
-            chunk = store.chunk_for_transactions(pending, reserved=1, first_only=True)[0]
+            # A new cart's first chunk also writes the customer's cart pointer: one more action.
+            chunk = store.chunk_for_transactions(pending, reserved=2, first_only=True)[0]
             last = len(chunk) == len(pending)
             try:
-                gone = store.claim_chunk(tenant, reserve_id=reserve_id, customer_id=customer_id, chunk=chunk,
-                                         first=not claimed, status=store.OPEN if last else store.CLAIMING,
-                                         hold_until=hold if last else lease, stamp=clock.now_iso())
+                if join is not None:
+                    # Each chunk joins the open cart as it is claimed (a crash half-way leaves the chunks
+                    # already claimed in the cart, held until it is ordered, emptied or expires).
+                    gone = store.claim_chunk(tenant, reserve_id=reserve_id, customer_id=customer_id, chunk=chunk,
+                                             first=False, join=True, status=store.OPEN, hold_until=hold,
+                                             stamp=clock.now_iso())
+                else:
+                    gone = store.claim_chunk(tenant, reserve_id=reserve_id, customer_id=customer_id, chunk=chunk,
+                                             first=not claimed, status=store.OPEN if last else store.CLAIMING,
+                                             hold_until=hold if last else lease, stamp=clock.now_iso(),
+                                             replaces=replaces)
             except ConcurrentUpdateError:
                 gone = None  # another transaction held one of these items: try again shortly
+            except InvalidStateError:
+                if not claimed:
+                    raise _CartChanged() from None
+                raise ConcurrentUpdateError("the Order Cart was ordered or released while numbers were being "
+                                            "added to it; reserve the rest again") from None
             if gone == []:
                 claimed.extend(chunk)
                 pending = pending[len(chunk):]
@@ -263,10 +309,15 @@ def _claim(*, tenant: str, customer_id: int, quantity: int, first_pick: list[dic
                 raise NumberUnavailableError("not enough numbers available", field="quantity"
                                              if quantity > 1 else "number")
             pending = sorted(keep + replacements, key=lambda i: i["number"])
-    except BaseException:
-        if claimed:
-            cart = {"reserveId": reserve_id}
-            _release_items(tenant, cart, claimed, delete_cart=True)
+    except BaseException as error:
+        if claimed and not isinstance(error, _CartChanged):
+            if join is None:
+                _release_items(tenant, {"reserveId": reserve_id}, claimed, delete_cart=True)
+            else:
+                # Only this call's numbers leave the cart, and only while it is open: an order made
+                # from the cart meanwhile keeps what it was made from.
+                _release_items(tenant, {"reserveId": reserve_id}, claimed, delete_cart=False,
+                               cart_condition="#s = :open", cart_values={":open": store.OPEN})
         raise
     numbers = sorted(i["number"] for i in claimed)
     audit.touch("cart", reserve_id)
@@ -308,6 +359,17 @@ def get_own_cart(*, principal: Principal, customer: Mapping[str, Any], reserve_i
             or cart["holdUntil"] <= clock.now_iso()):
         raise NotFoundError("Invalid reserveId", field="reserveId")
     return cart
+
+
+def get_customer_cart(*, principal: Principal, customer: Mapping[str, Any]) -> dict[str, Any]:
+    """The customer's open Order Cart (the one its reservations join)."""
+    current = store.customer_cart(principal.tenant_id, customer["id"])
+    if current is None:
+        raise NotFoundError("Invalid reserveId: the Order Cart is empty, reserve numbers first")
+    try:
+        return get_own_cart(principal=principal, customer=customer, reserve_id=current)
+    except NotFoundError:
+        raise NotFoundError("Invalid reserveId: the Order Cart is empty, reserve numbers first") from None
 
 
 def remove_reserved(*, principal: Principal, customer: Mapping[str, Any], reserve_id: Any,

@@ -68,15 +68,33 @@ def _history(status: str, at: str, note: str | None = None) -> dict[str, str]:
     return {"status": status, "at": at, **({"note": note} if note else {})}
 
 
-def generate_order(*, principal: Principal, customer: Mapping[str, Any], reserve_id: Any,
+ORDER_ATTEMPTS = 5
+
+
+def generate_order(*, principal: Principal, customer: Mapping[str, Any], reserve_id: Any | None,
                    trunk_id: Any) -> dict[str, Any]:
-    """Turn the customer's open cart into an order, in one transaction with the
-    cart's move to ``ordered`` (so the cart can neither expire nor be ordered twice)."""
+    """Turn the cart the client names (``reserve_id``), or without one the
+    customer's Order Cart, into an order, in one transaction with the cart's
+    move to ``ordered`` (so the cart can neither expire nor be ordered twice).
+    A reservation joining the cart meanwhile changes its version: read it
+    again, so the order holds every number the cart held when it was made."""
     principal.require_write()
-    tenant = principal.tenant_id
     trunk = trunks.get_trunk(principal=principal, customer=customer, trunk_id=trunk_id,
                              direction=trunk_rules.ORIGINATION, field="trunk_id")
-    cart = numbers.get_own_cart(principal=principal, customer=customer, reserve_id=reserve_id)
+    for _ in range(ORDER_ATTEMPTS):
+        if reserve_id is None:
+            cart = numbers.get_customer_cart(principal=principal, customer=customer)
+        else:
+            cart = numbers.get_own_cart(principal=principal, customer=customer, reserve_id=reserve_id)
+        try:
+            return _order_cart(principal.tenant_id, customer, cart, trunk)
+        except ConcurrentUpdateError:
+            continue
+    raise ConcurrentUpdateError("the Order Cart kept changing; try again")
+
+
+def _order_cart(tenant: str, customer: Mapping[str, Any], cart: Mapping[str, Any],
+                trunk: Mapping[str, Any]) -> dict[str, Any]:
     held = sorted(cart.get("numbers") or ())
     if not held:
         raise NotFoundError("Invalid reserveId", field="reserveId")
@@ -93,7 +111,7 @@ def generate_order(*, principal: Principal, customer: Mapping[str, Any], reserve
         names={"#s": "status"},
         values={":ordered": number_store.ORDERED, ":open": number_store.OPEN, ":now": now,
                 ":c": customer["id"], ":v": cart["version"]},
-        failure=NotFoundError("Invalid reserveId", field="reserveId"))
+        failure=ConcurrentUpdateError("the Order Cart changed while the order was made"))
     order = entities.create(ORDER, tenant, {
         "customerId": customer["id"], "accountNumber": customer["accountNumber"], "reserveId": cart["reserveId"],
         "numbers": held, "trunkId": trunk["id"], "orderType": "New",

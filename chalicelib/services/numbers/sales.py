@@ -1,8 +1,9 @@
-"""Phone numbers as the billing platform API sees them: the inventory's
-numbers (issue 4) that a customer owns, read-only.
+"""Phone numbers as the billing platform API sees them: the numbers a
+customer owns (issue 4), their actions (drop, reinstate) and how one is added.
 
 Numbers are created by the inventory (import, port-in) and sold through the
-carrier API's order flow; the billing API lists and reads them. Each number
+carrier API's order flow or ``assign`` below; a number the inventory does not
+hold is recorded as the customer's own (issue 14). Each number
 item carries an integer ``id`` (per tenant, allocated when it is created) and
 an id lookup item (``T#<t>#NUMBERID`` / <12-digit id> -> number):
 
@@ -15,8 +16,11 @@ an id lookup item (``T#<t>#NUMBERID`` / <12-digit id> -> number):
 Only numbers a customer owns (status active, inactive or cancelled) are shown:
 available and reserved ones are the inventory's, not a customer's.
 
-``assign`` sells one available inventory number straight to a customer (the
-seed's ``POST /customers/{id}/numbers``). It is charged as a carrier order is
+``assign`` (the seed's ``POST /customers/{id}/numbers``) records a number the
+tenant does not hold as the customer's own: owned and active from the start,
+never in availability (so never sold), unique in the tenant, not charged. A
+number the inventory holds must be available, and is sold straight to the
+customer. It is charged as a carrier order is
 (services/numbers/orders.py): the number's setup and first month plus the tenant's
 per-order pricing, as an "Order (New DIDs)" ledger movement keyed on a new
 order id (services/numbers/order_charges.py), and the movement, the number's move
@@ -115,9 +119,12 @@ def _assignable_guard(customer_id: int) -> Any:
                  names={"#cst": "status"}, values={f":cst{n}": v for n, v in enumerate(allowed)})
 
 
-def assign(*, principal: Any, customer_id: int, number: Any) -> dict[str, Any]:
+def assign(*, principal: Any, customer_id: int, number: Any, record_own: bool = False) -> dict[str, Any]:
     """Sell the available inventory number ``number`` to the customer, charged
-    as a one-number carrier order; the customer's new number."""
+    as a one-number carrier order; the customer's new number. ``record_own``
+    (the billing API): a number the inventory does not hold is recorded as the
+    customer's own instead of refused (callers that sell, such as call
+    tracking, keep refusing it)."""
     from chalicelib.domain.errors import NumberUnavailableError
     from chalicelib.domain.money.amounts import as_money
     from chalicelib.services.common import audit
@@ -129,25 +136,28 @@ def assign(*, principal: Any, customer_id: int, number: Any) -> dict[str, Any]:
     from chalicelib.store.dynamo.table import Transaction
 
     principal.require_write()
-    value = rules.parse_number(number, field="number")
+    value, category = rules.parse_own_number(number, field="number")
     customer = customer_service.get_customer(principal=principal, customer_id=customer_id)
     # Checked on the customer as read, and again as a condition of the sale's
     # transaction: a customer suspended meanwhile is not sold the number.
     assignable = _assignable_guard(customer_id)
     assignable.check(customer)
     tenant = principal.tenant_id
-    # The same words for a number never stocked, another tenant's, reserved or
-    # sold: the answer tells nothing about other tenants' inventory.
-    unavailable = NumberUnavailableError(f"number {value} is not available in your inventory", field="number")
-    order_id = entities.allocate_ids(tenant, orders.ORDER.kind)[0]
+    # Selling only: the same words for a number never stocked, reserved or sold.
+    unavailable = NumberUnavailableError(
+        f"number {value} is already in your account: sold, in a cart or recorded for a customer" if record_own
+        else f"number {value} is not available in your inventory", field="number")
 
     def attempt() -> dict[str, Any]:
         item = store.get_number(tenant, value)
         if item is not None and item["status"] == rules.RESERVED:
             inventory.release_expired(tenant=tenant)  # an expired cart gives its numbers back first
             item = store.get_number(tenant, value)
+        if item is None and record_own:
+            return _record_own(tenant, customer, value, category, assignable, unavailable)
         if item is None or item["status"] != rules.AVAILABLE:
             raise unavailable
+        order_id = entities.allocate_ids(tenant, orders.ORDER.kind)[0]
         number_id = item.get("id") or entities.allocate_ids(tenant, "NUMBER")[0]
         amounts = orders.price(rules.order_amount([(as_money(item["monthlyPrice"]), as_money(item["setupPrice"]))]),
                                orders.order_pricing(tenant))
@@ -187,3 +197,45 @@ def assign(*, principal: Any, customer_id: int, number: Any) -> dict[str, Any]:
     # A TransactionConflict with a concurrent sale is retried: the re-read then
     # finds the number sold and answers NumberUnavailableError.
     return retry.until_settled(attempt, what=f"number {value}")
+
+
+def _record_own(tenant: str, customer: Mapping[str, Any], value: str, category: str, assignable: Any,
+                unavailable: Exception) -> dict[str, Any]:
+    """A number not in the inventory is the customer's own (ported in
+    elsewhere, billed only): recorded as theirs, active, without a sale or a
+    charge, unique in the tenant (the write is conditional on the number not
+    existing, so a concurrent import or recording of it wins or loses whole)."""
+    from chalicelib.services.common import audit
+    from chalicelib.services.customers import accounts as customer_service
+    from chalicelib.store.dynamo.table import Transaction
+
+    number_id = entities.allocate_ids(tenant, "NUMBER")[0]
+    item = store.own_number_item(tenant, number=value, category=category, number_id=number_id,
+                                 customer_id=customer["id"], stamp=clock.now_iso())
+    tx = Transaction()
+    entities.add_check(tx, customer_service.CUSTOMER, tenant, customer["id"], assignable.condition,
+                       names=assignable.names, values=assignable.values,
+                       failure=_not_assignable(customer["id"], "no longer active or a prospect"))
+    store.add_own_number(tx, tenant, item, failure=unavailable)
+    tx.execute()
+    audit.touch("number", number_id)
+    return entities.public(item)
+
+
+def perform_action(*, principal: Any, number_id: int, name: str | None, params: Mapping[str, Any]) -> dict[str, Any]:
+    """``POST /numbers/{id}?action=drop|reinstate`` (domain/numbers/inventory.py ACTIONS),
+    run as every action is (services/common/actions.py): the state checked on
+    the version read, the change conditional on it."""
+    from chalicelib.domain.errors import ConcurrentUpdateError
+    from chalicelib.services.common import actions
+    from chalicelib.services.customers import items as customer_items
+
+    def write(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+        changed = store.update_number(principal.tenant_id, current, changes, stamp=clock.now_iso(),
+                                      failure=ConcurrentUpdateError(f"number {number_id} changed meanwhile"))
+        return entities.public(changed)
+
+    return actions.perform(
+        principal=principal, etype=None, resource="number", actions=rules.ACTIONS, status_names=rules.STATUS_NAMES,
+        load=lambda: customer_items.get(principal=principal, resource=NUMBERS, item_id=number_id),
+        name=name, params=params, write=write)

@@ -115,6 +115,11 @@ def cart_key(tenant: str, reserve_id: int) -> dict[str, str]:
     return {"PK": f"T#{tenant}#CART", "SK": pad(reserve_id)}
 
 
+def customer_cart_key(tenant: str, customer_id: int) -> dict[str, str]:
+    # The customer's current Order Cart (its reserveId): consecutive reservations join it.
+    return {"PK": f"T#{tenant}#CUSTOMERCART", "SK": pad(customer_id)}
+
+
 def open_carts_pk(tenant: str) -> str:
     # ByRef2 partition of carts that hold numbers and can expire; sort key
     # <holdUntil>#<reserveId>, so the expired ones are one range Query.

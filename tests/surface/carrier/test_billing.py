@@ -44,8 +44,12 @@ def test_payment_settles_the_balance_due(client, tenant, caplog):
     assert stored["last4"] == "4242" and stored["brand"] == "visa" and stored["gatewayRef"]
     assert "4242424242424242" not in json.dumps(stored, default=str)
     assert "4242424242424242" not in caplog.text
-    # Nothing due any more: without an amount there is nothing to pay.
-    assert carrier(client, tenant, customer, "make_payment", **card()).status_code == 404
+    # Nothing due any more: without an amount there is nothing to pay, and the answer says so.
+    r = carrier(client, tenant, customer, "make_payment", **card())
+    assert (r.status_code, r.json) == (409, {"status": "409", "error": (
+        f"Nothing is due on account {customer['accountNumber']}: its balance is not below zero. "
+        "Send amount to pay in advance.")})
+    assert ledger.balance_of(tenant=t, account=customer["id"])[0] == 0
 
 
 def test_idempotency_key_credits_once(client, tenant):
@@ -57,7 +61,7 @@ def test_idempotency_key_credits_once(client, tenant):
         assert r.status_code == 200
     assert ledger.balance_of(tenant=t, account=customer["id"])[0] == 10
     r = carrier(client, tenant, customer, "get_payments")
-    assert [p["amount"] for p in r.json["data"]] == ["10.00000"] and r.json["data"][0]["status"] == "1"
+    assert [p["amount"] for p in r.json["data"]] == ["10.00"] and r.json["data"][0]["status"] == "1"
 
 
 def test_get_payments_reads_the_date_range_as_a_key_range(client, tenant):
@@ -72,9 +76,9 @@ def test_get_payments_reads_the_date_range_as_a_key_range(client, tenant):
     def amounts(**period):
         return [p["amount"] for p in carrier(client, tenant, customer, "get_payments", **period).json["data"]]
 
-    assert amounts() == amounts(**{"from": today.isoformat(), "to": today.isoformat()}) == ["1.00000", "2.00000"]
+    assert amounts() == amounts(**{"from": today.isoformat(), "to": today.isoformat()}) == ["1.00", "2.00"]
     assert amounts(**{"from": yesterday, "to": yesterday}) == [] == amounts(**{"from": tomorrow, "to": tomorrow})
-    assert amounts(**{"from": f"{today.isoformat()} 00:00:00", "to": f"{tomorrow} 00:00:00"}) == ["1.00000", "2.00000"]
+    assert amounts(**{"from": f"{today.isoformat()} 00:00:00", "to": f"{tomorrow} 00:00:00"}) == ["1.00", "2.00"]
 
 
 @pytest.mark.parametrize("bad,field", [
@@ -126,7 +130,7 @@ def test_financial_summary_filters_by_activity(client, tenant):
                          reference="b", idempotency_key="b")
     rows = carrier(client, tenant, customer, "financial_summary").json["data"]
     assert [(r["activity"], r["debit"], r["credit"], r["balance"]) for r in rows] == [
-        ("Test Call Credit", "0.00000", "2.00000", "2.00000"), ("Order (New DIDs)", "1.00000", "0.00000", "1.00000")]
+        ("Test Call Credit", "0.00", "2.00", "2.00"), ("Order (New DIDs)", "1.00", "0.00", "1.00")]
     only = carrier(client, tenant, customer, "financial_summary", activitytype="Order (New DIDs)").json["data"]
     assert len(only) == 1
     assert carrier(client, tenant, customer, "financial_summary", activitytype="Bogus").status_code == 404
@@ -203,4 +207,4 @@ def test_payments_made_before_the_date_index_are_backfilled_once(client, tenant)
     assert carrier(client, tenant, customer, "get_payments").json["data"] == []
     assert payments.index_payments(tenant=t) == {"tenant": t, "indexed": 1, "already": 0}
     assert payments.index_payments(tenant=t) == {"tenant": t, "indexed": 0, "already": 1}
-    assert [p["amount"] for p in carrier(client, tenant, customer, "get_payments").json["data"]] == ["4.00000"]
+    assert [p["amount"] for p in carrier(client, tenant, customer, "get_payments").json["data"]] == ["4.00"]

@@ -181,3 +181,50 @@ def test_idempotency_key_returns_the_first_answer(api, shop):
                        quantity="1")
     assert status == 422 and body["status"] == "422"
     assert counts(shop)[keys.npanxx_counter_sk("CO", "303555")] == 2
+
+
+def test_a_parameter_given_twice_with_different_values_is_refused(client, api, other, shop):
+    """Query string and body disagreeing (a token, an account) is refused, not
+    silently decided by the body: nothing is reserved."""
+    from urllib.parse import urlencode
+
+    mine, theirs = shop.keys[shop.accounts[0]], shop.keys[shop.accounts[1]]
+    before = counts(shop)
+    for query, body in (({"token": theirs}, {"token": mine}),
+                        ({"token": mine}, {"token": theirs}),
+                        ({"accountno": shop.accounts[1]}, {"accountno": shop.accounts[0]})):
+        params = {"token": mine, "accountno": shop.accounts[0], "category": "landline", "number": "2062190007"}
+        response = client.post("/carrier/reserve?" + urlencode(query), body=json.dumps({**params, **body}),
+                               headers={"Content-Type": "application/json"})
+        name = next(iter(query))
+        assert (response.status_code, json.loads(response.body)) == (404, {
+            "status": "404", "error": f"Invalid {name}: the query string and the body give different values"})
+    response = client.get("/carrier/getnumbers?" + urlencode({"token": mine, "accountno": shop.accounts[0]}),
+                          headers={"token": theirs})
+    assert response.status_code == 404 and "header" in json.loads(response.body)["error"]
+    assert counts(shop) == before
+    # the same value in both places is one value
+    query = urlencode({"token": mine, "accountno": shop.accounts[0]})
+    response = client.post("/carrier/reserve?" + query, body=json.dumps(
+        {"token": mine, "accountno": shop.accounts[0], "category": "landline", "number": "2062190007"}),
+        headers={"Content-Type": "application/json"})
+    assert response.status_code == 200, response.body
+
+
+def test_consecutive_reservations_fill_one_order_cart(api, other, shop):
+    """The seed's Order Cart: each reserve / bulkreserve of a customer adds to
+    its open cart (one reserveId); another customer has its own."""
+    _, first = api("reserve", category="landline", number="2062190003")
+    _, second = api("reserve", category="landline", number="2062190004,2062190005")
+    _, bulk = api("bulkreserve", category="tollfree", tfn_prefix="866", quantity="2")
+    assert first["reserveId"] == second["reserveId"] == bulk["reserveId"]
+    assert (second["TNs"], bulk["TNs"]) == (["2062190004", "2062190005"], ["8665550000", "8665550001"])
+    assert second["expiresAt"] >= first["expiresAt"]  # each reservation extends the cart's hold
+    cart = store.get_cart(shop.tenant, int(first["reserveId"]))
+    assert cart["numbers"] == {"2062190003", "2062190004", "2062190005", "8665550000", "8665550001"}
+    _, theirs = other("reserve", category="landline", number="2062190006")
+    assert theirs["reserveId"] != first["reserveId"]
+    # emptied, the cart is gone: the next reservation starts a new one
+    api("remove_reserved", reserveId=first["reserveId"])
+    _, fresh = api("reserve", category="landline", number="2062190007")
+    assert fresh["reserveId"] not in (first["reserveId"], theirs["reserveId"])

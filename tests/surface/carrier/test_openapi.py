@@ -136,7 +136,8 @@ def test_answers_match_the_description(client: Any, document: dict[str, Any], mo
     api("reserve", category="tollfree", number="2062190001", expect=404)
     cart = api("bulkreserve", category="landline", state="WA", quantity="2")
     api("bulkreserve", category="landline", state="WA", quantity="1001", expect=404)
-    api("remove_reserved", reserveId=one["reserveId"])
+    assert cart["reserveId"] == one["reserveId"]  # one Order Cart per customer
+    api("remove_reserved", reserveId=one["reserveId"], number="2062190000")
     api("remove_reserved", reserveId="nope", expect=404)
 
     # Trunks, orders, numbers.

@@ -146,9 +146,12 @@ def test_order_from_cart_to_active_numbers_charged_once(client, lambdas, api, ot
     assert status == 200 and body["success"] == "Order Generated successfully."
     # 3 x (1.25 + 0.50) = 5.25; + 1.50 per order; taxes 10% of 6.75; + 0.25
     assert (body["amount"], body["per_order_cost"], body["taxes"], body["other_charges"], body["discount"]) == (
-        "7.67500", "1.50000", "0.67500", "0.25000", "0.00000")
+        "7.675", "1.50", "0.675", "0.25", "0.00")
     assert body["numbers"] == ["2062190000", "2062190001", "2062190002"] and body["tg_id"] == tg
-    assert body["didType"] == "Unmetered" and body["didCategory"] == "Landline" and body["status"] == "0"
+    assert body["didType"] == "Unmetered" and body["didCategory"] == "Landline"
+    # "status" is the envelope's success, as on every other answer; the order's own state has its own keys.
+    assert (body["status"], body["orderStatus"], body["orderState"], body["reserveId"]) == ("200", "0", "generated",
+                                                                                             rid)
     order_id = body["orderId"]
     assert api("gen_order", reserveId=rid, trunk_id=tg)[1]["error"] == "Invalid reserveId"  # a cart orders once
     assert other("process_order", orderId=order_id) == (404, {"status": "404", "error": "Invalid orderId"})
@@ -165,9 +168,14 @@ def test_order_from_cart_to_active_numbers_charged_once(client, lambdas, api, ot
     order = body["Orders"][0]
     assert order["status"] == "1" and [h["status"] for h in order["history"]] == [
         "generated", "queued", "charged", "complete"]
+    # One money format on this surface: the order's amounts read the same everywhere they are shown.
+    assert (order["amount"], order["per_order_cost"], order["discount"]) == ("7.675", "1.50", "0.00")
+    summary = api("financial_summary", activitytype="Order (New DIDs)")[1]["data"]
+    assert [(e["debit"], e["credit"]) for e in summary] == [("7.675", "0.00")]
+    assert api("financial_summary", activitytype="Adjustment")[1]["data"][0]["credit"] == "100.00"
     _, body = api("getnumbers", status="1")
     assert [(n["didnumber"], n["status"], n["trunkGroup"], n["didRate"]) for n in body["data"]] == [
-        (f"206219000{n}", "1", "203.0.113.10", "1.25000") for n in range(3)]
+        (f"206219000{n}", "1", "203.0.113.10", "1.25") for n in range(3)]
     assert api("getnumbers", orderno=order_id)[1]["data"][0]["orderno"] == order_id
     assert api("getnumbers", category="tollfree")[1]["data"] == []
     assert other("getnumbers")[1]["data"] == []

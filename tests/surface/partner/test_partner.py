@@ -18,6 +18,7 @@ from chalicelib.adapters import mail
 from tests.support.money import admin, ledger_sum, new_customer
 
 BASE = "/partner/api/v1"
+LOCAL = ["127.0.0.1/32"]  # the Chalice test client's source address
 
 
 class Partner:
@@ -45,6 +46,8 @@ class Partner:
 
 @pytest.fixture()
 def partner(client, tenant):
+    # The partner API answers only callers whose address is on the user's allow-list.
+    users.set_allowlist(tenant=tenant["tenant"]["id"], user_id=tenant["user"]["id"], ips=LOCAL)
     return Partner(client, tenant["user"]["api_key"])
 
 
@@ -114,7 +117,22 @@ def test_wrong_token_and_foreign_ip_are_401(partner, tenant, client):
         r = partner.call("PUT", "/funds", {"account_number": "x", "amount": "1"})
         assert r.status_code == 401 and r.json["error"] == "not_authorised"
     finally:
-        users.set_allowlist(tenant=t, user_id=admin_user["id"], ips=[])
+        users.set_allowlist(tenant=t, user_id=admin_user["id"], ips=LOCAL)
+
+
+def test_a_user_without_an_allow_list_has_no_partner_access(partner, tenant):
+    customer = new_customer(admin(tenant))
+    fund_partner(tenant)
+    t, admin_user = tenant["tenant"]["id"], tenant["user"]
+    users.set_allowlist(tenant=t, user_id=admin_user["id"], ips=[])
+    for method, path, fields in (("GET", "/balance", None),
+                                 ("PUT", "/funds", {"account_number": customer["accountNumber"], "amount": "1"})):
+        r = partner.call(method, path, fields)
+        assert r.status_code == 401 and r.json["error"] == "not_authorised", r.body
+        assert "allow-list" in r.json["message"]
+    assert ledger_sum(t, customer["id"]) == 0
+    users.set_allowlist(tenant=t, user_id=admin_user["id"], ips=LOCAL)
+    assert partner.call("GET", "/balance").status_code == 200
 
 
 def _mails(tenant):
@@ -181,3 +199,80 @@ def test_posts_need_the_captcha(partner, tenant, captcha):
     from chalicelib.domain.errors import NotFoundError
     with pytest.raises(NotFoundError):  # no user was made
         users.find_user(tenant=tenant["tenant"]["id"], user=fields["email"])
+
+
+def _link(text):
+    """The path of the link in an e-mail (as a browser would open it)."""
+    url = re.search(r"(https?://\S+)", text).group(1)
+    return url[url.index("/partner/"):]
+
+
+def _form_fields(page):
+    return dict(re.findall(r'name="([^"]+)" value="([^"]*)"', page))
+
+
+def _page(response):
+    body = response.body.decode("utf-8") if isinstance(response.body, bytes) else response.body
+    return response.status_code, body
+
+
+def test_the_e_mailed_links_open_pages_that_work(partner, tenant, client):
+    from urllib.parse import urlencode
+
+    from chalicelib.auth import hashing as secrets
+
+    t = tenant["tenant"]["id"]
+    r = partner.call("POST", "/customers", {"name": "Ann", "email": "ann@example.com", "password": "s3cret-pass",
+                                            "google_captcha": "test-pass"})
+    account = r.json["data"]["account_number"]
+    link = _link(_mails(tenant)[0]["body"])
+    assert link.startswith("/partner/confirm-email?")
+    opened = client.get(link)  # as a browser opens it: a form, nothing used up yet
+    assert opened.headers["Content-Type"].startswith("text/html")
+    assert opened.headers["Referrer-Policy"] == "no-referrer"
+    status, page = _page(opened)
+    assert status == 200 and "<form" in page and "<script" not in page
+    assert client.get(link).status_code == 200  # a mail scanner's fetch does not use the link
+    assert not users.find_user(tenant=t, user="ann@example.com").get("emailConfirmed")
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+
+    def post(path, fields):
+        return _page(client.post(path, headers=form, body=urlencode(fields)))
+
+    status, done = post("/partner/confirm-email", _form_fields(page))
+    assert status == 200 and "is confirmed" in done
+    assert users.find_user(tenant=t, user="ann@example.com")["emailConfirmed"]
+    status, again = post("/partner/confirm-email", _form_fields(page))
+    assert status == 400 and "already been used" in again  # single use
+    assert client.get(link).status_code == 400
+    assert client.get("/partner/confirm-email?code=forged").status_code == 400
+
+    partner.call("POST", f"/customers/{account}/reset-password", {"google_captcha": "test-pass"})
+    link = _link(_mails(tenant)[0]["body"])
+    assert link.startswith("/partner/reset-password?")
+    status, page = _page(client.get(link))
+    assert status == 200 and 'type="password"' in page
+    code = _form_fields(page)["code"]
+    status, differ = post("/partner/reset-password", {"code": code, "password": "brand-new-pass",
+                                                      "password_again": "other"})
+    assert status == 400 and "differ" in differ and 'type="password"' in differ
+    status, short = post("/partner/reset-password", {"code": code, "password": "short", "password_again": "short"})
+    assert status == 400 and "at least" in short
+    status, changed = post("/partner/reset-password", {"code": code, "password": "brand-new-pass",
+                                                       "password_again": "brand-new-pass"})
+    assert status == 200 and "has been changed" in changed
+    assert secrets.verify_password("brand-new-pass", users.find_user(tenant=t, user="ann@example.com")["passwordHash"])
+    status, reused = post("/partner/reset-password", {"code": code, "password": "third-pass-1",
+                                                      "password_again": "third-pass-1"})
+    assert status == 400 and "already been used" in reused
+    assert secrets.verify_password("brand-new-pass", users.find_user(tenant=t, user="ann@example.com")["passwordHash"])
+
+
+def test_402_messages_name_what_the_client_knows(partner, tenant):
+    customer = new_customer(admin(tenant), credit_limit="0")
+    fund_partner(tenant, "10")
+    r = partner.call("PUT", "/funds", {"account_number": customer["accountNumber"], "amount": "10.5"})
+    assert r.status_code == 402 and r.json["message"].startswith("your partner balance: balance 10"), r.json
+    r = partner.call("PUT", "/funds", {"account_number": customer["accountNumber"], "amount": "-1"})
+    assert r.status_code == 402 and r.json["message"].startswith(f"account {customer['accountNumber']}: "), r.json
+    assert "TENANT" not in r.json["message"] and f"{customer['id']:012d}" not in r.json["message"]

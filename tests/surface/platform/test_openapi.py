@@ -48,13 +48,40 @@ def _template(spec, path):
     raise AssertionError(f"{path} is not documented")
 
 
-def check(spec, method, path, response):
+def _operation(spec, method, path):
     # API Gateway drops a trailing slash before routing (the seed writes /customers/).
     template = _template(spec, path.split("?")[0].rstrip("/"))
     operation = spec["paths"][template].get(method.lower())
     assert operation, f"{method} {template} is not documented"
+    return template, operation
+
+
+def request_is_valid(spec, method, path, body):
+    """Whether the JSON ``body`` matches the operation's request body (None: no body sent)."""
+    _, operation = _operation(spec, method, path)
+    documented = operation.get("requestBody")
+    if body is None:
+        return documented is None or not documented.get("required")
+    assert documented, f"{method} {path} takes no body"
+    schema = _resolve(documented["content"]["application/json"]["schema"], spec)
+    return OAS30Validator(schema).is_valid(body)
+
+
+def check(spec, method, path, response, body=None):
+    """The answer is documented and matches; a request that succeeded was valid by the description."""
+    template, operation = _operation(spec, method, path)
     documented = operation["responses"].get(str(response.status_code))
     assert documented, f"{method} {template} answered {response.status_code}, not documented"
+    if response.status_code < 300:
+        assert request_is_valid(spec, method, path, body), f"{method} {path} accepted {body}, invalid by the spec"
+    media = response.headers.get("Content-Type", "").split(";")[0]
+    if "content" not in documented:
+        return response
+    if media != "application/json" and response.status_code != 303:
+        assert "*/*" in documented["content"] or media in documented["content"], (template, media)
+        return response
+    if response.status_code == 303:
+        return response
     schema = _resolve(documented["content"]["application/json"]["schema"], spec)
     OAS30Validator(schema).validate(response.json)
     return response
@@ -74,7 +101,7 @@ def test_every_route_is_documented(document):
 
 def test_responses_match_the_description(api, document, tenant):
     def call(method, path, body=None, **kw):
-        return check(document, method, path, api.call(method, path, body, **kw))
+        return check(document, method, path, api.call(method, path, body, **kw), body)
 
     admin = api_key.authenticate(tenant["user"]["api_key"], None)
     acme = call("POST", "/customers", {"customerName": "Acme Corp", "creditLimit": "10.5"}).json
@@ -110,6 +137,11 @@ def test_responses_match_the_description(api, document, tenant):
     import_landlines(tenant["tenant"]["id"], ["2062190003"])
     call("POST", f"/customers/{broke['id']}/numbers", {"number": "2062190003"})  # 402001
     call("GET", f"/numbers/{owned['id']}")
+    call("POST", f"/numbers/{owned['id']}?action=drop", {"dateDrop": "2025-01-24", "statusReason": "moved"})
+    call("POST", f"/numbers/{owned['id']}?action=drop", {})  # 409003
+    call("POST", f"/numbers/{owned['id']}?action=reinstate")
+    call("POST", f"/customers/{acme['id']}/numbers", {"number": "+442071234567"})  # the customer's own
+    call("POST", "/numbers", {"number": "+12065550123", "customerID": acme["id"]})
     call("GET", "/payments")
     call("GET", f"/customers/{acme['id']}/payments")
     call("GET", "/payments/1")
@@ -130,6 +162,9 @@ def test_responses_match_the_description(api, document, tenant):
         "_fileHash": hashlib.sha1(data).hexdigest()}).json
     call("POST", f"/notes/{note['id']}/noteAttachments", {"fileName": "a.pdf", "_fileContent": "***"})
     call("GET", f"/noteAttachments/{attachment['id']}?expandStoredFiles")
+    call("GET", f"/noteAttachments/{attachment['id']}", headers={"Accept": "*/*"})
+    call("GET", f"/noteAttachments/{attachment['id']}", headers={"Accept": "application/pdf"})
+    call("PUT", f"/noteAttachments/{attachment['id']}", {"fileName": "b.pdf", "description": None})
     call("GET", f"/notes/{note['id']}/noteAttachments?expandStoredFiles")
     call("GET", "/noteAttachments")
     call("PATCH", f"/noteAttachments/{attachment['id']}", {"description": "d"})
@@ -138,5 +173,54 @@ def test_responses_match_the_description(api, document, tenant):
     call("GET", "/users")
     call("GET", "/users/me")
     call("GET", "/requestLogs?limit=5")
+    call("GET", "/requestLogs?since=0001-01-01T00:00:00Z&until=9999-12-31T23:59:59Z")
+    call("GET", "/requestLogs?since=0000-01-01")  # 400
+    call("GET", f"/customers/{acme['id']}/notes?offest=1&limit=1&idAfter=0&updatedSince=2000-01-01T00:00:00+00:00")
+    call("POST", "/customers", {"name": "Named Ltd", "accountNumber": "NAMED-1", "email": "a@b.c", "phone": None,
+                                "creditLimit": 5, "accountManagerID": None})
+    call("POST", f"/customers/{acme['id']}/services", {"name": "Line", "quantity": 3, "unitPrice": "0.12345",
+                                                      "startDate": "2025-01-01", "reference": "r",
+                                                      "customerID": acme["id"]})
+    call("POST", f"/customers/{acme['id']}/notes", {"subject": None, "text": "t"})
+    call("POST", f"/customers/{acme['id']}?action=drop", {"dateDrop": "2025-01-24", "status": "Suspended",
+                                                          "statusReason": "r"})
+    call("POST", f"/customers/{acme['id']}?action=reinstate", {"statusReason": None})
+    call("POST", "/customers", raw="customerName=x", headers={"Content-Type": "text/plain"})  # 415
     robot = users.create_user(tenant=tenant["tenant"]["id"], username=f"bot-{tenant['tenant']['id']}", api_only=True)
     call("POST", f"/users/{robot['id']}?action=issueAPIKey", {})
+
+
+@pytest.mark.parametrize("method, path, body", [
+    ("POST", "/customers", {}),                                        # a name is required
+    ("POST", "/customers", {"customerName": ""}),
+    ("POST", "/customers", {"customerName": "A", "balance": 1}),       # read-only
+    ("POST", "/customers", {"customerName": "A", "creditLimit": "1_000"}),
+    ("POST", "/customers", {"customerName": "A", "creditLimit": "1.123456"}),
+    ("POST", "/customers", {"customerName": "A", "email": "x" * 255}),
+    ("POST", "/customers", {"customerName": "A", "accountManagerID": "1"}),
+    ("PATCH", "/customers/{customer}", {"accountNumber": "X1"}),       # fixed after creation
+    ("PATCH", "/customers/{customer}", {"customerName": None}),
+    ("POST", "/customers/{customer}/notes", {"subject": "no text"}),
+    ("POST", "/customers/{customer}/notes", {"text": "x" * 20001}),
+    ("POST", "/notes", {"text": "no customer"}),
+    ("POST", "/customers/{customer}/services", {"name": "S", "quantity": -1}),
+    ("POST", "/customers/{customer}/services", {"name": "S", "colour": "red"}),
+    ("POST", "/customers/{customer}/features", {"name": "F", "startDate": "24/01/2025"}),
+    ("POST", "/customers/{customer}/numbers", {"number": "12345"}),
+    ("POST", "/customers/{customer}/numbers", {"number": 2065550123}),
+    ("POST", "/customers/{customer}?action=drop", {"dateDrop": "2025-01-24", "colour": "red"}),
+    ("POST", "/customers/{customer}?action=generatePIN", {"statusReason": "x" * 501}),
+    ("POST", "/notes/{note}/noteAttachments", {"fileName": "a.txt"}),  # no content
+    ("POST", "/notes/{note}/noteAttachments", {"fileName": "a.txt", "_fileContent": "aGk=", "_fileSize": -1}),
+    ("POST", "/notes/{note}/noteAttachments", {"fileName": "a.txt", "_fileContent": "aGk=", "_fileHash": "abc"}),
+    ("POST", "/notes/{note}/noteAttachmentUploads", {"fileName": "a.txt", "_fileSize": 3}),
+])
+def test_bodies_the_description_refuses_are_refused(api, document, method, path, body):
+    """The description and the code agree on what is invalid: a body the
+    description refuses is answered 400, with the documented envelope."""
+    owner = api.post("/customers", {"customerName": "Acme"}).json
+    note = api.post(f"/customers/{owner['id']}/notes", {"text": "n"}).json
+    path = path.format(customer=owner["id"], note=note["id"])
+    assert not request_is_valid(document, method, path, body), body
+    response = check(document, method, path, api.call(method, path, body), body)
+    assert response.status_code == 400, (path, body, response.body)

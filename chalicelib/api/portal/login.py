@@ -1,0 +1,97 @@
+"""Log in (username, password, TOTP code), enrol a second factor, log out,
+and the static files every page links."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from chalice import Response
+
+from chalicelib.api import http
+from chalicelib.api.portal import views
+from chalicelib.api.portal.dialect import FORMS, Visit, bp, serve
+from chalicelib.domain.errors import AuthenticationError, TooManyAttemptsError
+from chalicelib.lazy import lazy
+
+if TYPE_CHECKING:
+    from chalicelib.services.identity import portal as sessions
+else:
+    sessions = lazy("chalicelib.services.identity.portal")
+
+@bp.route("/", methods=["GET"])
+def home() -> Response:
+    return serve(lambda visit: visit.redirect("/dashboard" if visit.principal else "/login"), public=True)
+
+@bp.route("/static/{name}", methods=["GET"])
+def static(name: str) -> Response:
+    return views.static_file(name, http.query(bp.current_request).get("v"))
+
+def _login_form(visit: Visit, status: int = 200, problem: str | None = None) -> Response:
+    if visit.session is None or visit.session.state != "anon":
+        # The form's CSRF token lives in a visitor session made for it.
+        visit.new_session = sessions.open_anonymous()
+    return visit.render("login.html", status=status, title="Log in", problem=problem,
+                        username=visit.form.get("username"))
+
+@bp.route("/login", methods=["GET"])
+def login_page() -> Response:
+    def handle(visit: Visit) -> Response:
+        if visit.principal is not None:
+            return visit.redirect("/dashboard")
+        return _login_form(visit)
+    return serve(handle, public=True)
+
+@bp.route("/login", methods=["POST"], content_types=FORMS)
+def login() -> Response:
+    def handle(visit: Visit) -> Response:
+        assert visit.session is not None  # the CSRF check needs one
+        try:
+            visit.new_session = sessions.login(
+                session=visit.session, username=visit.form.get("username", ""),
+                password=visit.form.get("password", ""), code=visit.form.get("code", ""), source_ip=visit.source_ip)
+        except TooManyAttemptsError as error:
+            return _login_form(visit, 429, error.message)
+        except AuthenticationError as error:
+            return _login_form(visit, 401, error.message)
+        return visit.redirect("/enrol" if visit.new_session.state == "enrol" else "/dashboard")
+    return serve(handle, public=True)
+
+@bp.route("/enrol", methods=["GET"])
+def enrol_page() -> Response:
+    def handle(visit: Visit) -> Response:
+        if visit.session is None or visit.session.state != "enrol" or not visit.session.pending_secret:
+            return visit.redirect("/login")
+        return _enrol_form(visit)
+    return serve(handle, public=True)
+
+def _enrol_form(visit: Visit, status: int = 200, problem: str | None = None) -> Response:
+    import segno
+
+    assert visit.session is not None and visit.session.pending_secret
+    uri = f"otpauth://totp/Dialtone:{visit.session.user_id}?secret={visit.session.pending_secret}&issuer=Dialtone"
+    svg = segno.make(uri, error="m").svg_data_uri(scale=5, border=2)
+    return visit.render("enrol.html", status=status, title="Two-factor login", qr=svg,
+                        secret=visit.session.pending_secret, problem=problem)
+
+@bp.route("/enrol", methods=["POST"], content_types=FORMS)
+def enrol() -> Response:
+    def handle(visit: Visit) -> Response:
+        assert visit.session is not None
+        if visit.session.state != "enrol":
+            return visit.redirect("/login")
+        try:
+            visit.new_session = sessions.enrol(session=visit.session, code=visit.form.get("code", ""),
+                                               source_ip=visit.source_ip)
+        except (AuthenticationError, TooManyAttemptsError) as error:
+            return _enrol_form(visit, 401, error.message)
+        return visit.redirect("/dashboard")
+    return serve(handle, public=True)
+
+@bp.route("/logout", methods=["POST"], content_types=FORMS)
+def logout() -> Response:
+    def handle(visit: Visit) -> Response:
+        if visit.session is not None:
+            sessions.end(visit.session.id)
+        visit.drop_session = True
+        return visit.redirect("/login")
+    return serve(handle, public=True)
+

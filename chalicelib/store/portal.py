@@ -1,0 +1,80 @@
+"""The portal's server-side sessions and its counters of failed logins.
+
+  PORTAL#<sha256 of session id> / SESSION    state (anon, enrol, user), tenantId, userId,
+                                             csrf, expiresAt (TTL)
+  PORTALFAIL#<who>#<window> / FAIL           failed logins of one user or address in one
+                                             window, count, expiresAt (TTL)
+The cookie holds the session id; only its hash is a key, so a read of the
+table does not give anyone a session. DynamoDB's TTL deletes late (up to
+days), so every read also compares expiresAt with the clock.
+"""
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Mapping
+
+from chalicelib import clock, settings
+from chalicelib.store.dynamo.codec import from_item, to_attr, to_item
+from chalicelib.store.dynamo.table import ddb
+
+
+def _table() -> str:
+    return settings.main_table()
+
+
+def _session_key(session_id: str) -> dict[str, Any]:
+    return to_item({"PK": f"PORTAL#{hashlib.sha256(session_id.encode()).hexdigest()}", "SK": "SESSION"})
+
+
+def put_session(session_id: str, record: Mapping[str, Any], *, ttl_seconds: int) -> None:
+    item = {**from_item(_session_key(session_id)), **record, "expiresAt": clock.epoch() + ttl_seconds}
+    ddb().put_item(TableName=_table(), Item=to_item(item), ConditionExpression="attribute_not_exists(PK)")
+
+
+def get_session(session_id: str) -> dict[str, Any] | None:
+    """The live session, or None when unknown or expired."""
+    found = ddb().get_item(TableName=_table(), Key=_session_key(session_id), ConsistentRead=True).get("Item")
+    if not found:
+        return None
+    record = from_item(found)
+    if int(record.get("expiresAt", 0)) <= clock.epoch():
+        return None
+    return {k: v for k, v in record.items() if k not in ("PK", "SK")}
+
+
+def delete_session(session_id: str) -> dict[str, Any] | None:
+    """Delete the session and return it (None if it was gone): one call, so a
+    session id is consumed once even by two requests racing with it."""
+    answer = ddb().delete_item(TableName=_table(), Key=_session_key(session_id), ReturnValues="ALL_OLD")
+    old = answer.get("Attributes")
+    if not old:
+        return None
+    record = from_item(old)
+    return None if int(record.get("expiresAt", 0)) <= clock.epoch() else record
+
+
+def _failure_key(who: str, window: int) -> dict[str, Any]:
+    digest = hashlib.sha256(who.encode()).hexdigest()  # usernames and addresses are not keys in clear
+    return to_item({"PK": f"PORTALFAIL#{digest}#{window}", "SK": "FAIL"})
+
+
+def count_failure(who: str, *, window_seconds: int) -> int:
+    """Add one failed login to ``who``'s current window; the new count."""
+    now = clock.epoch()
+    answer = ddb().update_item(
+        TableName=_table(), Key=_failure_key(who, now // window_seconds),
+        UpdateExpression="ADD #c :one SET expiresAt = if_not_exists(expiresAt, :exp)",
+        ExpressionAttributeNames={"#c": "count"},
+        ExpressionAttributeValues={":one": to_attr(1), ":exp": to_attr(now + 2 * window_seconds)},
+        ReturnValues="UPDATED_NEW")
+    return int(from_item(answer["Attributes"])["count"])
+
+
+def failures(whos: list[str], *, window_seconds: int) -> dict[str, int]:
+    """Failed logins of each ``who`` in the current window (one BatchGetItem)."""
+    window = clock.epoch() // window_seconds
+    keys = {who: _failure_key(who, window) for who in whos}
+    answer = ddb().batch_get_item(RequestItems={_table(): {"Keys": list(keys.values()), "ConsistentRead": True}})
+    counts = {item["PK"]: int(item.get("count", 0))
+              for item in (from_item(i) for i in answer["Responses"].get(_table(), []))}
+    return {who: counts.get(from_item(key)["PK"], 0) for who, key in keys.items()}
