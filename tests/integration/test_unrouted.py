@@ -44,7 +44,7 @@ CASES = [
     ("TRACE", "/backend/api/v1/customers", 405, "GET, POST", platform(405)),
     ("OPTIONS", "/backend/api/v1/customers/1", 405, "GET, PATCH, POST, PUT", platform(405)),
     ("PATCH", "/backend/api/v1/invoices/1", 405, "GET", platform(405)),
-    ("HEAD", "/backend/api/v1/numbers/1", 405, "GET", None),
+    ("HEAD", "/backend/api/v1/payments/1", 405, "GET", None),
     ("GET", "/carrier/nothing", 404, None, carrier(404)),
     ("GET", "/carrier", 404, None, carrier(404)),
     ("PUT", "/carrier/reserve", 405, "GET, POST", carrier(405)),
