@@ -5,6 +5,7 @@ from chalice import Chalice
 from chalicelib.auth import redaction
 from chalicelib.api.platform import bp as backend_api
 from chalicelib.api.carrier import bp as carrier_api
+from chalicelib.api.http import guard
 from chalicelib.api.partner import bp as partner_api
 from chalicelib.api.partner.pages import pages as partner_pages
 from chalicelib.api.tracking import bp as tracking_api
@@ -29,3 +30,6 @@ app.register_blueprint(tracking_api, url_prefix="/tracking")
 app.register_blueprint(voice_api, url_prefix="/api/v1")
 app.register_blueprint(portal, url_prefix="/portal")
 app.register_blueprint(workers)
+# Unknown paths, methods a route lacks, Chalice's own refusals and escaped
+# errors: answered in the envelope of the surface the path is under.
+app.register_middleware(guard.middleware(app.routes), "http")

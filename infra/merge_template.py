@@ -11,7 +11,10 @@ package pass, see infra/chalice_output.py):
 - ReportBatchItemFailures on every SQS event source, and the queue as a
   reference to the stack's queue;
 - audit log shipping and the CDR inbox notification (infra/integrations.py);
-- table protection and alarms (infra/operations.py).
+- table protection and alarms (infra/operations.py);
+- an ANY method and greedy resources so every path and method of the REST
+  API reaches the function, which answers 404/405 in the surface's envelope
+  (infra/gateway_routes.py).
 
 Chalice's merge is a deep merge where this template wins; lists replace.
 """
@@ -21,7 +24,7 @@ import copy
 import re
 from typing import Any
 
-from infra import chalice_output, iam_policy, integrations, operations
+from infra import chalice_output, gateway_routes, iam_policy, integrations, operations
 from infra.chalice_output import Function
 from infra.stateful import BUCKET, QUEUE, TABLE, Stateful, env_var_name
 
@@ -56,9 +59,16 @@ def build(*, stage: str, app_name: str, sam: dict[str, Any], stateful: Stateful)
         integrations.cdr_inbox_notification(stateful),
         operations.table_protection(stateful, stage),
         operations.alarms(stateful, sam),
+        _catch_all(sam),
     ):
         _deep_update(resources, part)
     return template
+
+
+def _catch_all(sam: dict[str, Any]) -> dict[str, Any]:
+    api = gateway_routes.api_resource_id(sam)
+    swagger = sam["Resources"][api]["Properties"]["DefinitionBody"]
+    return {api: {"Properties": {"DefinitionBody": gateway_routes.catch_all(swagger)}}}
 
 
 def log_group_id(function: Function) -> str:

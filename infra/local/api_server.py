@@ -7,6 +7,13 @@ own classes with three changes that matter here.
 * requestContext.identity.sourceIp is the real TCP peer. Chalice hard-codes
   127.0.0.1, and the IP allow-lists read that field.
 * A deeper listen backlog: tests and benchmarks open many connections at once.
+* Every path and method reaches the app, as on AWS (infra/gateway_routes.py
+  routes every path and method of the stack to the function): a path no route
+  matches arrives as resource ``/{proxy+}``, any method (TRACE included) is
+  handed over, and OPTIONS is not answered here. The app's guard
+  (chalicelib/api/http/guard.py) answers them, 404 or 405, in the envelope of
+  the surface the path is under; chalice would answer 403 "Missing
+  Authentication Token", 501 or its own 200 to OPTIONS.
 
 Threads: one per connection (chalice's ThreadingMixIn server). Chalice builds
 a LocalGateway per handler instance, i.e. per connection, so nothing below is
@@ -22,13 +29,48 @@ import argparse
 import logging
 import sys
 from typing import Any
+from urllib.parse import parse_qs, urlparse
 
 from chalice.deploy.validate import validate_routes
-from chalice.local import ChaliceRequestHandler, CustomLocalChalice, LocalChalice, LocalDevServer, ThreadedHTTPServer
+from chalice.local import (
+    ChaliceRequestHandler, CustomLocalChalice, LocalChalice, LocalDevServer, LocalGateway, LocalGatewayAuthorizer,
+    MatchResult, RouteMatcher, ThreadedHTTPServer,
+)
 
 from chalicelib.auth import redaction
 from infra.local import chalice_app
 from infra.local.environment import STAGE
+
+
+class GreedyRouteMatcher(RouteMatcher):
+    """What no route matches goes to ``/{proxy+}``, as API Gateway sends it to the stack's greedy resources."""
+
+    def match_route(self, url: str) -> MatchResult:
+        try:
+            return super().match_route(url)
+        except ValueError:
+            parsed = urlparse(url)
+            return MatchResult("/{proxy+}", {"proxy": parsed.path.lstrip("/")},
+                               parse_qs(parsed.query, keep_blank_values=True))
+
+
+class Authorizer(LocalGatewayAuthorizer):
+    def _route_for_event(self, lambda_event: Any) -> Any:
+        # chalice indexes app.routes (a defaultdict) with the resource path, which
+        # would add "/{proxy+}" to the app's routes as a route with no methods.
+        context = lambda_event["requestContext"]
+        return self._app_object.routes.get(context.get("resourcePath"), {}).get(context["httpMethod"])
+
+
+class Gateway(LocalGateway):
+    def __init__(self, app_object: Any, config: Any) -> None:
+        super().__init__(app_object, config)
+        self.event_converter._route_matcher = GreedyRouteMatcher(list(app_object.routes))
+        self._authorizer = Authorizer(app_object)
+
+    def _has_user_defined_options_method(self, lambda_event: Any) -> bool:
+        # No route enables CORS; deployed, OPTIONS reaches the function like any method.
+        return True
 
 
 class RequestHandler(ChaliceRequestHandler):
@@ -37,9 +79,16 @@ class RequestHandler(ChaliceRequestHandler):
 
     def setup(self) -> None:
         super().setup()
+        self.local_gateway = Gateway(self.local_gateway._app_object, self.local_gateway._config)
         # This connection's own gateway (see the module docstring), so its
         # event converter may carry the peer address.
         self.local_gateway.event_converter.LOCAL_SOURCE_IP = self.client_address[0]
+
+    def __getattr__(self, name: str) -> Any:
+        # http.server answers a method without a do_<METHOD> with its own 501 page.
+        if name.startswith("do_") and name[3:].isalpha() and name[3:].isupper():
+            return self._generic_handle
+        raise AttributeError(name)
 
     def log_message(self, format: str, *args: Any) -> None:
         if self.access_log:

@@ -50,3 +50,26 @@ def test_json_numbers_are_exact_and_forms_keep_the_last_value() -> None:
     assert http.form(b"a=1&b=&a=2") == {"a": "2", "b": ""}
     with pytest.raises(ValidationError):
         http.form(b"a=\xff")
+
+
+@pytest.mark.parametrize("raw", [
+    b"[" * 100_000, b"{\"a\":" * 50_000, "[" * 60_000, b"{\"a\": " + b"[" * 33 + b"]" * 33 + b"}",
+])
+def test_deeply_nested_json_is_a_body_error_not_a_recursion_error(raw: bytes | str) -> None:
+    with pytest.raises(ValidationError) as raised:
+        http.json_object(raw)
+    assert raised.value.field == "body" and "nests deeper" in raised.value.message
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting() -> None:
+    text = '{"note": "' + "[{" * 200 + '\\"[[["}'
+    assert http.json_object(text.encode())["note"].startswith("[{[{")
+    assert http.json_object(b'{"a": ' + b"[" * 31 + b"]" * 31 + b"}")["a"]
+
+
+def test_an_unpaired_surrogate_escape_is_a_body_error_and_a_pair_is_text() -> None:
+    for raw in (b'{"name": "a\\ud96a"}', b'{"\\udc9e": 1}', b'{"a": ["\\uDBFF"]}'):
+        with pytest.raises(ValidationError) as raised:
+            http.json_object(raw)
+        assert raised.value.field == "body" and "surrogate" in raised.value.message
+    assert http.json_object(b'{"name": "\\ud83d\\ude00"}') == {"name": "\U0001F600"}

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Callable
 
 from chalice import Response
+from chalice.app import Request
 
 from chalicelib.api.http import json_response
 from chalicelib.domain import errors as e
@@ -57,3 +58,15 @@ def error_response(error: e.DialtoneError) -> Response:
 
 def internal_error() -> Response:
     return error_body(500, "Internal error")
+
+
+def refusal(request: Request, status: int, message: str, headers: dict[str, str]) -> Response:
+    """An unknown path, a method the route lacks, a media type it does not take
+    (api/http/guard.py): the same envelope as every other carrier error."""
+    if status >= 500:
+        return internal_error()
+    return json_response({"status": str(status), "error": message}, status, headers)
+
+
+def escaped(request: Request, error: e.DialtoneError) -> Response:
+    return error_response(error)

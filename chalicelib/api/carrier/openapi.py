@@ -39,8 +39,8 @@ def _error_responses() -> dict[str, Any]:
     found = {status: {"description": text, **_json(ref("Error"))} for status, text in ERRORS.items()}
     found["422"] = {"description": "the Idempotency-Key was used with different parameters, or its first request "
                                    "is still running", **_json(ref("Error"))}
-    found["415"] = {"description": "a Content-Type other than " + ", ".join(MEDIA_TYPES) + " (answered by the "
-                                   "framework, before the endpoint)", **_json(ref("GatewayError"))}
+    found["415"] = {"description": "a Content-Type other than " + ", ".join(MEDIA_TYPES) + " (answered before "
+                                   "the endpoint, in the same envelope)", **_json(ref("Error"))}
     return {f"Status{status}": answer for status, answer in found.items()}
 
 

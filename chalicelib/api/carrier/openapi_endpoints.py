@@ -128,7 +128,6 @@ def record_schemas() -> dict[str, Any]:
     return {
         "Error": obj({"status": {"type": "string", "pattern": r"^\d{3}$", "description": "the HTTP status"},
                        "error": {"type": "string", "description": "a bad parameter: 'Invalid <parameter>'"}}),
-        "GatewayError": obj({"Code": TEXT, "Message": TEXT}),
         "State": {"type": "string", "pattern": "^[A-Za-z]{2}$",
                   "description": "a US state or territory, any letter case: " + " ".join(sorted(numbers.US_STATES))},
         "Stats": obj(stats),

@@ -5,6 +5,7 @@ decides which it accepts and what it makes of the values; every malformed body
 is a ``ValidationError`` on field ``body`` (or the part that was wrong)."""
 from __future__ import annotations
 
+import re
 import urllib.parse
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,9 @@ if TYPE_CHECKING:
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
+# No request body of any surface nests deeper than a few levels; the decoder
+# recurses once per level, so a body of 100,000 '[' would exhaust the stack.
+MAX_JSON_DEPTH = 32
 
 
 def media_type(request: Request) -> str:
@@ -45,13 +49,66 @@ def json_body(request: Request, *, required: bool = True) -> dict[str, Any]:
 def json_object(raw: bytes | str, *, field: str = "body", where: str | None = None) -> dict[str, Any]:
     """``raw`` as a JSON object, numbers as Decimal/int. ``where`` names the
     source in errors when it is not the whole body (e.g. "the 'data' part")."""
-    try:
-        value = simplejson.loads(raw, use_decimal=True)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise ValidationError(f"malformed JSON{f' in {where}' if where else ''}: {error}", field=field) from None
+    value = json_value(raw, field=field, where=where)
     if not isinstance(value, dict):
         raise ValidationError(f"{where or 'the body'} must be a JSON object", field=field)
     return value
+
+
+def json_value(raw: bytes | str, *, field: str = "body", where: str | None = None, decimals: bool = True) -> Any:
+    """``raw`` as any JSON value, numbers as Decimal/int (floats when not
+    ``decimals``), for the dialects whose bodies are not always objects."""
+    if _nesting(raw) > MAX_JSON_DEPTH:
+        raise ValidationError(f"{where or 'the body'} nests deeper than {MAX_JSON_DEPTH} levels", field=field)
+    try:
+        value = simplejson.loads(raw, use_decimal=decimals)
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
+        raise ValidationError(f"malformed JSON{f' in {where}' if where else ''}: {error}", field=field) from None
+    if _SURROGATE_ESCAPE.search(raw if isinstance(raw, bytes) else raw.encode("utf-8", "surrogatepass")):
+        # "\\ud800" alone decodes to a str that cannot be written as UTF-8 (a
+        # pair is one character and fine): refused here, not when stored.
+        try:
+            _text_of(value).encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValidationError(f"{where or 'the body'} holds an unpaired UTF-16 surrogate escape, which is "
+                                  "not text", field=field) from None
+    return value
+
+
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _text_of(value: Any) -> str:
+    return simplejson.dumps(value, use_decimal=True, ensure_ascii=False)
+
+
+def _nesting(raw: bytes | str) -> int:
+    """The deepest nesting of arrays and objects in ``raw``, brackets inside
+    strings not counted. Only bodies with many brackets are walked."""
+    data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else bytes(raw)
+    if data.count(b"[") + data.count(b"{") <= MAX_JSON_DEPTH:
+        return 0
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in data:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > MAX_JSON_DEPTH:
+                    break
+        elif byte in (0x5D, 0x7D):  # ] }
+            depth -= 1
+    return deepest
 
 
 def form(raw: bytes) -> dict[str, str]:

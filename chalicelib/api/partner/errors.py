@@ -4,6 +4,7 @@ One table: the only place this surface decides status codes (described in api/pa
 from __future__ import annotations
 
 from chalice import Response
+from chalice.app import Request
 
 from chalicelib.api.http import json_response
 from chalicelib.domain import errors as e
@@ -32,3 +33,18 @@ def error_response(error: e.DialtoneError) -> Response:
 
 def internal_error() -> Response:
     return json_response({"code": 500, "error": "internal_error", "message": "the request failed unexpectedly"}, 500)
+
+
+_REFUSALS = {404: "not_found", 405: "method_not_allowed", 415: "unsupported_media_type"}
+
+
+def refusal(request: Request, status: int, message: str, headers: dict[str, str]) -> Response:
+    """An unknown path, a method the route lacks, a media type it does not take (api/http/guard.py)."""
+    if status >= 500:
+        return internal_error()
+    return json_response({"code": status, "error": _REFUSALS.get(status, "invalid_request"), "message": message,
+                          "field": None}, status, headers)
+
+
+def escaped(request: Request, error: e.DialtoneError) -> Response:
+    return error_response(error)

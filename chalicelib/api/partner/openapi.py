@@ -77,8 +77,11 @@ def _schemas() -> dict[str, Any]:
 def _responses() -> dict[str, Any]:
     found = {f"Status{status}": {"description": f"{', '.join(names)}: {when}", **_json(_ref("schemas", "Error"))}
              for status, names, when in ERRORS}
-    found["Status415"] = {"description": "a Content-Type the operation does not accept (answered by the framework, "
-                                         "before the operation)", **_json(_ref("schemas", "GatewayError"))}
+    unsupported = _obj({"code": {"type": "integer", "enum": [415]},
+                        "error": {"type": "string", "enum": ["unsupported_media_type"]}, "message": TEXT,
+                        "field": {"type": "string", "nullable": True}})
+    found["Status415"] = {"description": "a Content-Type the operation does not accept (answered before the "
+                                         "operation, in the same envelope)", **_json(unsupported)}
     found["Status500"] = {"description": "the request failed unexpectedly (an operation without an API key may "
                                          "answer in the framework's shape)",
                           **_json({"oneOf": [_ref("schemas", "InternalError"), _ref("schemas", "GatewayError")]})}

@@ -3,6 +3,7 @@ One table: the only place this surface decides status codes."""
 from __future__ import annotations
 
 from chalice import Response
+from chalice.app import Request
 
 from chalicelib.api.http import json_response
 from chalicelib.domain import errors as e
@@ -46,3 +47,19 @@ def error_response(error: e.DialtoneError) -> Response:
 def internal_error() -> Response:
     return json_response({"error": "Internal Error", "error_code": 500000,
                           "hint": "the request failed unexpectedly; it has been logged"}, 500)
+
+
+# Statuses the gateway layer (api/http/guard.py) answers without a handler.
+_REFUSALS = {404: ("Not Found", 404001), 405: ("Method Not Allowed", 405001), 415: ("Unsupported Media Type", 415001)}
+
+
+def refusal(request: Request, status: int, message: str, headers: dict[str, str]) -> Response:
+    """An unknown path, a method the route lacks, a media type it does not take."""
+    if status >= 500:
+        return internal_error()
+    title, code = _REFUSALS.get(status, ("Invalid Request", status * 1000 + 1))
+    return json_response({"error": title, "error_code": code, "hint": message}, status, headers)
+
+
+def escaped(request: Request, error: e.DialtoneError) -> Response:
+    return error_response(error)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalice import Response
+from chalice.app import Request
 
 from chalicelib.api.tracking import render
 from chalicelib.domain import errors as e
@@ -71,3 +72,19 @@ def unauthorized(fmt: str, *, stale: bool = False) -> Response:
 
 def internal_error(fmt: str = render.JSON) -> Response:
     return _body(fmt, 500, "the request failed unexpectedly; it has been logged", None)
+
+
+def refusal(request: Request, status: int, message: str, headers: dict[str, str]) -> Response:
+    """An unknown path, a method no route has (TRACE), a media type (api/http/guard.py), in the format asked for."""
+    from chalicelib.api.tracking.dialect import accepted_format
+
+    fmt = accepted_format(request)
+    if status >= 500:
+        return internal_error(fmt)
+    return _body(fmt, status, message, None, headers)
+
+
+def escaped(request: Request, error: e.DialtoneError) -> Response:
+    from chalicelib.api.tracking.dialect import accepted_format
+
+    return error_response(error, accepted_format(request))

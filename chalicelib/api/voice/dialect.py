@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any, Callable
 from urllib.parse import parse_qs
 
-import simplejson
 from chalice import Blueprint, Response
 from chalice.app import Request
 
@@ -61,10 +60,8 @@ def json_body(request: Request) -> Any:
         raise ValidationError(f"the body is larger than {MAX_BODY} bytes", field="/")
     if not raw.strip():
         raise ValidationError("a JSON body is required", field="/")
-    try:
-        return simplejson.loads(raw, use_decimal=False)
-    except (ValueError, UnicodeDecodeError, RecursionError) as error:
-        raise ValidationError(f"malformed JSON: {error}", field="/") from None
+    # The one body parser (depth limit, unpaired surrogates); any value, numbers as floats.
+    return http.json_value(raw, field="/", decimals=False)
 
 
 def form_body(request: Request) -> dict[str, str]:

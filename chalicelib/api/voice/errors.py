@@ -5,6 +5,7 @@ one input is to blame). 401 answers carry ``WWW-Authenticate: Bearer`` (RFC 6750
 from __future__ import annotations
 
 from chalice import Response
+from chalice.app import Request
 
 from chalicelib.api.http import json_response
 from chalicelib.domain import errors as e
@@ -55,3 +56,16 @@ def error_response(error: e.DialtoneError) -> Response:
 def internal_error() -> Response:
     return json_response({"status": 500, "error": "Internal Server Error",
                           "message": "the request failed unexpectedly; it has been logged"}, 500)
+
+
+def refusal(request: Request, status: int, message: str, headers: dict[str, str]) -> Response:
+    """An unknown path, a method the route lacks, a media type it does not take (api/http/guard.py)."""
+    if status >= 500:
+        return internal_error()
+    titles = {404: "Not Found", 405: "Method Not Allowed", 415: "Unsupported Media Type"}
+    return json_response({"status": status, "error": titles.get(status, "Bad Request"), "message": message},
+                         status, headers)
+
+
+def escaped(request: Request, error: e.DialtoneError) -> Response:
+    return error_response(error)

@@ -56,7 +56,8 @@ def _checked(token: str | None, purpose: str, tenant: str | None) -> None:
     invalid = LinkInvalidError("the link is invalid, expired or already used", field="code")
     body, _, signature = (token or "").partition(".")
     expected = _b64(hmac.new(_secret(), body.encode("ascii", "replace"), hashlib.sha256).digest())
-    if not body or not hmac.compare_digest(signature, expected):
+    # Bytes: compare_digest refuses str holding anything but ASCII, and a client may send anything.
+    if not body or not hmac.compare_digest(signature.encode("utf-8", "replace"), expected.encode("ascii")):
         raise invalid
     try:
         payload = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))

@@ -192,7 +192,10 @@ def get_many(etype: EntityType, tenant: str, ids: Iterable[int]) -> dict[int, di
 
 def find_id_by_unique(etype: EntityType, tenant: str | None, field_name: str, value: Any) -> tuple[str, int] | None:
     """(owning tenant, id) of the resource holding a unique value, if any."""
-    item = get(_table(), {"PK": keys.unique_pk(tenant, etype.kind, field_name), "SK": normalise_unique(value)})
+    key = normalise_unique(value)
+    if not key:  # blank after normalising: DynamoDB refuses an empty key, and nothing holds one
+        return None
+    item = get(_table(), {"PK": keys.unique_pk(tenant, etype.kind, field_name), "SK": key})
     return (item["tenantId"], item["id"]) if item else None
 
 
