@@ -1,7 +1,7 @@
 """Carrier extension ``cdr_upload``: a presigned S3 POST into the tenant's CDR
 inbox, for tenant-level users with write access only, with a checked file name.
 (The upload itself and its processing run over real HTTP in
-tests/integration/test_cdr_upload.py: moto in-process cannot take a POST.)"""
+tests/integration/carrier/test_cdr_upload.py: moto in-process cannot take a POST.)"""
 from __future__ import annotations
 
 import base64

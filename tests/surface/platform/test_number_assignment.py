@@ -1,7 +1,7 @@
 """POST /customers/{id}/numbers (the seed's example of adding a linked
 resource) and POST /numbers: an available inventory number sold to the
 customer, charged as a carrier order; bad inputs change nothing.
-Concurrent sales of one number: tests/integration/test_number_assignment_race.py."""
+Concurrent sales of one number: tests/integration/platform/test_number_assignment_race.py."""
 from decimal import Decimal
 
 

@@ -1,6 +1,6 @@
 """The document's examples for accounts, address, DDIs, trunks, hooks and
 devices, through the Chalice test client (the same run over real HTTP is in
-tests/integration/test_voice_api.py)."""
+tests/integration/surfaces/test_voice_api.py)."""
 from __future__ import annotations
 
 import pytest

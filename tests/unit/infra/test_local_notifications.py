@@ -1,7 +1,7 @@
 """The local runtime's S3 -> SQS notifications come from the same definition
 as the AWS stack's (infra/integrations.py), in PutBucketNotificationConfiguration's
 shape. (Delivery through moto's S3 is tested over HTTP in
-tests/integration/test_cdr_upload.py.)"""
+tests/integration/carrier/test_cdr_upload.py.)"""
 from __future__ import annotations
 
 from infra import integrations, stateful
