@@ -58,7 +58,9 @@ COLD_SCRIPT = textwrap.dedent('''
 
 def production_like(env: dict[str, str]) -> dict[str, str]:
     """The runtime's endpoints with a deployed stage's settings."""
-    return {**env, "AUTH_CACHE_SECONDS": "5", "AUDIT_SINK": "log", "DIALTONE_STAGE": "bench"}
+    # A deployed stage reads its TOTP sealing key from SSM; the bench stage is given one.
+    return {**env, "AUTH_CACHE_SECONDS": "5", "AUDIT_SINK": "log", "DIALTONE_STAGE": "bench",
+            "TOTP_SEALING_KEY": "bench-only-totp-sealing-key"}
 
 
 def seed_customer(env: dict[str, str]) -> tuple[str, str, int]:
