@@ -39,7 +39,8 @@ def put(tenant: str, key: str, data: bytes | BinaryIO, *, content_type: str = "a
 
 def get(tenant: str, key: str) -> bytes:
     answer = client("s3").get_object(Bucket=settings.blob_bucket(), Key=object_key(tenant, key))
-    return answer["Body"].read()
+    body: bytes = answer["Body"].read()
+    return body
 
 
 def open_stream(tenant: str, key: str, byte_range: str | None = None, *, pending: bool = False) -> Any:
@@ -52,7 +53,8 @@ def open_stream(tenant: str, key: str, byte_range: str | None = None, *, pending
 def head(tenant: str, key: str, *, pending: bool = False) -> dict[str, Any] | None:
     s3 = client("s3")
     try:
-        return s3.head_object(Bucket=settings.blob_bucket(), Key=object_key(tenant, key, pending=pending))
+        found: dict[str, Any] = s3.head_object(Bucket=settings.blob_bucket(), Key=object_key(tenant, key, pending=pending))
+        return found
     except s3.exceptions.ClientError as error:
         if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
             return None
@@ -77,8 +79,9 @@ def presigned_download(tenant: str, key: str, *, filename: str | None = None, ex
     params: dict[str, Any] = {"Bucket": settings.blob_bucket(), "Key": object_key(tenant, key)}
     if filename:
         params["ResponseContentDisposition"] = content_disposition(filename)
-    return client("s3").generate_presigned_url("get_object", Params=params,
-                                               ExpiresIn=expires or settings.presign_seconds())
+    url: str = client("s3").generate_presigned_url("get_object", Params=params,
+                                                   ExpiresIn=expires or settings.presign_seconds())
+    return url
 
 
 def presigned_upload(tenant: str, key: str, *, content_type: str, max_bytes: int,
@@ -94,11 +97,12 @@ def presigned_post(full_key: str, *, max_bytes: int, content_type: str | None = 
     (a bucket key, not tenant-relative) of 1 to ``max_bytes`` bytes, and of
     ``content_type`` when given: S3 enforces both."""
     fields = {"Content-Type": content_type} if content_type else {}
-    return client("s3").generate_presigned_post(
+    grant: dict[str, Any] = client("s3").generate_presigned_post(
         Bucket=settings.blob_bucket(), Key=full_key, Fields=fields,
         Conditions=[*([fields] if fields else []), ["content-length-range", 1, max_bytes]],
         ExpiresIn=expires or settings.presign_seconds(),
     )
+    return grant
 
 
 def storage_usage_update(tx: Any, tenant: str, delta: int, quota: int, failure: Any) -> None:
@@ -213,7 +217,7 @@ class ObjectWriter:
         finally:
             self._done.set()
 
-    def write(self, piece: bytes | memoryview) -> None:
+    def write(self, piece: bytes | memoryview | None) -> None:
         """Queue a piece; waits while the queue is full. Raises the upload's error if it failed."""
         import queue
 
@@ -229,7 +233,7 @@ class ObjectWriter:
 
     def close(self) -> None:
         """Every byte was written: wait for S3 to store the object."""
-        self.write(None)  # type: ignore[arg-type]  (the end marker)
+        self.write(None)  # the end marker
         self._thread.join()
         self._raise_failure()
 

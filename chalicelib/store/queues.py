@@ -32,7 +32,7 @@ def publish(logical: str, body: Mapping[str, Any], *, delay_seconds: int = 0,
         params["DelaySeconds"] = delay_seconds
     if attributes:
         params["MessageAttributes"] = {k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()}
-    return client("sqs").send_message(**params)["MessageId"]
+    return str(client("sqs").send_message(**params)["MessageId"])
 
 
 def publish_batch(logical: str, bodies: list[Mapping[str, Any]]) -> int:

@@ -16,7 +16,7 @@ import io
 import os
 import zlib
 from dataclasses import dataclass
-from typing import Any, BinaryIO, Callable, Iterator
+from typing import IO, Any, BinaryIO, Callable, Iterator, cast
 
 GZIP_MAGIC, ZSTD_MAGIC = b"\x1f\x8b", b"\x28\xb5\x2f\xfd"
 BLOCK = 1 << 20
@@ -59,7 +59,8 @@ def decoded(first: bytes, blocks: Iterator[bytes]) -> Iterator[bytes]:
         elif first[:4] == ZSTD_MAGIC:
             import zstandard
 
-            reader = zstandard.ZstdDecompressor().stream_reader(_Chained(rest()), read_size=BLOCK)
+            # zstandard's stub asks for IO[bytes]; it only ever calls read() on its source.
+            reader = zstandard.ZstdDecompressor().stream_reader(cast("IO[bytes]", _Chained(rest())), read_size=BLOCK)
             while data := reader.read(BLOCK):
                 yield data
         else:

@@ -77,6 +77,7 @@ def _store(principal: Principal, upload: Upload, file_name: str,
         ready()
         raise _quota_error()
     file_id = ready()
+    assert received.content is not None  # receive() without streaming always buffers the file
     received.content.seek(0)  # the buffer itself goes to S3: no copy of the file
     blobs.put(principal.tenant_id, _object_key(file_id), received.content,
               content_type=received.mime_type, metadata={"sha1": received.sha1}, sha1_hex=received.sha1)
@@ -309,7 +310,7 @@ def finish_upload(*, principal: Principal, upload_id: int) -> dict[str, Any]:
         # Verified: out of pending/ (which the lifecycle rule expires) to its place.
         blobs.confirm_pending(principal.tenant_id, key)
         moved = True
-        fields = {k: pending[k] for k in ("fileName", "description", "noteId", "customerId", "storedFileId",
+        fields: dict[str, Any] = {k: pending[k] for k in ("fileName", "description", "noteId", "customerId", "storedFileId",
                                           "fileSize", "fileHash", "mimeType", "createdBy") if k in pending}
         record = store.finish_upload(principal.tenant_id, upload_id, {**fields, "fileStoredAt": clock.now_iso()},
                                      over_quota=_quota_error(),

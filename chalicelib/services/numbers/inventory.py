@@ -266,7 +266,7 @@ def _claim_into(*, tenant: str, customer_id: int, quantity: int, first_pick: lis
     lease = _iso(started + timedelta(seconds=CLAIM_LEASE_SECONDS))
     hold = _iso(started + timedelta(minutes=hold_minutes()))
     pending = list(first_pick)
-    claimed: list[dict[str, Any]] = []
+    claimed: list[Mapping[str, Any]] = []
     lost: set[str] = set()
     attempts = 0
     try:

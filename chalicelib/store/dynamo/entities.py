@@ -83,7 +83,7 @@ def _index_attributes(etype: EntityType, tenant: str, record: Mapping[str, Any])
         "GSI2PK": keys.entity_pk(tenant, etype.kind),
         "GSI2SK": keys.updated_sk(record["updatedAt"], entity_id),
     }
-    if etype.parent_kind and record.get(etype.parent_field or "") is not None:
+    if etype.parent_kind and etype.parent_field and record.get(etype.parent_field) is not None:
         attrs["GSI1PK"] = keys.parent_pk(tenant, etype.parent_kind, etype.kind)
         attrs["GSI1SK"] = keys.parent_sk(record[etype.parent_field], entity_id)
     for ref in etype.refs:
