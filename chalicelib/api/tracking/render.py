@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import io
 from typing import Any, Mapping, Sequence
-from xml.sax.saxutils import XMLGenerator
-from xml.sax.xmlreader import AttributesImpl
 
 from chalice import Response
 
@@ -28,12 +26,15 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
-NO_ATTRIBUTES = AttributesImpl({})
-
-
 def xml_document(plural: str, singular: str, items: Sequence[Mapping[str, Any]],
                  extra: Mapping[str, Any] | None = None) -> bytes:
     out = io.BytesIO()
+    # Imported here: xml.sax.saxutils pulls in urllib.request (~45 ms), which a
+    # cold start answering JSON must not pay for.
+    from xml.sax.saxutils import XMLGenerator
+    from xml.sax.xmlreader import AttributesImpl
+
+    NO_ATTRIBUTES = AttributesImpl({})
     gen = XMLGenerator(out, encoding="UTF-8", short_empty_elements=True)
     gen.startDocument()  # <?xml version="1.0" encoding="UTF-8"?> and a line break
     gen.startElement(plural, NO_ATTRIBUTES)

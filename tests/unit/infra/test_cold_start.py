@@ -14,7 +14,9 @@ ROOT = Path(__file__).resolve().parents[3]
 
 # Loaded on first use by the requests that need them, never by `import app`.
 HEAVY = ("boto3", "botocore", "s3transfer", "pydantic", "duckdb", "phonenumbers", "fpdf", "pyotp", "jwt",
-         "holidays", "zstandard", "requests")
+         "holidays", "zstandard", "requests", "cryptography", "jinja2", "segno", "python_multipart",
+         # stdlib, but ~45 ms together: xml.sax.saxutils brings urllib.request, http.client and ssl
+         "xml.sax.saxutils", "urllib.request", "ssl")
 # None: api/ names every service with the one idiom (an import under
 # TYPE_CHECKING, a chalicelib.lazy binding at run time), so a service loads when
 # a request first uses it.
