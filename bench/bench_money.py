@@ -48,7 +48,7 @@ def _run() -> list[dict[str, Any]]:
     from chalicelib.services.customers import accounts as customers
     from chalicelib.services.money import ledger, ledger_reads
     from chalicelib.services.identity import users
-    from chalicelib.store import ledger as store
+    from chalicelib.store.money import ledger as store
     from chalicelib.store.clients import client
 
     admin = users.create_tenant(name="Bench money")
@@ -199,7 +199,7 @@ def _load(tenant: str, account: int) -> tuple[dict[str, Any], int]:
     from chalicelib import settings
     from chalicelib.domain.money import ledger as rules
     from chalicelib.domain.money.amounts import as_money
-    from chalicelib.store import ledger as store
+    from chalicelib.store.money import ledger as store
     from chalicelib.store.dynamo.table import Transaction, batch_put
 
     per_day = ENTRIES // DAYS

@@ -47,7 +47,7 @@ def run(runtime: Any) -> list[dict[str, Any]]:
         from chalicelib.services.customers import accounts as customers
         from chalicelib.services.numbers import inventory as numbers
         from chalicelib.services.identity import users
-        from chalicelib.store import numbers as store
+        from chalicelib.store.numbers import inventory as store
         from chalicelib.store.clients import client
         from chalicelib.store.dynamo.codec import to_attr
 

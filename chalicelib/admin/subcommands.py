@@ -56,7 +56,7 @@ def cmd_set_allowlist(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_list_tenants(args: argparse.Namespace) -> dict[str, Any]:
-    from chalicelib.store import identity
+    from chalicelib.store.identity import users as identity
 
     return {"tenants": identity.list_tenants()}
 
@@ -119,7 +119,7 @@ def cmd_backfill_number_ids(args: argparse.Namespace) -> dict[str, Any]:
     """Integer ids for numbers stocked before ids existed (idempotent)."""
     from chalicelib.domain.errors import NotFoundError
     from chalicelib.services.numbers import inventory as numbers
-    from chalicelib.store import identity
+    from chalicelib.store.identity import users as identity
 
     if identity.get_tenant(args.tenant) is None:
         raise NotFoundError(f"tenant {args.tenant} not found", field="tenant")
@@ -184,7 +184,7 @@ def cmd_run_job(args: argparse.Namespace) -> dict[str, Any]:
     if args.job == "index-payments":
         # Backfill: payments made before get_payments' date index existed.
         from chalicelib.services.money import payments
-        from chalicelib.store import identity
+        from chalicelib.store.identity import users as identity
 
         tenants = [args.tenant] if args.tenant else [t["id"] for t in identity.list_tenants()]
         return {"tenants": [payments.index_payments(tenant=t) for t in tenants]}
@@ -194,7 +194,7 @@ def cmd_run_job(args: argparse.Namespace) -> dict[str, Any]:
         # Backfill: ids for invoice records issued before invoices had them.
         if args.tenant:
             return invoices.number_invoices(tenant=args.tenant)
-        from chalicelib.store import identity
+        from chalicelib.store.identity import users as identity
 
         return {"tenants": [invoices.number_invoices(tenant=t["id"]) for t in identity.list_tenants()]}
 
@@ -224,7 +224,7 @@ def cmd_issue_digest_password(args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_seal_totp_secrets(args: argparse.Namespace) -> dict[str, Any]:
     from chalicelib.services.identity import users
-    from chalicelib.store import identity
+    from chalicelib.store.identity import users as identity
 
     tenants = [args.tenant] if args.tenant else [t["id"] for t in identity.list_tenants()]
     return {"sealed": {tenant: users.seal_totp_secrets(tenant=tenant) for tenant in tenants}}

@@ -33,7 +33,7 @@ def authenticate(key: str | None, source_ip: str | None, *, require_allowlist: b
     now = time.monotonic()
     cached = _cache.get(key_hash)
     if cached is None or cached[0] < now:
-        from chalicelib.store import identity as store
+        from chalicelib.store.identity import users as store
 
         tenant_id, user = store.resolve_api_key(key_hash)
         cached = (now + settings.auth_cache_seconds(), identity.principal_from_user(user, tenant_id),

@@ -8,10 +8,10 @@ from chalicelib.lazy import lazy
 
 if TYPE_CHECKING:
     from chalicelib.services.numbers import inventory
-    from chalicelib.store import identity
+    from chalicelib.store.identity import users as identity
 else:
     inventory = lazy("chalicelib.services.numbers.inventory")
-    identity = lazy("chalicelib.store.identity")
+    identity = lazy("chalicelib.store.identity.users")
 
 
 def sweep() -> dict[str, Any]:

@@ -9,7 +9,7 @@ from chalicelib.auth import api_key
 from chalicelib.domain.identity import Principal
 from chalicelib.domain.money.amounts import as_money
 from chalicelib.services.customers import accounts as customers
-from chalicelib.store import ledger as store
+from chalicelib.store.money import ledger as store
 
 
 def admin(tenant: dict[str, Any]) -> Principal:

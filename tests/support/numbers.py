@@ -26,7 +26,7 @@ def own(principal: Principal, customer: Mapping[str, Any] | int, numbers: Sequen
     from chalicelib.services.customers import accounts as customer_service
     from chalicelib.services.numbers import inventory
     from chalicelib.services.numbers import orders
-    from chalicelib.store import numbers as store
+    from chalicelib.store.numbers import inventory as store
 
     tenant = principal.tenant_id
     if isinstance(customer, int):

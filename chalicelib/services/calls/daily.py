@@ -28,7 +28,7 @@ from chalicelib.services.calls.owners import Owners, read_owners
 from chalicelib.services.calls.scan import shard
 from chalicelib.services.calls.shared import require_tenant, timed
 from chalicelib.store import calls as store
-from chalicelib.store import identity
+from chalicelib.store.identity import users as identity
 
 PART_NAME = re.compile(r"^(?P<stamp>[^-]+)-(?P<file>.+)-(?P<part>\d+)(?:\.\d+)?\.parquet$")
 

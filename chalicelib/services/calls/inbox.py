@@ -16,7 +16,8 @@ from chalicelib.services.calls import ingest
 from chalicelib.services.calls import plain as cdr_plain
 from chalicelib.services.calls.shared import require_tenant, stamp
 from chalicelib.store import calls as store
-from chalicelib.store import identity, queues
+from chalicelib.store import queues
+from chalicelib.store.identity import users as identity
 
 INBOX_PREFIX = "cdr-inbox/"
 

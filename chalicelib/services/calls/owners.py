@@ -66,7 +66,7 @@ def trunk_owners(*, tenant: str) -> dict[str, Owner]:
 def number_owners(*, tenant: str, trunks: dict[str, Owner]) -> dict[str, Owner]:
     """Every owned DID of the tenant with its owner; Metered as the trunk group
     (of ``trunks``) it was ordered on (a number ordered without a trunk is Metered)."""
-    from chalicelib.store import numbers as inventory
+    from chalicelib.store.numbers import inventory
 
     owners = {}
     for item in inventory.owned_in_tenant(tenant, attributes=("number", "customerId", "trunkId")):

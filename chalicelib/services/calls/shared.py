@@ -10,7 +10,7 @@ from typing import Any
 
 from chalicelib import clock
 from chalicelib.domain.errors import NotFoundError
-from chalicelib.store import identity
+from chalicelib.store.identity import users as identity
 
 MAX_REPORTED_ERRORS = 100
 

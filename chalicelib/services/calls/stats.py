@@ -25,7 +25,7 @@ def _owned(principal: Principal, customer: Mapping[str, Any], kind: str, ident: 
     from chalicelib.domain.numbers import inventory as number_rules
     from chalicelib.store.dynamo.schema import TRUNK
     from chalicelib.store.dynamo import entities
-    from chalicelib.store import numbers as inventory
+    from chalicelib.store.numbers import inventory
 
     if kind == "DID":
         found = inventory.get_number(principal.tenant_id, normalise_number(ident))

@@ -13,8 +13,8 @@ from chalicelib.domain.identity import Principal
 from chalicelib.domain.money.amounts import as_money
 from chalicelib.services.common import audit
 from chalicelib.services.common import retry
-from chalicelib.store import customers as store
-from chalicelib.store import identity as identity_store
+from chalicelib.store.customers import accounts as store
+from chalicelib.store.identity import users as identity_store
 from chalicelib.store.dynamo.entities import Page
 from chalicelib.store.dynamo.schema import CUSTOMER
 

@@ -23,7 +23,7 @@ from chalicelib.domain.common.files import Upload, detect_mime
 from chalicelib.domain.identity import Principal
 from chalicelib.services.common import audit
 from chalicelib.services.customers import items as customer_items
-from chalicelib.store import attachments as store
+from chalicelib.store.customers import attachments as store
 from chalicelib.store import blobs
 from chalicelib.store.dynamo.entities import Page
 

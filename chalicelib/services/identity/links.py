@@ -17,7 +17,7 @@ from typing import Any
 
 from chalicelib import clock
 from chalicelib.domain.errors import LinkInvalidError
-from chalicelib.store import tokens
+from chalicelib.store.identity import tokens
 from chalicelib.adapters import parameters
 
 CONFIRM_EMAIL, LOGIN, RESET_PASSWORD = "confirm-email", "login", "reset-password"

@@ -24,8 +24,8 @@ from chalicelib.auth import hashing, sealing
 from chalicelib.domain import identity
 from chalicelib.domain.errors import AuthenticationError, TooManyAttemptsError
 from chalicelib.domain.identity import Principal
-from chalicelib.store import identity as users_store
-from chalicelib.store import portal as store
+from chalicelib.store.identity import users as users_store
+from chalicelib.store.identity import portal as store
 
 ANON_SECONDS = 3600
 ENROL_SECONDS = 600

@@ -35,7 +35,7 @@ def register_customer(*, principal: Principal, name: str, email: str, password: 
         raise ValidationError("email must be an e-mail address", field="email")
     if len(password or "") < MIN_PASSWORD:
         raise ValidationError(f"password must be at least {MIN_PASSWORD} characters", field="password")
-    from chalicelib.store import identity as identity_store
+    from chalicelib.store.identity import users as identity_store
 
     # Checked before the customer is written; a racing registration with the
     # same e-mail loses at the user's uniqueness claim instead.
@@ -43,7 +43,7 @@ def register_customer(*, principal: Principal, name: str, email: str, password: 
         raise ValidationError("a user with this e-mail already exists", field="email")
     fields = {"name": name, "email": email, **{k: v for k, v in contact.items() if k in CONTACT_FIELDS and v}}
     from chalicelib.domain.errors import AlreadyExistsError
-    from chalicelib.store import customers as customer_store
+    from chalicelib.store.customers import accounts as customer_store
 
     customer_id = customer_store.allocate_id(principal.tenant_id)
     user, user_writes = users.prepare_customer_user(tenant=principal.tenant_id, username=email,

@@ -10,7 +10,7 @@ from chalicelib.auth import sealing
 from chalicelib.domain import identity
 from chalicelib.domain.errors import NotFoundError, PermissionDeniedError, ValidationError
 from chalicelib.domain.identity import Principal
-from chalicelib.store import identity as store
+from chalicelib.store.identity import users as store
 
 if TYPE_CHECKING:
     from chalicelib.store.dynamo.table import Transaction

@@ -26,8 +26,8 @@ from chalicelib.services.money import ledger, ledger_reads
 from chalicelib.services.customers.items import ChildResource
 from chalicelib.store import blobs
 from chalicelib.store.dynamo import entities
-from chalicelib.store import identity as identity_store
-from chalicelib.store import invoices as store
+from chalicelib.store.identity import users as identity_store
+from chalicelib.store.money import invoices as store
 from chalicelib.store.dynamo.entities import Page
 from chalicelib.store.dynamo.schema import CUSTOMER, INVOICE
 

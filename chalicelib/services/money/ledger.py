@@ -30,9 +30,9 @@ from chalicelib import clock
 from chalicelib.domain.money import ledger as rules
 from chalicelib.domain.errors import ConcurrentUpdateError, DialtoneError, ValidationError
 from chalicelib.domain.money.amounts import as_money
-from chalicelib.store import ledger as store
+from chalicelib.store.money import ledger as store
 # Guard: a rule the account must still meet at commit (numbers/sales.py builds one).
-from chalicelib.store.ledger import Account, BalanceMovedError, DuplicateKeyError, ExtraWrites, Guard
+from chalicelib.store.money.ledger import Account, BalanceMovedError, DuplicateKeyError, ExtraWrites, Guard
 
 ATTEMPTS = 12
 MAX_KEY_LENGTH = 200

@@ -13,8 +13,8 @@ from chalicelib.domain.money import ledger as rules
 from chalicelib.domain.errors import ValidationError
 from chalicelib.domain.money.ledger import Statement
 from chalicelib.domain.money.amounts import as_money
-from chalicelib.store import ledger as store
-from chalicelib.store.ledger import Account
+from chalicelib.store.money import ledger as store
+from chalicelib.store.money.ledger import Account
 
 _pool: ThreadPoolExecutor | None = None
 

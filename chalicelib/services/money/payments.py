@@ -30,7 +30,7 @@ from chalicelib.adapters import payments as gateways
 from chalicelib.services.money import ledger
 from chalicelib.services.customers.items import ChildResource
 from chalicelib.adapters.payments import APPROVED, DECLINED, UNKNOWN, GatewayTimeout
-from chalicelib.store import payments as store
+from chalicelib.store.money import payments as store
 from chalicelib.store.dynamo import entities
 from chalicelib.store.dynamo.entities import Page
 from chalicelib.store.dynamo.schema import PAYMENT, PAYMENT_BY_DATE as BY_DATE
@@ -172,7 +172,7 @@ def _settle_quietly(tenant: str, payment: dict[str, Any], outcome: str, gateway_
 
 
 def reconcile_all() -> dict[str, int]:
-    from chalicelib.store import identity
+    from chalicelib.store.identity import users as identity
 
     totals = {"approved": 0, "declined": 0, "still_unknown": 0, "failed": 0}
     for tenant in identity.list_tenants():

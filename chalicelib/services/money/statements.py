@@ -74,7 +74,7 @@ def adjust_balance(*, tenant: str, account_number: str | None, amount: Any, reas
     value = parse_money(amount, field="amount", allow_zero=False)
     if not (reason or "").strip():
         raise ValidationError("a reason is required", field="reason")
-    from chalicelib.store import identity as identity_store
+    from chalicelib.store.identity import users as identity_store
     from chalicelib.domain.errors import NotFoundError
 
     if identity_store.get_tenant(tenant) is None:

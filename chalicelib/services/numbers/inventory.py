@@ -24,8 +24,8 @@ from chalicelib.domain.errors import (
 from chalicelib.domain.identity import Principal
 from chalicelib.services.common import audit
 from chalicelib.store.dynamo import entities
-from chalicelib.store import carts
-from chalicelib.store import numbers as store
+from chalicelib.store.numbers import carts
+from chalicelib.store.numbers import inventory as store
 from chalicelib.store.dynamo.schema import CART_IDS, NUMBER_IDS
 
 DEFAULT_HOLD_MINUTES = 30

@@ -15,7 +15,7 @@ from chalicelib.domain.money import ledger as ledger_rules
 from chalicelib.domain.money.amounts import as_money
 from chalicelib.services.money import ledger
 from chalicelib.store.dynamo.table import Transaction
-from chalicelib.store.ledger import read_state
+from chalicelib.store.money.ledger import read_state
 
 
 def charge_order(*, tenant: str, customer_id: int, amount: Decimal, order_id: int,

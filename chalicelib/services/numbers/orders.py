@@ -27,9 +27,9 @@ from chalicelib.services.common import audit
 from chalicelib.services.numbers import inventory as numbers
 from chalicelib.services.numbers import order_charges
 from chalicelib.services.numbers import trunks
-from chalicelib.store import carts
-from chalicelib.store import numbers as number_store
-from chalicelib.store import orders as store
+from chalicelib.store.numbers import carts
+from chalicelib.store.numbers import inventory as number_store
+from chalicelib.store.numbers import orders as store
 
 GENERATED, QUEUED, CHARGED, COMPLETE, FAILED = "generated", "queued", "charged", "complete", "failed"
 # The carrier API's order status codes.

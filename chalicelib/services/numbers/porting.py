@@ -19,8 +19,8 @@ from chalicelib.domain.errors import NotFoundError, ValidationError
 from chalicelib.domain.identity import Principal
 from chalicelib.services.common import audit
 from chalicelib.store import blobs
-from chalicelib.store import numbers as number_store
-from chalicelib.store import porting as store
+from chalicelib.store.numbers import inventory as number_store
+from chalicelib.store.numbers import porting as store
 
 PORTABILITY_HEADER = ("number", "portable", "reason", "losing_carrier", "min_port_days")
 SUBSCRIBER_FIELDS = (

@@ -37,9 +37,9 @@ from chalicelib.domain.customers import accounts as customer_rules
 from chalicelib.domain.numbers import inventory as rules
 from chalicelib.domain.errors import DialtoneError, InvalidStateError
 from chalicelib.services.customers.items import ChildResource
-from chalicelib.store import customers as customer_store
-from chalicelib.store import numbers as store
-from chalicelib.store import orders as order_store
+from chalicelib.store.customers import accounts as customer_store
+from chalicelib.store.numbers import inventory as store
+from chalicelib.store.numbers import orders as order_store
 from chalicelib.store.dynamo import entities
 from chalicelib.store.dynamo.schema import NUMBER_IDS
 from chalicelib.store.dynamo.entities import Page

@@ -9,7 +9,7 @@ from chalicelib.domain.errors import ConcurrentUpdateError, NotFoundError, Valid
 from chalicelib.domain.identity import Principal
 from chalicelib.services.common import audit
 from chalicelib.store import blobs
-from chalicelib.store import trunks as store
+from chalicelib.store.numbers import trunks as store
 
 UPDATE_ATTEMPTS = 5
 # Where termination traffic is sent; shown in the settings PDF.

@@ -19,7 +19,7 @@ _lock = threading.Lock()
 
 def define(*, tenant: str, entity: str, slot: int, name: str, kind: str, values: list[str]) -> dict[str, Any]:
     """Create or replace the definition of one slot of customers or sources."""
-    from chalicelib.store import identity
+    from chalicelib.store.identity import users as identity
 
     if not identity.get_tenant(tenant):
         raise NotFoundError(f"tenant {tenant} not found", field="tenant")

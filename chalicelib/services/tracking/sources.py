@@ -166,7 +166,7 @@ def _take_number(principal: Principal, customer: Mapping[str, Any], number: str)
     """The number is the customer's afterwards: already owned and free of any
     active source ("owned"), or bought now through the number sale ("sold")."""
     from chalicelib.services.numbers import sales as customer_numbers
-    from chalicelib.store import numbers as number_store
+    from chalicelib.store.numbers import inventory as number_store
 
     item = number_store.get_number(principal.tenant_id, number)
     if item is not None and item.get("customerId") == customer["id"] and item.get("status") in number_rules.OWNED:

@@ -23,7 +23,7 @@ MAX_ACCOUNTS = 1000
 
 
 def organisation(*, principal: Principal) -> dict[str, Any]:
-    from chalicelib.store import identity
+    from chalicelib.store.identity import users as identity
 
     tenant = identity.get_tenant(principal.tenant_id) or {}
     return {"id": rules.opaque_id(principal.tenant_id, ORG_KIND, 1), "name": tenant.get("name", "")}
@@ -89,7 +89,7 @@ def _label(name: str) -> str:
 def active_numbers(*, principal: Principal, customer: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The account's active numbers as DDIs ``{id, name, number}``, in number order."""
     from chalicelib.domain.numbers import inventory as number_rules
-    from chalicelib.store import numbers as inventory
+    from chalicelib.store.numbers import inventory
 
     found = []
     for item in inventory.owned(principal.tenant_id, customer["id"]):

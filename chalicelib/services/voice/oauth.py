@@ -45,7 +45,7 @@ def password_grant(*, username: str, password: str, source_ip: str | None) -> di
     if counts[scopes[0]] >= USER_FAILURES or counts[scopes[1]] >= ADDRESS_FAILURES:
         raise TooManyAttemptsError("too many failed attempts; try again later",
                                    retry_after=(window + 1) * WINDOW_SECONDS - int(time.time()))
-    from chalicelib.store import identity
+    from chalicelib.store.identity import users as identity
 
     found = identity.find_user_by_username(username) if username and len(username) <= 128 else None
     user = found[1] if found else None

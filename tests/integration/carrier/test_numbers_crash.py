@@ -21,8 +21,8 @@ def test_a_bulk_reservation_that_died_half_way_is_released_by_the_sweeper(runtim
         from chalicelib.services.numbers import inventory as numbers
         from chalicelib.services.identity import users
         from chalicelib.store.dynamo import keys
-        from chalicelib.store import carts
-        from chalicelib.store import numbers as store
+        from chalicelib.store.numbers import carts
+        from chalicelib.store.numbers import inventory as store
 
         shop = make_shop(landlines("206219", 300), customers=1)
         user = users.find_user(tenant=shop.tenant, user=f"u0-{shop.tenant}")

@@ -69,7 +69,7 @@ def test_racing_customers_never_share_a_number_and_orders_sell_each_once(runtime
 
     with runtime.environment():
         from chalicelib.store.dynamo import keys
-        from chalicelib.store import numbers as store
+        from chalicelib.store.numbers import inventory as store
 
         items = store.existing(shop.tenant, [f"206219{n:04d}" for n in range(STOCK)])
         for number, item in items.items():

@@ -66,8 +66,8 @@ def test_every_number_reserved_one_at_a_time_is_ordered(runtime):
     assert sorted(ordered) == stock  # all 100 ordered, each once
 
     with runtime.environment():
-        from chalicelib.store import carts
-        from chalicelib.store import numbers as store
+        from chalicelib.store.numbers import carts
+        from chalicelib.store.numbers import inventory as store
 
         items = store.existing(shop.tenant, stock)
         assert all(item["status"] == "reserved" for item in items.values())

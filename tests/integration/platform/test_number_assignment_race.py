@@ -61,7 +61,7 @@ def test_one_number_sold_concurrently_has_exactly_one_winner(runtime):
         from chalicelib.auth import api_key
         from chalicelib.services.customers import accounts as customers
         from chalicelib.services.numbers import orders
-        from chalicelib.store import numbers as store
+        from chalicelib.store.numbers import inventory as store
 
         principal = api_key.authenticate(key, None)
         item = store.get_number(tenant["tenant"]["id"], CONTESTED)
@@ -104,7 +104,7 @@ def test_one_own_number_recorded_concurrently_has_exactly_one_owner(runtime):
     assert (winner[2]["customerID"], winner[2]["origin"]) == (winner[0], "own")
 
     with runtime.environment():
-        from chalicelib.store import numbers as store
+        from chalicelib.store.numbers import inventory as store
 
         item = store.get_number(tenant["tenant"]["id"], own)
         assert (item["customerId"], item["id"], item["status"]) == (winner[0], winner[2]["id"], "active")

@@ -31,7 +31,7 @@ def test_import_numbers_reports_rejections_and_is_idempotent(runtime, tmp_path):
     assert (again["added"], again["existing"], again["rejected"]) == (0, 45, 3)
     with runtime.environment():
         from chalicelib.store.dynamo import keys
-        from chalicelib.store import numbers as store
+        from chalicelib.store.numbers import inventory as store
 
         counts = {c["SK"]: int(c["count"]) for c in store.counters(tenant, "")}
     assert counts[keys.npanxx_counter_sk("WA", "206219")] == 40
@@ -63,7 +63,7 @@ def test_backfill_number_ids_from_the_cli(runtime):
         from chalicelib.auth import api_key
         from chalicelib.services.customers import accounts as customers
         from chalicelib.store.dynamo import keys
-        from chalicelib.store import numbers as store
+        from chalicelib.store.numbers import inventory as store
         from chalicelib.store.dynamo.codec import to_item
         from chalicelib.store.dynamo.table import ddb
         from tests.support.numbers import own

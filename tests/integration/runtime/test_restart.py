@@ -122,8 +122,8 @@ def _check_exactly_once(world: dict[str, Any]) -> None:
     from chalicelib import settings
     from chalicelib.domain.money.amounts import as_money
     from chalicelib.services.numbers import order_charges, orders
-    from chalicelib.store import ledger
-    from chalicelib.store import numbers as number_store
+    from chalicelib.store.money import ledger
+    from chalicelib.store.numbers import inventory as number_store
     from chalicelib.store.dynamo import entities, schema
     from chalicelib.store.dynamo.table import query_pages
     from tests.support.money import ledger_sum

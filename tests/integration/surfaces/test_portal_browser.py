@@ -253,7 +253,7 @@ def test_10_a_user_without_a_second_factor_enrols_in_the_browser(world, runtime,
 
     from chalicelib.services.identity import users
     from chalicelib.store.dynamo import entities
-    from chalicelib.store.identity import USER
+    from chalicelib.store.identity.users import USER
 
     tenant = world["tenant"]["id"]
     with runtime.environment():

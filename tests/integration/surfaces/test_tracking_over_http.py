@@ -198,7 +198,7 @@ def test_refusals_are_401_and_write_nothing(world, runtime):
     with runtime.environment():
         from chalicelib.services.identity import users
         from chalicelib.store.dynamo import entities
-        from chalicelib.store.identity import USER
+        from chalicelib.store.identity.users import USER
 
         disabled = users.create_user(tenant=t, username=f"off-{t}", password="disabled-pass")
         record = entities.get_one(USER, t, disabled["id"])

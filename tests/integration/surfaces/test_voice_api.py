@@ -175,7 +175,7 @@ def test_token_attacks_are_401(org: Org) -> None:
 def test_disabled_user_and_password_change_end_tokens(runtime: LocalRuntime, org: Org) -> None:
     from chalicelib.services.identity import users
     from chalicelib.store.dynamo import entities
-    from chalicelib.store.identity import USER
+    from chalicelib.store.identity.users import USER
 
     with runtime.environment():
         made = users.create_user(tenant=org.tenant, username=f"temp-{uuid.uuid4().hex[:6]}", password="first-pass")

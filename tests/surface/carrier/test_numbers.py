@@ -7,8 +7,8 @@ import pytest
 
 from chalicelib.services.numbers import inventory as numbers
 from chalicelib.store.dynamo import keys
-from chalicelib.store import carts
-from chalicelib.store import numbers as store
+from chalicelib.store.numbers import carts
+from chalicelib.store.numbers import inventory as store
 from tests.support.carrier import Carrier, chalice_sender, inventory_csv, landlines, make_shop, tollfree
 
 

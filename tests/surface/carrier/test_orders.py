@@ -8,8 +8,8 @@ import pytest
 from chalicelib.services.numbers import order_charges
 
 from chalicelib.services.numbers import orders
-from chalicelib.store import carts
-from chalicelib.store import orders as order_store
+from chalicelib.store.numbers import carts
+from chalicelib.store.numbers import orders as order_store
 from chalicelib.store.dynamo import schema
 from tests.support.carrier import Carrier, chalice_sender, landlines, make_shop, tollfree
 

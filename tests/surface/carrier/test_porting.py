@@ -98,7 +98,7 @@ def test_port_order_walks_its_states_and_completes_into_active_numbers(client, a
     owned = api("getnumbers", status="1")[1]["data"]
     assert [(n["didnumber"], n["orderType"]) for n in owned] == [("5035550100", "Portin"), ("5035550101", "Portin")]
     # ported-in numbers get integer ids, each with its id lookup item
-    from chalicelib.store import numbers as number_store
+    from chalicelib.store.numbers import inventory as number_store
 
     items = [number_store.get_number(shop.tenant, n) for n in ("5035550100", "5035550101")]
     ids = [i["id"] for i in items]

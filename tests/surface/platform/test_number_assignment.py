@@ -9,8 +9,8 @@ from chalicelib.services.numbers import orders
 
 
 from chalicelib.services.identity import users
-from chalicelib.store import carts
-from chalicelib.store import numbers as store
+from chalicelib.store.numbers import carts
+from chalicelib.store.numbers import inventory as store
 from tests.support.numbers import import_landlines, own
 from tests.support.platform import Api
 

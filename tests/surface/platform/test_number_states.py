@@ -7,7 +7,7 @@ import pytest
 
 from chalicelib.services.identity import users
 from chalicelib.services.numbers import inventory, orders
-from chalicelib.store import numbers as store
+from chalicelib.store.numbers import inventory as store
 from tests.support.numbers import import_landlines, own
 from tests.support.platform import Api
 

@@ -164,7 +164,7 @@ def test_numbers_have_integer_ids_stable_across_reimport(api, admin):
 
 
 def store_number(tenant, value):
-    from chalicelib.store import numbers as store
+    from chalicelib.store.numbers import inventory as store
 
     return store.get_number(tenant, value)
 

@@ -124,7 +124,7 @@ def test_a_user_without_a_second_factor_enrols_with_a_qr_code(portal, tenant):
 
     from chalicelib.services.identity import users
     from chalicelib.store.dynamo import entities
-    from chalicelib.store.identity import USER
+    from chalicelib.store.identity.users import USER
 
     tenant_id = tenant["tenant"]["id"]
     made = users.create_user(tenant=tenant_id, username=f"newbie-{tenant_id}", password="pass-word-1")

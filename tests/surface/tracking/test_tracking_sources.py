@@ -10,7 +10,7 @@ import pytest
 from chalicelib.services.customers import accounts
 from chalicelib.services.identity import users
 from chalicelib.services.tracking import fields
-from chalicelib.store import numbers as number_store
+from chalicelib.store.numbers import inventory as number_store
 from tests.support.money import admin, ledger_sum
 from tests.support.numbers import import_landlines
 

@@ -13,6 +13,8 @@ def deployed(aws, monkeypatch):
     monkeypatch.setenv("DIALTONE_STAGE", "dev")
     monkeypatch.delenv("LINK_SIGNING_SECRET", raising=False)
     monkeypatch.delenv("RECAPTCHA_SECRET", raising=False)
+    # A deployed stage seals TOTP secrets with its key (the tenant fixture makes a user).
+    monkeypatch.setenv("TOTP_SEALING_KEY", "test-only-sealing-key")
     parameters.forget()
     yield monkeypatch
     parameters.forget()

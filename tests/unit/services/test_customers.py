@@ -11,7 +11,7 @@ from chalicelib.domain.errors import AlreadyExistsError, NotFoundError, Permissi
 from chalicelib.domain.identity import principal_from_user
 from chalicelib.services.customers import accounts as customers
 from chalicelib.services.identity import users
-from chalicelib.store import customers as customer_store
+from chalicelib.store.customers import accounts as customer_store
 from chalicelib.store.dynamo.entities import Page
 from tests.support.money import admin
 

@@ -12,8 +12,8 @@ from chalicelib import clock
 from chalicelib.domain.numbers import inventory as rules
 from chalicelib.domain.errors import NotFoundError, NumberUnavailableError
 from chalicelib.services.numbers import inventory
-from chalicelib.store import carts
-from chalicelib.store import numbers as store
+from chalicelib.store.numbers import carts
+from chalicelib.store.numbers import inventory as store
 from chalicelib.store.dynamo import keys
 from tests.support.carrier import inventory_csv, landlines, tollfree
 from tests.support.money import admin, new_customer

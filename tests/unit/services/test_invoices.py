@@ -18,7 +18,7 @@ from chalicelib.domain.errors import ValidationError
 from chalicelib.services.money import invoices
 from chalicelib.services.money import ledger, ledger_reads
 from chalicelib.store import blobs
-from chalicelib.store import invoices as store
+from chalicelib.store.money import invoices as store
 from tests.support import events
 from tests.support.money import admin, new_customer
 
@@ -168,7 +168,7 @@ def test_cli_and_schedule_run_the_same_job(booked):
 
 def test_a_ledger_that_does_not_add_up_is_not_invoiced_and_blocks_no_one(booked, tenant):
     from chalicelib import settings
-    from chalicelib.store import ledger as ledger_store
+    from chalicelib.store.money import ledger as ledger_store
     from chalicelib.store.dynamo.codec import to_item
     from chalicelib.store.dynamo.table import ddb
 

@@ -7,7 +7,7 @@ from chalicelib.domain.money import ledger as rules
 from chalicelib.domain.errors import InsufficientFundsError, NotFoundError, ValidationError
 from chalicelib.domain.money.ledger import TENANT_ACCOUNT
 from chalicelib.services.money import ledger, ledger_reads
-from chalicelib.store import ledger as store
+from chalicelib.store.money import ledger as store
 from chalicelib.store.dynamo.table import Transaction
 from tests.support.money import admin, ledger_sum, new_customer
 

@@ -2,7 +2,7 @@
 with its id lookup item; numbers that have one keep it; a re-run changes nothing."""
 from chalicelib.services.numbers import inventory
 from chalicelib.store.dynamo import keys
-from chalicelib.store import numbers as store
+from chalicelib.store.numbers import inventory as store
 from chalicelib.store.dynamo.table import ddb, get
 from chalicelib.store.dynamo.codec import to_item
 from chalicelib import settings

@@ -11,9 +11,9 @@ import pytest
 from chalicelib.domain.numbers import inventory as rules
 from chalicelib.domain.errors import InvalidStateError, NotFoundError
 from chalicelib.services.numbers import inventory, order_charges, orders, trunks
-from chalicelib.store import carts
-from chalicelib.store import numbers as store
-from chalicelib.store import orders as order_store
+from chalicelib.store.numbers import carts
+from chalicelib.store.numbers import inventory as store
+from chalicelib.store.numbers import orders as order_store
 from tests.support.carrier import inventory_csv, landlines
 from tests.support.money import admin, new_customer
 

@@ -13,8 +13,8 @@ from chalicelib.domain.numbers import inventory as number_rules
 from chalicelib.domain.numbers import porting as rules
 from chalicelib.domain.errors import ConcurrentUpdateError, InvalidStateError, ValidationError
 from chalicelib.services.numbers import inventory, porting
-from chalicelib.store import numbers as number_store
-from chalicelib.store import porting as store
+from chalicelib.store.numbers import inventory as number_store
+from chalicelib.store.numbers import porting as store
 from tests.support.carrier import inventory_csv
 from tests.support.money import admin, new_customer
 

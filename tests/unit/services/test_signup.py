@@ -12,7 +12,7 @@ from chalicelib.services.identity import signup
 from chalicelib.services.identity import users
 from chalicelib.store.dynamo import entities
 from chalicelib.store.dynamo import schema
-from chalicelib.store import identity as identity_store
+from chalicelib.store.identity import users as identity_store
 from tests.support.money import admin
 
 

@@ -7,7 +7,7 @@ import pytest
 from chalicelib.domain.numbers import trunks as rules
 from chalicelib.domain.errors import NotFoundError, ValidationError
 from chalicelib.services.numbers import trunks
-from chalicelib.store import trunks as store
+from chalicelib.store.numbers import trunks as store
 from tests.support.money import admin, new_customer
 
 ORIGINATION = {"title": "Main", "primaryTrunk": "203.0.113.9", "primaryPort": "5060", "billingType": "metered"}

@@ -110,7 +110,7 @@ def test_a_totp_code_is_accepted_once(tenant):
 
 
 def test_totp_step_claim_is_conditional(tenant):
-    from chalicelib.store import identity as store
+    from chalicelib.store.identity import users as store
 
     t, user_id = tenant["tenant"]["id"], tenant["user"]["id"]
     assert store.claim_totp_step(t, user_id, 100) is True
@@ -137,7 +137,7 @@ def test_totp_seeds_are_stored_sealed_and_old_clear_ones_are_sealed_by_the_migra
 
     from chalicelib.auth import sealing
     from chalicelib.store.dynamo import entities
-    from chalicelib.store.identity import USER
+    from chalicelib.store.identity.users import USER
 
     t, admin = tenant["tenant"]["id"], tenant["user"]
     stored = users.get_user(tenant=t, user_id=admin["id"])["totpSecret"]

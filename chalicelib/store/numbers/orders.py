@@ -16,9 +16,9 @@ from typing import Any, Callable, Mapping
 
 from chalicelib import settings
 from chalicelib.domain.errors import DialtoneError
-from chalicelib.store import carts
-from chalicelib.store import customers
-from chalicelib.store import numbers
+from chalicelib.store.numbers import carts
+from chalicelib.store.customers import accounts as customers
+from chalicelib.store.numbers import inventory as numbers
 from chalicelib.store.dynamo import entities, keys
 from chalicelib.store.dynamo.entities import Page
 from chalicelib.store.dynamo.schema import ORDER

@@ -13,7 +13,7 @@ from typing import Any, Mapping, Sequence
 from chalicelib import settings
 from chalicelib.domain.numbers import inventory as rules
 from chalicelib.domain.errors import DialtoneError, InvalidStateError
-from chalicelib.store import numbers
+from chalicelib.store.numbers import inventory as numbers
 from chalicelib.store.dynamo import keys
 from chalicelib.store.dynamo.codec import to_attr
 from chalicelib.store.dynamo.table import Transaction, ddb, execute_reporting, get, query_pages

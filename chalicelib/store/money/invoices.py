@@ -21,7 +21,7 @@ from typing import Any, Iterator, Mapping
 
 from chalicelib import settings
 from chalicelib.domain.errors import AlreadyExistsError
-from chalicelib.store import ledger as ledger_store
+from chalicelib.store.money import ledger as ledger_store
 from chalicelib.store.dynamo import entities, keys
 from chalicelib.store.dynamo.codec import to_item
 from chalicelib.store.dynamo.entities import EntityType

@@ -13,7 +13,7 @@ from typing import Any, Mapping, Sequence
 
 from chalicelib import settings
 from chalicelib.domain.errors import ConcurrentUpdateError
-from chalicelib.store import numbers
+from chalicelib.store.numbers import inventory as numbers
 from chalicelib.store.dynamo import entities, keys
 from chalicelib.store.dynamo.entities import Page
 from chalicelib.store.dynamo.schema import NUMBER_IDS, PORT_ORDER
