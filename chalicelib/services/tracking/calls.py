@@ -46,14 +46,6 @@ def day_range(params: Mapping[str, str]) -> tuple[date, date]:
     return first, last
 
 
-def _customer_ids(principal: Principal, customer_id: int | None) -> list[int]:
-    if customer_id is not None:
-        customers.get_customer(principal=principal, customer_id=customer_id)
-        return [customer_id]
-    visible, _ = customers.list_customers(principal=principal, paging=rules.Paging(0, customers.MAX_LISTED))
-    return [c["id"] for c in visible]
-
-
 def tracked_calls(*, principal: Principal, customer_id: int | None, source_id: int | None,
                   first: date, last: date) -> list[dict[str, Any]]:
     """Every tracked call of the range, ordered by start."""
@@ -65,7 +57,7 @@ def tracked_calls(*, principal: Principal, customer_id: int | None, source_id: i
         source = sources.get_source(principal=principal, source_id=source_id, customer_id=customer_id)
         customer_ids = [source["customerId"]]
     else:
-        customer_ids = _customer_ids(principal, customer_id)
+        customer_ids = customers.customer_ids_in_scope(principal=principal, customer_id=customer_id)
     calls: list[dict[str, Any]] = []
     for cid in customer_ids:
         held = [s for s in store.sources_of(tenant, cid) if source_id in (None, s["id"])]

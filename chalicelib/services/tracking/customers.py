@@ -31,6 +31,16 @@ def get_customer(*, principal: Principal, customer_id: int) -> dict[str, Any]:
     return record
 
 
+def customer_ids_in_scope(*, principal: Principal, customer_id: int | None) -> list[int]:
+    """The one customer named (checked to be in the caller's scope), or every
+    customer the caller may see: whose sub-resources a list covers."""
+    if customer_id is not None:
+        get_customer(principal=principal, customer_id=customer_id)
+        return [customer_id]
+    visible, _ = list_customers(principal=principal, paging=rules.Paging(0, MAX_LISTED))
+    return [c["id"] for c in visible]
+
+
 def list_customers(*, principal: Principal, paging: rules.Paging) -> tuple[list[dict[str, Any]], int]:
     """(the page, the total) of the customers the caller may see, in id order."""
     found = accounts.list_customers(principal=principal, page=Page(limit=MAX_LISTED))

@@ -73,12 +73,7 @@ def get_source(*, principal: Principal, source_id: int, customer_id: int | None 
 def list_sources(*, principal: Principal, customer_id: int | None, paging: rules.Paging
                  ) -> tuple[list[dict[str, Any]], int]:
     principal.require_read()
-    if customer_id is not None:
-        customers.get_customer(principal=principal, customer_id=customer_id)
-        ids = [customer_id]
-    else:
-        visible, _ = customers.list_customers(principal=principal, paging=rules.Paging(0, customers.MAX_LISTED))
-        ids = [c["id"] for c in visible]
+    ids = customers.customer_ids_in_scope(principal=principal, customer_id=customer_id)
     return store.sources_page(principal.tenant_id, customer_ids=ids, offset=paging.offset, limit=paging.pagesize)
 
 
