@@ -20,7 +20,6 @@ import argparse
 import contextlib
 import io
 import json
-import secrets
 import sys
 import tempfile
 from datetime import datetime, timedelta, timezone
@@ -94,9 +93,10 @@ def load(api: str, *, name: str = "Demo") -> dict[str, Any]:
     # A customer user of the first customer: the carrier API's token + accountno.
     first = customers[0]
     username = f"darren.{tenant[-6:].lower()}"
-    password = secrets.token_urlsafe(12)
-    made_user = admin("create-user", "--tenant", tenant, "--username", username, "--account", first["accountNumber"],
-                      "--password", password)
+    # The CLI picks the password and prints it once, as it does for an operator. (A password
+    # picked here and passed as `--password X` broke the load whenever X began with "-".)
+    made_user = admin("create-user", "--tenant", tenant, "--username", username,
+                      "--account", first["accountNumber"])["user"]
     customer_key = admin("issue-api-key", "--tenant", tenant, "--user", username)["api_key"]
 
     # Yesterday's calls to the sold numbers, imported and closed: statistics and daily CDR files.
@@ -110,7 +110,7 @@ def load(api: str, *, name: str = "Demo") -> dict[str, Any]:
     demo = {"api": api, "tenant": {"id": tenant, "name": name},
             "staff": {"username": staff["username"], "password": staff["password"],
                       "api_key": staff["api_key"], "totp_secret": staff.get("totp_secret")},
-            "customer_user": {"username": username, "password": password, "api_key": customer_key,
+            "customer_user": {"username": username, "password": made_user["password"], "api_key": customer_key,
                               "totp_secret": made_user.get("totp_secret"),
                               "accountNumber": first["accountNumber"]},
             "customers": customers, "cdrs": {"day": yesterday, "file": imported}}
