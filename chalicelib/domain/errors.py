@@ -124,3 +124,13 @@ class LinkInvalidError(DialtoneError):
 
 class TooManyAttemptsError(DialtoneError):
     """Too many failed logins for this user or from this address lately; nothing was checked."""
+
+
+class ServiceUnavailableError(DialtoneError):
+    """AWS stayed throttled, failing or silent through every retry of one call
+    (store/clients.py): the request may or may not have taken effect, nothing
+    was wrong with it, and the caller should try again later (503, Retry-After)."""
+
+    def __init__(self, message: str = "the service is busy; try again shortly", *, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

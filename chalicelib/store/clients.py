@@ -70,6 +70,35 @@ def _build(service: str, endpoint: str, region: str, unsigned_payload: bool = Fa
     return session.create_client(service, region_name=region, endpoint_url=endpoint or None, config=config)
 
 
+# Error codes that mean "too fast, slow down" across DynamoDB, S3 and SQS (the
+# ones botocore's standard retry mode treats as throttling), and the
+# TransactWriteItems cancellation reason for the same thing.
+_THROTTLING = frozenset({
+    "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
+    "TooManyRequestsException", "ProvisionedThroughputExceededException", "TransactionInProgressException",
+    "RequestLimitExceeded", "BandwidthLimitExceeded", "LimitExceededException", "RequestThrottled", "SlowDown",
+    "PriorRequestNotComplete", "EC2ThrottledException",
+})
+
+
+def transient(error: BaseException) -> bool:
+    """Whether ``error`` is AWS failing to answer (throttled, a 5xx, a timeout
+    or a dropped connection) after botocore's retries: a fault of the moment,
+    not of the request, which the API answers 503 with Retry-After."""
+    from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+
+    if isinstance(error, (ConnectionError, HTTPClientError)):
+        return True
+    if not isinstance(error, ClientError):
+        return False
+    code = str(error.response.get("Error", {}).get("Code", ""))
+    status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+    if code == "TransactionCanceledException":
+        reasons = error.response.get("CancellationReasons") or []
+        return any(r.get("Code") == "ThrottlingError" for r in reasons)
+    return code in _THROTTLING or status >= 500
+
+
 def reset() -> None:
     """Forget cached clients (tests that start a new emulator)."""
     global _loader

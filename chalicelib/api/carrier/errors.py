@@ -42,6 +42,7 @@ TABLE: list[tuple[type[e.DialtoneError], int, Callable[[e.DialtoneError], str]]]
     (e.ConcurrentUpdateError, 409, _own),
     (e.InvalidStateError, 409, _own),
     (e.IdempotencyKeyReusedError, 422, _own),
+    (e.ServiceUnavailableError, 503, _own),
 ]
 
 

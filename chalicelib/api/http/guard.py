@@ -24,6 +24,7 @@ from chalice import Response
 from chalice.app import Request
 
 from chalicelib.api.http.render import json_response
+from chalicelib.api.http.surface import retry_later, unavailable
 from chalicelib.domain.errors import DialtoneError
 
 _log = logging.getLogger(__name__)
@@ -100,7 +101,10 @@ def middleware(routes: Mapping[str, Mapping[str, Any]]) -> Callable[[Request, Ca
             response = get_response(request)
         except DialtoneError as error:
             return _escaped(request, error)
-        except Exception:
+        except Exception as error:
+            busy = unavailable(error)
+            if busy is not None:
+                return retry_later(_escaped(request, busy), busy)
             _log.exception("unhandled error in %s %s", method, path_of(request))
             return refusal(request, 500, "the request failed unexpectedly; it has been logged")
         body = response.body

@@ -12,7 +12,7 @@ from chalice.app import Request
 from chalicelib import clock
 from chalicelib.api.http.params import request_id, source_ip
 from chalicelib.api.http.render import gzip_if_accepted
-from chalicelib.domain.errors import DialtoneError
+from chalicelib.domain.errors import DialtoneError, ServiceUnavailableError
 from chalicelib.domain.identity import Principal
 from chalicelib.lazy import lazy
 
@@ -44,6 +44,25 @@ def write_audit(request: Request, principal: Principal, status: int, surface: st
         _log.exception("audit record could not be written")
 
 
+def unavailable(error: Exception) -> ServiceUnavailableError | None:
+    """An AWS fault that survived botocore's retries (a throttle, a 5xx, a
+    timeout) as the domain's ServiceUnavailableError, which every surface's
+    table answers 503; None for any other error (a bug: 500)."""
+    from chalicelib.store.clients import transient  # botocore, on this error path only
+
+    if not transient(error):
+        return None
+    _log.warning("AWS unavailable after retries: %s: %s", type(error).__name__, error)
+    return ServiceUnavailableError()
+
+
+def retry_later(response: Response, error: DialtoneError) -> Response:
+    """A 503 for a busy AWS says when to come back (RFC 9110 Retry-After)."""
+    if isinstance(error, ServiceUnavailableError):
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
+
+
 class Surface:
     """What differs between surfaces when serving a request: how the caller
     authenticates and how errors look. ``serve`` does the rest identically:
@@ -67,8 +86,12 @@ class Surface:
             response = gzip_if_accepted(request, response)
         except DialtoneError as error:
             response = self.error_response(error)
-        except Exception:
-            _log.exception("unhandled error in %s %s", request.method, request.context.get("path"))
+        except Exception as error:
+            busy = unavailable(error)
+            if busy is not None:
+                response = retry_later(self.error_response(busy), busy)
+            else:
+                _log.exception("unhandled error in %s %s", request.method, request.context.get("path"))
         finally:
             # Requests that never authenticated have no tenant to log under.
             if principal is not None:

@@ -20,6 +20,7 @@ TABLE: list[tuple[type[e.DialtoneError], int, str]] = [
     (e.NotFoundError, 404, "not_found"),
     (e.AlreadyExistsError, 409, "conflict"),
     (e.ConcurrentUpdateError, 409, "conflict"),
+    (e.ServiceUnavailableError, 503, "service_unavailable"),
 ]
 
 

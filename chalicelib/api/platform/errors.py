@@ -33,6 +33,7 @@ TABLE: list[tuple[type[e.DialtoneError], int, str, int]] = [
     (e.NumberUnavailableError, 409, "Number Unavailable", 409004),
     (e.InsufficientFundsError, 402, "Insufficient Funds", 402001),
     (e.FileTooLargeError, 413, "File Too Large", 413001),
+    (e.ServiceUnavailableError, 503, "Service Unavailable", 503001),
 ]
 
 

@@ -150,9 +150,13 @@ def serve(handler: Handler, *, public: bool = False) -> Response:
         response = _run(visit, handler, public)
     except DialtoneError as error:
         response = errors.error_page(visit, error)
-    except Exception:
-        _log.exception("unhandled error in portal %s %s", request.method, request.context.get("path"))
-        response = errors.internal_error(visit)
+    except Exception as error:
+        busy = http.unavailable(error)
+        if busy is not None:
+            response = http.retry_later(errors.error_page(visit, busy), busy)
+        else:
+            _log.exception("unhandled error in portal %s %s", request.method, request.context.get("path"))
+            response = errors.internal_error(visit)
     finally:
         if visit.principal is not None:
             http.write_audit(request, visit.principal, response.status_code if response is not None else 500, "portal", started)

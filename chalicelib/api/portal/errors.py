@@ -23,6 +23,7 @@ TABLE: list[tuple[type[e.DialtoneError], int, str]] = [
     (e.InvalidStateError, 409, "Not possible now"),
     (e.ConcurrentUpdateError, 409, "Someone else changed it first"),
     (e.TooManyAttemptsError, 429, "Too many attempts"),
+    (e.ServiceUnavailableError, 503, "Busy for a moment"),
 ]
 
 

@@ -293,9 +293,13 @@ def serve(segments: list[str]) -> Response:
         response = http.gzip_if_accepted(request, response)
     except DialtoneError as error:
         response = errors.error_response(error, fmt)
-    except Exception:
-        _log.exception("unhandled error in %s %s", request.method, request.context.get("path"))
-        response = errors.internal_error(fmt)
+    except Exception as error:
+        busy = http.unavailable(error)
+        if busy is not None:
+            response = http.retry_later(errors.error_response(busy, fmt), busy)
+        else:
+            _log.exception("unhandled error in %s %s", request.method, request.context.get("path"))
+            response = errors.internal_error(fmt)
     finally:
         if principal is not None:
             http.write_audit(request, principal, response.status_code, "tracking", started)

@@ -27,6 +27,7 @@ TABLE: list[tuple[type[e.DialtoneError], int]] = [
     (e.StorageQuotaExceededError, 403),
     (e.NotFoundError, 404),
     (e.ConcurrentUpdateError, 503),
+    (e.ServiceUnavailableError, 503),
 ]
 
 

@@ -24,6 +24,7 @@ CLASSES: list[tuple[type[e.DialtoneError], int, str]] = [
     (e.InvalidStateError, 409, "Conflict"),
     (e.InsufficientFundsError, 402, "Payment Required"),
     (e.FileTooLargeError, 413, "Payload Too Large"),
+    (e.ServiceUnavailableError, 503, "Service Unavailable"),
 ]
 
 
