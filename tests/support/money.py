@@ -31,3 +31,27 @@ def ledger_sum(tenant: str, account: store.Account) -> Decimal:
                             values={":pk": store.ledger_pk(tenant, account), ":e": "E#"}, consistent=True):
         total += sum((as_money(i["amount"]) for i in page), as_money(0))
     return total
+
+
+def ledger_entries(tenant: str, account: store.Account) -> list[dict[str, Any]]:
+    """Every entry of the account, oldest first (read straight from the table)."""
+    from chalicelib import settings
+    from chalicelib.store.dynamo.table import query_pages
+
+    found: list[dict[str, Any]] = []
+    for page in query_pages(settings.ledger_table(), key_condition="PK = :pk AND begins_with(SK, :e)",
+                            values={":pk": store.ledger_pk(tenant, account), ":e": "E#"}, consistent=True):
+        found.extend(page)
+    return found
+
+
+def assert_balance_is_ledger_sum(tenant: str, account: store.Account) -> Decimal:
+    """The account's balance equals the sum of its entries, and each entry's
+    balanceAfter is the running sum (nothing lost or doubled between them)."""
+    running = as_money(0)
+    for entry in ledger_entries(tenant, account):
+        running += as_money(entry["amount"])
+        assert as_money(entry["balanceAfter"]) == running, (account, entry)
+    balance = as_money(store.read_state(tenant, account).get("balance"))
+    assert balance == running, (account, balance, running)
+    return balance

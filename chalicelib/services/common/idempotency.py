@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from typing import Any, Callable, Mapping
 
 from chalicelib.domain.errors import IdempotencyKeyReusedError, ValidationError
 from chalicelib.store import idempotency as store
 
 MAX_KEY_LENGTH = 255
+_log = logging.getLogger(__name__)
 
 
 def fingerprint(path: str, params: Mapping[str, Any], extra: bytes = b"") -> str:
@@ -40,8 +42,15 @@ def run_once(*, tenant: str, key: str, request_fingerprint: str,
     except BaseException:
         store.abandon(tenant, key)
         raise
-    if status < 300:
-        store.finish(tenant, key, request_fingerprint, status, body)
-    else:
-        store.abandon(tenant, key)
+    # The request has run and its answer is known: the caller gets it even when
+    # the record of it cannot be written (AWS busy past its retries). Answering
+    # 503 instead would make the caller retry a request that took effect, and
+    # that retry would run it again once the lock has passed.
+    try:
+        if status < 300:
+            store.finish(tenant, key, request_fingerprint, status, body)
+        else:
+            store.abandon(tenant, key)
+    except Exception:  # noqa: BLE001 - the lock (store.LOCK_SECONDS) still expires on its own
+        _log.warning("Idempotency-Key record not updated after the request ran", exc_info=True)
     return status, body

@@ -1,0 +1,129 @@
+"""Sweeps a flow with a fault at each AWS call it makes.
+
+A flow is one use case as a client and the platform live it:
+
+- ``prepare()``: what must exist before (made without faults); returns the scenario's context;
+- ``act(ctx)``: the request (or the message, or the job run) that gets the fault;
+- ``recover(ctx)``: what happens next without faults: the client retries with
+  the same Idempotency-Key, SQS redelivers, the sweeper or the reconciliation
+  job runs once the lease or the pending time has passed;
+- ``check()``: the invariants over everything the flow did so far (numbers with
+  one owner, balances equal to their ledger sums, nothing charged twice or lost,
+  no orphaned object).
+
+The calls are enumerated by a clean run of the flow (``Faults.record``), so a
+call added to the flow later gets its faults without editing the test. In
+``make test`` each call gets one fault kind, the kinds rotating over the calls
+(every kind and every call is hit); ``DIALTONE_FAULTS=all`` (``make soak``)
+gives every call every kind.
+"""
+from __future__ import annotations
+
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+from tests.support.faults import Crash, Fault, Faults, every_fault
+
+# Every kind, with the one-attempt variants botocore's retry must absorb.
+VARIANTS = [Fault("throttle", 0), Fault("throttle", 0, persistent=False), Fault("server_error", 0),
+            Fault("lost_answer", 0), Fault("lost_answer", 0, persistent=False), Fault("crash", 0)]
+# Totals over the session, for the note of issue 15 (tests/faults/conftest.py prints them).
+TOTALS: Counter[str] = Counter()
+
+
+class Flow:
+    name = "flow"
+
+    def prepare(self) -> Any:
+        return None
+
+    def act(self, ctx: Any) -> int | None:
+        """The faulty step; returns an HTTP status when it is a request."""
+        raise NotImplementedError
+
+    def recover(self, ctx: Any) -> None:
+        pass
+
+    def check(self) -> None:
+        pass
+
+
+@dataclass
+class Coverage:
+    flow: str
+    calls: list[str]
+    scenarios: int = 0
+    injected: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)
+
+    def __str__(self) -> str:
+        return (f"{self.flow}: {len(self.calls)} calls, {self.scenarios} faulted runs, {self.injected} faults "
+                f"injected; outcomes {dict(self.outcomes)}")
+
+
+def full_sweep() -> bool:
+    return os.environ.get("DIALTONE_FAULTS") == "all"
+
+
+def plan(calls: int, offset: int = 0) -> Iterator[Fault]:
+    if full_sweep():
+        yield from every_fault(calls)
+        return
+    for index in range(calls):
+        variant = VARIANTS[(index + offset) % len(VARIANTS)]
+        yield Fault(variant.kind, index, variant.persistent)
+
+
+def clean_failure(error: BaseException) -> bool:
+    """A failure a surface answers without a 500: a domain error (its own
+    status) or AWS still busy after retries (503)."""
+    from chalicelib.domain.errors import DialtoneError
+    from chalicelib.store.clients import transient
+
+    return isinstance(error, DialtoneError) or transient(error)
+
+
+def sweep(faults: Faults, flow: Flow, *, offset: int = 0,
+          on_outcome: Callable[[Fault, str], None] | None = None) -> Coverage:
+    ctx = flow.prepare()
+    faults.record()
+    status = flow.act(ctx)
+    calls = list(faults.calls)
+    assert status is None or status < 400, f"{flow.name}: the clean run failed with {status}"
+    flow.recover(ctx)
+    flow.check()
+    coverage = Coverage(flow.name, calls)
+    before = faults.injected
+    for fault in plan(len(calls), offset):
+        ctx = flow.prepare()
+        faults.arm(fault)
+        try:
+            status = flow.act(ctx)
+            outcome = "ok" if status is None or status < 400 else f"http {status}"
+        except Crash:
+            outcome = "crashed"
+        except Exception as error:  # noqa: BLE001 - classified just below
+            assert clean_failure(error), f"{flow.name}, {fault} at {calls[fault.index or 0]}: {error!r}"
+            outcome = type(error).__name__
+        finally:
+            faults.arm(None)
+        assert not outcome.startswith("http 5") or outcome == "http 503", \
+            f"{flow.name}, {fault} at {calls[fault.index or 0]}: answered {outcome}"
+        coverage.outcomes[outcome] += 1
+        coverage.scenarios += 1
+        if on_outcome:
+            on_outcome(fault, outcome)
+        try:
+            flow.recover(ctx)
+            flow.check()
+        except AssertionError as error:
+            raise AssertionError(f"{flow.name}, {fault} at {calls[fault.index or 0]}: {error}") from error
+    coverage.injected = faults.injected - before
+    TOTALS["flows"] += 1
+    TOTALS["calls"] += len(calls)
+    TOTALS["faulted runs"] += coverage.scenarios
+    TOTALS["faults injected"] += coverage.injected
+    print(coverage)
+    return coverage
