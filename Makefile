@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 STAGE ?= dev
 
-.PHONY: venv run lint test unit surface integration bench package clean
+.PHONY: venv run lint test unit surface integration bench soak package clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ surface: $(STAMP)
 # Against a real local runtime (DynamoDB Local, moto server, the API and workers).
 integration: $(STAMP)
 	$(PY) -m pytest -q tests/integration
+
+# The fault sweeps in full: every fault kind at every AWS call of every flow
+# (`make test` runs a sample of them). Prints the counts per flow and in all.
+soak: $(STAMP)
+	DIALTONE_FAULTS=all $(PY) -m pytest -q -s tests/faults
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache dist out

@@ -14,3 +14,12 @@ def client(aws: None) -> Iterator[Any]:
 
     with Client(app, stage_name="test") as test_client:
         yield test_client.http
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The counts the note of issue 15 asks for (this process's sweeps; under
+    xdist each worker keeps its own, so `make soak` runs without it)."""
+    from tests.support.fault_sweep import TOTALS
+
+    if TOTALS:
+        terminalreporter.write_line("fault sweeps: " + ", ".join(f"{v} {k}" for k, v in TOTALS.items()))
