@@ -10,7 +10,9 @@ Dialtone's own is replaced).
 Each call goes through four events; the kit listens to three:
 
 - ``before-call`` (once per API call): counts calls and decides whether this
-  is the armed one;
+  is the armed one; a crash raises here, and so does every later call until
+  the next ``arm`` (a dead process's ``except BaseException`` clean-up
+  reaches AWS no more than the rest of it);
 - ``before-send`` (once per attempt): the kit owns this step. It answers a
   throttle or a 500 itself, sends the request and then loses the answer (a
   read timeout after the write committed), raises :class:`Crash`, or lets the
@@ -83,6 +85,7 @@ class Faults:
     injected: int = 0  # faults that fired, over the kit's life
     fired: list[str] = field(default_factory=list)  # "<fault> at <call>" for each
     _fault: Fault | None = None
+    _dead: bool = False  # a crash fired: every later call fails too (no clean-up handler gets through)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _local: threading.local = field(default_factory=threading.local)
     _tokens: set[str] = field(default_factory=set)  # ClientRequestTokens of transactions that committed
@@ -116,6 +119,7 @@ class Faults:
         with self._lock:
             self.calls = []
             self._fault = fault
+            self._dead = False
 
     @property
     def armed(self) -> Fault | None:
@@ -156,7 +160,10 @@ class Faults:
                 self.injected += 1
                 self.fired.append(f"{self._fault} at {name}")
         self._local.call = _Call(index, name, armed)
+        if self._dead:
+            raise Crash(f"{name} (call {index}) after the crash: the process is gone")
         if armed and self._fault is not None and self._fault.kind == CRASH:
+            self._dead = True
             raise Crash(f"crash before {name} (call {index})")
 
 

@@ -11,6 +11,7 @@ upload leaves nothing behind.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Mapping, TypeVar
 
@@ -36,6 +37,18 @@ if TYPE_CHECKING:
 
 def _object_key(stored_file_id: int) -> str:
     return store.object_key(stored_file_id)
+
+
+_log = logging.getLogger(__name__)
+
+
+def _discard(tenant: str, stored_file_id: int) -> None:
+    """Delete a stored file no attachment will name, without hiding the error
+    that got us here (if the delete fails too, the object stays: logged)."""
+    try:
+        blobs.delete(tenant, _object_key(stored_file_id))
+    except Exception:  # noqa: BLE001 - the caller re-raises the error that matters
+        _log.warning("stored file %s of tenant %s left without an attachment", stored_file_id, tenant, exc_info=True)
 
 
 def _quota_error() -> StorageQuotaExceededError:
@@ -79,10 +92,15 @@ def _store(principal: Principal, upload: Upload, file_name: str,
     file_id = ready()
     assert received.content is not None  # receive() without streaming always buffers the file
     received.content.seek(0)  # the buffer itself goes to S3: no copy of the file
-    blobs.put(principal.tenant_id, _object_key(file_id), received.content,
-              content_type=received.mime_type, metadata={"sha1": received.sha1}, sha1_hex=received.sha1)
-    if meanwhile is not None:
-        meanwhile()
+    try:
+        blobs.put(principal.tenant_id, _object_key(file_id), received.content,
+                  content_type=received.mime_type, metadata={"sha1": received.sha1}, sha1_hex=received.sha1)
+        if meanwhile is not None:
+            meanwhile()
+    except Exception:
+        # A PUT whose answer was lost (a timeout) may have stored the object all the same.
+        _discard(principal.tenant_id, file_id)
+        raise
     return {"storedFileId": file_id, "fileSize": received.size, "fileHash": received.sha1,
             "mimeType": received.mime_type, "fileStoredAt": clock.now_iso()}
 
@@ -158,7 +176,7 @@ def create(*, principal: Principal, note_id: int, fields: Mapping[str, Any], upl
                                "createdBy": principal.user_id}, attachment_id=attachment_ids[0],
                               over_quota=_quota_error())
     except BaseException:
-        blobs.delete(principal.tenant_id, _object_key(stored["storedFileId"]))
+        _discard(principal.tenant_id, stored["storedFileId"])
         raise
     audit.touch("noteAttachment", record["id"])
     return record
