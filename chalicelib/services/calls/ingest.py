@@ -58,7 +58,14 @@ def import_file(*, tenant: str, path: str, progress: Callable[[int], None] | Non
         file_id = "sha256-" + digest.hexdigest()
         stamped = stamp()
         if not store.create_file(tenant, file_id, {"name": os.path.basename(path), "stamp": stamped, "parts": 1}):
-            return _repeat_summary(tenant, file_id, tally.rows)
+            record = store.get_file(tenant, file_id) or {}
+            if record.get("status") == "done":
+                return _repeat_summary(tenant, file_id, tally.rows)
+            # Claimed but never finished: an import that died half-way, or this
+            # one, whose claim committed but whose answer was lost (botocore's
+            # retry then found the claim). Import it now, rewriting the same
+            # part objects (the claim's stamp names them), as the inbox does.
+            stamped = str(record.get("stamp") or stamped)
         days, uploaded = _upload_parts(tenant, f"{stamped}-{file_id}-0", parts)
         store.finish_part(tenant, file_id, 0, days, {"rows": tally.rows, "rejected": tally.rejected})
         return _complete(tenant, file_id, days, tally, Known(owners, uploaded))
