@@ -84,9 +84,18 @@ def handler(function: str, surface: str) -> Callable[[Handler], Handler]:
         @functools.wraps(user_handler)
         def invoke(event: Any, *args: Any) -> Any:
             ident = _event_id(event, args)
+            started = time.perf_counter()
             with correlation.scope(correlation_id=ident, surface=surface, function=function, request_id=ident):
                 try:
-                    return user_handler(event, *args)
+                    answer = user_handler(event, *args)
+                except Exception:
+                    # Lambda retries (or drops) the invocation; its own report is not JSON.
+                    metrics.count("InvocationsFailed", Function=function)
+                    _log.exception("%s failed", function)
+                    raise
+                else:
+                    _log.info("%s finished", function, extra={"ms": round((time.perf_counter() - started) * 1000, 1)})
+                    return answer
                 finally:
                     metrics.flush()
 
