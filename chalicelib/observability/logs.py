@@ -4,7 +4,8 @@ Fields: ``timestamp`` (UTC, milliseconds), ``level``, ``message``,
 ``service`` (dialtone), ``stage``, ``surface``, ``function`` (the Lambda
 handler), ``correlation_id`` and ``request_id`` (chalicelib/observability/
 correlation.py), ``logger`` and ``location`` (module.function:line of the
-call), anything passed as ``extra=``, and ``exception`` with its traceback.
+call), anything passed as ``extra=`` (Lambda's filter adds ``aws_request_id``,
+the invocation's id), and ``exception`` with its traceback.
 CloudWatch Logs Insights reads the fields without a parse step.
 
 Every text that reaches a line goes through chalicelib/auth/redaction.py
@@ -35,11 +36,15 @@ SERVICE = "dialtone"
 APP_LOGGERS = ("chalicelib", "app", "infra")
 # LogRecord's own attributes: everything else on a record came as ``extra=``.
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
-# Set by the Lambda runtime's filter; the request id is already in request_id.
-_DROPPED = frozenset({"aws_request_id"})
 
 
 class JsonFormatter(logging.Formatter):
+    def __init__(self, *, terminator: str = "") -> None:
+        super().__init__()
+        # A StreamHandler ends each line itself; Lambda's handler writes what
+        # the formatter gives (its own format ends in a newline).
+        self.terminator = terminator
+
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
             "timestamp": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds")
@@ -56,7 +61,7 @@ class JsonFormatter(logging.Formatter):
                 entry["request_id"] = found.request_id
         entry.update(logger=record.name, location=f"{record.module}.{record.funcName}:{record.lineno}")
         for name, value in vars(record).items():
-            if name not in _STANDARD and name not in _DROPPED and name not in entry:
+            if name not in _STANDARD and name not in entry and value not in (None, ""):
                 entry[name] = redact(value) if isinstance(value, str) else value
         if record.exc_info and not record.exc_text:
             record.exc_text = self.formatException(record.exc_info)
@@ -64,7 +69,7 @@ class JsonFormatter(logging.Formatter):
             entry["exception"] = redact(record.exc_text)
         if record.stack_info:
             entry["stack"] = redact(record.stack_info)
-        return json.dumps(entry, default=str, separators=(",", ":"), ensure_ascii=False)
+        return json.dumps(entry, default=str, separators=(",", ":"), ensure_ascii=False) + self.terminator
 
 
 def _message(record: logging.LogRecord) -> str:
@@ -89,7 +94,8 @@ def configure(*loggers: logging.Logger) -> None:
     for logger in (logging.getLogger(), *loggers):
         for handler in logger.handlers:
             if handler.formatter is None or type(handler.formatter) is logging.Formatter:
-                handler.setFormatter(JsonFormatter())
+                streamed = isinstance(handler, logging.StreamHandler)
+                handler.setFormatter(JsonFormatter(terminator="" if streamed else "\n"))
     redaction.install(*loggers)
     level = _level()
     for name in APP_LOGGERS:

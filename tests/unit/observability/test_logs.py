@@ -102,6 +102,29 @@ def test_configure_formats_default_handlers_and_leaves_chosen_formats() -> None:
         logger.removeHandler(chosen)
 
 
+def test_lambdas_own_handler_gets_one_line_per_record() -> None:
+    # Lambda's handler (not a StreamHandler) writes the formatted text as is;
+    # without a newline, lines written to stdout (outside the framed log
+    # protocol) would run together.
+    written: list[str] = []
+
+    class LambdaLikeHandler(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            written.append(self.format(record))
+
+    logger = logging.getLogger("dialtone-lambda-like")
+    handler = LambdaLikeHandler()
+    handler.setFormatter(logging.Formatter("[%(levelname)s]\t%(message)s\n"))
+    logger.addHandler(handler)
+    try:
+        logs.configure(logger)
+        logger.error("one")
+        logger.error("two")
+    finally:
+        logger.removeHandler(handler)
+    assert [json.loads(line)["message"] for line in "".join(written).splitlines()] == ["one", "two"]
+
+
 @pytest.mark.parametrize("value, expected", [
     ("3f2b9c4e-1d2a-4b8e-9f00-0a1b2c3d4e5f", "3f2b9c4e-1d2a-4b8e-9f00-0a1b2c3d4e5f"),
     ("Root=1-5759e988-bd862e3fe1be46a994272793", "Root=1-5759e988-bd862e3fe1be46a994272793"),
