@@ -59,6 +59,21 @@ def scope(*, correlation_id: str, surface: str, function: str, request_id: str |
         _current.reset(token)
 
 
+@contextlib.contextmanager
+def continued(found: str | None) -> Iterator[Scope | None]:
+    """Within the current scope, the work of an earlier request whose id
+    ``found`` was carried some other way than a message attribute (a CDR
+    file's object metadata): that id until the block ends. Nothing changes
+    without an acceptable id or an open scope."""
+    outer, chosen = _current.get(), acceptable(found)
+    if outer is None or chosen is None:
+        yield outer
+        return
+    with scope(correlation_id=chosen, surface=outer.surface, function=outer.function,
+               request_id=outer.request_id) as opened:
+        yield opened
+
+
 def acceptable(value: Any) -> str | None:
     """``value`` if it may serve as a correlation id, else None."""
     text = str(value).strip() if value is not None else ""

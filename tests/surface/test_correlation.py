@@ -4,9 +4,11 @@ the worker that processes that message; the worker's metrics are flushed
 as EMF at the end of its invocation (chalicelib/observability)."""
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from typing import Any
+from urllib.parse import quote_plus, urlencode
 
 import pytest
 from chalice.local import LambdaContext
@@ -145,3 +147,32 @@ def test_a_message_sent_outside_any_request_logs_under_its_message_id() -> None:
         assert run_order_worker([record]) == {"batchItemFailures": []}
     (handled,) = [line for line in logged.lines() if line["message"] == "order message m-1 handled"]
     assert handled["correlation_id"] == "m-1"
+
+
+def test_a_cdr_upload_is_taken_in_under_the_id_of_the_request_that_granted_it(client: Any,
+                                                                             tenant: dict[str, Any]) -> None:
+    from chalicelib import settings
+    from chalicelib.store.clients import client as aws_client
+
+    wanted = f"upload-{uuid.uuid4()}"
+    granted = json.loads(client.post("/carrier/cdr_upload", body=urlencode({
+        "token": tenant["user"]["api_key"], "filename": "switch.csv"}), headers={
+        "Content-Type": "application/x-www-form-urlencoded", "X-Request-Id": wanted}).body)
+    fields = granted["fields"]
+    assert fields["x-amz-meta-correlation-id"] == wanted
+    assert {"x-amz-meta-correlation-id": wanted} in json.loads(base64.b64decode(fields["policy"]))["conditions"]
+    # What S3 makes of the POST (moto in-process cannot take one; the local
+    # runtime does, tests/integration/carrier/test_cdr_upload.py): the object, its metadata.
+    aws_client("s3").put_object(Bucket=settings.blob_bucket(), Key=fields["key"], Metadata={"correlation-id": wanted},
+                                Body=b"call_id,direction,account,trunk_id,from,to,start,answer,end,billsec,disposition\n")
+    event = events.load("s3_object_created_via_sqs", key=quote_plus(fields["key"]))
+
+    with log_lines.captured() as logged:
+        from app import app
+
+        context = LambdaContext(function_name="dialtone-test-cdr_files", memory_size=1024, max_runtime_ms=60_000)
+        assert app.handler_map["cdr_files"](event, context) == {"batchItemFailures": []}
+
+    (taken,) = [line for line in logged.lines() if line["message"] == f"CDR file {fields['key']} taken in"]
+    assert (taken["correlation_id"], taken["function"]) == (wanted, "cdr_files")
+    assert taken["outcome"]["rows"] == 0

@@ -54,3 +54,21 @@ def test_a_requests_id_comes_back_and_is_on_the_api_and_worker_log_lines(runtime
                if line["message"].startswith("order message")]
     assert handled and all(line["correlation_id"] == wanted and line["function"] == "order_worker"
                            for line in handled), handled
+
+
+def test_an_uploaded_cdr_file_is_taken_in_under_the_id_of_the_request_that_granted_it(runtime: LocalRuntime) -> None:
+    from chalicelib.services.identity import users
+
+    with runtime.environment():
+        key = users.create_tenant(name="Correlated upload")["user"]["api_key"]
+    wanted = f"itest-upload-{uuid.uuid4()}"
+    header = "call_id,direction,account,trunk_id,from,to,start,answer,end,billsec,disposition\n"
+    with requests.Session() as session:
+        granted = session.post(f"{runtime.base_url}/carrier/cdr_upload", data={"token": key, "filename": "a.csv"},
+                               headers={"X-Request-Id": wanted}).json()
+        sent = session.post(granted["url"], data=granted["fields"], files={"file": ("a.csv", header.encode())})
+        assert sent.status_code == 204, sent.text
+
+    taken = [line for line in lines_with(runtime.log_dir / "workers.log", wanted, until=time.monotonic() + 30)
+             if line["message"].startswith("CDR file")]
+    assert [(line["correlation_id"], line["function"]) for line in taken] == [(wanted, "cdr_files")], taken
