@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 import time
 import uuid
 from typing import Any, Callable, Mapping, TypeVar
@@ -25,7 +24,9 @@ from chalice.app import Request
 from chalicelib.observability import correlation, metrics
 
 _log = logging.getLogger(__name__)
-API_FUNCTION = "api_handler"  # Chalice's name for the REST API's handler
+# Chalice's name for the REST API's handler; like the event functions' names,
+# the same on every stage (the stage is a field of its own).
+API_FUNCTION = "api_handler"
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 
 
@@ -53,7 +54,7 @@ def http_middleware(request: Request, get_response: Callable[[Request], Response
     route = str(context.get("resourcePath") or "/")
     started = time.perf_counter()
     with correlation.scope(correlation_id=chosen or request_id, surface=surface_of(request),
-                           function=os.environ.get("AWS_LAMBDA_FUNCTION_NAME") or API_FUNCTION,
+                           function=API_FUNCTION,
                            request_id=request_id) as opened:
         try:
             response = get_response(request)
