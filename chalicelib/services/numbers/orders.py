@@ -30,6 +30,7 @@ from chalicelib.services.numbers import order_charges
 from chalicelib.services.numbers import trunks
 from chalicelib.store.numbers import carts
 from chalicelib.store.numbers import inventory as number_store
+from chalicelib.store.numbers import owned as owned_numbers
 from chalicelib.store.numbers import orders as store
 
 GENERATED, QUEUED, CHARGED, COMPLETE, FAILED = "generated", "queued", "charged", "complete", "failed"
@@ -212,7 +213,7 @@ def _activate(tenant: str, order: Mapping[str, Any]) -> None:
     items = number_store.existing(tenant, order["numbers"])
     todo = [i for i in items.values()
             if i["status"] == number_rules.RESERVED and i.get("reserveId") == order["reserveId"]]
-    if not number_store.activate_reserved(tenant, [i["number"] for i in todo], reserve_id=order["reserveId"],
+    if not owned_numbers.activate_reserved(tenant, [i["number"] for i in todo], reserve_id=order["reserveId"],
                                           customer_id=order["customerId"], order_id=order["id"],
                                           trunk_id=order["trunkId"], stamp=clock.now_iso()):
         raise ConcurrentUpdateError("a number of the order changed during activation")
