@@ -103,10 +103,10 @@ class Shop:
         return self.lambdas.lambda_.invoke("order_worker", event).payload
 
     def sweep_expired(self) -> None:
-        from chalicelib.services.numbers import inventory
+        from chalicelib.services.numbers import reservations
 
         with clock.frozen(clock.now() + timedelta(days=1)):
-            inventory.sweep_all(tenants=[self.shop.tenant])
+            reservations.sweep_all(tenants=[self.shop.tenant])
 
     def check(self, *, settled: bool) -> None:
         """No number with two owners; each order charged once and its numbers
@@ -116,11 +116,12 @@ class Shop:
         from chalicelib.store.dynamo import keys
         from chalicelib.store.numbers import inventory as numbers
         from chalicelib.store.numbers import orders as order_store
+        from chalicelib.store.numbers import owned as owned_store
 
         tenant = self.shop.tenant
         owners: dict[str, int] = {}
         for customer in self.shop.customer_ids:
-            for item in numbers.owned(tenant, customer):
+            for item in owned_store.owned(tenant, customer):
                 assert item["number"] not in owners, f"{item['number']} has two owners"
                 owners[item["number"]] = customer
         items = numbers.existing(tenant, [f"{NPANXX}{n:04d}" for n in range(STOCK)])

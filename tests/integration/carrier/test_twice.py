@@ -27,7 +27,7 @@ def test_the_order_worker_given_each_message_twice_out_of_order_at_once_charges_
         from chalicelib.domain.identity import principal_from_user
         from chalicelib.domain.numbers import inventory as rules
         from chalicelib.services.identity import users
-        from chalicelib.services.numbers import inventory, orders, trunks
+        from chalicelib.services.numbers import orders, reservations, trunks
         from chalicelib.store.numbers import orders as order_store
         from chalicelib.workers import orders as worker
         from tests.support.money import assert_balance_is_ledger_sum, ledger_entries
@@ -41,7 +41,7 @@ def test_the_order_worker_given_each_message_twice_out_of_order_at_once_charges_
             trunk = trunks.define_origination(principal=principal, customer=customer, params={
                 "title": "t", "primaryTrunk": "203.0.113.10", "primaryPrefix": "1234", "primaryPort": "5060",
                 "billingType": "Unmetered", "sessions": "20", "mou": "Unlimited"})
-            cart = inventory.bulk_reserve(principal=principal, customer=customer, quantity=2,
+            cart = reservations.bulk_reserve(principal=principal, customer=customer, quantity=2,
                                           criteria=rules.Criteria(category=rules.LANDLINE, state="WA"))
             order = orders.generate_order(principal=principal, customer=customer, reserve_id=cart["reserveId"],
                                           trunk_id=trunk["id"])
@@ -70,7 +70,7 @@ def test_the_reservation_sweeper_run_twice_at_once_releases_each_number_once(run
         from chalicelib.domain.identity import principal_from_user
         from chalicelib.domain.numbers import inventory as rules
         from chalicelib.services.identity import users
-        from chalicelib.services.numbers import inventory
+        from chalicelib.services.numbers import reservations as carts
         from chalicelib.store.dynamo import keys
         from chalicelib.store.numbers import inventory as store
         from chalicelib.workers import reservations
@@ -78,7 +78,7 @@ def test_the_reservation_sweeper_run_twice_at_once_releases_each_number_once(run
         shop = make_shop(landlines("206331", 40), customers=2)
         for n, customer_id in enumerate(shop.customer_ids):
             user = users.find_user(tenant=shop.tenant, user=f"u{n}-{shop.tenant}")
-            inventory.bulk_reserve(principal=principal_from_user(user, shop.tenant),
+            carts.bulk_reserve(principal=principal_from_user(user, shop.tenant),
                                    customer={"id": customer_id, "accountNumber": shop.accounts[n]}, quantity=15,
                                    criteria=rules.Criteria(category=rules.LANDLINE, state="WA"))
         later = clock.now() + timedelta(days=1)
