@@ -121,3 +121,28 @@ def test_the_payment_reconciliation_run_twice_at_once_credits_once(runtime):
         assert peak > 1, "the runs never overlapped"
         assert sum(a["approved"] for a in answers) >= 3
         assert assert_balance_is_ledger_sum(shop.tenant, shop.customer_ids[0]) == Decimal("15")
+
+
+def test_the_invoice_close_run_twice_at_once_issues_one_invoice_each(runtime):
+    with runtime.environment():
+        from chalicelib.domain.money import ledger as rules
+        from chalicelib.services.money import invoices, ledger
+        from chalicelib.store.money import invoices as store
+
+        shop = make_shop(landlines("206333", 1), customers=4)
+        month = "2025-03"
+        for n, customer_id in enumerate(shop.customer_ids):
+            with clock.frozen(f"{month}-1{n}T12:00:00"):
+                ledger.post_movement(tenant=shop.tenant, account=customer_id, activity=rules.ADJUSTMENT,
+                                     amount=Decimal("-2.5"), reference="r", idempotency_key=f"k{n}")
+
+        def close(_: int) -> dict:
+            return invoices.close_month(tenant=shop.tenant, month=month)
+
+        answers, peak = run_concurrently(2, close)
+        assert peak > 1, "the runs never overlapped"
+        assert all(a["done"] for a in answers)
+        assert sum(a["issued"] for a in answers) == 4  # each invoice issued by one run
+        for customer_id in shop.customer_ids:
+            record = store.get_invoice(shop.tenant, customer_id, month)
+            assert record is not None and Decimal(str(record["closing"])) == Decimal("-2.5")
