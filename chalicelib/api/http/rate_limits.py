@@ -35,17 +35,22 @@ def documented(build: Callable[[], dict[str, Any]]) -> Callable[[], dict[str, An
 
 
 def with_rate_limits(spec: dict[str, Any]) -> dict[str, Any]:
-    for item in spec.get("paths", {}).values():
-        for method in _METHODS:
-            operation = item.get(method)
-            if isinstance(operation, dict) and isinstance(operation.get("responses"), dict):
-                responses = operation["responses"]
-                responses["429"] = _throttled(spec, responses)
+    every = [operation["responses"] for item in spec.get("paths", {}).values() for method in _METHODS
+             if isinstance(operation := item.get(method), dict) and isinstance(operation.get("responses"), dict)]
+    # An operation with no error of its own (a public document) is refused in the surface's envelope too.
+    envelope = next((model for responses in every if "content" in (model := _model(spec, responses))), {})
+    for responses in every:
+        responses["429"] = _throttled(spec, responses, envelope)
     return spec
 
 
-def _throttled(spec: dict[str, Any], responses: dict[str, Any]) -> dict[str, Any]:
-    model = next((_resolve(spec, responses[s]) for s in _MODELS if s in responses), {})
+def _model(spec: dict[str, Any], responses: dict[str, Any]) -> dict[str, Any]:
+    return next((_resolve(spec, responses[s]) for s in _MODELS if s in responses), {})
+
+
+def _throttled(spec: dict[str, Any], responses: dict[str, Any], envelope: dict[str, Any]) -> dict[str, Any]:
+    model = _model(spec, responses)
+    model = model if "content" in model else envelope
     if "429" in responses:
         # The operation's own 429 (a throttled login) or the limits' one, in the surface's envelope.
         answer = copy.deepcopy(_resolve(spec, responses["429"]))
@@ -63,7 +68,7 @@ def _throttled(spec: dict[str, Any], responses: dict[str, Any]) -> dict[str, Any
 
 
 def _resolve(spec: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
-    reference = answer.get("$ref") if isinstance(answer, dict) else None
+    reference = answer.get("$ref")
     if not isinstance(reference, str) or not reference.startswith("#/"):
         return answer
     node: Any = spec

@@ -128,3 +128,18 @@ def test_limits_come_from_the_environment():
     assert rate_limits.limits({"DIALTONE_RATE_LIMITS": "off"}) == ()
     changed = {limit.name: limit.limit for limit in rate_limits.limits({"DIALTONE_RATE_LIMIT_PER_ADDRESS": "7"})}
     assert changed["per-address"] == 7 and changed["logins-per-address"] == 20
+
+
+@pytest.mark.parametrize("surface", ["platform", "partner", "carrier", "tracking", "voice"])
+def test_every_openapi_operation_documents_the_429_and_its_headers(surface):
+    import importlib
+
+    spec = importlib.import_module(f"chalicelib.api.{surface}.openapi").spec()
+    operations = [op for item in spec["paths"].values() for method, op in item.items()
+                  if method in ("get", "put", "post", "delete", "patch")]
+    assert operations
+    for operation in operations:
+        answer = operation["responses"]["429"]
+        assert set(answer["headers"]) == {"Retry-After", "X-RateLimit-Limit", "X-RateLimit-Remaining",
+                                          "X-RateLimit-Reset"}
+        assert "application/json" in answer["content"]
