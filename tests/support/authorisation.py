@@ -11,14 +11,17 @@ its allow-list lists 203.0.113.0/24 only.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import urlencode
 
 from tests.support.portal import Codes, Portal
 from tests.support.voice import Voice
 
 INSIDE = ["127.0.0.0/8"]
+SURFACES = {"platform": "/backend/api/v1", "partner": "/partner", "carrier": "/carrier", "tracking": "/tracking",
+            "voice": "/api/v1", "portal": "/portal"}
 OUTSIDE = ["203.0.113.0/24"]
 
 
@@ -179,9 +182,11 @@ def _logged_in_outside(client: Any, user: dict[str, Any], account: str) -> Crede
 
 # ------------------------------------------------------------------ transports
 
-def send(client: Any, surface: str, method: str, path: str, who: Credentials) -> Any:
+def send(client: Any, surface: str, method: str, path: str, who: Credentials,
+         fields: dict[str, Any] | None = None) -> Any:
     """One request of ``who`` to ``path`` in the way ``surface`` takes credentials;
-    writes carry an empty body of the surface's type."""
+    writes carry ``fields`` (else nothing) in a body of the surface's type."""
+    fields = fields or {}
     writing = method not in ("GET", "HEAD", "DELETE", "OPTIONS")
     headers: dict[str, str] = {"Accept": "application/json"}
     body: str | None = None
@@ -200,14 +205,14 @@ def send(client: Any, surface: str, method: str, path: str, who: Credentials) ->
             return client.request(method, path, headers={"Host": "tracking.test", **headers},
                                   body="" if writing else None)
         caller = Tracking(client, who.username, who.password or "")
-        return caller.call(method, path, base="", data={} if writing else None, headers=headers)
+        return caller.call(method, path, base="", data=fields if writing else None, headers=headers)
     if surface == "portal":
         headers = {"Accept": "text/html"}
         if who.cookie:
             headers["Cookie"] = who.cookie
         if writing:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
-            body = urlencode({"csrf": who.csrf} if who.csrf else {})
+            body = urlencode({**fields, **({"csrf": who.csrf} if who.csrf else {})})
         return client.request(method, path, headers=headers, body=body)
     credential = {"platform": who.api_key, "partner": who.api_key, "voice": who.access_token}[surface]
     if credential:
@@ -217,5 +222,90 @@ def send(client: Any, surface: str, method: str, path: str, who: Credentials) ->
             headers["Authorization"] = f"Bearer {credential}"
     if writing:
         headers["Content-Type"] = "application/json"
-        body = "{}"
+        body = json.dumps(fields)
     return client.request(method, path, headers=headers, body=body)
+
+
+# ------------------------------------------------------------------ answers
+
+def _envelope_platform(status: int, body: Any) -> bool:
+    return isinstance(body, dict) and str(body.get("error_code", "")).startswith(str(status)) and "error" in body
+
+
+def _envelope_partner(status: int, body: Any) -> bool:
+    return isinstance(body, dict) and body.get("code") == status and {"error", "message"} <= set(body)
+
+
+def _envelope_carrier(status: int, body: Any) -> bool:
+    return isinstance(body, dict) and body.get("status") == str(status) and "error" in body
+
+
+def _envelope_tracking(status: int, body: Any) -> bool:
+    errors = body.get("errors") if isinstance(body, dict) else None
+    return bool(errors) and errors[0].get("status") == str(status) and "message" in errors[0]
+
+
+def _envelope_voice(status: int, body: Any) -> bool:
+    return isinstance(body, dict) and body.get("status") == status and {"error", "message"} <= set(body)
+
+
+ENVELOPES: dict[str, Callable[[int, Any], bool]] = {
+    "platform": _envelope_platform, "partner": _envelope_partner, "carrier": _envelope_carrier,
+    "tracking": _envelope_tracking, "voice": _envelope_voice}
+REFUSED = {401, 403, 404}
+
+
+def refusal_problem(surface: str, kind: str, response: Any) -> str | None:
+    """None when the answer is a refusal as the surface's document writes it."""
+    status = response.status_code
+    headers = {k.lower(): v for k, v in response.headers.items()}
+    if surface == "portal":
+        # No session (or a dead one): back to the login page; a form posted
+        # without the session's CSRF token, or a session without the right: 403/404 pages.
+        if status == 303 and headers.get("location") == "/portal/login":
+            return None
+        if status in (403, 404):
+            return None if "text/html" in headers.get("content-type", "") else "not an HTML page"
+        return f"{status} {headers.get('location', '')}"
+    if status not in REFUSED or (kind == "no credential" and status != 401):
+        return f"status {status}"
+    try:
+        body = json.loads(response.body)
+    except ValueError:
+        return f"status {status}, not JSON: {response.body[:120]!r}"
+    return None if ENVELOPES[surface](status, body) else f"status {status}, not the envelope: {body}"
+
+
+# ------------------------------------------------------------ stored state
+
+def snapshot() -> dict[str, Any]:
+    """Everything a refused request could have changed: every item of the
+    tables that hold the business data (the audit table records requests),
+    every object, every queued message count."""
+    from chalicelib.store.clients import client
+
+    ddb, s3, sqs = client("dynamodb"), client("s3"), client("sqs")
+    state: dict[str, Any] = {}
+    for table in ddb.list_tables()["TableNames"]:
+        if table.endswith("-audit"):
+            continue
+        for item in ddb.scan(TableName=table, ConsistentRead=True)["Items"]:
+            key = (table, item["PK"]["S"], item["SK"]["S"])
+            if not _bookkeeping(item):
+                state[str(key)] = item
+    for bucket in s3.list_buckets()["Buckets"]:
+        for entry in s3.list_objects_v2(Bucket=bucket["Name"]).get("Contents", []):
+            state[f"s3 {bucket['Name']}/{entry['Key']}"] = entry["ETag"]
+    for url in sqs.list_queues().get("QueueUrls", []):
+        state[f"sqs {url}"] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
+            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+    return state
+
+
+# What authentication itself writes, whoever calls: Digest nonce counts,
+# portal sessions (a visitor's first) and failed-login counters.
+_BOOKKEEPING = re.compile(r"^(DIGESTNC#|NONCE#|SESSION#|PORTALFAIL#|THROTTLE#|OAUTHFAIL#)")
+
+
+def _bookkeeping(item: dict[str, Any]) -> bool:
+    return bool(_BOOKKEEPING.match(item["PK"]["S"]))

@@ -15,18 +15,30 @@ Which callers a route is walked with follows from its rule:
 - a read-only user, on routes that write;
 - another tenant's administrator, on routes that name one of tenant A's objects;
 - a user bound to customer Y, on routes that name customer X or one of its objects.
+
+The voice API and the portal have no IP allow-list in their seeds, and only
+the key surfaces have keys to revoke: KINDS_BY_SURFACE says who applies where.
+
+An answer passes when it is 401 (no credential), 401/403/404 (the others) in
+the surface's error envelope, or on the portal a redirect to its login page
+or a 403/404 page. A write by a signed-in caller may be refused for its body
+first (400); BODIES gives valid ones where it matters and the test prints how
+many were refused that way. Every table except the audit log, every S3
+object and every queue's message count are compared before and after each
+surface's walk (what authentication itself writes, nonce counts, sessions and
+failure counters, excepted). ``test_cells_checked`` prints the count.
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import pytest
 
 from tests.support import authorisation
 from tests.support.in_process import SHARED_STATE
+from tests.support.voice import ADDRESS, EVENT_HOOK, TRUNK
 
 pytestmark = pytest.mark.aws_state_shared_by_module
 assert SHARED_STATE == "aws_state_shared_by_module"
@@ -133,8 +145,10 @@ RULES.update({
     "GET /portal": PUBLIC, "GET /portal/static/{name}": PUBLIC, "GET /portal/login": PUBLIC,
     "POST /portal/login": PUBLIC, "GET /portal/enrol": PUBLIC, "POST /portal/enrol": PUBLIC,
     "POST /portal/logout": PUBLIC,
-    "GET /portal/api": _r(), "POST /portal/api/ips": Rule(OWN, NONE), "POST /portal/api/ips/remove": Rule(OWN, NONE),
-    "POST /portal/api/key": Rule(OWN, NONE), "POST /portal/api/users": _w(), "POST /portal/api/users/{user_id}/key": _w(TENANT),
+    "GET /portal/api": _r(), "POST /portal/api/ips": Rule(OWN, NONE),
+    "POST /portal/api/ips/remove": Rule(OWN, NONE),
+    "POST /portal/api/key": Rule(OWN, NONE), "POST /portal/api/users": _w(),
+    "POST /portal/api/users/{user_id}/key": _w(TENANT),
     "GET /portal/customers": _r(), "GET /portal/customers/{customer_id}": _r(CUSTOMER),
     "GET /portal/dashboard": _r(), "GET /portal/invoices": _r(), "POST /portal/invoices/pay": _w(),
     "GET /portal/invoices/{invoice_id}/pdf": _r(TENANT), "GET /portal/numbers": _r(),
@@ -170,15 +184,48 @@ RULES.update({
     **_pool(f"{T}/sources/{{source_id}}", TENANT), **_pool(f"{T}/customers/sources/{{source_id}}", TENANT),
     **_pool(f"{C}/sources/{{source_id}}", CUSTOMER),
 })
-# Query parameters a read needs before it names its object (a visitor's session).
-QUERIES = {key: "session=matrix.1" for key in RULES if key.startswith("GET /tracking") and key.endswith("/number")}
+# Query parameters a request needs before it names its object (a visitor's
+# session, an action), and bodies that pass validation, so a write is refused
+# for who sends it rather than for what it sends ("{name}": the path parameter's
+# value, "{name:int}" as a number). Writes without a body here are sent empty.
+QUERIES = {key: "session=matrix.1" for key in RULES
+           if key.startswith("GET /tracking") and key.endswith("/number")}
+QUERIES.update({
+    f"POST {B}/customers/{{customer_id}}": "action=generatePIN", f"POST {B}/features/{{feature_id}}": "action=drop",
+    f"POST {B}/services/{{service_id}}": "action=cancel", f"POST {B}/numbers/{{number_id}}": "action=drop",
+    f"POST {B}/users/{{user_id}}": "action=resetAPIKey",
+    f"POST {B}/noteAttachmentUploads/{{upload_id}}": "action=complete",
+})
+_FILE = {"_fileContent": "aGVsbG8=", "name": "hello.txt"}
+BODIES: dict[str, dict[str, Any]] = {
+    f"POST {B}/customers/{{customer_id}}/features": {"name": "F", "unitPrice": "1"},
+    f"POST {B}/customers/{{customer_id}}/services": {"name": "S", "unitPrice": "1"},
+    f"POST {B}/customers/{{customer_id}}/notes": {"text": "t"},
+    f"POST {B}/customers/{{customer_id}}/numbers": {"number": "2065550123"},
+    f"POST {B}/features": {"customerID": "{customer_id:int}", "name": "F"},
+    f"POST {B}/services": {"customerID": "{customer_id:int}", "name": "S"},
+    f"POST {B}/notes": {"customerID": "{customer_id:int}", "text": "t"},
+    f"POST {B}/numbers": {"customerID": "{customer_id:int}", "number": "2065550123"},
+    f"POST {B}/features/{{feature_id}}": {"dateDrop": "2030-01-01"},
+    f"POST {B}/notes/{{note_id}}/noteAttachments": _FILE,
+    f"POST {B}/notes/{{note_id}}/noteAttachmentUploads": {
+        "name": "hello.txt", "_fileSize": 5,
+        "_fileHash": "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"},
+    **{f"POST {P}/customers/{{account_number}}/{what}": {"google_captcha": "test-pass", "code": "123456"}
+       for what in ("confirm-email", "login-url", "reset-password")},
+    f"POST {P}/customers": {"google_captcha": "test-pass", "name": "N", "email": "n@example.com",
+                            "password": "Correct-Horse-9!"},
+    f"PUT {P}/funds": {"account_number": "{account_number}", "amount": "1", "description": "d"},
+    f"POST {A}/trunk": TRUNK, f"PUT {A}/trunk/{{trunk}}": TRUNK, f"POST {A}/hook": EVENT_HOOK,
+    f"PUT {A}/hook/{{hook}}": EVENT_HOOK, f"PUT {A}/address": ADDRESS,
+    f"POST {A}/simulator/inbound": {"from": "+442071234567"},
+}
 # The Chalice routes of the tracking API: catch-alls dispatching to the resources above.
 TRACKING_DISPATCH = re.compile(r"^/tracking/\{version\}(/\{p\d\})*$")
 
 # ------------------------------------------------------------- the surfaces
 
-SURFACES = {"platform": B, "partner": "/partner", "carrier": "/carrier", "tracking": "/tracking",
-            "voice": V, "portal": "/portal"}
+SURFACES = authorisation.SURFACES
 # Who has a credential to present where: keys and allow-lists are API matters.
 KINDS_BY_SURFACE = {
     "platform": {"revoked key", "user outside its IP allow-list"},
@@ -192,54 +239,6 @@ KINDS_BY_SURFACE = {
 
 def surface_of(path: str) -> str:
     return max((s for s, prefix in SURFACES.items() if path.startswith(prefix)), key=lambda s: len(SURFACES[s]))
-
-
-def _envelope_platform(status: int, body: Any) -> bool:
-    return isinstance(body, dict) and str(body.get("error_code", "")).startswith(str(status)) and "error" in body
-
-
-def _envelope_partner(status: int, body: Any) -> bool:
-    return isinstance(body, dict) and body.get("code") == status and {"error", "message"} <= set(body)
-
-
-def _envelope_carrier(status: int, body: Any) -> bool:
-    return isinstance(body, dict) and body.get("status") == str(status) and "error" in body
-
-
-def _envelope_tracking(status: int, body: Any) -> bool:
-    errors = body.get("errors") if isinstance(body, dict) else None
-    return bool(errors) and errors[0].get("status") == str(status) and "message" in errors[0]
-
-
-def _envelope_voice(status: int, body: Any) -> bool:
-    return isinstance(body, dict) and body.get("status") == status and {"error", "message"} <= set(body)
-
-
-ENVELOPES: dict[str, Callable[[int, Any], bool]] = {
-    "platform": _envelope_platform, "partner": _envelope_partner, "carrier": _envelope_carrier,
-    "tracking": _envelope_tracking, "voice": _envelope_voice}
-REFUSED = {401, 403, 404}
-
-
-def refusal_problem(surface: str, kind: str, response: Any) -> str | None:
-    """None when the answer is a refusal as the surface's document writes it."""
-    status = response.status_code
-    headers = {k.lower(): v for k, v in response.headers.items()}
-    if surface == "portal":
-        # No session (or a dead one): back to the login page; a form posted
-        # without the session's CSRF token, or a session without the right: 403/404 pages.
-        if status == 303 and headers.get("location") == "/portal/login":
-            return None
-        if status in (403, 404):
-            return None if "text/html" in headers.get("content-type", "") else "not an HTML page"
-        return f"{status} {headers.get('location', '')}"
-    if status not in REFUSED or (kind == "no credential" and status != 401):
-        return f"status {status}"
-    try:
-        body = json.loads(response.body)
-    except ValueError:
-        return f"status {status}, not JSON: {response.body[:120]!r}"
-    return None if ENVELOPES[surface](status, body) else f"status {status}, not the envelope: {body}"
 
 
 # ----------------------------------------------------------------- the walk
@@ -276,37 +275,11 @@ def fill(path: str, ids: dict[str, str]) -> str:
     return re.sub(r"\{(\w+)\}", lambda m: ids[m.group(1)], path)
 
 
-def snapshot() -> dict[str, Any]:
-    """Everything a refused request could have changed: every item of the
-    tables that hold the business data (the audit table records requests),
-    every object, every queued message count."""
-    from chalicelib.store.clients import client
-
-    ddb, s3, sqs = client("dynamodb"), client("s3"), client("sqs")
-    state: dict[str, Any] = {}
-    for table in ddb.list_tables()["TableNames"]:
-        if table.endswith("-audit"):
-            continue
-        for item in ddb.scan(TableName=table, ConsistentRead=True)["Items"]:
-            key = (table, item["PK"]["S"], item["SK"]["S"])
-            if not _bookkeeping(item):
-                state[str(key)] = item
-    for bucket in s3.list_buckets()["Buckets"]:
-        for entry in s3.list_objects_v2(Bucket=bucket["Name"]).get("Contents", []):
-            state[f"s3 {bucket['Name']}/{entry['Key']}"] = entry["ETag"]
-    for url in sqs.list_queues().get("QueueUrls", []):
-        state[f"sqs {url}"] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
-            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
-    return state
-
-
-# What authentication itself writes, whoever calls: Digest nonce counts,
-# portal sessions (a visitor's first) and failed-login counters.
-_BOOKKEEPING = re.compile(r"^(DIGESTNC#|NONCE#|SESSION#|PORTALFAIL#|THROTTLE#|OAUTHFAIL#)")
-
-
-def _bookkeeping(item: dict[str, Any]) -> bool:
-    return bool(_BOOKKEEPING.match(item["PK"]["S"]))
+def _placed(value: Any, ids: dict[str, str]) -> Any:
+    found = re.fullmatch(r"\{(\w+)(:int)?\}", value) if isinstance(value, str) else None
+    if found is None:
+        return value
+    return int(ids[found.group(1)]) if found.group(2) else ids[found.group(1)]
 
 
 @pytest.fixture(scope="module")
@@ -317,7 +290,7 @@ def world(client: Any) -> authorisation.World:
 CELLS: dict[str, int] = {}
 VALIDATED: dict[str, int] = {}
 # Callers with a valid credential of the tenant: a write of theirs may be refused
-# for its empty body (400) before its target is looked at.
+# for its body (400) before its target is looked at (BODIES: as few as we could).
 SIGNED_IN = {"another tenant", "customer-bound user on another customer", "read-only user writing"}
 
 
@@ -332,7 +305,7 @@ def test_every_route_has_a_rule() -> None:
 def test_no_caller_is_let_in(client: Any, world: authorisation.World, surface: str) -> None:
     problems: list[str] = []
     cells = validated = 0
-    before = snapshot()
+    before = authorisation.snapshot()
     for method, template in sorted(set(app_routes())):
         rule = RULES.get(f"{method} {template}")
         if surface_of(template) != surface or not isinstance(rule, Rule):
@@ -340,16 +313,17 @@ def test_no_caller_is_let_in(client: Any, world: authorisation.World, surface: s
         path = fill(template, world.ids)
         query = QUERIES.get(f"{method} {template}")
         path = f"{path}?{query}" if query else path
+        body = {name: _placed(value, world.ids) for name, value in BODIES.get(f"{method} {template}", {}).items()}
         for kind in callers_for(method, template, rule):
-            response = authorisation.send(client, surface, method, path, world.callers[kind])
+            response = authorisation.send(client, surface, method, path, world.callers[kind], body)
             cells += 1
             if response.status_code == 400 and rule.access != READ and kind in SIGNED_IN:
                 validated += 1  # refused for its (empty) body first; the state check below still applies
                 continue
-            problem = refusal_problem(surface, kind, response)
+            problem = authorisation.refusal_problem(surface, kind, response)
             if problem:
                 problems.append(f"{method} {template} as {kind}: {problem}")
-    after = snapshot()
+    after = authorisation.snapshot()
     changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
     if changed:
         problems.append(f"stored state changed: {changed[:10]}")
@@ -362,5 +336,5 @@ def test_no_caller_is_let_in(client: Any, world: authorisation.World, surface: s
 def test_cells_checked() -> None:
     total = sum(CELLS.values())
     print(f"\nauthorisation matrix: {total} cells checked ({CELLS}); "
-          f"{sum(VALIDATED.values())} writes refused for their empty body first ({VALIDATED})")
+          f"{sum(VALIDATED.values())} writes refused for their body first ({VALIDATED})")
     assert set(CELLS) == set(SURFACES) and total > 500, CELLS
