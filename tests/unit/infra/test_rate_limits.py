@@ -143,3 +143,34 @@ def test_every_openapi_operation_documents_the_429_and_its_headers(surface):
         assert set(answer["headers"]) == {"Retry-After", "X-RateLimit-Limit", "X-RateLimit-Remaining",
                                           "X-RateLimit-Reset"}
         assert "application/json" in answer["content"]
+
+
+def test_the_server_counts_every_connection_against_one_throttle(aws, clock):
+    """Over real sockets: the server's handler gives each connection's Gateway the server's throttle."""
+    import threading
+
+    import requests
+    from chalice.config import Config
+    from chalice.local import LocalDevServer
+
+    from app import app
+    from infra.local.api_server import RequestHandler, Server
+
+    limits = tuple(replace(limit, limit=SMALL[limit.name]) for limit in rate_limits.LIMITS)
+    server_cls = type("ThrottledServer", (Server,), {"throttle": Throttle(limits, now=clock)})
+    server = LocalDevServer(app, Config(chalice_stage="test"), "127.0.0.1", 0, handler_cls=RequestHandler,
+                            server_cls=server_cls)
+    thread = threading.Thread(target=server.server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{server.server.server_address[1]}"
+        # A new connection per request: the count is the server's, not the connection's.
+        codes = [requests.get(f"{base}/carrier/openapi.json", headers={"Connection": "close"}).status_code
+                 for _ in range(7)]
+        assert codes == [200] * 6 + [429]
+        refused = requests.get(f"{base}/carrier/openapi.json")
+        assert refused.json()["status"] == "429" and refused.headers["X-RateLimit-Remaining"] == "0"
+        assert int(refused.headers["Retry-After"]) == int(refused.headers["X-RateLimit-Reset"]) > 0
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
