@@ -40,8 +40,8 @@ from tests.support import authorisation
 from tests.support.in_process import SHARED_STATE
 from tests.support.voice import ADDRESS, EVENT_HOOK, TRUNK
 
-pytestmark = pytest.mark.aws_state_shared_by_module
-assert SHARED_STATE == "aws_state_shared_by_module"
+# One world (two tenants, their users and sessions) for every surface's walk.
+pytestmark = getattr(pytest.mark, SHARED_STATE)
 
 NONE, TENANT, CUSTOMER = "none", "tenant", "customer"
 READ, WRITE = "read", "write"
