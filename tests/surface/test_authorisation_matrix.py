@@ -38,7 +38,7 @@ import pytest
 
 from tests.support import authorisation
 from tests.support.in_process import SHARED_STATE
-from tests.support.voice import ADDRESS, EVENT_HOOK, TRUNK
+from tests.support.voice import ADDRESS, EVENT_HOOK, TRUNK, gateway
 
 # One world (two tenants, their users and sessions) for every surface's walk.
 pytestmark = getattr(pytest.mark, SHARED_STATE)
@@ -196,7 +196,7 @@ QUERIES.update({
     f"POST {B}/users/{{user_id}}": "action=resetAPIKey",
     f"POST {B}/noteAttachmentUploads/{{upload_id}}": "action=complete",
 })
-_FILE = {"_fileContent": "aGVsbG8=", "name": "hello.txt"}
+_FILE = {"_fileContent": "aGVsbG8="}
 BODIES: dict[str, dict[str, Any]] = {
     f"POST {B}/customers/{{customer_id}}/features": {"name": "F", "unitPrice": "1"},
     f"POST {B}/customers/{{customer_id}}/services": {"name": "S", "unitPrice": "1"},
@@ -210,7 +210,7 @@ BODIES: dict[str, dict[str, Any]] = {
     f"POST {B}/notes/{{note_id}}/noteAttachments": _FILE,
     f"POST {B}/notes/{{note_id}}/noteAttachmentUploads": {
         "name": "hello.txt", "_fileSize": 5,
-        "_fileHash": "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"},
+        "_fileHash": "aaf4c61ddcc5e8a2dabede0f3b482cd9aea9434d"},
     **{f"POST {P}/customers/{{account_number}}/{what}": {"google_captcha": "test-pass", "code": "123456"}
        for what in ("confirm-email", "login-url", "reset-password")},
     f"POST {P}/customers": {"google_captcha": "test-pass", "name": "N", "email": "n@example.com",
@@ -219,6 +219,11 @@ BODIES: dict[str, dict[str, Any]] = {
     f"POST {A}/trunk": TRUNK, f"PUT {A}/trunk/{{trunk}}": TRUNK, f"POST {A}/hook": EVENT_HOOK,
     f"PUT {A}/hook/{{hook}}": EVENT_HOOK, f"PUT {A}/address": ADDRESS,
     f"POST {A}/simulator/inbound": {"from": "+442071234567"},
+    f"POST {A}/device": gateway("{trunk}"), f"PUT {A}/device/{{device}}": gateway("{trunk}"),
+    **{f"{m} {C}/sources": {"source_id": "{source_id}"} for m in ("PUT", "DELETE")},
+    **{f"{m} {C}/voicemail_greetings": {"vm_greeting_id": "{vm_greeting_id}"} for m in ("PUT", "DELETE")},
+    f"POST {C}/sources": {"name": "S", "forward_to": "+14155550100"},
+    f"POST {C}/voicemail_greetings": {"name": "G", "audio": "UklGRiQAAABXQVZF"},
 }
 # The Chalice routes of the tracking API: catch-alls dispatching to the resources above.
 TRACKING_DISPATCH = re.compile(r"^/tracking/\{version\}(/\{p\d\})*$")
@@ -276,6 +281,10 @@ def fill(path: str, ids: dict[str, str]) -> str:
 
 
 def _placed(value: Any, ids: dict[str, str]) -> Any:
+    if isinstance(value, dict):
+        return {name: _placed(item, ids) for name, item in value.items()}
+    if isinstance(value, list):
+        return [_placed(item, ids) for item in value]
     found = re.fullmatch(r"\{(\w+)(:int)?\}", value) if isinstance(value, str) else None
     if found is None:
         return value
