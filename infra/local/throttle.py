@@ -17,6 +17,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from infra.rate_limits import ADDRESS, WINDOW_SECONDS, Limit
 
+_MAX_COUNTERS = 100_000
+
 
 @dataclass(frozen=True)
 class Over:
@@ -60,9 +62,10 @@ class Throttle:
         self.limits = limits
         self.now = now
         self._counts: dict[tuple[str, str, int], int] = {}
+        self._window = 0  # the window the counters are of: older ones are dropped when it moves on
         self._lock = threading.Lock()
 
-    def _window(self) -> tuple[int, int]:
+    def _current(self) -> tuple[int, int]:
         now = self.now()
         window = int(now // WINDOW_SECONDS)
         return window, int((window + 1) * WINDOW_SECONDS - now + 0.999)
@@ -71,7 +74,7 @@ class Throttle:
         """Counts the request against every limit that counts it; the first
         limit it is over (the request is then not handed to the app)."""
         path, query = _split(target)
-        window, reset = self._window()
+        window, reset = self._current()
         over: Over | None = None
         with self._lock:
             self._forget_before(window)
@@ -100,7 +103,7 @@ class Throttle:
         if status != 401 or _header(headers, "authorization") is None:
             return
         path, query = _split(target)
-        window, _ = self._window()
+        window, _ = self._current()
         with self._lock:
             for limit in self.limits:
                 if limit.failures_only and limit.counts(method, path):
@@ -110,9 +113,11 @@ class Throttle:
                         self._counts[slot] = self._counts.get(slot, 0) + 1
 
     def _forget_before(self, window: int) -> None:
-        if len(self._counts) > 50_000 or any(slot[2] < window for slot in list(self._counts)[:1]):
-            for slot in [s for s in self._counts if s[2] < window]:
-                del self._counts[slot]
+        if len(self._counts) > _MAX_COUNTERS:  # a flood of made-up credentials: forget rather than grow
+            self._counts.clear()
+        if window != self._window:
+            self._counts = {slot: count for slot, count in self._counts.items() if slot[2] >= window}
+            self._window = window
 
 
 def _split(target: str) -> tuple[str, str]:
