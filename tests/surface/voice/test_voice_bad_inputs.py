@@ -177,3 +177,18 @@ def test_another_tenants_account_is_not_found(voice: Voice, world: dict[str, Any
                                                                    ANNOUNCEMENT)):
         reply = voice.call(method, f"/account/{stranger}{path}", body)
         assert reply.status_code == 404, (method, path, reply.text)
+
+
+@pytest.mark.parametrize("path", ["/trunk", "/hook", "/device", "/channels/voice"])
+def test_malformed_json_and_wrong_content_types_write_nothing(voice: Voice, world: dict[str, Any], path: str) -> None:
+    acc = world["mine"]["account"]
+    collection = path.lstrip("/")
+    for raw, headers, status in (("{nope", {}, 400), ('{"a": 1', {}, 400), ("[1, 2", {}, 400), ("", {}, 400),
+                                 ("ip=1.1.1.1", {"Content-Type": "application/x-www-form-urlencoded"}, 415),
+                                 ('{"ip": "1.1.1.1"}', {"Content-Type": "text/plain"}, 415)):
+        reply = voice.call("POST", f"/account/{acc}{path}", raw=raw, headers=headers)
+        assert reply.status_code == status, (path, raw, reply.text)
+    address = voice.get(f"/account/{acc}/address").json
+    assert voice.call("PUT", f"/account/{acc}/address", raw="{nope").status_code == 400
+    assert voice.get(f"/account/{acc}/address").json == address
+    assert voice.get(f"/account/{acc}/{collection}").json == world["baseline"][collection]
