@@ -65,7 +65,8 @@ def test_every_read_is_open_to_every_role_within_its_customer_access(org: Org) -
 
 def test_configuration_is_for_the_organisation_admin_only(org: Org) -> None:
     acc, other = org.account, org.other_account
-    trunk, doomed_trunk = _made(org, "/trunk", {**TRUNK, "ip": "8.8.8.8"}), _made(org, "/trunk", {**TRUNK, "ip": "9.9.9.9"})
+    trunk = _made(org, "/trunk", {**TRUNK, "ip": "8.8.8.8"})
+    doomed_trunk = _made(org, "/trunk", {**TRUNK, "ip": "9.9.9.9"})
     hook, doomed_hook = _made(org, "/hook", FLOW_HOOK), _made(org, "/hook", FLOW_HOOK)
     device, doomed_device = _made(org, "/device", ANNOUNCEMENT), _made(org, "/device", ANNOUNCEMENT)
     _check(org, [
