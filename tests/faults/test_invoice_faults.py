@@ -12,7 +12,7 @@ from tests.support.fault_sweep import Flow, sweep
 from tests.support.faults import Faults
 from tests.support.money import admin, new_customer
 
-FIRST_YEAR = 2019  # each faulted run closes the next month (months close in order, after they end)
+FIRST_YEAR = 2010  # each faulted run closes the next month (months close in order, after they end)
 
 
 def month_of(n: int) -> str:
