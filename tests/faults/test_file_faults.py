@@ -100,3 +100,18 @@ def test_an_upload_that_fails_after_its_put_leaves_no_object(client: Any, tenant
         assert flow._upload() == 503
         assert faults.fired == [f"lost_answer@{index} at {fault_at.split()[0]}"]
     flow.check()
+
+
+def test_an_upload_whose_record_answer_was_lost_keeps_its_file(client: Any, tenant: dict[str, Any]) -> None:
+    """The attachment's record commits but its answer is lost: the file is
+    kept (deleting it left an attachment without its file) and the request
+    answers with the attachment."""
+    flow = AttachmentUpload(client, tenant)
+    with Faults() as faults:
+        faults.record()
+        assert flow._upload() == 201
+        index = faults.calls.index("dynamodb.TransactWriteItems", faults.calls.index("s3.PutObject"))
+        faults.arm(Fault(LOST_ANSWER, index))
+        assert flow._upload() == 201
+        assert faults.fired == [f"lost_answer@{index} at dynamodb.TransactWriteItems"]
+    flow.check()

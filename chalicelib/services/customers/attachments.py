@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, TypeVar
 
 from chalicelib import clock, settings
 from chalicelib.domain.errors import (
-    ConcurrentUpdateError, FileHashMismatchError, FileSizeMismatchError, FileTooLargeError, NotFoundError,
+    ConcurrentUpdateError, DialtoneError, FileHashMismatchError, FileSizeMismatchError, FileTooLargeError, NotFoundError,
     StorageQuotaExceededError, ValidationError,
 )
 from chalicelib.domain.common.files import Upload, detect_mime
@@ -49,6 +49,14 @@ def _discard(tenant: str, stored_file_id: int) -> None:
         blobs.delete(tenant, _object_key(stored_file_id))
     except Exception:  # noqa: BLE001 - the caller re-raises the error that matters
         _log.warning("stored file %s of tenant %s left without an attachment", stored_file_id, tenant, exc_info=True)
+
+
+def _written(tenant: str, attachment_id: int) -> tuple[bool, dict[str, Any] | None]:
+    """(known, the attachment record or None): known is False when AWS cannot tell us now."""
+    try:
+        return True, store.get(tenant, attachment_id)
+    except Exception:  # noqa: BLE001 - unknown: the file stays (an orphan beats a record without its file)
+        return False, None
 
 
 def _quota_error() -> StorageQuotaExceededError:
@@ -175,9 +183,19 @@ def create(*, principal: Principal, note_id: int, fields: Mapping[str, Any], upl
                               {**values, **stored, "noteId": note_id, "customerId": note["customerId"],
                                "createdBy": principal.user_id}, attachment_id=attachment_ids[0],
                               over_quota=_quota_error())
-    except BaseException:
+    except DialtoneError:  # refused (quota, the note gone): nothing names the file
         _discard(principal.tenant_id, stored["storedFileId"])
         raise
+    except Exception:
+        # AWS did not answer: the record may have been written all the same
+        # (a timeout after the commit). Deleting the file then would leave an
+        # attachment without its file; keep it, and answer with the record if it is there.
+        known, found = _written(principal.tenant_id, attachment_ids[0])
+        if found is None:
+            if known:
+                _discard(principal.tenant_id, stored["storedFileId"])
+            raise
+        record = found
     audit.touch("noteAttachment", record["id"])
     return record
 
