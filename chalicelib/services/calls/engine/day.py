@@ -147,10 +147,13 @@ def _unique_calls(con: Any, files: Sequence[str], result: DayResult, *, columns:
     count tells) skips the sort that ranking needs. ``columns``: only these of
     the parts (all by default)."""
     picked = ", ".join(f"r.{c}" for c in columns) if columns else "r.* EXCLUDE (filename, reason)"
+    # A view, not a table: the repeat count reads two columns of the parts,
+    # and the caller's one table of the calls is the only copy made of them.
+    listed = ", ".join(f"'{quote(f)}'" for f in files)
     con.execute(f"""
-      CREATE OR REPLACE TEMP TABLE loaded AS
+      CREATE OR REPLACE TEMP VIEW loaded AS
       SELECT {picked}, f.shard, f.file_id, f.part_no
-      FROM read_parquet(?, filename = true) r JOIN part_files f ON f.filename = r.filename""", [files])
+      FROM read_parquet([{listed}], filename = true) r JOIN part_files f ON f.filename = r.filename""")
     repeats, = con.execute("SELECT count(*) - count(DISTINCT (shard, call_id)) FROM loaded").fetchone()
     if not repeats:
         return "loaded"
@@ -160,7 +163,7 @@ def _unique_calls(con: Any, files: Sequence[str], result: DayResult, *, columns:
       FROM loaded""")
     for file_id, count in con.execute("SELECT file_id, count(*) FROM ranked WHERE k > 1 GROUP BY 1").fetchall():
         result.duplicates_by_file[file_id] = result.duplicates_by_file.get(file_id, 0) + int(count)
-    con.execute("CREATE OR REPLACE TEMP TABLE unique_calls AS SELECT * EXCLUDE (k) FROM ranked WHERE k = 1")
+    con.execute("CREATE OR REPLACE TEMP VIEW unique_calls AS SELECT * EXCLUDE (k) FROM ranked WHERE k = 1")
     return "unique_calls"
 
 
@@ -201,10 +204,15 @@ def _figures(con: Any, calls: str, result: DayResult) -> None:
       events AS (
         SELECT kind, id, start_e AS t, 1 AS step FROM keyed
         UNION ALL SELECT kind, id, end_e, -1 FROM keyed),
+      -- The level after all of a second's ends and starts: ends sort before
+      -- starts within a second, so the level only falls then rises there and
+      -- the highest is where the second ends. One row per second, then the
+      -- running sum (sorting fewer, narrower rows).
+      moments AS (SELECT kind, id, t, sum(step) AS step FROM events GROUP BY kind, id, t),
       levels AS (
-        SELECT kind, id, sum(step) OVER (PARTITION BY kind, id ORDER BY t, step
+        SELECT kind, id, sum(step) OVER (PARTITION BY kind, id ORDER BY t
                                          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS level
-        FROM events),
+        FROM moments),
       peaks AS (SELECT kind, id, max(level) AS peak FROM levels GROUP BY kind, id)
       SELECT s.kind, s.id, s.customer, s.processed, s.completed, s.billsec, greatest(p.peak, 0)
       FROM sums s JOIN peaks p USING (kind, id) ORDER BY s.kind, s.id""").fetchall()
