@@ -24,7 +24,7 @@ from chalicelib.domain.errors import (
 from chalicelib.domain.identity import Principal
 from chalicelib.domain.money.amounts import as_money, round_money
 from chalicelib.services.common import audit
-from chalicelib.services.numbers import inventory as numbers
+from chalicelib.services.numbers import reservations
 from chalicelib.services.numbers import order_charges
 from chalicelib.services.numbers import trunks
 from chalicelib.store.numbers import carts
@@ -78,9 +78,9 @@ def generate_order(*, principal: Principal, customer: Mapping[str, Any], reserve
                              direction=trunk_rules.ORIGINATION, field="trunk_id")
     for _ in range(ORDER_ATTEMPTS):
         if reserve_id is None:
-            cart = numbers.get_customer_cart(principal=principal, customer=customer)
+            cart = reservations.get_customer_cart(principal=principal, customer=customer)
         else:
-            cart = numbers.get_own_cart(principal=principal, customer=customer, reserve_id=reserve_id)
+            cart = reservations.get_own_cart(principal=principal, customer=customer, reserve_id=reserve_id)
         try:
             return _order_cart(principal.tenant_id, customer, cart, trunk)
         except ConcurrentUpdateError:
@@ -200,7 +200,7 @@ def _fail(tenant: str, order: Mapping[str, Any], reason: str) -> None:
 def _release_cart_of(tenant: str, order: Mapping[str, Any]) -> None:
     cart = carts.get_cart(tenant, order["reserveId"])
     if cart is not None:
-        numbers.release_cart(tenant=tenant, cart=cart)
+        reservations.release_cart(tenant=tenant, cart=cart)
 
 
 def _activate(tenant: str, order: Mapping[str, Any]) -> None:

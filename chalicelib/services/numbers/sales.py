@@ -132,7 +132,7 @@ def assign(*, principal: Any, customer_id: int, number: Any, record_own: bool = 
     from chalicelib.services.numbers import orders
     from chalicelib.services.common import retry
     from chalicelib.services.customers import accounts as customer_service
-    from chalicelib.services.numbers import inventory
+    from chalicelib.services.numbers import reservations
 
     principal.require_write()
     value, category = rules.parse_own_number(number, field="number")
@@ -150,7 +150,7 @@ def assign(*, principal: Any, customer_id: int, number: Any, record_own: bool = 
     def attempt() -> dict[str, Any]:
         item = store.get_number(tenant, value)
         if item is not None and item["status"] == rules.RESERVED:
-            inventory.release_expired(tenant=tenant)  # an expired cart gives its numbers back first
+            reservations.release_expired(tenant=tenant)  # an expired cart gives its numbers back first
             item = store.get_number(tenant, value)
         if item is None and record_own:
             return _record_own(tenant, customer, value, category, assignable, unavailable)

@@ -11,6 +11,7 @@ import pytest
 from chalicelib.domain.numbers import inventory as rules
 from chalicelib.domain.errors import InvalidStateError, NotFoundError
 from chalicelib.services.numbers import inventory, order_charges, orders, trunks
+from chalicelib.services.numbers import reservations
 from chalicelib.store.numbers import carts
 from chalicelib.store.numbers import inventory as store
 from chalicelib.store.numbers import orders as order_store
@@ -30,7 +31,7 @@ def shop(tenant):
 def a_cart_and_trunk(principal, customer):
     trunk = trunks.define_origination(principal=principal, customer=customer, params={
         "title": "Main", "primaryTrunk": "203.0.113.9", "billingType": "Metered"})
-    cart = inventory.reserve_numbers(principal=principal, customer=customer, numbers=NUMBERS)
+    cart = reservations.reserve_numbers(principal=principal, customer=customer, numbers=NUMBERS)
     return cart, trunk
 
 
