@@ -183,10 +183,21 @@ def put_many_bytes(tenant: str, triples: list[tuple[str, bytes, str]]) -> None:
         list(pool.map(put, triples))
 
 
+class MissingObject(Exception):
+    """The object is not (any more) there."""
+
+
 def read_range(tenant: str, key: str, start: int, end: int | None) -> bytes:
-    """Bytes [start, end) of a tenant object (to its end when ``end`` is None): one ranged GET."""
+    """Bytes [start, end) of a tenant object (to its end when ``end`` is None):
+    one ranged GET. MissingObject when there is no such object."""
     span = f"bytes={start}-" + ("" if end is None else str(end - 1))
-    data: bytes = blobs.open_stream(tenant, key, span).read()
+    s3 = client("s3")
+    try:
+        data: bytes = blobs.open_stream(tenant, key, span).read()
+    except s3.exceptions.ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            raise MissingObject(key) from None
+        raise
     return data
 
 

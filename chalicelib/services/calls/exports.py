@@ -86,9 +86,13 @@ def forget_packed(tenant: str, day: str, before: Mapping[str, Any] | None) -> No
         store.delete_objects(tenant, sorted(stale))
 
 
-def ensure_files(tenant: str, day: Mapping[str, Any], customer_id: int, direction: str) -> None:
+def ensure_files(tenant: str, day: Mapping[str, Any], customer_id: int, direction: str, *,
+                 again: bool = True) -> None:
     """Make the customer's two files of a closed day exist as objects: cut
-    them from the day's packed object when they are packed and not cut yet."""
+    them from the day's packed object when they are packed and not cut yet.
+    (A close of the day again deletes the packed objects it replaced once the
+    day record names the new ones: a reader that read the record before
+    reads it again.)"""
     from chalicelib.services.calls.scan import shard
 
     entry = (day.get("exportsPacked") or {}).get(str(shard(customer_id)))
@@ -98,7 +102,14 @@ def ensure_files(tenant: str, day: Mapping[str, Any], customer_id: int, directio
     marker = f"{key}:{customer_id}-{direction}"
     if marker in (day.get("exportsCut") or set()):
         return
-    index = json.loads(store.read_range(tenant, key, index_at, None))
+    try:
+        index = json.loads(store.read_range(tenant, key, index_at, None))
+    except store.MissingObject:
+        fresh = store.get_day(tenant, str(day["day"]))
+        if not again or fresh is None:
+            raise
+        ensure_files(tenant, {**fresh, "day": day["day"]}, customer_id, direction, again=False)
+        return
     found = index.get(f"{customer_id}-{direction}")
     if not found:
         return

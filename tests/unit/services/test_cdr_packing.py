@@ -90,16 +90,17 @@ def test_packed_exports_are_cut_when_first_asked_for(world: dict[str, Any], monk
                                    last=DAY1)
         assert success_key in answer[0]["success"]
 
-    def mine(rows: list[list[str]]) -> dict[str, set[str]]:
+    def mine(rows: list[list[str]], direction: str = "inbound") -> dict[str, set[str]]:
         unique = {r[0]: r for r in reversed(rows)}
-        calls = [r for r in unique.values() if r[1] == "inbound" and world["dids"][r[5]][0] == 0]
+        calls = [r for r in unique.values() if r[1] == direction
+                 and (world["dids"][r[5]][0] if direction == "inbound" else world["trunks"][r[3]]) == 0]
         return {"success": {r[0] for r in calls if r[10] == "ANSWERED"},
                 "failed": {r[0] for r in calls if r[10] != "ANSWERED"}}
 
-    def stored() -> dict[str, set[str]]:
+    def stored(direction: str = "inbound") -> dict[str, set[str]]:
         out = {}
         for outcome in ("success", "failed"):
-            lines = list(csv.reader(io.StringIO(blobs.get(t, exports.export_key(DAY1, c0["id"], "inbound",
+            lines = list(csv.reader(io.StringIO(blobs.get(t, exports.export_key(DAY1, c0["id"], direction,
                                                                                   outcome)).decode())))
             assert lines[0][-1] == "cost" and all(len(line) == 12 for line in lines)
             out[outcome] = {line[0] for line in lines[1:]}
@@ -114,12 +115,16 @@ def test_packed_exports_are_cut_when_first_asked_for(world: dict[str, Any], monk
     # Late CDRs and a close again: new packed objects, the old ones deleted, the files cut anew.
     late = generate(rng, world, 60, DAY1, "q")
     ingest.import_file(tenant=t, path=str(write(world["tmp"] / "q.csv", late)))
+    before = store.get_day(t, DAY1)
     daily.daily_close(tenant=t, day=DAY1)
     now = store.get_day(t, DAY1)["exportsPacked"]
     assert {e[0] for e in now.values()}.isdisjoint({e[0] for e in packed.values()})
     assert all(blobs.head(t, e[0]) is None for e in packed.values())
     asked()
     assert stored() == mine(rows + late)
+    # A reader holding the day record from before that close reads it again.
+    exports.ensure_files(t, {**before, "day": DAY1}, c0["id"], "outbound")
+    assert stored("outbound") == mine(rows + late, "outbound")
 
 
 def test_batched_charges_post_once_when_a_close_is_redelivered(world: dict[str, Any],
