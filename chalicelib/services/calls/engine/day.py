@@ -147,11 +147,12 @@ def _unique_calls(con: Any, files: Sequence[str], result: DayResult, *, columns:
     count tells) skips the sort that ranking needs. ``columns``: only these of
     the parts (all by default)."""
     picked = ", ".join(f"r.{c}" for c in columns) if columns else "r.* EXCLUDE (filename, reason)"
-    # A view, not a table: the repeat count reads two columns of the parts,
-    # and the caller's one table of the calls is the only copy made of them.
+    # Rating (all columns) copies the calls into its own table: a view here,
+    # so the repeat count reads two columns of the parts and that table is
+    # the only copy. The figures alone read the calls three times: a table.
     listed = ", ".join(f"'{quote(f)}'" for f in files)
     con.execute(f"""
-      CREATE OR REPLACE TEMP VIEW loaded AS
+      CREATE OR REPLACE TEMP {"TABLE" if columns else "VIEW"} loaded AS
       SELECT {picked}, f.shard, f.file_id, f.part_no
       FROM read_parquet([{listed}], filename = true) r JOIN part_files f ON f.filename = r.filename""")
     repeats, = con.execute("SELECT count(*) - count(DISTINCT (shard, call_id)) FROM loaded").fetchone()
