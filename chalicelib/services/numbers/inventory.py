@@ -18,6 +18,7 @@ from chalicelib.services.common import audit
 from chalicelib.store.dynamo import entities
 from chalicelib.services.numbers import reservations
 from chalicelib.store.numbers import inventory as store
+from chalicelib.store.numbers import owned as owned_store
 from chalicelib.store.dynamo.schema import NUMBER_IDS
 
 IMPORT_CHUNK = 90
@@ -178,7 +179,7 @@ def owned_numbers(*, principal: Principal, customer: Mapping[str, Any], category
                   order_id: int | None = None) -> list[dict[str, Any]]:
     """The customer's numbers (ByParent Query), filtered."""
     principal.require_read()
-    found = store.owned(principal.tenant_id, customer["id"])
+    found = owned_store.owned(principal.tenant_id, customer["id"])
     return [i for i in found
             if (category is None or i["category"] == category) and (status is None or i["status"] == status)
             and (trunk_id is None or i.get("trunkId") == trunk_id)
@@ -206,7 +207,7 @@ def update_numbers(*, principal: Principal, customer: Mapping[str, Any], numbers
         item = current.get(number)
         if item is None or item.get("customerId") != customer["id"] or item["status"] not in rules.OWNED:
             raise NotFoundError("Invalid number", field="number")
-    if store.update_owned(tenant, customer["id"], list(numbers), changes, stamp=clock.now_iso()):
+    if owned_store.update_owned(tenant, customer["id"], list(numbers), changes, stamp=clock.now_iso()):
         raise ConcurrentUpdateError("a number changed while it was being updated; try again")
     audit.touch("number", ",".join(numbers))
     return list(numbers)
@@ -224,13 +225,13 @@ def backfill_ids(*, tenant: str, progress: Callable[[int], None] | None = None) 
     still having none, so a second run (or one racing this) gives no number
     two ids; ids lost that way are gaps, as sequences have."""
     assigned = skipped = 0
-    for page in store.numbers_without_ids(tenant):
+    for page in owned_store.numbers_without_ids(tenant):
         for start in range(0, len(page), BACKFILL_CHUNK):
             chunk = page[start:start + BACKFILL_CHUNK]
             ids = entities.allocate_ids(tenant, NUMBER_IDS, len(chunk))
             pairs = list(zip(chunk, ids))
             while pairs:
-                taken = set(store.give_ids(tenant, pairs))
+                taken = set(owned_store.give_ids(tenant, pairs))
                 if not taken:
                     assigned += len(pairs)
                     break

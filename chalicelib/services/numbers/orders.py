@@ -23,12 +23,14 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.identity import Principal
 from chalicelib.domain.money.amounts import as_money, round_money
+from chalicelib.observability import metrics
 from chalicelib.services.common import audit
 from chalicelib.services.numbers import reservations
 from chalicelib.services.numbers import order_charges
 from chalicelib.services.numbers import trunks
 from chalicelib.store.numbers import carts
 from chalicelib.store.numbers import inventory as number_store
+from chalicelib.store.numbers import owned as owned_numbers
 from chalicelib.store.numbers import orders as store
 
 GENERATED, QUEUED, CHARGED, COMPLETE, FAILED = "generated", "queued", "charged", "complete", "failed"
@@ -168,6 +170,7 @@ def process_order(*, tenant: str, order_id: int) -> str:
             if status == CHARGED:
                 _activate(tenant, order)
                 _move(tenant, order, COMPLETE)
+                metrics.count("OrdersProcessed", Outcome=COMPLETE)
                 carts.delete_cart(tenant, order["reserveId"])
                 return COMPLETE
         except ConcurrentUpdateError:
@@ -194,6 +197,7 @@ def _charge(tenant: str, order: Mapping[str, Any]) -> None:
 def _fail(tenant: str, order: Mapping[str, Any], reason: str) -> None:
     # Failed first, then release: a failed order can never be charged later.
     failed = _move(tenant, order, FAILED, note=reason)
+    metrics.count("OrdersProcessed", Outcome=FAILED)
     _release_cart_of(tenant, failed)
 
 
@@ -209,7 +213,7 @@ def _activate(tenant: str, order: Mapping[str, Any]) -> None:
     items = number_store.existing(tenant, order["numbers"])
     todo = [i for i in items.values()
             if i["status"] == number_rules.RESERVED and i.get("reserveId") == order["reserveId"]]
-    if not number_store.activate_reserved(tenant, [i["number"] for i in todo], reserve_id=order["reserveId"],
+    if not owned_numbers.activate_reserved(tenant, [i["number"] for i in todo], reserve_id=order["reserveId"],
                                           customer_id=order["customerId"], order_id=order["id"],
                                           trunk_id=order["trunkId"], stamp=clock.now_iso()):
         raise ConcurrentUpdateError("a number of the order changed during activation")

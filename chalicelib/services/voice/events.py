@@ -24,6 +24,7 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any, Mapping, Sequence
 
+from chalicelib.observability import metrics
 from chalicelib.services.voice.common import CALL_KIND, HOOK_KIND, oid
 from chalicelib.store import queues
 from chalicelib.store import voice as store
@@ -108,6 +109,7 @@ def flush(message: Mapping[str, Any]) -> dict[str, int]:
             record = {"at": iso(time.time()), "status": outcome.status, "error": outcome.error, "ms": outcome.ms}
             if outcome.ok:
                 store.record_attempt(tenant, delivery, record, "delivered")
+                metrics.count("WebhookDeliveries", Outcome="delivered")
                 sent += 1
                 attempt = 0
                 continue
@@ -115,12 +117,14 @@ def flush(message: Mapping[str, Any]) -> dict[str, int]:
             attempt += 1
             if attempt >= max_attempts():
                 store.record_attempt(tenant, delivery, {**record, "final": True}, "dead-lettered")
+                metrics.count("WebhookDeliveries", Outcome="dead")
                 queues.publish(DEAD_QUEUE, {"tenant": tenant, "hook": hook_id, "call": call_id,
                                             "deliveryId": delivery["deliveryId"], "event": delivery["event"],
                                             "attempts": attempt, "lastError": outcome.error})
                 attempt = 0
                 continue
             store.record_attempt(tenant, delivery, record, "pending")
+            metrics.count("WebhookDeliveries", Outcome="retried")
             delay = backoff()[attempt - 1]
             store.set_lease(tenant, call_id, hook_id, owner, attempt=attempt, next_at=int(time.time()) + delay,
                             release=True)
