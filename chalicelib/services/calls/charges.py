@@ -122,6 +122,8 @@ def post_batch(tenant: str, day: str, batch: list[tuple[int, Decimal, Any]], *,
 
     ledger.post_legs(tenant=tenant, legs=legs, reference=f"call-charges:{day}", idempotency_key=key, also=also,
                      prior_states=states)
+    for difference in differences:
+        metrics.count("CallChargesPosted", Outcome="charge" if difference > 0 else "adjustment")
     return differences
 
 
