@@ -205,15 +205,10 @@ def _figures(con: Any, calls: str, result: DayResult) -> None:
       events AS (
         SELECT kind, id, start_e AS t, 1 AS step FROM keyed
         UNION ALL SELECT kind, id, end_e, -1 FROM keyed),
-      -- The level after all of a second's ends and starts: ends sort before
-      -- starts within a second, so the level only falls then rises there and
-      -- the highest is where the second ends. One row per second, then the
-      -- running sum (sorting fewer, narrower rows).
-      moments AS (SELECT kind, id, t, sum(step) AS step FROM events GROUP BY kind, id, t),
       levels AS (
-        SELECT kind, id, sum(step) OVER (PARTITION BY kind, id ORDER BY t
+        SELECT kind, id, sum(step) OVER (PARTITION BY kind, id ORDER BY t, step
                                          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS level
-        FROM moments),
+        FROM events),
       peaks AS (SELECT kind, id, max(level) AS peak FROM levels GROUP BY kind, id)
       SELECT s.kind, s.id, s.customer, s.processed, s.completed, s.billsec, greatest(p.peak, 0)
       FROM sums s JOIN peaks p USING (kind, id) ORDER BY s.kind, s.id""").fetchall()
