@@ -19,11 +19,11 @@ from __future__ import annotations
 import json
 import logging
 import os
-import time
 import uuid
 from datetime import datetime, timezone
 from typing import Any, Mapping, Sequence
 
+from chalicelib import clock
 from chalicelib.observability import metrics
 from chalicelib.services.voice.common import CALL_KIND, HOOK_KIND, oid
 from chalicelib.store import queues
@@ -70,7 +70,7 @@ def emit(*, tenant: str, call: Mapping[str, Any], hooks: Sequence[Mapping[str, A
                 "data": dict(data)}
         rows.append({"hookId": hook["id"], "callId": call["id"], "seq": seq, "deliveryId": delivery_id,
                      "event": event, "callRef": call_ref, "body": json.dumps(body, separators=(",", ":")),
-                     "createdAt": iso(time.time())})
+                     "createdAt": iso(clock.now().timestamp())})
     store.put_deliveries(tenant, rows)
     queues.publish_batch(QUEUE, [{"tenant": tenant, "call": call["id"], "hook": h["id"]} for h in hooks])
 
@@ -92,7 +92,7 @@ def flush(message: Mapping[str, Any]) -> dict[str, int]:
         pending = sorted(store.pending_deliveries(tenant, hook_id, call_id), key=lambda d: d["SK"])
         if hook is None:  # deleted: nothing is sent to it any more
             for delivery in pending:
-                store.record_attempt(tenant, delivery, {"at": iso(time.time()), "error": "hook deleted"},
+                store.record_attempt(tenant, delivery, {"at": iso(clock.now().timestamp()), "error": "hook deleted"},
                                      "canceled")
             store.set_lease(tenant, call_id, hook_id, owner, attempt=0, release=True)
             return {"sent": sent, "failed": failed}
@@ -106,7 +106,8 @@ def flush(message: Mapping[str, Any]) -> dict[str, int]:
                                        body=delivery["body"].encode(), secret=hook["signingSecret"],
                                        delivery_id=delivery["deliveryId"], auth_type=hook.get("authType", "DISABLED"),
                                        credentials=hook.get("credentials"))
-            record = {"at": iso(time.time()), "status": outcome.status, "error": outcome.error, "ms": outcome.ms}
+            record = {"at": iso(clock.now().timestamp()), "status": outcome.status, "error": outcome.error,
+                      "ms": outcome.ms}
             if outcome.ok:
                 store.record_attempt(tenant, delivery, record, "delivered")
                 metrics.count("WebhookDeliveries", Outcome="delivered")
@@ -126,7 +127,7 @@ def flush(message: Mapping[str, Any]) -> dict[str, int]:
             store.record_attempt(tenant, delivery, record, "pending")
             metrics.count("WebhookDeliveries", Outcome="retried")
             delay = backoff()[attempt - 1]
-            store.set_lease(tenant, call_id, hook_id, owner, attempt=attempt, next_at=int(time.time()) + delay,
+            store.set_lease(tenant, call_id, hook_id, owner, attempt=attempt, next_at=clock.epoch() + delay,
                             release=True)
             queues.publish(QUEUE, {"tenant": tenant, "call": call_id, "hook": hook_id}, delay_seconds=delay)
             return {"sent": sent, "failed": failed}
