@@ -16,14 +16,42 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 
 SECONDS = 2.0
+CALLS = 10  # calls placed for the POST -> call.completed figure
+SMOKE = {"SECONDS": 0.1, "CALLS": 2}
 
 
-def _rate(action: Callable[[], Any], seconds: float = SECONDS) -> float:
+def _rate(action: Callable[[], Any], seconds: float | None = None) -> float:
+    seconds = SECONDS if seconds is None else seconds
     done, began = 0, time.perf_counter()
     while time.perf_counter() - began < seconds:
         action()
         done += 1
     return done / (time.perf_counter() - began)
+
+
+def _cost_of_account_get(runtime: Any, account: str, token: str) -> dict[str, Any]:
+    """The AWS cost per million of a JWT-authenticated GET /api/v1/account/{id}, in-process (bench/cost.py)."""
+    import os
+    from contextlib import redirect_stdout
+
+    from bench import cost
+    from bench.events import LambdaContext, api_event
+    from bench.platform import production_like
+    from infra.local.environment import applied
+
+    event = api_event("GET", "/api/v1/account/{account}", f"/api/v1/account/{account}", {"account": account},
+                      {"authorization": f"Bearer {token}", "accept": "application/json", "host": "bench"})
+    with applied(production_like(runtime.env)), open(os.devnull, "w") as sink:
+        import app as dialtone
+
+        def call() -> None:
+            with redirect_stdout(sink):
+                answer = dialtone.app(event, LambdaContext())
+            assert answer["statusCode"] == 200, answer
+
+        usage, ms = cost.measure_call(call)
+    return cost.api_call_figure("voice API", "JWT GET /api/v1/account/{id}", usage=usage, ms=ms,
+                                memory_mb=cost.lambda_memory())
 
 
 def run(runtime: Any) -> list[dict[str, Any]]:
@@ -71,6 +99,7 @@ def run(runtime: Any) -> list[dict[str, Any]]:
     results.append({"name": "voice JWT GET /account/{id} / Bearer GET /customers/{id}",
                     "value": round(jwt_rate / bearer_rate, 2), "target": ">= 0.8", "ok": jwt_rate / bearer_rate >= 0.8,
                     "detail": {"jwt_per_s": round(jwt_rate), "bearer_per_s": round(bearer_rate)}})
+    results.append(_cost_of_account_get(runtime, account, tokens["access_token"]))
 
     first_event: dict[str, float] = {}
     completed: dict[str, float] = {}
@@ -95,7 +124,7 @@ def run(runtime: Any) -> list[dict[str, Any]]:
         session.post(f"{base}/api/v1/account/{account}/hook", headers=voice_headers,
                      json={**EVENT_HOOK, "url": f"http://127.0.0.1:{server.server_address[1]}/e"})
         posted: dict[str, float] = {}
-        count = 10
+        count = CALLS
         began = time.perf_counter()
         for _ in range(count):
             at = time.perf_counter()
