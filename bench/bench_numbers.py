@@ -47,6 +47,7 @@ def run(runtime: Any) -> list[dict[str, Any]]:
         from chalicelib.domain.identity import principal_from_user
         from chalicelib.services.customers import accounts as customers
         from chalicelib.services.numbers import inventory as numbers
+        from chalicelib.services.numbers import reservations
         from chalicelib.services.identity import users
         from chalicelib.store.numbers import inventory as store
         from chalicelib.store.clients import client
@@ -65,7 +66,7 @@ def run(runtime: Any) -> list[dict[str, Any]]:
             criteria = rules.Criteria(category=rules.LANDLINE, state="WA", npanxx=npanxx)
             before = counter.count
             began = time.perf_counter()
-            result = numbers.bulk_reserve(principal=principal, customer=customer, criteria=criteria,
+            result = reservations.bulk_reserve(principal=principal, customer=customer, criteria=criteria,
                                           quantity=QUANTITY)
             bulk_times.append(time.perf_counter() - began)
             requests_made.append(counter.count - before)

@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.lazy import lazy
 
 if TYPE_CHECKING:
-    from chalicelib.services.numbers import inventory
+    from chalicelib.services.numbers import reservations
     from chalicelib.store.identity import users as identity
 else:
-    inventory = lazy("chalicelib.services.numbers.inventory")
+    reservations = lazy("chalicelib.services.numbers.reservations")
     identity = lazy("chalicelib.store.identity.users")
 
 
 def sweep() -> dict[str, Any]:
     tenants = [t["id"] for t in identity.list_tenants()]
-    return {"released": inventory.sweep_all(tenants=tenants)}
+    return {"released": reservations.sweep_all(tenants=tenants)}

@@ -25,6 +25,7 @@ def own(principal: Principal, customer: Mapping[str, Any] | int, numbers: Sequen
     returns the number items."""
     from chalicelib.services.customers import accounts as customer_service
     from chalicelib.services.numbers import inventory
+    from chalicelib.services.numbers import reservations
     from chalicelib.services.numbers import orders
     from chalicelib.store.numbers import inventory as store
 
@@ -33,7 +34,7 @@ def own(principal: Principal, customer: Mapping[str, Any] | int, numbers: Sequen
         customer = customer_service.get_customer(principal=principal, customer_id=customer)
     if not imported:
         import_landlines(tenant, numbers)
-    cart = inventory.reserve_numbers(principal=principal, customer=customer, numbers=list(numbers))
+    cart = reservations.reserve_numbers(principal=principal, customer=customer, numbers=list(numbers))
     # The order worker's activation (services/numbers/orders.py), for a stand-in order.
     orders._activate(tenant, {"id": 0, "reserveId": cart["reserveId"], "customerId": customer["id"],
                               "numbers": list(numbers), "trunkId": trunk_id})

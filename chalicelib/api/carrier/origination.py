@@ -15,10 +15,12 @@ if TYPE_CHECKING:
     from chalicelib.domain.numbers import inventory as rules
     from chalicelib.domain.numbers import trunks as trunk_rules
     from chalicelib.services.numbers import inventory, trunks
+    from chalicelib.services.numbers import reservations
 else:
     rules = lazy("chalicelib.domain.numbers.inventory")
     trunk_rules = lazy("chalicelib.domain.numbers.trunks")
     inventory = lazy("chalicelib.services.numbers.inventory")
+    reservations = lazy("chalicelib.services.numbers.reservations")
     trunks = lazy("chalicelib.services.numbers.trunks")
 
 SEARCH_LIMIT = 100
@@ -95,7 +97,7 @@ def reserve(call: Call) -> Response:
             raise InvalidParameter("number")
         if call.get("tfn_prefix") and not number.startswith(call.get("tfn_prefix") or ""):
             raise InvalidParameter("number")
-    return _reserved(inventory.reserve_numbers(principal=call.principal, customer=call.customer, numbers=wanted,
+    return _reserved(reservations.reserve_numbers(principal=call.principal, customer=call.customer, numbers=wanted,
                                              state=rules.parse_state(call.get("state")) if call.get("state")
                                              else None))
 
@@ -103,7 +105,7 @@ def reserve(call: Call) -> Response:
 @endpoint("bulkreserve", idempotent=True)
 def bulk_reserve(call: Call) -> Response:
     quantity = rules.parse_quantity(call.require("quantity"))
-    return _reserved(inventory.bulk_reserve(principal=call.principal, customer=call.customer,
+    return _reserved(reservations.bulk_reserve(principal=call.principal, customer=call.customer,
                                           criteria=_criteria(call), quantity=quantity))
 
 
@@ -112,7 +114,7 @@ def remove_reserved(call: Call) -> Response:
     reserve_id = call.require("reserveId")
     listed = call.get("number")
     wanted = rules.parse_numbers(listed) if listed is not None else None
-    result = inventory.remove_reserved(principal=call.principal, customer=call.customer, reserve_id=reserve_id,
+    result = reservations.remove_reserved(principal=call.principal, customer=call.customer, reserve_id=reserve_id,
                                      numbers=wanted)
     return ok(**{"Removed TNs": result["removed"], "TNs not available": result["not_available"]})
 

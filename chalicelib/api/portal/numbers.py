@@ -14,8 +14,10 @@ from chalicelib.lazy import lazy
 
 if TYPE_CHECKING:
     from chalicelib.services.numbers import inventory, orders, trunks
+    from chalicelib.services.numbers import reservations
 else:
     inventory = lazy("chalicelib.services.numbers.inventory")
+    reservations = lazy("chalicelib.services.numbers.reservations")
     orders = lazy("chalicelib.services.numbers.orders")
     trunks = lazy("chalicelib.services.numbers.trunks")
 
@@ -61,13 +63,13 @@ def order_numbers() -> Response:
                  [name[len("n_"):] for name, value in form.items() if name.startswith("n_") and value]
         if not chosen:
             raise ValidationError("tick the numbers to order", field="numbers")
-        cart = inventory.reserve_numbers(principal=me, customer=customer, numbers=sorted(set(chosen)))
+        cart = reservations.reserve_numbers(principal=me, customer=customer, numbers=sorted(set(chosen)))
         try:
             order = orders.generate_order(principal=me, customer=customer, reserve_id=cart["reserveId"],
                                           trunk_id=form.get("trunk"))
         except Exception:
             # Numbers never sit in a cart nobody can see: give them back at once.
-            inventory.remove_reserved(principal=me, customer=customer, reserve_id=cart["reserveId"], numbers=None)
+            reservations.remove_reserved(principal=me, customer=customer, reserve_id=cart["reserveId"], numbers=None)
             raise
         orders.queue_order(principal=me, customer=customer, order_id=order["id"])
         return visit.redirect("/numbers", customer=customer["id"],

@@ -66,10 +66,10 @@ def trunk_owners(*, tenant: str) -> dict[str, Owner]:
 def number_owners(*, tenant: str, trunks: dict[str, Owner]) -> dict[str, Owner]:
     """Every owned DID of the tenant with its owner; Metered as the trunk group
     (of ``trunks``) it was ordered on (a number ordered without a trunk is Metered)."""
-    from chalicelib.store.numbers import inventory
+    from chalicelib.store.numbers import owned as owned_numbers
 
     owners = {}
-    for item in inventory.owned_in_tenant(tenant, attributes=("number", "customerId", "trunkId")):
+    for item in owned_numbers.owned_in_tenant(tenant, attributes=("number", "customerId", "trunkId")):
         trunk = trunks.get(str(item["trunkId"])) if item.get("trunkId") is not None else None
         owners[item["number"]] = Owner(int(item["customerId"]), trunk.metered if trunk else True)
     return owners

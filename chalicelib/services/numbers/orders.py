@@ -24,11 +24,12 @@ from chalicelib.domain.errors import (
 from chalicelib.domain.identity import Principal
 from chalicelib.domain.money.amounts import as_money, round_money
 from chalicelib.services.common import audit
-from chalicelib.services.numbers import inventory as numbers
+from chalicelib.services.numbers import reservations
 from chalicelib.services.numbers import order_charges
 from chalicelib.services.numbers import trunks
 from chalicelib.store.numbers import carts
 from chalicelib.store.numbers import inventory as number_store
+from chalicelib.store.numbers import owned as owned_numbers
 from chalicelib.store.numbers import orders as store
 
 GENERATED, QUEUED, CHARGED, COMPLETE, FAILED = "generated", "queued", "charged", "complete", "failed"
@@ -78,9 +79,9 @@ def generate_order(*, principal: Principal, customer: Mapping[str, Any], reserve
                              direction=trunk_rules.ORIGINATION, field="trunk_id")
     for _ in range(ORDER_ATTEMPTS):
         if reserve_id is None:
-            cart = numbers.get_customer_cart(principal=principal, customer=customer)
+            cart = reservations.get_customer_cart(principal=principal, customer=customer)
         else:
-            cart = numbers.get_own_cart(principal=principal, customer=customer, reserve_id=reserve_id)
+            cart = reservations.get_own_cart(principal=principal, customer=customer, reserve_id=reserve_id)
         try:
             return _order_cart(principal.tenant_id, customer, cart, trunk)
         except ConcurrentUpdateError:
@@ -200,7 +201,7 @@ def _fail(tenant: str, order: Mapping[str, Any], reason: str) -> None:
 def _release_cart_of(tenant: str, order: Mapping[str, Any]) -> None:
     cart = carts.get_cart(tenant, order["reserveId"])
     if cart is not None:
-        numbers.release_cart(tenant=tenant, cart=cart)
+        reservations.release_cart(tenant=tenant, cart=cart)
 
 
 def _activate(tenant: str, order: Mapping[str, Any]) -> None:
@@ -209,7 +210,7 @@ def _activate(tenant: str, order: Mapping[str, Any]) -> None:
     items = number_store.existing(tenant, order["numbers"])
     todo = [i for i in items.values()
             if i["status"] == number_rules.RESERVED and i.get("reserveId") == order["reserveId"]]
-    if not number_store.activate_reserved(tenant, [i["number"] for i in todo], reserve_id=order["reserveId"],
+    if not owned_numbers.activate_reserved(tenant, [i["number"] for i in todo], reserve_id=order["reserveId"],
                                           customer_id=order["customerId"], order_id=order["id"],
                                           trunk_id=order["trunkId"], stamp=clock.now_iso()):
         raise ConcurrentUpdateError("a number of the order changed during activation")

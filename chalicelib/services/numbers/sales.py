@@ -39,6 +39,7 @@ from chalicelib.domain.errors import DialtoneError, InvalidStateError
 from chalicelib.services.customers.items import ChildResource
 from chalicelib.store.customers import accounts as customer_store
 from chalicelib.store.numbers import inventory as store
+from chalicelib.store.numbers import owned as owned_numbers
 from chalicelib.store.numbers import orders as order_store
 from chalicelib.store.dynamo import entities
 from chalicelib.store.dynamo.schema import NUMBER_IDS
@@ -63,7 +64,7 @@ class InventoryNumbers:
     """The reads customer_items needs (see ChildResource.reader)."""
 
     def get_one(self, tenant: str, item_id: int) -> dict[str, Any] | None:
-        item = store.number_by_id(tenant, item_id)
+        item = owned_numbers.number_by_id(tenant, item_id)
         return entities.public(item) if item is not None and _owned(item) else None
 
     def list_page(self, tenant: str, page: Page, *, parent_id: int | None = None) -> list[dict[str, Any]]:
@@ -75,10 +76,10 @@ class InventoryNumbers:
                     and (page.where is None or page.where(item)))
 
         if parent_id is not None:
-            found = sorted((i for i in store.owned(tenant, parent_id) if keep(i)), key=lambda i: i["id"])
+            found = sorted((i for i in owned_numbers.owned(tenant, parent_id) if keep(i)), key=lambda i: i["id"])
         else:
             found = []
-            for items in store.numbers_in_id_order(tenant, page.id_after, page_size=min(1000, max(wanted, 25))):
+            for items in owned_numbers.numbers_in_id_order(tenant, page.id_after, page_size=min(1000, max(wanted, 25))):
                 found.extend(i for i in items if keep(i))
                 if len(found) >= wanted:
                     break
@@ -86,7 +87,7 @@ class InventoryNumbers:
 
     def children_of(self, tenant: str, parent_ids: Iterable[int],
                     where: Callable[[Mapping[str, Any]], bool] | None = None) -> dict[int, list[dict[str, Any]]]:
-        grouped = store.owned_by_customers(tenant, parent_ids)
+        grouped = owned_numbers.owned_by_customers(tenant, parent_ids)
         return {customer: [entities.public(i) for i in sorted(items, key=lambda i: i["id"])
                            if _owned(i) and (where is None or where(i))]
                 for customer, items in grouped.items()}
@@ -132,7 +133,7 @@ def assign(*, principal: Any, customer_id: int, number: Any, record_own: bool = 
     from chalicelib.services.numbers import orders
     from chalicelib.services.common import retry
     from chalicelib.services.customers import accounts as customer_service
-    from chalicelib.services.numbers import inventory
+    from chalicelib.services.numbers import reservations
 
     principal.require_write()
     value, category = rules.parse_own_number(number, field="number")
@@ -150,7 +151,7 @@ def assign(*, principal: Any, customer_id: int, number: Any, record_own: bool = 
     def attempt() -> dict[str, Any]:
         item = store.get_number(tenant, value)
         if item is not None and item["status"] == rules.RESERVED:
-            inventory.release_expired(tenant=tenant)  # an expired cart gives its numbers back first
+            reservations.release_expired(tenant=tenant)  # an expired cart gives its numbers back first
             item = store.get_number(tenant, value)
         if item is None and record_own:
             return _record_own(tenant, customer, value, category, assignable, unavailable)
@@ -197,7 +198,7 @@ def _record_own(tenant: str, customer: Mapping[str, Any], value: str, category: 
     from chalicelib.services.common import audit
 
     number_id = entities.allocate_ids(tenant, NUMBER_IDS)[0]
-    item = store.own_number_item(tenant, number=value, category=category, number_id=number_id,
+    item = owned_numbers.own_number_item(tenant, number=value, category=category, number_id=number_id,
                                  customer_id=customer["id"], stamp=clock.now_iso())
     order_store.record_own(tenant, item, unavailable=unavailable, customer_rule=(
         ASSIGNABLE, _not_assignable(customer["id"], "no longer active or a prospect")))
@@ -214,7 +215,7 @@ def perform_action(*, principal: Any, number_id: int, name: str | None, params: 
     from chalicelib.services.customers import items as customer_items
 
     def write(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-        changed = store.update_number(principal.tenant_id, current, changes, stamp=clock.now_iso(),
+        changed = owned_numbers.update_number(principal.tenant_id, current, changes, stamp=clock.now_iso(),
                                       failure=ConcurrentUpdateError(f"number {number_id} changed meanwhile"))
         return entities.public(changed)
 

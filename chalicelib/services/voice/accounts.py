@@ -89,10 +89,10 @@ def _label(name: str) -> str:
 def active_numbers(*, principal: Principal, customer: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The account's active numbers as DDIs ``{id, name, number}``, in number order."""
     from chalicelib.domain.numbers import inventory as number_rules
-    from chalicelib.store.numbers import inventory
+    from chalicelib.store.numbers import owned as owned_numbers
 
     found = []
-    for item in inventory.owned(principal.tenant_id, customer["id"]):
+    for item in owned_numbers.owned(principal.tenant_id, customer["id"]):
         if item.get("status") != number_rules.ACTIVE or item.get("id") is None:
             continue
         # Inventory numbers are NANP (10 digits): E.164 digits without '+' add the 1.

@@ -18,7 +18,7 @@ from chalicelib import settings
 from chalicelib.domain.errors import DialtoneError
 from chalicelib.store.numbers import carts
 from chalicelib.store.customers import accounts as customers
-from chalicelib.store.numbers import inventory as numbers
+from chalicelib.store.numbers import owned as owned_numbers
 from chalicelib.store.dynamo import entities, keys
 from chalicelib.store.dynamo.entities import Page
 from chalicelib.store.dynamo.schema import ORDER
@@ -94,7 +94,7 @@ def sale(tenant: str, item: Mapping[str, Any], fields: Mapping[str, Any], *, ord
     def add(tx: Transaction) -> None:
         if customer_rule is not None:
             customers.add_condition_check(tx, tenant, customer_id, customer_rule[0], failure=customer_rule[1])
-        numbers.add_assignment(tx, tenant, item, customer_id=customer_id, order_id=order_id, number_id=number_id,
+        owned_numbers.add_assignment(tx, tenant, item, customer_id=customer_id, order_id=order_id, number_id=number_id,
                                stamp=stamp, failure=unavailable)
         tx.actions.extend(order_writes.actions)
         tx.failures.extend(order_writes.failures)
@@ -104,13 +104,13 @@ def sale(tenant: str, item: Mapping[str, Any], fields: Mapping[str, Any], *, ord
 
 def record_own(tenant: str, item: Mapping[str, Any], *, unavailable: DialtoneError,
                customer_rule: tuple[customers.Condition, DialtoneError]) -> None:
-    """A number the customer has from elsewhere (``numbers.own_number_item``)
+    """A number the customer has from elsewhere (``owned_numbers.own_number_item``)
     recorded as theirs, no order and no charge: one transaction, conditional
     on the number not being in the tenant yet (``unavailable``) and on the
     customer still meeting ``customer_rule``."""
     tx = Transaction()
     customers.add_condition_check(tx, tenant, int(item["customerId"]), customer_rule[0], failure=customer_rule[1])
-    numbers.add_own_number(tx, tenant, item, failure=unavailable)
+    owned_numbers.add_own_number(tx, tenant, item, failure=unavailable)
     tx.execute()
 
 

@@ -13,7 +13,7 @@ from typing import Any, Mapping, Sequence
 
 from chalicelib import settings
 from chalicelib.domain.errors import ConcurrentUpdateError
-from chalicelib.store.numbers import inventory as numbers
+from chalicelib.store.numbers import owned as owned_numbers
 from chalicelib.store.dynamo import entities, keys
 from chalicelib.store.dynamo.entities import Page
 from chalicelib.store.dynamo.schema import NUMBER_IDS, PORT_ORDER
@@ -67,9 +67,9 @@ def update(tenant: str, order: Mapping[str, Any], changes: Mapping[str, Any], *,
         # first: a lookup whose number never appears is ignored by readers.
         lookups_inside = 2 * len(ported) + 1 <= MAX_TRANSACTION_ITEMS
         if not lookups_inside:
-            numbers.put_id_items(tenant, list(zip(ids, ported)))
+            owned_numbers.put_id_items(tenant, list(zip(ids, ported)))
         for number, number_id in zip(ported, ids):
-            numbers.add_ported_in(also, tenant, number, number_id=number_id, category=order["category"],
+            owned_numbers.add_ported_in(also, tenant, number, number_id=number_id, category=order["category"],
                                   customer_id=order["customerId"], port_order_id=order["id"], stamp=stamp,
                                   with_id_item=lookups_inside,
                                   failure=ConcurrentUpdateError(f"{number} is already in this carrier's inventory"))

@@ -18,7 +18,7 @@ def test_a_bulk_reservation_that_died_half_way_is_released_by_the_sweeper(runtim
     with runtime.environment():
         from chalicelib.domain.numbers import inventory as rules
         from chalicelib.domain.identity import principal_from_user
-        from chalicelib.services.numbers import inventory as numbers
+        from chalicelib.services.numbers import reservations
         from chalicelib.services.identity import users
         from chalicelib.store.dynamo import keys
         from chalicelib.store.numbers import carts
@@ -39,10 +39,10 @@ def test_a_bulk_reservation_that_died_half_way_is_released_by_the_sweeper(runtim
 
         monkeypatch.setattr(carts, "claim_chunk", claim_then_die)
         # a dead process runs no clean-up either
-        monkeypatch.setattr(numbers, "_release_items", lambda *a, **k: [])
+        monkeypatch.setattr(reservations, "_release_items", lambda *a, **k: [])
         criteria = rules.Criteria(category=rules.LANDLINE, state="WA", npanxx="206219")
         with pytest.raises(Died):
-            numbers.bulk_reserve(principal=principal, customer=customer, criteria=criteria, quantity=250)
+            reservations.bulk_reserve(principal=principal, customer=customer, criteria=criteria, quantity=250)
         monkeypatch.undo()
 
         counter = keys.npanxx_counter_sk("WA", "206219")
@@ -52,12 +52,12 @@ def test_a_bulk_reservation_that_died_half_way_is_released_by_the_sweeper(runtim
         assert len(expired) == 1 and expired[0]["status"] == carts.CLAIMING  # ...under a claiming cart
         # nobody can order a half-claimed reservation
         with pytest.raises(Exception):
-            numbers.get_own_cart(principal=principal, customer=customer, reserve_id=expired[0]["reserveId"])
+            reservations.get_own_cart(principal=principal, customer=customer, reserve_id=expired[0]["reserveId"])
         # before the lease ends the sweeper leaves it; after, it releases every number
-        assert numbers.sweep_all(tenants=[shop.tenant]) == {}
+        assert reservations.sweep_all(tenants=[shop.tenant]) == {}
         lease_end = expired[0]["holdUntil"]
         with clock.frozen(datetime.fromisoformat(lease_end) + timedelta(microseconds=1)):
-            assert numbers.sweep_all(tenants=[shop.tenant]) == {shop.tenant: held}
+            assert reservations.sweep_all(tenants=[shop.tenant]) == {shop.tenant: held}
         assert {c["SK"]: int(c["count"]) for c in store.counters(shop.tenant, "")}[counter] == 300
         assert all(i["status"] == "available" for i in store.existing(
             shop.tenant, [f"206219{n:04d}" for n in range(300)]).values())

@@ -105,9 +105,10 @@ def test_one_own_number_recorded_concurrently_has_exactly_one_owner(runtime):
 
     with runtime.environment():
         from chalicelib.store.numbers import inventory as store
+        from chalicelib.store.numbers import owned as owned_numbers
 
         item = store.get_number(tenant["tenant"]["id"], own)
         assert (item["customerId"], item["id"], item["status"]) == (winner[0], winner[2]["id"], "active")
-        assert store.number_by_id(tenant["tenant"]["id"], winner[2]["id"])["number"] == own
+        assert owned_numbers.number_by_id(tenant["tenant"]["id"], winner[2]["id"])["number"] == own
         counters = {c["SK"]: int(c["count"]) for c in store.counters(tenant["tenant"]["id"], "")}
         assert counters == {"STATE#landline#WA": 2, "NPANXX#WA#206219": 2}  # the stock is untouched

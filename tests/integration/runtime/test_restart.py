@@ -25,7 +25,8 @@ VISIBILITY_SECONDS = 3
 
 
 def _shop() -> dict[str, Any]:
-    from chalicelib.services.numbers import inventory, orders, trunks
+    from chalicelib.services.numbers import orders, trunks
+    from chalicelib.services.numbers import reservations
     from tests.support.carrier import landlines, make_shop
     from tests.support.money import admin
 
@@ -37,7 +38,7 @@ def _shop() -> dict[str, Any]:
     order_ids: list[int] = []
     for n in range(ORDERS):
         customer = customers[n % 2]
-        cart = inventory.reserve_numbers(principal=principal, customer=customer,
+        cart = reservations.reserve_numbers(principal=principal, customer=customer,
                                          numbers=[f"206219{2 * n:04d}", f"206219{2 * n + 1:04d}"])
         order_ids.append(orders.generate_order(principal=principal, customer=customer,
                                                reserve_id=cart["reserveId"], trunk_id=trunk_ids[n % 2])["id"])

@@ -6,6 +6,7 @@ import json
 import pytest
 
 from chalicelib.services.numbers import inventory as numbers
+from chalicelib.services.numbers import reservations
 from chalicelib.store.dynamo import keys
 from chalicelib.store.numbers import carts
 from chalicelib.store.numbers import inventory as store
@@ -152,7 +153,7 @@ def test_expired_reservations_return_without_anyone_acting(api, shop, monkeypatc
     _, body = api("bulkreserve", category="landline", state="CO", quantity="4")
     assert body["TNs"] and counts(shop)[keys.npanxx_counter_sk("CO", "303555")] == 0
     # the sweeper's pass, as the schedule runs it
-    assert numbers.sweep_all(tenants=[shop.tenant]) == {shop.tenant: 4}
+    assert reservations.sweep_all(tenants=[shop.tenant]) == {shop.tenant: 4}
     assert counts(shop)[keys.npanxx_counter_sk("CO", "303555")] == 4
     assert api("remove_reserved", reserveId=body["reserveId"])[1]["error"] == "Invalid reserveId"
     # and at read time, before any sweep

@@ -99,11 +99,12 @@ def test_port_order_walks_its_states_and_completes_into_active_numbers(client, a
     assert [(n["didnumber"], n["orderType"]) for n in owned] == [("5035550100", "Portin"), ("5035550101", "Portin")]
     # ported-in numbers get integer ids, each with its id lookup item
     from chalicelib.store.numbers import inventory as number_store
+    from chalicelib.store.numbers import owned as owned_numbers
 
     items = [number_store.get_number(shop.tenant, n) for n in ("5035550100", "5035550101")]
     ids = [i["id"] for i in items]
     assert all(isinstance(i, int) for i in ids) and ids[0] < ids[1]
-    assert [number_store.number_by_id(shop.tenant, i)["number"] for i in ids] == ["5035550100", "5035550101"]
+    assert [owned_numbers.number_by_id(shop.tenant, i)["number"] for i in ids] == ["5035550100", "5035550101"]
 
 
 @pytest.mark.parametrize("fields, files, error", [

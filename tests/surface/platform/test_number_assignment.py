@@ -92,9 +92,9 @@ def test_bad_assignments_are_refused_and_write_nothing(api, admin, client):
     broke = customer(api, "Broke Ltd", credit_limit="0")
     import_landlines(admin.tenant_id, ["2062190010", "2062190011", "2062190012"])
     own(admin, acme["id"], ["2062190011"], imported=True)
-    from chalicelib.services.numbers import inventory
+    from chalicelib.services.numbers import reservations
 
-    inventory.reserve_numbers(principal=admin, customer=acme, numbers=["2062190012"])
+    reservations.reserve_numbers(principal=admin, customer=acme, numbers=["2062190012"])
     # Another tenant's available number is not ours to sell (recording it as an
     # own number is tests/surface/platform/test_number_states.py); a dropped
     # customer may not have it either.
@@ -145,10 +145,10 @@ def test_bad_assignments_are_refused_and_write_nothing(api, admin, client):
 def test_expired_cart_gives_its_number_back_before_the_sale(api, admin, monkeypatch):
     acme = customer(api)
     import_landlines(admin.tenant_id, ["2062190020"])
-    from chalicelib.services.numbers import inventory
+    from chalicelib.services.numbers import reservations
 
     monkeypatch.setenv("RESERVATION_HOLD_MINUTES", "-1")  # the cart is expired as soon as it exists
-    cart = inventory.reserve_numbers(principal=admin, customer=acme, numbers=["2062190020"])
+    cart = reservations.reserve_numbers(principal=admin, customer=acme, numbers=["2062190020"])
     monkeypatch.delenv("RESERVATION_HOLD_MINUTES")
     assert store.get_number(admin.tenant_id, "2062190020")["status"] == "reserved"
     response = api.post(f"/customers/{acme['id']}/numbers", {"number": "2062190020"})

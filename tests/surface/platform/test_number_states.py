@@ -6,7 +6,8 @@ from decimal import Decimal
 import pytest
 
 from chalicelib.services.identity import users
-from chalicelib.services.numbers import inventory, orders
+from chalicelib.services.numbers import orders
+from chalicelib.services.numbers import reservations
 from chalicelib.store.numbers import inventory as store
 from tests.support.numbers import import_landlines, own
 from tests.support.platform import Api
@@ -121,7 +122,7 @@ def test_an_own_number_never_becomes_stock(api, admin):
     assert (item["status"], item["customerId"], item["id"]) == ("active", acme["id"], own_number["id"])
     assert "GSI3PK" not in item
     with pytest.raises(Exception):
-        inventory.reserve_numbers(principal=admin, customer=customer(api, "Buyer"), numbers=["2062190050"])
+        reservations.reserve_numbers(principal=admin, customer=customer(api, "Buyer"), numbers=["2062190050"])
     # A number that is in the inventory is still sold from it, and charged.
     sold = api.post(f"/customers/{acme['id']}/numbers", {"number": "2062190051"}).json
     assert sold["origin"] == "inventory" and isinstance(sold["orderID"], int)

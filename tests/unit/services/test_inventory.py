@@ -12,6 +12,7 @@ from chalicelib import clock
 from chalicelib.domain.numbers import inventory as rules
 from chalicelib.domain.errors import NotFoundError, NumberUnavailableError
 from chalicelib.services.numbers import inventory
+from chalicelib.services.numbers import reservations
 from chalicelib.store.numbers import carts
 from chalicelib.store.numbers import inventory as store
 from chalicelib.store.dynamo import keys
@@ -56,57 +57,57 @@ def test_an_import_twice_adds_nothing_and_search_finds_numbers_in_order(stocked)
 
 def test_reserved_numbers_leave_availability_and_cannot_be_reserved_twice(stocked):
     acme, globex = new_customer(stocked, name="Acme"), new_customer(stocked, name="Globex")
-    cart = inventory.reserve_numbers(principal=stocked, customer=acme, numbers=["2062190001", "2062190003"])
+    cart = reservations.reserve_numbers(principal=stocked, customer=acme, numbers=["2062190001", "2062190003"])
     assert cart["numbers"] == ["2062190001", "2062190003"]
     assert statuses(stocked, cart["numbers"]) == [rules.RESERVED, rules.RESERVED]
     assert available_in_206219(stocked) == 4
     assert [i["number"] for i in inventory.search(principal=stocked, criteria=WA)] == [
         "2062190000", "2062190002", "2062190004", "2062190005"]
     with pytest.raises(NumberUnavailableError):  # all or none: 2062190000 is not taken either
-        inventory.reserve_numbers(principal=stocked, customer=globex, numbers=["2062190000", "2062190003"])
+        reservations.reserve_numbers(principal=stocked, customer=globex, numbers=["2062190000", "2062190003"])
     assert statuses(stocked, ["2062190000"]) == [rules.AVAILABLE]
-    held = inventory.get_own_cart(principal=stocked, customer=acme, reserve_id=cart["reserveId"])
+    held = reservations.get_own_cart(principal=stocked, customer=acme, reserve_id=cart["reserveId"])
     assert held["status"] == carts.OPEN and held["numbers"] == {"2062190001", "2062190003"}
     with pytest.raises(NotFoundError):  # another customer's cart is not told apart from none
-        inventory.get_own_cart(principal=stocked, customer=globex, reserve_id=cart["reserveId"])
+        reservations.get_own_cart(principal=stocked, customer=globex, reserve_id=cart["reserveId"])
 
 
 def test_a_bulk_reservation_takes_the_lowest_numbers_or_none(stocked):
     acme = new_customer(stocked)
     with pytest.raises(NumberUnavailableError):
-        inventory.bulk_reserve(principal=stocked, customer=acme, criteria=WA, quantity=7)
+        reservations.bulk_reserve(principal=stocked, customer=acme, criteria=WA, quantity=7)
     assert available_in_206219(stocked) == 6
-    cart = inventory.bulk_reserve(principal=stocked, customer=acme, criteria=WA, quantity=5)
+    cart = reservations.bulk_reserve(principal=stocked, customer=acme, criteria=WA, quantity=5)
     assert cart["numbers"] == [f"206219{n:04d}" for n in range(5)]
     assert available_in_206219(stocked) == 1
 
 
 def test_numbers_removed_from_a_cart_are_available_again(stocked):
     acme = new_customer(stocked)
-    cart = inventory.bulk_reserve(principal=stocked, customer=acme, criteria=WA, quantity=3)
-    result = inventory.remove_reserved(principal=stocked, customer=acme, reserve_id=cart["reserveId"],
+    cart = reservations.bulk_reserve(principal=stocked, customer=acme, criteria=WA, quantity=3)
+    result = reservations.remove_reserved(principal=stocked, customer=acme, reserve_id=cart["reserveId"],
                                        numbers=["2062190001", "2062190005"])
     assert result == {"removed": ["2062190001"], "not_available": ["2062190005"]}
     assert statuses(stocked, ["2062190000", "2062190001", "2062190002"]) == [
         rules.RESERVED, rules.AVAILABLE, rules.RESERVED]
     assert carts.get_cart(stocked.tenant_id, cart["reserveId"])["numbers"] == {"2062190000", "2062190002"}
     assert available_in_206219(stocked) == 4
-    inventory.remove_reserved(principal=stocked, customer=acme, reserve_id=cart["reserveId"], numbers=None)
+    reservations.remove_reserved(principal=stocked, customer=acme, reserve_id=cart["reserveId"], numbers=None)
     assert carts.get_cart(stocked.tenant_id, cart["reserveId"]) is None  # emptied: gone
     assert available_in_206219(stocked) == 6
 
 
 def test_an_expired_cart_gives_its_numbers_back(stocked):
     acme = new_customer(stocked)
-    cart = inventory.reserve_numbers(principal=stocked, customer=acme, numbers=["2062190002"])
+    cart = reservations.reserve_numbers(principal=stocked, customer=acme, numbers=["2062190002"])
     assert available_in_206219(stocked) == 5
-    assert inventory.release_expired(tenant=stocked.tenant_id) == 0  # still held
-    with clock.frozen(clock.now() + timedelta(minutes=inventory.hold_minutes(), seconds=1)):
+    assert reservations.release_expired(tenant=stocked.tenant_id) == 0  # still held
+    with clock.frozen(clock.now() + timedelta(minutes=reservations.hold_minutes(), seconds=1)):
         with pytest.raises(NotFoundError):  # an expired cart cannot be ordered or changed
-            inventory.get_own_cart(principal=stocked, customer=acme, reserve_id=cart["reserveId"])
-        assert inventory.release_expired(tenant=stocked.tenant_id) == 1
+            reservations.get_own_cart(principal=stocked, customer=acme, reserve_id=cart["reserveId"])
+        assert reservations.release_expired(tenant=stocked.tenant_id) == 1
     assert statuses(stocked, ["2062190002"]) == [rules.AVAILABLE]
     assert "reserveId" not in store.get_number(stocked.tenant_id, "2062190002")
     assert carts.get_cart(stocked.tenant_id, cart["reserveId"]) is None
     assert available_in_206219(stocked) == 6
-    assert inventory.release_expired(tenant=stocked.tenant_id) == 0  # nothing left to release
+    assert reservations.release_expired(tenant=stocked.tenant_id) == 0  # nothing left to release

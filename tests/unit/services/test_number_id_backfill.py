@@ -3,6 +3,7 @@ with its id lookup item; numbers that have one keep it; a re-run changes nothing
 from chalicelib.services.numbers import inventory
 from chalicelib.store.dynamo import keys
 from chalicelib.store.numbers import inventory as store
+from chalicelib.store.numbers import owned as owned_numbers
 from chalicelib.store.dynamo.table import ddb, get
 from chalicelib.store.dynamo.codec import to_item
 from chalicelib import settings
@@ -42,7 +43,7 @@ def test_backfill_gives_legacy_numbers_ids_once(tenant):
     assert all(isinstance(i, int) for i in new) and len(set(after.values())) == len(STOCK)  # unique
     assert min(new) > max(kept.values())  # fresh ids from the counter, no reuse
     for number in legacy:
-        assert store.number_by_id(t, after[number])["number"] == number  # the lookup item exists
+        assert owned_numbers.number_by_id(t, after[number])["number"] == number  # the lookup item exists
     # Idempotent: a second run finds nothing to do and changes nothing.
     assert inventory.backfill_ids(tenant=t)["assigned"] == 0
     assert _ids(t) == after
@@ -54,8 +55,8 @@ def test_a_number_given_an_id_meanwhile_keeps_it(tenant):
     _make_legacy(t, STOCK[:3])
     items = [store.get_number(t, n) for n in STOCK[:3]]
     # Another run gave the middle one id 900 first: this transaction writes nothing, reports it.
-    assert store.give_ids(t, [(items[1], 900)]) == []
-    assert store.give_ids(t, [(items[0], 901), (items[1], 902), (items[2], 903)]) == [STOCK[1]]
+    assert owned_numbers.give_ids(t, [(items[1], 900)]) == []
+    assert owned_numbers.give_ids(t, [(items[0], 901), (items[1], 902), (items[2], 903)]) == [STOCK[1]]
     assert [store.get_number(t, n).get("id") for n in STOCK[:3]] == [None, 900, None]
     assert get(settings.main_table(), keys.number_id_key(t, 901)) is None
     summary = inventory.backfill_ids(tenant=t)

@@ -11,8 +11,10 @@ import pytest
 from chalicelib.domain.numbers import inventory as rules
 from chalicelib.domain.errors import InvalidStateError, NotFoundError
 from chalicelib.services.numbers import inventory, order_charges, orders, trunks
+from chalicelib.services.numbers import reservations
 from chalicelib.store.numbers import carts
 from chalicelib.store.numbers import inventory as store
+from chalicelib.store.numbers import owned as owned_numbers
 from chalicelib.store.numbers import orders as order_store
 from tests.support.carrier import inventory_csv, landlines
 from tests.support.money import admin, new_customer
@@ -30,7 +32,7 @@ def shop(tenant):
 def a_cart_and_trunk(principal, customer):
     trunk = trunks.define_origination(principal=principal, customer=customer, params={
         "title": "Main", "primaryTrunk": "203.0.113.9", "billingType": "Metered"})
-    cart = inventory.reserve_numbers(principal=principal, customer=customer, numbers=NUMBERS)
+    cart = reservations.reserve_numbers(principal=principal, customer=customer, numbers=NUMBERS)
     return cart, trunk
 
 
@@ -64,7 +66,7 @@ def test_an_order_is_charged_and_activated_exactly_once(shop):
     stored = order_store.get_order(shop.tenant_id, order["id"])
     assert [h["status"] for h in stored["history"]] == [orders.GENERATED, orders.QUEUED, orders.CHARGED,
                                                         orders.COMPLETE]
-    owned = {i["number"]: i for i in store.owned(shop.tenant_id, acme["id"])}
+    owned = {i["number"]: i for i in owned_numbers.owned(shop.tenant_id, acme["id"])}
     assert sorted(owned) == NUMBERS
     assert all(i["status"] == rules.ACTIVE and i["orderId"] == order["id"] and i["trunkId"] == trunk["id"]
                and "reserveId" not in i for i in owned.values())
@@ -80,7 +82,7 @@ def test_an_order_the_balance_cannot_cover_fails_and_gives_its_numbers_back(shop
     assert order_charges.balance_of(tenant=shop.tenant_id, customer_id=broke["id"]) == Decimal("0")
     items = store.existing(shop.tenant_id, NUMBERS)
     assert [items[n]["status"] for n in NUMBERS] == [rules.AVAILABLE, rules.AVAILABLE]
-    assert store.owned(shop.tenant_id, broke["id"]) == []
+    assert owned_numbers.owned(shop.tenant_id, broke["id"]) == []
     assert order_store.get_order(shop.tenant_id, order["id"])["history"][-1]["note"] == "insufficient balance"
 
 

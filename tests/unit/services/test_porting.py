@@ -14,6 +14,7 @@ from chalicelib.domain.numbers import porting as rules
 from chalicelib.domain.errors import ConcurrentUpdateError, InvalidStateError, ValidationError
 from chalicelib.services.numbers import inventory, porting
 from chalicelib.store.numbers import inventory as number_store
+from chalicelib.store.numbers import owned as owned_numbers
 from chalicelib.store.numbers import porting as store
 from tests.support.carrier import inventory_csv
 from tests.support.money import admin, new_customer
@@ -79,16 +80,16 @@ def test_a_completed_port_order_makes_its_numbers_the_customers(carrier):
     confirmed = porting.set_port_order_state(tenant=carrier.tenant_id, order_id=order["id"],
                                              state=rules.FOC_CONFIRMED)
     assert confirmed["actualFocDate"] == order["requestedFocDate"]
-    assert number_store.owned(carrier.tenant_id, acme["id"]) == []
+    assert owned_numbers.owned(carrier.tenant_id, acme["id"]) == []
     done = porting.set_port_order_state(tenant=carrier.tenant_id, order_id=order["id"], state=rules.COMPLETE,
                                         by="ops")
     assert done["status"] == rules.COMPLETE and done["lastModifiedBy"] == "ops"
     assert [h["status"] for h in done["history"]] == [rules.SUBMITTED, rules.FOC_CONFIRMED, rules.COMPLETE]
-    owned = {i["number"]: i for i in number_store.owned(carrier.tenant_id, acme["id"])}
+    owned = {i["number"]: i for i in owned_numbers.owned(carrier.tenant_id, acme["id"])}
     assert sorted(owned) == ["5035550100", "5035550101"]
     assert all(i["status"] == number_rules.ACTIVE and i["portOrderId"] == order["id"] for i in owned.values())
     for number, item in owned.items():  # each with its integer id and id lookup
-        assert number_store.number_by_id(carrier.tenant_id, item["id"])["number"] == number
+        assert owned_numbers.number_by_id(carrier.tenant_id, item["id"])["number"] == number
     with pytest.raises(InvalidStateError):
         porting.set_port_order_state(tenant=carrier.tenant_id, order_id=order["id"], state=rules.CANCELLED)
 

@@ -81,16 +81,16 @@ def test_the_reservation_sweeper_releases_carts_whose_hold_has_passed(aws: None)
     from chalicelib.domain.numbers import inventory as rules
     from chalicelib.domain.identity import principal_from_user
     from chalicelib.services.identity import users
-    from chalicelib.services.numbers import inventory
+    from chalicelib.services.numbers import reservations
     from tests.support.carrier import landlines, make_shop
 
     shop = make_shop(landlines("206219", 5), customers=1)
     principal = principal_from_user(users.find_user(tenant=shop.tenant, user=f"u0-{shop.tenant}"), shop.tenant)
     criteria = rules.Criteria(category=rules.LANDLINE, state="WA", npanxx="206219")
-    inventory.bulk_reserve(principal=principal, customer={"id": shop.customer_ids[0]}, criteria=criteria, quantity=3)
+    reservations.bulk_reserve(principal=principal, customer={"id": shop.customer_ids[0]}, criteria=criteria, quantity=3)
     scheduled = events.load("eventbridge_scheduled")
     assert invoke("reservation_sweeper", scheduled) == {"released": {}}  # still held
-    with clock.frozen(clock.now() + timedelta(minutes=inventory.hold_minutes(), seconds=1)):
+    with clock.frozen(clock.now() + timedelta(minutes=reservations.hold_minutes(), seconds=1)):
         assert invoke("reservation_sweeper", scheduled) == {"released": {shop.tenant: 3}}
 
 
