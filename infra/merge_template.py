@@ -12,6 +12,7 @@ package pass, see infra/chalice_output.py):
   reference to the stack's queue;
 - audit log shipping and the CDR inbox notification (infra/integrations.py);
 - table protection and alarms (infra/operations.py);
+- the rate limits' WAF web ACL on the API stage (infra/waf.py);
 - an ANY method and greedy resources so every path and method of the REST
   API reaches the function, which answers 404/405 in the surface's envelope
   (infra/gateway_routes.py).
@@ -24,7 +25,7 @@ import copy
 import re
 from typing import Any
 
-from infra import chalice_output, gateway_routes, iam_policy, integrations, operations
+from infra import chalice_output, gateway_routes, iam_policy, integrations, operations, waf
 from infra.chalice_output import Function
 from infra.stateful import BUCKET, QUEUE, TABLE, Stateful, env_var_name
 
@@ -60,6 +61,7 @@ def build(*, stage: str, app_name: str, sam: dict[str, Any], stateful: Stateful)
         operations.table_protection(stateful, stage),
         operations.alarms(stateful, sam),
         _catch_all(sam),
+        waf.resources(sam),
     ):
         _deep_update(resources, part)
     return template

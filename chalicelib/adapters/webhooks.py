@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
-from chalicelib import settings
+from chalicelib import clock, settings
 from chalicelib.domain import voice as rules
 from chalicelib.domain.errors import ValidationError
 
@@ -53,7 +53,7 @@ def verify_signature(secret: str, header: str, body: bytes, *, tolerance: int = 
         stamp = int(parts["t"])
     except (KeyError, ValueError):
         return False
-    if abs((int(time.time()) if now is None else now) - stamp) > tolerance:
+    if abs((clock.epoch() if now is None else now) - stamp) > tolerance:
         return False
     expected = signature(secret, stamp, body).split("v1=", 1)[1]
     return hmac.compare_digest(expected, parts.get("v1", ""))
@@ -132,7 +132,7 @@ def deliver(*, url: str, method: str, body: bytes, secret: str, delivery_id: str
             return done(False, None, f"refused: '{host}' resolves to {why}")
     if host.lower() in BLOCKED_NAMES and not (host.lower() == "localhost" and allow_loopback()):
         return done(False, None, f"refused: '{host}' is an internal name")
-    stamp = int(time.time())
+    stamp = clock.epoch()
     headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT, "Dialtone-Delivery-Id": delivery_id,
                "Dialtone-Signature": signature(secret, stamp, body), "Host": parts.netloc.rsplit("@", 1)[-1]}
     if auth_type == "BASIC" and credentials:

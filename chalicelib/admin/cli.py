@@ -11,12 +11,14 @@ import argparse
 import json
 import os
 import sys
+import uuid
 from pathlib import Path
 from typing import Any, Callable, NoReturn
 
 from chalicelib.admin import subcommands
 from chalicelib.admin.subcommands import CliError
 from chalicelib.domain.errors import DialtoneError
+from chalicelib.observability import correlation
 
 CONFIG = Path(__file__).resolve().parents[2] / ".chalice" / "config.json"
 
@@ -184,7 +186,10 @@ def main(argv: list[str] | None = None) -> int:
         args.file = str(Path(args.file).expanduser().resolve())
     try:
         use_stage(args.stage)
-        _print(args.handler(args))
+        # Log lines and the messages a command queues (an invoice run, CDR parts)
+        # carry one id per run, as a request's do (docs/operations.md).
+        with correlation.scope(correlation_id=f"admin-{uuid.uuid4()}", surface="admin", function=args.command):
+            _print(args.handler(args))
     except DialtoneError as error:
         _print({"error": error.message, "field": error.field})
         return 1

@@ -43,7 +43,10 @@ LOCAL_STAGES = ("local", "test")
 
 _lock = threading.Lock()
 _keys: dict[str, Any] = {}       # "at", "active", "private", "public" {kid: key}, "raw"
-_users: dict[tuple[str, int], tuple[float, dict[str, Any]]] = {}
+_users: dict[tuple[str, int], tuple[float, tuple[dict[str, Any], Principal, str]]] = {}
+# Tokens this process has verified: token -> (exp, kid, tenant, user id, password version).
+_verified: dict[str, tuple[int, str, str, int, str]] = {}
+MAX_VERIFIED = 10_000
 
 
 def issuer() -> str:
@@ -199,23 +202,52 @@ def authenticate(header: str | None) -> Principal:
     token = token.strip()
     if scheme.lower() != "bearer" or not token or len(token) > 8192:
         raise AuthenticationError("an Authorization: Bearer access token is required")
+    tenant, user_id, pwv = _verified_subject(token)
+    cached = _user(tenant, user_id)
+    if cached is None:
+        raise AuthenticationError("the access token is no longer valid")
+    user, principal, current_pwv = cached
+    if not user.get("active", True) or user.get("apiOnly") or current_pwv != pwv:
+        raise AuthenticationError("the access token is no longer valid")
+    return principal
+
+
+def _verified_subject(token: str) -> tuple[str, int, str]:
+    """(tenant, user id, password version) of a token that verifies.
+
+    A client sends the same token on every request for up to an hour, so this
+    process remembers the tokens it has verified (the exact string) until they
+    expire, and skips the signature and claim checks for them: it is those
+    checks, not the user read, that made a JWT request dearer than an API
+    key's (whose resolved key is cached the same way). The user checks still
+    run on every request. A remembered token is dropped, and checked again in
+    full, once it has expired or its key is no longer live (rotation)."""
+    entry = _verified.get(token)
+    if entry is not None:
+        expires, kid, tenant, user_id, pwv = entry
+        if time.time() <= expires + LEEWAY_SECONDS and kid in _key_set()["public"]:
+            return tenant, user_id, pwv
+        with _lock:
+            _verified.pop(token, None)
     claims = verify(token)
     from chalicelib.domain import voice
 
     tenant = str(claims["tenant"])
-    user_id = voice.parse_opaque_id(tenant, "USER", claims["sub"], uuid=True)
-    if user_id is None:
+    parsed = voice.parse_opaque_id(tenant, "USER", claims["sub"], uuid=True)
+    if parsed is None:
         raise AuthenticationError("the access token names no user")
-    user = _user(tenant, user_id)
-    if (user is None or not user.get("active", True) or user.get("apiOnly")
-            or password_version(user) != claims["pwv"]):
-        raise AuthenticationError("the access token is no longer valid")
-    return identity.principal_from_user(user, tenant)
+    user_id, pwv = parsed, str(claims["pwv"])
+    with _lock:
+        if len(_verified) >= MAX_VERIFIED:
+            _verified.clear()
+        _verified[token] = (int(claims["exp"]), str(_header(token)["kid"]), tenant, user_id, pwv)
+    return tenant, user_id, pwv
 
 
-def _user(tenant: str, user_id: int) -> dict[str, Any] | None:
-    """The user, trusted by this process for AUTH_CACHE_SECONDS (as API keys are):
-    a disabled user or a new password takes effect within that time."""
+def _user(tenant: str, user_id: int) -> tuple[dict[str, Any], Principal, str] | None:
+    """The user, its Principal and its password version, trusted by this process
+    for AUTH_CACHE_SECONDS (as API keys are): a disabled user or a new password
+    takes effect within that time."""
     now = time.monotonic()
     cached = _users.get((tenant, user_id))
     if cached is not None and cached[0] > now:
@@ -224,17 +256,20 @@ def _user(tenant: str, user_id: int) -> dict[str, Any] | None:
     from chalicelib.store.dynamo.schema import USER
 
     user = entities.get_one(USER, tenant, user_id)
-    if user is not None:
-        with _lock:
-            if len(_users) > 10_000:
-                _users.clear()
-            _users[(tenant, user_id)] = (now + settings.auth_cache_seconds(), user)
-    return user
+    if user is None:
+        return None
+    found = (user, identity.principal_from_user(user, tenant), password_version(user))
+    with _lock:
+        if len(_users) > 10_000:
+            _users.clear()
+        _users[(tenant, user_id)] = (now + settings.auth_cache_seconds(), found)
+    return found
 
 
 def forget_users() -> None:
     with _lock:
         _users.clear()
+        _verified.clear()
 
 
 def new_refresh_token() -> tuple[str, str]:

@@ -2,7 +2,7 @@
 Downloads are handed out as presigned URLs, never proxied."""
 from __future__ import annotations
 
-from typing import Any, BinaryIO, Callable
+from typing import Any, BinaryIO, Callable, Mapping
 
 from chalicelib import settings
 from chalicelib.domain.common.files import content_disposition
@@ -92,14 +92,17 @@ def presigned_upload(tenant: str, key: str, *, content_type: str, max_bytes: int
 
 
 def presigned_post(full_key: str, *, max_bytes: int, content_type: str | None = None,
-                   expires: int | None = None) -> dict[str, Any]:
+                   expires: int | None = None, metadata: Mapping[str, str] | None = None) -> dict[str, Any]:
     """A presigned POST (url and form fields) for one object at ``full_key``
     (a bucket key, not tenant-relative) of 1 to ``max_bytes`` bytes, and of
-    ``content_type`` when given: S3 enforces both."""
+    ``content_type`` when given: S3 enforces both. ``metadata`` becomes the
+    object's user metadata (``x-amz-meta-<name>``), fixed by the policy too."""
     fields = {"Content-Type": content_type} if content_type else {}
+    meta = {f"x-amz-meta-{name}": value for name, value in (metadata or {}).items()}
     grant: dict[str, Any] = client("s3").generate_presigned_post(
-        Bucket=settings.blob_bucket(), Key=full_key, Fields=fields,
-        Conditions=[*([fields] if fields else []), ["content-length-range", 1, max_bytes]],
+        Bucket=settings.blob_bucket(), Key=full_key, Fields={**fields, **meta},
+        Conditions=[*([fields] if fields else []), *({name: value} for name, value in meta.items()),
+                    ["content-length-range", 1, max_bytes]],
         ExpiresIn=expires or settings.presign_seconds(),
     )
     return grant

@@ -26,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, BinaryIO, Callable, Mapping, Sequence
 
 from chalicelib import settings
+from chalicelib.observability import correlation
 from chalicelib.store import blobs
 from chalicelib.store.dynamo import keys
 from chalicelib.store.clients import client
@@ -68,9 +69,21 @@ def inbox_put(key: str, body: BinaryIO | bytes) -> None:
     client("s3").put_object(Bucket=settings.blob_bucket(), Key=key, Body=body)
 
 
+# The object metadata carrying the correlation id of the request that granted
+# an upload to the worker that ingests it (an S3 notification has no attributes).
+CORRELATION_METADATA = "correlation-id"
+
+
 def inbox_post(key: str, *, max_bytes: int) -> dict[str, Any]:
-    """A presigned S3 POST for one inbox object of at most ``max_bytes``."""
-    return blobs.presigned_post(key, max_bytes=max_bytes)
+    """A presigned S3 POST for one inbox object of at most ``max_bytes``,
+    carrying the current correlation id as the object's metadata."""
+    found = correlation.correlation_id()
+    return blobs.presigned_post(key, max_bytes=max_bytes, metadata={CORRELATION_METADATA: found} if found else None)
+
+
+def correlation_of(head: Mapping[str, Any]) -> str | None:
+    """The correlation id a landed object carries (``landed_head``'s answer)."""
+    return (head.get("Metadata") or {}).get(CORRELATION_METADATA)
 
 
 def delete_landed(key: str) -> None:

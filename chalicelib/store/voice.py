@@ -18,10 +18,9 @@ their keys and attribute names (docs/architecture.md, "voice").
 """
 from __future__ import annotations
 
-import time
 from typing import Any, Iterable, Mapping, Sequence
 
-from chalicelib import settings
+from chalicelib import clock, settings
 from chalicelib.domain.errors import ConcurrentUpdateError, InvalidStateError
 from chalicelib.store.dynamo import entities, keys
 from chalicelib.store.dynamo.codec import to_attr, to_item
@@ -231,7 +230,7 @@ def take_lease(tenant: str, call_id: int, hook_id: int, owner: str, seconds: int
     """The right to deliver a call's events to a hook, for ``seconds``: None while
     another worker holds it or the hook's next retry is not due yet. Returns the
     lease (``attempt``: failed attempts of its oldest pending delivery)."""
-    now = int(time.time())
+    now = clock.epoch()
     try:
         answer = ddb().update_item(
             TableName=_table(), Key=to_item(_lease_key(tenant, call_id, hook_id)),

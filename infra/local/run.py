@@ -86,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="do not load the demo tenant on the first start (python -m infra.local.demo loads it later)")
     args = parser.parse_args(argv)
     ports = Ports(dynamodb=args.dynamodb_port, moto=args.moto_port, api=args.api_port)
-    stack = Stack(Options(ports=ports, log_dir=LOG_DIR, data_dir=DATA_DIR, console=True, access_log=True))
+    stack = Stack(Options(ports=ports, log_dir=LOG_DIR, data_dir=DATA_DIR, console=True, access_log=True,
+                          rate_limits=True))
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         started = time.monotonic()

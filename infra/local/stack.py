@@ -32,6 +32,7 @@ class Options:
     data_dir: Path | None = None
     console: bool = False  # API and worker output to this process's stdout
     access_log: bool = False  # one line per HTTP request from the API server
+    rate_limits: bool = False  # the API server answers 429 past infra/rate_limits.py (`make run`; tests: off)
     # Every queue's VisibilityTimeout instead of the template's (tests: a message
     # in flight at a crash comes back in seconds rather than minutes).
     visibility_timeout: int | None = None
@@ -73,7 +74,8 @@ class Stack:
         moto = self._emulator("moto", moto_server.command(ports.moto, state_dir=objects_and_messages),
                               env=moto_server.environment(self.process_env))
         api_command = [sys.executable, "-m", "infra.local.api_server", "--port", str(ports.api), "--stage", STAGE]
-        api = self._app("api", api_command + (["--access-log"] if options.access_log else []))
+        api_command += ["--access-log"] if options.access_log else []
+        api = self._app("api", api_command + (["--rate-limits"] if options.rate_limits else []))
         # The workers load the app meanwhile and start consuming once the queues exist.
         created, ready = self._signals
         for signal_file in self._signals:

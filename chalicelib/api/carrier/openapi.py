@@ -16,6 +16,7 @@ from chalice import Response
 from chalicelib.api import http
 from chalicelib.api.carrier.openapi_endpoints import (Endpoint, Param, endpoints, obj, param, record_schemas, ref,
                                                       required)
+from chalicelib.api.http import rate_limits
 
 MEDIA_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data", "application/json", "text/plain")
 TEXT = {"type": "string"}
@@ -115,6 +116,7 @@ def _operations(endpoint: Endpoint) -> dict[str, Any]:
     return {"get": get, "post": post}
 
 
+@rate_limits.documented
 def spec() -> dict[str, Any]:
     described = endpoints()
     return {

@@ -60,18 +60,19 @@ class Surface:
         started = time.perf_counter()
         token = audit.begin()
         principal: Principal | None = None
-        response = self.internal_error()
+        response: Response | None = None  # the 500 answer is built only when needed
         try:
             principal = self.authenticate(request)
-            response = handler(principal, request)
-            response = gzip_if_accepted(request, response)
+            response = gzip_if_accepted(request, handler(principal, request))
         except DialtoneError as error:
             response = self.error_response(error)
         except Exception:
             _log.exception("unhandled error in %s %s", request.method, request.context.get("path"))
+            response = self.internal_error()
         finally:
             # Requests that never authenticated have no tenant to log under.
             if principal is not None:
-                write_audit(request, principal, response.status_code, self.name, started)
+                status = response.status_code if response is not None else 500
+                write_audit(request, principal, status, self.name, started)
             audit.end(token)
         return response

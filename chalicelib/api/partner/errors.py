@@ -35,7 +35,8 @@ def internal_error() -> Response:
     return json_response({"code": 500, "error": "internal_error", "message": "the request failed unexpectedly"}, 500)
 
 
-_REFUSALS = {404: "not_found", 405: "method_not_allowed", 415: "unsupported_media_type"}
+_REFUSALS = {404: "not_found", 405: "method_not_allowed", 415: "unsupported_media_type",
+             429: "too_many_requests"}
 
 
 def refusal(request: Request, status: int, message: str, headers: dict[str, str]) -> Response:

@@ -11,6 +11,7 @@ from typing import Any
 from chalice import Response
 
 from chalicelib.api import http
+from chalicelib.api.http import rate_limits
 
 MIN_PASSWORD = 8  # keep equal to services.identity.signup.MIN_PASSWORD (a test checks)
 FORMS = ("multipart/form-data", "application/x-www-form-urlencoded", "application/json")
@@ -115,6 +116,7 @@ def _query(name: str, schema: dict[str, Any], description: str = "", required: b
     return {**found, "description": description} if description else found
 
 
+@rate_limits.documented
 def spec() -> dict[str, Any]:
     period = [_query("initial_date", DAY, "default: the first day of final_date's month"),
               _query("final_date", DAY, "default: today (UTC)")]

@@ -50,7 +50,8 @@ def internal_error() -> Response:
 
 
 # Statuses the gateway layer (api/http/guard.py) answers without a handler.
-_REFUSALS = {404: ("Not Found", 404001), 405: ("Method Not Allowed", 405001), 415: ("Unsupported Media Type", 415001)}
+_REFUSALS = {404: ("Not Found", 404001), 405: ("Method Not Allowed", 405001), 415: ("Unsupported Media Type", 415001),
+             429: ("Too Many Requests", 429001)}
 
 
 def refusal(request: Request, status: int, message: str, headers: dict[str, str]) -> Response:

@@ -14,6 +14,7 @@ from chalicelib.domain.customers import accounts as customers
 from chalicelib.lazy import lazy
 
 from chalicelib.api.platform import openapi_bodies as bodies
+from chalicelib.api.http import rate_limits
 
 if TYPE_CHECKING:
     from chalicelib.domain.customers import items as customer_items
@@ -252,6 +253,7 @@ def _invoice_paths() -> dict[str, Any]:
     return paths
 
 
+@rate_limits.documented
 def spec() -> dict[str, Any]:
     customer_expand = [_flag(f) for f in FLAGS]
     paths: dict[str, Any] = {

@@ -36,6 +36,7 @@ from chalice.app import Request
 
 from chalicelib.api import http
 from chalicelib.api.tracking import errors, render
+from chalicelib.domain import tracking as rules
 from chalicelib.domain.errors import DialtoneError, NotFoundError, ValidationError
 from chalicelib.domain.identity import Principal
 from chalicelib.lazy import lazy
@@ -75,6 +76,20 @@ class Call:
 
     def given(self, *names: str) -> dict[str, str]:
         return {n: self.params[n] for n in names if n in self.params}
+
+    def scoped_id(self, name: str) -> tuple[int | None, int | None]:
+        """The customer the path or parameters scope the request to (if any)
+        and the id parameter ``name`` (if given), both checked."""
+        customer, ident = self.param("customer_id"), self.param(name)
+        return (rules.entity_id(customer, "customer_id") if customer else None,
+                rules.entity_id(ident, name) if ident else None)
+
+    def scoped_required_id(self, name: str) -> tuple[int | None, int]:
+        """As ``scoped_id``, with ``name`` required."""
+        customer_id, ident = self.scoped_id(name)
+        if ident is None:
+            raise ValidationError(f"{name} is required", field=name)
+        return customer_id, ident
 
 
 Handler = Callable[[Call], Response]

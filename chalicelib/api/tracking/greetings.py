@@ -24,26 +24,13 @@ else:
 PLURAL, SINGULAR = "voicemail_greetings", "voicemail_greeting"
 
 
-def _ids(call: Call) -> tuple[int | None, int | None]:
-    customer, greeting = call.param("customer_id"), call.param("vm_greeting_id")
-    return (rules.entity_id(customer, "customer_id") if customer else None,
-            rules.entity_id(greeting, "vm_greeting_id") if greeting else None)
-
-
-def _required(call: Call) -> tuple[int | None, int]:
-    customer_id, greeting_id = _ids(call)
-    if greeting_id is None:
-        raise ValidationError("vm_greeting_id is required", field="vm_greeting_id")
-    return customer_id, greeting_id
-
-
 def _one(call: Call, record: dict, *, url: bool = True) -> Response:
     link = greetings.audio_url(principal=call.principal, record=record) if url else None
     return ok(call, PLURAL, SINGULAR, [views.greeting_view(record, link)])
 
 
 def read(call: Call) -> Response:
-    customer_id, greeting_id = _ids(call)
+    customer_id, greeting_id = call.scoped_id("vm_greeting_id")
     if greeting_id is not None:
         return _one(call, greetings.get_greeting(principal=call.principal, greeting_id=greeting_id,
                                                  customer_id=customer_id))
@@ -71,7 +58,7 @@ def _audio(call: Call) -> bytes:
 
 
 def create(call: Call) -> Response:
-    customer_id, greeting_id = _ids(call)
+    customer_id, greeting_id = call.scoped_id("vm_greeting_id")
     if greeting_id is not None:
         raise ValidationError("POST uploads a new greeting; PUT updates one", field="vm_greeting_id")
     if customer_id is None:
@@ -82,14 +69,14 @@ def create(call: Call) -> Response:
 
 
 def update(call: Call) -> Response:
-    customer_id, greeting_id = _required(call)
+    customer_id, greeting_id = call.scoped_required_id("vm_greeting_id")
     given = {k: v for k, v in call.params.items() if k not in ("customer_id", "vm_greeting_id")}
     return _one(call, greetings.update(principal=call.principal, greeting_id=greeting_id, customer_id=customer_id,
                                        given=given))
 
 
 def delete(call: Call) -> Response:
-    customer_id, greeting_id = _required(call)
+    customer_id, greeting_id = call.scoped_required_id("vm_greeting_id")
     return _one(call, greetings.delete(principal=call.principal, greeting_id=greeting_id, customer_id=customer_id),
                 url=False)
 

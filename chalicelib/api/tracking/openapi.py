@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from chalicelib.domain import tracking as rules
+from chalicelib.api.http import rate_limits
 
 TEXT = {"type": "string"}
 NTEXT = {"type": "string", "nullable": True}
@@ -153,6 +154,7 @@ DESCRIPTION = f"""The call-tracking API of seed 003 (Freespee's partner API), on
 """
 
 
+@rate_limits.documented
 def spec() -> dict[str, Any]:
     paths: dict[str, Any] = {}
     for template, name, paged, methods in PATHS:

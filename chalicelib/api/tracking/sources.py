@@ -23,26 +23,12 @@ else:
 PLURAL, SINGULAR = "sources", "source"
 
 
-def _ids(call: Call) -> tuple[int | None, int | None]:
-    customer = call.param("customer_id")
-    source = call.param("source_id")
-    return (rules.entity_id(customer, "customer_id") if customer else None,
-            rules.entity_id(source, "source_id") if source else None)
-
-
-def _required_source(call: Call) -> tuple[int | None, int]:
-    customer_id, source_id = _ids(call)
-    if source_id is None:
-        raise ValidationError("source_id is required", field="source_id")
-    return customer_id, source_id
-
-
 def _one(call: Call, record: dict) -> Response:
     return ok(call, PLURAL, SINGULAR, [views.source_view(record, fields.definitions(call.principal.tenant_id))])
 
 
 def read(call: Call) -> Response:
-    customer_id, source_id = _ids(call)
+    customer_id, source_id = call.scoped_id("source_id")
     if source_id is not None:
         return _one(call, sources.get_source(principal=call.principal, source_id=source_id, customer_id=customer_id))
     paging = rules.paging(call.params)
@@ -52,7 +38,7 @@ def read(call: Call) -> Response:
 
 
 def create(call: Call) -> Response:
-    customer_id, source_id = _ids(call)
+    customer_id, source_id = call.scoped_id("source_id")
     if source_id is not None:
         raise ValidationError("POST creates a source; PUT updates one", field="source_id")
     if customer_id is None:
@@ -62,26 +48,26 @@ def create(call: Call) -> Response:
 
 
 def update(call: Call) -> Response:
-    customer_id, source_id = _required_source(call)
+    customer_id, source_id = call.scoped_required_id("source_id")
     given = {k: v for k, v in call.params.items() if k not in ("customer_id", "source_id")}
     return _one(call, sources.update_source(principal=call.principal, source_id=source_id, customer_id=customer_id,
                                             given=given))
 
 
 def delete(call: Call) -> Response:
-    customer_id, source_id = _required_source(call)
+    customer_id, source_id = call.scoped_required_id("source_id")
     return _one(call, sources.delete_source(principal=call.principal, source_id=source_id, customer_id=customer_id))
 
 
 def session_number(call: Call) -> Response:
-    customer_id, source_id = _required_source(call)
+    customer_id, source_id = call.scoped_required_id("source_id")
     source, number, until = pools.number_for_session(principal=call.principal, source_id=source_id,
                                                      customer_id=customer_id, session=call.param("session"))
     return ok(call, "numbers", "number", [views.number_view(source, number, call.param("session") or "", until)])
 
 
 def add_pool_numbers(call: Call) -> Response:
-    customer_id, source_id = _required_source(call)
+    customer_id, source_id = call.scoped_required_id("source_id")
     record = pools.add_pool_numbers(principal=call.principal, source_id=source_id, customer_id=customer_id,
                                     given={k: v for k, v in call.params.items()
                                            if k not in ("customer_id", "source_id")})

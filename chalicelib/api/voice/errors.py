@@ -62,7 +62,7 @@ def refusal(request: Request, status: int, message: str, headers: dict[str, str]
     """An unknown path, a method the route lacks, a media type it does not take (api/http/guard.py)."""
     if status >= 500:
         return internal_error()
-    titles = {404: "Not Found", 405: "Method Not Allowed", 415: "Unsupported Media Type"}
+    titles = {404: "Not Found", 405: "Method Not Allowed", 415: "Unsupported Media Type", 429: "Too Many Requests"}
     return json_response({"status": status, "error": titles.get(status, "Bad Request"), "message": message},
                          status, headers)
 

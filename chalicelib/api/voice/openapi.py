@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.domain import voice as rules
+from chalicelib.api.http import rate_limits
 
 ID24 = {"type": "string", "pattern": "^[0-9a-f]{24}$", "description": "opaque, stable"}
 UUID = {"type": "string", "pattern": "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"}
@@ -164,6 +165,7 @@ def _op(summary: str, ok: int, schema: dict[str, Any] | None, *, body: str | Non
     return op
 
 
+@rate_limits.documented
 def spec() -> dict[str, Any]:
     from chalicelib.auth import access_tokens
 

@@ -18,6 +18,7 @@ from typing import Any
 from chalicelib import settings
 from chalicelib.domain.errors import ConcurrentUpdateError, NotFoundError
 from chalicelib.domain.money.amounts import as_money, round_money
+from chalicelib.observability import metrics
 from chalicelib.store import calls as store
 
 _log = logging.getLogger(__name__)
@@ -105,6 +106,7 @@ def post_call_charges(*, tenant: str, customer_id: int, day: str, amount: Decima
                                  overdraft=activity == ledger_rules.CALL_CHARGES_ACTIVITY)
         except ConcurrentUpdateError:
             continue  # another close moved the record first: read it again
+        metrics.count("CallChargesPosted", Outcome="charge" if difference > 0 else "adjustment")
         return difference
     raise ConcurrentUpdateError(f"call charges of customer {customer_id} on {day} kept changing")
 

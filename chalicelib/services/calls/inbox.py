@@ -8,10 +8,12 @@ object is ingested at once, a big plain one is split into byte ranges of
 """
 from __future__ import annotations
 
+import logging
 from typing import Any, BinaryIO, Mapping
 from urllib.parse import unquote_plus
 
 from chalicelib.domain.errors import ValidationError
+from chalicelib.observability import correlation
 from chalicelib.services.calls import ingest
 from chalicelib.services.calls import plain as cdr_plain
 from chalicelib.services.calls.shared import require_tenant, stamp
@@ -20,6 +22,7 @@ from chalicelib.store import queues
 from chalicelib.store.identity import users as identity
 
 INBOX_PREFIX = "cdr-inbox/"
+_log = logging.getLogger(__name__)
 
 
 def inbox_key(tenant: str, name: str) -> str:
@@ -71,6 +74,14 @@ def ingest_inbox_object(*, key: str) -> dict[str, Any]:
     head = store.landed_head(key)
     if head is None:
         return {"key": key, "ignored": "already processed and removed"}
+    # An uploaded file is processed under the id of the request that granted its upload.
+    with correlation.continued(store.correlation_of(head)):
+        done = _ingest_landed(key, tenant, pieces[-1], head)
+        _log.info("CDR file %s taken in", key, extra={"outcome": {k: v for k, v in done.items() if k != "errors"}})
+        return done
+
+
+def _ingest_landed(key: str, tenant: str, name: str, head: Mapping[str, Any]) -> dict[str, Any]:
     file_id = "etag-" + str(head.get("ETag", "")).strip('"')
     size = int(head.get("ContentLength", 0))
     first = store.landed_stream(key, "bytes=0-65535").read()
@@ -81,12 +92,12 @@ def ingest_inbox_object(*, key: str) -> dict[str, Any]:
         record = store.get_file(tenant, file_id) or {}
         if record.get("status") == "done":
             if record.get("name") != key:  # the same bytes under another name: a repeat
-                store.put_upload(tenant, pieces[-1], file_id, repeated=True)
+                store.put_upload(tenant, name, file_id, repeated=True)
             store.delete_landed(key)
             return {"key": key, "file": file_id, "repeated": True}
         # A redelivery of a file in progress: redo its fan-out (a restaged file restages).
         parts = 1 if record.get("staged") else int(record.get("parts", parts))
-    store.put_upload(tenant, pieces[-1], file_id, repeated=False)
+    store.put_upload(tenant, name, file_id, repeated=False)
     if parts == 1:
         return ingest.ingest_part(tenant=tenant, key=key, file_id=file_id, part=0, parts=1, start=0, end=size,
                                   compressed=compressed)

@@ -14,6 +14,7 @@ import os
 import tempfile
 from typing import Any, Callable
 
+from chalicelib.observability import metrics
 from chalicelib.services.calls import plain as cdr_plain
 from chalicelib.services.calls.daily import Known, refresh_day
 from chalicelib.services.calls.owners import read_owners
@@ -76,9 +77,14 @@ def _complete(tenant: str, file_id: str, days: list[str], tally: Tally, known: K
     duplicates = 0
     for day in days:
         duplicates += refresh_day(tenant=tenant, day=day, known=known)["duplicates_by_file"].get(file_id, 0)
-    summary = {"file": file_id, "rows": tally.rows, "accepted": tally.rows - tally.rejected - duplicates,
+    accepted = tally.rows - tally.rejected - duplicates
+    summary = {"file": file_id, "rows": tally.rows, "accepted": accepted,
                "duplicate": duplicates, "rejected": tally.rejected, "errors": tally.errors, "days": days}
     store.set_file_fields(tenant, file_id, {"status": "done", "summary": summary})
+    metrics.count("CdrFilesIngested")
+    metrics.count("CdrRows", accepted, Outcome="ingested")
+    metrics.count("CdrRows", duplicates, Outcome="duplicate")
+    metrics.count("CdrRows", tally.rejected, Outcome="rejected")
     return summary
 
 

@@ -20,6 +20,7 @@ from chalicelib.domain.money import invoices as rules
 from chalicelib.domain.money import ledger as ledger_rules
 from chalicelib.domain.errors import AlreadyExistsError, NotFoundError, ValidationError
 from chalicelib.domain.identity import Principal
+from chalicelib.observability import metrics
 from chalicelib.services.common import audit
 from chalicelib.services.money import invoice_pdf
 from chalicelib.services.money import ledger, ledger_reads
@@ -67,6 +68,8 @@ def close_month(*, tenant: str, month: str, deadline: float | None = None,
                 log.error("invoice of customer %s (%s) for %s not issued: %s", customer["id"], tenant, month, error)
                 outcome = FAILED
             counts[outcome] += 1
+            if outcome in (ISSUED, FAILED):  # not the many idle accounts, nor a repeat
+                metrics.count("Invoices", Outcome=outcome)
             cursor = customer["id"]
         done = len(page) < page_size
         store.save_run(tenant, month, {"lastCustomerId": cursor, "done": done, "updatedAt": clock.now_iso()})

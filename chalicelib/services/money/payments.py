@@ -25,6 +25,7 @@ from chalicelib.domain.money.cards import Card
 from chalicelib.domain.errors import AlreadyExistsError, InvalidStateError, PaymentDeclinedError, ValidationError
 from chalicelib.domain.identity import Principal
 from chalicelib.domain.money.amounts import as_money, parse_money
+from chalicelib.observability import metrics
 from chalicelib.services.common import audit
 from chalicelib.adapters import payments as gateways
 from chalicelib.services.money import ledger
@@ -107,12 +108,14 @@ def _settle(tenant: str, payment: dict[str, Any], outcome: str, gateway_ref: str
                 idempotency_key=f"payment:{payment['id']}",
                 also=store.status_writer(tenant, payment["id"], status=APPROVED, gateway_ref=gateway_ref,
                                          open_states=OPEN, schema=PAYMENT, by_state=PAYMENT.refs[0]))
+            metrics.count("Payments", Outcome=outcome)
         except AlreadyExistsError:
             pass  # settled concurrently (request vs reconciliation): credited once, by the other
     else:
         try:
             store.set_status(tenant, payment["id"], status=outcome, gateway_ref=gateway_ref, open_states=OPEN,
                              schema=PAYMENT, by_state=PAYMENT.refs[0], stays_open=outcome == UNKNOWN)
+            metrics.count("Payments", Outcome=outcome)
         except AlreadyExistsError:
             pass
     settled = entities.get_one(PAYMENT, tenant, payment["id"]) or payment

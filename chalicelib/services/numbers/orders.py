@@ -23,6 +23,7 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.identity import Principal
 from chalicelib.domain.money.amounts import as_money, round_money
+from chalicelib.observability import metrics
 from chalicelib.services.common import audit
 from chalicelib.services.numbers import reservations
 from chalicelib.services.numbers import order_charges
@@ -169,6 +170,7 @@ def process_order(*, tenant: str, order_id: int) -> str:
             if status == CHARGED:
                 _activate(tenant, order)
                 _move(tenant, order, COMPLETE)
+                metrics.count("OrdersProcessed", Outcome=COMPLETE)
                 carts.delete_cart(tenant, order["reserveId"])
                 return COMPLETE
         except ConcurrentUpdateError:
@@ -195,6 +197,7 @@ def _charge(tenant: str, order: Mapping[str, Any]) -> None:
 def _fail(tenant: str, order: Mapping[str, Any], reason: str) -> None:
     # Failed first, then release: a failed order can never be charged later.
     failed = _move(tenant, order, FAILED, note=reason)
+    metrics.count("OrdersProcessed", Outcome=FAILED)
     _release_cart_of(tenant, failed)
 
 

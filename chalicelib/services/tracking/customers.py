@@ -41,6 +41,21 @@ def customer_ids_in_scope(*, principal: Principal, customer_id: int | None) -> l
     return [c["id"] for c in visible]
 
 
+def owned_record(*, principal: Principal, record: Mapping[str, Any] | None, customer_id: int | None,
+                 not_found: NotFoundError) -> dict[str, Any]:
+    """``record`` (a source, a greeting) if it exists, belongs to ``customer_id``
+    when one is given, and its customer is visible to the caller; else
+    ``not_found``, the same answer in all three cases, so another customer's
+    ids reveal nothing."""
+    if record is None or (customer_id is not None and record["customerId"] != customer_id):
+        raise not_found
+    try:
+        get_customer(principal=principal, customer_id=record["customerId"])
+    except NotFoundError:
+        raise not_found from None
+    return dict(record)
+
+
 def list_customers(*, principal: Principal, paging: rules.Paging) -> tuple[list[dict[str, Any]], int]:
     """(the page, the total) of the customers the caller may see, in id order."""
     found = accounts.list_customers(principal=principal, page=Page(limit=MAX_LISTED))

@@ -67,14 +67,9 @@ def upload(*, principal: Principal, customer_id: int, given: Mapping[str, Any], 
 
 def get_greeting(*, principal: Principal, greeting_id: int, customer_id: int | None) -> dict[str, Any]:
     principal.require_read()
-    record = store.get_greeting(principal.tenant_id, greeting_id)
-    if record is None or (customer_id is not None and record["customerId"] != customer_id):
-        raise NotFoundError(f"voicemail greeting {greeting_id} not found", field="vm_greeting_id")
-    try:
-        customers.get_customer(principal=principal, customer_id=record["customerId"])
-    except NotFoundError:
-        raise NotFoundError(f"voicemail greeting {greeting_id} not found", field="vm_greeting_id") from None
-    return record
+    return customers.owned_record(
+        principal=principal, record=store.get_greeting(principal.tenant_id, greeting_id), customer_id=customer_id,
+        not_found=NotFoundError(f"voicemail greeting {greeting_id} not found", field="vm_greeting_id"))
 
 
 def list_greetings(*, principal: Principal, customer_id: int | None, paging: rules.Paging

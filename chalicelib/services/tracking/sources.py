@@ -59,13 +59,9 @@ def get_source(*, principal: Principal, source_id: int, customer_id: int | None 
     """The source if its customer is visible to the caller (and is
     ``customer_id`` when given); NotFoundError otherwise, as for none."""
     principal.require_read()
-    record = store.get_source(principal.tenant_id, source_id)
-    if record is None or (customer_id is not None and record["customerId"] != customer_id):
-        raise NotFoundError(f"source {source_id} not found", field="source_id")
-    try:
-        customers.get_customer(principal=principal, customer_id=record["customerId"])
-    except NotFoundError:
-        raise NotFoundError(f"source {source_id} not found", field="source_id") from None
+    record = customers.owned_record(
+        principal=principal, record=store.get_source(principal.tenant_id, source_id), customer_id=customer_id,
+        not_found=NotFoundError(f"source {source_id} not found", field="source_id"))
     audit.touch("source", source_id)
     return record
 

@@ -27,7 +27,9 @@ def _digits(number: str | None) -> str:
 
 def row(*, tenant: str, call: Mapping[str, Any], customer: Mapping[str, Any], trunk_id: int | None) -> list[str]:
     inbound = call.get("direction") == "inbound"
-    to = call.get("ddiNumber") if inbound else _digits(call.get("to"))
+    # E.164 digits both ways, as a switch writes them: rate decks are keyed on
+    # E.164 prefixes (inbound "1206…"), and the pipeline maps 1 + 10 digits to the DID.
+    to = _digits(call.get("to")) or call.get("ddiNumber")
     answered = call.get("answeredAt") if call.get("state") == "completed" else ""
     return [f"voice-{oid(tenant, CALL_KIND, call['id'])}", "inbound" if inbound else "outbound",
             str(customer.get("accountNumber", "")), "" if trunk_id is None else str(trunk_id),

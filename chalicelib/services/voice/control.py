@@ -19,6 +19,7 @@ from typing import Any, Mapping
 
 from chalicelib.adapters import media as media_adapter
 from chalicelib.domain import voice as rules
+from chalicelib.observability import metrics
 from chalicelib.services.voice import events
 from chalicelib.services.voice.common import DEVICE_KIND, HOOK_KIND, oid
 from chalicelib.store import voice as store
@@ -114,6 +115,7 @@ def _finish(run_: CallRun, state: str, cause: str) -> str:
     run_.media.hangup(cause)
     run_.event("call.completed", {"duration": duration, "cause": cause}, state=state,
                fields={"endedAt": events.iso(run_.now), "duration": duration, "cause": cause})
+    metrics.count("VoiceCalls", Outcome=state)
     if state != "canceled":
         try:
             from chalicelib.services.voice import cdr

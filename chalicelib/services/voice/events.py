@@ -19,11 +19,12 @@ from __future__ import annotations
 import json
 import logging
 import os
-import time
 import uuid
 from datetime import datetime, timezone
 from typing import Any, Mapping, Sequence
 
+from chalicelib import clock
+from chalicelib.observability import metrics
 from chalicelib.services.voice.common import CALL_KIND, HOOK_KIND, oid
 from chalicelib.store import queues
 from chalicelib.store import voice as store
@@ -69,7 +70,7 @@ def emit(*, tenant: str, call: Mapping[str, Any], hooks: Sequence[Mapping[str, A
                 "data": dict(data)}
         rows.append({"hookId": hook["id"], "callId": call["id"], "seq": seq, "deliveryId": delivery_id,
                      "event": event, "callRef": call_ref, "body": json.dumps(body, separators=(",", ":")),
-                     "createdAt": iso(time.time())})
+                     "createdAt": iso(clock.now().timestamp())})
     store.put_deliveries(tenant, rows)
     queues.publish_batch(QUEUE, [{"tenant": tenant, "call": call["id"], "hook": h["id"]} for h in hooks])
 
@@ -91,7 +92,7 @@ def flush(message: Mapping[str, Any]) -> dict[str, int]:
         pending = sorted(store.pending_deliveries(tenant, hook_id, call_id), key=lambda d: d["SK"])
         if hook is None:  # deleted: nothing is sent to it any more
             for delivery in pending:
-                store.record_attempt(tenant, delivery, {"at": iso(time.time()), "error": "hook deleted"},
+                store.record_attempt(tenant, delivery, {"at": iso(clock.now().timestamp()), "error": "hook deleted"},
                                      "canceled")
             store.set_lease(tenant, call_id, hook_id, owner, attempt=0, release=True)
             return {"sent": sent, "failed": failed}
@@ -105,9 +106,11 @@ def flush(message: Mapping[str, Any]) -> dict[str, int]:
                                        body=delivery["body"].encode(), secret=hook["signingSecret"],
                                        delivery_id=delivery["deliveryId"], auth_type=hook.get("authType", "DISABLED"),
                                        credentials=hook.get("credentials"))
-            record = {"at": iso(time.time()), "status": outcome.status, "error": outcome.error, "ms": outcome.ms}
+            record = {"at": iso(clock.now().timestamp()), "status": outcome.status, "error": outcome.error,
+                      "ms": outcome.ms}
             if outcome.ok:
                 store.record_attempt(tenant, delivery, record, "delivered")
+                metrics.count("WebhookDeliveries", Outcome="delivered")
                 sent += 1
                 attempt = 0
                 continue
@@ -115,14 +118,16 @@ def flush(message: Mapping[str, Any]) -> dict[str, int]:
             attempt += 1
             if attempt >= max_attempts():
                 store.record_attempt(tenant, delivery, {**record, "final": True}, "dead-lettered")
+                metrics.count("WebhookDeliveries", Outcome="dead")
                 queues.publish(DEAD_QUEUE, {"tenant": tenant, "hook": hook_id, "call": call_id,
                                             "deliveryId": delivery["deliveryId"], "event": delivery["event"],
                                             "attempts": attempt, "lastError": outcome.error})
                 attempt = 0
                 continue
             store.record_attempt(tenant, delivery, record, "pending")
+            metrics.count("WebhookDeliveries", Outcome="retried")
             delay = backoff()[attempt - 1]
-            store.set_lease(tenant, call_id, hook_id, owner, attempt=attempt, next_at=int(time.time()) + delay,
+            store.set_lease(tenant, call_id, hook_id, owner, attempt=attempt, next_at=clock.epoch() + delay,
                             release=True)
             queues.publish(QUEUE, {"tenant": tenant, "call": call_id, "hook": hook_id}, delay_seconds=delay)
             return {"sent": sent, "failed": failed}

@@ -16,73 +16,13 @@ from typing import Any, Iterator
 
 import jwt
 import pytest
-import requests
 
-from tests.integration.conftest import create_tenant
 from tests.support.runtime import LocalRuntime
 from tests.support.voice import ADDRESS, EVENT_HOOK, FLOW_HOOK, TRUNK, gateway, route_start
-
-FORM = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
-EXAMPLE_1 = {"callerId": "+441234567890", "tag": {"data": {"myKey": "myValue"}},
-             "target": {"phoneNumber": {"number": "+441234567893"}},
-             "verbs": [{"say": {"text": ["Your pizza is outside!"]}}, {"hangup": {"reason": "call-complete"}}]}
-EXAMPLE_2 = {"callerId": "+441234567890", "target": {"extension": {"extension": "604", "overrideTo": "201"}},
-             "verbs": [{"say": {"text": ["Connection you now!"]}},
-                       {"dial": {"callerId": "+441234567890", "timeout": 10, "timeLimit": 14400,
-                                 "targets": [{"phoneNumber": {"number": "+441234567891"}}]}}]}
-
-
-class Org:
-    """A tenant with an account (two DDIs), users of every role, logged in."""
-
-    def __init__(self, runtime: LocalRuntime) -> None:
-        from chalicelib.auth import api_key
-        from chalicelib.services.identity import users
-        from tests.support.voice import account_ref, make_account
-
-        self.runtime, self.base = runtime, runtime.base_url + "/api/v1"
-        created = create_tenant(runtime, name="Demo Organisation")
-        self.tenant = created["tenant"]["id"]
-        suffix = uuid.uuid4().hex[:8]
-        with runtime.environment():
-            self.principal = api_key.authenticate(created["user"]["api_key"], None)
-            self.customer = make_account(self.principal, numbers=_numbers(2))
-            self.other = make_account(self.principal, name="Dean's Taxis", numbers=_numbers(1))
-            self.users = {"admin": (created["user"]["username"], created["user"]["password"])}
-            for name, roles, account in (("voice", ["VoiceChannel"], None), ("reader", [], None),
-                                         ("bound", [], self.customer["accountNumber"])):
-                made = users.create_user(tenant=self.tenant, username=f"{name}-{suffix}", roles=roles,
-                                         account_number=account, password=f"pw-{suffix}-{name}")
-                self.users[name] = (made["username"], f"pw-{suffix}-{name}")
-        self.account = account_ref(self.principal, self.customer)
-        self.other_account = account_ref(self.principal, self.other)
-        self.http = runtime.session()
-        self.tokens = {name: self.login(*pair)["access_token"] for name, pair in self.users.items()}
-
-    def login(self, username: str, password: str) -> dict[str, Any]:
-        reply = self.http.post(self.base + "/oauth/authorize", data={"username": username, "password": password},
-                               headers=FORM)
-        assert reply.status_code == 200, reply.text
-        return reply.json()
-
-    def call(self, method: str, path: str, body: Any = None, *, who: str = "admin", token: str | None = None,
-             **kw: Any) -> requests.Response:
-        headers = {"Accept": "application/json", "Authorization": f"Bearer {token or self.tokens[who]}",
-                   **kw.pop("headers", {})}
-        return self.http.request(method, self.base + path, json=body, headers=headers, **kw)
-
-
-_counter = [0]
-
-
-def _numbers(count: int) -> tuple[str, ...]:
-    # Distinct inventory numbers for every account of the session.
-    found = []
-    for _ in range(count):
-        _counter[0] += 1
-        found.append(f"20655{(int(time.time()) % 1000):03d}{_counter[0]:02d}"[-10:])
-    return tuple(found)
-
+from tests.support.voice_http import EXAMPLE_1, EXAMPLE_2, FORM, Org
+from tests.support.voice_http import numbers as _numbers
+from tests.support.voice_http import wait as _wait
+from tests.support.voice_http import wait_final as _wait_final
 
 @pytest.fixture(scope="module")
 def org(runtime: LocalRuntime) -> Org:
@@ -262,49 +202,6 @@ def test_every_example_of_the_document(org: Org) -> None:
     assert org.call("GET", f"/account/{org.other_account}/device").json() == []
 
 
-def _wait_final(org: Org, call_id: str, account: str | None = None, timeout: float = 30) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        call = org.call("GET", f"/account/{account or org.account}/channels/voice/{call_id}").json()
-        if call["state"] not in ("queued", "initiated", "ringing", "answered"):
-            return call
-        time.sleep(0.1)
-    raise AssertionError(f"call {call_id} did not end: {call}")
-
-
-# ------------------------------------------------------------------ roles
-
-def test_the_role_matrix_cell_by_cell(org: Org) -> None:
-    acc, other = org.account, org.other_account
-    cells = [
-        # (request, admin, voice, reader, bound)
-        (("GET", "/userAccounts/me", None), 200, 200, 200, 200),
-        (("GET", f"/account/{acc}", None), 200, 200, 200, 200),
-        (("GET", f"/account/{other}", None), 200, 200, 200, 404),
-        (("GET", f"/account/{acc}/ddi", None), 200, 200, 200, 200),
-        (("GET", f"/account/{acc}/address", None), 200, 200, 200, 200),
-        (("GET", f"/account/{acc}/trunk", None), 200, 200, 200, 200),
-        (("GET", f"/account/{acc}/hook", None), 200, 200, 200, 200),
-        (("GET", f"/account/{acc}/device", None), 200, 200, 200, 200),
-        (("GET", f"/account/{acc}/channels/voice", None), 200, 200, 200, 200),
-        (("PUT", f"/account/{acc}/address", ADDRESS), 204, 403, 403, 403),
-        (("POST", f"/account/{acc}/trunk", {**TRUNK, "ip": "8.8.4.4"}), 201, 403, 403, 403),
-        (("POST", f"/account/{acc}/hook", EVENT_HOOK), 201, 403, 403, 403),
-        (("POST", f"/account/{acc}/device", {"type": "ANNOUNCEMENT", "name": "x",
-                                            "announcement": {"say": {"text": ["hi"]}}}), 201, 403, 403, 403),
-        (("POST", f"/account/{acc}/channels/voice", EXAMPLE_1), 201, 201, 403, 403),
-        (("POST", f"/account/{other}/channels/voice", EXAMPLE_1), 201, 201, 403, 403),
-    ]
-    for (method, path, body), *expected in cells:
-        for who, status in zip(("admin", "voice", "reader", "bound"), expected):
-            reply = org.call(method, path, body, who=who)
-            assert reply.status_code == status, (who, method, path, reply.text)
-            if status == 403:
-                assert "role" in reply.json()["message"]
-    listed = org.call("GET", "/account", who="bound").json()
-    assert [a["id"] for a in listed] == [acc]
-
-
 # ------------------------------------------------------------------ events to a hook
 
 class Receiver:
@@ -347,15 +244,6 @@ def _hook(org: Org, url: str, account: str | None = None, **extra: Any) -> tuple
                     {**EVENT_HOOK, "url": url, "priority": 1, **extra})
     assert made.status_code == 201, made.text
     return made.json()["id"], made.json()["signingSecret"]
-
-
-def _wait(predicate: Any, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError("timed out")
 
 
 def test_events_arrive_once_each_signed_and_in_order(org: Org, receiver: Receiver) -> None:

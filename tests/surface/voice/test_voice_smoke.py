@@ -23,3 +23,21 @@ def test_key_rotation_keeps_two_keys_live(voice, tenant):
     assert [k["kid"] for k in voice.get("/oauth/jwks").json["keys"]] == rotated["live"]
     access_tokens.rotate_keys()
     assert voice.get("/userAccounts/me", token=old).status_code == 401  # two rotations later: retired
+
+
+def test_a_token_this_process_has_verified_still_expires(voice, tenant):
+    import time
+
+    from chalicelib.auth import access_tokens
+    from chalicelib.services.identity import users
+
+    user = users.find_user(tenant=tenant["tenant"]["id"], user=tenant["user"]["username"])
+    # Issued so that it expires (with the 30 s leeway) about a second from now.
+    issued = int(time.time()) - access_tokens.ACCESS_SECONDS - access_tokens.LEEWAY_SECONDS + 1
+    token = access_tokens.issue(tenant=tenant["tenant"]["id"], user=user, now=issued)
+    assert voice.get("/userAccounts/me", token=token).status_code == 200  # verified, and remembered
+    assert voice.get("/userAccounts/me", token=token).status_code == 200
+    while time.time() <= issued + access_tokens.ACCESS_SECONDS + access_tokens.LEEWAY_SECONDS:
+        time.sleep(0.1)
+    expired = voice.get("/userAccounts/me", token=token)
+    assert expired.status_code == 401 and "expired" in expired.text

@@ -281,7 +281,8 @@ def test_api_gateway_logs_no_credential(template: dict[str, Any]) -> None:
             assert not setting.get("DataTraceEnabled"), logical
         access_format = json.dumps((props.get("AccessLogSetting") or {}).get("Format", ""))
         assert "$input" not in access_format and "$method.request" not in access_format, logical
-        assert not re.search(r"(?i)querystring|header|requestoverride|authorizer\.token", access_format), logical
+        assert not re.search(r"(?i)querystring|header|requestoverride|authorizer\.token|identity\.apikey",
+                             access_format), logical
 
 
 def test_every_table_has_point_in_time_recovery_and_dev_no_deletion_protection(template: dict[str, Any]) -> None:

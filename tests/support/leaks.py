@@ -1,0 +1,37 @@
+"""Credentials that can be recognised without knowing them, in clear in a
+runtime's log files: Dialtone API keys (their ``dtk_`` prefix) and card
+numbers (13 to 19 digits that pass Luhn). Every LocalRuntime scans its logs
+when it stops (tests/support/runtime.py), so every integration test and
+benchmark of the suite is a scan too (issue 15); the dedicated scan with
+known passwords, TOTP secrets and CVVs is
+tests/integration/runtime/test_no_secrets_in_clear.py."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+_API_KEY = re.compile(r"\bdtk_[A-Za-z0-9_-]{16,}")
+_CARD = re.compile(r"(?<![\w.])[2-6](?:[ -]?\d){12,18}(?![\w.])")
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        value = int(char) * (2 if position % 2 else 1)
+        total += value - 9 if value > 9 else value
+    return total % 10 == 0
+
+
+def in_clear(log_dir: Path) -> list[str]:
+    """Where (file:line) a log line of ``log_dir`` holds an API key or a card number."""
+    found: list[str] = []
+    if not log_dir.is_dir():
+        return found
+    for path in sorted(p for p in log_dir.iterdir() if p.is_file()):
+        for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
+            if _API_KEY.search(line):
+                found.append(f"{path.name}:{number}: an API key")
+            for match in _CARD.finditer(line):
+                if _luhn(re.sub(r"[ -]", "", match.group(0))):
+                    found.append(f"{path.name}:{number}: a card number")
+    return found

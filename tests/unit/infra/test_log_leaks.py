@@ -1,0 +1,28 @@
+"""The scan every LocalRuntime runs on its logs when it stops (tests/support/leaks.py)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from chalicelib.auth import redaction
+from tests.support import leaks
+
+KEY = "dtk_" + "Ab3_" * 8
+LINES = [
+    f'127.0.0.1 - - "GET /carrier/getnumbers?token={KEY}&accountno=1000001 HTTP/1.1" 200 -',
+    '{"message": "charged", "card": "4242 4242 4242 4242"}',
+    '{"message": "order 1796615759166 for +12065550123 at 2026-12-07T03:58:52Z"}',
+]
+
+
+def test_api_keys_and_card_numbers_are_found_and_nothing_else(tmp_path: Path) -> None:
+    (tmp_path / "api.log").write_text("\n".join(LINES) + "\n")
+    assert leaks.in_clear(tmp_path) == ["api.log:1: an API key", "api.log:2: a card number"]
+
+
+def test_what_the_redactor_writes_passes_the_scan(tmp_path: Path) -> None:
+    (tmp_path / "api.log").write_text("\n".join(redaction.redact(line) for line in LINES) + "\n")
+    assert leaks.in_clear(tmp_path) == []
+
+
+def test_a_missing_log_directory_has_nothing(tmp_path: Path) -> None:
+    assert leaks.in_clear(tmp_path / "gone") == []
