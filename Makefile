@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 STAGE ?= dev
 
-.PHONY: venv run lint test unit surface integration bench soak package clean
+.PHONY: venv run lint test unit surface integration bench bench-smoke soak package clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -56,5 +56,12 @@ run: $(STAMP)
 	$(PY) -m infra.local.run
 
 # Benchmarks: ratios against baselines measured in the same run, one local runtime.
+# Prints one table (figure, value, target, PASS/MISS) and writes the run to
+# .bench/<UTC time>.json and .bench/latest.json; compare two runs with
+# `python -m bench.compare OLD NEW` (docs/benchmarks.md).
 bench: $(STAMP)
 	$(PY) -m bench.run
+
+# Every bench module at tiny sizes (about a minute): proves the bench runs.
+bench-smoke: $(STAMP)
+	$(PY) -m bench.run --smoke

@@ -5,11 +5,14 @@
   within AUTH_CACHE_SECONDS and AUDIT_SINK=log, as on AWS. Targets: GET one
   customer <= 2, list 100 customers with expandNumbers <= 3, PATCH <= 2,
   an action <= 2.
-- Attachment upload throughput: POST /notes/{id}/noteAttachments with a
-  base64 zstd body announcing _fileSize and _fileHash (decode + bounded
-  decompress + SHA-1, streamed into one S3 PUT as it decodes, + one
-  transaction) as a ratio to decode + decompress + hash alone (>= 0.8), and the
-  upload's peak Python memory as a multiple of the file (<= 3).
+- Attachment upload against its floor: POST /notes/{id}/noteAttachments
+  with a base64 zstd body announcing _fileSize and _fileHash (decode +
+  bounded decompress + SHA-1, streamed into one S3 PUT as it decodes, + one
+  transaction) as a ratio to what a client could do with no Dialtone in
+  between, in the same run: decode + decompress + hash, then one bare PUT of
+  the same bytes to the same S3 endpoint (>= 0.9; above 1.0 when the PUT
+  overlaps the decoding); and the upload's peak Python memory as a multiple
+  of the file (<= 3).
 
 Run alone (`python -m bench.bench_backend`: moto in-process) or from
 bench/run.py with the local runtime (DynamoDB Local, S3 on moto server).
@@ -33,6 +36,8 @@ from bench.events import LambdaContext, api_event
 
 FILE_BYTES = 16 * 1024 * 1024
 ROUNDS = 9  # of each upload timing, interleaved; medians reported (two shared cores: noisy)
+LIST_CUSTOMERS = 100  # customers (two numbers each) listed by GET /customers?limit=100&expandNumbers
+SMOKE = {"FILE_BYTES": 256 * 1024, "ROUNDS": 1, "LIST_CUSTOMERS": 3}
 PREFIX = "/backend/api/v1"
 
 
@@ -155,9 +160,9 @@ def request_counts(app: Any, counter: Counter) -> list[dict[str, Any]]:
     principal = api_key.authenticate(key, None)
     ids, number_ids = [], []
     # Two inventory numbers per customer, one active and one cancelled (tests/support/numbers.py).
-    stock = [f"206219{n:04d}" for n in range(200)]
+    stock = [f"206219{n:04d}" for n in range(2 * LIST_CUSTOMERS)]
     import_landlines(tenant["tenant"]["id"], stock)
-    for n in range(100):
+    for n in range(LIST_CUSTOMERS):
         record = customers.create_customer(principal=principal, fields={"name": f"Customer {n}"})
         ids.append(record["id"])
         number_ids.append(own(principal, record, stock[2 * n:2 * n + 1], imported=True)[0]["id"])
@@ -189,7 +194,9 @@ def request_counts(app: Any, counter: Counter) -> list[dict[str, Any]]:
             answer = call()
         if name.startswith("GET /customers?"):
             listed = json.loads(answer["body"])
-            assert len(listed) == 100 and all(len(c["numbers"]) == 2 for c in listed)
+            # The buyer (no numbers) comes after the LIST_CUSTOMERS customers, past the 100th when they are 100.
+            with_numbers = [c for c in listed if len(c["numbers"]) == 2]
+            assert len(listed) == min(100, LIST_CUSTOMERS + 1) and len(with_numbers) == min(100, LIST_CUSTOMERS)
         results.append({"name": f"AWS requests per call: {name}", "value": len(seen), "target": f"<= {target}",
                         "ok": len(seen) <= target, "detail": {"requests": seen, "auth_cache": "warm"}})
     return results
@@ -231,9 +238,10 @@ def upload_figures(app: Any, counter: Counter) -> list[dict[str, Any]]:
                        "_fileSize": len(original), "_fileHash": sha1})
     del compressed
 
-    def baseline() -> None:
-        data = zstandard.ZstdDecompressor().decompress(base64.b64decode(encoded))
+    def baseline() -> bytes:
+        data: bytes = zstandard.ZstdDecompressor().decompress(base64.b64decode(encoded))
         assert hashlib.sha1(data).hexdigest() == sha1
+        return data
 
     def ours() -> None:
         invoke(app, "POST", "/notes/{note_id}/noteAttachments", {"note_id": str(note["id"])}, key, body=body)
@@ -253,9 +261,14 @@ def upload_figures(app: Any, counter: Counter) -> list[dict[str, Any]]:
         files.receive(base64_content=encoded, compression="zstd", limit=len(original),
                       expected_size=len(original), expected_hash=sha1)
 
-    def bare_put() -> None:
-        # What the S3 stand-in costs by itself for this file.
-        blobs.put(tenant["tenant"]["id"], "bench/bare", original, sha1_hex=sha1)
+    def bare_put(data: bytes = original) -> None:
+        # What the S3 stand-in costs by itself for this file: one PutObject
+        # carrying its SHA-1 (S3 verifies it; botocore computes nothing over it).
+        blobs.put(tenant["tenant"]["id"], "bench/bare", data, sha1_hex=sha1)
+
+    def floor() -> None:
+        # The client with no Dialtone in between: decode, decompress, hash, then PUT the bytes.
+        bare_put(baseline())
 
     # How long the streamed POST sits blocked on S3 once the file is verified
     # (and the attachment's id allocated meanwhile) until PutObject answers
@@ -275,11 +288,11 @@ def upload_figures(app: Any, counter: Counter) -> list[dict[str, Any]]:
     baseline()
     with counter.counting() as seen:
         ours()
-    times: dict[str, list[float]] = {"base": [], "ours": [], "pipeline": [], "put": [], "buffered": []}
+    times: dict[str, list[float]] = {"base": [], "ours": [], "pipeline": [], "put": [], "buffered": [], "floor": []}
     blobs.ObjectWriter.close = timed_close  # type: ignore[method-assign]
     try:
         for _ in range(ROUNDS):  # interleaved, so drift hits all alike
-            for label, call in (("base", baseline), ("ours", ours), ("pipeline", pipeline_only),
+            for label, call in (("floor", floor), ("ours", ours), ("base", baseline), ("pipeline", pipeline_only),
                                 ("put", bare_put), ("buffered", buffered)):
                 started = time.perf_counter()
                 call()
@@ -287,7 +300,7 @@ def upload_figures(app: Any, counter: Counter) -> list[dict[str, Any]]:
     finally:
         blobs.ObjectWriter.close = close  # type: ignore[method-assign]
     median = {k: statistics.median(v) for k, v in times.items()}
-    ratio = median["base"] / median["ours"]
+    ratio = median["floor"] / median["ours"]
     tracemalloc.start()
     try:
         ours()
@@ -297,12 +310,14 @@ def upload_figures(app: Any, counter: Counter) -> list[dict[str, Any]]:
     multiple = peak / len(original)
     mib = len(original) / 2**20
     return [
-        {"name": "attachment upload throughput, full POST / decode+decompress+hash", "value": round(ratio, 3),
-         "target": ">= 0.8", "ok": ratio >= 0.8,
+        {"name": "attachment upload, full POST / (decode+decompress+hash, then bare PUT)", "value": round(ratio, 3),
+         "target": ">= 0.9", "ok": ratio >= 0.9,
          "detail": {"file_mib": round(mib, 1), "compressed_ratio": round(len(encoded) * 3 / 4 / len(original), 3),
                     "post_mib_per_s": round(mib / median["ours"], 1),
-                    "baseline_mib_per_s": round(mib / median["base"], 1),
-                    "post_ms": round(median["ours"] * 1000, 1), "baseline_ms": round(median["base"] * 1000, 1),
+                    "floor_mib_per_s": round(mib / median["floor"], 1),
+                    "post_ms": round(median["ours"] * 1000, 1), "floor_ms": round(median["floor"] * 1000, 1),
+                    "decode_hash_ms": round(median["base"] * 1000, 1),
+                    "post_vs_decode_hash_only": round(median["base"] / median["ours"], 3),
                     "post_blocked_on_s3_after_verify_ms": round(statistics.median(s3_waits) * 1000, 1),
                     "bare_put_ms": round(median["put"] * 1000, 1),
                     "rounds": ROUNDS,

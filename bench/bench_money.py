@@ -32,6 +32,8 @@ from typing import Any, Callable
 ENTRIES = 100_000
 DAYS = 200
 REPEATS = 50
+# Two months and a day: the period always holds one whole calendar month.
+SMOKE = {"ENTRIES": 620, "DAYS": 62, "REPEATS": 2}
 LOAD_THREADS = 8
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 ROUNDS = 3
 QUANTITY = 1000
+SMOKE = {"ROUNDS": 1, "QUANTITY": 50}
 
 
 class RequestCounter:

@@ -17,11 +17,13 @@ import statistics
 from contextlib import redirect_stdout
 from typing import Any
 
+from bench import cost
 from bench.events import LambdaContext, api_event
 from bench.platform import production_like, rate
 
 ROUNDS = 3
 REQUEST_TARGET = 3
+SMOKE = {"ROUNDS": 1}
 
 
 def _seed(env: dict[str, str]) -> dict[str, Any]:
@@ -56,8 +58,10 @@ def _login(runtime: Any, user: dict[str, Any]) -> Any:
     return session
 
 
-def _count_requests(env: dict[str, str], event: dict[str, Any], times: int = 3) -> tuple[int, list[str]]:
-    """AWS requests made while answering the last of ``times`` identical events."""
+def _count_requests(env: dict[str, str], event: dict[str, Any],
+                    times: int = 3) -> tuple[int, list[str], dict[str, Any]]:
+    """AWS requests made while answering the last of ``times`` identical events,
+    and the event's AWS cost per million (bench/cost.py)."""
     import app as dialtone
     from chalicelib.store.clients import client
 
@@ -80,7 +84,15 @@ def _count_requests(env: dict[str, str], event: dict[str, Any], times: int = 3) 
                 with redirect_stdout(sink):
                     answer = dialtone.app(event, LambdaContext())
                 assert answer["statusCode"] == 200, answer
-        return len(seen), list(seen)
+            made = len(seen), list(seen)
+
+            def call() -> None:
+                with redirect_stdout(sink):
+                    assert dialtone.app(event, LambdaContext())["statusCode"] == 200
+
+            usage, ms = cost.measure_call(call)
+        return (*made, cost.api_call_figure("portal", "GET /portal/dashboard (staff, logged in)", usage=usage, ms=ms,
+                                            memory_mb=cost.lambda_memory()))
     finally:
         for name in ("dynamodb", "s3", "sqs"):
             client(name).meta.events.unregister("before-call", count)
@@ -93,7 +105,9 @@ def run(runtime: Any) -> list[dict[str, Any]]:
     import requests
 
     env = production_like(runtime.env)
-    user = _seed(env)
+    # Seeded with the runtime's own settings: the user's TOTP secret is sealed with the key its API
+    # server opens it with (production_like adds a bench stage key of its own).
+    user = _seed(runtime.env)
     portal = _login(runtime, user)
     billing = requests.Session()
     billing.headers["Authorization"] = f"Bearer {user['api_key']}"
@@ -117,13 +131,14 @@ def run(runtime: Any) -> list[dict[str, Any]]:
 
     cookie = "; ".join(f"{k}={v}" for k, v in portal.cookies.items())
     event = api_event("GET", "/portal/dashboard", "/portal/dashboard", {}, {"cookie": cookie, "host": "bench"})
-    requests_made, names = _count_requests(env, event)
+    requests_made, names, cost_figure = _count_requests(env, event)
     return [
         {"name": "Portal GET /dashboard time / billing API GET /customers/{id}, kept-alive HTTP",
          "value": round(ratio, 2), "target": "<= 3", "ok": ratio <= 3,
          "detail": {"dashboard_ms": round(dashboard_ms, 2), "customer_ms": round(customer_ms, 2)}},
         {"name": "AWS requests per page: portal GET /dashboard (warm)", "value": requests_made,
          "target": f"<= {REQUEST_TARGET}", "ok": requests_made <= REQUEST_TARGET, "detail": {"requests": names}},
+        cost_figure,
     ]
 
 

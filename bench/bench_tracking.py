@@ -16,6 +16,7 @@ from contextlib import redirect_stdout
 from typing import Any
 
 from bench.events import LambdaContext, api_event
+from bench import cost, platform
 from bench.platform import production_like, rate, seed_customer
 
 SECRET = {"DIGEST_NONCE_SECRET": "bench-digest-secret"}
@@ -76,6 +77,19 @@ def run(runtime: Any) -> list[dict[str, Any]]:
 
         bearer_requests = _count_requests(env, [bearer_event] * 3)
         digest_requests = _count_requests(env, [digest_event(n) for n in range(1, 4)])
+        import app as dialtone
+
+        counts = iter(range(4, 10**6))
+        sink = open(os.devnull, "w")
+
+        def digest_call() -> None:
+            with redirect_stdout(sink):
+                answer = dialtone.app(digest_event(next(counts)), LambdaContext())
+            assert answer["statusCode"] == 200, answer
+
+        usage, ms = cost.measure_call(digest_call)
+        cost_figure = cost.api_call_figure("call-tracking API", "Digest GET /tracking/v1/customers/{id}", usage=usage,
+                                           ms=ms, memory_mb=cost.lambda_memory())
     finally:
         os.environ.clear()
         os.environ.update(saved)
@@ -97,7 +111,7 @@ def run(runtime: Any) -> list[dict[str, Any]]:
 
     digest_session.get(digest_url)  # the one challenge round trip
     bearer_rates, digest_rates = [], []
-    for _ in range(3):  # interleaved: load from anything else hits both alike
+    for _ in range(platform.ROUNDS):  # interleaved: load from anything else hits both alike
         bearer_rates.append(rate(bearer_call))
         digest_rates.append(rate(digest_call))
     bearer_rate, digest_rate = statistics.median(bearer_rates), statistics.median(digest_rates)
@@ -109,6 +123,7 @@ def run(runtime: Any) -> list[dict[str, Any]]:
         {"name": "AWS requests, Digest GET one customer (warm) vs Bearer", "value": digest_requests,
          "target": f"<= {bearer_requests + 1}", "ok": digest_requests <= bearer_requests + 1,
          "detail": {"digest": digest_requests, "bearer": bearer_requests}},
+        cost_figure,
     ]
 
 

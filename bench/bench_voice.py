@@ -18,14 +18,42 @@ from typing import Any, Callable
 
 SECONDS = 2.0
 ROUNDS = 5  # JWT and Bearer alternate, so load from anything else on the machine hits both alike
+CALLS = 10  # calls placed for the POST -> call.completed figure
+SMOKE = {"SECONDS": 0.1, "CALLS": 2, "ROUNDS": 1}
 
 
-def _rate(action: Callable[[], Any], seconds: float = SECONDS) -> float:
+def _rate(action: Callable[[], Any], seconds: float | None = None) -> float:
+    seconds = SECONDS if seconds is None else seconds
     done, began = 0, time.perf_counter()
     while time.perf_counter() - began < seconds:
         action()
         done += 1
     return done / (time.perf_counter() - began)
+
+
+def _cost_of_account_get(runtime: Any, account: str, token: str) -> dict[str, Any]:
+    """The AWS cost per million of a JWT-authenticated GET /api/v1/account/{id}, in-process (bench/cost.py)."""
+    import os
+    from contextlib import redirect_stdout
+
+    from bench import cost
+    from bench.events import LambdaContext, api_event
+    from bench.platform import production_like
+    from infra.local.environment import applied
+
+    event = api_event("GET", "/api/v1/account/{account}", f"/api/v1/account/{account}", {"account": account},
+                      {"authorization": f"Bearer {token}", "accept": "application/json", "host": "bench"})
+    with applied(production_like(runtime.env)), open(os.devnull, "w") as sink:
+        import app as dialtone
+
+        def call() -> None:
+            with redirect_stdout(sink):
+                answer = dialtone.app(event, LambdaContext())
+            assert answer["statusCode"] == 200, answer
+
+        usage, ms = cost.measure_call(call)
+    return cost.api_call_figure("voice API", "JWT GET /api/v1/account/{id}", usage=usage, ms=ms,
+                                memory_mb=cost.lambda_memory())
 
 
 def _alternating(ours: Callable[[], Any], theirs: Callable[[], Any]) -> tuple[float, float]:
@@ -78,6 +106,7 @@ def run(runtime: Any) -> list[dict[str, Any]]:
     voice_headers = {"Authorization": f"Bearer {tokens['access_token']}", "Accept": "application/json"}
     bearer_headers = {"Authorization": f"Bearer {created['user']['api_key']}", "Accept": "application/json"}
     results.append(_jwt_against_bearer(runtime, account, customer["id"], voice_headers, bearer_headers))
+    results.append(_cost_of_account_get(runtime, account, tokens["access_token"]))
 
     first_event: dict[str, float] = {}
     completed: dict[str, float] = {}
@@ -102,7 +131,7 @@ def run(runtime: Any) -> list[dict[str, Any]]:
         session.post(f"{base}/api/v1/account/{account}/hook", headers=voice_headers,
                      json={**EVENT_HOOK, "url": f"http://127.0.0.1:{server.server_address[1]}/e"})
         posted: dict[str, float] = {}
-        count = 10
+        count = CALLS
         began = time.perf_counter()
         for _ in range(count):
             at = time.perf_counter()

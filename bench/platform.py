@@ -21,11 +21,16 @@ from contextlib import redirect_stdout
 from pathlib import Path
 from typing import Any, Callable
 
+from bench import cost
 from bench.events import LambdaContext, api_event
 
 ROOT = Path(__file__).resolve().parents[1]
 COLD_RUNS = 7
 THROUGHPUT_SECONDS = 3.0
+ROUNDS = 3  # interleaved rounds of each throughput figure
+# `python -m bench.run --smoke`: proves the module runs, in seconds.
+WARM_UP = True  # one untimed cold start of each app first (OS file cache, __pycache__)
+SMOKE = {"COLD_RUNS": 1, "THROUGHPUT_SECONDS": 0.1, "ROUNDS": 1, "WARM_UP": False}
 
 BARE_APP = textwrap.dedent('''
     import os
@@ -108,8 +113,9 @@ def cold_start(env: dict[str, str], module_dir: Path, module: str, event: dict[s
     return json.loads(done.stderr.strip().splitlines()[-1])["seconds"]
 
 
-def rate(call: Callable[[], Any], seconds: float = THROUGHPUT_SECONDS) -> float:
-    """Calls per second over ``seconds`` after a short warm-up."""
+def rate(call: Callable[[], Any], seconds: float | None = None) -> float:
+    """Calls per second over ``seconds`` (THROUGHPUT_SECONDS) after a short warm-up."""
+    seconds = THROUGHPUT_SECONDS if seconds is None else seconds
     for _ in range(20):
         call()
     count, started = 0, time.perf_counter()
@@ -139,8 +145,9 @@ def run(runtime: Any) -> list[dict[str, Any]]:
         (bare_dir / "bare_app.py").write_text(BARE_APP)
         ours_event, baseline_event = dialtone_event(key, customer_id, tenant), bare_event(customer_id, tenant)
         # Warm the OS file cache and write __pycache__ (a package ships .pyc).
-        cold_start(env, ROOT, "app", ours_event, write_bytecode=True)
-        cold_start(env, bare_dir, "bare_app", baseline_event, write_bytecode=True)
+        if WARM_UP:
+            cold_start(env, ROOT, "app", ours_event, write_bytecode=True)
+            cold_start(env, bare_dir, "bare_app", baseline_event, write_bytecode=True)
         ours, bare = [], []
         for _ in range(COLD_RUNS):  # interleaved, so drift hits both alike
             ours.append(cold_start(env, ROOT, "app", ours_event))
@@ -173,10 +180,13 @@ def run(runtime: Any) -> list[dict[str, Any]]:
 
             # Interleaved rounds, so load from anything else hits both alike.
             ours_rates, bare_rates = [], []
-            for _ in range(3):
+            for _ in range(ROUNDS):
                 ours_rates.append(rate(ours_call))
                 bare_rates.append(rate(bare_call))
             ours_rate, bare_rate = statistics.median(ours_rates), statistics.median(bare_rates)
+            usage, ms = cost.measure_call(ours_call)
+            results.append(cost.api_call_figure("billing API", "Bearer GET /customers/{id}", usage=usage, ms=ms,
+                                                memory_mb=cost.lambda_memory()))
         finally:
             os.environ.clear()
             os.environ.update(saved)
@@ -195,7 +205,7 @@ def run(runtime: Any) -> list[dict[str, Any]]:
             answer = session.get(url, headers=headers)
             assert answer.status_code == 200, answer.text
 
-        http_rate = statistics.median(rate(http_call) for _ in range(3))
+        http_rate = statistics.median(rate(http_call) for _ in range(ROUNDS))
         ratio = http_rate / ours_rate
         results.append({"name": "local runtime over kept-alive HTTP / in-process", "value": round(ratio, 3),
                         "target": ">= 0.3", "ok": ratio >= 0.3,

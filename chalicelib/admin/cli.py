@@ -145,6 +145,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--quiet", action="store_true", help="no progress bar")
     sub.add_argument("file")
 
+    sub = command("repack-cdr-stats", subcommands.cmd_repack_cdr_stats,
+                  "rewrite CDR figures of the old layout (an item per number and day) packed per customer and day")
+    sub.add_argument("--tenant", required=True)
+
     sub = command("import-rates", subcommands.cmd_import_rates, "replace a rate deck (the tenant's, or one customer's)")
     sub.add_argument("--tenant", required=True)
     sub.add_argument("--account", help="account number: that customer's deck, which overrides the tenant's")

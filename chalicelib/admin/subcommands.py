@@ -100,6 +100,13 @@ def run_daily_close(args: argparse.Namespace) -> dict[str, Any]:
     return daily.daily_close(tenant=args.tenant, day=args.date)
 
 
+def cmd_repack_cdr_stats(args: argparse.Namespace) -> dict[str, Any]:
+    # CDR figures stored before they were packed per customer, kind and day (store/call_stats.py).
+    from chalicelib.store import call_stats
+
+    return call_stats.repack_old_items(args.tenant)
+
+
 def cmd_import_numbers(args: argparse.Namespace) -> dict[str, Any]:
     """Inventory from CSV; a progress bar on stderr, the summary on stdout."""
     from tqdm import tqdm

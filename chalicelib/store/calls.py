@@ -1,5 +1,6 @@
 """Storage of the CDR pipeline: accepted rows as compressed part objects in
-S3, and in DynamoDB only aggregates (one item per number or trunk per day),
+S3, and in DynamoDB only aggregates (one item per customer, kind and day:
+store/call_stats.py),
 file and day records and the per-customer-per-day charge record. Owners
 are read from the inventory (NUMBER items, store/numbers.py) and the TRUNK
 entities (``trunk_owners``).
@@ -7,13 +8,15 @@ entities (``trunk_owners``).
 Keys (main table), tenant T:
   T#T#CDRFILE / <fileId>                     one ingested file: parts done, days touched, summary
   T#T#CDRUPLOAD / <name>                     an inbox object's name -> its file record (upload status)
-  T#T#CDRDAY / <yyyy-mm-dd>                  generation (bumped per file), closed flag, exports
-  T#T#STATS#<DID|TG|TERM>#<id> / D#<day>     figures of a number / trunk on a day
-      GSI1 (ByParent) T#T#CUSTOMER>STATS / <customerId>#<kind>#<day>#<id>
+  T#T#CDRDAY / <yyyy-mm-dd>                  generation (bumped per file), closed flag, exports (customers,
+                                             packed objects per shard, files cut from them)
+  T#T#STATS#C<customerId>#<DID|TG|TERM> / D#<day>#<chunk>   figures of a customer's numbers / trunks
+      on a day (store/call_stats.py)
   T#T#CALLCHARGE / <customerId>#<day>        the call charges posted for that day (total, version)
 S3, under tenants/T/:
   cdr-parts/<day>/<shard>/<stamp>-<fileId>-<part>.parquet  accepted rows of one file part for one day
-  cdr-exports/<day>/<customerId>-<direction>-<success|failed>.csv
+  cdr-exports/<day>/<customerId>-<direction>-<success|failed>.csv   a customer's file (services/calls/exports.py)
+  cdr-exports/<day>/packed/<stamp>/<group>.csv  a shard group's files in one object, its index at the end
   rates/<direction>/<TENANT|customerId>.csv
 S3, at the bucket root: cdr-inbox/<tenant>/<name> (files as they land; S3
 notifies the cdr-files queue) and cdr-staged/<tenant>/<fileId>/<n>.csv (plain
@@ -33,8 +36,12 @@ from chalicelib.store.clients import client
 from chalicelib.store.dynamo.codec import from_item, to_attr, to_item
 from chalicelib.domain.errors import ConcurrentUpdateError
 from chalicelib.store.dynamo.table import Transaction, batch_get, ddb, get, query_pages
+# The figures' items (packed per customer, kind and day) live in store/call_stats.py.
+from chalicelib.store import call_stats
+from chalicelib.store.call_stats import STATS_KINDS as STATS_KINDS
+from chalicelib.store.call_stats import stats_days as stats_days
+from chalicelib.store.call_stats import stats_item as stats_item
 
-STATS_KINDS = ("DID", "TG", "TERM")
 # Batch requests in flight at once (the client pool holds 64 connections).
 PARALLEL_REQUESTS = 8
 
@@ -180,6 +187,41 @@ def upload_many(tenant: str, triples: list[tuple[str, str, str]]) -> None:
         list(pool.map(put, triples))
 
 
+def put_many_bytes(tenant: str, triples: list[tuple[str, bytes, str]]) -> None:
+    """(tenant-relative key, bytes, content type) triples, several PUTs in flight."""
+    def put(triple: tuple[str, bytes, str]) -> None:
+        blobs.put(tenant, triple[0], triple[1], content_type=triple[2])
+
+    with ThreadPoolExecutor(max_workers=TRANSFER_THREADS) as pool:
+        list(pool.map(put, triples))
+
+
+class MissingObject(Exception):
+    """The object is not (any more) there."""
+
+
+def read_range(tenant: str, key: str, start: int, end: int | None) -> bytes:
+    """Bytes [start, end) of a tenant object (to its end when ``end`` is None):
+    one ranged GET. MissingObject when there is no such object."""
+    span = f"bytes={start}-" + ("" if end is None else str(end - 1))
+    s3 = client("s3")
+    try:
+        data: bytes = blobs.open_stream(tenant, key, span).read()
+    except s3.exceptions.ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            raise MissingObject(key) from None
+        raise
+    return data
+
+
+def delete_objects(tenant: str, keys_: list[str]) -> None:
+    """Tenant objects, 1,000 per DeleteObjects."""
+    s3 = client("s3")
+    for start in range(0, len(keys_), 1000):
+        s3.delete_objects(Bucket=settings.blob_bucket(), Delete={
+            "Objects": [{"Key": blobs.object_key(tenant, k)} for k in keys_[start:start + 1000]], "Quiet": True})
+
+
 # ------------------------------------------------------------ owners
 
 def trunk_owners(tenant: str) -> list[dict[str, Any]]:
@@ -265,6 +307,12 @@ def set_day_fields(tenant: str, day: str, fields: Mapping[str, Any]) -> None:
     set_fields(day_key(tenant, day), fields)
 
 
+def add_day_marks(tenant: str, day: str, field: str, marks: list[str]) -> None:
+    """Add strings to a string-set field of the day record (idempotent ADD)."""
+    ddb().update_item(TableName=_table(), Key=to_item(day_key(tenant, day)), UpdateExpression="ADD #f :m",
+                      ExpressionAttributeNames={"#f": field}, ExpressionAttributeValues={":m": {"SS": marks}})
+
+
 def set_fields(key: Mapping[str, str], fields: Mapping[str, Any]) -> None:
     names = {f"#f{n}": k for n, k in enumerate(fields)}
     values = {f":v{n}": v for n, v in enumerate(fields.values())}
@@ -284,80 +332,10 @@ def days_between(tenant: str, first: str, last: str) -> list[dict[str, Any]]:
 
 # ------------------------------------------------------------ statistics
 
-def stats_pk(tenant: str, kind: str, ident: str) -> str:
-    return f"T#{tenant}#STATS#{kind}#{ident}"
-
-
-def stats_item(tenant: str, kind: str, ident: str, day: str, customer_id: int,
-                figures: Mapping[str, Any]) -> dict[str, Any]:
-    return {"PK": stats_pk(tenant, kind, ident), "SK": f"D#{day}",
-            "GSI1PK": keys.parent_pk(tenant, "CUSTOMER", "STATS"),
-            "GSI1SK": f"{keys.pad(customer_id)}#{kind}#{day}#{ident}",
-            "kind": kind, "id": ident, "day": day, "customerId": customer_id, **figures}
-
-
-FIGURE_FIELDS = ("processed", "completed", "billsec", "peak", "customerId")
-
-
-def put_changed_figures(tenant: str, day: str, figures: Sequence[tuple[str, str, int, Mapping[str, int]]], *,
-                        compare: bool = True) -> int:
-    """Store a day's figures, (kind, id, customer, totals) per number or
-    trunk: only those that changed (read back first, BatchGet) unless
-    ``compare`` is False (the day has none stored yet), so a refresh after
-    one more file rewrites only the numbers that file touched. Returns the
-    items written."""
-    items = [stats_item(tenant, kind, ident, day, customer, totals) for kind, ident, customer, totals in figures]
-    if not compare:
-        return put_many(items)
-    stored = existing_stats(tenant, [(i["kind"], i["id"], i["day"]) for i in items])
-    changed = [i for i in items
-               if (old := stored.get((i["kind"], i["id"], i["day"]))) is None
-               or any(int(old.get(f, -1)) != int(i[f]) for f in FIGURE_FIELDS)]
-    return put_many(changed)
-
-
 def put_many(items: list[dict[str, Any]]) -> int:
-    """BatchWriteItem in chunks of 25 (a few in flight at once), retrying
-    unprocessed items; returns items written."""
-    table = _table()
-
-    def write(chunk: list[dict[str, Any]]) -> None:
-        request: dict[str, Any] = {table: [{"PutRequest": {"Item": to_item(i)}} for i in chunk]}
-        while request:
-            request = ddb().batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
-
-    chunks = [items[start:start + 25] for start in range(0, len(items), 25)]
-    with ThreadPoolExecutor(max_workers=PARALLEL_REQUESTS) as pool:
-        list(pool.map(write, chunks))
-    return len(items)
-
-
-def stats_days(tenant: str, kind: str, ident: str, prefix: str = "") -> list[dict[str, Any]]:
-    """Day items of one number or trunk whose day starts with ``prefix`` (a month, or all)."""
-    found: list[dict[str, Any]] = []
-    for page in query_pages(_table(), key_condition="PK = :pk AND begins_with(SK, :d)",
-                            values={":pk": stats_pk(tenant, kind, ident), ":d": f"D#{prefix}"}):
-        found.extend(page)
-    return found
-
-
-def customer_stats(tenant: str, customer_id: int, kind: str, month: str) -> list[dict[str, Any]]:
-    """Every day item of a customer's numbers (or trunks) in a month: one Query on ByParent."""
-    found: list[dict[str, Any]] = []
-    for page in query_pages(_table(), index="ByParent", key_condition="GSI1PK = :pk AND begins_with(GSI1SK, :p)",
-                            values={":pk": keys.parent_pk(tenant, "CUSTOMER", "STATS"),
-                                    ":p": f"{keys.pad(customer_id)}#{kind}#{month}"}):
-        found.extend(page)
-    return found
-
-
-def existing_stats(tenant: str, wanted: list[tuple[str, str, str]]) -> dict[tuple[str, str, str], dict[str, Any]]:
-    """The stored day items for (kind, id, day) triples, to skip rewriting unchanged ones."""
-    keys_wanted = [{"PK": stats_pk(tenant, k, i), "SK": f"D#{d}"} for k, i, d in wanted]
-    chunks = [keys_wanted[start:start + 100] for start in range(0, len(keys_wanted), 100)]
-    with ThreadPoolExecutor(max_workers=PARALLEL_REQUESTS) as pool:
-        found = [item for part in pool.map(lambda c: batch_get(_table(), c), chunks) for item in part]
-    return {(f["kind"], f["id"], f["day"]): f for f in found}
+    """Unconditional puts of new items (BatchWriteItem, 25 each, a few in
+    flight); returns items written."""
+    return call_stats.write_items(items, [])
 
 
 # ------------------------------------------------------------ charges

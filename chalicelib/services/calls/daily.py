@@ -3,8 +3,8 @@ aggregates in DynamoDB, dedup" and "Daily close and near-real-time").
 
 ``refresh_day``: the day's part objects, a group of shards at a time (a shard
 holds whole customers, so memory is bounded by the group, not the file): call
-ids seen before dropped (first ingested wins), rated, and one item written per
-number / trunk and day whose figures changed. A closed day also gets its
+ids seen before dropped (first ingested wins), rated, and the figures stored packed per
+customer, kind and day (store/call_stats.py: only the items that changed). A closed day also gets its
 export files (services/calls/exports.py) and its charges
 (services/calls/charges.py: the difference only).
 ``daily_close``: refresh with final=True; the scheduled job
@@ -27,6 +27,7 @@ from chalicelib.services.calls import charges, exports, rates
 from chalicelib.services.calls.owners import Owners, read_owners
 from chalicelib.services.calls.scan import shard
 from chalicelib.services.calls.shared import require_tenant, timed
+from chalicelib.store import call_stats
 from chalicelib.store import calls as store
 from chalicelib.store.identity import users as identity
 
@@ -108,20 +109,26 @@ def _compute_day(tenant: str, day: str, *, final: bool, known: Known | None) -> 
                         engine.compute_group(con, scratch, group, piece, figures=figures, rating=closing,
                                              export_dir=os.path.join(export_dir, str(n)) if closing else None)
                     result.merge(piece)
-                    waiting.append(writer.submit(stored.store, piece))
+                    waiting.append(writer.submit(stored.store, n, sorted({p[0] for p in group}), piece))
             finally:
                 con.close()
             for future in waiting:
                 future.result()
+        if stored.figures:
+            with timed("dynamodb.stats"):
+                stored.figures.finish()
         items = len(result.figures)
         day_fields: dict[str, Any] = {"figuresBasis": basis, "figuresKeys": items} if figures else {}
         if closing:
             day_fields.update({
                 "closed": True, "calls": result.calls,
-                "exportsInbound": sorted({c for c, d, _, _ in result.exports if d == "inbound"}),
-                "exportsOutbound": sorted({c for c, d, _, _ in result.exports if d == "outbound"})})
+                "exportsInbound": sorted({c for c, d, *_ in result.exports if d == "inbound"}),
+                "exportsOutbound": sorted({c for c, d, *_ in result.exports if d == "outbound"}),
+                **stored.exports.day_fields()})
         if day_fields:  # one update of the day record, after everything it describes is stored
             store.set_day_fields(tenant, day, day_fields)
+        if closing:
+            exports.forget_packed(tenant, day, record.get("exportsPacked"))
     return {"day": day, "calls": result.calls, "keys": items if figures else int(record.get("figuresKeys", 0)),
             "stats_written": stored.written,
             "unrated": result.unrated, "duplicates": sum(result.duplicates_by_file.values()),
@@ -137,17 +144,24 @@ class _GroupWriter:
 
     def __init__(self, tenant: str, day: str, *, figures: bool, closing: bool, compare: bool) -> None:
         self.tenant, self.day = tenant, day
-        self.figures, self.closing, self.compare = figures, closing, compare
-        self.written = 0
+        self.closing = closing
+        self.figures: call_stats.DayFigures | None = None
+        if figures:
+            with timed("dynamodb.stats"):
+                self.figures = call_stats.DayFigures(tenant, day, compare=compare)
+        self.exports = exports.DayExports(tenant, day)
         self.charged: dict[str, str] = {}
 
-    def store(self, piece: Any) -> None:
+    @property
+    def written(self) -> int:
+        return self.figures.written if self.figures else 0
+
+    def store(self, group: int, shards: list[int], piece: Any) -> None:
         if self.figures:
             with timed("dynamodb.stats"):
-                self.written += store.put_changed_figures(self.tenant, self.day, piece.figures,
-                                                          compare=self.compare)
+                self.figures.put(piece.figures)
         if self.closing:
-            exports.store_exports(self.tenant, self.day, piece.exports)
+            self.exports.store(group, shards, piece.export_path, piece.exports)
             with timed("dynamodb.charges"):
                 self.charged.update(charges.post_day_charges(self.tenant, self.day, piece.costs))
 

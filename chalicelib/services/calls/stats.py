@@ -1,5 +1,6 @@
 """Reading the CDR figures for the carrier API: a customer's own numbers and
-trunks only, periods built from day items (docs/cdrs.md, "Statistics")."""
+trunks only, periods built from days (the customer's figures items, one
+per kind and day: store/call_stats.py; docs/cdrs.md, "Statistics")."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -10,9 +11,11 @@ from chalicelib.domain.calls import cdrs as rules
 from chalicelib.domain.errors import NotFoundError, ValidationError
 from chalicelib.domain.identity import Principal
 from chalicelib.services.common import audit
+from chalicelib.services.calls import exports
 from chalicelib.services.calls.exports import export_key
 from chalicelib.services.calls.owners import normalise_number
 from chalicelib.store import blobs
+from chalicelib.store import call_stats
 from chalicelib.store import calls as store
 
 MAX_IDS = 100
@@ -47,20 +50,23 @@ def overall_stats(*, principal: Principal, customer: Mapping[str, Any], kind: st
     ids = [i.strip() for i in ids if i.strip()]
     if not ids or len(ids) > MAX_IDS:
         raise ValidationError(f"Invalid {field}", field=field)
-    out = []
+    wanted = []
     for ident in ids:
         _owned(principal, customer, kind, ident, field)
-        key = normalise_number(ident) if kind == "DID" else ident
-        days = store.stats_days(principal.tenant_id, kind, key)
-        out.append({"accountno": customer["accountNumber"], "number": ident,
-                    **rules.presented(rules.combine(days))})
+        wanted.append((ident, normalise_number(ident) if kind == "DID" else ident))
+    # One Query of the customer's items of this kind reads every asked number's days.
+    by_id: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in call_stats.customer_days(principal.tenant_id, int(customer["id"]), kind, ids={k for _, k in wanted}):
+        by_id[row["id"]].append(row)
+    out = [{"accountno": customer["accountNumber"], "number": ident,
+            **rules.presented(rules.combine(by_id.get(key, [])))} for ident, key in wanted]
     audit.touch("customer", customer["id"])
     return out
 
 
 def monthly_summary(*, principal: Principal, customer: Mapping[str, Any], kind: str, year: int,
                     month: int | None) -> list[dict[str, Any]]:
-    """Per number (or trunk) and month of the year: one Query on the customer's day items."""
+    """Per number (or trunk) and month of the year: one Query of the customer's items."""
     principal.require_read()
     if not 1970 <= year <= 9999:
         raise ValidationError("Invalid year", field="year")
@@ -68,7 +74,7 @@ def monthly_summary(*, principal: Principal, customer: Mapping[str, Any], kind: 
         raise ValidationError("Invalid month", field="month")
     prefix = f"{year:04d}-{month:02d}" if month else f"{year:04d}-"
     groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    for item in store.customer_stats(principal.tenant_id, int(customer["id"]), kind, prefix):
+    for item in call_stats.customer_stats(principal.tenant_id, int(customer["id"]), kind, prefix):
         groups[(item["day"][:7], item["id"])].append(item)
     audit.touch("customer", customer["id"])
     return [{"accountno": customer["accountNumber"], "number": ident,
@@ -78,7 +84,8 @@ def monthly_summary(*, principal: Principal, customer: Mapping[str, Any], kind: 
 
 def daily_files(*, principal: Principal, customer: Mapping[str, Any], direction: str, first: str,
                 last: str) -> list[dict[str, str]]:
-    """Presigned URLs of the success and failed files of each closed day, newest first."""
+    """Presigned URLs of the success and failed files of each closed day,
+    newest first (files still packed are cut first: services/calls/exports.py)."""
     principal.require_read()
     try:
         start, end = date.fromisoformat(first), date.fromisoformat(last)
@@ -91,6 +98,7 @@ def daily_files(*, principal: Principal, customer: Mapping[str, Any], direction:
     for day in reversed(store.days_between(principal.tenant_id, first, last)):
         if not day.get("closed") or int(customer["id"]) not in {int(c) for c in day.get(attribute, [])}:
             continue
+        exports.ensure_files(principal.tenant_id, day, int(customer["id"]), direction)
         urls = {outcome: blobs.presigned_download(
             principal.tenant_id, export_key(day["day"], int(customer["id"]), direction, outcome),
             filename=f"{day['day']}-{direction}-{outcome}.csv") for outcome in ("success", "failed")}
@@ -114,8 +122,8 @@ def daily_series(*, principal: Principal, customer: Mapping[str, Any], kind: str
     field = "number" if kind == "DID" else "tg_id"
     _owned(principal, customer, kind, ident, field)
     key = normalise_number(ident) if kind == "DID" else ident
-    by_day = {d["day"]: d for d in store.stats_days(principal.tenant_id, kind, key)
-              if first <= d["day"] <= last}
+    by_day = {d["day"]: d for d in call_stats.customer_days(principal.tenant_id, int(customer["id"]), kind, first, last,
+                                                       ids=[key])}
     days = []
     for offset in range((end - start).days + 1):
         day = (start + timedelta(days=offset)).isoformat()

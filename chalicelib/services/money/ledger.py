@@ -86,9 +86,12 @@ def post_movement(*, tenant: str, account: Account, activity: str, amount: Decim
 
 
 def post_legs(*, tenant: str, legs: Sequence[Leg], reference: str, idempotency_key: str,
-              also: ExtraWrites | None = None) -> Posted:
+              also: ExtraWrites | None = None,
+              prior_states: Mapping[str, Mapping[str, Any]] | None = None) -> Posted:
     """Several accounts' movements as one transaction (a fund move is two legs).
-    The idempotency claim sits on the first leg's account."""
+    The idempotency claim sits on the first leg's account. ``prior_states``: the
+    accounts' state items as the caller just read them (store.read_states,
+    by account name), used by the first attempt instead of a read per leg."""
     if not legs or len({store.account_name(leg.account) for leg in legs}) != len(legs):
         raise ValidationError("a movement needs distinct accounts", field="account")
     for leg in legs:
@@ -100,7 +103,8 @@ def post_legs(*, tenant: str, legs: Sequence[Leg], reference: str, idempotency_k
         stamp = clock.now_iso()
         entries, states, writes = [], {}, []
         for leg in legs:
-            state = store.read_state(tenant, leg.account)
+            given = prior_states.get(store.account_name(leg.account)) if prior_states and not attempt else None
+            state = dict(given) if given is not None else store.read_state(tenant, leg.account)
             try:
                 if leg.guard is not None:
                     leg.guard.check(state)

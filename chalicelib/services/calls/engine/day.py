@@ -59,7 +59,9 @@ class DayResult:
     calls: int = 0
     unrated: int = 0
     duplicates_by_file: dict[str, int] = field(default_factory=dict)
-    exports: list[tuple[int, str, str, str]] = field(default_factory=list)  # customer, direction, outcome, path
+    # customer, direction, outcome, offset and length of the file's rows in export_path
+    exports: list[tuple[int, str, str, int, int]] = field(default_factory=list)
+    export_path: str | None = None
 
     def merge(self, other: "DayResult") -> None:
         """Add another group's result (groups hold disjoint customers)."""
@@ -69,7 +71,7 @@ class DayResult:
         self.unrated += other.unrated
         for file_id, count in other.duplicates_by_file.items():
             self.duplicates_by_file[file_id] = self.duplicates_by_file.get(file_id, 0) + count
-        self.exports += other.exports
+        self.exports += other.exports  # (offsets into each group's own export_path)
 
 
 def shard_groups(parts: Sequence[tuple[int, int, str, str]]) -> list[list[tuple[int, int, str, str]]]:
@@ -145,10 +147,14 @@ def _unique_calls(con: Any, files: Sequence[str], result: DayResult, *, columns:
     count tells) skips the sort that ranking needs. ``columns``: only these of
     the parts (all by default)."""
     picked = ", ".join(f"r.{c}" for c in columns) if columns else "r.* EXCLUDE (filename, reason)"
+    # Rating (all columns) copies the calls into its own table: a view here,
+    # so the repeat count reads two columns of the parts and that table is
+    # the only copy. The figures alone read the calls three times: a table.
+    listed = ", ".join(f"'{quote(f)}'" for f in files)
     con.execute(f"""
-      CREATE OR REPLACE TEMP TABLE loaded AS
+      CREATE OR REPLACE TEMP {"TABLE" if columns else "VIEW"} loaded AS
       SELECT {picked}, f.shard, f.file_id, f.part_no
-      FROM read_parquet(?, filename = true) r JOIN part_files f ON f.filename = r.filename""", [files])
+      FROM read_parquet([{listed}], filename = true) r JOIN part_files f ON f.filename = r.filename""")
     repeats, = con.execute("SELECT count(*) - count(DISTINCT (shard, call_id)) FROM loaded").fetchone()
     if not repeats:
         return "loaded"
@@ -158,7 +164,7 @@ def _unique_calls(con: Any, files: Sequence[str], result: DayResult, *, columns:
       FROM loaded""")
     for file_id, count in con.execute("SELECT file_id, count(*) FROM ranked WHERE k > 1 GROUP BY 1").fetchall():
         result.duplicates_by_file[file_id] = result.duplicates_by_file.get(file_id, 0) + int(count)
-    con.execute("CREATE OR REPLACE TEMP TABLE unique_calls AS SELECT * EXCLUDE (k) FROM ranked WHERE k = 1")
+    con.execute("CREATE OR REPLACE TEMP VIEW unique_calls AS SELECT * EXCLUDE (k) FROM ranked WHERE k = 1")
     return "unique_calls"
 
 
@@ -217,11 +223,14 @@ def _iso(column: str) -> str:
 
 
 def _exports(con: Any, export_dir: str, result: DayResult) -> None:
-    """Per customer, direction and outcome, one CSV (header + calls by start,
-    call id): one ordered CSV of the group written by DuckDB, cut into the
-    files by the row counts of each (customer, direction, outcome) in Python.
-    (A partitioned COPY holds buffers per open partition: thousands of
-    customers would not fit the memory limit.)"""
+    """Per customer, direction and outcome, one CSV's rows (calls by start,
+    call id), all in one file written by DuckDB, ordered by customer,
+    direction and outcome (failed before success): ``result.export_path``,
+    and each file's (customer, direction, outcome, offset, length) in it,
+    from the row counts of each. The header (``EXPORT_HEADER``) is not in
+    it: a file is the header (services/calls/exports.py) and its range. (A partitioned COPY holds
+    buffers per open partition: thousands of customers would not fit the
+    memory limit.)"""
     os.makedirs(export_dir, exist_ok=True)
     flat = "replace(replace({0}, chr(10), ' '), chr(13), ' ')"
     columns = ", ".join(f'{c} AS "{h}"' for c, h in zip(
@@ -242,12 +251,12 @@ def _exports(con: Any, export_dir: str, result: DayResult) -> None:
     counts = con.execute(f"""
       SELECT customer_id, direction, {outcome}, count(*) FROM priced GROUP BY ALL""").fetchall()
     sizes = {(int(c), d, o): int(n) for c, d, o, n in counts}
-    header = ",".join(rules.HEADER + ("cost",)) + "\n"
-    with open(body, encoding="utf-8", newline="") as rows:
+    offset = 0
+    with open(body, "rb") as rows:
         for customer, direction in sorted({(c, d) for c, d, _ in sizes}):
             for outcome in ("failed", "success"):  # the order of the body
-                target = os.path.join(export_dir, f"{customer}-{direction}-{outcome}.csv")
-                with open(target, "w", encoding="utf-8", newline="") as out:
-                    out.write(header)
-                    out.writelines(itertools.islice(rows, sizes.get((customer, direction, outcome), 0)))
-                result.exports.append((customer, direction, outcome, target))
+                length = sum(map(len, itertools.islice(rows, sizes.get((customer, direction, outcome), 0))))
+                result.exports.append((customer, direction, outcome, offset, length))
+                offset += length
+    result.export_path = body
+
