@@ -39,6 +39,9 @@ REFRESH_SECONDS = 36000
 AUDIENCE = "dialtone-voice"
 LEEWAY_SECONDS = 30
 KEY_CACHE_SECONDS = 600
+# At most this often, a token naming a key this process does not know makes it
+# read the key set again (so made-up kids cannot drive reads of the secret).
+UNKNOWN_KID_RELOAD_SECONDS = 10
 LOCAL_STAGES = ("local", "test")
 
 _lock = threading.Lock()
@@ -97,12 +100,20 @@ def _raw_key_set() -> str:
     return store.stored_signing_keys() or fresh  # another process generated them first
 
 
-def _key_set() -> dict[str, Any]:
+def _key_set(*, reload: bool = False) -> dict[str, Any]:
+    """The stage's key set, read at most every KEY_CACHE_SECONDS; ``reload``
+    reads it again now unless it was read in the last UNKNOWN_KID_RELOAD_SECONDS."""
     now = time.monotonic()
-    if _keys and _keys["at"] > now:
+
+    def fresh_enough() -> bool:
+        if not _keys or _keys["at"] <= now:
+            return False
+        return not reload or _keys["loaded"] + UNKNOWN_KID_RELOAD_SECONDS > now
+
+    if fresh_enough():
         return _keys
     with _lock:
-        if _keys and _keys["at"] > now:
+        if fresh_enough():
             return _keys
         from cryptography.hazmat.primitives import serialization
 
@@ -111,14 +122,26 @@ def _key_set() -> dict[str, Any]:
         private = {k["kid"]: serialization.load_pem_private_key(k["pem"].encode(), password=None)
                    for k in parsed["keys"]}
         _keys.clear()
-        _keys.update(at=now + KEY_CACHE_SECONDS, active=parsed["active"], private=private,
+        _keys.update(at=now + KEY_CACHE_SECONDS, loaded=now, active=parsed["active"], private=private,
                      public={kid: key.public_key() for kid, key in private.items()}, raw=raw)
         return _keys
 
 
+def _public_key(kid: str) -> Any:
+    """The public key ``kid`` names. A kid this process does not know may have
+    been rotated in by another process (``rotate-voice-keys`` makes the new key
+    active at once): the key set is read again before the token is refused."""
+    found = _key_set()["public"].get(kid)
+    if found is None:
+        found = _key_set(reload=True)["public"].get(kid)
+    return found
+
+
 def forget_keys() -> None:
+    """Drop the key set and the tokens verified with it (tests that replace the stage's storage)."""
     with _lock:
         _keys.clear()
+        _verified.clear()
 
 
 def jwks() -> dict[str, Any]:
@@ -167,7 +190,7 @@ def verify(token: str) -> dict[str, Any]:
     header = _header(token)
     if header.get("alg") != ALGORITHM:
         raise AuthenticationError("the access token is not RS256-signed")
-    key = _key_set()["public"].get(str(header.get("kid")))
+    key = _public_key(str(header.get("kid")))
     if key is None:
         raise AuthenticationError("the access token was signed by an unknown key")
     try:

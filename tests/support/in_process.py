@@ -58,6 +58,26 @@ def _empty_aws() -> None:
 
     BackendDict.reset()  # the backends only: the mock's interception of presigned-URL requests stays
     resources.create_all("test")
+    _forget_what_mirrors_aws()
+
+
+def _forget_what_mirrors_aws() -> None:
+    """The process caches of things that lived in the emptied AWS: a cached
+    key set whose stored copy is gone would sign tokens no later read of the
+    store can verify (a module's fixture built after another module's test
+    failed that way when pytest-xdist ran the two on one worker)."""
+    from chalicelib.adapters import parameters
+    from chalicelib.auth import access_tokens, api_key, digest
+    from chalicelib.services.tracking import fields
+    from chalicelib.store import queues
+
+    access_tokens.forget_keys()
+    access_tokens.forget_users()
+    api_key.forget_all()
+    digest.forget()
+    fields.forget()
+    queues.forget_urls()
+    parameters.forget()
 
 
 @pytest.fixture(autouse=True)

@@ -41,3 +41,32 @@ def test_a_token_this_process_has_verified_still_expires(voice, tenant):
         time.sleep(0.1)
     expired = voice.get("/userAccounts/me", token=token)
     assert expired.status_code == 401 and "expired" in expired.text
+
+
+def test_a_key_another_process_rotated_in_is_read_before_a_token_is_refused(voice, tenant, monkeypatch):
+    """A warm process keeps the key set for KEY_CACHE_SECONDS; a token signed
+    meanwhile by the key another process rotated in must still verify."""
+    import time
+
+    import jwt
+
+    from chalicelib.auth import access_tokens
+
+    voice.get("/userAccounts/me")
+    stale = dict(access_tokens._keys)  # this process's view, before the rotation elsewhere
+    access_tokens.rotate_keys()
+    voice.login(tenant["user"]["username"], tenant["user"]["password"])  # signed by the new key
+    access_tokens.forget_keys()
+    access_tokens._keys.update(stale, loaded=time.monotonic() - access_tokens.UNKNOWN_KID_RELOAD_SECONDS - 1)
+    assert jwt.get_unverified_header(voice.token)["kid"] not in access_tokens._keys["public"]
+    assert voice.get("/userAccounts/me").status_code == 200
+
+    # A made-up kid right after that read does not make the process read the key set again.
+    reads = []
+    real = access_tokens._raw_key_set
+    monkeypatch.setattr(access_tokens, "_raw_key_set", lambda: reads.append(1) or real())
+    header, rest = voice.token.split(".", 1)
+    forged = jwt.utils.base64url_encode(b'{"alg":"RS256","kid":"made-up","typ":"JWT"}').decode() + "." + rest
+    refused = voice.get("/userAccounts/me", token=forged)
+    assert refused.status_code == 401 and "unknown key" in refused.text
+    assert reads == []
