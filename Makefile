@@ -22,7 +22,7 @@ lint: $(STAMP)
 # Java and the portal's Chromium and chromium-driver are installed with apt when missing
 # (infra/local/dynamodb_local.py, infra/local/browser.py).
 test: lint
-	$(PY) -m pytest -q -n 2 tests
+	$(PY) -m pytest -q -n 2 --durations=25 tests
 
 unit: $(STAMP)
 	$(PY) -m pytest -q tests/unit tests/surface
