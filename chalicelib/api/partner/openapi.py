@@ -31,6 +31,7 @@ ERRORS = (
     ("403", ["permission_denied"], "a read-only user writing, or a user without access to all customers"),
     ("404", ["not_found"], "an unknown account number (or one outside the caller's access)"),
     ("409", ["conflict"], "too much contention on the account; retry"),
+    ("503", ["service_unavailable"], "the platform's storage is busy; retry after Retry-After seconds"),
 )
 
 
@@ -93,7 +94,7 @@ def _operation(summary: str, answer: str, statuses: tuple[str, ...], *, paramete
                body: dict[str, Any] | None = None, public: bool = False) -> dict[str, Any]:
     operation: dict[str, Any] = {"summary": summary, "responses": {
         "200": {"description": "OK", **_json(_ref("schemas", answer))},
-        **{s: _ref("responses", f"Status{s}") for s in sorted({*statuses, "415", "500"})}}}
+        **{s: _ref("responses", f"Status{s}") for s in sorted({*statuses, "415", "500", "503"})}}}
     if parameters:
         operation["parameters"] = parameters
     if body is not None:

@@ -251,8 +251,10 @@ def release_cart(*, tenant: str, cart: Mapping[str, Any]) -> int:
     numbers = sorted(cart.get("numbers") or ())
     items = [i for i in store.existing(tenant, numbers).values()
              if i["status"] == rules.RESERVED and i.get("reserveId") == cart["reserveId"]]
-    _release_items(tenant, cart, sorted(items, key=lambda i: i["number"]), delete_cart=True)
-    return len(items)
+    # Count what this call put back: a sweeper running at the same time may
+    # have released some first (those are in the not-held list).
+    not_held = _release_items(tenant, cart, sorted(items, key=lambda i: i["number"]), delete_cart=True)
+    return len(items) - len(not_held)
 
 
 def release_expired(*, tenant: str, limit: int = 25) -> int:
