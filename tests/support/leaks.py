@@ -22,6 +22,11 @@ def _luhn(digits: str) -> bool:
     return total % 10 == 0
 
 
+def card_numbers(text: str) -> list[str]:
+    """Every Luhn-valid card number in ``text``, as written there."""
+    return [m.group(0) for m in _CARD.finditer(text) if _luhn(re.sub(r"[ -]", "", m.group(0)))]
+
+
 def in_clear(log_dir: Path) -> list[str]:
     """Where (file:line) a log line of ``log_dir`` holds an API key or a card number."""
     found: list[str] = []
@@ -31,7 +36,5 @@ def in_clear(log_dir: Path) -> list[str]:
         for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
             if _API_KEY.search(line):
                 found.append(f"{path.name}:{number}: an API key")
-            for match in _CARD.finditer(line):
-                if _luhn(re.sub(r"[ -]", "", match.group(0))):
-                    found.append(f"{path.name}:{number}: a card number")
+            found.extend(f"{path.name}:{number}: a card number" for _ in card_numbers(line))
     return found

@@ -11,11 +11,11 @@ from chalicelib.api.http.params import (
 from chalicelib.api.http.render import (
     BinaryResponse, accepts_gzip, dumps, gzip_if_accepted, json_response, wants_file,
 )
-from chalicelib.api.http.surface import Surface, retry_later, unavailable, write_audit
+from chalicelib.api.http.surface import Surface, retry_later, unavailable, unexpected, write_audit
 
 __all__ = [
     "BinaryResponse", "FALSE_FLAGS", "FORM", "JSON", "MULTIPART", "Part", "Surface", "TRUE_FLAGS", "accepts_gzip",
     "dumps", "flag", "form", "gzip_if_accepted", "int_param", "iso_param", "json_body", "json_object", "json_value",
     "json_response", "media_type", "multipart", "optional_bool", "query", "raw_bytes", "request_id", "retry_later",
-    "source_ip", "unavailable", "wants_file", "write_audit",
+    "source_ip", "unavailable", "unexpected", "wants_file", "write_audit",
 ]

@@ -24,7 +24,7 @@ from chalice import Response
 from chalice.app import Request
 
 from chalicelib.api.http.render import json_response
-from chalicelib.api.http.surface import retry_later, unavailable
+from chalicelib.api.http.surface import unexpected
 from chalicelib.domain.errors import DialtoneError
 
 _log = logging.getLogger(__name__)
@@ -102,11 +102,8 @@ def middleware(routes: Mapping[str, Mapping[str, Any]]) -> Callable[[Request, Ca
         except DialtoneError as error:
             return _escaped(request, error)
         except Exception as error:
-            busy = unavailable(error)
-            if busy is not None:
-                return retry_later(_escaped(request, busy), busy)
-            _log.exception("unhandled error in %s %s", method, path_of(request))
-            return refusal(request, 500, "the request failed unexpectedly; it has been logged")
+            return unexpected(request, error, envelope=lambda busy: _escaped(request, busy),
+                              internal=lambda: refusal(request, 500, "the request failed unexpectedly; it has been logged"))
         body = response.body
         if isinstance(body, dict) and set(body) == {"Code", "Message"}:
             # Chalice's own refusal (e.g. 415 for a Content-Type the route does not list).

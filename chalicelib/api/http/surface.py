@@ -63,6 +63,19 @@ def retry_later(response: Response, error: DialtoneError) -> Response:
     return response
 
 
+def unexpected(request: Request, error: Exception, *, envelope: Callable[[DialtoneError], Response],
+               internal: Callable[[], Response]) -> Response:
+    """The answer to an exception no handler expected, for every surface: an
+    AWS fault that outlived botocore's retries is a 503 with Retry-After in the
+    surface's envelope; anything else is a bug, logged, and the surface's 500.
+    Called from the ``except`` block, so the log line has the traceback."""
+    busy = unavailable(error)
+    if busy is not None:
+        return retry_later(envelope(busy), busy)
+    _log.exception("unhandled error in %s %s", request.method, request.context.get("path"))
+    return internal()
+
+
 class Surface:
     """What differs between surfaces when serving a request: how the caller
     authenticates and how errors look. ``serve`` does the rest identically:
@@ -86,12 +99,7 @@ class Surface:
         except DialtoneError as error:
             response = self.error_response(error)
         except Exception as error:
-            busy = unavailable(error)
-            if busy is not None:
-                response = retry_later(self.error_response(busy), busy)
-            else:
-                _log.exception("unhandled error in %s %s", request.method, request.context.get("path"))
-                response = self.internal_error()
+            response = unexpected(request, error, envelope=self.error_response, internal=self.internal_error)
         finally:
             # Requests that never authenticated have no tenant to log under.
             if principal is not None:

@@ -151,12 +151,8 @@ def serve(handler: Handler, *, public: bool = False) -> Response:
     except DialtoneError as error:
         response = errors.error_page(visit, error)
     except Exception as error:
-        busy = http.unavailable(error)
-        if busy is not None:
-            response = http.retry_later(errors.error_page(visit, busy), busy)
-        else:
-            _log.exception("unhandled error in portal %s %s", request.method, request.context.get("path"))
-            response = errors.internal_error(visit)
+        response = http.unexpected(request, error, envelope=lambda busy: errors.error_page(visit, busy),
+                                   internal=lambda: errors.internal_error(visit))
     finally:
         if visit.principal is not None:
             http.write_audit(request, visit.principal, response.status_code if response is not None else 500, "portal", started)

@@ -309,12 +309,8 @@ def serve(segments: list[str]) -> Response:
     except DialtoneError as error:
         response = errors.error_response(error, fmt)
     except Exception as error:
-        busy = http.unavailable(error)
-        if busy is not None:
-            response = http.retry_later(errors.error_response(busy, fmt), busy)
-        else:
-            _log.exception("unhandled error in %s %s", request.method, request.context.get("path"))
-            response = errors.internal_error(fmt)
+        response = http.unexpected(request, error, envelope=lambda busy: errors.error_response(busy, fmt),
+                                   internal=lambda: errors.internal_error(fmt))
     finally:
         if principal is not None:
             http.write_audit(request, principal, response.status_code, "tracking", started)

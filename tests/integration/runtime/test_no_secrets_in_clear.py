@@ -20,21 +20,12 @@ import pytest
 import requests
 from requests.auth import HTTPDigestAuth
 
+from tests.support.leaks import card_numbers
 from tests.support.runtime import LocalRuntime
 
 PASSWORD = "Correct-Horse-Battery-9!"
 CARDS = ("4242424242424242", "5555 5555 5555 4444")
 CVV = "9137"
-# Any card number: 13 to 19 digits as cards start (2-6), spaces or dashes between; Luhn decides.
-_PAN = re.compile(r"(?<![\w.])[2-6](?:[ -]?\d){12,18}(?![\w.])")
-
-
-def _luhn(digits: str) -> bool:
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        value = int(char) * (2 if position % 2 else 1)
-        total += value - 9 if value > 9 else value
-    return total % 10 == 0
 
 
 def _seed(runtime: LocalRuntime) -> dict[str, Any]:
@@ -111,9 +102,8 @@ def _findings(place: str, text: str, world: dict[str, Any]) -> Iterator[tuple[st
                 yield kind, place
     if re.search(rf"(?i)cvv\W{{0,6}}{CVV}\b", text):
         yield "cvv", place
-    for match in _PAN.finditer(text):
-        if _luhn(re.sub(r"[ -]", "", match.group(0))):
-            yield "card numbers", f"{place}: {match.group(0)}"
+    for number in card_numbers(text):
+        yield "card numbers", f"{place}: {number}"
 
 
 @pytest.fixture(scope="module")
