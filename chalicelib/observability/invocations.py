@@ -16,12 +16,13 @@ import functools
 import logging
 import time
 import uuid
-from typing import Any, Callable, Mapping, TypeVar
-
-from chalice import Response
-from chalice.app import Request
+from typing import TYPE_CHECKING, Any, Callable, Mapping, TypeVar
 
 from chalicelib.observability import correlation, metrics
+
+if TYPE_CHECKING:  # only the API's middleware sees them; this package stays free of Chalice
+    from chalice import Response
+    from chalice.app import Request
 
 _log = logging.getLogger(__name__)
 # Chalice's name for the REST API's handler; like the event functions' names,

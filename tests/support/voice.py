@@ -97,3 +97,13 @@ def gateway(trunk_id: str, extension: str = "601", name: str = "Primary GW") -> 
 def route_start(ddi: str, connect_to: str, extension: str = "600") -> dict[str, Any]:
     return {"type": "ROUTE_START", "name": "Start of Flow", "extension": extension,
             "startRoute": {"ddis": [ddi], "connectTo": connect_to}}
+
+
+# The document's two call examples, as written there.
+EXAMPLE_1 = {"callerId": "+441234567890", "tag": {"data": {"myKey": "myValue"}},
+             "target": {"phoneNumber": {"number": "+441234567893"}},
+             "verbs": [{"say": {"text": ["Your pizza is outside!"]}}, {"hangup": {"reason": "call-complete"}}]}
+EXAMPLE_2 = {"callerId": "+441234567890", "target": {"extension": {"extension": "604", "overrideTo": "201"}},
+             "verbs": [{"say": {"text": ["Connection you now!"]}},
+                       {"dial": {"callerId": "+441234567890", "timeout": 10, "timeLimit": 14400,
+                                 "targets": [{"phoneNumber": {"number": "+441234567891"}}]}}]}

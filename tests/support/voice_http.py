@@ -13,13 +13,6 @@ from tests.integration.conftest import create_tenant
 from tests.support.runtime import LocalRuntime
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
-EXAMPLE_1 = {"callerId": "+441234567890", "tag": {"data": {"myKey": "myValue"}},
-             "target": {"phoneNumber": {"number": "+441234567893"}},
-             "verbs": [{"say": {"text": ["Your pizza is outside!"]}}, {"hangup": {"reason": "call-complete"}}]}
-EXAMPLE_2 = {"callerId": "+441234567890", "target": {"extension": {"extension": "604", "overrideTo": "201"}},
-             "verbs": [{"say": {"text": ["Connection you now!"]}},
-                       {"dial": {"callerId": "+441234567890", "timeout": 10, "timeLimit": 14400,
-                                 "targets": [{"phoneNumber": {"number": "+441234567891"}}]}}]}
 
 
 class Org:

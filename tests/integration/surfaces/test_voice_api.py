@@ -19,7 +19,8 @@ import pytest
 
 from tests.support.runtime import LocalRuntime
 from tests.support.voice import ADDRESS, EVENT_HOOK, FLOW_HOOK, TRUNK, gateway, route_start
-from tests.support.voice_http import EXAMPLE_1, EXAMPLE_2, FORM, Org
+from tests.support.voice import EXAMPLE_1, EXAMPLE_2
+from tests.support.voice_http import FORM, Org
 from tests.support.voice_http import numbers as _numbers
 from tests.support.voice_http import wait as _wait
 from tests.support.voice_http import wait_final as _wait_final

@@ -10,7 +10,8 @@ import pytest
 
 from tests.support.runtime import LocalRuntime
 from tests.support.voice import ADDRESS, FLOW_HOOK, TRUNK
-from tests.support.voice_http import EXAMPLE_1, Org, wait, wait_final
+from tests.support.voice import EXAMPLE_1
+from tests.support.voice_http import Org, wait, wait_final
 
 ROLES = ("admin", "voice", "reader", "bound")
 ANNOUNCEMENT = {"type": "ANNOUNCEMENT", "name": "Welcome", "announcement": {"say": {"text": ["hi"]}}}

@@ -4,15 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.voice import TRUNK, account_ref, gateway, make_account
+from tests.support.voice import EXAMPLE_1, EXAMPLE_2, TRUNK, account_ref, gateway, make_account
 
-EXAMPLE_1 = {"callerId": "+441234567890", "tag": {"data": {"myKey": "myValue"}},
-             "target": {"phoneNumber": {"number": "+441234567893"}},
-             "verbs": [{"say": {"text": ["Your pizza is outside!"]}}, {"hangup": {"reason": "call-complete"}}]}
-EXAMPLE_2 = {"callerId": "+441234567890", "target": {"extension": {"extension": "604", "overrideTo": "201"}},
-             "verbs": [{"say": {"text": ["Connection you now!"]}},
-                       {"dial": {"callerId": "+441234567890", "timeout": 10, "timeLimit": 14400,
-                                 "targets": [{"phoneNumber": {"number": "+441234567891"}}]}}]}
 
 
 @pytest.fixture()
