@@ -82,17 +82,23 @@ def monthly_summary(*, principal: Principal, customer: Mapping[str, Any], kind: 
             for (period, ident), days in sorted(groups.items())]
 
 
-def daily_files(*, principal: Principal, customer: Mapping[str, Any], direction: str, first: str,
-                last: str) -> list[dict[str, str]]:
-    """Presigned URLs of the success and failed files of each closed day,
-    newest first (files still packed are cut first: services/calls/exports.py)."""
-    principal.require_read()
+def _day_range(first: str, last: str) -> tuple[date, date]:
+    """[first, last] as dates, at most MAX_DAYS apart; the carrier API's errors name ``from`` and ``to``."""
     try:
         start, end = date.fromisoformat(first), date.fromisoformat(last)
     except ValueError:
         raise ValidationError("Invalid from", field="from") from None
     if end < start or end - start > timedelta(days=MAX_DAYS):
         raise ValidationError("Invalid to", field="to")
+    return start, end
+
+
+def daily_files(*, principal: Principal, customer: Mapping[str, Any], direction: str, first: str,
+                last: str) -> list[dict[str, str]]:
+    """Presigned URLs of the success and failed files of each closed day,
+    newest first (files still packed are cut first: services/calls/exports.py)."""
+    principal.require_read()
+    _day_range(first, last)  # checked only: the days come from the stored day records
     attribute = "exportsInbound" if direction == "inbound" else "exportsOutbound"
     out = []
     for day in reversed(store.days_between(principal.tenant_id, first, last)):
@@ -113,12 +119,7 @@ def daily_series(*, principal: Principal, customer: Mapping[str, Any], kind: str
     (days without calls are zeros) and the period's totals presented as
     ``overall_stats`` presents them: the portal's charts."""
     principal.require_read()
-    try:
-        start, end = date.fromisoformat(first), date.fromisoformat(last)
-    except ValueError:
-        raise ValidationError("Invalid from", field="from") from None
-    if end < start or end - start > timedelta(days=MAX_DAYS):
-        raise ValidationError("Invalid to", field="to")
+    start, end = _day_range(first, last)
     field = "number" if kind == "DID" else "tg_id"
     _owned(principal, customer, kind, ident, field)
     key = normalise_number(ident) if kind == "DID" else ident
