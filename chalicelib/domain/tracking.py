@@ -179,12 +179,22 @@ def to_iso(epoch: Any) -> str | None:
     return datetime.fromtimestamp(int(epoch), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def covers(since: Any, until: Any, moment: str) -> bool:
+    """Whether the period ``since`` .. ``until`` (stored stamps, open-ended
+    without ``until``) covers a CDR start ``moment`` (iso_of_epoch_for_compare).
+    CDR starts are whole seconds while stamps carry microseconds, so a period
+    covers every second it touches: a call in the very second a number was
+    taken is a call of its new holder, not of no one."""
+    return str(since)[:19] <= moment[:19] and (not until or moment < str(until))
+
+
 def holder_at(periods: Sequence[Mapping[str, Any]], moment: str) -> Mapping[str, Any] | None:
     """The holding period of a number in force at ``moment`` (ISO, UTC): a call
-    belongs to the source that held the number when the call started."""
+    belongs to the source that held the number when the call started. Two
+    periods sharing that second: the later one."""
     found = None
     for period in periods:
-        if str(period["from"]) <= moment and (not period.get("until") or moment < str(period["until"])):
+        if covers(period["from"], period.get("until"), moment):
             if found is None or str(period["from"]) > str(found["from"]):
                 found = period
     return found

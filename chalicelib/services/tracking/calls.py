@@ -78,7 +78,7 @@ def tracked_calls(*, principal: Principal, customer_id: int | None, source_id: i
                     continue
                 session = None
                 for visit in sessions.get(row["number"], []):
-                    if str(visit["from"]) <= start < str(visit["until"]):
+                    if rules.covers(visit["from"], visit["until"], start):
                         session = visit["session"]
                 calls.append({
                     "cdr_id": row["callId"], "customer_id": cid, "source_id": int(holder["sourceId"]),
