@@ -105,10 +105,13 @@ def new_call_id(tenant: str) -> int:
 
 
 def set_call(tenant: str, call_id: int, changes: Mapping[str, Any], *, expect_states: Sequence[str] | None = None,
-             append_history: Sequence[Mapping[str, Any]] = (), expect_control: int | None = None) -> bool:
+             append_history: Sequence[Mapping[str, Any]] = (), expect_control: int | None = None,
+             expect_history: int | None = None) -> bool:
     """Change a call's fields (and append history entries) in one UpdateItem;
     False when its state is not one of ``expect_states`` (or its control
-    version moved on)."""
+    version moved on, or its history has not ``expect_history`` entries: the
+    append was made already, by this very write when botocore retried it after
+    its answer was lost)."""
     names: dict[str, str] = {}
     values: dict[str, Any] = {}
     parts = []
@@ -133,6 +136,10 @@ def set_call(tenant: str, call_id: int, changes: Mapping[str, Any], *, expect_st
         names["#c"] = "controlVersion"
         values[":c"] = expect_control
         conditions.append("#c = :c")
+    if expect_history is not None:
+        names["#h"] = "history"
+        values[":hn"] = expect_history
+        conditions.append("size(#h) = :hn")
     try:
         ddb().update_item(TableName=_table(), Key=to_item(_entity_key(tenant, CALL, call_id)),
                           UpdateExpression="SET " + ", ".join(parts), ConditionExpression=" AND ".join(conditions),
@@ -201,11 +208,21 @@ def pending_deliveries(tenant: str, hook_id: int, call_id: int) -> list[dict[str
 
 
 def record_attempt(tenant: str, delivery: Mapping[str, Any], attempt: Mapping[str, Any], status: str) -> None:
-    ddb().update_item(
-        TableName=_table(), Key=to_item({"PK": delivery["PK"], "SK": delivery["SK"]}),
-        UpdateExpression="SET #s = :s, attempts = list_append(attempts, :a), updatedAt = :t",
-        ExpressionAttributeNames={"#s": "status"},
-        ExpressionAttributeValues={":s": to_attr(status), ":a": to_attr([attempt]), ":t": to_attr(attempt["at"])})
+    """Append ``attempt`` to the delivery as read (``delivery``) and set its status.
+
+    Conditional on the attempts being those read: botocore retrying the write
+    after its answer was lost finds the attempt already there and leaves it
+    (an unconditional append recorded one request as two)."""
+    try:
+        ddb().update_item(
+            TableName=_table(), Key=to_item({"PK": delivery["PK"], "SK": delivery["SK"]}),
+            UpdateExpression="SET #s = :s, attempts = list_append(attempts, :a), updatedAt = :t",
+            ConditionExpression="size(attempts) = :n",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":s": to_attr(status), ":a": to_attr([attempt]), ":t": to_attr(attempt["at"]),
+                                       ":n": to_attr(len(delivery.get("attempts") or []))})
+    except ddb().exceptions.ConditionalCheckFailedException:
+        pass
 
 
 def deliveries_of_hook(tenant: str, hook_id: int, *, limit: int, before: str | None = None) -> list[dict[str, Any]]:
@@ -235,7 +252,9 @@ def take_lease(tenant: str, call_id: int, hook_id: int, owner: str, seconds: int
         answer = ddb().update_item(
             TableName=_table(), Key=to_item(_lease_key(tenant, call_id, hook_id)),
             UpdateExpression="SET #o = :o, #u = :u, expiresAt = :e, attempt = if_not_exists(attempt, :zero)",
-            ConditionExpression="(attribute_not_exists(#u) OR #u < :now) AND "
+            # The holder may take it again: botocore retrying the take after its answer
+            # was lost must not find the lease "held by another" (its own, for 120 s).
+            ConditionExpression="(attribute_not_exists(#u) OR #u < :now OR #o = :o) AND "
                                 "(attribute_not_exists(nextAt) OR nextAt <= :now)",
             ExpressionAttributeNames={"#o": "owner", "#u": "until"},
             ExpressionAttributeValues=to_item({":o": owner, ":u": now + seconds, ":e": now + 7 * 86400,
@@ -246,6 +265,14 @@ def take_lease(tenant: str, call_id: int, hook_id: int, owner: str, seconds: int
     from chalicelib.store.dynamo.codec import from_item
 
     return from_item(answer["Attributes"])
+
+
+def get_lease(tenant: str, call_id: int, hook_id: int) -> dict[str, Any] | None:
+    """The (call, hook) lease as it is now (``until``: held till then; ``nextAt``: the next retry)."""
+    answer = ddb().get_item(TableName=_table(), Key=to_item(_lease_key(tenant, call_id, hook_id)), ConsistentRead=True)
+    from chalicelib.store.dynamo.codec import from_item
+
+    return from_item(answer["Item"]) if "Item" in answer else None
 
 
 def set_lease(tenant: str, call_id: int, hook_id: int, owner: str, *, attempt: int, next_at: int = 0,

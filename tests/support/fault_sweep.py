@@ -79,7 +79,7 @@ WRITES = frozenset({
 SAMPLE = 8
 
 
-def plan(calls: list[str], offset: int = 0) -> Iterator[Fault]:
+def plan(calls: list[str], offset: int = 0, sample: int = SAMPLE) -> Iterator[Fault]:
     """Every kind at every call (``DIALTONE_FAULTS=all``, `make soak`);
     otherwise one kind at each of SAMPLE writes spread over the flow, the kinds
     taking turns (every kind is hit)."""
@@ -87,8 +87,8 @@ def plan(calls: list[str], offset: int = 0) -> Iterator[Fault]:
         yield from every_fault(len(calls))
         return
     writes = [n for n, name in enumerate(calls) if name.rpartition(".")[2] in WRITES]
-    if len(writes) > SAMPLE:  # spread over the flow, first and last write included
-        writes = [writes[round(n * (len(writes) - 1) / (SAMPLE - 1))] for n in range(SAMPLE)]
+    if len(writes) > sample:  # spread over the flow, first and last write included
+        writes = [writes[round(n * (len(writes) - 1) / (sample - 1))] for n in range(sample)]
     for turn, index in enumerate(writes):
         variant = VARIANTS[(turn + offset) % len(VARIANTS)]
         yield Fault(variant.kind, index, variant.persistent)
@@ -104,7 +104,8 @@ def clean_failure(error: BaseException) -> bool:
 
 
 def sweep(faults: Faults, flow: Flow, *, offset: int = 0,
-          on_outcome: Callable[[Fault, str], None] | None = None) -> Coverage:
+          on_outcome: Callable[[Fault, str], None] | None = None, sample: int = SAMPLE) -> Coverage:
+    """``sample``: faulted runs in `make test` (fewer for a flow whose run is slow)."""
     ctx = flow.prepare()
     faults.record()
     status = flow.act(ctx)
@@ -115,7 +116,7 @@ def sweep(faults: Faults, flow: Flow, *, offset: int = 0,
     print(f"{flow.name}: {len(calls)} calls: {', '.join(calls)}")
     coverage = Coverage(flow.name, calls)
     before = faults.injected
-    for fault in plan(calls, offset):
+    for fault in plan(calls, offset, sample):
         ctx = flow.prepare()
         faults.arm(fault)
         try:

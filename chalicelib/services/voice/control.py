@@ -1,7 +1,8 @@
 """Call control: the voice-calls worker runs one call from ``queued`` to its end.
 
 It claims the call (``queued`` -> ``initiated``, one conditional write: a
-message delivered twice runs the call once), places the first leg on the media
+message delivered twice runs the call once; services/voice/recovery.py
+handles the message again), places the first leg on the media
 server, runs the verbs in order (re-reading the call between verbs, so a PUT's
 new verbs or a DELETE take effect at the next verb), and ends it with a final
 state, duration and cause. Inbound calls (simulated to a DDI) run the
@@ -17,10 +18,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from chalicelib import clock
 from chalicelib.adapters import media as media_adapter
 from chalicelib.domain import voice as rules
 from chalicelib.observability import metrics
-from chalicelib.services.voice import events
+from chalicelib.services.voice import events, recovery
 from chalicelib.services.voice.common import DEVICE_KIND, HOOK_KIND, oid
 from chalicelib.store import voice as store
 
@@ -47,6 +49,8 @@ class CallRun:
     seq: int = 0
     answered_at: float | None = None
     control: int = 0
+    history: int = 1                # entries in the call's history (call.queued)
+    resend: bool = False            # an event's deliveries may not all be recorded (its emit failed)
     verbs_run: list[dict[str, Any]] = field(default_factory=list)
     digits: list[str] = field(default_factory=list)
 
@@ -59,18 +63,27 @@ class CallRun:
 
     def event(self, name: str, data: Mapping[str, Any] | None = None, *, state: str | None = None,
               fields: Mapping[str, Any] | None = None) -> None:
-        """Record a step on the call (history, state) and send it to the hooks."""
-        self.seq += 1
-        entry = {"event": name, "at": events.iso(self.now), "sequence": self.seq, **(dict(data or {}))}
+        """Record a step on the call (history, state) and send it to the hooks.
+
+        The sequence number is taken once the step is in the history (a write
+        that failed leaves no gap), and the history grows by one entry even
+        when botocore sends the write twice (its answer lost)."""
+        seq = self.seq + 1
+        entry = {"event": name, "at": events.iso(self.now), "sequence": seq, **(dict(data or {}))}
         changes: dict[str, Any] = dict(fields or {})
         if state:
             changes["state"] = state
             entry["state"] = state
         changes["verbsRun"] = self.verbs_run
         changes["digits"] = self.digits
-        store.set_call(self.tenant, self.call["id"], changes, append_history=[entry])
-        events.emit(tenant=self.tenant, call=self.call, hooks=self.hooks, seq=self.seq, event=name, at=self.now,
-                    data={**(data or {}), **({"state": state} if state else {})})
+        store.set_call(self.tenant, self.call["id"], changes, append_history=[entry], expect_history=self.history)
+        self.seq, self.history = seq, self.history + 1
+        try:
+            events.emit(tenant=self.tenant, call=self.call, hooks=self.hooks, seq=seq, event=name, at=self.now,
+                        data={**(data or {}), **({"state": state} if state else {})})
+        except Exception:
+            self.resend = True  # the call ends (internal-error) and _finish records it again
+            raise
 
 
 def run(*, tenant: str, call_id: int) -> str:
@@ -78,9 +91,11 @@ def run(*, tenant: str, call_id: int) -> str:
     from chalicelib.services.voice.hooks import event_hooks
 
     call = store.get_call(tenant, call_id)
-    if call is None or call.get("state") != "queued":
+    if call is None:
         return "skipped"
-    started = time.time()
+    if call.get("state") != "queued":
+        return recovery.again(tenant, call)  # the message again: SQS delivers at least once
+    started = clock.now().timestamp()
     if call.get("hangupRequested"):
         if store.set_call(tenant, call_id, {"state": "canceled", "endedAt": events.iso(started), "cause": "api-hangup",
                                             "duration": 0}, expect_states=["queued"],
@@ -92,7 +107,7 @@ def run(*, tenant: str, call_id: int) -> str:
                           expect_states=["queued"]):
         return "skipped"  # another delivery of the message got there first
     run_ = CallRun(tenant, call, media_adapter.media_server(), list(event_hooks(tenant, call["customerId"])), started,
-                   control=int(call.get("controlVersion", 0)))
+                   control=int(call.get("controlVersion", 0)), history=len(call.get("history") or []))
     run_.event("call.initiated", state="initiated")
     try:
         if call.get("direction") == "inbound":
@@ -113,16 +128,16 @@ def _finish(run_: CallRun, state: str, cause: str) -> str:
         state = "failed"
     duration = int(round(run_.now - run_.answered_at)) if run_.answered_at is not None else 0
     run_.media.hangup(cause)
+    if run_.resend:
+        recovery.resend(run_.tenant, store.get_call(run_.tenant, run_.call["id"]) or run_.call)
     run_.event("call.completed", {"duration": duration, "cause": cause}, state=state,
                fields={"endedAt": events.iso(run_.now), "duration": duration, "cause": cause})
     metrics.count("VoiceCalls", Outcome=state)
     if state != "canceled":
-        try:
-            from chalicelib.services.voice import cdr
+        # A failure here fails the message: SQS brings it back and recovery.again hands the CDR off.
+        from chalicelib.services.voice import cdr
 
-            cdr.hand_off(tenant=run_.tenant, call=store.get_call(run_.tenant, run_.call["id"]) or run_.call)
-        except Exception:  # noqa: BLE001 - the call's outcome stands; the CDR is logged for a re-run
-            _log.exception("call %s: the CDR could not be handed to the pipeline", run_.call["id"])
+        cdr.hand_off(tenant=run_.tenant, call=store.get_call(run_.tenant, run_.call["id"]) or run_.call)
     return state
 
 

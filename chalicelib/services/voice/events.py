@@ -85,9 +85,9 @@ def flush(message: Mapping[str, Any]) -> dict[str, int]:
     sent = failed = 0
     while True:
         lease = store.take_lease(tenant, call_id, hook_id, owner, LEASE_SECONDS)
-        if lease is None:
-            return {"sent": sent, "failed": failed}  # another worker, or a scheduled retry, has it
-        attempt = int(lease.get("attempt", 0))
+        if lease is None:  # another worker, or a scheduled retry, has it
+            _pass_on(tenant, call_id, hook_id)
+            return {"sent": sent, "failed": failed}
         hook = entities.get_one(store.HOOK, tenant, hook_id)
         pending = sorted(store.pending_deliveries(tenant, hook_id, call_id), key=lambda d: d["SK"])
         if hook is None:  # deleted: nothing is sent to it any more
@@ -102,6 +102,9 @@ def flush(message: Mapping[str, Any]) -> dict[str, int]:
                 return {"sent": sent, "failed": failed}
             continue  # an event landed between the read and the release
         for delivery in pending:
+            # Its failed attempts as its record counts them (a pending delivery's attempts all
+            # failed); a count kept beside it would miss one whose write failed after the attempt.
+            attempt = len(delivery.get("attempts") or [])
             outcome = webhooks.deliver(url=hook["url"], method=hook.get("method", "POST"),
                                        body=delivery["body"].encode(), secret=hook["signingSecret"],
                                        delivery_id=delivery["deliveryId"], auth_type=hook.get("authType", "DISABLED"),
@@ -112,23 +115,46 @@ def flush(message: Mapping[str, Any]) -> dict[str, int]:
                 store.record_attempt(tenant, delivery, record, "delivered")
                 metrics.count("WebhookDeliveries", Outcome="delivered")
                 sent += 1
-                attempt = 0
                 continue
             failed += 1
             attempt += 1
             if attempt >= max_attempts():
-                store.record_attempt(tenant, delivery, {**record, "final": True}, "dead-lettered")
-                metrics.count("WebhookDeliveries", Outcome="dead")
+                # The dead-queue message first: a failure between the two leaves the delivery
+                # pending, tried once more and dead-lettered again (the same deliveryId twice
+                # on the dead queue), never dead-lettered without its message.
                 queues.publish(DEAD_QUEUE, {"tenant": tenant, "hook": hook_id, "call": call_id,
                                             "deliveryId": delivery["deliveryId"], "event": delivery["event"],
                                             "attempts": attempt, "lastError": outcome.error})
-                attempt = 0
+                store.record_attempt(tenant, delivery, {**record, "final": True}, "dead-lettered")
+                metrics.count("WebhookDeliveries", Outcome="dead")
                 continue
             store.record_attempt(tenant, delivery, record, "pending")
             metrics.count("WebhookDeliveries", Outcome="retried")
             delay = backoff()[attempt - 1]
-            store.set_lease(tenant, call_id, hook_id, owner, attempt=attempt, next_at=clock.epoch() + delay,
-                            release=True)
+            # The retry's message before the lease says a retry is due: a lease with a
+            # future nextAt always has its message in the queue (see _pass_on). And nextAt
+            # read before the message is sent, so the message never comes before it.
+            next_at = clock.epoch() + delay
             queues.publish(QUEUE, {"tenant": tenant, "call": call_id, "hook": hook_id}, delay_seconds=delay)
+            store.set_lease(tenant, call_id, hook_id, owner, attempt=attempt, next_at=next_at, release=True)
             return {"sent": sent, "failed": failed}
         store.set_lease(tenant, call_id, hook_id, owner, attempt=0, release=True)
+
+
+def _pass_on(tenant: str, call_id: int, hook_id: int) -> None:
+    """The lease was refused: make sure a message comes for the events still pending.
+
+    A retry that is due later (``nextAt`` ahead) has its delayed message in the
+    queue already. A lease held by a worker may be a dead one's (a crash, a
+    timeout, an AWS error that ended the pass): SQS brings its message back
+    after the visibility timeout, which is no longer than the lease, so that
+    message would find the lease still held and be dropped, and the call's
+    remaining events would never be sent. So while events are pending, this
+    message is sent again for when the lease ends: at worst one extra message
+    that finds nothing to do."""
+    lease = store.get_lease(tenant, call_id, hook_id) or {}
+    now = clock.epoch()
+    if int(lease.get("nextAt", 0)) > now or not store.pending_deliveries(tenant, hook_id, call_id):
+        return
+    delay = min(900, max(1, int(lease.get("until", 0)) - now + 1))
+    queues.publish(QUEUE, {"tenant": tenant, "call": call_id, "hook": hook_id}, delay_seconds=delay)

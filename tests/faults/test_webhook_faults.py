@@ -1,0 +1,262 @@
+"""Webhook delivery of call events (voice API) with a fault at each AWS call.
+
+The contract (docs/voice-api.md, "Events"): a webhook is delivered at least
+once, with a stable id (``Dialtone-Delivery-Id``, also ``deliveryId`` in the
+body): a retry sends the same id and the same body, so the receiver
+de-duplicates on it, as Stripe's and Twilio's receivers do. Events of one
+call reach a hook in order (the first arrival of each), a delivery is
+``delivered`` only once a 2xx answered it, and one that fails every attempt is
+``dead-lettered`` with a message on the voice-webhooks-dead queue.
+
+The flows: a call runs (call control, without faults, or with them in the
+second flow) and its events go to two hooks of the account, one answering 204
+(but 500 to the first try of each call's second event, so the retry path is in
+the flow) and one always 500 (dead letters). The ``voice_webhooks`` consumer
+(and in the second flow ``voice_calls``, whose events it delivers) gets the
+fault; afterwards SQS redelivers what was not acknowledged, the clock moved on
+by the queue's visibility timeout, until nothing is in flight. Then, for every
+call so far: each event is recorded once per hook, the 204 hook got each at
+least once with the recorded body, in order, and every recorded attempt was a
+real request; the 500 hook's events are dead-lettered after exactly the
+configured attempts, each with its message on the dead queue."""
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import pytest
+
+from tests.support.fault_sweep import Flow, sweep
+from tests.support.faults import LOST_ANSWER, Fault, Faults
+from tests.support.voice import EVENT_HOOK, EXAMPLE_1, TRUNK, account_ref, make_account
+from tests.support.voice_queues import Receiver, Sqs
+
+BUSY = {**EXAMPLE_1, "target": {"phoneNumber": {"number": "+15005550001"}}}  # initiated, ringing, completed
+
+
+@pytest.fixture()
+def receivers(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Receiver, Receiver, Sqs]]:
+    from chalicelib import clock
+
+    monkeypatch.setenv("VOICE_HOOKS_ALLOW_LOOPBACK", "1")
+    monkeypatch.setenv("VOICE_WEBHOOK_BACKOFF", "30")  # 2 attempts
+    clock.set_now("2026-06-01T10:00:00")
+    up = Receiver(fail=lambda body, seen: body["sequence"] == 2 and seen == 0)
+    down = Receiver(fail=lambda body, seen: True)
+    yield up, down, Sqs(monkeypatch)
+    up.close()
+    down.close()
+
+
+class WebhookDelivery(Flow):
+    name = "voice webhook delivery"
+    faulty = ("voice_webhooks",)  # the consumers run in act(); the others run cleanly in prepare()
+
+    def __init__(self, tenant: dict[str, Any], up: Receiver, down: Receiver, sqs: Sqs) -> None:
+        from chalicelib.auth import api_key
+        from chalicelib.services.voice import hooks, trunks
+
+        self.principal = api_key.authenticate(tenant["user"]["api_key"], None)
+        self.tenant = self.principal.tenant_id
+        self.account = account_ref(self.principal, make_account(self.principal, name="Hooked Co"))
+        trunks.create_trunk(principal=self.principal, account=self.account, body=TRUNK)  # the calls' CDRs name it
+        self.up, self.down = up, down
+        self.hooks: dict[str, int] = {}
+        for name, receiver, priority in (("up", up, 1), ("down", down, 2)):
+            record, _ = hooks.create_hook(principal=self.principal, account=self.account,
+                                          body={**EVENT_HOOK, "url": receiver.url, "priority": priority})
+            self.hooks[name] = record["id"]
+        self.sqs = sqs
+        from chalicelib.services.voice import events
+        from chalicelib.store import queues
+
+        for queue in (*Sqs.QUEUES, events.DEAD_QUEUE):
+            queues.queue_url(queue)  # looked up once per process: not a call of the flows
+        self.calls: list[int] = []
+        self.dead: set[str] = set()
+
+    def prepare(self) -> int:
+        from chalicelib.services.voice import calls
+
+        call = calls.create_call(principal=self.principal, account=self.account, body=BUSY)
+        self.calls.append(call["id"])
+        for queue in Sqs.QUEUES:
+            if queue not in self.faulty:
+                self.sqs.drain(queue)
+        return int(call["id"])
+
+    def act(self, ctx: int) -> None:
+        for queue in Sqs.QUEUES:
+            if queue in self.faulty:
+                self.sqs.drain(queue)
+        self.sqs.settle()  # the retries (delayed messages) and redeliveries, in the same faulty process
+
+    def recover(self, ctx: int) -> None:
+        self.sqs.settle()
+
+    def check(self) -> None:
+        from chalicelib.services.voice import events
+        from chalicelib.store import voice as store
+
+        self.dead |= {m["deliveryId"] for m in self.sqs.purge(events.DEAD_QUEUE)}
+        up, down = self.up.received(), self.down.received()
+        first_up = self.up.first_arrivals()
+        logs = {name: store.deliveries_of_hook(self.tenant, hook, limit=10_000) for name, hook in self.hooks.items()}
+        for call_id in self.calls:
+            call = store.get_call(self.tenant, call_id) or {}
+            assert call.get("state") in ("busy", "failed"), f"call {call_id} did not end: {call.get('state')}"
+            sequences = [h["sequence"] for h in call["history"] if h["event"] != "call.queued"]
+            assert sequences == list(range(1, len(sequences) + 1)) and sequences, call["history"]
+            self._check_cdr(call)
+            for name, received in (("up", up), ("down", down)):
+                log = [d for d in logs[name] if d["callId"] == call_id]
+                assert sorted(d["seq"] for d in log) == sequences, f"{name}: events recorded {log}"
+                for record in log:
+                    got = received.get(record["deliveryId"], [])
+                    attempts = record["attempts"]
+                    # Every attempt recorded is a request the receiver got (none counted twice) ...
+                    assert len(attempts) <= len(got), f"{name}: {len(attempts)} attempts, {len(got)} requests"
+                    # ... and every request carried the recorded body under the recorded id.
+                    assert set(got) <= {record["body"].encode()}, f"{name}: a retry changed the body"
+                    if name == "up":
+                        assert record["status"] == "delivered", f"up: {record['seq']} is {record['status']}"
+                        assert got and 200 <= int(attempts[-1]["status"] or 0) < 300, attempts
+                        assert all(not 200 <= int(a["status"] or 0) < 300 for a in attempts[:-1]), attempts
+                    else:
+                        assert record["status"] == "dead-lettered", f"down: {record['seq']} is {record['status']}"
+                        assert len(attempts) == events.max_attempts(), attempts
+                        assert record["deliveryId"] in self.dead, "dead-lettered without its dead-queue message"
+                if name == "up":
+                    ids = {d["deliveryId"] for d in log}
+                    order = [b["sequence"] for b in first_up if b["deliveryId"] in ids]
+                    assert order == sorted(order), f"call {call_id}: a later event overtook an earlier one: {order}"
+
+
+    def _check_cdr(self, call: dict[str, Any]) -> None:
+        """The call's CDR is in the tenant's inbox, once (its key is the call's), with the call's row."""
+        import csv
+        import io
+
+        from chalicelib import settings
+        from chalicelib.services.calls import inbox
+        from chalicelib.services.voice.common import CALL_KIND, oid
+        from chalicelib.store.clients import client
+
+        name = f"voice-{oid(self.tenant, CALL_KIND, call['id'])}"
+        assert call.get("cdr") == inbox.inbox_key(self.tenant, f"{name}.csv"), f"call {call['id']}: no CDR"
+        body = client("s3").get_object(Bucket=settings.blob_bucket(), Key=call["cdr"])["Body"].read().decode()
+        rows = list(csv.DictReader(io.StringIO(body)))
+        assert [(r["call_id"], r["disposition"]) for r in rows] == [(name, "BUSY" if call["state"] == "busy"
+                                                                      else "FAILED")]
+
+
+def test_webhook_delivery_survives_a_fault_at_each_aws_call(tenant: dict[str, Any],
+                                                           receivers: tuple[Receiver, Receiver, Sqs]) -> None:
+    flow = WebhookDelivery(tenant, *receivers)
+    with Faults() as faults:
+        coverage = sweep(faults, flow, offset=2, sample=6)
+    assert coverage.calls and coverage.injected == coverage.scenarios
+
+
+class CallEvents(WebhookDelivery):
+    """The events' side: call control records each event and queues its
+    flushes (services/voice/events.emit) with the fault; the delivery consumer
+    then runs in the same (faulty) process."""
+    name = "voice call events (recorded and queued)"
+    faulty = ("voice_calls", "voice_webhooks")
+
+
+def test_call_events_survive_a_fault_at_each_aws_call(tenant: dict[str, Any],
+                                                     receivers: tuple[Receiver, Receiver, Sqs]) -> None:
+    flow = CallEvents(tenant, *receivers)
+    with Faults() as faults:
+        coverage = sweep(faults, flow, offset=5, sample=6)
+    assert coverage.calls and coverage.injected == coverage.scenarios
+
+
+def _with_one_fault(flow: WebhookDelivery, fault_at: str, kind: str, *, nth: int = 0, last: bool = False,
+                    persistent: bool = True) -> list[str]:
+    """A clean run of the flow, then one with ``kind`` at the nth (or last) call
+    named ``fault_at``; SQS settles, and the flow's invariants must hold."""
+    from tests.support.faults import Crash
+
+    with Faults() as faults:
+        ctx = flow.prepare()
+        faults.record()
+        flow.act(ctx)
+        flow.check()
+        named = [n for n, name in enumerate(faults.calls) if name == fault_at]
+        index = named[-1] if last else named[nth]
+        ctx = flow.prepare()
+        faults.arm(Fault(kind, index, persistent=persistent))
+        try:
+            flow.act(ctx)
+        except Crash:
+            pass
+        finally:
+            faults.arm(None)
+        fired = list(faults.fired)
+    flow.recover(ctx)
+    flow.check()
+    return fired
+
+
+def test_a_lease_whose_answer_was_lost_is_still_the_workers(tenant: dict[str, Any],
+                                                           receivers: tuple[Receiver, Receiver, Sqs]) -> None:
+    """Taking the (call, hook) lease commits, its answer is lost, botocore's
+    retry finds the lease held, by this very worker: it goes on (it used to
+    take itself for another worker and drop the message: the call's events
+    waited for a message that never came)."""
+    flow = WebhookDelivery(tenant, *receivers)
+    with Faults() as faults:
+        call = flow.prepare()
+        faults.record()
+        flow.act(call)
+        take = faults.calls.index("dynamodb.UpdateItem")
+        call = flow.prepare()
+        faults.arm(Fault(LOST_ANSWER, take, persistent=False))
+        flow.sqs.drain("voice_webhooks")  # no redelivery, no retry: the first pass sends
+        assert faults.fired == [f"lost_answer(once)@{take} at dynamodb.UpdateItem"]
+    sent = {b["sequence"] for b in receivers[0].first_arrivals() if b["deliveryId"] in _ids(flow, "up", call)}
+    assert sent == {1, 2}  # the first event and the second one's first try (answered 500)
+    flow.recover(call)
+    flow.check()
+
+
+def _ids(flow: WebhookDelivery, hook: str, call_id: int) -> set[str]:
+    from chalicelib.store import voice as store
+
+    return {d["deliveryId"] for d in store.deliveries_of_hook(flow.tenant, flow.hooks[hook], limit=1000)
+            if d["callId"] == call_id}
+
+
+def test_an_attempt_whose_record_answer_was_lost_counts_once(tenant: dict[str, Any],
+                                                             receivers: tuple[Receiver, Receiver, Sqs]) -> None:
+    """The write of an attempt commits, its answer is lost, botocore sends it
+    again: one request, one attempt recorded (the second append made it two,
+    and a failing hook was dead-lettered an attempt early)."""
+    fired = _with_one_fault(WebhookDelivery(tenant, *receivers), "dynamodb.UpdateItem", LOST_ANSWER, nth=1,
+                            persistent=False)
+    assert fired and "lost_answer(once)" in fired[0]
+
+
+def test_a_worker_dying_with_the_lease_loses_no_event(tenant: dict[str, Any],
+                                                      receivers: tuple[Receiver, Receiver, Sqs]) -> None:
+    """The process dies in the middle of a pass, holding the lease for 120 s;
+    SQS brings its message back after 120 s, when the lease is still held: the
+    message comes again when the lease ends (it used to be dropped, and the
+    call's remaining events were never sent)."""
+    from tests.support.faults import CRASH
+
+    fired = _with_one_fault(WebhookDelivery(tenant, *receivers), "dynamodb.UpdateItem", CRASH, nth=2)
+    assert fired and fired[0].startswith("crash@")
+
+
+def test_a_dead_letter_whose_message_failed_is_dead_lettered_again(tenant: dict[str, Any],
+                                                                   receivers: tuple[Receiver, Receiver, Sqs]) -> None:
+    """The dead-queue message of a delivery that failed its last attempt cannot
+    be sent: the delivery is not marked dead-lettered without it (it was), so it
+    is tried once more and dead-lettered with its message."""
+    from tests.support.faults import SERVER_ERROR
+
+    fired = _with_one_fault(WebhookDelivery(tenant, *receivers), "sqs.SendMessage", SERVER_ERROR, last=True)
+    assert fired and "sqs.SendMessage" in fired[0]
