@@ -200,10 +200,15 @@ def put_deliveries(tenant: str, rows: Iterable[Mapping[str, Any]]) -> None:
 
 
 def pending_deliveries(tenant: str, hook_id: int, call_id: int) -> list[dict[str, Any]]:
+    return [d for d in call_deliveries(tenant, hook_id, call_id) if d.get("status") == "pending"]
+
+
+def call_deliveries(tenant: str, hook_id: int, call_id: int) -> list[dict[str, Any]]:
+    """The call's delivery records for the hook, whatever their status."""
     found: list[dict[str, Any]] = []
     for page in query_pages(_table(), key_condition="PK = :pk AND begins_with(SK, :p)", consistent=True,
                             values={":pk": delivery_pk(tenant, hook_id), ":p": keys.pad(call_id) + "#"}):
-        found.extend(i for i in page if i.get("status") == "pending")
+        found.extend(page)
     return found
 
 

@@ -51,7 +51,8 @@ class WebhookDelivery(Flow):
     name = "voice webhook delivery"
     faulty = ("voice_webhooks",)  # the consumers run in act(); the others run cleanly in prepare()
 
-    def __init__(self, tenant: dict[str, Any], up: Receiver, down: Receiver, sqs: Sqs) -> None:
+    def __init__(self, tenant: dict[str, Any], up: Receiver, down: Receiver, sqs: Sqs, *,
+                 hook_names: tuple[str, ...] = ("up", "down")) -> None:
         from chalicelib.auth import api_key
         from chalicelib.services.voice import hooks, trunks
 
@@ -61,7 +62,7 @@ class WebhookDelivery(Flow):
         trunks.create_trunk(principal=self.principal, account=self.account, body=TRUNK)  # the calls' CDRs name it
         self.up, self.down = up, down
         self.hooks: dict[str, int] = {}
-        for name, receiver, priority in (("up", up, 1), ("down", down, 2)):
+        for name, receiver, priority in (("up", up, 1), ("down", down, 2))[:len(hook_names)]:
             record, _ = hooks.create_hook(principal=self.principal, account=self.account,
                                           body={**EVENT_HOOK, "url": receiver.url, "priority": priority})
             self.hooks[name] = record["id"]
@@ -95,6 +96,7 @@ class WebhookDelivery(Flow):
 
     def check(self) -> None:
         from chalicelib.services.voice import events
+        from chalicelib.services.voice.cdr import DISPOSITIONS
         from chalicelib.store import voice as store
 
         self.dead |= {m["deliveryId"] for m in self.sqs.purge(events.DEAD_QUEUE)}
@@ -103,11 +105,11 @@ class WebhookDelivery(Flow):
         logs = {name: store.deliveries_of_hook(self.tenant, hook, limit=10_000) for name, hook in self.hooks.items()}
         for call_id in self.calls:
             call = store.get_call(self.tenant, call_id) or {}
-            assert call.get("state") in ("busy", "failed"), f"call {call_id} did not end: {call.get('state')}"
+            assert call.get("state") in DISPOSITIONS, f"call {call_id} did not end: {call.get('state')}"
             sequences = [h["sequence"] for h in call["history"] if h["event"] != "call.queued"]
             assert sequences == list(range(1, len(sequences) + 1)) and sequences, call["history"]
             self._check_cdr(call)
-            for name, received in (("up", up), ("down", down)):
+            for name, received in (("up", up), ("down", down))[:len(self.hooks)]:
                 log = [d for d in logs[name] if d["callId"] == call_id]
                 assert sorted(d["seq"] for d in log) == sequences, f"{name}: events recorded {log}"
                 for record in log:
@@ -138,6 +140,7 @@ class WebhookDelivery(Flow):
 
         from chalicelib import settings
         from chalicelib.services.calls import inbox
+        from chalicelib.services.voice.cdr import DISPOSITIONS
         from chalicelib.services.voice.common import CALL_KIND, oid
         from chalicelib.store.clients import client
 
@@ -145,8 +148,7 @@ class WebhookDelivery(Flow):
         assert call.get("cdr") == inbox.inbox_key(self.tenant, f"{name}.csv"), f"call {call['id']}: no CDR"
         body = client("s3").get_object(Bucket=settings.blob_bucket(), Key=call["cdr"])["Body"].read().decode()
         rows = list(csv.DictReader(io.StringIO(body)))
-        assert [(r["call_id"], r["disposition"]) for r in rows] == [(name, "BUSY" if call["state"] == "busy"
-                                                                      else "FAILED")]
+        assert [(r["call_id"], r["disposition"]) for r in rows] == [(name, DISPOSITIONS[call["state"]])]
 
 
 def test_webhook_delivery_survives_a_fault_at_each_aws_call(tenant: dict[str, Any],
@@ -206,7 +208,7 @@ def test_a_lease_whose_answer_was_lost_is_still_the_workers(tenant: dict[str, An
     retry finds the lease held, by this very worker: it goes on (it used to
     take itself for another worker and drop the message: the call's events
     waited for a message that never came)."""
-    flow = WebhookDelivery(tenant, *receivers)
+    flow = WebhookDelivery(tenant, *receivers, hook_names=("up",))
     with Faults() as faults:
         call = flow.prepare()
         faults.record()
@@ -234,8 +236,8 @@ def test_an_attempt_whose_record_answer_was_lost_counts_once(tenant: dict[str, A
     """The write of an attempt commits, its answer is lost, botocore sends it
     again: one request, one attempt recorded (the second append made it two,
     and a failing hook was dead-lettered an attempt early)."""
-    fired = _with_one_fault(WebhookDelivery(tenant, *receivers), "dynamodb.UpdateItem", LOST_ANSWER, nth=1,
-                            persistent=False)
+    flow = WebhookDelivery(tenant, *receivers, hook_names=("up",))
+    fired = _with_one_fault(flow, "dynamodb.UpdateItem", LOST_ANSWER, nth=1, persistent=False)
     assert fired and "lost_answer(once)" in fired[0]
 
 
@@ -247,7 +249,8 @@ def test_a_worker_dying_with_the_lease_loses_no_event(tenant: dict[str, Any],
     call's remaining events were never sent)."""
     from tests.support.faults import CRASH
 
-    fired = _with_one_fault(WebhookDelivery(tenant, *receivers), "dynamodb.UpdateItem", CRASH, nth=2)
+    flow = WebhookDelivery(tenant, *receivers, hook_names=("up",))
+    fired = _with_one_fault(flow, "dynamodb.UpdateItem", CRASH, nth=2)
     assert fired and fired[0].startswith("crash@")
 
 
@@ -260,3 +263,21 @@ def test_a_dead_letter_whose_message_failed_is_dead_lettered_again(tenant: dict[
 
     fired = _with_one_fault(WebhookDelivery(tenant, *receivers), "sqs.SendMessage", SERVER_ERROR, last=True)
     assert fired and "sqs.SendMessage" in fired[0]
+
+
+def test_a_call_whose_worker_died_after_the_claim_ends_and_says_so(tenant: dict[str, Any],
+                                                                  receivers: tuple[Receiver, Receiver, Sqs]) -> None:
+    """Call control dies after claiming the call (before its first event's
+    deliveries are written): SQS brings the message back after 960 s, and the
+    call, which used to stay ``initiated`` for good (the message skipped any
+    call not queued), ends ``failed`` with its call.completed delivered and its
+    CDR handed off."""
+    from chalicelib.store import voice as store
+    from tests.support.faults import CRASH
+
+    flow = CallEvents(tenant, *receivers, hook_names=("up",))
+    fired = _with_one_fault(flow, "dynamodb.PutItem", CRASH)
+    assert fired and "dynamodb.PutItem" in fired[0]
+    call = store.get_call(flow.tenant, flow.calls[-1]) or {}
+    assert (call["state"], call["cause"]) == ("failed", "internal-error")
+    assert [h["event"] for h in call["history"]] == ["call.queued", "call.initiated", "call.completed"]

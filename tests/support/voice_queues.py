@@ -96,7 +96,8 @@ class Sqs:
 
     QUEUES = ("voice_calls", "voice_webhooks")
 
-    def __init__(self, monkeypatch: Any) -> None:
+    def __init__(self, monkeypatch: Any, order: Callable[[list[Any]], list[Any]] | None = None) -> None:
+        """``order``: what the consumers get of each batch received (by default the batch as received)."""
         import os
 
         from moto.sqs import models
@@ -108,6 +109,7 @@ class Sqs:
         monkeypatch.setattr(models, "unix_time_millis", lambda dt=None: clock.now().timestamp() * 1000)
 
         self.handled = 0
+        self.order = order
         # Lambda's own client: its receives and deletes are no calls of Dialtone's (no fault is injected there).
         self.sqs = clients._build("sqs", "", os.environ.get("AWS_DEFAULT_REGION") or "us-east-1")
 
@@ -128,6 +130,7 @@ class Sqs:
                                            VisibilityTimeout=VISIBILITY[queue]).get("Messages", [])
             if not got:
                 return
+            order = order or self.order
             if order is not None:
                 got = order(got)
             template = events.load("sqs_orders")["Records"][0]

@@ -4,8 +4,8 @@ botocore's retries, a crash, the function's timeout) after claiming the call.
 
 The call's worker may have stopped anywhere after the claim: with the call
 live (its state never written final), or ended but with its last steps not
-done (the final event's deliveries not recorded or not queued, the CDR not
-handed off). ``again`` finishes what is missing, and every step of it happens
+done (an event's deliveries not recorded or not queued, the CDR not handed
+off). ``again`` finishes what is missing, and every step of it happens
 once however often the message comes: a live call whose worker is gone ends
 ``failed`` (one conditional write), each event's delivery records are written
 only where missing (store.put_deliveries keeps a record already there, with its
@@ -59,16 +59,24 @@ def again(tenant: str, call: Mapping[str, Any]) -> str:
 
 
 def resend(tenant: str, call: Mapping[str, Any]) -> None:
-    """Record (where missing) and queue the deliveries of every event of the
-    call's history, oldest first."""
+    """Record the deliveries of the call's events that are missing, oldest
+    first, and queue a flush for every hook with deliveries pending (a record
+    written whose flush was never queued): nothing when all is there."""
     from chalicelib.services.voice.hooks import event_hooks
+    from chalicelib.store import queues
 
-    hooks = list(event_hooks(tenant, call["customerId"]))
-    for entry in sorted((h for h in call.get("history") or [] if "sequence" in h), key=lambda h: h["sequence"]):
-        at = _moment(entry.get("at"))
-        events.emit(tenant=tenant, call=call, hooks=hooks, seq=int(entry["sequence"]), event=str(entry["event"]),
-                    at=clock.now().timestamp() if at is None else at,
-                    data={k: v for k, v in entry.items() if k not in _ENTRY_FIELDS})
+    history = sorted((h for h in call.get("history") or [] if "sequence" in h), key=lambda h: h["sequence"])
+    for hook in event_hooks(tenant, call["customerId"]):
+        records = store.call_deliveries(tenant, hook["id"], call["id"])
+        recorded = {int(r["seq"]) for r in records}
+        missing = [entry for entry in history if int(entry["sequence"]) not in recorded]
+        for entry in missing:
+            at = _moment(entry.get("at"))
+            events.emit(tenant=tenant, call=call, hooks=[hook], seq=int(entry["sequence"]), event=str(entry["event"]),
+                        at=clock.now().timestamp() if at is None else at,
+                        data={k: v for k, v in entry.items() if k not in _ENTRY_FIELDS})
+        if not missing and any(r.get("status") == "pending" for r in records):
+            queues.publish(events.QUEUE, {"tenant": tenant, "call": call["id"], "hook": hook["id"]})
 
 
 def _last_sequence(history: list[Mapping[str, Any]]) -> int:
