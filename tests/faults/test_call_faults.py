@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from tests.support.cdrs import expected, generate, world, write  # noqa: F401 - world is a fixture
+from tests.support.cdrs import build_world, expected, generate, world, write  # noqa: F401 - world is a fixture
 from tests.support.fault_sweep import Flow, sweep
 from tests.support.faults import LOST_ANSWER, Fault, Faults
 from tests.support.money import assert_balance_is_ledger_sum
@@ -21,9 +21,20 @@ class CallCharges(Flow):
     name = "CDR ingest and call charges"
 
     def __init__(self, world: dict[str, Any]) -> None:
-        self.world, self.rng, self.n = world, random.Random(15), 0
+        self.world, self.rng, self.n, self.worlds = world, random.Random(15), 0, 1
         self.rows: list[list[str]] = []
         self.days: list[str] = []
+
+    def renew(self) -> None:
+        from chalicelib.services.identity import users
+        from tests.support.in_process import empty_aws
+
+        empty_aws()
+        self.worlds += 1
+        tmp = self.world["tmp"] / f"world-{self.worlds}"
+        tmp.mkdir()
+        self.world = build_world(users.create_tenant(name="Test Tenant"), tmp)
+        self.n, self.rows, self.days = 0, [], []
 
     def prepare(self) -> tuple[str, str]:
         self.n += 1
