@@ -59,6 +59,18 @@ def settle(tenant: str, key: str, *, drop: Sequence[str] = (), promote: bool = T
         blobs.delete(tenant, key, pending=True)
 
 
+def settle_or_leave(tenant: str, key: str, *, drop: Sequence[str] = (), promote: bool = True) -> bool:
+    """``settle`` right after the record's commit, by the request that made
+    it. The record is written, so a failure must not fail the request: the
+    item stays and the read path or the schedule settles it. False then."""
+    try:
+        settle(tenant, key, drop=drop, promote=promote)
+    except Exception:  # noqa: BLE001 - committed: answered as written, settled later
+        _log.warning("file %s of tenant %s left pending", key, tenant, exc_info=True)
+        return False
+    return True
+
+
 def settle_if_pending(tenant: str, key: str) -> bool:
     """Settle ``key`` if an item says it is pending (the read path, when the
     object is not in place); False when nothing was pending."""

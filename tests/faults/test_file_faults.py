@@ -182,3 +182,68 @@ def test_a_file_stored_before_pending_uploads_still_downloads(client: Any, tenan
     assert flow.download(record["id"]) == CONTENT
     settle_pending_files()
     flow.check()
+
+
+class GreetingUpload(Flow):
+    """A voicemail greeting (call-tracking API): its audio is PUT, then its record written."""
+    name = "greeting upload (call-tracking API)"
+
+    def __init__(self, client: Any, tenant: dict[str, Any]) -> None:
+        from tests.surface.tracking.helpers import Tracking
+
+        self.api = Tracking(client, tenant["user"]["username"], tenant["user"]["password"])
+        self.tenant = tenant["tenant"]["id"]
+        made = self.api.post("/customers", data={"name": "Acme"})
+        self.customer = int(made.json["customers"][0]["customer_id"])
+
+    def act(self, ctx: Any) -> int:
+        made = self.api.post(f"/customers/{self.customer}/voicemail_greetings",
+                             data={"name": "Welcome", "audio": base64.b64encode(WAV).decode()})
+        return int(made.status_code)
+
+    def recover(self, ctx: Any) -> None:
+        assert self.act(ctx) == 200
+        settle_pending_files()
+
+    def check(self) -> None:
+        from chalicelib import settings
+        from chalicelib.store import blobs, pending_files
+        from chalicelib.store import tracking as store
+        from chalicelib.store.clients import client as aws_client
+
+        records = store.greetings_of(self.tenant, [self.customer])
+        named = {f"tenants/{self.tenant}/{g['objectKey']}" for g in records}
+        answer = aws_client("s3").list_objects_v2(Bucket=settings.blob_bucket(),
+                                                  Prefix=f"tenants/{self.tenant}/greetings/")
+        objects = {o["Key"] for o in answer.get("Contents", [])}
+        assert named == objects, f"greetings without audio: {named - objects}; audio of none: {objects - named}"
+        assert not pending_files.pending(self.tenant), "promotions left pending after the schedule ran"
+        assert all(blobs.get(self.tenant, g["objectKey"]) == WAV for g in records)
+
+
+WAV = b"RIFF" + (36 + 1600).to_bytes(4, "little") + b"WAVEfmt " + bytes.fromhex("1000000001000100401f0000803e000002001000") \
+    + b"data" + (1600).to_bytes(4, "little") + b"\x00" * 1600
+
+
+def test_greeting_uploads_survive_a_fault_at_each_aws_call(client: Any, tenant: dict[str, Any]) -> None:
+    flow = GreetingUpload(client, tenant)
+    with Faults() as faults:
+        coverage = sweep(faults, flow, offset=4)  # another turn of kinds than the attachments'
+    assert coverage.calls and coverage.injected == coverage.scenarios
+
+
+@pytest.mark.parametrize("crash_before", ["dynamodb.TransactWriteItems", "s3.CopyObject", "dynamodb.DeleteItem"])
+def test_a_greeting_upload_that_crashes_leaves_nothing_unnamed(client: Any, tenant: dict[str, Any],
+                                                              crash_before: str) -> None:
+    """Before its record (the audio stays under pending/, which the lifecycle
+    expires) or after it (the schedule promotes the audio): the same state
+    once the schedule ran."""
+    flow = GreetingUpload(client, tenant)
+    with Faults() as faults:
+        faults.record()
+        assert flow.act(None) == 200
+        faults.arm(Fault(CRASH, faults.calls.index(crash_before, faults.calls.index("s3.PutObject"))))
+        with pytest.raises(Crash):
+            flow.act(None)
+    settle_pending_files()
+    flow.check()
