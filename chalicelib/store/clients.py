@@ -66,7 +66,7 @@ def worst_call_seconds(timeouts: tuple[float, float], attempts: int = MAX_ATTEMP
     """How long one AWS call can take before it gives up: every attempt timing
     out, plus the longest back-off before each retry."""
     connect, read = timeouts
-    return attempts * (connect + read) + sum(min(20, 2 ** retry) for retry in range(attempts - 1))
+    return attempts * (connect + read) + float(sum(min(20, 2 ** retry) for retry in range(attempts - 1)))
 
 
 def _build(service: str, endpoint: str, region: str, unsigned_payload: bool,
