@@ -37,8 +37,14 @@ def _key(tenant: str, key: str) -> dict[str, str]:
 def add(tx: Transaction, tenant: str, key: str, *, drop: Sequence[str] = (), promote: bool = True) -> Transaction:
     """Add to ``tx`` (the record's own transaction) the promotion of ``key``
     and the deletion of the ``drop`` keys (files the record no longer names).
-    ``promote=False``: only drop (``key`` is then one of ``drop``)."""
+    ``promote=False``: only drop (``key`` is then one of ``drop``). A dropped
+    file's own promotion, if still recorded, is cancelled: the caller settles
+    it first (``settle_if_pending``), so a settle already under way cannot
+    copy it back after the drop."""
     tx.put(settings.main_table(), {**_key(tenant, key), "promote": promote, "drop": list(drop)})
+    for dropped in drop:
+        if dropped != key:  # one action per item in a transaction
+            tx.delete(settings.main_table(), _key(tenant, dropped))
     return tx
 
 

@@ -222,6 +222,13 @@ def settle_audio(tenant: str, key: str, *, deleted: bool = False) -> None:
         pending_files.settle_or_leave(tenant, key)
 
 
+def settle_audio_if_pending(tenant: str, key: str) -> None:
+    """Promote the audio if a crashed upload left it pending (before its deletion)."""
+    from chalicelib.store import pending_files
+
+    pending_files.settle_if_pending(tenant, key)
+
+
 def audio_exists(tenant: str, key: str) -> bool:
     from chalicelib.store import blobs
 

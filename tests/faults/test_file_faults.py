@@ -29,6 +29,7 @@ class AttachmentUpload(Flow):
         owner = self.api.post("/customers", {"customerName": "Acme Corp"}).json
         self.note = self.api.post(f"/customers/{owner['id']}/notes", {"text": "files"}).json
         self.customer_id = int(owner["id"])
+        self.contents: dict[int, bytes] = {}  # the files replaced by a test, by attachment id
 
     def _upload(self) -> int:
         response = self.api.post(f"/notes/{self.note['id']}/noteAttachments", {
@@ -59,7 +60,7 @@ class AttachmentUpload(Flow):
         assert not pending_files.pending(self.tenant), "promotions left pending after the schedule ran"
         assert blobs.storage_used(self.tenant) == sum(r["fileSize"] for r in records)
         for record in records:
-            assert self.download(record["id"]) == CONTENT
+            assert self.download(record["id"]) == self.contents.get(record["id"], CONTENT)
 
     def download(self, attachment_id: int) -> bytes:
         response = self.api.get(f"/noteAttachments/{attachment_id}", headers={"Accept": "application/octet-stream"})
@@ -245,5 +246,63 @@ def test_a_greeting_upload_that_crashes_leaves_nothing_unnamed(client: Any, tena
         faults.arm(Fault(CRASH, faults.calls.index(crash_before, faults.calls.index("s3.PutObject"))))
         with pytest.raises(Crash):
             flow.act(None)
+    settle_pending_files()
+    flow.check()
+
+
+def test_replacing_a_file_a_crash_left_pending_leaves_no_orphan(client: Any, tenant: dict[str, Any]) -> None:
+    """An upload crashed after its record, so its file waits under pending/;
+    the client then replaces that file. The replaced file is promoted first
+    and then deleted with the change: a schedule run that had read its
+    pending item before cannot copy it back under the tenant afterwards."""
+    from chalicelib.store import pending_files
+    from chalicelib.store.customers import attachments as store
+    from chalicelib.store.dynamo import entities
+
+    flow = AttachmentUpload(client, tenant)
+    with Faults() as faults:
+        faults.record()
+        assert flow._upload() == 201
+        committed = faults.calls.index("dynamodb.TransactWriteItems", faults.calls.index("s3.PutObject"))
+        faults.arm(Fault(CRASH, faults.calls.index("s3.CopyObject", committed)))
+        with pytest.raises(Crash):
+            flow._upload()
+    (crashed,) = pending_files.pending(flow.tenant)  # what a schedule run reads before the change
+    attachment = max(entities.every(store.NOTE_ATTACHMENT, flow.tenant), key=lambda a: a["id"])
+    assert crashed["SK"] == store.object_key(attachment["storedFileId"])
+    other = CONTENT.replace(b"Catalog", b"Pages  ")
+    changed = flow.api.patch(f"/noteAttachments/{attachment['id']}",
+                             {"_fileContent": base64.b64encode(other).decode(), "fileName": "order.pdf"})
+    assert changed.status_code == 200, changed.body
+    with pytest.raises(FileNotFoundError):  # that run goes on: its file is gone, nothing is copied back
+        pending_files.settle(flow.tenant, crashed["SK"])
+    assert flow.download(attachment["id"]) == other
+    flow.contents[attachment["id"]] = other
+    settle_pending_files()
+    flow.check()
+
+
+def test_deleting_a_greeting_whose_audio_a_crash_left_pending_leaves_nothing(client: Any,
+                                                                             tenant: dict[str, Any]) -> None:
+    """As for a replaced attachment: the audio is promoted before the
+    greeting's deletion records its removal, so a schedule run that had read
+    its pending item before cannot copy it back."""
+    from chalicelib.store import pending_files
+
+    flow = GreetingUpload(client, tenant)
+    with Faults() as faults:
+        faults.record()
+        assert flow.act(None) == 200
+        committed = faults.calls.index("dynamodb.TransactWriteItems", faults.calls.index("s3.PutObject"))
+        faults.arm(Fault(CRASH, faults.calls.index("s3.CopyObject", committed)))
+        with pytest.raises(Crash):
+            flow.act(None)
+    (crashed,) = pending_files.pending(flow.tenant)
+    listed = flow.api.get(f"/customers/{flow.customer}/voicemail_greetings").json["voicemail_greetings"]
+    newest = max(int(g["vm_greeting_id"]) for g in listed)
+    gone = flow.api.delete(f"/customers/{flow.customer}/voicemail_greetings/{newest}")
+    assert gone.status_code == 200, gone.text
+    with pytest.raises(FileNotFoundError):
+        pending_files.settle(flow.tenant, crashed["SK"])
     settle_pending_files()
     flow.check()

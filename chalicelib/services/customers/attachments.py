@@ -268,6 +268,9 @@ def update(*, principal: Principal, attachment_id: int, fields: Mapping[str, Any
     current = get(principal=principal, attachment_id=attachment_id)
     stored: dict[str, Any] = {}
     if upload is not None:
+        # The file being replaced may still wait under pending/ (a crashed
+        # upload): promote it now, so no settle of it can run after its deletion.
+        store.settle_if_pending(principal.tenant_id, current["storedFileId"])
         stored = _store(principal, upload, values.get("fileName") or current["fileName"])
         if stored["fileHash"] == current.get("fileHash") and stored["fileSize"] == current.get("fileSize") \
                 and (upload.mime_type is None or upload.mime_type == current.get("mimeType")):

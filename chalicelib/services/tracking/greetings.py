@@ -104,6 +104,9 @@ def update(*, principal: Principal, greeting_id: int, customer_id: int | None, g
 def delete(*, principal: Principal, greeting_id: int, customer_id: int | None) -> dict[str, Any]:
     principal.require_write()
     current = get_greeting(principal=principal, greeting_id=greeting_id, customer_id=customer_id)
+    # Its audio may still wait under pending/ (a crashed upload): promote it
+    # now, so no settle of it can run after its deletion.
+    store.settle_audio_if_pending(principal.tenant_id, current["objectKey"])
     store.delete_greeting(principal.tenant_id, current)
     store.settle_audio(principal.tenant_id, current["objectKey"], deleted=True)
     return current
