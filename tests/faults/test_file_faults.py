@@ -306,3 +306,28 @@ def test_deleting_a_greeting_whose_audio_a_crash_left_pending_leaves_nothing(cli
         pending_files.settle(flow.tenant, crashed["SK"])
     settle_pending_files()
     flow.check()
+
+
+def test_a_download_link_of_a_file_a_crash_left_pending_points_at_the_file(client: Any, tenant: dict[str, Any],
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above the inline size the answer is a presigned link, which cannot
+    fall back to pending/: the download promotes the file before signing it."""
+    from chalicelib.store import blobs, pending_files
+    from chalicelib.store.customers import attachments as store
+    from chalicelib.store.dynamo import entities
+
+    flow = AttachmentUpload(client, tenant)
+    with Faults() as faults:
+        faults.record()
+        assert flow._upload() == 201
+        committed = faults.calls.index("dynamodb.TransactWriteItems", faults.calls.index("s3.PutObject"))
+        faults.arm(Fault(CRASH, faults.calls.index("s3.CopyObject", committed)))
+        with pytest.raises(Crash):
+            flow._upload()
+    attachment = max(entities.every(store.NOTE_ATTACHMENT, flow.tenant), key=lambda a: a["id"])
+    assert blobs.head(flow.tenant, store.object_key(attachment["storedFileId"])) is None
+    monkeypatch.setenv("INLINE_DOWNLOAD_BYTES", "100")
+    link = flow.api.get(f"/noteAttachments/{attachment['id']}", headers={"Accept": "application/octet-stream"})
+    assert link.status_code == 303
+    assert blobs.get(flow.tenant, store.object_key(attachment["storedFileId"])) == CONTENT
+    assert not pending_files.pending(flow.tenant)

@@ -323,6 +323,8 @@ def download(*, principal: Principal, attachment_id: int) -> Download:
         if content is None:
             raise NotFoundError(f"the file of noteAttachment {attachment_id} is missing")
         return Download(record, content, None)
+    # A link cannot fall back: one GetItem makes sure a crash left nothing pending.
+    store.settle_if_pending(principal.tenant_id, record["storedFileId"])
     return Download(record, None, blobs.presigned_download(principal.tenant_id, key, filename=record["fileName"]))
 
 
