@@ -1,10 +1,13 @@
-"""Attachment upload (billing platform API) with a fault at each AWS call:
-the request answers cleanly or succeeds, the client's retry stores the file,
-and once the settle_pending_files schedule has run, every object under the
-tenant belongs to an attachment, every attachment's object is in place with
-its bytes, no promotion is left pending, and the tenant's storage usage is
-the sum of its files. Objects left under pending/ are allowed: nothing names
-them and the bucket's lifecycle rule expires them (store/pending_files.py)."""
+"""Uploaded files with a fault at each AWS call: attachments (billing
+platform API) and voicemail greetings (call-tracking API); port-in documents
+are crashed in tests/unit/services/test_porting.py. The request answers
+cleanly or succeeds, the client's retry stores the file, and once the
+settle_pending_files schedule has run, every object under the tenant
+belongs to a record, every record's object is in place with its bytes, no
+promotion is left pending, and the tenant's storage usage is the sum of its
+files. Objects left under pending/ are allowed: nothing names them and the
+bucket's lifecycle rule expires them (store/pending_files.py; the design and
+its crash points: docs/architecture.md, "Files: nothing orphaned, nothing lost")."""
 from __future__ import annotations
 
 import base64
