@@ -41,8 +41,9 @@ REASONS = {
               "transactions are authorised per item action.",
     "TenantObjects": "Blob store under tenants/<tenant>/ (chalicelib/store/blobs.py): put, get, head, delete, "
                      "and signing presigned GET/POST URLs, which act with this role's permissions.",
-    "PendingUploads": "Presigned uploads land under pending/tenants/<tenant>/ (signing the POST needs PutObject); "
-                      "the confirmation reads and verifies the object, copies it under tenants/ and deletes it.",
+    "PendingUploads": "Uploaded files wait under pending/tenants/<tenant>/ until their record is written (presigned "
+                      "uploads too: signing the POST needs PutObject); then they are copied under tenants/ "
+                      "and deleted (chalicelib/store/pending_files.py).",
     "CdrInboxObjects": "CDR ingestion reads a file that landed under cdr-inbox/ and removes it once ingested; "
                        "PutObject because the presigned POST of carrier cdr_upload acts with this role's "
                        "permissions (the service names the caller's own cdr-inbox/<tenant>/ in the signed key).",

@@ -57,7 +57,6 @@ class Limit:
     key: str                        # ADDRESS or one of CREDENTIAL_KEYS
     paths: tuple[str, ...] = ()     # path prefixes it counts (none: every path)
     methods: tuple[str, ...] = ()   # methods it counts (none: every method)
-    failures_only: bool = False     # counts only answers 401 (the local server sees answers; WAF does not)
 
     def counts(self, method: str, path: str) -> bool:
         return ((not self.methods or method.upper() in self.methods)
@@ -75,7 +74,6 @@ LIMITS: tuple[Limit, ...] = (
     Limit("per-token-parameter", 600, TOKEN_QUERY),
     Limit("per-portal-session", 300, PORTAL_COOKIE),
     Limit("logins-per-address", 20, ADDRESS, paths=LOGIN_PATHS, methods=("POST",)),
-    Limit("digest-failures-per-address", 30, ADDRESS, paths=("/tracking/",), failures_only=True),
 )
 
 

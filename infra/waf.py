@@ -42,7 +42,7 @@ _NO_TRANSFORM = [{"Priority": 0, "Type": "NONE"}]
 def resources(sam: dict[str, Any]) -> dict[str, Any]:
     """The web ACL and its association with the API's stage; none when the
     rate limits are off in the packaging environment."""
-    counted = [limit for limit in limits() if not limit.failures_only]
+    counted = list(limits())
     if not counted:
         return {}
     api = gateway_routes.api_resource_id(sam)

@@ -16,6 +16,8 @@
   the same 401 and a fresh challenge; an unknown user is checked against a
   dummy HA1 and costs the same reads, so neither body nor timing tells them
   apart. The IP allow-list applies on top, against the gateway's sourceIp.
+- Failed sign-ins count with the portal's and the voice API's (auth/attempts.py):
+  past the limit of the username or the address, 429 with Retry-After.
 """
 from __future__ import annotations
 
@@ -32,6 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib import clock, settings
+from chalicelib.auth import attempts
 from chalicelib.auth.hashing import DIGEST_REALM
 from chalicelib.domain import identity
 from chalicelib.domain.errors import AuthenticationError, SourceNotAllowedError
@@ -164,6 +167,7 @@ class _Account:
     ha1: dict[str, str]
     allowlist: tuple[str, ...]
     usable: bool
+    locked_until: int | None = None  # auth/attempts.py: too many failed sign-ins
 
 
 _cache: dict[str, tuple[float, _Account | None]] = {}
@@ -187,7 +191,8 @@ def _account(username: str) -> _Account | None:
         ha1 = user.get("digestHa1") or {}
         usable = bool(ha1) and bool(user.get("active", True)) and bool(user.get("canRead"))
         account = _Account(tenant=tenant, principal=identity.principal_from_user(user, tenant) if usable else None,
-                           ha1=dict(ha1), allowlist=tuple(user.get("ipAllowlist") or ()), usable=usable)
+                           ha1=dict(ha1), allowlist=tuple(user.get("ipAllowlist") or ()), usable=usable,
+                           locked_until=user.get("signInLockedUntil"))
     # Unknown names are remembered too: an unknown user and a wrong password
     # cost the same reads (none, while cached).
     with _lock:
@@ -247,7 +252,11 @@ def authenticate(*, header: str | None, method: str, path: str, source_ip: str |
                                  uri=uri, nonce=nonce, nc=nc, cnonce=cnonce, qop="auth")
     matched = hmac.compare_digest(expected, response)
     if account is None or not account.usable or account.principal is None or not ha1 or not matched:
+        _count_failure(username, source_ip)
         raise refused
+    lock = attempts.locked(account.locked_until)
+    if lock is not None:
+        raise lock
     if issued + nonce_seconds() < clock.epoch():
         raise DigestChallengeError("the nonce has expired", stale=True)
     if not identity.source_allowed(list(account.allowlist), source_ip):
@@ -257,6 +266,17 @@ def authenticate(*, header: str | None, method: str, path: str, source_ip: str |
     if not store.claim_nonce_count(nonce, nc, expires_at=issued + nonce_seconds() + 60):
         raise DigestChallengeError("this nonce count was already used")
     return account.principal
+
+
+def _count_failure(username: str, source_ip: str | None) -> None:
+    """A wrong password (or unknown, disabled, read-less user) counts as a
+    failed sign-in of every door (auth/attempts.py); past a limit the answer
+    is 429, not another challenge. This process forgets the user, so a lock
+    the count just set is read at once."""
+    refusal = attempts.failed(username, source_ip)
+    forget(username)
+    if refusal is not None:
+        raise refusal
 
 
 def answer(challenge: dict[str, Any], *, username: str, password: str, method: str, uri: str, nc: int = 1,

@@ -123,7 +123,12 @@ class LinkInvalidError(DialtoneError):
 
 
 class TooManyAttemptsError(DialtoneError):
-    """Too many failed logins for this user or from this address lately; nothing was checked."""
+    """Too many failed sign-ins for this user or from this address lately
+    (auth/attempts.py); ``retry_after``: seconds until the window turns."""
+
+    def __init__(self, message: str = "too many failed attempts; try again later", *, retry_after: int = 900) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class ServiceUnavailableError(DialtoneError):

@@ -19,14 +19,15 @@ def object_key(tenant: str, key: str, *, pending: bool = False) -> str:
 
 
 def put(tenant: str, key: str, data: bytes | BinaryIO, *, content_type: str = "application/octet-stream",
-        metadata: dict[str, str] | None = None, sha1_hex: str | None = None) -> str:
+        metadata: dict[str, str] | None = None, sha1_hex: str | None = None, pending: bool = False) -> str:
     """Store an object. With ``sha1_hex`` (already computed by the caller) S3
     verifies the bytes it received against it, and botocore computes nothing
     over the body: one pass over the file, not two. (The client that signs
     payloads would SHA-256 the whole body first over plain HTTP, i.e. on the
     local stand-in: ≈ 10 ms per 16 MiB. Over HTTPS with a checksum header it
-    does not, so the unsigned client is what AWS gets either way.)"""
-    full = object_key(tenant, key)
+    does not, so the unsigned client is what AWS gets either way.)
+    ``pending``: under ``pending/`` until promote() (store/pending_files.py)."""
+    full = object_key(tenant, key, pending=pending)
     params: dict[str, Any] = {"Bucket": settings.blob_bucket(), "Key": full, "Body": data,
                               "ContentType": content_type, "Metadata": metadata or {}}
     if sha1_hex:
@@ -43,6 +44,21 @@ def get(tenant: str, key: str) -> bytes:
     return body
 
 
+def get_if_present(tenant: str, key: str) -> bytes | None:
+    """The object's bytes, or None when there is no such object."""
+    s3 = client("s3")
+    try:
+        return get(tenant, key)
+    except s3.exceptions.ClientError as error:
+        if _missing(error):
+            return None
+        raise
+
+
+def _missing(error: Any) -> bool:
+    return error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound")
+
+
 def open_stream(tenant: str, key: str, byte_range: str | None = None, *, pending: bool = False) -> Any:
     params = {"Bucket": settings.blob_bucket(), "Key": object_key(tenant, key, pending=pending)}
     if byte_range:
@@ -56,7 +72,7 @@ def head(tenant: str, key: str, *, pending: bool = False) -> dict[str, Any] | No
         found: dict[str, Any] = s3.head_object(Bucket=settings.blob_bucket(), Key=object_key(tenant, key, pending=pending))
         return found
     except s3.exceptions.ClientError as error:
-        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+        if _missing(error):
             return None
         raise
 
@@ -65,14 +81,22 @@ def delete(tenant: str, key: str, *, pending: bool = False) -> None:
     client("s3").delete_object(Bucket=settings.blob_bucket(), Key=object_key(tenant, key, pending=pending))
 
 
-def confirm_pending(tenant: str, key: str) -> None:
-    """Move a confirmed presigned upload from ``pending/`` to its place under
-    the tenant (server-side copy, then the pending object is deleted)."""
+def promote(tenant: str, key: str) -> bool:
+    """Copy the object under ``pending/`` (which the bucket's lifecycle rule
+    expires) to its place under the tenant (server-side, bytes and metadata
+    unchanged); the pending object stays for the caller to delete. False when
+    there is no pending object (already promoted and deleted, or expired)."""
     bucket = settings.blob_bucket()
-    client("s3").copy_object(Bucket=bucket, Key=object_key(tenant, key),
-                             CopySource={"Bucket": bucket, "Key": object_key(tenant, key, pending=True)},
-                             MetadataDirective="COPY")
-    delete(tenant, key, pending=True)
+    s3 = client("s3")
+    try:
+        s3.copy_object(Bucket=bucket, Key=object_key(tenant, key),
+                       CopySource={"Bucket": bucket, "Key": object_key(tenant, key, pending=True)},
+                       MetadataDirective="COPY")
+    except s3.exceptions.ClientError as error:
+        if _missing(error):
+            return False
+        raise
+    return True
 
 
 def presigned_download(tenant: str, key: str, *, filename: str | None = None, expires: int | None = None) -> str:
@@ -184,14 +208,16 @@ class ObjectWriter:
     ``key`` may be a callable: it is called on the upload's thread before the
     PUT starts, so the producer can begin while the key is still being
     worked out (an id allocated, an access check made). Nothing is sent to
-    S3 before it returns; if it raises, the upload fails with its error."""
+    S3 before it returns; if it raises, the upload fails with its error.
+    ``pending``: the object goes under ``pending/`` (see put)."""
 
     def __init__(self, tenant: str, key: str | Callable[[], str], *, size: int, content_type: str,
-                 sha1_hex: str | None, metadata: dict[str, str] | None = None, depth: int = 6) -> None:
+                 sha1_hex: str | None, metadata: dict[str, str] | None = None, depth: int = 6,
+                 pending: bool = False) -> None:
         import queue
         import threading
 
-        self.tenant, self.size = tenant, size
+        self.tenant, self.size, self.pending = tenant, size, pending
         self.key: str | None = key if isinstance(key, str) else None
         self._pieces: "queue.Queue[Any]" = queue.Queue(maxsize=depth)
         self._error: BaseException | None = None
@@ -214,7 +240,7 @@ class ObjectWriter:
                 if self._aborted.is_set():
                     return  # refused while the key was worked out: no request at all
                 self.key = key
-            _streaming_client().put_object(Key=object_key(self.tenant, key), **params)
+            _streaming_client().put_object(Key=object_key(self.tenant, key, pending=self.pending), **params)
         except BaseException as error:  # handed to the producer's thread
             self._error = error
         finally:
@@ -261,7 +287,7 @@ class ObjectWriter:
             self._done.wait(0.05)
         self._thread.join()
         if self.key is not None:  # None: the key was never worked out, nothing was sent
-            delete(self.tenant, self.key)  # harmless when nothing was stored
+            delete(self.tenant, self.key, pending=self.pending)  # harmless when nothing was stored
 
     def _raise_failure(self) -> None:
         if self._error is not None:

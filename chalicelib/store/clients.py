@@ -29,30 +29,59 @@ def client(service: str, *, unsigned_payload: bool = False) -> Any:
     sign it, for streamed PUTs (see blobs.ObjectWriter)."""
     endpoint = os.environ.get(f"AWS_ENDPOINT_URL_{service.upper()}") or os.environ.get("AWS_ENDPOINT_URL", "")
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-    key = (service + ("#unsigned" if unsigned_payload else ""), endpoint, region)
+    timeouts = os.environ.get("AWS_CALL_TIMEOUTS", "")
+    key = (service + ("#unsigned" if unsigned_payload else ""), endpoint, region + "#" + timeouts)
     found = _cache.get(key)
     if found is not None:
         return found
     with _lock:
         found = _cache.get(key)
         if found is None:
-            found = _build(service, endpoint, region, unsigned_payload)
+            found = _build(service, endpoint, region, unsigned_payload, call_timeouts(timeouts))
             _cache[key] = found
     return found
 
 
-def _build(service: str, endpoint: str, region: str, unsigned_payload: bool = False) -> Any:
+# botocore's standard mode: the first try and three retries, each retry after
+# a jittered back-off of at most 1, 2, then 4 s (docs/architecture.md).
+MAX_ATTEMPTS = 4
+LOCAL_TIMEOUTS = (3.0, 10.0)  # (connect, read) seconds: DynamoDB Local on a busy machine can be slow
+
+
+def call_timeouts(text: str) -> tuple[float, float]:
+    """(connect, read) seconds per attempt, from ``AWS_CALL_TIMEOUTS`` ("1,3").
+    The deployed stages set it short: API Gateway abandons the API function
+    at 29 s and most workers have 30 s, and with 10 s reads an AWS endpoint
+    that accepts a request and never answers would outlast them (API
+    Gateway's 504, a killed invocation) instead of ending in our 503 or a
+    failed message. In-region DynamoDB and S3 answer in milliseconds; a read
+    timeout bounds each socket read, not a whole transfer."""
+    if not text:
+        return LOCAL_TIMEOUTS
+    connect, read = (float(part) for part in text.split(","))
+    return connect, read
+
+
+def worst_call_seconds(timeouts: tuple[float, float], attempts: int = MAX_ATTEMPTS) -> float:
+    """How long one AWS call can take before it gives up: every attempt timing
+    out, plus the longest back-off before each retry."""
+    connect, read = timeouts
+    return attempts * (connect + read) + float(sum(min(20, 2 ** retry) for retry in range(attempts - 1)))
+
+
+def _build(service: str, endpoint: str, region: str, unsigned_payload: bool,
+           timeouts: tuple[float, float]) -> Any:
     import botocore.session
     from botocore.config import Config
 
     global _loader
 
     config = Config(
-        retries={"mode": "standard", "max_attempts": 4},
+        retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
         # The local API server is threaded; Lambda is one request at a time.
         max_pool_connections=64,
-        connect_timeout=3,
-        read_timeout=10,
+        connect_timeout=timeouts[0],
+        read_timeout=timeouts[1],
         signature_version="s3v4" if service == "s3" else None,
         # Over HTTPS with a checksum botocore already sends UNSIGNED-PAYLOAD;
         # over plain HTTP (the local stand-in) it would read the whole body to

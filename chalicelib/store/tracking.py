@@ -163,7 +163,12 @@ def greeting_object_key(customer_id: int, greeting_id: int, token: str, extensio
 
 
 def create_greeting(tenant: str, fields: Mapping[str, Any], *, entity_id: int) -> dict[str, Any]:
-    return entities.create(GREETING, tenant, fields, entity_id=entity_id)
+    """The greeting, and in the same transaction the promotion of its audio
+    (``objectKey``, put under pending/ by put_audio): store/pending_files.py."""
+    from chalicelib.store import pending_files
+
+    also = pending_files.add(Transaction(), tenant, fields["objectKey"])
+    return entities.create(GREETING, tenant, fields, entity_id=entity_id, also=also)
 
 
 def get_greeting(tenant: str, greeting_id: int) -> dict[str, Any] | None:
@@ -180,22 +185,48 @@ def update_greeting(tenant: str, current: Mapping[str, Any], changes: Mapping[st
 
 
 def delete_greeting(tenant: str, current: Mapping[str, Any]) -> None:
+    """The greeting goes, and in the same transaction the deletion of its
+    audio is recorded, so a crash before ``settle_audio`` leaves no object
+    without its greeting (store/pending_files.py)."""
+    from chalicelib.store import pending_files
+
     tx = Transaction()
     tx.delete(_table(), {"PK": keys.entity_pk(tenant, GREETING.kind), "SK": keys.pad(current["id"])},
               condition="#v = :v", names={"#v": "version"}, values={":v": current["version"]})
+    pending_files.add(tx, tenant, current["objectKey"], drop=[current["objectKey"]], promote=False)
     tx.execute()
 
 
 def put_audio(tenant: str, key: str, data: bytes, content_type: str) -> None:
+    """Under pending/ until the greeting that names it is committed (settle_audio)."""
     from chalicelib.store import blobs
 
-    blobs.put(tenant, key, data, content_type=content_type)
+    blobs.put(tenant, key, data, content_type=content_type, pending=True)
 
 
-def delete_audio(tenant: str, key: str) -> None:
+def discard_audio(tenant: str, key: str) -> None:
+    """The pending audio of a greeting that was refused."""
     from chalicelib.store import blobs
 
-    blobs.delete(tenant, key)
+    blobs.delete(tenant, key, pending=True)
+
+
+def settle_audio(tenant: str, key: str, *, deleted: bool = False) -> None:
+    """After the commit of create_greeting (promote the audio) or of
+    delete_greeting (``deleted``: delete it); left to the schedule on failure."""
+    from chalicelib.store import pending_files
+
+    if deleted:
+        pending_files.settle_or_leave(tenant, key, drop=[key], promote=False)
+    else:
+        pending_files.settle_or_leave(tenant, key)
+
+
+def settle_audio_if_pending(tenant: str, key: str) -> None:
+    """Promote the audio if a crashed upload left it pending (before its deletion)."""
+    from chalicelib.store import pending_files
+
+    pending_files.settle_if_pending(tenant, key)
 
 
 def audio_exists(tenant: str, key: str) -> bool:

@@ -12,7 +12,6 @@ their keys and attribute names (docs/architecture.md, "voice").
   T#<t>#VLEASE / <call id>#<hook id>     who is delivering a call's events to a hook
   VREFRESH#<sha256> / VREFRESH           a refresh token (single use) -> its family
   VFAMILY#<family id> / VFAMILY          a refresh-token family (revoked on reuse)
-  VTHROTTLE#<user|ip>#<value> / <window> failed password grants (TTL expiresAt)
   SYSTEM / VOICE-JWT-KEYS                local and test stages only: the
         generated signing keys (deployed stages read SSM)
 """
@@ -330,22 +329,6 @@ def family_live(tx: Transaction, family: str, *, failure: Exception) -> None:
 def revoke_family(family: str) -> None:
     ddb().update_item(TableName=_table(), Key=to_item(family_key(family)), UpdateExpression="SET revoked = :t",
                       ExpressionAttributeValues={":t": to_attr(True)})
-
-
-# ------------------------------------------------------------------ throttling
-
-def failures(scopes: Sequence[tuple[str, str]], window: int) -> dict[tuple[str, str], int]:
-    """Failed grants in the current window per (scope, value)."""
-    wanted = [{"PK": f"VTHROTTLE#{s}#{v}", "SK": str(window)} for s, v in scopes]
-    found = {(i["PK"], i["SK"]): int(i.get("count", 0)) for i in batch_get(_table(), wanted)}
-    return {(s, v): found.get((f"VTHROTTLE#{s}#{v}", str(window)), 0) for s, v in scopes}
-
-
-def count_failure(scopes: Sequence[tuple[str, str]], window: int, expires_at: int) -> None:
-    for scope, value in scopes:
-        ddb().update_item(TableName=_table(), Key=to_item({"PK": f"VTHROTTLE#{scope}#{value}", "SK": str(window)}),
-                          UpdateExpression="ADD #c :one SET expiresAt = :e", ExpressionAttributeNames={"#c": "count"},
-                          ExpressionAttributeValues={":one": to_attr(1), ":e": to_attr(expires_at)})
 
 
 # ------------------------------------------------------------------ signing keys (local stages)

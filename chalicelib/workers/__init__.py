@@ -20,7 +20,8 @@ from chalice.app import Blueprint, CloudWatchEvent, Cron, Rate, SQSEvent
 from chalicelib.observability import logs
 from chalicelib.observability.invocations import handler as observed
 from chalicelib.workers import (
-    audit_logs, cdr_close, cdr_inbox, invoices, orders, payments, reservations, voice_control, voice_delivery)
+    audit_logs, cdr_close, cdr_inbox, invoices, orders, payments, pending_files, reservations, voice_control,
+    voice_delivery)
 from chalicelib.workers.batch import BatchResponse
 
 bp = Blueprint(__name__)
@@ -56,6 +57,14 @@ def order_worker(event: SQSEvent) -> BatchResponse:
 @observed("reservation_sweeper", "schedule")
 def reservation_sweeper(event: CloudWatchEvent) -> dict[str, Any]:
     return reservations.sweep()
+
+
+# Files a crashed upload left under pending/ although their record is
+# committed: promoted well before the bucket's lifecycle rule expires them.
+@bp.schedule(Rate(10, unit=Rate.MINUTES), name="settle_pending_files")
+@observed("settle_pending_files", "schedule")
+def settle_pending_files(event: CloudWatchEvent) -> dict[str, Any]:
+    return pending_files.sweep()
 
 
 # One message per invocation (batch_size=1): a part uses most of a function's

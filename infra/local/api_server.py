@@ -83,9 +83,7 @@ class Gateway(LocalGateway):
         over = self.throttle.admit(method, path, headers, source)
         if over is not None:
             return self._too_many(method, path, headers, body, over)
-        response = super().handle_request(method, path, headers, body)
-        self.throttle.answered(method, path, headers, source, response["statusCode"])
-        return response
+        return super().handle_request(method, path, headers, body)
 
     def _too_many(self, method: str, path: str, headers: Any, body: bytes | None, over: Over) -> Any:
         """429 in the envelope of the surface the path is under (api/http/guard.py), as the WAF answers it."""

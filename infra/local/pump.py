@@ -1,7 +1,8 @@
 """The workers of the local runtime: what Lambda's event sources do on AWS.
 
 One thread per ``@app.on_sqs_message`` handler long-polls its queue, and one
-thread fires the ``@app.schedule`` handlers. Other event sources (S3, SNS,
+thread fires the ``@app.schedule`` handlers; one more runs the bucket's
+lifecycle rules (infra/local/lifecycle.py). Other event sources (S3, SNS,
 Kinesis, DynamoDB streams, CloudWatch event patterns) are not emulated; the
 pump names those it skips. CDR files reach their handler through a queue
 that S3 notifies: moto's S3 sends those notifications itself once the stack
@@ -25,7 +26,7 @@ from typing import Any
 from chalice.app import ScheduledEventConfig, SQSEventConfig
 
 from chalicelib.auth import redaction
-from infra.local import chalice_app
+from infra.local import chalice_app, lifecycle
 from infra.local.environment import STAGE
 from infra.local.lambda_function import LambdaFunction
 from infra.local.queue_consumer import LONG_POLL_SECONDS, consumers_for
@@ -70,11 +71,11 @@ def start(stage: str, stop: threading.Event, *, resources_ready: Path | None = N
         scheduler = Scheduler(jobs, start=datetime.now(timezone.utc),
                               region=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"), account=FAKE_ACCOUNT)
         workers.append((f"schedules fire {', '.join(f.name for f, _ in jobs)}", scheduler.run))
+    # S3 would run the bucket's lifecycle rules; moto does not (infra/local/lifecycle.py).
+    workers.append(("lifecycle rules expire the bucket's leftovers", lifecycle.run))
     for name, run in workers:
         threading.Thread(target=run, args=(stop,), name=name, daemon=True).start()
         _log.info("%s", name)
-    if not workers:
-        _log.info("the app has no queue or schedule handlers")
 
 
 def main(argv: list[str] | None = None) -> None:

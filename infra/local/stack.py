@@ -43,6 +43,11 @@ class Stack:
         self.options = options
         self.variables = stage_variables(options.ports)  # what the app's processes see of the stage
         self.process_env = process_environment(self.variables)  # the whole environment of its processes
+        if not options.rate_limits:
+            # Every test client comes from 127.0.0.1: a per-address limit on
+            # failed sign-ins (auth/attempts.py) would make one test's wrong
+            # passwords refuse another's. Per-username limits stay on.
+            self.process_env["SIGN_IN_LIMIT_PER_ADDRESS"] = "off"
         self._emulators: list[Child] = []
         self._apps: list[Child] = []
         # Files by which the stack tells the workers the queues exist, and they tell it they run.

@@ -85,32 +85,11 @@ class Throttle:
                 if key is None:
                     continue
                 slot = (limit.name, key, window)
-                if limit.failures_only:
-                    if self._counts.get(slot, 0) >= limit.limit and over is None:
-                        over = Over(limit, reset)
-                    continue
                 count = self._counts.get(slot, 0) + 1
                 self._counts[slot] = count
                 if count > limit.limit and over is None:
                     over = Over(limit, reset)
         return over
-
-    def answered(self, method: str, target: str, headers: Mapping[str, str], source_ip: str | None,
-                 status: int) -> None:
-        """Counts a failed answer (401) to a request that carried credentials
-        against the limits that count failures only (a Digest client's first,
-        unauthenticated request is answered 401 with its challenge: not a failure)."""
-        if status != 401 or _header(headers, "authorization") is None:
-            return
-        path, query = _split(target)
-        window, _ = self._current()
-        with self._lock:
-            for limit in self.limits:
-                if limit.failures_only and limit.counts(method, path):
-                    key = key_of(limit, headers, query, source_ip)
-                    if key is not None:
-                        slot = (limit.name, key, window)
-                        self._counts[slot] = self._counts.get(slot, 0) + 1
 
     def _forget_before(self, window: int) -> None:
         if len(self._counts) > _MAX_COUNTERS:  # a flood of made-up credentials: forget rather than grow

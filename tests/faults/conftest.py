@@ -22,4 +22,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     from tests.support.fault_sweep import TOTALS
 
     if TOTALS:
-        terminalreporter.write_line("fault sweeps: " + ", ".join(f"{v} {k}" for k, v in TOTALS.items()))
+        # A sweep stops at its first discrepancy (an invariant broken, a 500): it fails its test.
+        failed = sum(1 for report in terminalreporter.stats.get("failed", []) if "tests/faults/" in report.nodeid)
+        terminalreporter.write_line("fault sweeps: " + ", ".join(f"{v} {k}" for k, v in TOTALS.items())
+                                    + f", {failed} discrepancies (failed tests)")

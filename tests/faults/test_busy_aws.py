@@ -4,7 +4,9 @@ answered 503 with Retry-After, in each surface's own error envelope, never a
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+import socket
+import threading
+from typing import Any, Callable, Iterator
 
 import pytest
 
@@ -76,3 +78,46 @@ def test_aws_busy_after_retries_is_a_503_with_retry_after(client: Any, tenant: d
     assert answer.status_code == 503, (surface, answer.status_code, answer.body)
     assert _header(answer, "Retry-After") == "1"
     assert envelope(answer), answer.body
+
+
+@pytest.fixture
+def silent_endpoint() -> Iterator[tuple[str, list[socket.socket]]]:
+    """An endpoint that accepts connections and never answers."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    accepted: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                accepted.append(listener.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}", accepted
+    listener.close()
+    for connection in accepted:
+        connection.close()
+
+
+def test_aws_that_never_answers_is_a_503_not_a_timeout_of_the_gateway(
+        client: Any, tenant: dict[str, Any], silent_endpoint: tuple[str, list[socket.socket]],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every attempt times out (AWS_CALL_TIMEOUTS, scaled down here from the
+    deployed stages' "1,3", whose worst case test_package checks against API
+    Gateway's 29 s): the request ends in the surface's own 503."""
+    from chalicelib.store import clients
+
+    url, accepted = silent_endpoint
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", url)
+    monkeypatch.setenv("AWS_CALL_TIMEOUTS", "0.5,0.2")
+    try:
+        answer = _platform(client, tenant)
+    finally:
+        clients.reset()
+    assert len(accepted) >= clients.MAX_ATTEMPTS, "the request never reached the silent endpoint"
+    assert answer.status_code == 503, (answer.status_code, answer.body)
+    assert _header(answer, "Retry-After") == "1"
+    assert _json(answer)["error_code"] == 503001

@@ -7,11 +7,11 @@ equals its ledger sum."""
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-from tests.support.cdrs import expected, generate, world, write  # noqa: F401 - world is a fixture
+from tests.support.cdrs import build_world, expected, generate, ts, world, write  # noqa: F401 - world is a fixture
 from tests.support.fault_sweep import Flow, sweep
 from tests.support.faults import LOST_ANSWER, Fault, Faults
 from tests.support.money import assert_balance_is_ledger_sum
@@ -21,14 +21,25 @@ class CallCharges(Flow):
     name = "CDR ingest and call charges"
 
     def __init__(self, world: dict[str, Any]) -> None:
-        self.world, self.rng, self.n = world, random.Random(15), 0
+        self.world, self.rng, self.n, self.worlds = world, random.Random(15), 0, 1
         self.rows: list[list[str]] = []
         self.days: list[str] = []
+
+    def renew(self) -> None:
+        from chalicelib.services.identity import users
+        from tests.support.in_process import empty_aws
+
+        empty_aws()
+        self.worlds += 1
+        tmp = self.world["tmp"] / f"world-{self.worlds}"
+        tmp.mkdir()
+        self.world = build_world(users.create_tenant(name="Test Tenant"), tmp)
+        self.n, self.rows, self.days = 0, [], []
 
     def prepare(self) -> tuple[str, str]:
         self.n += 1
         day = (date(2026, 4, 1) + timedelta(days=self.n)).isoformat()
-        rows = generate(self.rng, self.world, 12, day, f"d{self.n}")
+        rows = generate(self.rng, self.world, 12, day, f"d{self.n}") + every_group(self.world, day, f"g{self.n}")
         self.rows += rows
         self.days.append(day)
         return day, str(write(self.world["tmp"] / f"calls-{self.n}.csv", rows))
@@ -60,6 +71,22 @@ class CallCharges(Flow):
             assert assert_balance_is_ledger_sum(tenant, customer["id"]) == -total
 
 
+def every_group(world: dict[str, Any], day: str, prefix: str) -> list[list[str]]:
+    """An answered call on each DID through its owner's trunk group and one on
+    each termination trunk: every day then has the same groups (figures and
+    export files) and a charge for each customer, so each run makes the calls
+    the sweep enumerated (a day that lacked a group made fewer, and a fault
+    planned for one of the last calls never fired)."""
+    rows, start = [], datetime.fromisoformat(day).replace(hour=12, tzinfo=timezone.utc)
+    calls = [("inbound", world["origination"][owner], did) for did, (owner, _) in world["dids"].items()]
+    calls += [("outbound", trunk, "442071234567") for trunk in world["termination"]]
+    for n, (direction, trunk, to) in enumerate(calls):
+        at = start + timedelta(minutes=n)
+        rows.append([f"{prefix}-{n}", direction, "acct", trunk, "15551234567", to, ts(at),
+                     ts(at + timedelta(seconds=5)), ts(at + timedelta(seconds=95)), "90", "ANSWERED"])
+    return rows
+
+
 def test_call_charges_survive_a_fault_at_each_aws_call(world: dict[str, Any]) -> None:
     with Faults() as faults:
         coverage = sweep(faults, CallCharges(world), offset=4)
@@ -82,7 +109,7 @@ def test_a_cdr_file_whose_claim_answer_was_lost_is_still_imported(world: dict[st
         day, path = flow.prepare()
         summary = ingest.import_file(tenant=world["tenant"], path=path)
         assert faults.fired == [f"lost_answer(once)@{claim} at dynamodb.PutItem"]
-    assert not summary.get("repeated") and summary["rows"] == 12
+    assert not summary.get("repeated") and summary["rows"] == 12 + len(every_group(world, day, "g"))
     from chalicelib.services.calls import daily
 
     daily.daily_close(tenant=world["tenant"], day=day)

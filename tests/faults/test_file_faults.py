@@ -1,13 +1,13 @@
-"""Attachment upload (billing platform API) with a fault at each AWS call:
-the request answers cleanly or succeeds, the client's retry stores the file,
-and afterwards every stored object belongs to an attachment, every
-attachment's object exists and the tenant's storage usage is the sum of its files.
-
-Known and not fixed: a process that dies after the PUT of the file and
-before the write of its record leaves the object under files/, which no
-lifecycle rule expires (the fix is a design change: PUT under pending/ and
-copy once recorded, or tag the object and untag it). The sweep counts those
-objects (``KNOWN_ORPHANS``) instead of failing on them."""
+"""Uploaded files with a fault at each AWS call: attachments (billing
+platform API) and voicemail greetings (call-tracking API); port-in documents
+are crashed in tests/unit/services/test_porting.py. The request answers
+cleanly or succeeds, the client's retry stores the file, and once the
+settle_pending_files schedule has run, every object under the tenant
+belongs to a record, every record's object is in place with its bytes, no
+promotion is left pending, and the tenant's storage usage is the sum of its
+files. Objects left under pending/ are allowed: nothing names them and the
+bucket's lifecycle rule expires them (store/pending_files.py; the design and
+its crash points: docs/architecture.md, "Files: nothing orphaned, nothing lost")."""
 from __future__ import annotations
 
 import base64
@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
+from tests.support import events
 from tests.support.fault_sweep import Flow, sweep
-from tests.support.faults import CRASH, LOST_ANSWER, Fault, Faults
+from tests.support.faults import CRASH, LOST_ANSWER, Crash, Fault, Faults
 from tests.support.platform import Api
 
-KNOWN_ORPHANS: list[str] = []
 CONTENT = b"%PDF-1.4\n" + b"1 0 obj << /Type /Catalog >> endobj\n" * 200
 
 
@@ -31,13 +31,10 @@ class AttachmentUpload(Flow):
         self.tenant = tenant["tenant"]["id"]
         owner = self.api.post("/customers", {"customerName": "Acme Corp"}).json
         self.note = self.api.post(f"/customers/{owner['id']}/notes", {"text": "files"}).json
-        self.put_at: int | None = None  # the index of the file's PUT in the flow's calls
-        self.fault: Fault | None = None
-        self.orphans: set[str] = set()
+        self.customer_id = int(owner["id"])
+        self.contents: dict[int, bytes] = {}  # the files replaced by a test, by attachment id
+        self.downloaded: set[tuple[int, int]] = set()  # (attachment id, stored file id) already compared
 
-    def note_fault(self, fault: Fault, outcome: str) -> None:
-        self.fault = fault
-        
     def _upload(self) -> int:
         response = self.api.post(f"/notes/{self.note['id']}/noteAttachments", {
             "fileName": "order.pdf", "_fileContent": base64.b64encode(CONTENT).decode(), "description": "d"})
@@ -48,10 +45,11 @@ class AttachmentUpload(Flow):
 
     def recover(self, ctx: Any) -> None:
         assert self._upload() == 201  # the client sends the file again
+        settle_pending_files()  # the schedule's next run
 
     def check(self) -> None:
         from chalicelib import settings
-        from chalicelib.store import blobs
+        from chalicelib.store import blobs, pending_files
         from chalicelib.store.clients import client as aws_client
 
         from chalicelib.store.customers.attachments import NOTE_ATTACHMENT
@@ -62,26 +60,35 @@ class AttachmentUpload(Flow):
         answer = aws_client("s3").list_objects_v2(Bucket=settings.blob_bucket(), Prefix=f"tenants/{self.tenant}/")
         objects = {o["Key"] for o in answer.get("Contents", [])}
         assert stored <= objects, f"attachments without their file: {stored - objects}"
-        orphans = objects - stored - self.orphans
-        fault = self.fault
-        if orphans and fault is not None and fault.kind == CRASH and self.put_at is not None \
-                and (fault.index or 0) > self.put_at:
-            self.orphans |= orphans  # the known gap (see the module's docstring)
-            KNOWN_ORPHANS.extend(sorted(orphans))
-            orphans = set()
-        assert not orphans, f"objects no attachment names: {orphans}"
+        assert not objects - stored, f"objects no attachment names: {objects - stored}"
+        assert not pending_files.pending(self.tenant), "promotions left pending after the schedule ran"
         assert blobs.storage_used(self.tenant) == sum(r["fileSize"] for r in records)
+        for record in records:  # bytes once per file (the listing above keeps checking it is there)
+            if (record["id"], record["storedFileId"]) not in self.downloaded:
+                assert self.download(record["id"]) == self.contents.get(record["id"], CONTENT)
+                self.downloaded.add((record["id"], record["storedFileId"]))
+
+    def download(self, attachment_id: int) -> bytes:
+        response = self.api.get(f"/noteAttachments/{attachment_id}", headers={"Accept": "application/octet-stream"})
+        assert response.status_code == 200, response.body
+        return bytes(response.body)
+
+
+def settle_pending_files() -> None:
+    from chalice.local import LambdaContext
+
+    from app import app
+
+    context = LambdaContext(function_name="dialtone-test-settle_pending_files", memory_size=1024,
+                            max_runtime_ms=60_000)
+    app.handler_map["settle_pending_files"](events.load("eventbridge_scheduled"), context)
 
 
 def test_attachment_uploads_survive_a_fault_at_each_aws_call(client: Any, tenant: dict[str, Any]) -> None:
     flow = AttachmentUpload(client, tenant)
     with Faults() as faults:
-        faults.record()
-        flow._upload()
-        flow.put_at = faults.calls.index("s3.PutObject")
-        coverage = sweep(faults, flow, offset=1, on_outcome=flow.note_fault)
+        coverage = sweep(faults, flow, offset=1)
     assert coverage.calls and coverage.injected == coverage.scenarios
-    print(f"attachment upload: {len(KNOWN_ORPHANS)} object(s) left by a crash after the PUT (known)")
 
 
 @pytest.mark.parametrize("fault_at", ["s3.PutObject", "dynamodb.UpdateItem after the PUT"])
@@ -115,3 +122,218 @@ def test_an_upload_whose_record_answer_was_lost_keeps_its_file(client: Any, tena
         assert flow._upload() == 201
         assert faults.fired == [f"lost_answer@{index} at dynamodb.TransactWriteItems"]
     flow.check()
+
+
+def test_a_crash_between_the_put_and_the_record_leaves_no_object_the_lifecycle_keeps(
+        client: Any, tenant: dict[str, Any]) -> None:
+    """The process dies after the file's PUT, before its attachment is
+    written: what it stored lies under pending/ (the bucket's lifecycle rule
+    expires it), never under the tenant's files, which nothing expires."""
+    from chalicelib import settings
+    from chalicelib.store.clients import client as aws_client
+
+    flow = AttachmentUpload(client, tenant)
+    with Faults() as faults:
+        faults.record()
+        assert flow._upload() == 201
+        index = faults.calls.index("dynamodb.TransactWriteItems", faults.calls.index("s3.PutObject"))
+        faults.arm(Fault(CRASH, index))
+        with pytest.raises(Crash):
+            flow._upload()
+    answer = aws_client("s3").list_objects_v2(Bucket=settings.blob_bucket(), Prefix="")
+    left = [o["Key"] for o in answer.get("Contents", []) if flow.tenant in o["Key"]]
+    assert len([k for k in left if k.startswith("tenants/")]) == 1  # the first upload's file
+    assert [k for k in left if k.startswith("pending/")], "the crashed upload's file is under pending/"
+    flow.check()
+
+
+@pytest.mark.parametrize("crash_before", ["s3.CopyObject", "dynamodb.DeleteItem", "s3.DeleteObject"])
+def test_a_crash_after_the_record_loses_no_file(client: Any, tenant: dict[str, Any], crash_before: str) -> None:
+    """The attachment is committed, then the process dies before its file is
+    promoted out of pending/, before the promotion's item is deleted, or
+    before the pending copy is: the download finds the file byte for byte
+    (the read path promotes it), and the schedule's run leaves nothing pending."""
+    flow = AttachmentUpload(client, tenant)
+    with Faults() as faults:
+        faults.record()
+        assert flow._upload() == 201
+        committed = faults.calls.index("dynamodb.TransactWriteItems", faults.calls.index("s3.PutObject"))
+        faults.arm(Fault(CRASH, faults.calls.index(crash_before, committed)))
+        with pytest.raises(Crash):
+            flow._upload()
+    from chalicelib.store.customers.attachments import NOTE_ATTACHMENT
+    from chalicelib.store.dynamo import entities
+
+    records = list(entities.every(NOTE_ATTACHMENT, flow.tenant))
+    assert len(records) == 2
+    assert all(flow.download(r["id"]) == CONTENT for r in records)
+    settle_pending_files()
+    flow.check()
+
+
+def test_a_file_stored_before_pending_uploads_still_downloads(client: Any, tenant: dict[str, Any]) -> None:
+    """Files stored before uploads went through pending/ sit at their key
+    under the tenant with no pending item: they download as they did."""
+    from chalicelib.store import blobs
+    from chalicelib.store.customers import attachments as store
+    from chalicelib.store.dynamo import entities
+
+    flow = AttachmentUpload(client, tenant)
+    stored_id = store.allocate_stored_file_id(flow.tenant)
+    blobs.put(flow.tenant, store.object_key(stored_id), CONTENT, content_type="application/pdf")
+    blobs.storage_usage_update(tx := entities.Transaction(), flow.tenant, len(CONTENT), 10**9, None)
+    record = entities.create(store.NOTE_ATTACHMENT, flow.tenant, {
+        "fileName": "old.pdf", "noteId": flow.note["id"], "customerId": flow.customer_id,
+        "storedFileId": stored_id, "fileSize": len(CONTENT), "fileHash": "0" * 40, "mimeType": "application/pdf",
+    }, also=tx)
+    assert flow.download(record["id"]) == CONTENT
+    settle_pending_files()
+    flow.check()
+
+
+class GreetingUpload(Flow):
+    """A voicemail greeting (call-tracking API): its audio is PUT, then its record written."""
+    name = "greeting upload (call-tracking API)"
+
+    def __init__(self, client: Any, tenant: dict[str, Any]) -> None:
+        from tests.surface.tracking.helpers import Tracking
+
+        self.api = Tracking(client, tenant["user"]["username"], tenant["user"]["password"])
+        self.tenant = tenant["tenant"]["id"]
+        made = self.api.post("/customers", data={"name": "Acme"})
+        self.customer = int(made.json["customers"][0]["customer_id"])
+
+    def act(self, ctx: Any) -> int:
+        made = self.api.post(f"/customers/{self.customer}/voicemail_greetings",
+                             data={"name": "Welcome", "audio": base64.b64encode(WAV).decode()})
+        return int(made.status_code)
+
+    def recover(self, ctx: Any) -> None:
+        assert self.act(ctx) == 200
+        settle_pending_files()
+
+    def check(self) -> None:
+        from chalicelib import settings
+        from chalicelib.store import blobs, pending_files
+        from chalicelib.store import tracking as store
+        from chalicelib.store.clients import client as aws_client
+
+        records = store.greetings_of(self.tenant, [self.customer])
+        named = {f"tenants/{self.tenant}/{g['objectKey']}" for g in records}
+        answer = aws_client("s3").list_objects_v2(Bucket=settings.blob_bucket(),
+                                                  Prefix=f"tenants/{self.tenant}/greetings/")
+        objects = {o["Key"] for o in answer.get("Contents", [])}
+        assert named == objects, f"greetings without audio: {named - objects}; audio of none: {objects - named}"
+        assert not pending_files.pending(self.tenant), "promotions left pending after the schedule ran"
+        assert all(blobs.get(self.tenant, g["objectKey"]) == WAV for g in records)
+
+
+WAV = b"RIFF" + (36 + 1600).to_bytes(4, "little") + b"WAVEfmt " + bytes.fromhex("1000000001000100401f0000803e000002001000") \
+    + b"data" + (1600).to_bytes(4, "little") + b"\x00" * 1600
+
+
+def test_greeting_uploads_survive_a_fault_at_each_aws_call(client: Any, tenant: dict[str, Any]) -> None:
+    flow = GreetingUpload(client, tenant)
+    with Faults() as faults:
+        coverage = sweep(faults, flow, offset=4)  # another turn of kinds than the attachments'
+    assert coverage.calls and coverage.injected == coverage.scenarios
+
+
+@pytest.mark.parametrize("crash_before", ["dynamodb.TransactWriteItems", "s3.CopyObject", "dynamodb.DeleteItem"])
+def test_a_greeting_upload_that_crashes_leaves_nothing_unnamed(client: Any, tenant: dict[str, Any],
+                                                              crash_before: str) -> None:
+    """Before its record (the audio stays under pending/, which the lifecycle
+    expires) or after it (the schedule promotes the audio): the same state
+    once the schedule ran."""
+    flow = GreetingUpload(client, tenant)
+    with Faults() as faults:
+        faults.record()
+        assert flow.act(None) == 200
+        faults.arm(Fault(CRASH, faults.calls.index(crash_before, faults.calls.index("s3.PutObject"))))
+        with pytest.raises(Crash):
+            flow.act(None)
+    settle_pending_files()
+    flow.check()
+
+
+def test_replacing_a_file_a_crash_left_pending_leaves_no_orphan(client: Any, tenant: dict[str, Any]) -> None:
+    """An upload crashed after its record, so its file waits under pending/;
+    the client then replaces that file. The replaced file is promoted first
+    and then deleted with the change: a schedule run that had read its
+    pending item before cannot copy it back under the tenant afterwards."""
+    from chalicelib.store import pending_files
+    from chalicelib.store.customers import attachments as store
+    from chalicelib.store.dynamo import entities
+
+    flow = AttachmentUpload(client, tenant)
+    with Faults() as faults:
+        faults.record()
+        assert flow._upload() == 201
+        committed = faults.calls.index("dynamodb.TransactWriteItems", faults.calls.index("s3.PutObject"))
+        faults.arm(Fault(CRASH, faults.calls.index("s3.CopyObject", committed)))
+        with pytest.raises(Crash):
+            flow._upload()
+    (crashed,) = pending_files.pending(flow.tenant)  # what a schedule run reads before the change
+    attachment = max(entities.every(store.NOTE_ATTACHMENT, flow.tenant), key=lambda a: a["id"])
+    assert crashed["SK"] == store.object_key(attachment["storedFileId"])
+    other = CONTENT.replace(b"Catalog", b"Pages  ")
+    changed = flow.api.patch(f"/noteAttachments/{attachment['id']}",
+                             {"_fileContent": base64.b64encode(other).decode(), "fileName": "order.pdf"})
+    assert changed.status_code == 200, changed.body
+    with pytest.raises(FileNotFoundError):  # that run goes on: its file is gone, nothing is copied back
+        pending_files.settle(flow.tenant, crashed["SK"])
+    assert flow.download(attachment["id"]) == other
+    flow.contents[attachment["id"]] = other
+    settle_pending_files()
+    flow.check()
+
+
+def test_deleting_a_greeting_whose_audio_a_crash_left_pending_leaves_nothing(client: Any,
+                                                                             tenant: dict[str, Any]) -> None:
+    """As for a replaced attachment: the audio is promoted before the
+    greeting's deletion records its removal, so a schedule run that had read
+    its pending item before cannot copy it back."""
+    from chalicelib.store import pending_files
+
+    flow = GreetingUpload(client, tenant)
+    with Faults() as faults:
+        faults.record()
+        assert flow.act(None) == 200
+        committed = faults.calls.index("dynamodb.TransactWriteItems", faults.calls.index("s3.PutObject"))
+        faults.arm(Fault(CRASH, faults.calls.index("s3.CopyObject", committed)))
+        with pytest.raises(Crash):
+            flow.act(None)
+    (crashed,) = pending_files.pending(flow.tenant)
+    listed = flow.api.get(f"/customers/{flow.customer}/voicemail_greetings").json["voicemail_greetings"]
+    newest = max(int(g["vm_greeting_id"]) for g in listed)
+    gone = flow.api.delete(f"/customers/{flow.customer}/voicemail_greetings/{newest}")
+    assert gone.status_code == 200, gone.text
+    with pytest.raises(FileNotFoundError):
+        pending_files.settle(flow.tenant, crashed["SK"])
+    settle_pending_files()
+    flow.check()
+
+
+def test_a_download_link_of_a_file_a_crash_left_pending_points_at_the_file(client: Any, tenant: dict[str, Any],
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above the inline size the answer is a presigned link, which cannot
+    fall back to pending/: the download promotes the file before signing it."""
+    from chalicelib.store import blobs, pending_files
+    from chalicelib.store.customers import attachments as store
+    from chalicelib.store.dynamo import entities
+
+    flow = AttachmentUpload(client, tenant)
+    with Faults() as faults:
+        faults.record()
+        assert flow._upload() == 201
+        committed = faults.calls.index("dynamodb.TransactWriteItems", faults.calls.index("s3.PutObject"))
+        faults.arm(Fault(CRASH, faults.calls.index("s3.CopyObject", committed)))
+        with pytest.raises(Crash):
+            flow._upload()
+    attachment = max(entities.every(store.NOTE_ATTACHMENT, flow.tenant), key=lambda a: a["id"])
+    assert blobs.head(flow.tenant, store.object_key(attachment["storedFileId"])) is None
+    monkeypatch.setenv("INLINE_DOWNLOAD_BYTES", "100")
+    link = flow.api.get(f"/noteAttachments/{attachment['id']}", headers={"Accept": "application/octet-stream"})
+    assert link.status_code == 303
+    assert blobs.get(flow.tenant, store.object_key(attachment["storedFileId"])) == CONTENT
+    assert not pending_files.pending(flow.tenant)

@@ -23,11 +23,21 @@ class InvoiceClose(Flow):
     name = "invoice close (monthly job)"
 
     def __init__(self, tenant: dict[str, Any]) -> None:
+        self._start(tenant)
+
+    def _start(self, tenant: dict[str, Any]) -> None:
         self.tenant, principal = tenant["tenant"]["id"], admin(tenant)
         # two customers that move every month, and one that never does (no invoice)
         self.customers = [new_customer(principal, name=f"C{n}", credit_limit="-1000") for n in range(2)]
         new_customer(principal, name="Idle")
         self.months: list[str] = []
+
+    def renew(self) -> None:
+        from chalicelib.services.identity import users
+        from tests.support.in_process import empty_aws
+
+        empty_aws()
+        self._start(users.create_tenant(name="Test Tenant"))
 
     def prepare(self) -> str:
         from chalicelib.domain.money import ledger as rules

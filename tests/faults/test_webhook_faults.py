@@ -53,27 +53,34 @@ class WebhookDelivery(Flow):
 
     def __init__(self, tenant: dict[str, Any], up: Receiver, down: Receiver, sqs: Sqs, *,
                  hook_names: tuple[str, ...] = ("up", "down")) -> None:
+        self.up, self.down, self.sqs, self.hook_names = up, down, sqs, hook_names
+        self._start(tenant)
+
+    def _start(self, tenant: dict[str, Any]) -> None:
         from chalicelib.auth import api_key
-        from chalicelib.services.voice import hooks, trunks
+        from chalicelib.services.voice import events, hooks, trunks
+        from chalicelib.store import queues
 
         self.principal = api_key.authenticate(tenant["user"]["api_key"], None)
         self.tenant = self.principal.tenant_id
         self.account = account_ref(self.principal, make_account(self.principal, name="Hooked Co"))
         trunks.create_trunk(principal=self.principal, account=self.account, body=TRUNK)  # the calls' CDRs name it
-        self.up, self.down = up, down
         self.hooks: dict[str, int] = {}
-        for name, receiver, priority in (("up", up, 1), ("down", down, 2))[:len(hook_names)]:
+        for name, receiver, priority in (("up", self.up, 1), ("down", self.down, 2))[:len(self.hook_names)]:
             record, _ = hooks.create_hook(principal=self.principal, account=self.account,
                                           body={**EVENT_HOOK, "url": receiver.url, "priority": priority})
             self.hooks[name] = record["id"]
-        self.sqs = sqs
-        from chalicelib.services.voice import events
-        from chalicelib.store import queues
-
         for queue in (*Sqs.QUEUES, events.DEAD_QUEUE):
             queues.queue_url(queue)  # looked up once per process: not a call of the flows
         self.calls: list[int] = []
         self.dead: set[str] = set()
+
+    def renew(self) -> None:
+        from chalicelib.services.identity import users
+        from tests.support.in_process import empty_aws
+
+        empty_aws()
+        self._start(users.create_tenant(name="Test Tenant"))
 
     def prepare(self) -> int:
         from chalicelib.services.voice import calls

@@ -252,7 +252,8 @@ def _envelope_voice(status: int, body: Any) -> bool:
 ENVELOPES: dict[str, Callable[[int, Any], bool]] = {
     "platform": _envelope_platform, "partner": _envelope_partner, "carrier": _envelope_carrier,
     "tracking": _envelope_tracking, "voice": _envelope_voice}
-REFUSED = {401, 403, 404}
+# 429: a wrong password repeated past the sign-in limits (auth/attempts.py) is still a refusal.
+REFUSED = {401, 403, 404, 429}
 
 
 def refusal_problem(surface: str, kind: str, response: Any) -> str | None:
@@ -292,7 +293,7 @@ def snapshot() -> dict[str, Any]:
         for item in ddb.scan(TableName=table, ConsistentRead=True)["Items"]:
             key = (table, item["PK"]["S"], item["SK"]["S"])
             if not _bookkeeping(item):
-                state[str(key)] = item
+                state[str(key)] = {k: v for k, v in item.items() if k != "signInLockedUntil"}
     for bucket in s3.list_buckets()["Buckets"]:
         for entry in s3.list_objects_v2(Bucket=bucket["Name"]).get("Contents", []):
             state[f"s3 {bucket['Name']}/{entry['Key']}"] = entry["ETag"]
@@ -303,8 +304,9 @@ def snapshot() -> dict[str, Any]:
 
 
 # What authentication itself writes, whoever calls: Digest nonce counts,
-# portal sessions (a visitor's first) and failed-login counters.
-_BOOKKEEPING = re.compile(r"^(DIGESTNC#|NONCE#|SESSION#|PORTALFAIL#|THROTTLE#|OAUTHFAIL#)")
+# portal sessions (a visitor's first), failed sign-in counters (and the lock
+# they put on a user, dropped from the snapshot above).
+_BOOKKEEPING = re.compile(r"^(DIGESTNC#|NONCE#|SESSION#|SIGNINFAIL#|THROTTLE#)")
 
 
 def _bookkeeping(item: dict[str, Any]) -> bool:

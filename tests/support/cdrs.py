@@ -28,6 +28,10 @@ def ts(moment: datetime) -> str:
 
 @pytest.fixture()
 def world(tenant: dict, tmp_path: Path) -> dict[str, Any]:
+    return build_world(tenant, tmp_path)
+
+
+def build_world(tenant: dict, tmp_path: Path) -> dict[str, Any]:
     """Two customers owning inventory numbers (ordered on a Metered or an
     Unmetered origination trunk group) and termination trunks; decks for both
     directions. CDRs name a DID as 1 + its 10 digits."""

@@ -49,7 +49,9 @@ _SESSION: dict[str, Any] = {}
 SHARED_STATE = "aws_state_shared_by_module"
 
 
-def _empty_aws() -> None:
+def empty_aws() -> None:
+    """Everything gone, the stage's resources created again: between tests
+    (the fixtures below), and between the worlds of a long fault sweep."""
     if _SESSION.get("mock") is None:
         return  # this module did not use the in-process AWS
     from moto.core.base_backend import BackendDict
@@ -87,7 +89,7 @@ def aws_emptied_after_test(request: pytest.FixtureRequest) -> Iterator[None]:
     this keeps every table small for moto's whole-table copies."""
     yield
     if request.node.get_closest_marker(SHARED_STATE) is None:
-        _empty_aws()
+        empty_aws()
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -96,7 +98,7 @@ def aws_emptied_after_module(request: pytest.FixtureRequest) -> Iterator[None]:
     (the others already were, after each test)."""
     yield
     if request.node.get_closest_marker(SHARED_STATE) is not None:
-        _empty_aws()
+        empty_aws()
 
 
 @pytest.fixture()

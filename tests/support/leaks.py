@@ -1,10 +1,12 @@
 """Credentials that can be recognised without knowing them, in clear in a
 runtime's log files: Dialtone API keys (their ``dtk_`` prefix) and card
-numbers (13 to 19 digits that pass Luhn). Every LocalRuntime scans its logs
-when it stops (tests/support/runtime.py), so every integration test and
-benchmark of the suite is a scan too (issue 15); the dedicated scan with
-known passwords, TOTP secrets and CVVs is
-tests/integration/runtime/test_no_secrets_in_clear.py."""
+numbers (13 to 19 digits that pass Luhn); and API keys in its stored data.
+Every LocalRuntime scans its logs, items and objects when it stops
+(tests/support/runtime.py), so every integration test and benchmark of the
+suite is a scan too (issue 15). Stored data is searched for API keys only:
+its ids, timestamps and phone numbers are digit runs that pass Luhn by
+chance. The dedicated scan with known passwords, TOTP secrets, cards and CVVs
+everywhere is tests/integration/runtime/test_no_secrets_in_clear.py."""
 from __future__ import annotations
 
 import re
@@ -37,4 +39,24 @@ def in_clear(log_dir: Path) -> list[str]:
             if _API_KEY.search(line):
                 found.append(f"{path.name}:{number}: an API key")
             found.extend(f"{path.name}:{number}: a card number" for _ in card_numbers(line))
+    return found
+
+
+def stored_in_clear() -> list[str]:
+    """Where an API key is in clear in the runtime's stored data: every item
+    of every table, every object of every bucket (os.environ points at it)."""
+    from chalicelib.store.clients import client
+
+    ddb, s3 = client("dynamodb"), client("s3")
+    found: list[str] = []
+    for table in ddb.list_tables()["TableNames"]:
+        for page in ddb.get_paginator("scan").paginate(TableName=table):
+            found.extend(f"{table} {item['PK']['S']} / {item['SK']['S']}: an API key"
+                         for item in page["Items"] if _API_KEY.search(str(item)))
+    for bucket in s3.list_buckets()["Buckets"]:
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket["Name"]):
+            for entry in page.get("Contents", []):
+                body = s3.get_object(Bucket=bucket["Name"], Key=entry["Key"])["Body"].read()
+                if _API_KEY.search(body.decode("latin-1")):
+                    found.append(f"s3 {bucket['Name']}/{entry['Key']}: an API key")
     return found

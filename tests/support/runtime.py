@@ -59,11 +59,16 @@ class LocalRuntime:
 
     def stop(self) -> None:
         """Stops every process; then no log line may hold an API key or a card
-        number in clear (tests/support/leaks.py): the run fails if one does."""
+        number in clear, nor any stored item or object an API key
+        (tests/support/leaks.py): the run fails if one does."""
         from tests.support import leaks
 
+        stored: list[str] = []
+        if self._stack.children:  # not after kill(): its emulators are gone
+            with self.environment():
+                stored = leaks.stored_in_clear()
         self._stack.stop()
-        found = leaks.in_clear(self.log_dir)
+        found = stored + leaks.in_clear(self.log_dir)
         if not self.keep_logs:
             shutil.rmtree(self.log_dir, ignore_errors=True)
         if found:

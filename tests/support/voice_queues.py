@@ -100,18 +100,19 @@ class Sqs:
         """``order``: what the consumers get of each batch received (by default the batch as received)."""
         import os
 
+        import botocore.session
         from moto.sqs import models
 
         from chalicelib import clock
-        from chalicelib.store import clients
 
         monkeypatch.setattr(models, "unix_time", lambda dt=None: clock.now().timestamp())
         monkeypatch.setattr(models, "unix_time_millis", lambda dt=None: clock.now().timestamp() * 1000)
-
         self.handled = 0
         self.order = order
-        # Lambda's own client: its receives and deletes are no calls of Dialtone's (no fault is injected there).
-        self.sqs = clients._build("sqs", "", os.environ.get("AWS_DEFAULT_REGION") or "us-east-1")
+        # Lambda's own client, not one of chalicelib.store.clients: its receives and deletes
+        # are no calls of Dialtone's (the faults kit instruments those).
+        self.sqs = botocore.session.Session().create_client(
+            "sqs", region_name=os.environ.get("AWS_DEFAULT_REGION") or "us-east-1")
 
     def url(self, queue: str) -> str:
         from chalicelib import settings

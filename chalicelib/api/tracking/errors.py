@@ -26,6 +26,7 @@ TABLE: list[tuple[type[e.DialtoneError], int]] = [
     (e.InvalidStateError, 403),
     (e.StorageQuotaExceededError, 403),
     (e.NotFoundError, 404),
+    (e.TooManyAttemptsError, 429),
     (e.ConcurrentUpdateError, 503),
     (e.ServiceUnavailableError, 503),
 ]
@@ -57,6 +58,8 @@ def error_response(error: e.DialtoneError, fmt: str) -> Response:
         if isinstance(error, kind):
             if status == 401:
                 return unauthorized(fmt, stale=bool(getattr(error, "stale", False)))
+            if isinstance(error, e.TooManyAttemptsError):
+                return _body(fmt, status, error.message, None, {"Retry-After": str(error.retry_after)})
             return _body(fmt, status, error.message, error.field)
     return internal_error(fmt)
 

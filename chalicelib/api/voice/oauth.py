@@ -15,7 +15,7 @@ from chalice.app import Request
 from chalicelib.api import http
 from chalicelib.api.voice import dialect
 from chalicelib.api.voice.dialect import bp
-from chalicelib.domain.errors import AuthenticationError, DialtoneError, ValidationError
+from chalicelib.domain.errors import AuthenticationError, DialtoneError, TooManyAttemptsError, ValidationError
 from chalicelib.lazy import lazy
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ def authorize() -> Response:
         except AuthenticationError as error:
             return _oauth_error(401, "invalid_grant", error.message,
                                 {"WWW-Authenticate": 'Bearer realm="dialtone"'})
-        except oauth.TooManyAttemptsError as error:
+        except TooManyAttemptsError as error:
             return _oauth_error(429, "slow_down", error.message, {"Retry-After": str(error.retry_after)})
         except DialtoneError as error:
             return _oauth_error(400, "invalid_request", error.message)

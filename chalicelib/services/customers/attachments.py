@@ -3,11 +3,15 @@ main table, usage counted against the tenant's storage quota.
 
 Order of an upload: decode, decompress (bounded), hash and verify, while the
 note's access check and the stored file's id (DynamoDB) run on other threads;
-put the object (streamed as it decodes when size and hash are announced, and
-never before the access check passed); then one transaction writes the
-attachment and adds its size to the tenant's usage (conditional on the
-quota). If that transaction fails the object is deleted again, so a rejected
-upload leaves nothing behind.
+put the object under pending/ (streamed as it decodes when size and hash are
+announced, and never before the access check passed); then one transaction
+writes the attachment, adds its size to the tenant's usage (conditional on
+the quota) and records the file's promotion; then the file is promoted to
+its place (store/pending_files.py). If that transaction is refused the
+pending object is deleted again; if the process dies anywhere, what it PUT
+is either under pending/ with no record (the lifecycle rule expires it) or
+named by a committed record whose promotion the read path or the
+settle_pending_files schedule finishes (docs/architecture.md).
 """
 from __future__ import annotations
 
@@ -43,19 +47,33 @@ _log = logging.getLogger(__name__)
 
 
 def _discard(tenant: str, stored_file_id: int) -> None:
-    """Delete a stored file no attachment will name, without hiding the error
-    that got us here (if the delete fails too, the object stays: logged)."""
+    """Delete a pending file no attachment will name, without hiding the error
+    that got us here (if the delete fails too, the lifecycle rule expires it)."""
     try:
-        blobs.delete(tenant, _object_key(stored_file_id))
+        blobs.delete(tenant, _object_key(stored_file_id), pending=True)
     except Exception:  # noqa: BLE001 - the caller re-raises the error that matters
-        _log.warning("stored file %s of tenant %s left without an attachment", stored_file_id, tenant, exc_info=True)
+        _log.warning("pending file %s of tenant %s left to the lifecycle rule", stored_file_id, tenant, exc_info=True)
+
+
+def _settle(tenant: str, stored_file_id: int, replaced: int | None = None, *, pending_only: bool = False) -> None:
+    """Promote a committed file out of pending/ (``pending_only``: if its
+    promotion is still recorded, as recorded). Its record is written, so a
+    failure here does not fail the request: the file stays pending, which
+    the read path and the settle_pending_files schedule finish."""
+    try:
+        if pending_only:
+            store.settle_if_pending(tenant, stored_file_id)
+        else:
+            store.settle(tenant, stored_file_id, replaced)
+    except Exception:  # noqa: BLE001 - committed: answered as written, settled later
+        _log.warning("stored file %s of tenant %s left pending", stored_file_id, tenant, exc_info=True)
 
 
 def _written(tenant: str, attachment_id: int) -> tuple[bool, dict[str, Any] | None]:
     """(known, the attachment record or None): known is False when AWS cannot tell us now."""
     try:
         return True, store.get(tenant, attachment_id)
-    except Exception:  # noqa: BLE001 - unknown: the file stays (an orphan beats a record without its file)
+    except Exception:  # noqa: BLE001 - unknown: the pending file stays (promoted if recorded, else expired)
         return False, None
 
 
@@ -101,8 +119,8 @@ def _store(principal: Principal, upload: Upload, file_name: str,
     assert received.content is not None  # receive() without streaming always buffers the file
     received.content.seek(0)  # the buffer itself goes to S3: no copy of the file
     try:
-        blobs.put(principal.tenant_id, _object_key(file_id), received.content,
-                  content_type=received.mime_type, metadata={"sha1": received.sha1}, sha1_hex=received.sha1)
+        blobs.put(principal.tenant_id, _object_key(file_id), received.content, content_type=received.mime_type,
+                  metadata={"sha1": received.sha1}, sha1_hex=received.sha1, pending=True)
         if meanwhile is not None:
             meanwhile()
     except Exception:
@@ -131,7 +149,8 @@ def _store_streamed(principal: Principal, upload: Upload, file_name: str, ready:
         nonlocal writer
         writer = blobs.ObjectWriter(principal.tenant_id, lambda: _object_key(ready()),
                                     size=upload.expected_size or 0, content_type=mime_type,
-                                    sha1_hex=upload.expected_hash, metadata={"sha1": upload.expected_hash or ""})
+                                    sha1_hex=upload.expected_hash, metadata={"sha1": upload.expected_hash or ""},
+                                    pending=True)
         return writer.write
 
     try:
@@ -196,6 +215,7 @@ def create(*, principal: Principal, note_id: int, fields: Mapping[str, Any], upl
                 _discard(principal.tenant_id, stored["storedFileId"])
             raise
         record = found
+    _settle(principal.tenant_id, stored["storedFileId"])
     audit.touch("noteAttachment", record["id"])
     return record
 
@@ -239,7 +259,8 @@ def of_notes(*, principal: Principal, note_ids: list[int]) -> dict[int, list[dic
 def update(*, principal: Principal, attachment_id: int, fields: Mapping[str, Any],
            upload: Upload | None) -> tuple[dict[str, Any], bool]:
     """Change description / file name and, with an upload, replace the file.
-    The old object is deleted only after the new one is committed."""
+    The old object is deleted only after the new one is committed (its
+    deletion is recorded with the change: store.update)."""
     from chalicelib.domain.customers.item_input import parse_write
 
     principal.require_write()
@@ -247,16 +268,22 @@ def update(*, principal: Principal, attachment_id: int, fields: Mapping[str, Any
     current = get(principal=principal, attachment_id=attachment_id)
     stored: dict[str, Any] = {}
     if upload is not None:
+        # The file being replaced may still wait under pending/ (a crashed
+        # upload): promote it now, so no settle of it can run after its deletion.
+        store.settle_if_pending(principal.tenant_id, current["storedFileId"])
         stored = _store(principal, upload, values.get("fileName") or current["fileName"])
         if stored["fileHash"] == current.get("fileHash") and stored["fileSize"] == current.get("fileSize") \
                 and (upload.mime_type is None or upload.mime_type == current.get("mimeType")):
             # The same bytes again: keep the stored file, write nothing for it.
-            blobs.delete(principal.tenant_id, _object_key(stored["storedFileId"]))
+            _discard(principal.tenant_id, stored["storedFileId"])
             stored = {}
     try:
         for _ in range(UPDATE_ATTEMPTS):
             effective = {k: v for k, v in {**values, **stored}.items() if current.get(k) != v}
             if not effective:
+                if stored and current.get("storedFileId") == stored["storedFileId"]:
+                    # Ours, committed by an attempt whose answer was lost: finish its file.
+                    _settle(principal.tenant_id, stored["storedFileId"], pending_only=True)
                 return current, False
             try:
                 # A new file (a new storedFileId) changes the usage in the same transaction.
@@ -266,12 +293,15 @@ def update(*, principal: Principal, attachment_id: int, fields: Mapping[str, Any
                 current = get(principal=principal, attachment_id=attachment_id)
         else:
             raise ConcurrentUpdateError(f"noteAttachment {attachment_id} is being changed by others; try again")
-    except BaseException:
-        if stored:
-            blobs.delete(principal.tenant_id, _object_key(stored["storedFileId"]))
+    except DialtoneError:
+        # Refused: no record names the new file. (Any other failure may
+        # follow a commit: the pending file stays, promoted if it was
+        # recorded, expired by the lifecycle rule if not.)
+        if stored and current.get("storedFileId") != stored["storedFileId"]:
+            _discard(principal.tenant_id, stored["storedFileId"])
         raise
     if stored and current.get("storedFileId") != record["storedFileId"]:
-        blobs.delete(principal.tenant_id, _object_key(current["storedFileId"]))
+        _settle(principal.tenant_id, record["storedFileId"], replaced=current["storedFileId"])
     return record, True
 
 
@@ -287,7 +317,14 @@ def download(*, principal: Principal, attachment_id: int) -> Download:
     record = get(principal=principal, attachment_id=attachment_id)
     key = _object_key(record["storedFileId"])
     if record["fileSize"] <= settings.inline_download_bytes():
-        return Download(record, blobs.get(principal.tenant_id, key), None)
+        content = blobs.get_if_present(principal.tenant_id, key)
+        if content is None and store.settle_if_pending(principal.tenant_id, record["storedFileId"]):
+            content = blobs.get_if_present(principal.tenant_id, key)  # a crash left it under pending/
+        if content is None:
+            raise NotFoundError(f"the file of noteAttachment {attachment_id} is missing")
+        return Download(record, content, None)
+    # A link cannot fall back: one GetItem makes sure a crash left nothing pending.
+    store.settle_if_pending(principal.tenant_id, record["storedFileId"])
     return Download(record, None, blobs.presigned_download(principal.tenant_id, key, filename=record["fileName"]))
 
 
@@ -320,8 +357,9 @@ def start_upload(*, principal: Principal, note_id: int, fields: Mapping[str, Any
 
 
 def finish_upload(*, principal: Principal, upload_id: int) -> dict[str, Any]:
-    """Verify the uploaded object (size, SHA-1, streamed) and create the attachment;
-    on any failure the object is deleted."""
+    """Verify the uploaded object (size, SHA-1, streamed) and create the
+    attachment, which records the object's promotion out of pending/; on a
+    failed check or a refused record the object is deleted."""
     import hashlib
 
     principal.require_write()
@@ -332,7 +370,6 @@ def finish_upload(*, principal: Principal, upload_id: int) -> dict[str, Any]:
     head = blobs.head(principal.tenant_id, key, pending=True)
     if head is None:
         raise ValidationError("nothing has been uploaded to the presigned URL yet", field="uploadID")
-    moved = False
     try:
         if int(head["ContentLength"]) != pending["fileSize"]:
             raise FileSizeMismatchError(f"received {head['ContentLength']} bytes but _fileSize is "
@@ -343,22 +380,20 @@ def finish_upload(*, principal: Principal, upload_id: int) -> dict[str, Any]:
             digest.update(chunk)
         if digest.hexdigest() != pending["fileHash"]:
             raise FileHashMismatchError("SHA-1 of the uploaded file differs from _fileHash", field="_fileHash")
-        # Verified: out of pending/ (which the lifecycle rule expires) to its place.
-        blobs.confirm_pending(principal.tenant_id, key)
-        moved = True
         fields: dict[str, Any] = {k: pending[k] for k in ("fileName", "description", "noteId", "customerId", "storedFileId",
                                           "fileSize", "fileHash", "mimeType", "createdBy") if k in pending}
         record = store.finish_upload(principal.tenant_id, upload_id, {**fields, "fileStoredAt": clock.now_iso()},
                                      over_quota=_quota_error(),
                                      already_finished=NotFoundError(f"upload {upload_id} was already completed"))
     except NotFoundError:
-        # Completed meanwhile by a concurrent request: the object under tenants/ is
-        # its attachment's (same key, same verified bytes), so it stays.
+        # Completed meanwhile by a concurrent request: the pending object is
+        # its attachment's (same key, same verified bytes), settled by it.
         raise
-    except BaseException:
+    except DialtoneError:
         blobs.delete(principal.tenant_id, key, pending=True)
-        if moved:
-            blobs.delete(principal.tenant_id, key)
         raise
+    # Any other failure may follow a commit: the pending object stays,
+    # promoted if its attachment was recorded, else expired by the lifecycle rule.
+    _settle(principal.tenant_id, pending["storedFileId"])
     audit.touch("noteAttachment", record["id"])
     return record

@@ -20,19 +20,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib import clock, settings
-from chalicelib.auth import hashing, sealing
+from chalicelib.auth import attempts, hashing, sealing
 from chalicelib.domain import identity
-from chalicelib.domain.errors import AuthenticationError, TooManyAttemptsError
+from chalicelib.domain.errors import AuthenticationError, DialtoneError
 from chalicelib.domain.identity import Principal
 from chalicelib.store.identity import users as users_store
 from chalicelib.store.identity import portal as store
 
 ANON_SECONDS = 3600
 ENROL_SECONDS = 600
-# Failed logins are counted per username and per address in windows of this length.
-FAILURE_WINDOW_SECONDS = 900
-USER_FAILURE_LIMIT = 5
-ADDRESS_FAILURE_LIMIT = 20
 WRONG = "wrong username, password or two-factor code"
 
 
@@ -87,21 +83,9 @@ def end(session_id: str) -> None:
     store.delete_session(session_id)
 
 
-def _throttle_keys(username: str, source_ip: str | None) -> tuple[str, str]:
-    return f"user:{username.strip().lower()}", f"ip:{source_ip or '-'}"
-
-
-def _check_throttle(username: str, source_ip: str | None) -> None:
-    user_key, ip_key = _throttle_keys(username, source_ip)
-    counts = store.failures([user_key, ip_key], window_seconds=FAILURE_WINDOW_SECONDS)
-    if counts[user_key] >= USER_FAILURE_LIMIT or counts[ip_key] >= ADDRESS_FAILURE_LIMIT:
-        raise TooManyAttemptsError("too many failed logins; wait 15 minutes and try again")
-
-
-def _failed(username: str, source_ip: str | None, message: str = WRONG) -> AuthenticationError:
-    for key in _throttle_keys(username, source_ip):
-        store.count_failure(key, window_seconds=FAILURE_WINDOW_SECONDS)
-    return AuthenticationError(message)
+def _failed(username: str, source_ip: str | None, message: str = WRONG) -> DialtoneError:
+    """A failed sign-in of every door (auth/attempts.py): the error to raise."""
+    return attempts.failed(username, source_ip) or AuthenticationError(message)
 
 
 def login(*, session: Session, username: str, password: str, code: str, source_ip: str | None) -> Session:
@@ -109,7 +93,7 @@ def login(*, session: Session, username: str, password: str, code: str, source_i
     without a TOTP secret); the visitor's session is deleted. Every failure
     says the same thing, so the form does not tell which part was wrong."""
     username = (username or "").strip()
-    _check_throttle(username, source_ip)
+    attempts.check(username, source_ip)
     found = users_store.find_user_by_username(username) if username else None
     tenant_id, user = found if found else (None, None)
     # A password is checked even for an unknown user, so the answer takes as long either way.
@@ -138,7 +122,7 @@ def enrol(*, session: Session, code: str, source_ip: str | None) -> Session:
     if session.state != "enrol" or not session.tenant_id or session.user_id is None or not session.pending_secret:
         raise AuthenticationError("the enrolment has expired; log in again")
     user = users.get_user(tenant=session.tenant_id, user_id=session.user_id)
-    _check_throttle(user["username"], source_ip)
+    attempts.check(user["username"], source_ip)
     step = hashing.totp_step(session.pending_secret, code)
     if step is None:
         raise _failed(user["username"], source_ip, "the code does not match the secret; try the next one")

@@ -15,7 +15,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from chalicelib import clock
 from chalicelib.domain.numbers import inventory as number_rules
 from chalicelib.domain.numbers import porting as rules
-from chalicelib.domain.errors import NotFoundError, ValidationError
+from chalicelib.domain.errors import DialtoneError, NotFoundError, ValidationError
 from chalicelib.domain.identity import Principal
 from chalicelib.services.common import audit
 from chalicelib.store import blobs
@@ -98,19 +98,30 @@ def create_port_order(*, principal: Principal, customer: Mapping[str, Any], numb
     foc = rules.parse_foc(requested_foc, today=today or clock.today(), min_port_days=min_days)
     tenant = principal.tenant_id
     order_id = store.allocate_id(tenant)
-    loa_key = blobs.put(tenant, f"portin/{order_id}/loa.zip", loa, content_type="application/zip")
-    doc_key = blobs.put(tenant, f"portin/{order_id}/carrier_doc.zip", carrier_doc, content_type="application/zip")
+    # The documents wait under pending/ (which the bucket's lifecycle rule
+    # expires) until the order that names them is written: a crash between
+    # the two leaves nothing under the tenant that no order names.
+    documents = [f"portin/{order_id}/loa.zip", f"portin/{order_id}/carrier_doc.zip"]
+    for key, content in zip(documents, (loa, carrier_doc)):
+        blobs.put(tenant, key, content, content_type="application/zip", pending=True)
     now = clock.now_iso()
     carriers = sorted({r.get("losingCarrier") or "" for r in accepted} - {""})
-    record = store.create(tenant, {
+    fields = {
         "customerId": customer["id"], "accountNumber": customer["accountNumber"],
         "numbers": [r["number"] for r in accepted], "rejected": verdict["rejected"], "category": category,
         "subscriberType": subscriber_type, "loaAuthorizingPerson": authorizing_person.strip(),
         "requestedFocDate": foc.strftime("%Y-%m-%d %H:%M:%S"), "losingCarrierName": ", ".join(carriers),
-        "loaKey": loa_key.split("/", 2)[2], "carrierDocKey": doc_key.split("/", 2)[2],
+        "loaKey": documents[0], "carrierDocKey": documents[1],
         **{k: v for k, v in details.items() if k in SUBSCRIBER_FIELDS and v},
         "status": rules.SUBMITTED, "history": [{"status": rules.SUBMITTED, "at": now, "by": principal.username}],
-    }, order_id=order_id)
+    }
+    try:
+        record = store.create(tenant, fields, order_id=order_id, files=documents)
+    except DialtoneError:
+        for key in documents:  # refused: nothing names them
+            blobs.delete(tenant, key, pending=True)
+        raise
+    store.settle_files(tenant, documents)
     audit.touch("portorder", order_id)
     return record
 

@@ -1,15 +1,18 @@
 """Voicemail greetings of a customer: audio (WAV or MP3, recognised by its
 content, at most MAX_GREETING_BYTES) in S3 under the tenant, metadata as an
 entity. An upload is checked whole before anything is written; the object
-is put, then the record: if the record's write fails, the object is removed
-again, so a refused upload leaves nothing in S3. DELETE removes both."""
+is put under pending/, then the record, which records the object's
+promotion to its place (store/pending_files.py): a refused upload leaves
+nothing in S3, a crash at any point leaves either a pending object nothing
+names (the bucket's lifecycle rule expires it) or a greeting whose audio the
+settle_pending_files schedule promotes. DELETE removes both the same way."""
 from __future__ import annotations
 
 import secrets
 from typing import Any, Mapping
 
 from chalicelib.domain import tracking as rules
-from chalicelib.domain.errors import FileTooLargeError, NotFoundError, UnknownFieldError, ValidationError
+from chalicelib.domain.errors import DialtoneError, FileTooLargeError, NotFoundError, UnknownFieldError, ValidationError
 from chalicelib.domain.identity import Principal
 from chalicelib.services.common import audit
 from chalicelib.services.tracking import customers
@@ -58,9 +61,12 @@ def upload(*, principal: Principal, customer_id: int, given: Mapping[str, Any], 
         record = store.create_greeting(tenant, {"customerId": customer["id"], "name": name, "active": active,
                                                 "contentType": rules.AUDIO_TYPES[kind], "size": len(audio),
                                                 "objectKey": key}, entity_id=greeting_id)
-    except BaseException:
-        store.delete_audio(tenant, key)
+    except DialtoneError:
+        store.discard_audio(tenant, key)  # refused: nothing names it
         raise
+    # (Any other failure may follow a commit: the pending audio stays, promoted
+    # by the schedule if the greeting was written, else expired by the lifecycle.)
+    store.settle_audio(tenant, key)
     audit.touch("greeting", greeting_id)
     return record
 
@@ -98,8 +104,11 @@ def update(*, principal: Principal, greeting_id: int, customer_id: int | None, g
 def delete(*, principal: Principal, greeting_id: int, customer_id: int | None) -> dict[str, Any]:
     principal.require_write()
     current = get_greeting(principal=principal, greeting_id=greeting_id, customer_id=customer_id)
+    # Its audio may still wait under pending/ (a crashed upload): promote it
+    # now, so no settle of it can run after its deletion.
+    store.settle_audio_if_pending(principal.tenant_id, current["objectKey"])
     store.delete_greeting(principal.tenant_id, current)
-    store.delete_audio(principal.tenant_id, current["objectKey"])
+    store.settle_audio(principal.tenant_id, current["objectKey"], deleted=True)
     return current
 
 

@@ -5,10 +5,11 @@ successful refresh marks the presented token used and issues the next one of
 the same family in ONE transaction; presenting a used token again revokes the
 whole family, so a stolen token dies as soon as either party uses it twice.
 
-Failed grants are counted per username and per source address in fixed
-windows; past the limit a grant is refused (429) before any password is
-checked, the same for known and unknown users. Wrong credentials answer the
-same 401 whether the user exists or not, after the same scrypt work.
+Failed grants count as failed sign-ins of every door (auth/attempts.py), per
+username and per source address; past a limit a grant is refused (429)
+before any password is checked, the same for known and unknown users. Wrong
+credentials answer the same 401 whether the user exists or not, after the
+same scrypt work.
 """
 from __future__ import annotations
 
@@ -16,35 +17,19 @@ import secrets as _random
 import time
 from typing import Any
 
-from chalicelib.auth import access_tokens, hashing as secrets
-from chalicelib.domain.errors import AuthenticationError, DialtoneError
+from chalicelib.auth import access_tokens, attempts, hashing as secrets
+from chalicelib.domain.errors import AuthenticationError
 from chalicelib.store import voice as store
 from chalicelib.store.dynamo.table import Transaction
 
-WINDOW_SECONDS = 900
-USER_FAILURES = 5      # per username and window
-ADDRESS_FAILURES = 20  # per source address and window
 # A valid hash of a random password: unknown users cost the same scrypt work.
 _DUMMY_HASH: list[str] = []
-
-
-class TooManyAttemptsError(DialtoneError):
-    """Too many failed grants for this username or from this address; try later."""
-
-    def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
 
 
 def password_grant(*, username: str, password: str, source_ip: str | None) -> dict[str, Any]:
     """Tokens for a username and password; AuthenticationError (one message for every failure)."""
     username = (username or "").strip()
-    scopes = [("user", username.lower()[:128]), ("ip", source_ip or "unknown")]
-    window = int(time.time()) // WINDOW_SECONDS
-    counts = store.failures(scopes, window)
-    if counts[scopes[0]] >= USER_FAILURES or counts[scopes[1]] >= ADDRESS_FAILURES:
-        raise TooManyAttemptsError("too many failed attempts; try again later",
-                                   retry_after=(window + 1) * WINDOW_SECONDS - int(time.time()))
+    attempts.check(username, source_ip)
     from chalicelib.store.identity import users as identity
 
     found = identity.find_user_by_username(username) if username and len(username) <= 128 else None
@@ -52,8 +37,7 @@ def password_grant(*, username: str, password: str, source_ip: str | None) -> di
     encoded = (user or {}).get("passwordHash") or _dummy_hash()
     good = secrets.verify_password(password or "", encoded)
     if not (found and user and good and user.get("active", True) and not user.get("apiOnly")):
-        store.count_failure(scopes, window, expires_at=(window + 2) * WINDOW_SECONDS)
-        raise AuthenticationError("invalid username or password")
+        raise attempts.failed(username, source_ip) or AuthenticationError("invalid username or password")
     return _tokens(found[0], user, family=None)
 
 

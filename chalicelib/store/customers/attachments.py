@@ -5,7 +5,10 @@
   T#<t>#NOTEATTACHMENT / <id>     an attachment (generic entity; ByParent under its note)
   T#<t>#UPLOAD / <id>             a presigned upload not yet finished
   T#<t>#USAGE / STORAGE           bytes of stored files (conditional on the quota when it grows)
-The files themselves are S3 objects ``files/<stored file id>`` (store/blobs.py).
+  T#<t>#PENDINGFILE / files/<id>  the new file still under pending/ (store/pending_files.py)
+The files themselves are S3 objects ``files/<stored file id>`` (store/blobs.py),
+PUT under ``pending/`` first and promoted once the record that names them is
+committed (``settle``).
 """
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from typing import Any, Iterable, Mapping
 
 from chalicelib import settings
 from chalicelib.domain.errors import DialtoneError
-from chalicelib.store import blobs
+from chalicelib.store import blobs, pending_files
 from chalicelib.store.dynamo import entities, keys
 from chalicelib.store.dynamo.entities import Page
 from chalicelib.store.dynamo.schema import NOTE_ATTACHMENT, STORED_FILE_IDS, UPLOAD
@@ -51,23 +54,44 @@ def _usage_change(tenant: str, added_bytes: int, over_quota: DialtoneError) -> T
     return tx
 
 
+def _new_file(tx: Transaction, tenant: str, stored_file_id: int, replaced: int | None = None) -> Transaction:
+    """The file's promotion out of pending/ (and the replaced file's
+    deletion), committed with the record that names it."""
+    drop = [object_key(replaced)] if replaced is not None else []
+    return pending_files.add(tx, tenant, object_key(stored_file_id), drop=drop)
+
+
+def settle(tenant: str, stored_file_id: int, replaced: int | None = None) -> None:
+    """Promote a committed file out of pending/ (and delete the one it replaced)."""
+    pending_files.settle(tenant, object_key(stored_file_id),
+                         drop=[object_key(replaced)] if replaced is not None else [])
+
+
+def settle_if_pending(tenant: str, stored_file_id: int) -> bool:
+    """The read path's part: settle the file if a crash left it pending."""
+    return pending_files.settle_if_pending(tenant, object_key(stored_file_id))
+
+
 def create(tenant: str, fields: Mapping[str, Any], *, attachment_id: int | None = None,
            over_quota: DialtoneError) -> dict[str, Any]:
-    """A new attachment, its ``fileSize`` added to the tenant's usage in the
-    same transaction (``over_quota`` if that would pass the quota)."""
-    return entities.create(NOTE_ATTACHMENT, tenant, fields, entity_id=attachment_id,
-                           also=_usage_change(tenant, int(fields["fileSize"]), over_quota))
+    """A new attachment, its ``fileSize`` added to the tenant's usage and its
+    file's promotion recorded in the same transaction (``over_quota`` if the
+    usage would pass the quota)."""
+    tx = _new_file(_usage_change(tenant, int(fields["fileSize"]), over_quota), tenant, int(fields["storedFileId"]))
+    return entities.create(NOTE_ATTACHMENT, tenant, fields, entity_id=attachment_id, also=tx)
 
 
 def update(tenant: str, current: Mapping[str, Any], changes: Mapping[str, Any], *,
            over_quota: DialtoneError) -> dict[str, Any]:
     """``changes`` applied if the attachment is still as read; a new file
     (``fileSize`` among the changes) changes the usage by the difference in
-    the same transaction."""
+    the same transaction, which records the new file's promotion and the old
+    one's deletion too."""
     also = None
     if "storedFileId" in changes:
         added = int(changes.get("fileSize", current["fileSize"])) - int(current["fileSize"])
-        also = _usage_change(tenant, added, over_quota)
+        also = _new_file(_usage_change(tenant, added, over_quota), tenant, int(changes["storedFileId"]),
+                         replaced=int(current["storedFileId"]))
     return entities.update(NOTE_ATTACHMENT, tenant, current, changes, also=also)
 
 
@@ -83,8 +107,8 @@ def finish_upload(tenant: str, upload_id: int, fields: Mapping[str, Any], *, ove
                   already_finished: DialtoneError) -> dict[str, Any]:
     """The upload becomes an attachment of ``fields``: one transaction
     deletes the upload (``already_finished`` if someone else did), creates
-    the attachment and adds its size to the usage."""
-    tx = _usage_change(tenant, int(fields["fileSize"]), over_quota)
+    the attachment, adds its size to the usage and records its file's promotion."""
+    tx = _new_file(_usage_change(tenant, int(fields["fileSize"]), over_quota), tenant, int(fields["storedFileId"]))
     tx.delete(settings.main_table(), {"PK": keys.entity_pk(tenant, UPLOAD.kind), "SK": keys.pad(upload_id)},
               condition="attribute_exists(PK)", failure=already_finished)
     return entities.create(NOTE_ATTACHMENT, tenant, fields, also=tx)

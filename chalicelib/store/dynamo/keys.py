@@ -142,3 +142,9 @@ def storage_usage_key(tenant: str) -> dict[str, str]:
     # Bytes of stored files of a tenant: one item, changed in the same
     # transaction as the attachment that adds or replaces a file.
     return {"PK": f"T#{tenant}#USAGE", "SK": "STORAGE"}
+
+
+def pending_file_pk(tenant: str) -> str:
+    # Files a committed record names that are still under pending/, or that
+    # it no longer names (store/pending_files.py); SK: the tenant-relative key.
+    return f"T#{tenant}#PENDINGFILE"

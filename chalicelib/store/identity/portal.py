@@ -1,9 +1,7 @@
-"""The portal's server-side sessions and its counters of failed logins.
+"""The portal's server-side sessions (failed logins: store/identity/attempts.py).
 
   PORTAL#<sha256 of session id> / SESSION    state (anon, enrol, user), tenantId, userId,
                                              csrf, expiresAt (TTL)
-  PORTALFAIL#<who>#<window> / FAIL           failed logins of one user or address in one
-                                             window, count, expiresAt (TTL)
 The cookie holds the session id; only its hash is a key, so a read of the
 table does not give anyone a session. DynamoDB's TTL deletes late (up to
 days), so every read also compares expiresAt with the clock.
@@ -51,30 +49,3 @@ def delete_session(session_id: str) -> dict[str, Any] | None:
         return None
     record = from_item(old)
     return None if int(record.get("expiresAt", 0)) <= clock.epoch() else record
-
-
-def _failure_key(who: str, window: int) -> dict[str, Any]:
-    digest = hashlib.sha256(who.encode()).hexdigest()  # usernames and addresses are not keys in clear
-    return to_item({"PK": f"PORTALFAIL#{digest}#{window}", "SK": "FAIL"})
-
-
-def count_failure(who: str, *, window_seconds: int) -> int:
-    """Add one failed login to ``who``'s current window; the new count."""
-    now = clock.epoch()
-    answer = ddb().update_item(
-        TableName=_table(), Key=_failure_key(who, now // window_seconds),
-        UpdateExpression="ADD #c :one SET expiresAt = if_not_exists(expiresAt, :exp)",
-        ExpressionAttributeNames={"#c": "count"},
-        ExpressionAttributeValues={":one": to_attr(1), ":exp": to_attr(now + 2 * window_seconds)},
-        ReturnValues="UPDATED_NEW")
-    return int(from_item(answer["Attributes"])["count"])
-
-
-def failures(whos: list[str], *, window_seconds: int) -> dict[str, int]:
-    """Failed logins of each ``who`` in the current window (one BatchGetItem)."""
-    window = clock.epoch() // window_seconds
-    keys = {who: _failure_key(who, window) for who in whos}
-    answer = ddb().batch_get_item(RequestItems={_table(): {"Keys": list(keys.values()), "ConsistentRead": True}})
-    counts = {item["PK"]: int(item.get("count", 0))
-              for item in (from_item(i) for i in answer["Responses"].get(_table(), []))}
-    return {who: counts.get(from_item(key)["PK"], 0) for who, key in keys.items()}

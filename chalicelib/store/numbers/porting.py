@@ -40,8 +40,23 @@ def allocate_id(tenant: str) -> int:
     return entities.allocate_ids(tenant, PORT_ORDER.kind)[0]
 
 
-def create(tenant: str, fields: Mapping[str, Any], *, order_id: int) -> dict[str, Any]:
-    return entities.create(PORT_ORDER, tenant, fields, entity_id=order_id)
+def create(tenant: str, fields: Mapping[str, Any], *, order_id: int, files: Sequence[str] = ()) -> dict[str, Any]:
+    """The order, and in the same transaction the promotion of its documents
+    (``files``, put under pending/ by the caller): store/pending_files.py."""
+    from chalicelib.store import pending_files
+
+    also = Transaction()
+    for key in files:
+        pending_files.add(also, tenant, key)
+    return entities.create(PORT_ORDER, tenant, fields, entity_id=order_id, also=also)
+
+
+def settle_files(tenant: str, files: Sequence[str]) -> None:
+    """After ``create``: its documents to their place (left to the schedule on failure)."""
+    from chalicelib.store import pending_files
+
+    for key in files:
+        pending_files.settle_or_leave(tenant, key)
 
 
 def get(tenant: str, order_id: int) -> dict[str, Any] | None:

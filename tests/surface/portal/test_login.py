@@ -76,7 +76,7 @@ def test_wrong_attempts_are_throttled_per_user(portal, staff):
         assert portal.login(staff["username"], "not-it", "123456").status_code == 401
     # Now even the right password and code are not looked at.
     answer = portal.login(staff["username"], staff["password"], staff["codes"].next())
-    assert answer.status_code == 429 and "too many failed logins" in text(answer)
+    assert answer.status_code == 429 and "too many failed attempts" in text(answer)
 
 
 def test_a_post_without_the_token_is_403_and_changes_nothing(portal, staff):

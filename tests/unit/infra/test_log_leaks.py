@@ -26,3 +26,15 @@ def test_what_the_redactor_writes_passes_the_scan(tmp_path: Path) -> None:
 
 def test_a_missing_log_directory_has_nothing(tmp_path: Path) -> None:
     assert leaks.in_clear(tmp_path / "gone") == []
+
+
+def test_an_api_key_stored_in_an_item_or_an_object_is_found(aws: None) -> None:
+    from chalicelib import settings
+    from chalicelib.store.clients import client
+
+    assert leaks.stored_in_clear() == []
+    client("dynamodb").put_item(TableName=settings.main_table(),
+                                Item={"PK": {"S": "LEAK"}, "SK": {"S": "1"}, "note": {"S": f"key {KEY}"}})
+    client("s3").put_object(Bucket=settings.blob_bucket(), Key="files/leak.txt", Body=f"token={KEY}".encode())
+    assert sorted(leaks.stored_in_clear()) == [
+        f"{settings.main_table()} LEAK / 1: an API key", f"s3 {settings.blob_bucket()}/files/leak.txt: an API key"]

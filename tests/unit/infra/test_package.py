@@ -255,6 +255,22 @@ def test_functions_use_the_stacks_resource_names(template: dict[str, Any]) -> No
         assert variables["CDR_FILES_QUEUE"] == {"Fn::GetAtt": ["CdrFilesQueue", "QueueName"]}
 
 
+def test_every_function_gives_up_on_aws_before_its_caller_does(template: dict[str, Any]) -> None:
+    """API Gateway abandons the API function at 29 s (a 504 that is not ours):
+    one AWS call that never answers must end in the function's own 503 first,
+    with time left for the rest of the request. A worker must give up within
+    its Lambda timeout, so SQS redelivers the message."""
+    from chalicelib.store.clients import call_timeouts, worst_call_seconds
+
+    for name, function in _of_type(template, "AWS::Serverless::Function").items():
+        props = function["Properties"]
+        worst = worst_call_seconds(call_timeouts(props["Environment"]["Variables"].get("AWS_CALL_TIMEOUTS", "")))
+        if name == "APIHandler":
+            assert worst <= 24, worst
+        else:
+            assert worst < props["Timeout"], (name, worst)
+
+
 def test_audit_lines_ship_from_the_api_log_group_to_audit_ingest(template: dict[str, Any]) -> None:
     (subscription,) = _of_type(template, "AWS::Logs::SubscriptionFilter").values()
     props = subscription["Properties"]

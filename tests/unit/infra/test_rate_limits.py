@@ -15,7 +15,7 @@ from infra import rate_limits
 from infra.local.throttle import Throttle
 
 SMALL = {"per-address": 6, "per-authorization": 3, "per-token-header": 3, "per-token-parameter": 3,
-         "per-portal-session": 3, "logins-per-address": 2, "digest-failures-per-address": 2}
+         "per-portal-session": 3, "logins-per-address": 2}
 
 
 class Clock:
@@ -107,21 +107,6 @@ def test_logins_are_throttled_harder_per_address(gateway):
     assert codes[:2] == [401, 401] and codes[2] == 429
     # The limit is on logins: the address may still read the documents.
     assert call(gateway, "GET", "/api/v1/openapi.json")[0] == 200
-
-
-def test_digest_failures_are_throttled_per_address(gateway):
-    wrong = {"Host": "tracking.test", "Authorization": 'Digest username="nobody", realm="dialtone", nonce="x", '
-                                                      'uri="/tracking/v1/customers", response="0", qop=auth, nc=1, '
-                                                      'cnonce="c"'}
-    codes = [call(gateway, "GET", "/tracking/v1/customers", wrong)[0] for _ in range(3)]
-    assert codes == [401, 401, 429]
-    status, _, body = call(gateway, "GET", "/tracking/v1/customers", wrong)
-    assert status == 429 and body["errors"][0]["status"] == "429"
-    elsewhere = {**wrong, "Authorization": wrong["Authorization"].replace('cnonce="c"', 'cnonce="d"')}
-    assert call(gateway, "GET", "/tracking/v1/customers", elsewhere, source="198.51.100.9")[0] == 401
-    # A challenge (no credentials yet) is not a failure.
-    assert [call(gateway, "GET", "/tracking/v1/customers", {"Host": "tracking.test"}, source="198.51.100.10")[0]
-            for _ in range(4)] == [401] * 4
 
 
 def test_limits_come_from_the_environment():

@@ -24,7 +24,7 @@ def acl(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
 
 def test_every_counted_limit_is_a_rate_rule_with_the_shared_numbers(acl):
     rate = {r["Name"]: r["Statement"]["RateBasedStatement"] for r in acl["Rules"] if "RateBasedStatement" in r["Statement"]}
-    counted = [limit for limit in rate_limits.LIMITS if not limit.failures_only]
+    counted = list(rate_limits.LIMITS)
     assert set(rate) == {f"count-{limit.name}" for limit in counted}
     for limit in counted:
         statement = rate[f"count-{limit.name}"]
@@ -47,7 +47,7 @@ def test_each_surface_is_answered_429_in_its_envelope_with_the_headers(acl, surf
     body = json.loads(acl["CustomResponseBodies"][f"too-many-{surface}"]["Content"])
     assert envelope(body)
     blocks = [r for r in acl["Rules"] if r["Name"].startswith(f"429-{surface}-")]
-    assert len(blocks) == len([limit for limit in rate_limits.LIMITS if not limit.failures_only])
+    assert len(blocks) == len(rate_limits.LIMITS)
     for rule in blocks:
         response = rule["Action"]["Block"]["CustomResponse"]
         assert response["ResponseCode"] == 429 and response["CustomResponseBodyKey"] == f"too-many-{surface}"

@@ -106,3 +106,37 @@ def test_a_port_whose_number_is_already_in_the_inventory_writes_nothing(carrier)
     assert store.get(carrier.tenant_id, order["id"])["status"] == rules.FOC_CONFIRMED
     assert number_store.get_number(carrier.tenant_id, "5035550100") is None
     assert number_store.get_number(carrier.tenant_id, "5035550101")["status"] == number_rules.AVAILABLE
+
+
+@pytest.mark.parametrize("crash_before", ["s3.PutObject#2", "dynamodb.TransactWriteItems", "s3.CopyObject",
+                                          "dynamodb.DeleteItem"])
+def test_a_port_order_that_crashes_leaves_no_document_without_its_order(carrier, crash_before):
+    """The documents are put under pending/ (the lifecycle rule expires them),
+    then the order is written with their promotion: wherever the process
+    dies, once the settle_pending_files schedule ran every document under the
+    tenant belongs to an order and every order's documents are there."""
+    from chalicelib import settings
+    from chalicelib.store import blobs, pending_files
+    from chalicelib.store.clients import client as aws_client
+    from chalicelib.workers import pending_files as schedule
+    from tests.support.faults import CRASH, Crash, Fault, Faults
+
+    customer = new_customer(carrier)
+    with Faults() as faults:
+        faults.record()
+        port_order(carrier, customer, ["5035550100"])
+        name, _, nth = crash_before.partition("#")
+        at = [n for n, call in enumerate(faults.calls) if call == name][int(nth or 1) - 1]
+        faults.arm(Fault(CRASH, at))
+        with pytest.raises(Crash):
+            port_order(carrier, customer, ["5035550101"])
+    schedule.sweep()
+    tenant = carrier.tenant_id
+    orders = store.orders_of(tenant, customer["id"])
+    named = {f"tenants/{tenant}/{o[k]}" for o in orders for k in ("loaKey", "carrierDocKey")}
+    listed = aws_client("s3").list_objects_v2(Bucket=settings.blob_bucket(), Prefix=f"tenants/{tenant}/portin/")
+    assert {o["Key"] for o in listed.get("Contents", [])} == named
+    for order in orders:
+        for key in ("loaKey", "carrierDocKey"):
+            assert zipfile.ZipFile(io.BytesIO(blobs.get(tenant, order[key]))).read("loa.pdf") == b"%PDF-1.4 signed"
+    assert not pending_files.pending(tenant)

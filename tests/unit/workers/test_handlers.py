@@ -18,7 +18,8 @@ from tests.support import events
 from tests.support.cdrs import HEADER
 
 SQS_CONSUMERS = {"order_worker": 10, "cdr_files": 1, "invoice_jobs": 5, "voice_calls": 1, "voice_webhooks": 10}
-SCHEDULES = {"reservation_sweeper", "cdr_daily_close", "reconcile_payments", "close_invoices"}
+SCHEDULES = {"reservation_sweeper", "cdr_daily_close", "reconcile_payments", "close_invoices",
+             "settle_pending_files"}
 
 
 def invoke(name: str, event: dict[str, Any]) -> Any:
