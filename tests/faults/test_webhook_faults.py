@@ -288,3 +288,20 @@ def test_a_call_whose_worker_died_after_the_claim_ends_and_says_so(tenant: dict[
     call = store.get_call(flow.tenant, flow.calls[-1]) or {}
     assert (call["state"], call["cause"]) == ("failed", "internal-error")
     assert [h["event"] for h in call["history"]] == ["call.queued", "call.initiated", "call.completed"]
+
+
+def test_a_live_call_is_taken_for_dead_only_after_its_worker_must_have_stopped() -> None:
+    """recovery.CONTROL_SECONDS is the voice_calls function's timeout on every
+    stage (a worker still running is never taken for dead), and the queue
+    brings a failed message back only after it (so the redelivery ends the call)."""
+    import json
+    from pathlib import Path
+
+    from chalicelib.services.voice import recovery
+
+    root = Path(__file__).resolve().parents[2]
+    stages = json.loads((root / ".chalice" / "config.json").read_text())["stages"]
+    assert {name: stage["lambda_functions"]["voice_calls"]["lambda_timeout"] for name, stage in stages.items()} == \
+        {name: recovery.CONTROL_SECONDS for name in stages}
+    queue = json.loads((root / "infra" / "resources.json").read_text())["Resources"]["VoiceCallsQueue"]
+    assert queue["Properties"]["VisibilityTimeout"] > recovery.CONTROL_SECONDS
