@@ -305,3 +305,17 @@ def test_a_live_call_is_taken_for_dead_only_after_its_worker_must_have_stopped()
         {name: recovery.CONTROL_SECONDS for name in stages}
     queue = json.loads((root / "infra" / "resources.json").read_text())["Resources"]["VoiceCallsQueue"]
     assert queue["Properties"]["VisibilityTimeout"] > recovery.CONTROL_SECONDS
+
+
+def test_a_call_whose_claim_answer_was_lost_still_runs(tenant: dict[str, Any],
+                                                       receivers: tuple[Receiver, Receiver, Sqs]) -> None:
+    """The claim (queued -> initiated, conditional) commits, its answer is
+    lost, botocore's retry finds the call initiated: the claim is this
+    worker's own, and the call runs (it was taken for another delivery's and
+    skipped: the call stayed initiated for good; found by the full sweep)."""
+    from chalicelib.store import voice as store
+
+    flow = CallEvents(tenant, *receivers, hook_names=("up",))
+    fired = _with_one_fault(flow, "dynamodb.UpdateItem", LOST_ANSWER, persistent=False)
+    assert fired and fired[0].startswith("lost_answer(once)@1 at dynamodb.UpdateItem")
+    assert (store.get_call(flow.tenant, flow.calls[-1]) or {})["cause"] == "user-busy"  # it ran, as it would have

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -103,9 +104,13 @@ def run(*, tenant: str, call_id: int) -> str:
                                            "at": events.iso(started)}]):
             return "canceled"
         return "skipped"
-    if not store.set_call(tenant, call_id, {"state": "initiated", "initiatedAt": events.iso(started)},
-                          expect_states=["queued"]):
-        return "skipped"  # another delivery of the message got there first
+    claim = uuid.uuid4().hex
+    if not store.set_call(tenant, call_id, {"state": "initiated", "initiatedAt": events.iso(started),
+                                            "claimedBy": claim}, expect_states=["queued"]) \
+            and (store.get_call(tenant, call_id) or {}).get("claimedBy") != claim:
+        # Another delivery of the message got there first. (Not this one's own claim, which
+        # botocore sent again after its answer was lost and found the call initiated.)
+        return "skipped"
     run_ = CallRun(tenant, call, media_adapter.media_server(), list(event_hooks(tenant, call["customerId"])), started,
                    control=int(call.get("controlVersion", 0)), history=len(call.get("history") or []))
     run_.event("call.initiated", state="initiated")
