@@ -319,3 +319,20 @@ def test_a_call_whose_claim_answer_was_lost_still_runs(tenant: dict[str, Any],
     fired = _with_one_fault(flow, "dynamodb.UpdateItem", LOST_ANSWER, persistent=False)
     assert fired and fired[0].startswith("lost_answer(once)@1 at dynamodb.UpdateItem")
     assert (store.get_call(flow.tenant, flow.calls[-1]) or {})["cause"] == "user-busy"  # it ran, as it would have
+
+
+def test_a_step_whose_write_answer_was_lost_leaves_no_gap_and_no_stuck_call(
+        tenant: dict[str, Any], receivers: tuple[Receiver, Receiver, Sqs]) -> None:
+    """The write of call.ringing commits but every answer is lost (botocore
+    gives up): the call ends failed with call.ringing in its history once,
+    delivered, and call.completed next in sequence (call control used to
+    write call.completed as the ringing step's sequence, conditional on a
+    history that had moved on: it stayed ringing for good; found by the full sweep)."""
+    from chalicelib.store import voice as store
+
+    flow = CallEvents(tenant, *receivers, hook_names=("up",))
+    fired = _with_one_fault(flow, "dynamodb.UpdateItem", LOST_ANSWER, nth=2)
+    assert fired and fired[0].startswith("lost_answer@") and fired[0].endswith(" at dynamodb.UpdateItem")
+    call = store.get_call(flow.tenant, flow.calls[-1]) or {}
+    assert [h["event"] for h in call["history"]] == ["call.queued", "call.initiated", "call.ringing", "call.completed"]
+    assert (call["state"], call["cause"]) == ("failed", "internal-error")

@@ -52,6 +52,7 @@ class CallRun:
     control: int = 0
     history: int = 1                # entries in the call's history (call.queued)
     resend: bool = False            # an event's deliveries may not all be recorded (its emit failed)
+    unsure: bool = False            # a history write raised: it may have been made
     verbs_run: list[dict[str, Any]] = field(default_factory=list)
     digits: list[str] = field(default_factory=list)
 
@@ -62,13 +63,22 @@ class CallRun:
     def advance(self, seconds: float) -> None:
         self.offset += float(seconds)
 
+    def _resync(self) -> None:
+        history = (store.get_call(self.tenant, self.call["id"]) or {}).get("history") or []
+        self.history = len(history)
+        self.seq = max((int(h["sequence"]) for h in history if "sequence" in h), default=0)
+        self.unsure = False
+
     def event(self, name: str, data: Mapping[str, Any] | None = None, *, state: str | None = None,
               fields: Mapping[str, Any] | None = None) -> None:
         """Record a step on the call (history, state) and send it to the hooks.
 
-        The sequence number is taken once the step is in the history (a write
-        that failed leaves no gap), and the history grows by one entry even
-        when botocore sends the write twice (its answer lost)."""
+        The history grows by one entry even when botocore sends the write
+        twice (its answer lost), and the sequence has no gap: after a write
+        whose outcome is unknown (it raised), the next step reads where the
+        history stands."""
+        if self.unsure:
+            self._resync()
         seq = self.seq + 1
         entry = {"event": name, "at": events.iso(self.now), "sequence": seq, **(dict(data or {}))}
         changes: dict[str, Any] = dict(fields or {})
@@ -77,8 +87,18 @@ class CallRun:
             entry["state"] = state
         changes["verbsRun"] = self.verbs_run
         changes["digits"] = self.digits
-        store.set_call(self.tenant, self.call["id"], changes, append_history=[entry], expect_history=self.history)
-        self.seq, self.history = seq, self.history + 1
+        try:
+            written = store.set_call(self.tenant, self.call["id"], changes, append_history=[entry],
+                                     expect_history=self.history)
+        except Exception:
+            self.unsure = self.resend = True  # in the history or not; its deliveries not recorded
+            raise
+        if written:
+            self.seq, self.history = seq, self.history + 1
+        else:  # the history is not as this run left it: its own write, sent twice?
+            self._resync()
+            if self.seq != seq:
+                raise RuntimeError(f"call {self.call['id']}: its history changed under call control")
         try:
             events.emit(tenant=self.tenant, call=self.call, hooks=self.hooks, seq=seq, event=name, at=self.now,
                         data={**(data or {}), **({"state": state} if state else {})})
