@@ -72,3 +72,25 @@ def test_under_tenants_only_files_still_tagged_pending_expire(aws: None) -> None
     assert [o["Key"] for o in listed["Contents"]] == ["tenants/tlife/files/000000000002",
                                                       "tenants/tlife/files/000000000003"]
     assert not blobs.mark_recorded("tlife", "files/000000000001")  # gone: nothing to mark
+
+
+def test_the_local_journal_keeps_the_tags_the_rules_expire_by(aws: None, tmp_path: Any) -> None:
+    """The local S3 persists through infra/local/moto_journal.py: a file's
+    pending tag, and its retagging alone (no new last change), survive a
+    restart, or the small install would keep an unrecorded upload for ever
+    or expire a recorded one."""
+    from moto.core.base_backend import BackendDict
+
+    from chalicelib.store import blobs
+    from infra.local.moto_journal import Journal
+
+    blobs.put("tjournal", "files/1", b"never recorded", tagged=True)
+    blobs.put("tjournal", "files/2", b"recorded", tagged=True)
+    journal = Journal(tmp_path)
+    journal.sync()
+    assert blobs.mark_recorded("tjournal", "files/2")
+    journal.sync()
+    BackendDict.reset()  # the process stops: moto's memory is gone
+    Journal(tmp_path).restore()
+    assert [blobs.upload_tag("tjournal", k) for k in ("files/1", "files/2")] == [blobs.PENDING, blobs.RECORDED]
+    assert blobs.get("tjournal", "files/2") == b"recorded"
