@@ -4,15 +4,13 @@ main table, usage counted against the tenant's storage quota.
 Order of an upload: decode, decompress (bounded), hash and verify, while the
 note's access check and the stored file's id (DynamoDB) run on other threads;
 put the object in place with the pending tag (streamed as it decodes when
-size and hash are announced, and never before the access check passed);
-then one transaction writes the attachment, adds its size to the tenant's
-usage (conditional on the quota) and records the file's settling; then the
-file's tag is changed to recorded (store/pending_files.py). If that
-transaction is refused the object is deleted again; if the process dies
-anywhere, what it PUT either carries the pending tag and no record names it
-(the lifecycle rule expires it) or is named by a committed record whose
-settling the settle_pending_files schedule finishes (docs/architecture.md).
-Presigned uploads land under pending/ and are promoted (copied) instead.
+size and hash are announced, never before the access check passed); one
+transaction writes the attachment, adds its size to the usage (conditional
+on the quota) and records the file's settling; then the file is retagged
+recorded (store/pending_files.py; presigned uploads: copied out of
+pending/). A refused transaction deletes the object; after a crash it either
+keeps its pending tag, named by nothing (the lifecycle rule expires it), or
+is named by a record the settle_pending_files schedule finishes settling.
 """
 from __future__ import annotations
 
@@ -59,11 +57,10 @@ def _discard(tenant: str, stored_file_id: int) -> None:
 
 def _settle(tenant: str, stored_file_id: int, replaced: int | None = None, *, pending_only: bool = False,
             tagged: bool = True) -> None:
-    """Settle a committed file: mark it recorded (``tagged``) or promote it
-    out of pending/ (``pending_only``: if its settling is still recorded, as
-    recorded). Its record is written, so a failure here does not fail the
-    request: the file stays pending, which the read path and the
-    settle_pending_files schedule finish."""
+    """Settle a committed file: retag it (``tagged``) or promote it out of
+    pending/ (``pending_only``: if still recorded as pending, as recorded).
+    Its record is written, so a failure here does not fail the request: the
+    read path and the settle_pending_files schedule finish it."""
     try:
         if pending_only:
             store.settle_if_pending(tenant, stored_file_id)
@@ -328,8 +325,7 @@ def download(*, principal: Principal, attachment_id: int) -> Download:
         if content is None:
             raise NotFoundError(f"the file of noteAttachment {attachment_id} is missing")
         return Download(record, content, None)
-    # A link cannot fall back: one GetItem makes sure a crash left nothing
-    # pending (a presigned upload's file under pending/; a tagged one is settled too).
+    # A link cannot fall back: one GetItem makes sure a crash left nothing pending.
     store.settle_if_pending(principal.tenant_id, record["storedFileId"])
     return Download(record, None, blobs.presigned_download(principal.tenant_id, key, filename=record["fileName"]))
 
