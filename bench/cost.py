@@ -37,8 +37,8 @@ PRICES = {
     "s3_get_class": 0.0004 / 1000,
     "sqs_request": 0.40 / 1e6,
 }
-S3_PUT_CLASS = {"PutObject", "CopyObject", "PostObject", "ListObjects", "ListObjectsV2", "CreateMultipartUpload",
-                "UploadPart", "CompleteMultipartUpload", "ListMultipartUploads", "ListParts"}
+S3_PUT_CLASS = {"PutObject", "PutObjectTagging", "CopyObject", "PostObject", "ListObjects", "ListObjectsV2",
+                "CreateMultipartUpload", "UploadPart", "CompleteMultipartUpload", "ListMultipartUploads", "ListParts"}
 S3_FREE = {"DeleteObject", "DeleteObjects", "AbortMultipartUpload"}
 _CAPACITY_OPS = {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "BatchGetItem",
                  "BatchWriteItem", "TransactWriteItems", "TransactGetItems"}

@@ -40,10 +40,15 @@ REASONS = {
     "Tables": "Items of the three tables and Query on their named indexes; no Scan (DESIGN.md), "
               "transactions are authorised per item action.",
     "TenantObjects": "Blob store under tenants/<tenant>/ (chalicelib/store/blobs.py): put, get, head, delete, "
-                     "and signing presigned GET/POST URLs, which act with this role's permissions.",
-    "PendingUploads": "Uploaded files wait under pending/tenants/<tenant>/ until their record is written (presigned "
-                      "uploads too: signing the POST needs PutObject); then they are copied under tenants/ "
-                      "and deleted (chalicelib/store/pending_files.py).",
+                     "and signing presigned GET/POST URLs, which act with this role's permissions. "
+                     "PutObjectTagging: a client's file is PUT with the tag dialtone-upload=pending (a PutObject "
+                     "carrying tags needs it) until its record is written, then retagged recorded, so the "
+                     "lifecycle rule ExpireUnrecordedUploads removes only files no record names "
+                     "(chalicelib/store/pending_files.py); no Get/DeleteObjectTagging: the functions never read "
+                     "or remove tags.",
+    "PendingUploads": "Presigned uploads wait under pending/tenants/<tenant>/ until confirmed (signing the POST "
+                      "needs PutObject); then they are copied under tenants/ and deleted "
+                      "(chalicelib/store/pending_files.py).",
     "CdrInboxObjects": "CDR ingestion reads a file that landed under cdr-inbox/ and removes it once ingested; "
                        "PutObject because the presigned POST of carrier cdr_upload acts with this role's "
                        "permissions (the service names the caller's own cdr-inbox/<tenant>/ in the signed key).",
@@ -74,7 +79,7 @@ def document(stateful: Stateful, log_groups: list[str], environment: dict[str, s
     bucket = stateful.bucket()
     statements = [
         _statement("Tables", TABLE_ACTIONS, _table_arns(stateful)),
-        _statement("TenantObjects", ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+        _statement("TenantObjects", ["s3:GetObject", "s3:PutObject", "s3:PutObjectTagging", "s3:DeleteObject"],
                    [{"Fn::Sub": f"${{{bucket}.Arn}}/{TENANT_PREFIX}*"}]),
         _statement("PendingUploads", ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
                    [{"Fn::Sub": f"${{{bucket}.Arn}}/{PENDING_PREFIX}*"}]),

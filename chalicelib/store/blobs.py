@@ -8,6 +8,15 @@ from chalicelib import settings
 from chalicelib.domain.common.files import content_disposition
 from chalicelib.store.clients import client
 
+# An object PUT in place before the record that names it is written carries
+# UPLOAD_TAG=PENDING; the bucket's lifecycle rule ExpireUnrecordedUploads
+# (infra/resources.json) expires it after a day unless mark_recorded has
+# changed the tag to RECORDED (store/pending_files.py).
+UPLOAD_TAG = "dialtone-upload"
+PENDING = "pending"
+RECORDED = "recorded"
+_PENDING_TAGGING = f"{UPLOAD_TAG}={PENDING}"
+
 
 def object_key(tenant: str, key: str, *, pending: bool = False) -> str:
     """``pending``: the key of a presigned upload not yet confirmed, under the
@@ -19,17 +28,21 @@ def object_key(tenant: str, key: str, *, pending: bool = False) -> str:
 
 
 def put(tenant: str, key: str, data: bytes | BinaryIO, *, content_type: str = "application/octet-stream",
-        metadata: dict[str, str] | None = None, sha1_hex: str | None = None, pending: bool = False) -> str:
+        metadata: dict[str, str] | None = None, sha1_hex: str | None = None, pending: bool = False,
+        tagged: bool = False) -> str:
     """Store an object. With ``sha1_hex`` (already computed by the caller) S3
     verifies the bytes it received against it, and botocore computes nothing
     over the body: one pass over the file, not two. (The client that signs
     payloads would SHA-256 the whole body first over plain HTTP, i.e. on the
     local stand-in: ≈ 10 ms per 16 MiB. Over HTTPS with a checksum header it
     does not, so the unsigned client is what AWS gets either way.)
-    ``pending``: under ``pending/`` until promote() (store/pending_files.py)."""
+    ``pending``: under ``pending/`` until promote(); ``tagged``: in place with
+    the pending tag until mark_recorded() (store/pending_files.py)."""
     full = object_key(tenant, key, pending=pending)
     params: dict[str, Any] = {"Bucket": settings.blob_bucket(), "Key": full, "Body": data,
                               "ContentType": content_type, "Metadata": metadata or {}}
+    if tagged:
+        params["Tagging"] = _PENDING_TAGGING
     if sha1_hex:
         import base64
 
@@ -57,6 +70,32 @@ def get_if_present(tenant: str, key: str) -> bytes | None:
 
 def _missing(error: Any) -> bool:
     return error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound")
+
+
+def mark_recorded(tenant: str, key: str) -> bool:
+    """Replace the object's pending tag (put with ``tagged``) by the recorded
+    one, so the lifecycle rule no longer expires it; repeatable. False when
+    there is no such object (deleted, or expired before anyone marked it).
+    PutObjectTagging, not DeleteObjectTagging: one IAM action for both this
+    and the PUT's own tagging, and moto answers DeleteObjectTagging on a
+    missing key with a 500 instead of a 404."""
+    s3 = client("s3")
+    try:
+        s3.put_object_tagging(Bucket=settings.blob_bucket(), Key=object_key(tenant, key),
+                              Tagging={"TagSet": [{"Key": UPLOAD_TAG, "Value": RECORDED}]})
+    except s3.exceptions.ClientError as error:
+        # MethodNotAllowed: the key's current version is a delete marker (a versioned bucket).
+        if _missing(error) or error.response.get("Error", {}).get("Code") == "MethodNotAllowed":
+            return False
+        raise
+    return True
+
+
+def upload_tag(tenant: str, key: str) -> str | None:
+    """The object's UPLOAD_TAG value (PENDING, RECORDED, or None: stored
+    before tags, or by Dialtone itself). Tests and the local lifecycle."""
+    tags = client("s3").get_object_tagging(Bucket=settings.blob_bucket(), Key=object_key(tenant, key))["TagSet"]
+    return next((t["Value"] for t in tags if t["Key"] == UPLOAD_TAG), None)
 
 
 def open_stream(tenant: str, key: str, byte_range: str | None = None, *, pending: bool = False) -> Any:
@@ -209,11 +248,11 @@ class ObjectWriter:
     PUT starts, so the producer can begin while the key is still being
     worked out (an id allocated, an access check made). Nothing is sent to
     S3 before it returns; if it raises, the upload fails with its error.
-    ``pending``: the object goes under ``pending/`` (see put)."""
+    ``pending``, ``tagged``: as for put."""
 
     def __init__(self, tenant: str, key: str | Callable[[], str], *, size: int, content_type: str,
                  sha1_hex: str | None, metadata: dict[str, str] | None = None, depth: int = 6,
-                 pending: bool = False) -> None:
+                 pending: bool = False, tagged: bool = False) -> None:
         import queue
         import threading
 
@@ -225,6 +264,8 @@ class ObjectWriter:
         self._aborted = threading.Event()
         params: dict[str, Any] = {"Bucket": settings.blob_bucket(), "Body": _PieceReader(self._pieces),
                                   "ContentLength": size, "ContentType": content_type, "Metadata": metadata or {}}
+        if tagged:
+            params["Tagging"] = _PENDING_TAGGING
         if sha1_hex:
             import base64
 

@@ -163,11 +163,11 @@ def greeting_object_key(customer_id: int, greeting_id: int, token: str, extensio
 
 
 def create_greeting(tenant: str, fields: Mapping[str, Any], *, entity_id: int) -> dict[str, Any]:
-    """The greeting, and in the same transaction the promotion of its audio
-    (``objectKey``, put under pending/ by put_audio): store/pending_files.py."""
+    """The greeting, and in the same transaction the settling of its audio
+    (``objectKey``, put with the pending tag by put_audio): store/pending_files.py."""
     from chalicelib.store import pending_files
 
-    also = pending_files.add(Transaction(), tenant, fields["objectKey"])
+    also = pending_files.add(Transaction(), tenant, fields["objectKey"], tagged=True)
     return entities.create(GREETING, tenant, fields, entity_id=entity_id, also=also)
 
 
@@ -198,32 +198,33 @@ def delete_greeting(tenant: str, current: Mapping[str, Any]) -> None:
 
 
 def put_audio(tenant: str, key: str, data: bytes, content_type: str) -> None:
-    """Under pending/ until the greeting that names it is committed (settle_audio)."""
+    """In place with the pending tag (the lifecycle rule expires it) until the
+    greeting that names it is committed (settle_audio)."""
     from chalicelib.store import blobs
 
-    blobs.put(tenant, key, data, content_type=content_type, pending=True)
+    blobs.put(tenant, key, data, content_type=content_type, tagged=True)
 
 
 def discard_audio(tenant: str, key: str) -> None:
-    """The pending audio of a greeting that was refused."""
+    """The audio (still tagged pending) of a greeting that was refused."""
     from chalicelib.store import blobs
 
-    blobs.delete(tenant, key, pending=True)
+    blobs.delete(tenant, key)
 
 
 def settle_audio(tenant: str, key: str, *, deleted: bool = False) -> None:
-    """After the commit of create_greeting (promote the audio) or of
+    """After the commit of create_greeting (mark the audio recorded) or of
     delete_greeting (``deleted``: delete it); left to the schedule on failure."""
     from chalicelib.store import pending_files
 
     if deleted:
         pending_files.settle_or_leave(tenant, key, drop=[key], promote=False)
     else:
-        pending_files.settle_or_leave(tenant, key)
+        pending_files.settle_or_leave(tenant, key, tagged=True)
 
 
 def settle_audio_if_pending(tenant: str, key: str) -> None:
-    """Promote the audio if a crashed upload left it pending (before its deletion)."""
+    """Settle the audio if a crashed upload left it pending (before its deletion)."""
     from chalicelib.store import pending_files
 
     pending_files.settle_if_pending(tenant, key)

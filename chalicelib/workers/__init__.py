@@ -59,8 +59,8 @@ def reservation_sweeper(event: CloudWatchEvent) -> dict[str, Any]:
     return reservations.sweep()
 
 
-# Files a crashed upload left under pending/ although their record is
-# committed: promoted well before the bucket's lifecycle rule expires them.
+# Files a crashed upload left pending (tagged, or under pending/) although
+# their record is committed: settled well before the lifecycle rules expire them.
 @bp.schedule(Rate(10, unit=Rate.MINUTES), name="settle_pending_files")
 @observed("settle_pending_files", "schedule")
 def settle_pending_files(event: CloudWatchEvent) -> dict[str, Any]:

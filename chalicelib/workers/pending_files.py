@@ -1,9 +1,10 @@
 """settle_pending_files: files whose record is committed but that a crashed
-request left under pending/ are promoted to their place (and the files the
-record replaced deleted), for every tenant. It runs every 10 minutes, well
-inside the day after which the bucket's lifecycle rule expires pending/
-objects (store/pending_files.py; docs/architecture.md, "AWS faults and
-retries"). Running twice, or beside the request, is harmless: every step
+request left unsettled (in place with the pending tag, or a presigned
+upload under pending/) are marked recorded or promoted to their place (and
+the files the record replaced deleted), for every tenant. It runs every 10
+minutes, well inside the day after which the bucket's lifecycle rules expire
+such objects (store/pending_files.py; docs/architecture.md, "Files: nothing
+orphaned, nothing lost"). Running twice, or beside the request, is harmless: every step
 repeats cleanly."""
 from __future__ import annotations
 

@@ -69,7 +69,7 @@ class Journal:
         self._lock = threading.Lock()
         # What is on disk, by identity and the fields that change: a sync writes only differences.
         self._buckets: set[tuple[str, str, str]] = set()
-        self._objects: dict[tuple[str, str, str, str], tuple[int, Any]] = {}
+        self._objects: dict[tuple[str, str, str, str], tuple[int, Any, str]] = {}
         self._queues: dict[tuple[str, str, str], str] = {}
         self._messages: dict[tuple[str, str, str, str], tuple[Any, ...]] = {}
 
@@ -126,11 +126,14 @@ class Journal:
                         continue  # a delete marker of a versioned bucket: the key is absent
                     where = (account, partition, name, key_name)
                     seen.add(where)
-                    signature = (id(key), key.last_modified)
+                    # Tags change without a new last_modified (PutObjectTagging); the
+                    # lifecycle stand-in expires by them (store/pending_files.py).
+                    tags = backend.get_object_tagging(key)["Tags"]
+                    signature = (id(key), key.last_modified, json.dumps(tags))
                     if self._objects.get(where) != signature:
                         blob = self._put_blob(key.value)
                         db.execute("INSERT OR REPLACE INTO objects VALUES (?, ?, ?, ?, ?, ?)",
-                                   (*where, blob, json.dumps(_key_state(key))))
+                                   (*where, blob, json.dumps({**_key_state(key), "tags": tags})))
                         self._objects[where] = signature
         dropped: set[str] = set()
         for where in set(self._objects) - seen:
@@ -204,8 +207,13 @@ class Journal:
             path = self._blob_path(blob)
             if not path.exists():
                 continue  # cannot happen (blob before row), but never stop the runtime over it
-            key = _restore_key(s3_backends[account][partition], bucket, key_name, path.read_bytes(), json.loads(state))
-            self._objects[(account, partition, bucket, key_name)] = (id(key), key.last_modified)
+            backend = s3_backends[account][partition]
+            fields = json.loads(state)
+            key = _restore_key(backend, bucket, key_name, path.read_bytes(), fields)
+            tags = fields.get("tags") or []  # rows written before tags were journaled have none
+            if tags:  # the tagger itself: PutObjectTagging would send an S3 event
+                backend.tagger.tag_resource(key.arn, tags)
+            self._objects[(account, partition, bucket, key_name)] = (id(key), key.last_modified, json.dumps(tags))
             counts["objects"] += 1
         rows = db.execute("SELECT * FROM queues").fetchall()
         # Dead-letter queues before the queues whose RedrivePolicy names them.

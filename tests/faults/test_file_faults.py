@@ -3,11 +3,13 @@ platform API) and voicemail greetings (call-tracking API); port-in documents
 are crashed in tests/unit/services/test_porting.py. The request answers
 cleanly or succeeds, the client's retry stores the file, and once the
 settle_pending_files schedule has run, every object under the tenant
-belongs to a record, every record's object is in place with its bytes, no
-promotion is left pending, and the tenant's storage usage is the sum of its
-files. Objects left under pending/ are allowed: nothing names them and the
-bucket's lifecycle rule expires them (store/pending_files.py; the design and
-its crash points: docs/architecture.md, "Files: nothing orphaned, nothing lost")."""
+belongs to a record or still carries the pending upload tag (the bucket's
+lifecycle rule ExpireUnrecordedUploads expires it), every record's object is
+in place with its bytes and without that tag, no promotion is left pending,
+and the tenant's storage usage is the sum of its files. Objects left under
+pending/ are allowed too: nothing names them and the lifecycle expires them
+(store/pending_files.py; the design and its crash points:
+docs/architecture.md, "Files: nothing orphaned, nothing lost")."""
 from __future__ import annotations
 
 import base64
@@ -21,6 +23,20 @@ from tests.support.faults import CRASH, LOST_ANSWER, Crash, Fault, Faults
 from tests.support.platform import Api
 
 CONTENT = b"%PDF-1.4\n" + b"1 0 obj << /Type /Catalog >> endobj\n" * 200
+
+
+def check_tags(tenant: str, named: set[str], objects: set[str]) -> None:
+    """Every object no record names carries the pending upload tag, so the
+    lifecycle rule removes it; no recorded object keeps that tag."""
+    from chalicelib.store import blobs
+
+    prefix = f"tenants/{tenant}/"
+    tags = {key: blobs.upload_tag(tenant, key[len(prefix):]) for key in objects}
+    assert named <= objects, f"records without their file: {named - objects}"
+    unnamed = {key for key in objects - named if tags[key] != blobs.PENDING}
+    assert not unnamed, f"objects no record names and no lifecycle rule removes: {unnamed}"
+    still = {key for key in named if tags[key] == blobs.PENDING}
+    assert not still, f"recorded files the lifecycle rule would expire: {still}"
 
 
 class AttachmentUpload(Flow):
@@ -59,8 +75,7 @@ class AttachmentUpload(Flow):
         stored = {f"tenants/{self.tenant}/files/{r['storedFileId']:012d}" for r in records}
         answer = aws_client("s3").list_objects_v2(Bucket=settings.blob_bucket(), Prefix=f"tenants/{self.tenant}/")
         objects = {o["Key"] for o in answer.get("Contents", [])}
-        assert stored <= objects, f"attachments without their file: {stored - objects}"
-        assert not objects - stored, f"objects no attachment names: {objects - stored}"
+        check_tags(self.tenant, stored, objects)
         assert not pending_files.pending(self.tenant), "promotions left pending after the schedule ran"
         assert blobs.storage_used(self.tenant) == sum(r["fileSize"] for r in records)
         for record in records:  # bytes once per file (the listing above keeps checking it is there)
@@ -127,9 +142,10 @@ def test_an_upload_whose_record_answer_was_lost_keeps_its_file(client: Any, tena
 def test_a_crash_between_the_put_and_the_record_leaves_no_object_the_lifecycle_keeps(
         client: Any, tenant: dict[str, Any]) -> None:
     """The process dies after the file's PUT, before its attachment is
-    written: what it stored lies under pending/ (the bucket's lifecycle rule
-    expires it), never under the tenant's files, which nothing expires."""
+    written: what it stored still carries the pending upload tag, which the
+    bucket's lifecycle rule expires; the recorded file does not."""
     from chalicelib import settings
+    from chalicelib.store import blobs
     from chalicelib.store.clients import client as aws_client
 
     flow = AttachmentUpload(client, tenant)
@@ -142,17 +158,20 @@ def test_a_crash_between_the_put_and_the_record_leaves_no_object_the_lifecycle_k
             flow._upload()
     answer = aws_client("s3").list_objects_v2(Bucket=settings.blob_bucket(), Prefix="")
     left = [o["Key"] for o in answer.get("Contents", []) if flow.tenant in o["Key"]]
-    assert len([k for k in left if k.startswith("tenants/")]) == 1  # the first upload's file
-    assert [k for k in left if k.startswith("pending/")], "the crashed upload's file is under pending/"
+    in_place = sorted(k for k in left if k.startswith("tenants/"))
+    assert len(in_place) == 2 and not [k for k in left if k.startswith("pending/")]
+    prefix = f"tenants/{flow.tenant}/"
+    # The first upload's file is recorded; the crashed one's is left to the lifecycle rule.
+    assert [blobs.upload_tag(flow.tenant, k[len(prefix):]) for k in in_place] == [blobs.RECORDED, blobs.PENDING]
     flow.check()
 
 
-@pytest.mark.parametrize("crash_before", ["s3.CopyObject", "dynamodb.DeleteItem", "s3.DeleteObject"])
+@pytest.mark.parametrize("crash_before", ["s3.PutObjectTagging", "dynamodb.DeleteItem"])
 def test_a_crash_after_the_record_loses_no_file(client: Any, tenant: dict[str, Any], crash_before: str) -> None:
     """The attachment is committed, then the process dies before its file is
-    promoted out of pending/, before the promotion's item is deleted, or
-    before the pending copy is: the download finds the file byte for byte
-    (the read path promotes it), and the schedule's run leaves nothing pending."""
+    marked recorded or before the item that says so is deleted: the
+    download finds the file byte for byte (it is in place), and the
+    schedule's run leaves nothing pending and nothing the lifecycle expires."""
     flow = AttachmentUpload(client, tenant)
     with Faults() as faults:
         faults.record()
@@ -223,7 +242,7 @@ class GreetingUpload(Flow):
         answer = aws_client("s3").list_objects_v2(Bucket=settings.blob_bucket(),
                                                   Prefix=f"tenants/{self.tenant}/greetings/")
         objects = {o["Key"] for o in answer.get("Contents", [])}
-        assert named == objects, f"greetings without audio: {named - objects}; audio of none: {objects - named}"
+        check_tags(self.tenant, named, objects)
         assert not pending_files.pending(self.tenant), "promotions left pending after the schedule ran"
         assert all(blobs.get(self.tenant, g["objectKey"]) == WAV for g in records)
 
@@ -239,12 +258,12 @@ def test_greeting_uploads_survive_a_fault_at_each_aws_call(client: Any, tenant: 
     assert coverage.calls and coverage.injected == coverage.scenarios
 
 
-@pytest.mark.parametrize("crash_before", ["dynamodb.TransactWriteItems", "s3.CopyObject", "dynamodb.DeleteItem"])
+@pytest.mark.parametrize("crash_before", ["dynamodb.TransactWriteItems", "s3.PutObjectTagging", "dynamodb.DeleteItem"])
 def test_a_greeting_upload_that_crashes_leaves_nothing_unnamed(client: Any, tenant: dict[str, Any],
                                                               crash_before: str) -> None:
-    """Before its record (the audio stays under pending/, which the lifecycle
-    expires) or after it (the schedule promotes the audio): the same state
-    once the schedule ran."""
+    """Before its record (the audio keeps the pending tag, which the lifecycle
+    expires) or after it (the schedule marks the audio recorded): the same
+    state once the schedule ran."""
     flow = GreetingUpload(client, tenant)
     with Faults() as faults:
         faults.record()
@@ -257,10 +276,10 @@ def test_a_greeting_upload_that_crashes_leaves_nothing_unnamed(client: Any, tena
 
 
 def test_replacing_a_file_a_crash_left_pending_leaves_no_orphan(client: Any, tenant: dict[str, Any]) -> None:
-    """An upload crashed after its record, so its file waits under pending/;
-    the client then replaces that file. The replaced file is promoted first
-    and then deleted with the change: a schedule run that had read its
-    pending item before cannot copy it back under the tenant afterwards."""
+    """An upload crashed after its record, so its file still carries the
+    pending tag; the client then replaces that file. The replaced file is
+    settled first and then deleted with the change: a schedule run that had
+    read its pending item before finds it gone and brings nothing back."""
     from chalicelib.store import pending_files
     from chalicelib.store.customers import attachments as store
     from chalicelib.store.dynamo import entities
@@ -270,7 +289,7 @@ def test_replacing_a_file_a_crash_left_pending_leaves_no_orphan(client: Any, ten
         faults.record()
         assert flow._upload() == 201
         committed = faults.calls.index("dynamodb.TransactWriteItems", faults.calls.index("s3.PutObject"))
-        faults.arm(Fault(CRASH, faults.calls.index("s3.CopyObject", committed)))
+        faults.arm(Fault(CRASH, faults.calls.index("s3.PutObjectTagging", committed)))
         with pytest.raises(Crash):
             flow._upload()
     (crashed,) = pending_files.pending(flow.tenant)  # what a schedule run reads before the change
@@ -280,8 +299,8 @@ def test_replacing_a_file_a_crash_left_pending_leaves_no_orphan(client: Any, ten
     changed = flow.api.patch(f"/noteAttachments/{attachment['id']}",
                              {"_fileContent": base64.b64encode(other).decode(), "fileName": "order.pdf"})
     assert changed.status_code == 200, changed.body
-    with pytest.raises(FileNotFoundError):  # that run goes on: its file is gone, nothing is copied back
-        pending_files.settle(flow.tenant, crashed["SK"])
+    with pytest.raises(FileNotFoundError):  # that run goes on: its file is gone, nothing is brought back
+        pending_files.settle(flow.tenant, crashed["SK"], tagged=crashed["tagged"])
     assert flow.download(attachment["id"]) == other
     flow.contents[attachment["id"]] = other
     settle_pending_files()
@@ -290,9 +309,9 @@ def test_replacing_a_file_a_crash_left_pending_leaves_no_orphan(client: Any, ten
 
 def test_deleting_a_greeting_whose_audio_a_crash_left_pending_leaves_nothing(client: Any,
                                                                              tenant: dict[str, Any]) -> None:
-    """As for a replaced attachment: the audio is promoted before the
+    """As for a replaced attachment: the audio is settled before the
     greeting's deletion records its removal, so a schedule run that had read
-    its pending item before cannot copy it back."""
+    its pending item before finds it gone and brings nothing back."""
     from chalicelib.store import pending_files
 
     flow = GreetingUpload(client, tenant)
@@ -300,7 +319,7 @@ def test_deleting_a_greeting_whose_audio_a_crash_left_pending_leaves_nothing(cli
         faults.record()
         assert flow.act(None) == 200
         committed = faults.calls.index("dynamodb.TransactWriteItems", faults.calls.index("s3.PutObject"))
-        faults.arm(Fault(CRASH, faults.calls.index("s3.CopyObject", committed)))
+        faults.arm(Fault(CRASH, faults.calls.index("s3.PutObjectTagging", committed)))
         with pytest.raises(Crash):
             flow.act(None)
     (crashed,) = pending_files.pending(flow.tenant)
@@ -309,15 +328,15 @@ def test_deleting_a_greeting_whose_audio_a_crash_left_pending_leaves_nothing(cli
     gone = flow.api.delete(f"/customers/{flow.customer}/voicemail_greetings/{newest}")
     assert gone.status_code == 200, gone.text
     with pytest.raises(FileNotFoundError):
-        pending_files.settle(flow.tenant, crashed["SK"])
+        pending_files.settle(flow.tenant, crashed["SK"], tagged=crashed["tagged"])
     settle_pending_files()
     flow.check()
 
 
 def test_a_download_link_of_a_file_a_crash_left_pending_points_at_the_file(client: Any, tenant: dict[str, Any],
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    """Above the inline size the answer is a presigned link, which cannot
-    fall back to pending/: the download promotes the file before signing it."""
+    """Above the inline size the answer is a presigned link: the file is in
+    place, and the download settles it (one GetItem) before signing it."""
     from chalicelib.store import blobs, pending_files
     from chalicelib.store.customers import attachments as store
     from chalicelib.store.dynamo import entities
@@ -327,13 +346,14 @@ def test_a_download_link_of_a_file_a_crash_left_pending_points_at_the_file(clien
         faults.record()
         assert flow._upload() == 201
         committed = faults.calls.index("dynamodb.TransactWriteItems", faults.calls.index("s3.PutObject"))
-        faults.arm(Fault(CRASH, faults.calls.index("s3.CopyObject", committed)))
+        faults.arm(Fault(CRASH, faults.calls.index("s3.PutObjectTagging", committed)))
         with pytest.raises(Crash):
             flow._upload()
     attachment = max(entities.every(store.NOTE_ATTACHMENT, flow.tenant), key=lambda a: a["id"])
-    assert blobs.head(flow.tenant, store.object_key(attachment["storedFileId"])) is None
+    assert blobs.upload_tag(flow.tenant, store.object_key(attachment["storedFileId"])) == blobs.PENDING
     monkeypatch.setenv("INLINE_DOWNLOAD_BYTES", "100")
     link = flow.api.get(f"/noteAttachments/{attachment['id']}", headers={"Accept": "application/octet-stream"})
     assert link.status_code == 303
     assert blobs.get(flow.tenant, store.object_key(attachment["storedFileId"])) == CONTENT
+    assert blobs.upload_tag(flow.tenant, store.object_key(attachment["storedFileId"])) == blobs.RECORDED
     assert not pending_files.pending(flow.tenant)

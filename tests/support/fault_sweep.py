@@ -80,8 +80,8 @@ def full_sweep() -> bool:
 # Calls that change something: where a fault can leave half a change behind.
 WRITES = frozenset({
     "TransactWriteItems", "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "SendMessage",
-    "SendMessageBatch", "DeleteMessage", "PutObject", "CopyObject", "DeleteObject", "CreateMultipartUpload",
-    "UploadPart", "CompleteMultipartUpload", "AbortMultipartUpload",
+    "SendMessageBatch", "DeleteMessage", "PutObject", "PutObjectTagging", "CopyObject", "DeleteObject",
+    "CreateMultipartUpload", "UploadPart", "CompleteMultipartUpload", "AbortMultipartUpload",
 })
 
 

@@ -3,15 +3,14 @@ main table, usage counted against the tenant's storage quota.
 
 Order of an upload: decode, decompress (bounded), hash and verify, while the
 note's access check and the stored file's id (DynamoDB) run on other threads;
-put the object under pending/ (streamed as it decodes when size and hash are
-announced, and never before the access check passed); then one transaction
-writes the attachment, adds its size to the tenant's usage (conditional on
-the quota) and records the file's promotion; then the file is promoted to
-its place (store/pending_files.py). If that transaction is refused the
-pending object is deleted again; if the process dies anywhere, what it PUT
-is either under pending/ with no record (the lifecycle rule expires it) or
-named by a committed record whose promotion the read path or the
-settle_pending_files schedule finishes (docs/architecture.md).
+put the object in place with the pending tag (streamed as it decodes when
+size and hash are announced, never before the access check passed); one
+transaction writes the attachment, adds its size to the usage (conditional
+on the quota) and records the file's settling; then the file is retagged
+recorded (store/pending_files.py; presigned uploads: copied out of
+pending/). A refused transaction deletes the object; after a crash it either
+keeps its pending tag, named by nothing (the lifecycle rule expires it), or
+is named by a record the settle_pending_files schedule finishes settling.
 """
 from __future__ import annotations
 
@@ -47,24 +46,26 @@ _log = logging.getLogger(__name__)
 
 
 def _discard(tenant: str, stored_file_id: int) -> None:
-    """Delete a pending file no attachment will name, without hiding the error
-    that got us here (if the delete fails too, the lifecycle rule expires it)."""
+    """Delete a file (PUT with the pending tag) no attachment will name,
+    without hiding the error that got us here (if the delete fails too, the
+    lifecycle rule expires it: its tag says pending)."""
     try:
-        blobs.delete(tenant, _object_key(stored_file_id), pending=True)
+        blobs.delete(tenant, _object_key(stored_file_id))
     except Exception:  # noqa: BLE001 - the caller re-raises the error that matters
         _log.warning("pending file %s of tenant %s left to the lifecycle rule", stored_file_id, tenant, exc_info=True)
 
 
-def _settle(tenant: str, stored_file_id: int, replaced: int | None = None, *, pending_only: bool = False) -> None:
-    """Promote a committed file out of pending/ (``pending_only``: if its
-    promotion is still recorded, as recorded). Its record is written, so a
-    failure here does not fail the request: the file stays pending, which
-    the read path and the settle_pending_files schedule finish."""
+def _settle(tenant: str, stored_file_id: int, replaced: int | None = None, *, pending_only: bool = False,
+            tagged: bool = True) -> None:
+    """Settle a committed file: retag it (``tagged``) or promote it out of
+    pending/ (``pending_only``: if still recorded as pending, as recorded).
+    Its record is written, so a failure here does not fail the request: the
+    read path and the settle_pending_files schedule finish it."""
     try:
         if pending_only:
             store.settle_if_pending(tenant, stored_file_id)
         else:
-            store.settle(tenant, stored_file_id, replaced)
+            store.settle(tenant, stored_file_id, replaced, tagged=tagged)
     except Exception:  # noqa: BLE001 - committed: answered as written, settled later
         _log.warning("stored file %s of tenant %s left pending", stored_file_id, tenant, exc_info=True)
 
@@ -120,7 +121,7 @@ def _store(principal: Principal, upload: Upload, file_name: str,
     received.content.seek(0)  # the buffer itself goes to S3: no copy of the file
     try:
         blobs.put(principal.tenant_id, _object_key(file_id), received.content, content_type=received.mime_type,
-                  metadata={"sha1": received.sha1}, sha1_hex=received.sha1, pending=True)
+                  metadata={"sha1": received.sha1}, sha1_hex=received.sha1, tagged=True)
         if meanwhile is not None:
             meanwhile()
     except Exception:
@@ -150,7 +151,7 @@ def _store_streamed(principal: Principal, upload: Upload, file_name: str, ready:
         writer = blobs.ObjectWriter(principal.tenant_id, lambda: _object_key(ready()),
                                     size=upload.expected_size or 0, content_type=mime_type,
                                     sha1_hex=upload.expected_hash, metadata={"sha1": upload.expected_hash or ""},
-                                    pending=True)
+                                    tagged=True)
         return writer.write
 
     try:
@@ -268,8 +269,9 @@ def update(*, principal: Principal, attachment_id: int, fields: Mapping[str, Any
     current = get(principal=principal, attachment_id=attachment_id)
     stored: dict[str, Any] = {}
     if upload is not None:
-        # The file being replaced may still wait under pending/ (a crashed
-        # upload): promote it now, so no settle of it can run after its deletion.
+        # The file being replaced may still be unsettled (a crashed upload):
+        # settle it now, so no settle of it (a presigned upload's copy out of
+        # pending/) can run after its deletion and put it back.
         store.settle_if_pending(principal.tenant_id, current["storedFileId"])
         stored = _store(principal, upload, values.get("fileName") or current["fileName"])
         if stored["fileHash"] == current.get("fileHash") and stored["fileSize"] == current.get("fileSize") \
@@ -295,7 +297,7 @@ def update(*, principal: Principal, attachment_id: int, fields: Mapping[str, Any
             raise ConcurrentUpdateError(f"noteAttachment {attachment_id} is being changed by others; try again")
     except DialtoneError:
         # Refused: no record names the new file. (Any other failure may
-        # follow a commit: the pending file stays, promoted if it was
+        # follow a commit: the tagged file stays, marked recorded if it was
         # recorded, expired by the lifecycle rule if not.)
         if stored and current.get("storedFileId") != stored["storedFileId"]:
             _discard(principal.tenant_id, stored["storedFileId"])
@@ -319,7 +321,7 @@ def download(*, principal: Principal, attachment_id: int) -> Download:
     if record["fileSize"] <= settings.inline_download_bytes():
         content = blobs.get_if_present(principal.tenant_id, key)
         if content is None and store.settle_if_pending(principal.tenant_id, record["storedFileId"]):
-            content = blobs.get_if_present(principal.tenant_id, key)  # a crash left it under pending/
+            content = blobs.get_if_present(principal.tenant_id, key)  # a crash left a presigned upload under pending/
         if content is None:
             raise NotFoundError(f"the file of noteAttachment {attachment_id} is missing")
         return Download(record, content, None)
@@ -394,6 +396,6 @@ def finish_upload(*, principal: Principal, upload_id: int) -> dict[str, Any]:
         raise
     # Any other failure may follow a commit: the pending object stays,
     # promoted if its attachment was recorded, else expired by the lifecycle rule.
-    _settle(principal.tenant_id, pending["storedFileId"])
+    _settle(principal.tenant_id, pending["storedFileId"], tagged=False)
     audit.touch("noteAttachment", record["id"])
     return record

@@ -98,12 +98,12 @@ def create_port_order(*, principal: Principal, customer: Mapping[str, Any], numb
     foc = rules.parse_foc(requested_foc, today=today or clock.today(), min_port_days=min_days)
     tenant = principal.tenant_id
     order_id = store.allocate_id(tenant)
-    # The documents wait under pending/ (which the bucket's lifecycle rule
-    # expires) until the order that names them is written: a crash between
-    # the two leaves nothing under the tenant that no order names.
+    # The documents carry the pending tag (the bucket's lifecycle rule
+    # expires them) until the order that names them is written: a crash
+    # between the two leaves nothing that no order names and nothing expires.
     documents = [f"portin/{order_id}/loa.zip", f"portin/{order_id}/carrier_doc.zip"]
     for key, content in zip(documents, (loa, carrier_doc)):
-        blobs.put(tenant, key, content, content_type="application/zip", pending=True)
+        blobs.put(tenant, key, content, content_type="application/zip", tagged=True)
     now = clock.now_iso()
     carriers = sorted({r.get("losingCarrier") or "" for r in accepted} - {""})
     fields = {
@@ -119,7 +119,7 @@ def create_port_order(*, principal: Principal, customer: Mapping[str, Any], numb
         record = store.create(tenant, fields, order_id=order_id, files=documents)
     except DialtoneError:
         for key in documents:  # refused: nothing names them
-            blobs.delete(tenant, key, pending=True)
+            blobs.delete(tenant, key)
         raise
     store.settle_files(tenant, documents)
     audit.touch("portorder", order_id)

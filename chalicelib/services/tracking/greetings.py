@@ -1,11 +1,11 @@
 """Voicemail greetings of a customer: audio (WAV or MP3, recognised by its
 content, at most MAX_GREETING_BYTES) in S3 under the tenant, metadata as an
 entity. An upload is checked whole before anything is written; the object
-is put under pending/, then the record, which records the object's
-promotion to its place (store/pending_files.py): a refused upload leaves
-nothing in S3, a crash at any point leaves either a pending object nothing
+is put in place with the pending tag, then the record, which records the
+object's settling (store/pending_files.py): a refused upload leaves
+nothing in S3, a crash at any point leaves either a tagged object nothing
 names (the bucket's lifecycle rule expires it) or a greeting whose audio the
-settle_pending_files schedule promotes. DELETE removes both the same way."""
+settle_pending_files schedule marks recorded. DELETE removes both the same way."""
 from __future__ import annotations
 
 import secrets
@@ -64,8 +64,8 @@ def upload(*, principal: Principal, customer_id: int, given: Mapping[str, Any], 
     except DialtoneError:
         store.discard_audio(tenant, key)  # refused: nothing names it
         raise
-    # (Any other failure may follow a commit: the pending audio stays, promoted
-    # by the schedule if the greeting was written, else expired by the lifecycle.)
+    # (Any other failure may follow a commit: the tagged audio stays, marked
+    # recorded by the schedule if the greeting was written, else expired by the lifecycle.)
     store.settle_audio(tenant, key)
     audit.touch("greeting", greeting_id)
     return record
@@ -104,8 +104,8 @@ def update(*, principal: Principal, greeting_id: int, customer_id: int | None, g
 def delete(*, principal: Principal, greeting_id: int, customer_id: int | None) -> dict[str, Any]:
     principal.require_write()
     current = get_greeting(principal=principal, greeting_id=greeting_id, customer_id=customer_id)
-    # Its audio may still wait under pending/ (a crashed upload): promote it
-    # now, so no settle of it can run after its deletion.
+    # Its audio may still be unsettled (a crashed upload): settle it now, so
+    # no settle of it can run after its deletion.
     store.settle_audio_if_pending(principal.tenant_id, current["objectKey"])
     store.delete_greeting(principal.tenant_id, current)
     store.settle_audio(principal.tenant_id, current["objectKey"], deleted=True)

@@ -5,10 +5,10 @@
   T#<t>#NOTEATTACHMENT / <id>     an attachment (generic entity; ByParent under its note)
   T#<t>#UPLOAD / <id>             a presigned upload not yet finished
   T#<t>#USAGE / STORAGE           bytes of stored files (conditional on the quota when it grows)
-  T#<t>#PENDINGFILE / files/<id>  the new file still under pending/ (store/pending_files.py)
+  T#<t>#PENDINGFILE / files/<id>  the new file not yet settled (store/pending_files.py)
 The files themselves are S3 objects ``files/<stored file id>`` (store/blobs.py),
-PUT under ``pending/`` first and promoted once the record that names them is
-committed (``settle``).
+PUT in place with the pending tag (presigned uploads: under ``pending/``) and
+settled once the record that names them is committed (``settle``).
 """
 from __future__ import annotations
 
@@ -54,17 +54,20 @@ def _usage_change(tenant: str, added_bytes: int, over_quota: DialtoneError) -> T
     return tx
 
 
-def _new_file(tx: Transaction, tenant: str, stored_file_id: int, replaced: int | None = None) -> Transaction:
-    """The file's promotion out of pending/ (and the replaced file's
-    deletion), committed with the record that names it."""
+def _new_file(tx: Transaction, tenant: str, stored_file_id: int, replaced: int | None = None, *,
+              tagged: bool = True) -> Transaction:
+    """The file's settling (``tagged``: PUT in place with the pending tag;
+    else a presigned upload under pending/) and the replaced file's
+    deletion, committed with the record that names it."""
     drop = [object_key(replaced)] if replaced is not None else []
-    return pending_files.add(tx, tenant, object_key(stored_file_id), drop=drop)
+    return pending_files.add(tx, tenant, object_key(stored_file_id), drop=drop, tagged=tagged)
 
 
-def settle(tenant: str, stored_file_id: int, replaced: int | None = None) -> None:
-    """Promote a committed file out of pending/ (and delete the one it replaced)."""
+def settle(tenant: str, stored_file_id: int, replaced: int | None = None, *, tagged: bool = True) -> None:
+    """Settle a committed file (mark it recorded, or promote it out of
+    pending/: ``tagged`` as given to the record) and delete the one it replaced."""
     pending_files.settle(tenant, object_key(stored_file_id),
-                         drop=[object_key(replaced)] if replaced is not None else [])
+                         drop=[object_key(replaced)] if replaced is not None else [], tagged=tagged)
 
 
 def settle_if_pending(tenant: str, stored_file_id: int) -> bool:
@@ -107,8 +110,10 @@ def finish_upload(tenant: str, upload_id: int, fields: Mapping[str, Any], *, ove
                   already_finished: DialtoneError) -> dict[str, Any]:
     """The upload becomes an attachment of ``fields``: one transaction
     deletes the upload (``already_finished`` if someone else did), creates
-    the attachment, adds its size to the usage and records its file's promotion."""
-    tx = _new_file(_usage_change(tenant, int(fields["fileSize"]), over_quota), tenant, int(fields["storedFileId"]))
+    the attachment, adds its size to the usage and records its file's promotion
+    out of pending/ (where the presigned POST put it)."""
+    tx = _new_file(_usage_change(tenant, int(fields["fileSize"]), over_quota), tenant, int(fields["storedFileId"]),
+                   tagged=False)
     tx.delete(settings.main_table(), {"PK": keys.entity_pk(tenant, UPLOAD.kind), "SK": keys.pad(upload_id)},
               condition="attribute_exists(PK)", failure=already_finished)
     return entities.create(NOTE_ATTACHMENT, tenant, fields, also=tx)

@@ -41,13 +41,13 @@ def allocate_id(tenant: str) -> int:
 
 
 def create(tenant: str, fields: Mapping[str, Any], *, order_id: int, files: Sequence[str] = ()) -> dict[str, Any]:
-    """The order, and in the same transaction the promotion of its documents
-    (``files``, put under pending/ by the caller): store/pending_files.py."""
+    """The order, and in the same transaction the settling of its documents
+    (``files``, put with the pending tag by the caller): store/pending_files.py."""
     from chalicelib.store import pending_files
 
     also = Transaction()
     for key in files:
-        pending_files.add(also, tenant, key)
+        pending_files.add(also, tenant, key, tagged=True)
     return entities.create(PORT_ORDER, tenant, fields, entity_id=order_id, also=also)
 
 
@@ -56,7 +56,7 @@ def settle_files(tenant: str, files: Sequence[str]) -> None:
     from chalicelib.store import pending_files
 
     for key in files:
-        pending_files.settle_or_leave(tenant, key)
+        pending_files.settle_or_leave(tenant, key, tagged=True)
 
 
 def get(tenant: str, order_id: int) -> dict[str, Any] | None:

@@ -426,14 +426,23 @@ def test_unconfirmed_presigned_uploads_expire_after_a_day(template: dict[str, An
     assert expire["NoncurrentVersionExpiration"] == {"NoncurrentDays": 1}  # the bucket is versioned
     assert rules["RemovePendingDeleteMarkers"]["ExpiredObjectDeleteMarker"] is True
     assert {r["Prefix"] for r in rules.values()} == {PENDING_PREFIX, CDR_STAGED_PREFIX, TENANT_PREFIX}
-    # Tenants' files never expire: only their replaced or deleted versions do, after 30 days.
+    # Tenants' files never expire, unless still tagged as an upload no record
+    # names (store/pending_files.py); their replaced or deleted versions do, after 30 days.
     tenant_rules = [r for r in rules.values() if r["Prefix"] == TENANT_PREFIX]
-    assert not any("ExpirationInDays" in r for r in tenant_rules)
+    assert [r["Id"] for r in tenant_rules if "ExpirationInDays" in r] == ["ExpireUnrecordedUploads"]
+    unrecorded = rules["ExpireUnrecordedUploads"]
+    assert unrecorded["TagFilters"] == [{"Key": "dialtone-upload", "Value": "pending"}]
+    assert (unrecorded["Status"], unrecorded["ExpirationInDays"]) == ("Enabled", 1)
+    assert unrecorded["NoncurrentVersionExpiration"] == {"NoncurrentDays": 1}
     assert rules["ExpireReplacedTenantFileVersions"]["NoncurrentVersionExpiration"] == {"NoncurrentDays": 30}
     assert rules["RemoveTenantDeleteMarkers"]["ExpiredObjectDeleteMarker"] is True
     for role in _of_type(template, "AWS::IAM::Role").values():
         statements = {s["Sid"]: s for s in role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]}
         assert statements["PendingUploads"]["Resource"][0]["Fn::Sub"].endswith("/" + PENDING_PREFIX + "*")
+        # PutObject with tags needs PutObjectTagging; retagging too. Nothing reads or removes tags.
+        tenant_actions = statements["TenantObjects"]["Action"]
+        assert "s3:PutObjectTagging" in tenant_actions
+        assert not {"s3:GetObjectTagging", "s3:DeleteObjectTagging"} & set(tenant_actions)
 
 
 def test_leftover_staged_cdr_pieces_expire_and_roles_may_use_them(template: dict[str, Any]) -> None:

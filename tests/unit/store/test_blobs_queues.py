@@ -53,6 +53,26 @@ def test_publish_delivers_json_messages(aws):
     assert sorted(seen) == [0, 1, 2, 3, 4, 5, 6, 7, 7, 8, 9, 10, 11]
 
 
+def test_tagged_puts_carry_the_pending_upload_tag_until_marked_recorded(aws):
+    """Streamed (unsigned payload, ChecksumSHA1) or not, a tagged PUT stores
+    the tag the lifecycle rule ExpireUnrecordedUploads expires on."""
+    import hashlib
+
+    data = b"abcdef"
+    writer = blobs.ObjectWriter("tw5", "files/streamed", size=6, content_type="text/plain",
+                                sha1_hex=hashlib.sha1(data).hexdigest(), tagged=True)
+    writer.write(data)
+    writer.close()
+    blobs.put("tw5", "files/whole", data, sha1_hex=hashlib.sha1(data).hexdigest(), tagged=True)
+    blobs.put("tw5", "files/plain", data)
+    assert [blobs.upload_tag("tw5", k) for k in ("files/streamed", "files/whole", "files/plain")] == [
+        blobs.PENDING, blobs.PENDING, None]
+    assert blobs.mark_recorded("tw5", "files/streamed") and blobs.mark_recorded("tw5", "files/streamed")
+    assert blobs.upload_tag("tw5", "files/streamed") == blobs.RECORDED
+    assert blobs.get("tw5", "files/streamed") == data
+    assert not blobs.mark_recorded("tw5", "files/absent")
+
+
 def test_object_writer_waits_for_a_late_key_and_stores_the_bytes(aws):
     import threading
 
