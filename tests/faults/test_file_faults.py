@@ -275,6 +275,20 @@ def test_a_greeting_upload_that_crashes_leaves_nothing_unnamed(client: Any, tena
     flow.check()
 
 
+def _uploaded_then_crashed_before_settling(client: Any, tenant: dict[str, Any]) -> AttachmentUpload:
+    """One clean upload, then one whose process dies after its record's
+    commit, before the retag: its file is in place, still tagged pending."""
+    flow = AttachmentUpload(client, tenant)
+    with Faults() as faults:
+        faults.record()
+        assert flow._upload() == 201
+        committed = faults.calls.index("dynamodb.TransactWriteItems", faults.calls.index("s3.PutObject"))
+        faults.arm(Fault(CRASH, faults.calls.index("s3.PutObjectTagging", committed)))
+        with pytest.raises(Crash):
+            flow._upload()
+    return flow
+
+
 def test_replacing_a_file_a_crash_left_pending_leaves_no_orphan(client: Any, tenant: dict[str, Any]) -> None:
     """An upload crashed after its record, so its file still carries the
     pending tag; the client then replaces that file. The replaced file is
@@ -284,14 +298,7 @@ def test_replacing_a_file_a_crash_left_pending_leaves_no_orphan(client: Any, ten
     from chalicelib.store.customers import attachments as store
     from chalicelib.store.dynamo import entities
 
-    flow = AttachmentUpload(client, tenant)
-    with Faults() as faults:
-        faults.record()
-        assert flow._upload() == 201
-        committed = faults.calls.index("dynamodb.TransactWriteItems", faults.calls.index("s3.PutObject"))
-        faults.arm(Fault(CRASH, faults.calls.index("s3.PutObjectTagging", committed)))
-        with pytest.raises(Crash):
-            flow._upload()
+    flow = _uploaded_then_crashed_before_settling(client, tenant)
     (crashed,) = pending_files.pending(flow.tenant)  # what a schedule run reads before the change
     attachment = max(entities.every(store.NOTE_ATTACHMENT, flow.tenant), key=lambda a: a["id"])
     assert crashed["SK"] == store.object_key(attachment["storedFileId"])
@@ -341,14 +348,7 @@ def test_a_download_link_of_a_file_a_crash_left_pending_points_at_the_file(clien
     from chalicelib.store.customers import attachments as store
     from chalicelib.store.dynamo import entities
 
-    flow = AttachmentUpload(client, tenant)
-    with Faults() as faults:
-        faults.record()
-        assert flow._upload() == 201
-        committed = faults.calls.index("dynamodb.TransactWriteItems", faults.calls.index("s3.PutObject"))
-        faults.arm(Fault(CRASH, faults.calls.index("s3.PutObjectTagging", committed)))
-        with pytest.raises(Crash):
-            flow._upload()
+    flow = _uploaded_then_crashed_before_settling(client, tenant)
     attachment = max(entities.every(store.NOTE_ATTACHMENT, flow.tenant), key=lambda a: a["id"])
     assert blobs.upload_tag(flow.tenant, store.object_key(attachment["storedFileId"])) == blobs.PENDING
     monkeypatch.setenv("INLINE_DOWNLOAD_BYTES", "100")
