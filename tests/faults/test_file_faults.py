@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from tests.support import events
+from tests.support.concurrency import run_concurrently
 from tests.support.fault_sweep import Flow, sweep
 from tests.support.faults import CRASH, LOST_ANSWER, Crash, Fault, Faults
 from tests.support.platform import Api
@@ -357,3 +358,18 @@ def test_a_download_link_of_a_file_a_crash_left_pending_points_at_the_file(clien
     assert blobs.get(flow.tenant, store.object_key(attachment["storedFileId"])) == CONTENT
     assert blobs.upload_tag(flow.tenant, store.object_key(attachment["storedFileId"])) == blobs.RECORDED
     assert not pending_files.pending(flow.tenant)
+
+
+def test_the_settling_schedule_run_twice_at_once_settles_each_file_once(client: Any, tenant: dict[str, Any]) -> None:
+    """Two runs of settle_pending_files at the same moment (EventBridge may
+    deliver a schedule twice) over files two crashes left pending: each file
+    ends in place, tagged recorded, its item gone, nothing else touched."""
+    from chalicelib.store import pending_files
+
+    flows = [_uploaded_then_crashed_before_settling(client, tenant) for _ in range(2)]
+    assert len(pending_files.pending(flows[0].tenant)) == 2
+    _, peak = run_concurrently(2, lambda _: settle_pending_files())
+    assert peak == 2, "the two runs did not overlap"
+    assert pending_files.pending(flows[0].tenant) == []
+    for flow in flows:
+        flow.check()
