@@ -28,17 +28,15 @@ def object_key(tenant: str, key: str, *, pending: bool = False) -> str:
 
 
 def put(tenant: str, key: str, data: bytes | BinaryIO, *, content_type: str = "application/octet-stream",
-        metadata: dict[str, str] | None = None, sha1_hex: str | None = None, pending: bool = False,
-        tagged: bool = False) -> str:
+        metadata: dict[str, str] | None = None, sha1_hex: str | None = None, tagged: bool = False) -> str:
     """Store an object. With ``sha1_hex`` (already computed by the caller) S3
     verifies the bytes it received against it, and botocore computes nothing
     over the body: one pass over the file, not two. (The client that signs
     payloads would SHA-256 the whole body first over plain HTTP, i.e. on the
     local stand-in: ≈ 10 ms per 16 MiB. Over HTTPS with a checksum header it
     does not, so the unsigned client is what AWS gets either way.)
-    ``pending``: under ``pending/`` until promote(); ``tagged``: in place with
-    the pending tag until mark_recorded() (store/pending_files.py)."""
-    full = object_key(tenant, key, pending=pending)
+    ``tagged``: with the pending tag until mark_recorded() (store/pending_files.py)."""
+    full = object_key(tenant, key)
     params: dict[str, Any] = {"Bucket": settings.blob_bucket(), "Key": full, "Body": data,
                               "ContentType": content_type, "Metadata": metadata or {}}
     if tagged:
@@ -248,15 +246,15 @@ class ObjectWriter:
     PUT starts, so the producer can begin while the key is still being
     worked out (an id allocated, an access check made). Nothing is sent to
     S3 before it returns; if it raises, the upload fails with its error.
-    ``pending``, ``tagged``: as for put."""
+    ``tagged``: as for put."""
 
     def __init__(self, tenant: str, key: str | Callable[[], str], *, size: int, content_type: str,
                  sha1_hex: str | None, metadata: dict[str, str] | None = None, depth: int = 6,
-                 pending: bool = False, tagged: bool = False) -> None:
+                 tagged: bool = False) -> None:
         import queue
         import threading
 
-        self.tenant, self.size, self.pending = tenant, size, pending
+        self.tenant, self.size = tenant, size
         self.key: str | None = key if isinstance(key, str) else None
         self._pieces: "queue.Queue[Any]" = queue.Queue(maxsize=depth)
         self._error: BaseException | None = None
@@ -281,7 +279,7 @@ class ObjectWriter:
                 if self._aborted.is_set():
                     return  # refused while the key was worked out: no request at all
                 self.key = key
-            _streaming_client().put_object(Key=object_key(self.tenant, key, pending=self.pending), **params)
+            _streaming_client().put_object(Key=object_key(self.tenant, key), **params)
         except BaseException as error:  # handed to the producer's thread
             self._error = error
         finally:
@@ -328,7 +326,7 @@ class ObjectWriter:
             self._done.wait(0.05)
         self._thread.join()
         if self.key is not None:  # None: the key was never worked out, nothing was sent
-            delete(self.tenant, self.key, pending=self.pending)  # harmless when nothing was stored
+            delete(self.tenant, self.key)  # harmless when nothing was stored
 
     def _raise_failure(self) -> None:
         if self._error is not None:

@@ -23,7 +23,7 @@ from chalicelib import clock, settings
 from chalicelib.domain.errors import ConcurrentUpdateError, InvalidStateError
 from chalicelib.store.dynamo import entities, keys
 from chalicelib.store.dynamo.codec import to_attr, to_item
-from chalicelib.store.dynamo.table import Transaction, batch_get, ddb, get, query_pages
+from chalicelib.store.dynamo.table import Transaction, ddb, get, query_pages
 from chalicelib.store.dynamo import schema
 from chalicelib.store.dynamo.entities import EntityType, Page
 
@@ -273,10 +273,7 @@ def take_lease(tenant: str, call_id: int, hook_id: int, owner: str, seconds: int
 
 def get_lease(tenant: str, call_id: int, hook_id: int) -> dict[str, Any] | None:
     """The (call, hook) lease as it is now (``until``: held till then; ``nextAt``: the next retry)."""
-    answer = ddb().get_item(TableName=_table(), Key=to_item(_lease_key(tenant, call_id, hook_id)), ConsistentRead=True)
-    from chalicelib.store.dynamo.codec import from_item
-
-    return from_item(answer["Item"]) if "Item" in answer else None
+    return get(_table(), _lease_key(tenant, call_id, hook_id))
 
 
 def set_lease(tenant: str, call_id: int, hook_id: int, owner: str, *, attempt: int, next_at: int = 0,

@@ -3,14 +3,13 @@ main table, usage counted against the tenant's storage quota.
 
 Order of an upload: decode, decompress (bounded), hash and verify, while the
 note's access check and the stored file's id (DynamoDB) run on other threads;
-put the object in place with the pending tag (streamed as it decodes when
-size and hash are announced, never before the access check passed); one
-transaction writes the attachment, adds its size to the usage (conditional
-on the quota) and records the file's settling; then the file is retagged
-recorded (store/pending_files.py; presigned uploads: copied out of
-pending/). A refused transaction deletes the object; after a crash it either
-keeps its pending tag, named by nothing (the lifecycle rule expires it), or
-is named by a record the settle_pending_files schedule finishes settling.
+put the object with the pending tag (streamed as it decodes when size and
+hash are announced, never before the access check passed); one transaction
+writes the attachment, adds its size to the usage (conditional on the quota)
+and records the file's settling; then the file is retagged recorded
+(store/pending_files.py, which also says what a crash at each point leaves;
+presigned uploads are copied out of pending/). A refused transaction deletes
+the object.
 """
 from __future__ import annotations
 
