@@ -66,7 +66,7 @@ class CallRun:
     def _resync(self) -> None:
         history = (store.get_call(self.tenant, self.call["id"]) or {}).get("history") or []
         self.history = len(history)
-        self.seq = max((int(h["sequence"]) for h in history if "sequence" in h), default=0)
+        self.seq = recovery.last_sequence(history)
         self.unsure = False
 
     def event(self, name: str, data: Mapping[str, Any] | None = None, *, state: str | None = None,

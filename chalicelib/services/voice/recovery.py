@@ -39,7 +39,7 @@ def again(tenant: str, call: Mapping[str, Any]) -> str:
         if claimed is not None and now - claimed < CONTROL_SECONDS:
             return "skipped"  # its worker may still be running it (a duplicate message)
         history = list(call.get("history") or [])
-        entry = {"event": "call.completed", "at": events.iso(now), "sequence": _last_sequence(history) + 1,
+        entry = {"event": "call.completed", "at": events.iso(now), "sequence": last_sequence(history) + 1,
                  "duration": 0, "cause": "internal-error", "state": "failed"}
         store.set_call(tenant, call["id"], {"state": "failed", "endedAt": entry["at"], "duration": 0,
                                             "cause": "internal-error"},
@@ -79,7 +79,8 @@ def resend(tenant: str, call: Mapping[str, Any]) -> None:
             queues.publish(events.QUEUE, {"tenant": tenant, "call": call["id"], "hook": hook["id"]})
 
 
-def _last_sequence(history: list[Mapping[str, Any]]) -> int:
+def last_sequence(history: list[Mapping[str, Any]]) -> int:
+    """The sequence number of the call's last history entry (0: none)."""
     return max((int(h["sequence"]) for h in history if "sequence" in h), default=0)
 
 
