@@ -77,13 +77,28 @@ def _log_in(browser: Any, runtime: LocalRuntime, username: str, password: str, c
 
 def _submit(browser: Any, button_id: str) -> None:
     """Click a form's button and wait for the answer's page to replace this one."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
     page = browser.find_element(By.TAG_NAME, "html")
     browser.find_element(By.ID, button_id).click()
-    WebDriverWait(browser, 30).until(expected_conditions.staleness_of(page))
+
+    def replaced(_: Any) -> bool:
+        # Selenium's staleness_of, plus Chromium's other answer for an element
+        # of a page being replaced mid-navigation (CI saw it once): "Node with
+        # given id does not belong to the document".
+        try:
+            page.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as error:
+            if "does not belong to the document" in str(error):
+                return True
+            raise
+        return False
+
+    WebDriverWait(browser, 30).until(replaced)
 
 
 def _cookies(browser: Any) -> dict[str, str]:
