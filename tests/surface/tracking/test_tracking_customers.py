@@ -82,6 +82,11 @@ def test_paging_fields_and_the_ampersand_path_form(tracking):
     ("POST", "/customers", {"name": "A", "custom_9": "x"}, 400, "custom_9"),
     ("POST", "/customers", {"name": "A", "custom_2": "many"}, 400, "custom_2"),
     ("POST", "/customers", {"name": "A", "custom_3": "bronze"}, 400, "custom_3"),
+    # Not a slot's name: refused, not dropped (nor read as custom_1).
+    ("POST", "/customers", {"name": "A", "custom_abc": "x"}, 400, "custom_abc"),
+    ("POST", "/customers", {"name": "A", "custom_1000": "x"}, 400, "custom_1000"),
+    ("POST", "/customers", {"name": "A", "custom_01": "x"}, 400, "custom_01"),
+    ("POST", "/customers", {"name": "A", "custom_": "x"}, 400, "custom_"),
     ("POST", "/customers", {"custnr": "x1"}, 400, "name"),
     ("POST", "/customers", {"name": "A", "colour": "red"}, 400, "colour"),
     ("POST", "/customers", {"name": "A", "email": "not-an-email"}, 400, "email"),
