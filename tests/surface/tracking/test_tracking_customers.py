@@ -89,6 +89,10 @@ def test_paging_fields_and_the_ampersand_path_form(tracking):
     ("POST", "/customers", {"name": "A", "custom_": "x"}, 400, "custom_"),
     ("POST", "/customers", {"custnr": "x1"}, 400, "name"),
     ("POST", "/customers", {"name": "A", "colour": "red"}, 400, "colour"),
+    # POST with an id would have created another customer: refused as sources and greetings do.
+    ("POST", "/customers?customer_id=1", {"name": "A"}, 400, "customer_id"),
+    ("POST", "/customers", {"name": "A", "customer_id": "1"}, 400, "customer_id"),
+    ("POST", "/customers&customer_id=7", {"name": "A"}, 400, "customer_id"),
     ("POST", "/customers", {"name": "A", "email": "not-an-email"}, 400, "email"),
 ])
 def test_bad_customer_inputs_write_nothing(tracking, defined, tenant, method, path, data, status, field):
