@@ -234,6 +234,15 @@ def _utf8(raw: bytes, what: str) -> str:
         raise ValidationError(f"{what} is not valid UTF-8", field=what) from None
 
 
+def refuse_control_characters(params: Mapping[str, str]) -> None:
+    """400 naming the first field whose value XML 1.0 cannot carry (a control
+    character other than tab, LF, CR; a lone surrogate from a JSON escape;
+    U+FFFE/U+FFFF): stored, it would come back in every XML answer."""
+    for name, value in params.items():
+        if render.NOT_XML.search(value):
+            raise ValidationError(f"{name} contains a control character (or one XML cannot carry)", field=name)
+
+
 def effective_method(request: Request, query: Mapping[str, str]) -> str:
     wire = request.method.upper()
     override = query.get("_method") or request.headers.get("x-http-method-override")
@@ -301,6 +310,7 @@ def serve(segments: list[str]) -> Response:
             if params.get(name) not in (None, "", value):
                 raise ValidationError(f"{name} in the path and the parameters differ", field=name)
             params[name] = value
+        refuse_control_characters(params)
         if method != "GET":
             principal.require_write()
         response = handler(Call(request=request, principal=principal, method=method, fmt=fmt, path=captured,
