@@ -195,6 +195,16 @@ def _query(request: Request) -> dict[str, str]:
     return found
 
 
+def _query_pairs(request: Request) -> list[tuple[str, str]]:
+    """Every (name, value) of the query string as the gateway decoded it,
+    repeats included: what the Digest ``uri`` must name."""
+    params = request.query_params
+    if not params:
+        return []
+    return [(name, value) for name in params
+            for value in (params.getlist(name) if hasattr(params, "getlist") else [params[name]])]
+
+
 def body_fields(request: Request) -> tuple[dict[str, str], dict[str, http.Part]]:
     """The fields of a form, JSON or multipart body (values as text), and the
     files of a multipart one, through the one body parser (api/http/body.py);
@@ -286,7 +296,8 @@ def serve(segments: list[str]) -> Response:
         from chalicelib.auth import digest
 
         principal = digest.authenticate(header=request.headers.get("authorization"), method=request.method,
-                                        path=request.context.get("path") or "", source_ip=http.source_ip(request))
+                                        path=request.context.get("path") or "", query=_query_pairs(request),
+                                        stage=request.context.get("stage"), source_ip=http.source_ip(request))
         method = effective_method(request, query)
         route, captured = _route(names)
         handler = route.handlers.get(method)
