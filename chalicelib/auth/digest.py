@@ -17,7 +17,9 @@
   dummy HA1 and costs the same reads, so neither body nor timing tells them
   apart. The IP allow-list applies on top, against the gateway's sourceIp.
 - Failed sign-ins count with the portal's and the voice API's (auth/attempts.py):
-  past the limit of the username or the address, 429 with Retry-After.
+  past the limit of the username or the address, 429 with Retry-After. A
+  request from outside the user's (non-empty) allow-list is 401 whatever its
+  password and counts against its address only, never the user's lock.
 """
 from __future__ import annotations
 
@@ -283,6 +285,15 @@ def authenticate(*, header: str | None, method: str, path: str, source_ip: str |
     expected = expected_response(algorithm=algorithm, ha1=ha1 or _DUMMY_HA1[HA1_KEYS[algorithm]], method=method,
                                  uri=uri, nonce=nonce, nc=nc, cnonce=cnonce, qop="auth")
     matched = hmac.compare_digest(expected, response)
+    if account is not None and account.allowlist and not identity.source_allowed(list(account.allowlist), source_ip):
+        # Nobody can sign in as this user from here, so the password is not
+        # looked at: the same 401 (or the address's 429) right or wrong, and
+        # the user's own count and lock are left alone, or any address could
+        # lock a partner's servers out with five guesses.
+        refusal = attempts.failed_from_address(source_ip)
+        if refusal is not None:
+            raise refusal
+        raise DigestSourceNotAllowedError(f"requests from {source_ip} are not allowed for this user")
     if account is None or not account.usable or account.principal is None or not ha1 or not matched:
         _count_failure(username, source_ip)
         raise refused
@@ -291,8 +302,6 @@ def authenticate(*, header: str | None, method: str, path: str, source_ip: str |
         raise lock
     if issued + nonce_seconds() < clock.epoch():
         raise DigestChallengeError("the nonce has expired", stale=True)
-    if not identity.source_allowed(list(account.allowlist), source_ip):
-        raise DigestSourceNotAllowedError(f"requests from {source_ip} are not allowed for this user")
     from chalicelib.store import tracking as store
 
     if not store.claim_nonce_count(nonce, nc, expires_at=issued + nonce_seconds() + 60):
