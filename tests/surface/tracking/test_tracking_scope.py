@@ -96,3 +96,29 @@ def test_an_oversize_multipart_greeting_is_refused_and_leaves_nothing(tracking, 
     assert refused.status_code == 400 and refused.json["errors"][0]["field"] == "audio", refused.text[:300]
     assert objects(tenant["tenant"]["id"]) == []
     assert tracking.get(f"/customers/{cid}/voicemail_greetings").json["total"] == 0
+
+
+def test_statistics_read_each_shard_day_once_for_all_customers(tracking, shop, tenant, tmp_path, monkeypatch):
+    from chalicelib.services.calls import ingest, scan
+    from chalicelib.store import calls as cdr_store
+
+    first = int(shop["customer_id"])
+    # Another customer whose calls the pipeline keeps in the same shard as the first's.
+    while True:
+        made = accounts.create_customer(principal=admin(tenant), fields={"name": "Neighbour", "creditLimit": "-100"})
+        if scan.shard(made["id"]) == scan.shard(first):
+            break
+    second = made["id"]
+    for cid, number in ((first, NUMBERS[0]), (second, NUMBERS[1])):
+        assert tracking.post(f"/customers/{cid}/sources", data={"name": "S", "number": number}).status_code == 200
+    start = (datetime.now(timezone.utc).replace(microsecond=0) + timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    rows = [[f"call-{n}", "inbound", account, "", "4155550001", "1" + number, start, start, start, "0", "ANSWERED"]
+            for n, (account, number) in enumerate((("acme1", NUMBERS[0]), (made["accountNumber"], NUMBERS[1])))]
+    ingest.import_file(tenant=shop["tenant"], path=_cdr_file(tmp_path / "c.csv", rows))
+    listed: list[str] = []
+    list_keys = cdr_store.list_keys
+    monkeypatch.setattr(cdr_store, "list_keys", lambda t, prefix: listed.append(prefix) or list_keys(t, prefix))
+    answer = tracking.get("/statistics/cdrs?date_from=" + start[:10] + "&date_to=" + start[:10])
+    assert {(c["cdr_id"], c["customer_id"]) for c in answer.json["cdrs"]} == {("call-0", str(first)),
+                                                                            ("call-1", str(second))}
+    assert listed == [f"cdr-parts/{start[:10]}/{scan.shard(first):02d}/"]  # one shard-day, once
