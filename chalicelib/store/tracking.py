@@ -297,12 +297,6 @@ def settle_audio_if_pending(tenant: str, key: str) -> None:
     pending_files.settle_if_pending(tenant, key)
 
 
-def audio_exists(tenant: str, key: str) -> bool:
-    from chalicelib.store import blobs
-
-    return blobs.head(tenant, key) is not None
-
-
 def audio_url(tenant: str, key: str) -> str:
     from chalicelib.store import blobs
 
