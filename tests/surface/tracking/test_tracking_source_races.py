@@ -111,3 +111,27 @@ def test_a_failed_source_transaction_after_the_sale_is_completed_by_the_same_req
     assert ledger_sum(t, cid) == charged and len(_sold_to(t, cid)) == len(sold_before) + 1
     assert store.live_holder(t, orphan)["sourceId"] == int(retried.json["sources"][0]["source_id"])
     assert store.pending_sales(t, cid, criteria=sources.criteria_key(SEARCH)) == []
+
+
+def test_a_pool_number_taken_by_another_source_meanwhile_moves_on_to_the_next(tracking, shop, monkeypatch):
+    t, cid = shop["tenant"], int(shop["customer_id"])
+    sid = tracking.post(f"/customers/{cid}/sources", data={"name": "Web", "number": NUMBERS[0]}).json["sources"][0]["source_id"]
+    take = sources._take_number
+    stolen: list[str] = []
+
+    def taken_then_held_by_someone_else(principal, customer, number, **kw):
+        held = take(principal, customer, number, **kw)
+        if not stolen:
+            stolen.append(number)
+            tx = Transaction()
+            store.add_holding(tx, t, number=number, source_id=999_999, customer_id=cid, since="2026-01-01T00:00:00Z",
+                              failure=None)
+            tx.execute()
+        return held
+
+    monkeypatch.setattr(sources, "_take_number", taken_then_held_by_someone_else)
+    answer = tracking.post(f"/sources/{sid}/number", data={"quantity": "1", "areacode": "206", "state": "WA"})
+    assert answer.status_code == 200, answer.text
+    assert answer.json["sources"][0]["pool_size"] == "1"
+    pool = [p["number"] for p in store.pool(t, int(sid))]
+    assert len(pool) == 1 and pool[0] != stolen[0] and store.live_holder(t, pool[0])["sourceId"] == int(sid)
