@@ -11,7 +11,7 @@ from chalice import Response
 
 from chalicelib.api.portal.dialect import FORMS, Visit, bp, serve
 from chalicelib.domain import identity
-from chalicelib.domain.errors import PermissionDeniedError, ValidationError
+from chalicelib.domain.errors import PermissionDeniedError, TooManyAttemptsError, ValidationError
 from chalicelib.lazy import lazy
 
 if TYPE_CHECKING:
@@ -44,7 +44,12 @@ def generate_key() -> Response:
     def handle(visit: Visit) -> Response:
         try:
             key = users.generate_own_api_key(principal=visit.me, password=visit.form.get("password", ""),
-                                             totp_code=visit.form.get("code", ""))
+                                             totp_code=visit.form.get("code", ""), source_ip=visit.source_ip)
+        except TooManyAttemptsError as error:
+            # Wrong passwords and codes count as failed sign-ins (auth/attempts.py).
+            refused = _page(visit, status=429, problem=error.message)
+            refused.headers["Retry-After"] = str(error.retry_after)
+            return refused
         except PermissionDeniedError as error:
             return _page(visit, status=403, problem=error.message)
         # Answered with the page itself, not a redirect: the key is in this answer only.

@@ -49,7 +49,9 @@ def login() -> Response:
                 session=visit.session, username=visit.form.get("username", ""),
                 password=visit.form.get("password", ""), code=visit.form.get("code", ""), source_ip=visit.source_ip)
         except TooManyAttemptsError as error:
-            return _login_form(visit, 429, error.message)
+            refused = _login_form(visit, 429, error.message)
+            refused.headers["Retry-After"] = str(error.retry_after)
+            return refused
         except AuthenticationError as error:
             return _login_form(visit, 401, error.message)
         return visit.redirect("/enrol" if visit.new_session.state == "enrol" else "/dashboard")

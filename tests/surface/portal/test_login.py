@@ -77,6 +77,7 @@ def test_wrong_attempts_are_throttled_per_user(portal, staff):
     # Now even the right password and code are not looked at.
     answer = portal.login(staff["username"], staff["password"], staff["codes"].next())
     assert answer.status_code == 429 and "too many failed attempts" in text(answer)
+    assert int(answer.headers["Retry-After"]) > 0
 
 
 def test_a_post_without_the_token_is_403_and_changes_nothing(portal, staff):
