@@ -62,17 +62,19 @@ def enrol_page() -> Response:
     def handle(visit: Visit) -> Response:
         if visit.session is None or visit.session.state != "enrol" or not visit.session.pending_secret:
             return visit.redirect("/login")
-        return _enrol_form(visit)
+        return _enrol_form(visit, secret=sessions.reveal_pending_secret(visit.session))
     return serve(handle, public=True)
 
-def _enrol_form(visit: Visit, status: int = 200, problem: str | None = None) -> Response:
-    import segno
+def _enrol_form(visit: Visit, status: int = 200, problem: str | None = None, secret: str | None = None) -> Response:
+    """The code form; with ``secret`` (its first showing only), the secret and its QR code."""
+    qr = None
+    if secret is not None:
+        import segno
 
-    assert visit.session is not None and visit.session.pending_secret
-    uri = f"otpauth://totp/Dialtone:{visit.session.user_id}?secret={visit.session.pending_secret}&issuer=Dialtone"
-    svg = segno.make(uri, error="m").svg_data_uri(scale=5, border=2)
-    return visit.render("enrol.html", status=status, title="Two-factor login", qr=svg,
-                        secret=visit.session.pending_secret, problem=problem)
+        assert visit.session is not None
+        uri = f"otpauth://totp/Dialtone:{visit.session.user_id}?secret={secret}&issuer=Dialtone"
+        qr = segno.make(uri, error="m").svg_data_uri(scale=5, border=2)
+    return visit.render("enrol.html", status=status, title="Two-factor login", qr=qr, secret=secret, problem=problem)
 
 @bp.route("/enrol", methods=["POST"], content_types=FORMS)
 def enrol() -> Response:

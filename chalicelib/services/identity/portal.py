@@ -132,6 +132,15 @@ def enrol(*, session: Session, code: str, source_ip: str | None) -> Session:
     return _new("user", session_seconds(), tenant_id=session.tenant_id, user_id=session.user_id)
 
 
+def reveal_pending_secret(session: Session) -> str | None:
+    """The secret being enrolled, to show on the enrolment page: the first
+    time only. A reload, a wrong code or someone else with the cookie later
+    gets None; whoever did not keep it logs in again for a new one."""
+    if session.state != "enrol" or not session.pending_secret:
+        return None
+    return session.pending_secret if store.mark_secret_shown(session.id) else None
+
+
 def principal_of(session: Session) -> Principal:
     """The logged-in user's Principal. Like a resolved API key, it is trusted
     by this process for AUTH_CACHE_SECONDS (a page then costs one read less);

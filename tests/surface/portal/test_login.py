@@ -152,3 +152,22 @@ def test_static_files_are_cached_by_their_content_hash(portal):
     answer = portal.client.get(href)
     assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("text/css")
     assert "immutable" in answer.headers["Cache-Control"]
+
+
+def test_the_enrolment_secret_is_shown_once(portal, tenant):
+    import pyotp
+
+    from chalicelib.services.identity import users
+    from chalicelib.store.dynamo import entities
+    from chalicelib.store.identity.users import USER
+
+    tenant_id = tenant["tenant"]["id"]
+    made = users.create_user(tenant=tenant_id, username=f"once-{tenant_id}", password="pass-word-5")
+    entities.update(USER, tenant_id, users.get_user(tenant=tenant_id, user_id=made["id"]), {"totpSecret": None})
+    assert portal.login(made["username"], "pass-word-5", "").headers["Location"] == "/portal/enrol"
+    secret = text(portal.get("/enrol")).split('id="totp-secret">')[1].split("<")[0]
+    again = text(portal.get("/enrol"))  # a reload, or someone else with the cookie
+    assert secret not in again and "data:image/svg+xml" not in again and 'id="secret-shown"' in again
+    wrong = portal.post("/enrol", {"code": "000000" if pyotp.TOTP(secret).now() != "000000" else "111111"})
+    assert wrong.status_code == 401 and secret not in text(wrong) and "data:image/svg+xml" not in text(wrong)
+    assert portal.post("/enrol", {"code": pyotp.TOTP(secret).now()}).headers["Location"] == "/portal/dashboard"
