@@ -26,10 +26,9 @@ def static(name: str) -> Response:
     return views.static_file(name, http.query(bp.current_request).get("v"))
 
 def _login_form(visit: Visit, status: int = 200, problem: str | None = None) -> Response:
-    if visit.session is None or visit.session.state != "anon":
-        # The form's CSRF token lives in a visitor session made for it.
-        visit.new_session = sessions.open_anonymous()
-    return visit.render("login.html", status=status, title="Log in", problem=problem,
+    # The form's CSRF token is the login cookie's (dialect.Visit.login_token):
+    # showing the form stores nothing, so bots fetching it do not grow the table.
+    return visit.render("login.html", status=status, csrf=visit.login_token(), title="Log in", problem=problem,
                         username=visit.form.get("username"))
 
 @bp.route("/login", methods=["GET"])
@@ -43,7 +42,6 @@ def login_page() -> Response:
 @bp.route("/login", methods=["POST"], content_types=FORMS)
 def login() -> Response:
     def handle(visit: Visit) -> Response:
-        assert visit.session is not None  # the CSRF check needs one
         try:
             visit.new_session = sessions.login(
                 session=visit.session, username=visit.form.get("username", ""),
@@ -55,7 +53,7 @@ def login() -> Response:
         except AuthenticationError as error:
             return _login_form(visit, 401, error.message)
         return visit.redirect("/enrol" if visit.new_session.state == "enrol" else "/dashboard")
-    return serve(handle, public=True)
+    return serve(handle, public=True, login_form=True)
 
 @bp.route("/enrol", methods=["GET"])
 def enrol_page() -> Response:

@@ -1,6 +1,6 @@
 """The portal's server-side sessions (failed logins: store/identity/attempts.py).
 
-  PORTAL#<sha256 of session id> / SESSION    state (anon, enrol, user), tenantId, userId,
+  PORTAL#<sha256 of session id> / SESSION    state (enrol, user), tenantId, userId,
                                              csrf, expiresAt (TTL); an enrolment's
                                              pendingSecret (sealed) and secretShown
 The cookie holds the session id; only its hash is a key, so a read of the
