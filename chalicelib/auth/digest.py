@@ -184,7 +184,7 @@ def _account(username: str) -> _Account | None:
     cached = _cache.get(username)
     if cached is not None and cached[0] >= now:
         return cached[1]
-    from chalicelib.store import tracking as store
+    from chalicelib.store.tracking import digest as store
 
     found = store.digest_user(username)
     account = None
@@ -302,7 +302,7 @@ def authenticate(*, header: str | None, method: str, path: str, source_ip: str |
         raise lock
     if issued + nonce_seconds() < clock.epoch():
         raise DigestChallengeError("the nonce has expired", stale=True)
-    from chalicelib.store import tracking as store
+    from chalicelib.store.tracking import digest as store
 
     if not store.claim_nonce_count(nonce, nc, expires_at=issued + nonce_seconds() + 60):
         raise DigestChallengeError("this nonce count was already used")
