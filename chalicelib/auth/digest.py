@@ -187,7 +187,7 @@ def _account(username: str) -> _Account | None:
     cached = _cache.get(username)
     if cached is not None and cached[0] >= now:
         return cached[1]
-    from chalicelib.store import tracking as store
+    from chalicelib.store.tracking import digest as store
 
     found = store.digest_user(username)
     account = None
@@ -313,7 +313,7 @@ def _claims() -> "ThreadPoolExecutor":
 
 
 def _claim(nonce: str, nc: str, expires_at: int) -> bool:
-    from chalicelib.store import tracking as store
+    from chalicelib.store.tracking import digest as store
 
     return store.claim_nonce_count(nonce, nc, expires_at=expires_at)
 

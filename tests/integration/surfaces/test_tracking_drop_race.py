@@ -80,7 +80,7 @@ def test_a_drop_racing_a_new_source_never_leaves_an_ex_customer_with_a_live_sour
     with runtime.environment():
         from chalicelib.auth import api_key
         from chalicelib.services.customers import accounts
-        from chalicelib.store import tracking as store
+        from chalicelib.store.tracking import sources as store
 
         principal = api_key.authenticate(tenant["user"]["api_key"], None)
         for cid in ids[:-1]:
