@@ -349,8 +349,7 @@ def start_upload(*, principal: Principal, note_id: int, fields: Mapping[str, Any
     record = store.create_upload(principal.tenant_id, {
         **values, "noteId": note_id, "customerId": note["customerId"], "storedFileId": stored_id,
         "fileSize": expected_size, "fileHash": expected_hash, "mimeType": mime, "createdBy": principal.user_id,
-        "expiresAt": clock.epoch() + settings.presign_seconds() + 3600,
-    })
+    }, expires_at=clock.epoch() + settings.presign_seconds() + 3600)
     post = blobs.presigned_upload(principal.tenant_id, _object_key(stored_id), content_type=mime,
                                   max_bytes=expected_size)
     return {"uploadID": record["id"], "url": post["url"], "fields": post["fields"],
