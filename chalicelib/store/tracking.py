@@ -27,6 +27,10 @@ from chalicelib.store.dynamo import entities, keys
 from chalicelib.store.dynamo.codec import to_item
 from chalicelib.store.dynamo.table import Transaction, ddb, get, query_pages
 from chalicelib.store.dynamo import schema
+from chalicelib.domain.errors import ConcurrentUpdateError
+from chalicelib.store import blobs
+from chalicelib.store import calls as cdr_store
+from chalicelib.store import pending_files
 
 SOURCE = schema.TRACKING_SOURCE
 GREETING = schema.TRACKING_GREETING
@@ -41,13 +45,11 @@ def _table() -> str:
 def digest_user(username: str) -> tuple[str, dict[str, Any]] | None:
     """(tenant, user) by username (unique across tenants). An unknown name
     reads a second (absent) item, so it costs what a known one does."""
-    from chalicelib.store.dynamo.schema import USER
-
-    owner = entities.find_id_by_unique(USER, None, "username", username)
+    owner = entities.find_id_by_unique(schema.USER, None, "username", username)
     if owner is None:
         get(_table(), {"PK": "U#USER#username#absent", "SK": "-"})
         return None
-    user = entities.get_one(USER, owner[0], owner[1])
+    user = entities.get_one(schema.USER, owner[0], owner[1])
     return (owner[0], user) if user else None
 
 
@@ -165,8 +167,6 @@ def greeting_object_key(customer_id: int, greeting_id: int, token: str, extensio
 def create_greeting(tenant: str, fields: Mapping[str, Any], *, entity_id: int) -> dict[str, Any]:
     """The greeting, and in the same transaction the settling of its audio
     (``objectKey``, put with the pending tag by put_audio): store/pending_files.py."""
-    from chalicelib.store import pending_files
-
     also = pending_files.add(Transaction(), tenant, fields["objectKey"], tagged=True)
     return entities.create(GREETING, tenant, fields, entity_id=entity_id, also=also)
 
@@ -188,8 +188,6 @@ def delete_greeting(tenant: str, current: Mapping[str, Any]) -> None:
     """The greeting goes, and in the same transaction the deletion of its
     audio is recorded, so a crash before ``settle_audio`` leaves no object
     without its greeting (store/pending_files.py)."""
-    from chalicelib.store import pending_files
-
     tx = Transaction()
     tx.delete(_table(), {"PK": keys.entity_pk(tenant, GREETING.kind), "SK": keys.pad(current["id"])},
               condition="#v = :v", names={"#v": "version"}, values={":v": current["version"]})
@@ -200,23 +198,17 @@ def delete_greeting(tenant: str, current: Mapping[str, Any]) -> None:
 def put_audio(tenant: str, key: str, data: bytes, content_type: str) -> None:
     """In place with the pending tag (the lifecycle rule expires it) until the
     greeting that names it is committed (settle_audio)."""
-    from chalicelib.store import blobs
-
     blobs.put(tenant, key, data, content_type=content_type, tagged=True)
 
 
 def discard_audio(tenant: str, key: str) -> None:
     """The audio (still tagged pending) of a greeting that was refused."""
-    from chalicelib.store import blobs
-
     blobs.delete(tenant, key)
 
 
 def settle_audio(tenant: str, key: str, *, deleted: bool = False) -> None:
     """After the commit of create_greeting (mark the audio recorded) or of
     delete_greeting (``deleted``: delete it); left to the schedule on failure."""
-    from chalicelib.store import pending_files
-
     if deleted:
         pending_files.settle_or_leave(tenant, key, drop=[key], promote=False)
     else:
@@ -225,20 +217,14 @@ def settle_audio(tenant: str, key: str, *, deleted: bool = False) -> None:
 
 def settle_audio_if_pending(tenant: str, key: str) -> None:
     """Settle the audio if a crashed upload left it pending (before its deletion)."""
-    from chalicelib.store import pending_files
-
     pending_files.settle_if_pending(tenant, key)
 
 
 def audio_exists(tenant: str, key: str) -> bool:
-    from chalicelib.store import blobs
-
     return blobs.head(tenant, key) is not None
 
 
 def audio_url(tenant: str, key: str) -> str:
-    from chalicelib.store import blobs
-
     return blobs.presigned_download(tenant, key)
 
 
@@ -285,8 +271,6 @@ def hand_out(tenant: str, source_id: int, *, number: str, previous: str, session
                       "expiresAt": expires_at})
     tx.put(_table(), {"PK": f"T#{tenant}#TRKVISIT#{number}", "SK": f"{now}#{session}", "session": session,
                       "sourceId": source_id, "from": now, "until": until})
-    from chalicelib.domain.errors import ConcurrentUpdateError
-
     try:
         tx.execute()
     except ConcurrentUpdateError:
@@ -320,8 +304,6 @@ def call_rows(tenant: str, *, day: str, shard: int, customer_id: int, numbers: I
     """The calls of one day to ``numbers`` owned by ``customer_id``, from the
     accepted part objects of the customer's shard, each call id once (the
     first ingested: part key order, then file order), ordered by start."""
-    from chalicelib.store import calls as cdr_store
-
     wanted = sorted(set(numbers))
     names = cdr_store.list_keys(tenant, f"cdr-parts/{day}/{shard:02d}/")
     if not names or not wanted:
