@@ -9,7 +9,7 @@ from typing import Any
 from chalicelib import clock
 from chalicelib.domain import identity
 from chalicelib.domain.money import ledger as rules
-from chalicelib.domain.errors import PermissionDeniedError, ValidationError
+from chalicelib.domain.errors import NotFoundError, PermissionDeniedError, ValidationError
 from chalicelib.domain.identity import Principal
 from chalicelib.domain.money.ledger import Statement, TENANT_ACCOUNT
 from chalicelib.domain.money.amounts import parse_money
@@ -17,6 +17,7 @@ from chalicelib.services.common import audit
 from chalicelib.services.customers import accounts as customers
 from chalicelib.services.money import ledger, ledger_reads
 from chalicelib.services.money.ledger import Posted
+from chalicelib.store.identity import users as identity_store
 
 
 def period(first: str | None, last: str | None, *, names: tuple[str, str] = ("initial_date", "final_date"),
@@ -74,8 +75,6 @@ def adjust_balance(*, tenant: str, account_number: str | None, amount: Any, reas
     value = parse_money(amount, field="amount", allow_zero=False)
     if not (reason or "").strip():
         raise ValidationError("a reason is required", field="reason")
-    from chalicelib.store.identity import users as identity_store
-    from chalicelib.domain.errors import NotFoundError
 
     if identity_store.get_tenant(tenant) is None:
         raise NotFoundError(f"tenant {tenant} not found", field="tenant")
