@@ -28,6 +28,7 @@ from chalicelib.services.common import audit
 from chalicelib.services.numbers import reservations
 from chalicelib.services.numbers import order_charges
 from chalicelib.services.numbers import trunks
+from chalicelib.store import queues
 from chalicelib.store.numbers import carts
 from chalicelib.store.numbers import inventory as number_store
 from chalicelib.store.numbers import owned as owned_numbers
@@ -137,7 +138,6 @@ def queue_order(*, principal: Principal, customer: Mapping[str, Any], order_id: 
         raise InvalidStateError(f"order {order['id']} is already {order['status']}", field="orderId")
     if order["status"] == GENERATED:
         order = _move(principal.tenant_id, order, QUEUED)
-    from chalicelib.store import queues
 
     queues.publish("orders", {"tenant": principal.tenant_id, "orderId": order["id"]})
     return order
