@@ -19,6 +19,7 @@ from chalicelib.services.customers import accounts as customers
 from chalicelib.services.money import ledger, ledger_reads
 from chalicelib.services.money.ledger import Posted
 from chalicelib.store.identity import users as identity_store
+from chalicelib.store.dynamo.entities import Page
 
 
 def period(first: str | None, last: str | None, *, names: tuple[str, str] = ("initial_date", "final_date"),
@@ -128,8 +129,6 @@ def managed_overview(*, principal: Principal, days: int = 30, recent: int = 10) 
     the totals, and the latest payments and charges across them. Never the
     partner's wallet: that is for users with access to all customers."""
     from concurrent.futures import ThreadPoolExecutor
-
-    from chalicelib.store.dynamo.entities import Page
 
     principal.require_read()
     if principal.customer_access not in (identity.ACCESS_MANAGER, identity.ACCESS_COMMISSION):
