@@ -1,5 +1,6 @@
 """Number orders: a cart becomes an order (gen_order), the order is queued
-(process_order) and the order worker charges and activates it exactly once.
+(process_order) and the order worker fulfils it (fulfil_order): charges and
+activates it exactly once.
 
 Order states: generated -> queued -> charged -> complete, or -> failed (the
 balance could not cover it; its numbers go back to availability). Each move
@@ -150,7 +151,7 @@ def _move(tenant: str, order: Mapping[str, Any], status: str, note: str | None =
         "status": status, "history": [*order.get("history", []), _history(status, now, note)]})
 
 
-def process_order(*, tenant: str, order_id: int) -> str:
+def fulfil_order(*, tenant: str, order_id: int) -> str:
     """The order worker's step for one message: charge, activate, complete.
     Returns the order's final status; safe to run any number of times."""
     for _ in range(10):
