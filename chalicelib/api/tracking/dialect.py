@@ -41,6 +41,7 @@ from chalicelib.domain.identity import Principal
 from chalicelib.lazy import lazy
 
 if TYPE_CHECKING:
+    from chalicelib.auth.digest import PendingClaim
     from chalicelib.services.common import audit
 else:
     audit = lazy("chalicelib.services.common.audit")
@@ -183,6 +184,16 @@ def _query(request: Request) -> dict[str, str]:
     return found
 
 
+def _query_pairs(request: Request) -> list[tuple[str, str]]:
+    """Every (name, value) of the query string as the gateway decoded it,
+    repeats included: what the Digest ``uri`` must name."""
+    params = request.query_params
+    if not params:
+        return []
+    return [(name, value) for name in params
+            for value in (params.getlist(name) if hasattr(params, "getlist") else [params[name]])]
+
+
 def body_fields(request: Request) -> tuple[dict[str, str], dict[str, http.Part]]:
     """The fields of a form, JSON or multipart body (values as text), and the
     files of a multipart one, through the one body parser (api/http/body.py);
@@ -222,6 +233,15 @@ def _utf8(raw: bytes, what: str) -> str:
         raise ValidationError(f"{what} is not valid UTF-8", field=what) from None
 
 
+def refuse_control_characters(params: Mapping[str, str]) -> None:
+    """400 naming the first field whose value XML 1.0 cannot carry (a control
+    character other than tab, LF, CR; a lone surrogate from a JSON escape;
+    U+FFFE/U+FFFF): stored, it would come back in every XML answer."""
+    for name, value in params.items():
+        if render.NOT_XML.search(value):
+            raise ValidationError(f"{name} contains a control character (or one XML cannot carry)", field=name)
+
+
 def effective_method(request: Request, query: Mapping[str, str]) -> str:
     wire = request.method.upper()
     override = query.get("_method") or request.headers.get("x-http-method-override")
@@ -240,6 +260,7 @@ def serve(segments: list[str]) -> Response:
     started = time.perf_counter()
     token = audit.begin()
     principal: Principal | None = None
+    pending: PendingClaim | None = None
     fmt = render.JSON
     response = errors.internal_error(fmt)
     try:
@@ -264,36 +285,21 @@ def serve(segments: list[str]) -> Response:
             query[name] = value
         from chalicelib.auth import digest
 
-        principal = digest.authenticate(header=request.headers.get("authorization"), method=request.method,
-                                        path=request.context.get("path") or "", source_ip=http.source_ip(request))
-        method = effective_method(request, query)
-        route, captured = _route(names)
-        handler = route.handlers.get(method)
-        if handler is None:
-            allow = [m for m in METHODS if m in route.handlers]
-            raise errors.MethodNotAllowedError(f"{method} is not allowed on /{'/'.join(names)}; allowed: "
-                                               f"{', '.join(allow)}", allow=allow)
-        fields: dict[str, str]
-        files: dict[str, http.Part]
-        if method in ("GET", "DELETE") and request.method == method:
-            fields, files = {}, {}
-        else:
-            fields, files = body_fields(request)
-        params = dict(query)
-        params.pop("_method", None)
-        for name, value in fields.items():
-            if name in params and params[name] != value:
-                raise ValidationError(f"{name} is given twice", field=name)
-            params[name] = value
-        for name, value in captured.items():
-            if params.get(name) not in (None, "", value):
-                raise ValidationError(f"{name} in the path and the parameters differ", field=name)
-            params[name] = value
-        if method != "GET":
-            principal.require_write()
-        response = handler(Call(request=request, principal=principal, method=method, fmt=fmt, path=captured,
-                                params=params, files=files))
-        response = http.gzip_if_accepted(request, response)
+        # A read's replay claim runs beside the read, and is waited for
+        # before anything is answered (digest.authenticate, PendingClaim).
+        principal, pending = digest.authenticate(
+            header=request.headers.get("authorization"), method=request.method,
+            path=request.context.get("path") or "", query=_query_pairs(request),
+            stage=request.context.get("stage"), source_ip=http.source_ip(request), read=_reads_only(request, query))
+        try:
+            response = _answer(request, principal, query=query, names=names, fmt=fmt)
+        finally:
+            if pending is not None:
+                try:
+                    pending.confirm()
+                except digest.DigestChallengeError:
+                    principal = None  # a replay: nobody's request, nothing of the read answered
+                    raise
     except DialtoneError as error:
         response = errors.error_response(error, fmt)
     except Exception as error:
@@ -304,6 +310,46 @@ def serve(segments: list[str]) -> Response:
             http.write_audit(request, principal, response.status_code, "tracking", started)
         audit.end(token)
     return response
+
+
+def _reads_only(request: Request, query: Mapping[str, str]) -> bool:
+    """A plain GET: no method override (honoured on POST only) turns it into a write."""
+    return (request.method == "GET" and not query.get("_method")
+            and not request.headers.get("x-http-method-override"))
+
+
+def _answer(request: Request, principal: Principal, *, query: dict[str, str], names: list[str],
+            fmt: str) -> Response:
+    """The authenticated request routed to its handler and answered."""
+    method = effective_method(request, query)
+    route, captured = _route(names)
+    handler = route.handlers.get(method)
+    if handler is None:
+        allow = [m for m in METHODS if m in route.handlers]
+        raise errors.MethodNotAllowedError(f"{method} is not allowed on /{'/'.join(names)}; allowed: "
+                                           f"{', '.join(allow)}", allow=allow)
+    fields: dict[str, str]
+    files: dict[str, http.Part]
+    if method in ("GET", "DELETE") and request.method == method:
+        fields, files = {}, {}
+    else:
+        fields, files = body_fields(request)
+    params = dict(query)
+    params.pop("_method", None)
+    for name, value in fields.items():
+        if name in params and params[name] != value:
+            raise ValidationError(f"{name} is given twice", field=name)
+        params[name] = value
+    for name, value in captured.items():
+        if params.get(name) not in (None, "", value):
+            raise ValidationError(f"{name} in the path and the parameters differ", field=name)
+        params[name] = value
+    refuse_control_characters(params)
+    if method != "GET":
+        principal.require_write()
+    response = handler(Call(request=request, principal=principal, method=method, fmt=fmt, path=captured,
+                            params=params, files=files))
+    return http.gzip_if_accepted(request, response)
 
 
 def _route(names: list[str]) -> tuple[Route, dict[str, str]]:
