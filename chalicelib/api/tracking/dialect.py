@@ -27,7 +27,6 @@ from __future__ import annotations
 import logging
 import re
 import time
-import urllib.parse
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
@@ -149,19 +148,8 @@ def split_path(segments: list[str]) -> tuple[list[str], str | None, dict[str, st
 
 
 def _pairs(text: str, what: str) -> dict[str, str]:
-    try:
-        pairs = urllib.parse.parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict",
-                                       max_num_fields=MAX_FIELDS)
-    except UnicodeDecodeError:
-        raise ValidationError(f"{what} are not UTF-8", field="body") from None
-    except ValueError:
-        raise ValidationError(f"{what} have too many fields", field="body") from None
-    found: dict[str, str] = {}
-    for name, value in pairs:
-        if name in found and found[name] != value:
-            raise ValidationError(f"{name} is given twice", field=name)
-        found[name] = value
-    return found
+    # A name may repeat only its value; %-escapes must be UTF-8.
+    return http.form(text, repeated=http.SAME, max_fields=MAX_FIELDS, strict_escapes=True, what=what)
 
 
 def accepted_format(request: Request) -> str:

@@ -7,6 +7,8 @@ import os
 import tempfile
 from typing import Any, Iterable, Mapping
 
+from chalicelib.store import calls as cdr_store
+
 
 def call_rows(tenant: str, *, day: str, shard: int, numbers_by_customer: Mapping[int, Iterable[str]]
               ) -> list[dict[str, Any]]:
@@ -16,8 +18,6 @@ def call_rows(tenant: str, *, day: str, shard: int, numbers_by_customer: Mapping
     once, not once per customer), each call id once (the first ingested:
     part key order, then file order), ordered by start; each row names its
     ``customerId``."""
-    from chalicelib.store import calls as cdr_store
-
     wanted = sorted({(int(c), n) for c, numbers in numbers_by_customer.items() for n in numbers})
     if not wanted:
         return []

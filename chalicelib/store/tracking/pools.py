@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+from chalicelib.domain.errors import ConcurrentUpdateError
 from chalicelib.store.dynamo.codec import to_item
 from chalicelib.store.dynamo.table import Transaction, ddb, get, query_pages
 from chalicelib.store.tracking.keys import (
@@ -44,8 +45,6 @@ def hand_out(tenant: str, source_id: int, *, number: str, previous: str, session
                      "expiresAt": expires_at})
     tx.put(table(), {**visit_key(tenant, number, since=now, session=session), "session": session,
                      "sourceId": source_id, "from": now, "until": until})
-    from chalicelib.domain.errors import ConcurrentUpdateError
-
     try:
         tx.execute()
     except ConcurrentUpdateError:
