@@ -11,7 +11,8 @@ their keys and attribute names (docs/architecture.md, "voice").
         delivery log (attempts, outcome); a call's pending ones are a prefix
   T#<t>#VLEASE / <call id>#<hook id>     who is delivering a call's events to a hook
   VREFRESH#<sha256> / VREFRESH           a refresh token (single use) -> its family
-  VFAMILY#<family id> / VFAMILY          a refresh-token family (revoked on reuse)
+  VFAMILY#<family id> / VFAMILY          a refresh-token family (revoked on reuse; bound
+        to the password version it began under)
   SYSTEM / VOICE-JWT-KEYS                local and test stages only: the
         generated signing keys (deployed stages read SSM)
 """
@@ -151,7 +152,9 @@ def set_call(tenant: str, call_id: int, changes: Mapping[str, Any], *, expect_st
 
 def control_call(tenant: str, call: Mapping[str, Any], changes: Mapping[str, Any]) -> None:
     """A client's change to a live call (new verbs, hang up): conditional on it
-    still being live; bumps its control version so the worker notices."""
+    still being live and not closing (call control marks it closing, on the
+    control version it last saw, before its final state); bumps its control
+    version so the worker notices."""
     names = {"#s": "state", "#c": "controlVersion"}
     values: dict[str, Any] = {":one": 1, ":zero": 0}
     parts = ["#c = if_not_exists(#c, :zero) + :one"]

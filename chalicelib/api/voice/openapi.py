@@ -227,7 +227,10 @@ def spec() -> dict[str, Any]:
             "post": _op("Create an outbound call (queued)", 201, _ref("Call"), body="CallInput")},
         "/account/{id}/channels/voice/{callId}": {
             "parameters": [account, item("callId")], "get": _op("One call", 200, _ref("Call")),
-            "put": _op("Replace the verbs of a live call", 204, None, errors=(400, 401, 403, 404, 409, 415)),
+            "put": _op("Replace the verbs still to run of a live call. A 204 always takes effect: a queued call "
+                       "starts with these verbs, an inbound call leaves its flow for them, and a call running "
+                       "its last verb runs them before it ends (409 once it is ending or has ended)", 204, None,
+                       errors=(400, 401, 403, 404, 409, 415)),
             "delete": _op("Hang up a live call", 204, None, errors=(401, 403, 404, 409))},
         "/account/{id}/simulator/inbound": {
             "parameters": [account],

@@ -4,8 +4,9 @@ It claims the call (``queued`` -> ``initiated``, one conditional write: a
 message delivered twice runs the call once; services/voice/recovery.py
 handles the message again), places the first leg on the media
 server, runs the verbs in order (re-reading the call between verbs, so a PUT's
-new verbs or a DELETE take effect at the next verb), and ends it with a final
-state, duration and cause. Inbound calls (simulated to a DDI) run the
+new verbs or a DELETE take effect at the next verb; a PUT made while the call
+was queued replaces the verbs it starts with, and one made as it ends still
+runs: see ``_close``), and ends it with a final state, duration and cause. Inbound calls (simulated to a DDI) run the
 account's flow from the ROUTE_START of that DDI instead. Every step is an
 event for the account's event.generic hooks (services/voice/events.py).
 A completed call is handed to the CDR pipeline (services/voice/cdr.py).
@@ -17,7 +18,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from chalicelib import clock
 from chalicelib.adapters import media as media_adapter
@@ -63,11 +64,13 @@ class CallRun:
     def advance(self, seconds: float) -> None:
         self.offset += float(seconds)
 
-    def _resync(self) -> None:
-        history = (store.get_call(self.tenant, self.call["id"]) or {}).get("history") or []
+    def _resync(self) -> dict[str, Any]:
+        fresh = store.get_call(self.tenant, self.call["id"]) or {}
+        history = fresh.get("history") or []
         self.history = len(history)
         self.seq = recovery.last_sequence(history)
         self.unsure = False
+        return fresh
 
     def event(self, name: str, data: Mapping[str, Any] | None = None, *, state: str | None = None,
               fields: Mapping[str, Any] | None = None) -> None:
@@ -131,21 +134,48 @@ def run(*, tenant: str, call_id: int) -> str:
         # Another delivery of the message got there first. (Not this one's own claim, which
         # botocore sent again after its answer was lost and found the call initiated.)
         return "skipped"
+    # Control version 0 is the call as created: a PUT made while the call was
+    # queued (before or during the claim) is a change this run has not seen yet.
     run_ = CallRun(tenant, call, media_adapter.media_server(), list(event_hooks(tenant, call["customerId"])), started,
-                   control=int(call.get("controlVersion", 0)), history=len(call.get("history") or []))
+                   control=0, history=len(call.get("history") or []))
     run_.event("call.initiated", state="initiated")
+    state, cause = _attempt(run_, lambda: _inbound(run_) if call.get("direction") == "inbound" else _outbound(run_))
+    return _finish(run_, *_close(run_, state, cause))
+
+
+def _attempt(run_: CallRun, steps: Callable[[], None]) -> tuple[str, str]:
+    """Run ``steps``; the state and cause the call ends with."""
     try:
-        if call.get("direction") == "inbound":
-            _inbound(run_)
-        else:
-            _outbound(run_)
-        state, cause = "completed", "normal-clearing"
+        steps()
     except _Ended as ended:
-        state, cause = ended.state, ended.cause
+        return ended.state, ended.cause
     except Exception:  # noqa: BLE001 - the call must still end and say why
-        _log.exception("call %s failed in call control", call_id)
-        state, cause = "failed", "internal-error"
-    return _finish(run_, state, cause)
+        _log.exception("call %s failed in call control", run_.call["id"])
+        return "failed", "internal-error"
+    return "completed", "normal-clearing"
+
+
+def _close(run_: CallRun, state: str, cause: str) -> tuple[str, str]:
+    """Mark the call closing, provided no PUT or DELETE came in since the last
+    check (one conditional write; a PUT or DELETE is refused, 409, once it is
+    made). One that did come in takes effect first: a PUT's verbs run when the
+    line is still up (the call answered and ending by its own verbs), so a PUT
+    answered 204 is never ignored; a PUT to a call that never connected
+    replaced verbs that had nothing to run on."""
+    for _ in range(MAX_FLOW_STEPS):
+        if store.set_call(run_.tenant, run_.call["id"], {"closing": True}, expect_control=run_.control):
+            break
+        seen = run_.control
+        try:
+            verbs = _check_control(run_)
+        except _Ended:
+            continue  # a DELETE: the call is ending already, as it is
+        if run_.control == seen:
+            break  # not a client's change (the call item is gone): nothing to run
+        line_up = run_.answered_at is not None and state == "completed" and cause != "api-hangup"
+        if verbs is not None and line_up:
+            state, cause = _attempt(run_, lambda: _run_verbs(run_, verbs))
+    return state, cause
 
 
 def _finish(run_: CallRun, state: str, cause: str) -> str:
@@ -177,9 +207,9 @@ def _ring_and_answer(run_: CallRun, target: Mapping[str, Any], ring_timeout: int
 
 
 def _outbound(run_: CallRun) -> None:
-    _check_control(run_)
+    replaced = _check_control(run_)  # a PUT while the call was queued replaces the verbs it was created with
     _ring_and_answer(run_, run_.call["target"], ANSWER_RING_TIMEOUT)
-    _run_verbs(run_, list(run_.call["verbs"]))
+    _run_verbs(run_, replaced if replaced is not None else list(run_.call["verbs"]))
     if run_.media.holds_line(run_.call["target"]):
         _hold(run_)
 
@@ -299,10 +329,19 @@ def _inbound(run_: CallRun) -> None:
     """The account's flow from the DDI's ROUTE_START (answered by the platform)."""
     run_.answered_at = run_.now
     run_.event("call.answered", state="answered", fields={"answeredAt": events.iso(run_.now)})
+    _take_over(run_)
     start = run_.call.get("startDevice")
     if not start:
         raise _Ended("completed", "no-route")
     _walk_flow(run_, start)
+
+
+def _take_over(run_: CallRun) -> None:
+    """A PUT's verbs replace an inbound call's flow: they run, then the call ends."""
+    verbs = _check_control(run_)
+    if verbs is not None:
+        _run_verbs(run_, verbs)
+        raise _Ended("completed", "normal-clearing")
 
 
 def _walk_flow(run_: CallRun, first: str) -> None:
@@ -310,7 +349,7 @@ def _walk_flow(run_: CallRun, first: str) -> None:
     for _ in range(MAX_FLOW_STEPS):
         if current == rules.HANGUP:
             raise _Ended("completed", "normal-clearing")
-        _check_control(run_)
+        _take_over(run_)
         device = _device(run_, current)
         if device is None:
             raise _Ended("completed", "device-missing")

@@ -76,3 +76,51 @@ def test_malformed_json_and_wrong_content_type(voice, shop):
     wrong = voice.post(f"/account/{acc}/channels/voice", raw="a=b", headers={"Content-Type": "text/plain"})
     assert wrong.status_code == 415
     assert voice.get(f"/account/{acc}/channels/voice").json == []
+
+
+# (A hangup verb ends the call: its reason becomes the cause; verbsRun lists the verbs that ran before it.)
+NEW_VERBS = {"verbs": [{"say": {"text": ["Sorry, the driver is lost"]}}, {"hangup": {"reason": "updated"}}]}
+
+
+def test_a_put_right_after_the_post_replaces_the_verbs_the_call_starts_with(voice, shop):
+    acc = shop["account"]
+    made = voice.post(f"/account/{acc}/channels/voice", EXAMPLE_1).json
+    assert voice.put(f"/account/{acc}/channels/voice/{made['id']}", NEW_VERBS).status_code == 204
+    assert _run(shop["admin"], made["id"]) == "completed"
+    call = voice.get(f"/account/{acc}/channels/voice/{made['id']}").json
+    assert call["cause"] == "updated" and [v["verb"] for v in call["verbsRun"]] == ["say"]
+    assert "call.updated" in [h["event"] for h in call["history"]]
+
+
+def test_a_put_during_the_last_verb_still_runs(voice, shop, monkeypatch):
+    # The PUT lands while the call says its last verb: after call control's last
+    # look at the call, before it ends. Its 204 must not be ignored.
+    from chalicelib.adapters import media
+
+    acc = shop["account"]
+    made = voice.post(f"/account/{acc}/channels/voice",
+                      {**EXAMPLE_1, "verbs": [{"say": {"text": ["Your pizza is outside!"]}}]}).json
+    sent = []
+
+    class PutDuringSay(media.SimulatorMediaServer):
+        def say(self, say):
+            if not sent:
+                sent.append(voice.put(f"/account/{acc}/channels/voice/{made['id']}", NEW_VERBS).status_code)
+            return super().say(say)
+
+    monkeypatch.setattr(media, "media_server", PutDuringSay)
+    assert _run(shop["admin"], made["id"]) == "completed"
+    call = voice.get(f"/account/{acc}/channels/voice/{made['id']}").json
+    assert sent == [204]
+    assert [v["verb"] for v in call["verbsRun"]] == ["say", "say"] and call["cause"] == "updated"
+    assert voice.put(f"/account/{acc}/channels/voice/{made['id']}", NEW_VERBS).status_code == 409
+
+
+def test_a_put_to_a_queued_inbound_call_replaces_its_flow(voice, shop):
+    acc = shop["account"]
+    ddi = voice.get(f"/account/{acc}/ddi").json[0]["id"]
+    made = voice.post(f"/account/{acc}/simulator/inbound", {"ddi": ddi, "from": "+441234567890"}).json
+    assert voice.put(f"/account/{acc}/channels/voice/{made['id']}", NEW_VERBS).status_code == 204
+    _run(shop["admin"], made["id"])
+    call = voice.get(f"/account/{acc}/channels/voice/{made['id']}").json
+    assert [v["verb"] for v in call["verbsRun"]] == ["say"] and call["cause"] == "updated"
