@@ -168,7 +168,8 @@ def control_call(tenant: str, call: Mapping[str, Any], changes: Mapping[str, Any
     try:
         ddb().update_item(TableName=_table(), Key=to_item(_entity_key(tenant, CALL, call["id"])),
                           UpdateExpression="SET " + ", ".join(parts),
-                          ConditionExpression=f"#s IN ({', '.join(f':l{n}' for n in range(len(live)))})",
+                          ConditionExpression=f"#s IN ({', '.join(f':l{n}' for n in range(len(live)))}) "
+                                              "AND attribute_not_exists(closing)",
                           ExpressionAttributeNames=names,
                           ExpressionAttributeValues={k: to_attr(v) for k, v in values.items()})
     except ddb().exceptions.ConditionalCheckFailedException:
@@ -306,9 +307,12 @@ def put_refresh(tx: Transaction, token_hash: str, *, tenant: str, user_id: int, 
                       "used": False, "expiresAt": expires_at}, condition="attribute_not_exists(PK)")
 
 
-def new_family(tx: Transaction, family: str, *, tenant: str, user_id: int, expires_at: int) -> None:
+def new_family(tx: Transaction, family: str, *, tenant: str, user_id: int, password_version: str,
+               expires_at: int) -> None:
+    """Add to ``tx``: a new family, bound to the user's password version."""
     tx.put(_table(), {**family_key(family), "tenantId": tenant, "userId": user_id, "revoked": False,
-                      "expiresAt": expires_at}, condition="attribute_not_exists(PK)")
+                      "passwordVersion": password_version, "expiresAt": expires_at},
+           condition="attribute_not_exists(PK)")
 
 
 def get_refresh(token_hash: str) -> dict[str, Any] | None:
@@ -321,9 +325,11 @@ def use_refresh(tx: Transaction, token_hash: str, *, failure: Exception) -> None
               values={":t": True, ":f": False}, failure=failure)  # type: ignore[arg-type]
 
 
-def family_live(tx: Transaction, family: str, *, failure: Exception) -> None:
-    tx.check(_table(), family_key(family), "revoked = :f", values={":f": False},
-             failure=failure)  # type: ignore[arg-type]
+def family_live(tx: Transaction, family: str, *, password_version: str, failure: Exception) -> None:
+    """Add to ``tx``: the family is not revoked and was started under ``password_version``
+    (a family from before versions were recorded has none, and fails)."""
+    tx.check(_table(), family_key(family), "revoked = :f AND passwordVersion = :pwv",
+             values={":f": False, ":pwv": password_version}, failure=failure)  # type: ignore[arg-type]
 
 
 def revoke_family(family: str) -> None:

@@ -120,12 +120,16 @@ def test_disabled_user_and_password_change_end_tokens(runtime: LocalRuntime, org
 
     with runtime.environment():
         made = users.create_user(tenant=org.tenant, username=f"temp-{uuid.uuid4().hex[:6]}", password="first-pass")
-    token = org.login(made["username"], "first-pass")["access_token"]
+    first = org.login(made["username"], "first-pass")
+    token = first["access_token"]
     assert org.call("GET", "/account", token=token).status_code == 200
     with runtime.environment():
         users.set_password(tenant=org.tenant, user_id=made["id"], password="second-pass")
     time.sleep(1.2)  # the local stage trusts a resolved user for AUTH_CACHE_SECONDS=1
     assert org.call("GET", "/account", token=token).status_code == 401
+    # The refresh token of the old password is refused too (and its family revoked).
+    refreshed = org.http.post(org.base + "/oauth/authorize", data={"token": first["refresh_token"]}, headers=FORM)
+    assert refreshed.status_code == 401 and refreshed.json()["error"] == "invalid_grant"
     token = org.login(made["username"], "second-pass")["access_token"]
     assert org.call("GET", "/account", token=token).status_code == 200
     with runtime.environment():
