@@ -338,8 +338,20 @@ def rotate_keys() -> dict[str, Any]:
             raise RuntimeError("the key set kept changing; try again")
         where = "main table"
     else:
-        fresh = rotated(parameters.secret("VOICE_JWT_KEYS"))
+        fresh = rotated(_parameter_key_set())
         where = parameters.put_secret("VOICE_JWT_KEYS", fresh)
     forget_keys()
     parsed = json.loads(fresh)
     return {"active": parsed["active"], "live": [k["kid"] for k in parsed["keys"]], "stored": where}
+
+
+def _parameter_key_set() -> str | None:
+    """The key set in the stage's SSM parameter; None (an empty set) before the
+    stage's first rotation has created the parameter (docs/deploy.md)."""
+    from chalicelib.adapters import parameters
+    from chalicelib.store.clients import client
+
+    try:
+        return parameters.secret("VOICE_JWT_KEYS")
+    except client("ssm").exceptions.ParameterNotFound:
+        return None
