@@ -140,10 +140,26 @@ class SimulatorMediaServer:
         return None
 
 
+def is_simulator() -> bool:
+    """Whether calls run on the simulator (no VOICE_MEDIA_ADAPTER, or ``simulator``)."""
+    return os.environ.get("VOICE_MEDIA_ADAPTER", "") in ("", "simulator")
+
+
+def simulator_endpoint() -> bool:
+    """Whether the API's simulator endpoint (``POST /account/{id}/simulator/inbound``)
+    exists: only with the simulator adapter, and only where VOICE_SIMULATOR_ENDPOINT=1
+    (the local and test stages' default; off on deployed stages, where it would
+    let any caller with the calls role start calls that nobody dialled)."""
+    from chalicelib import settings
+
+    default = "1" if settings.stage() in ("local", "test") else "0"
+    return is_simulator() and os.environ.get("VOICE_SIMULATOR_ENDPOINT", default) == "1"
+
+
 def media_server() -> MediaServer:
     """The configured adapter: VOICE_MEDIA_ADAPTER=<module>:<class>, else the simulator."""
     named = os.environ.get("VOICE_MEDIA_ADAPTER", "")
-    if not named or named == "simulator":
+    if is_simulator():
         return SimulatorMediaServer()
     module, _, cls = named.partition(":")
     return getattr(importlib.import_module(module), cls)()  # type: ignore[no-any-return]

@@ -234,7 +234,9 @@ def spec() -> dict[str, Any]:
             "delete": _op("Hang up a live call", 204, None, errors=(401, 403, 404, 409))},
         "/account/{id}/simulator/inbound": {
             "parameters": [account],
-            "post": _op("Simulator: an inbound call to a DDI runs the account's flow", 201, _ref("Call"))},
+            "post": _op("Simulator: an inbound call to a DDI runs the account's flow. Exists only with the "
+                        "simulator media adapter where VOICE_SIMULATOR_ENDPOINT=1 (local and test stages); "
+                        "elsewhere 404, as a path that does not exist", 201, _ref("Call"))},
     }
     return {
         "openapi": "3.0.3",

@@ -135,8 +135,14 @@ def hangup_call(*, principal: Principal, account: str, call: str) -> None:
 
 def simulate_inbound(*, principal: Principal, account: str, body: Any) -> dict[str, Any]:
     """An inbound call to one of the account's DDIs (the simulator's test endpoint):
-    it runs the flow from the DDI's ROUTE_START."""
+    it runs the flow from the DDI's ROUTE_START. Only on the simulator: a real
+    media server has no call to run it on."""
+    from chalicelib.adapters import media
+    from chalicelib.domain.errors import NotFoundError
+
     rules.require(principal, rules.CALLS)
+    if not media.is_simulator():
+        raise NotFoundError("inbound calls are simulated only with the simulator media adapter")
     if not isinstance(body, dict) or set(body) - {"ddi", "from", "tag"}:
         raise ValidationError("/: give ddi (a DDI id or its number) and from (E.164)", field="/")
     caller = rules.e164(body.get("from"), "/from")

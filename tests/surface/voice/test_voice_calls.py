@@ -124,3 +124,31 @@ def test_a_put_to_a_queued_inbound_call_replaces_its_flow(voice, shop):
     _run(shop["admin"], made["id"])
     call = voice.get(f"/account/{acc}/channels/voice/{made['id']}").json
     assert [v["verb"] for v in call["verbsRun"]] == ["say"] and call["cause"] == "updated"
+
+
+def test_the_simulator_endpoint_is_off_by_default_on_deployed_stages(monkeypatch):
+    from chalicelib.adapters import media
+
+    monkeypatch.delenv("VOICE_SIMULATOR_ENDPOINT", raising=False)
+    for stage, expected in (("local", True), ("test", True), ("dev", False), ("staging", False), ("prod", False)):
+        monkeypatch.setenv("DIALTONE_STAGE", stage)
+        assert media.simulator_endpoint() is expected, stage
+
+
+# (The test client sets the stage's configured variables around each request, so the
+# stage itself cannot be switched here: the test above checks its default.)
+@pytest.mark.parametrize("setting", [{"VOICE_SIMULATOR_ENDPOINT": "0"},
+                                     {"VOICE_MEDIA_ADAPTER": "some.real.adapter:MediaServer"}])
+def test_the_simulator_endpoint_exists_only_with_the_simulator_where_the_stage_allows_it(voice, shop, monkeypatch,
+                                                                                         setting):
+    acc = shop["account"]
+    ddi = voice.get(f"/account/{acc}/ddi").json[0]["id"]
+    for name, value in setting.items():
+        monkeypatch.setenv(name, value)
+    for token in (voice.token, "not-a-token"):
+        reply = voice.post(f"/account/{acc}/simulator/inbound", {"ddi": ddi, "from": "+441234567890"}, token=token)
+        assert reply.status_code == 404 and reply.json["status"] == 404 and reply.json["error"] == "Not Found"
+    monkeypatch.undo()
+    assert voice.get(f"/account/{acc}/channels/voice").json == []
+    made = voice.post(f"/account/{acc}/simulator/inbound", {"ddi": ddi, "from": "+441234567890"})
+    assert made.status_code == 201, made.text
