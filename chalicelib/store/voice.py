@@ -203,11 +203,13 @@ def put_deliveries(tenant: str, rows: Iterable[Mapping[str, Any]]) -> None:
 
 
 def pending_deliveries(tenant: str, hook_id: int, call_id: int) -> list[dict[str, Any]]:
+    """The call's deliveries to the hook still to send, oldest event first."""
     return [d for d in call_deliveries(tenant, hook_id, call_id) if d.get("status") == "pending"]
 
 
 def call_deliveries(tenant: str, hook_id: int, call_id: int) -> list[dict[str, Any]]:
-    """The call's delivery records for the hook, whatever their status."""
+    """The call's delivery records for the hook, whatever their status, in the
+    call's order (sequence; the sort key pads it, so the Query returns that order)."""
     found: list[dict[str, Any]] = []
     for page in query_pages(_table(), key_condition="PK = :pk AND begins_with(SK, :p)", consistent=True,
                             values={":pk": delivery_pk(tenant, hook_id), ":p": keys.pad(call_id) + "#"}):

@@ -72,7 +72,9 @@ def _schemas() -> dict[str, Any]:
                   "url": {"type": "string"}, "authType": {"type": "string", "enum": list(rules.AUTH_TYPES)},
                   "method": {"type": "string", "enum": list(rules.HOOK_METHODS)},
                   "priority": {"type": "integer", "minimum": 0, "maximum": 1000,
-                               "description": "lower first: events go to hooks in ascending priority"}}
+                               "description": "lower first: an event's deliveries are recorded and queued to "
+                                              "hooks in ascending priority (a head start, not an order of "
+                                              "arrival); each hook gets one call's events in sequence order"}}
     return {
         "Error": _obj({"status": {"type": "integer"}, "error": {"type": "string"}, "message": {"type": "string"},
                        "pointer": {"type": "string", "description": "JSON pointer to the offending input"}},

@@ -98,6 +98,8 @@ def deliveries(*, principal: Principal, account: str, hook: str, limit: int,
 
 
 def event_hooks(tenant: str, customer_id: int) -> list[Mapping[str, Any]]:
-    """The account's event.generic hooks in delivery order: priority, then age."""
+    """The account's event.generic hooks by priority, then age: the order in which
+    an event's deliveries are recorded and queued (not an order of arrival
+    across hooks: services/voice/events.py says what order is guaranteed)."""
     found = [h for h in store.children(store.HOOK, tenant, customer_id) if h.get("app") == rules.EVENT_APP]
     return sorted(found, key=lambda h: (int(h.get("priority", 10)), h["id"]))
