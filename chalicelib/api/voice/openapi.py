@@ -125,7 +125,9 @@ def _schemas() -> dict[str, Any]:
                        ["id", "type", "name"]),
         "Target": target,
         "Verb": verb,
-        "CallInput": _obj({"callerId": {"type": "string", "description": "E.164; default: the account's mbn"},
+        "CallInput": _obj({"callerId": {"type": "string", "description": "E.164, one of the account's active "
+                                        "DDIs (400 otherwise, as each dial's callerId); blank or absent: the "
+                                        "account's mbn as it is when the call is created"},
                            "tag": _obj({"data": {"type": "object", "additionalProperties": {"type": "string"},
                                                  "maxProperties": rules.MAX_TAGS}}, []),
                            "target": target, "verbs": {"type": "array", "items": verb, "minItems": 1}},

@@ -321,8 +321,24 @@ def _ask_flow_hook(run_: CallRun, hook_ref: str, *, timeout: int) -> list[dict[s
                                 "to": run_.call.get("to"), "digits": run_.digits,
                                 "tag": run_.call.get("tag", {"data": {}})}}).encode()
     answer = webhooks.fetch_verbs(hook=hook, body=body, timeout=timeout)
+    if answer is not None and not _presents_own_numbers(run_, answer):
+        answer = None  # refused as a call's verbs would be (services/voice/calls.py): the hook failed
     run_.event("call.flow-hook", {"hook": hook_ref, "ok": answer is not None})
     return answer
+
+
+def _presents_own_numbers(run_: CallRun, verbs: list[dict[str, Any]]) -> bool:
+    from chalicelib.services.voice import accounts
+
+    caller_ids = rules.caller_ids_in({"verbs": verbs})
+    if not caller_ids:
+        return True
+    owned = {d["name"] for d in accounts.active_ddis(run_.tenant, int(run_.call["customerId"]))}
+    refused = [pointer for pointer, number in caller_ids if number.lstrip("+") not in owned]
+    if refused:
+        _log.warning("call %s: a flow hook's verbs present a number the account does not have (%s)",
+                     run_.call["id"], ", ".join(refused))
+    return not refused
 
 
 def _inbound(run_: CallRun) -> None:

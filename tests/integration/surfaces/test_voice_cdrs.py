@@ -108,7 +108,7 @@ def test_a_voice_call_is_rated_charged_once_counted_and_tracked(runtime: LocalRu
         return found if found["state"] not in ("queued", "initiated", "ringing", "answered") else None
 
     outbound = call("POST", "/channels/voice", {
-        "callerId": "+12065550100", "target": {"phoneNumber": {"number": "+441234567893"}},
+        "callerId": "+1" + tracking_number, "target": {"phoneNumber": {"number": "+441234567893"}},
         "verbs": [{"say": {"text": ["Your pizza is outside!"]}}, {"hangup": {"reason": "call-complete"}}]})
     assert outbound.status_code == 201, outbound.text
     inbound = call("POST", "/simulator/inbound", {"ddi": ddis[0]["id"], "from": "+441234567890"})

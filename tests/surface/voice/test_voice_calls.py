@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.voice import EXAMPLE_1, EXAMPLE_2, TRUNK, account_ref, gateway, make_account
-
+from tests.support.voice import DOCUMENT_NUMBER, EXAMPLE_1, EXAMPLE_2, TRUNK, account_ref, gateway, make_account
 
 
 @pytest.fixture()
 def shop(voice, admin):
-    customer = make_account(admin, numbers=("2065550100",))
+    customer = make_account(admin, numbers=("2065550100",), own_numbers=(DOCUMENT_NUMBER,))
     acc = account_ref(admin, customer)
     trunk = voice.post(f"/account/{acc}/trunk", TRUNK).json["id"]
     assert voice.post(f"/account/{acc}/device", gateway(trunk, "604")).status_code == 201
@@ -152,3 +151,44 @@ def test_the_simulator_endpoint_exists_only_with_the_simulator_where_the_stage_a
     assert voice.get(f"/account/{acc}/channels/voice").json == []
     made = voice.post(f"/account/{acc}/simulator/inbound", {"ddi": ddi, "from": "+441234567890"})
     assert made.status_code == 201, made.text
+
+
+@pytest.mark.parametrize("body, pointer", [
+    ({**EXAMPLE_1, "callerId": "+441234567899"}, "/callerId"),
+    ({**EXAMPLE_2, "verbs": [EXAMPLE_2["verbs"][0], {"dial": {**EXAMPLE_2["verbs"][1]["dial"],
+                                                              "callerId": "+12065550199"}}]},
+     "/verbs/1/dial/callerId"),
+])
+def test_a_call_presents_only_the_accounts_active_numbers(voice, shop, body, pointer):
+    acc = shop["account"]
+    reply = voice.post(f"/account/{acc}/channels/voice", body)
+    assert reply.status_code == 400 and reply.json["pointer"] == pointer, reply.text
+    assert "not an active DDI" in reply.json["message"]
+    assert voice.get(f"/account/{acc}/channels/voice").json == []
+    # Its own numbers, either of them.
+    for caller in (DOCUMENT_NUMBER, "+12065550100"):
+        assert voice.post(f"/account/{acc}/channels/voice", {**EXAMPLE_1, "callerId": caller}).status_code == 201
+
+
+def test_a_put_presents_only_the_accounts_active_numbers(voice, shop):
+    acc = shop["account"]
+    made = voice.post(f"/account/{acc}/channels/voice", EXAMPLE_1).json
+    reply = voice.put(f"/account/{acc}/channels/voice/{made['id']}", {"verbs": [{"dial": {
+        "callerId": "+441234567899", "targets": [{"phoneNumber": {"number": "+441234567891"}}]}}]})
+    assert reply.status_code == 400 and reply.json["pointer"] == "/verbs/0/dial/callerId", reply.text
+
+
+def test_the_default_caller_id_is_the_mbn_the_account_has_when_the_call_is_made(voice, admin):
+    from chalicelib.services.numbers import inventory
+
+    customer = make_account(admin, name="Moving Co", numbers=("2065550120", "2065550121"))
+    acc = account_ref(admin, customer)
+    assert voice.get(f"/account/{acc}").json["mbn"] == "12065550120"  # recorded on the account
+    inventory.update_numbers(principal=admin, customer=customer, numbers=["2065550120"], status="inactive")
+    body = {"target": {"phoneNumber": {"number": "+441234567893"}}, "verbs": [{"say": {"text": ["hi"]}}]}
+    made = voice.post(f"/account/{acc}/channels/voice", body)
+    assert made.status_code == 201 and made.json["callerId"] == "+12065550121", made.text
+    assert voice.get(f"/account/{acc}").json["mbn"] == "12065550121"
+    inventory.update_numbers(principal=admin, customer=customer, numbers=["2065550121"], status="inactive")
+    refused = voice.post(f"/account/{acc}/channels/voice", body)
+    assert refused.status_code == 400 and refused.json["pointer"] == "/callerId"
