@@ -53,6 +53,11 @@ def child(etype: EntityType, tenant: str, customer_id: int, entity_id: int | Non
     return record if record is not None and record.get("customerId") == customer_id else None
 
 
+def every_hook(tenant: str) -> Iterable[dict[str, Any]]:
+    """Every hook of the tenant, whatever its account (the credentials migration)."""
+    return entities.every(HOOK, tenant)
+
+
 def flow_key(tenant: str, customer_id: int) -> dict[str, str]:
     return {"PK": f"T#{tenant}#VFLOW", "SK": keys.pad(customer_id)}
 

@@ -312,6 +312,7 @@ def _device(run_: CallRun, ref: str) -> dict[str, Any] | None:
 def _ask_flow_hook(run_: CallRun, hook_ref: str, *, timeout: int) -> list[dict[str, Any]] | None:
     """POST the call to a flow.generic hook; its answer ``{"verbs": [...]}`` replaces the verbs."""
     from chalicelib.adapters import webhooks
+    from chalicelib.services.voice.hooks import credentials_of
 
     number = rules.parse_opaque_id(run_.tenant, HOOK_KIND, hook_ref, uuid=True)
     hook = store.child(store.HOOK, run_.tenant, run_.call["customerId"], number)
@@ -320,7 +321,7 @@ def _ask_flow_hook(run_: CallRun, hook_ref: str, *, timeout: int) -> list[dict[s
     body = json.dumps({"call": {"id": oid(run_.tenant, "VCALL", run_.call["id"]), "from": run_.call.get("callerId"),
                                 "to": run_.call.get("to"), "digits": run_.digits,
                                 "tag": run_.call.get("tag", {"data": {}})}}).encode()
-    answer = webhooks.fetch_verbs(hook=hook, body=body, timeout=timeout)
+    answer = webhooks.fetch_verbs(hook={**hook, "credentials": credentials_of(hook)}, body=body, timeout=timeout)
     if answer is not None and not _presents_own_numbers(run_, answer):
         answer = None  # refused as a call's verbs would be (services/voice/calls.py): the hook failed
     run_.event("call.flow-hook", {"hook": hook_ref, "ok": answer is not None})

@@ -87,6 +87,7 @@ def emit(*, tenant: str, call: Mapping[str, Any], hooks: Sequence[Mapping[str, A
 def flush(message: Mapping[str, Any]) -> dict[str, int]:
     """Deliver a call's pending events to one hook, in order (see the module docstring)."""
     from chalicelib.adapters import webhooks
+    from chalicelib.services.voice.hooks import credentials_of
     from chalicelib.store.dynamo import entities
 
     tenant, call_id, hook_id = str(message["tenant"]), int(message["call"]), int(message["hook"])
@@ -117,7 +118,7 @@ def flush(message: Mapping[str, Any]) -> dict[str, int]:
             outcome = webhooks.deliver(url=hook["url"], method=hook.get("method", "POST"),
                                        body=delivery["body"].encode(), secret=hook["signingSecret"],
                                        delivery_id=delivery["deliveryId"], auth_type=hook.get("authType", "DISABLED"),
-                                       credentials=hook.get("credentials"))
+                                       credentials=credentials_of(hook))
             record = {"at": iso(clock.now().timestamp()), "status": outcome.status, "error": outcome.error,
                       "ms": outcome.ms}
             if outcome.ok:
