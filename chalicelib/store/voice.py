@@ -13,6 +13,8 @@ their keys and attribute names (docs/architecture.md, "voice").
   VREFRESH#<sha256> / VREFRESH           a refresh token (single use) -> its family
   VFAMILY#<family id> / VFAMILY          a refresh-token family (revoked on reuse; bound
         to the password version it began under)
+  T#<t>#U#TRUNK#voiceRoute / <customer id>   the account's platform voice route
+        (its trunk id): one per account, written with the trunk record
   SYSTEM / VOICE-JWT-KEYS                local and test stages only: the
         generated signing keys (deployed stages read SSM)
 """
@@ -370,6 +372,39 @@ def store_signing_keys(value: str, *, previous: str | None) -> bool:
 
 
 # ------------------------------------------------------------------ accounts
+
+def _route_claim_key(tenant: str, customer_id: int) -> dict[str, str]:
+    return {"PK": keys.unique_pk(tenant, "TRUNK", "voiceRoute"), "SK": keys.pad(customer_id)}
+
+
+def platform_route(tenant: str, customer_id: int) -> int | None:
+    """The id of the account's platform voice route (a trunk record), if it has one."""
+    item = get(_table(), _route_claim_key(tenant, customer_id))
+    return int(item["trunkId"]) if item else None
+
+
+def create_platform_route(tenant: str, customer_id: int, fields: Mapping[str, Any]) -> int:
+    """The account's platform voice route: the trunk record ``fields`` and the
+    claim that makes it the account's one route, in one transaction. Another
+    process that made it first wins: its route is answered. ConcurrentUpdateError
+    when the claim is taken but not readable yet (another process's transaction
+    in flight, which DynamoDB reports as a conflict on the claim): try again."""
+    from chalicelib.domain.errors import AlreadyExistsError
+    from chalicelib.store.dynamo.schema import TRUNK
+
+    trunk_id = entities.allocate_ids(tenant, TRUNK.kind)[0]
+    claim = Transaction()
+    claim.put(_table(), {**_route_claim_key(tenant, customer_id), "trunkId": trunk_id, "tenantId": tenant},
+              condition="attribute_not_exists(PK)", failure=AlreadyExistsError("the account has a voice route"))
+    try:
+        entities.create(TRUNK, tenant, {**fields, "customerId": customer_id}, entity_id=trunk_id, also=claim)
+    except AlreadyExistsError:
+        found = platform_route(tenant, customer_id)
+        if found is None:
+            raise ConcurrentUpdateError("the account's voice route is being made") from None
+        return found
+    return trunk_id
+
 
 def update_customer(etype: EntityType, tenant: str, current: Mapping[str, Any], changes: Mapping[str, Any], *,
                     claim_domain: str | None = None) -> dict[str, Any]:
