@@ -24,7 +24,7 @@ from chalicelib import clock
 from chalicelib.adapters import media as media_adapter
 from chalicelib.domain import voice as rules
 from chalicelib.observability import metrics
-from chalicelib.services.voice import events, recovery
+from chalicelib.services.voice import events, recovery, routing
 from chalicelib.services.voice.common import DEVICE_KIND, HOOK_KIND, oid
 from chalicelib.store import voice as store
 
@@ -156,12 +156,10 @@ def _attempt(run_: CallRun, steps: Callable[[], None]) -> tuple[str, str]:
 
 
 def _close(run_: CallRun, state: str, cause: str) -> tuple[str, str]:
-    """Mark the call closing, provided no PUT or DELETE came in since the last
-    check (one conditional write; a PUT or DELETE is refused, 409, once it is
-    made). One that did come in takes effect first: a PUT's verbs run when the
-    line is still up (the call answered and ending by its own verbs), so a PUT
-    answered 204 is never ignored; a PUT to a call that never connected
-    replaced verbs that had nothing to run on."""
+    """Mark the call closing if no PUT or DELETE came since the last check (one
+    conditional write; both are 409 from then on). A PUT that did come runs
+    first while the line is up (answered, ending by its own verbs): a 204 is
+    never ignored. A call that never connected had nothing to run its verbs on."""
     for _ in range(MAX_FLOW_STEPS):
         if store.set_call(run_.tenant, run_.call["id"], {"closing": True}, expect_control=run_.control):
             break
@@ -198,8 +196,12 @@ def _finish(run_: CallRun, state: str, cause: str) -> str:
 
 def _ring_and_answer(run_: CallRun, target: Mapping[str, Any], ring_timeout: int) -> None:
     run_.event("call.ringing", state="ringing")
-    leg = run_.media.originate(target, caller_id=run_.call.get("callerId") or "", ring_timeout=ring_timeout)
+    target = _resolved_target(run_, target)
+    caller = routing.presented(run_.tenant, run_.call, target, run_.call.get("callerId") or "")
+    leg = run_.media.originate(target, caller_id=caller, ring_timeout=ring_timeout)
     run_.advance(leg.ring_seconds)
+    if "route" in target:
+        _record_trunk(run_, target, leg)
     if leg.outcome != media_adapter.ANSWERED:
         raise _Ended(leg.outcome, leg.cause or leg.outcome)
     run_.answered_at = run_.now
@@ -279,8 +281,12 @@ def _verb(run_: CallRun, name: str, config: Mapping[str, Any]) -> str | None:
         return "digits" if result.digits else "timeout"
     elif name == "dial":
         targets = [_resolved_target(run_, t) for t in config["targets"]]
-        leg, talk = run_.media.bridge(targets, caller_id=config.get("callerId") or run_.call.get("callerId") or "",
-                                      timeout=config["timeout"], time_limit=config["timeLimit"])
+        # One presentation for the hunt: the first gateway's, if any target is one.
+        gateway = next((t for t in targets if "route" in t), {})
+        caller = routing.presented(run_.tenant, run_.call, gateway,
+                                   config.get("callerId") or run_.call.get("callerId") or "")
+        leg, talk = run_.media.bridge(targets, caller_id=caller, timeout=config["timeout"],
+                                      time_limit=config["timeLimit"])
         run_.advance(leg.ring_seconds + talk.seconds)
         return leg.outcome
     elif name == "hangup":
@@ -291,7 +297,19 @@ def _verb(run_: CallRun, name: str, config: Mapping[str, Any]) -> str | None:
 
 
 def _resolved_target(run_: CallRun, target: Mapping[str, Any]) -> Mapping[str, Any]:
-    return target
+    resolved = routing.resolved_target(run_.tenant, run_.call, target)
+    if resolved is None:
+        raise _Ended("failed", "gateway-has-no-trunk")
+    return resolved
+
+
+def _record_trunk(run_: CallRun, target: Mapping[str, Any], leg: media_adapter.LegResult) -> None:
+    """The call's CDR counts on the gateway trunk that took the leg (after any failover)."""
+    trunks = target["route"]["trunks"]
+    used = trunks[min(max(leg.route_index, 0), len(trunks) - 1)]
+    if run_.call.get("trunkRef") != used:
+        run_.call["trunkRef"] = used
+        store.set_call(run_.tenant, run_.call["id"], {"trunkRef": used})
 
 
 def _redirect(run_: CallRun, config: Mapping[str, Any]) -> list[dict[str, Any]] | None:
@@ -322,24 +340,10 @@ def _ask_flow_hook(run_: CallRun, hook_ref: str, *, timeout: int) -> list[dict[s
                                 "to": run_.call.get("to"), "digits": run_.digits,
                                 "tag": run_.call.get("tag", {"data": {}})}}).encode()
     answer = webhooks.fetch_verbs(hook={**hook, "credentials": credentials_of(hook)}, body=body, timeout=timeout)
-    if answer is not None and not _presents_own_numbers(run_, answer):
+    if answer is not None and not routing.presents_own_numbers(run_.tenant, run_.call, answer):
         answer = None  # refused as a call's verbs would be (services/voice/calls.py): the hook failed
     run_.event("call.flow-hook", {"hook": hook_ref, "ok": answer is not None})
     return answer
-
-
-def _presents_own_numbers(run_: CallRun, verbs: list[dict[str, Any]]) -> bool:
-    from chalicelib.services.voice import accounts
-
-    caller_ids = rules.caller_ids_in({"verbs": verbs})
-    if not caller_ids:
-        return True
-    owned = {d["name"] for d in accounts.active_ddis(run_.tenant, int(run_.call["customerId"]))}
-    refused = [pointer for pointer, number in caller_ids if number.lstrip("+") not in owned]
-    if refused:
-        _log.warning("call %s: a flow hook's verbs present a number the account does not have (%s)",
-                     run_.call["id"], ", ".join(refused))
-    return not refused
 
 
 def _inbound(run_: CallRun) -> None:
@@ -379,7 +383,7 @@ def _walk_flow(run_: CallRun, first: str) -> None:
                 run_.advance((run_.media.say if "say" in section else run_.media.play)(media).seconds)
             current = section["connectTo"]
         elif kind == rules.TIME_SWITCH:
-            current = section["onMatch"] if _in_ranges(section, run_.now) else section["onNoMatch"]
+            current = section["onMatch"] if routing.in_ranges(section, run_.now) else section["onNoMatch"]
         elif kind == rules.MENU:
             run_.advance(run_.media.say(section["say"]).seconds)
             result = run_.media.gather({"numDigits": 1, "timeout": section["timeout"]},
@@ -397,23 +401,17 @@ def _walk_flow(run_: CallRun, first: str) -> None:
             _run_verbs(run_, verbs)
             raise _Ended("completed", "normal-clearing")
         elif kind == rules.SIP_GATEWAY:
-            target = {"sipUri": {"uri": f"sip:{run_.call.get('to')}@trunk"},
-                      "phoneNumber": {"number": run_.call.get("callerId") or ""}}
-            leg, talk = run_.media.bridge([target], caller_id=run_.call.get("callerId") or "",
-                                          timeout=section["ringTime"], time_limit=section["maxCallTime"])
+            # The PBX is asked for the number the caller dialled (the DDI, E.164 digits).
+            dialled = str(run_.call.get("to") or "").lstrip("+")
+            target = routing.gateway_target(run_.tenant, run_.call, device, dialled)
+            if target is None:
+                raise _Ended("failed", "gateway-has-no-trunk")
+            caller = routing.presented(run_.tenant, run_.call, target, run_.call.get("callerId") or "")
+            leg, talk = run_.media.bridge([target], caller_id=caller, timeout=section["ringTime"],
+                                          time_limit=section["maxCallTime"])
             run_.advance(leg.ring_seconds + talk.seconds)
-            run_.call["trunkRef"] = section["trunks"][0]
-            store.set_call(run_.tenant, run_.call["id"], {"trunkRef": section["trunks"][0]})
+            _record_trunk(run_, target, leg)
             run_.event("call.bridged", {"device": current, "outcome": leg.outcome})
             current = {"answered": section["onComplete"], "busy": section["onBusy"],
                        "no-answer": section["onNoAnswer"]}.get(leg.outcome, section["onFail"])
     raise _Ended("completed", "flow-step-limit")
-
-
-def _in_ranges(section: Mapping[str, Any], moment: float) -> bool:
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    local = datetime.fromtimestamp(moment, ZoneInfo(section["timezone"]))
-    day, clock = rules.DAYS[local.weekday()], local.strftime("%H:%M")
-    return any(day in r["days"] and r["start"] <= clock < r["end"] for r in section["ranges"])

@@ -192,3 +192,95 @@ def test_the_default_caller_id_is_the_mbn_the_account_has_when_the_call_is_made(
     inventory.update_numbers(principal=admin, customer=customer, numbers=["2065550121"], status="inactive")
     refused = voice.post(f"/account/{acc}/channels/voice", body)
     assert refused.status_code == 400 and refused.json["pointer"] == "/callerId"
+
+
+class _Recording:
+    """The simulator, recording what call control asks of the media server."""
+
+    def __init__(self, answered_by: int = 0):
+        from chalicelib.adapters import media
+
+        self.legs, self.answered_by = [], answered_by
+        outer = self
+
+        class Server(media.SimulatorMediaServer):
+            bridging = False
+
+            def originate(self, target, *, caller_id, ring_timeout):
+                if not self.bridging:  # (the simulator's bridge originates each of its targets)
+                    outer.legs.append(("originate", dict(target), caller_id))
+                leg = super().originate(target, caller_id=caller_id, ring_timeout=ring_timeout)
+                leg.route_index = outer.answered_by if "route" in target else 0
+                return leg
+
+            def bridge(self, targets, *, caller_id, timeout, time_limit):
+                outer.legs.append(("bridge", [dict(t) for t in targets], caller_id))
+                self.bridging = True
+                try:
+                    return super().bridge(targets, caller_id=caller_id, timeout=timeout, time_limit=time_limit)
+                finally:
+                    self.bridging = False
+
+        self.server = Server
+
+
+@pytest.fixture()
+def pbx(voice, admin, monkeypatch):
+    """An account whose SIP_GATEWAY (extension 604) has two trunks: IPv4, then IPv6 on 5070."""
+    from chalicelib.adapters import media
+
+    customer = make_account(admin, name="PBX Co", numbers=("2065550130",), own_numbers=(DOCUMENT_NUMBER,))
+    acc = account_ref(admin, customer)
+    first = voice.post(f"/account/{acc}/trunk", TRUNK).json["id"]
+    second = voice.post(f"/account/{acc}/trunk", {**TRUNK, "ip": "2001:4860:4860::8888", "port": 5070}).json["id"]
+    device = gateway(first, "604")
+    device["sipGateway"].update(trunks=[first, second], present="mbn", record=True)
+    made = voice.post(f"/account/{acc}/device", device)
+    assert made.status_code == 201, made.text
+    recording = _Recording()
+    monkeypatch.setattr(media, "media_server", lambda: recording.server())
+    return {"account": acc, "trunks": [first, second], "gateway": made.json["id"], "recording": recording,
+            "admin": admin}
+
+
+def test_an_extension_target_reaches_the_pbx_on_every_gateway_trunk_in_order(voice, pbx):
+    acc = pbx["account"]
+    made = voice.post(f"/account/{acc}/channels/voice", EXAMPLE_2).json
+    assert _run(pbx["admin"], made["id"]) == "completed"
+    (kind, target, caller), (dial, dialled, _) = pbx["recording"].legs
+    assert kind == "originate" and target["sipUri"] == {"uri": "sip:201@1.1.1.1:5060"}  # overrideTo behind 604
+    assert target["route"]["uris"] == ["sip:201@1.1.1.1:5060", "sip:201@[2001:4860:4860::8888]:5070"]
+    assert target["route"]["trunks"] == pbx["trunks"]
+    assert (target["route"]["present"], target["route"]["record"]) == ("mbn", True)
+    assert caller == DOCUMENT_NUMBER  # present: mbn (the account's mbn, not the call's callerId)
+    assert dial == "bridge" and dialled == [{"phoneNumber": {"number": "+441234567891"}}]  # not a gateway's
+
+
+def test_a_device_target_and_a_dial_to_an_extension_are_resolved_too(voice, pbx):
+    acc = pbx["account"]
+    made = voice.post(f"/account/{acc}/channels/voice", {
+        "target": {"device": {"id": pbx["gateway"]}},
+        "verbs": [{"dial": {"targets": [{"extension": {"extension": "604"}}]}}]}).json
+    _run(pbx["admin"], made["id"])
+    (_, target, _), (_, dialled, _) = pbx["recording"].legs
+    assert target["route"]["uris"][0] == "sip:604@1.1.1.1:5060"  # the device's own extension
+    assert [t["sipUri"]["uri"] for t in dialled] == ["sip:604@1.1.1.1:5060"]
+
+
+def test_an_inbound_call_is_bridged_to_the_pbx_and_counted_on_the_trunk_that_took_it(voice, pbx):
+    from chalicelib.domain.voice import parse_opaque_id
+    from chalicelib.store import voice as store
+
+    from tests.support.voice import route_start
+
+    acc, admin = pbx["account"], pbx["admin"]
+    ddi = next(d for d in voice.get(f"/account/{acc}/ddi").json if d["name"] == "12065550130")
+    assert voice.post(f"/account/{acc}/device", route_start(ddi["id"], pbx["gateway"], "600")).status_code == 201
+    pbx["recording"].answered_by = 1  # the first trunk failed over to the second
+    made = voice.post(f"/account/{acc}/simulator/inbound", {"ddi": ddi["id"], "from": "+441234567899"}).json
+    _run(admin, made["id"])
+    (kind, (target,), caller), = pbx["recording"].legs
+    assert kind == "bridge" and target["route"]["uris"][1] == "sip:12065550130@[2001:4860:4860::8888]:5070"
+    assert target["route"]["caller"] == "+441234567899"
+    stored = store.get_call(admin.tenant_id, parse_opaque_id(admin.tenant_id, "VCALL", made["id"], uuid=True))
+    assert stored["trunkRef"] == pbx["trunks"][1]
