@@ -6,8 +6,9 @@ handles the message again), places the first leg on the media
 server, runs the verbs in order (re-reading the call between verbs, so a PUT's
 new verbs or a DELETE take effect at the next verb; a PUT made while the call
 was queued replaces the verbs it starts with, and one made as it ends still
-runs: see ``_close``), and ends it with a final state, duration and cause. Inbound calls (simulated to a DDI) run the
-account's flow from the ROUTE_START of that DDI instead. Every step is an
+runs: see ``_close``), and ends it with a final state, duration and cause.
+Inbound calls (simulated to a DDI) run the account's flow from the ROUTE_START
+of that DDI instead (legs to a PBX: services/voice/routing.py). Every step is an
 event for the account's event.generic hooks (services/voice/events.py).
 A completed call is handed to the CDR pipeline (services/voice/cdr.py).
 """
@@ -64,13 +65,11 @@ class CallRun:
     def advance(self, seconds: float) -> None:
         self.offset += float(seconds)
 
-    def _resync(self) -> dict[str, Any]:
-        fresh = store.get_call(self.tenant, self.call["id"]) or {}
-        history = fresh.get("history") or []
+    def _resync(self) -> None:
+        history = (store.get_call(self.tenant, self.call["id"]) or {}).get("history") or []
         self.history = len(history)
         self.seq = recovery.last_sequence(history)
         self.unsure = False
-        return fresh
 
     def event(self, name: str, data: Mapping[str, Any] | None = None, *, state: str | None = None,
               fields: Mapping[str, Any] | None = None) -> None:
@@ -404,8 +403,10 @@ def _walk_flow(run_: CallRun, first: str) -> None:
             # The PBX is asked for the number the caller dialled (the DDI, E.164 digits).
             dialled = str(run_.call.get("to") or "").lstrip("+")
             target = routing.gateway_target(run_.tenant, run_.call, device, dialled)
-            if target is None:
-                raise _Ended("failed", "gateway-has-no-trunk")
+            if target is None:  # its trunks are gone: the leg fails
+                run_.event("call.bridged", {"device": current, "outcome": media_adapter.FAILED})
+                current = section["onFail"]
+                continue
             caller = routing.presented(run_.tenant, run_.call, target, run_.call.get("callerId") or "")
             leg, talk = run_.media.bridge([target], caller_id=caller, timeout=section["ringTime"],
                                           time_limit=section["maxCallTime"])

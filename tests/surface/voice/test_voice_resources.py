@@ -107,7 +107,8 @@ def test_hook_credentials_are_stored_sealed_and_never_shown(voice, shop, admin):
         assert stored["credentials"].startswith("sealed:v1:")
         assert all(secret not in str(stored) for secret in credentials.values())
         assert hooks.credentials_of(stored) == credentials  # opened for a delivery
-        for shown in (made.json, voice.get(f"/account/{acc}/hook/{hook_id}").json, voice.get(f"/account/{acc}/hook").json):
+        answers = (made.json, voice.get(f"/account/{acc}/hook/{hook_id}").json, voice.get(f"/account/{acc}/hook").json)
+        for shown in answers:
             assert "credentials" not in str(shown) and all(secret not in str(shown) for secret in credentials.values())
 
 
