@@ -71,13 +71,14 @@ def run(runtime: Any) -> list[dict[str, Any]]:
 
     from chalicelib.auth import access_tokens, api_key
     from chalicelib.services.identity import users
-    from tests.support.voice import EVENT_HOOK, account_ref, make_account
+    from tests.support.voice import DOCUMENT_NUMBER, EVENT_HOOK, account_ref, make_account
 
     results = []
     with runtime.environment():
         created = users.create_tenant(name="Bench Voice")
         principal = api_key.authenticate(created["user"]["api_key"], None)
-        customer = make_account(principal, name="Bench Pizzas", numbers=("2065559100",))
+        customer = make_account(principal, name="Bench Pizzas", numbers=("2065559100",),
+                                own_numbers=(DOCUMENT_NUMBER,))  # the number its calls present
         user = users.find_user(tenant=principal.tenant_id, user=created["user"]["username"])
         keys = access_tokens._key_set()
         private, public = keys["private"][keys["active"]], keys["public"][keys["active"]]

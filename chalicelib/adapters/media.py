@@ -8,6 +8,22 @@ into the call's states and events. A real adapter (a FreeSWITCH or Asterisk
 ARI client, a CPaaS) is named by VOICE_MEDIA_ADAPTER=<module>:<class>;
 the default is the simulator.
 
+Targets are the call's target shapes (``phoneNumber``, ``sipUri``, ``device``,
+``extension``). A leg to a customer's PBX — a device or extension target whose
+device is a SIP_GATEWAY, and the gateway step of an inbound flow — also carries
+``route`` (call control resolves it: ``services/voice/control.py``)::
+
+    "sipUri": {"uri": "sip:201@203.0.113.10:5060"},          # the first of the uris
+    "route": {"uris": ["sip:201@203.0.113.10:5060",          # one per gateway trunk, in the
+                       "sip:201@[2001:db8::5]:5070"],       # gateway's order: try the next
+              "trunks": ["<trunk id>", ...],                  # when one fails (failover)
+              "present": "pass-through" | "mbn" | "withheld", # caller id presentation
+              "record": false, "caller": "+44..."}            # the call's own caller
+
+``caller_id`` is the number to present (already chosen by ``present``; with
+``withheld`` the adapter withholds it, e.g. ``Privacy: id``). The answer's
+``LegResult.route_index`` says which of the uris took the call.
+
 SimulatorMediaServer — documented test numbers (docs/voice-api.md):
   +15005550001  busy                 +15005550002  no answer (rings until the timeout)
   +15005550003  fails (network)      +15005550006  answers and holds the line after the
@@ -38,6 +54,7 @@ class LegResult:
     outcome: str                 # answered, busy, no-answer, failed
     ring_seconds: float
     cause: str = ""
+    route_index: int = 0         # a routed target: which of route.uris took (or last tried) the call
 
 
 @dataclass
@@ -83,7 +100,9 @@ class SimulatorMediaServer:
             time.sleep(seconds * self.scale)
 
     def _leg(self, target: Mapping[str, Any], ring_timeout: int) -> LegResult:
-        number = _number(target)
+        # A PBX behind a SIP gateway answers as the call's own caller would: an inbound call
+        # from a test number reaches the flow's onBusy / onNoAnswer / onFail branches.
+        number = _number(target) or str((target.get("route") or {}).get("caller") or "")
         if number == "+15005550001":
             return LegResult(BUSY, 1, "user-busy")
         if number == "+15005550002":
@@ -140,10 +159,26 @@ class SimulatorMediaServer:
         return None
 
 
+def is_simulator() -> bool:
+    """Whether calls run on the simulator (no VOICE_MEDIA_ADAPTER, or ``simulator``)."""
+    return os.environ.get("VOICE_MEDIA_ADAPTER", "") in ("", "simulator")
+
+
+def simulator_endpoint() -> bool:
+    """Whether the API's simulator endpoint (``POST /account/{id}/simulator/inbound``)
+    exists: only with the simulator adapter, and only where VOICE_SIMULATOR_ENDPOINT=1
+    (the local and test stages' default; off on deployed stages, where it would
+    let any caller with the calls role start calls that nobody dialled)."""
+    from chalicelib import settings
+
+    default = "1" if settings.stage() in ("local", "test") else "0"
+    return is_simulator() and os.environ.get("VOICE_SIMULATOR_ENDPOINT", default) == "1"
+
+
 def media_server() -> MediaServer:
     """The configured adapter: VOICE_MEDIA_ADAPTER=<module>:<class>, else the simulator."""
     named = os.environ.get("VOICE_MEDIA_ADAPTER", "")
-    if not named or named == "simulator":
+    if is_simulator():
         return SimulatorMediaServer()
     module, _, cls = named.partition(":")
     return getattr(importlib.import_module(module), cls)()  # type: ignore[no-any-return]

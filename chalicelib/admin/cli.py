@@ -169,6 +169,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--user", required=True, help="username or user id")
 
 
+    sub = command("seal-hook-credentials", subcommands.cmd_seal_hook_credentials,
+                  "seal voice hooks' credentials stored in clear before sealing existed (safe to run again)")
+    sub.add_argument("--tenant", help="one tenant (default: every tenant)")
+
     command("rotate-voice-keys", subcommands.cmd_rotate_voice_keys,
             "a new active signing key for voice API tokens; the previous one stays live")
 

@@ -237,6 +237,14 @@ def cmd_seal_totp_secrets(args: argparse.Namespace) -> dict[str, Any]:
     return {"sealed": {tenant: users.seal_totp_secrets(tenant=tenant) for tenant in tenants}}
 
 
+def cmd_seal_hook_credentials(args: argparse.Namespace) -> dict[str, Any]:
+    from chalicelib.services.voice import hooks
+    from chalicelib.store.identity import users as identity
+
+    tenants = [args.tenant] if args.tenant else [t["id"] for t in identity.list_tenants()]
+    return {"sealed": {tenant: hooks.seal_hook_credentials(tenant=tenant) for tenant in tenants}}
+
+
 def cmd_rotate_voice_keys(args: argparse.Namespace) -> dict[str, Any]:
     from chalicelib.auth import access_tokens
 

@@ -28,7 +28,7 @@ import time
 import uuid
 from typing import Any, Mapping
 
-from chalicelib import settings
+from chalicelib import clock, settings
 from chalicelib.domain import identity
 from chalicelib.domain.errors import AuthenticationError
 from chalicelib.domain.identity import Principal
@@ -171,7 +171,7 @@ def issue(*, tenant: str, user: Mapping[str, Any], now: int | None = None) -> st
     from chalicelib.domain import voice
 
     keys_now = _key_set()
-    issued = int(time.time()) if now is None else now
+    issued = clock.epoch() if now is None else now
     claims = {
         "iss": issuer(), "aud": AUDIENCE, "sub": voice.opaque_id(tenant, "USER", int(user["id"]), uuid=True),
         "iat": issued, "nbf": issued, "exp": issued + ACCESS_SECONDS, "jti": uuid.uuid4().hex,
@@ -194,16 +194,31 @@ def verify(token: str) -> dict[str, Any]:
     if key is None:
         raise AuthenticationError("the access token was signed by an unknown key")
     try:
+        # The times are checked below against the project clock (chalicelib/clock.py), the one
+        # clock issue() stamps them with; PyJWT would read the system clock.
         claims = jwt.decode(token, key, algorithms=[ALGORITHM], audience=AUDIENCE, issuer=issuer(),
-                            leeway=LEEWAY_SECONDS,
-                            options={"require": ["exp", "iat", "iss", "aud", "sub", "jti", "tenant", "pwv"]})
-    except jwt.ExpiredSignatureError:
-        raise AuthenticationError("the access token has expired") from None
+                            options={"require": ["exp", "iat", "iss", "aud", "sub", "jti", "tenant", "pwv"],
+                                     "verify_exp": False, "verify_nbf": False, "verify_iat": False})
     except jwt.PyJWTError:
         raise AuthenticationError("the access token is not valid") from None
+    _check_times(claims)
     if claims.get("typ") != "Bearer":
         raise AuthenticationError("this is not an access token")
     return claims
+
+
+def _check_times(claims: Mapping[str, Any]) -> None:
+    """exp, iat and nbf (when given) against the project clock, with LEEWAY_SECONDS of skew."""
+    now = clock.epoch()
+    try:
+        expires, issued = int(claims["exp"]), int(claims["iat"])
+        not_before = int(claims.get("nbf", issued))
+    except (TypeError, ValueError):
+        raise AuthenticationError("the access token is not valid") from None
+    if expires + LEEWAY_SECONDS <= now:
+        raise AuthenticationError("the access token has expired")
+    if min(issued, not_before) - LEEWAY_SECONDS > now:
+        raise AuthenticationError("the access token is not valid yet")
 
 
 def _header(token: str) -> dict[str, Any]:
@@ -248,7 +263,7 @@ def _verified_subject(token: str) -> tuple[str, int, str]:
     entry = _verified.get(token)
     if entry is not None:
         expires, kid, tenant, user_id, pwv = entry
-        if time.time() <= expires + LEEWAY_SECONDS and kid in _key_set()["public"]:
+        if clock.epoch() < expires + LEEWAY_SECONDS and kid in _key_set()["public"]:
             return tenant, user_id, pwv
         with _lock:
             _verified.pop(token, None)
@@ -323,8 +338,20 @@ def rotate_keys() -> dict[str, Any]:
             raise RuntimeError("the key set kept changing; try again")
         where = "main table"
     else:
-        fresh = rotated(parameters.secret("VOICE_JWT_KEYS"))
+        fresh = rotated(_parameter_key_set())
         where = parameters.put_secret("VOICE_JWT_KEYS", fresh)
     forget_keys()
     parsed = json.loads(fresh)
     return {"active": parsed["active"], "live": [k["kid"] for k in parsed["keys"]], "stored": where}
+
+
+def _parameter_key_set() -> str | None:
+    """The key set in the stage's SSM parameter; None (an empty set) before the
+    stage's first rotation has created the parameter (docs/deploy.md)."""
+    from chalicelib.adapters import parameters
+    from chalicelib.store.clients import client
+
+    try:
+        return parameters.secret("VOICE_JWT_KEYS")
+    except client("ssm").exceptions.ParameterNotFound:
+        return None

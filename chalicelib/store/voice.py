@@ -11,7 +11,10 @@ their keys and attribute names (docs/architecture.md, "voice").
         delivery log (attempts, outcome); a call's pending ones are a prefix
   T#<t>#VLEASE / <call id>#<hook id>     who is delivering a call's events to a hook
   VREFRESH#<sha256> / VREFRESH           a refresh token (single use) -> its family
-  VFAMILY#<family id> / VFAMILY          a refresh-token family (revoked on reuse)
+  VFAMILY#<family id> / VFAMILY          a refresh-token family (revoked on reuse; bound
+        to the password version it began under)
+  T#<t>#U#TRUNK#voiceRoute / <customer id>   the account's platform voice route
+        (its trunk id): one per account, written with the trunk record
   SYSTEM / VOICE-JWT-KEYS                local and test stages only: the
         generated signing keys (deployed stages read SSM)
 """
@@ -50,6 +53,11 @@ def children(etype: EntityType, tenant: str, customer_id: int, *, after: int = 0
 def child(etype: EntityType, tenant: str, customer_id: int, entity_id: int | None) -> dict[str, Any] | None:
     record = entities.get_one(etype, tenant, entity_id) if entity_id else None
     return record if record is not None and record.get("customerId") == customer_id else None
+
+
+def every_hook(tenant: str) -> Iterable[dict[str, Any]]:
+    """Every hook of the tenant, whatever its account (the credentials migration)."""
+    return entities.every(HOOK, tenant)
 
 
 def flow_key(tenant: str, customer_id: int) -> dict[str, str]:
@@ -151,7 +159,9 @@ def set_call(tenant: str, call_id: int, changes: Mapping[str, Any], *, expect_st
 
 def control_call(tenant: str, call: Mapping[str, Any], changes: Mapping[str, Any]) -> None:
     """A client's change to a live call (new verbs, hang up): conditional on it
-    still being live; bumps its control version so the worker notices."""
+    still being live and not closing (call control marks it closing, on the
+    control version it last saw, before its final state); bumps its control
+    version so the worker notices."""
     names = {"#s": "state", "#c": "controlVersion"}
     values: dict[str, Any] = {":one": 1, ":zero": 0}
     parts = ["#c = if_not_exists(#c, :zero) + :one"]
@@ -165,7 +175,8 @@ def control_call(tenant: str, call: Mapping[str, Any], changes: Mapping[str, Any
     try:
         ddb().update_item(TableName=_table(), Key=to_item(_entity_key(tenant, CALL, call["id"])),
                           UpdateExpression="SET " + ", ".join(parts),
-                          ConditionExpression=f"#s IN ({', '.join(f':l{n}' for n in range(len(live)))})",
+                          ConditionExpression=f"#s IN ({', '.join(f':l{n}' for n in range(len(live)))}) "
+                                              "AND attribute_not_exists(closing)",
                           ExpressionAttributeNames=names,
                           ExpressionAttributeValues={k: to_attr(v) for k, v in values.items()})
     except ddb().exceptions.ConditionalCheckFailedException:
@@ -199,11 +210,13 @@ def put_deliveries(tenant: str, rows: Iterable[Mapping[str, Any]]) -> None:
 
 
 def pending_deliveries(tenant: str, hook_id: int, call_id: int) -> list[dict[str, Any]]:
+    """The call's deliveries to the hook still to send, oldest event first."""
     return [d for d in call_deliveries(tenant, hook_id, call_id) if d.get("status") == "pending"]
 
 
 def call_deliveries(tenant: str, hook_id: int, call_id: int) -> list[dict[str, Any]]:
-    """The call's delivery records for the hook, whatever their status."""
+    """The call's delivery records for the hook, whatever their status, in the
+    call's order (sequence; the sort key pads it, so the Query returns that order)."""
     found: list[dict[str, Any]] = []
     for page in query_pages(_table(), key_condition="PK = :pk AND begins_with(SK, :p)", consistent=True,
                             values={":pk": delivery_pk(tenant, hook_id), ":p": keys.pad(call_id) + "#"}):
@@ -301,9 +314,12 @@ def put_refresh(tx: Transaction, token_hash: str, *, tenant: str, user_id: int, 
                       "used": False, "expiresAt": expires_at}, condition="attribute_not_exists(PK)")
 
 
-def new_family(tx: Transaction, family: str, *, tenant: str, user_id: int, expires_at: int) -> None:
+def new_family(tx: Transaction, family: str, *, tenant: str, user_id: int, password_version: str,
+               expires_at: int) -> None:
+    """Add to ``tx``: a new family, bound to the user's password version."""
     tx.put(_table(), {**family_key(family), "tenantId": tenant, "userId": user_id, "revoked": False,
-                      "expiresAt": expires_at}, condition="attribute_not_exists(PK)")
+                      "passwordVersion": password_version, "expiresAt": expires_at},
+           condition="attribute_not_exists(PK)")
 
 
 def get_refresh(token_hash: str) -> dict[str, Any] | None:
@@ -316,9 +332,11 @@ def use_refresh(tx: Transaction, token_hash: str, *, failure: Exception) -> None
               values={":t": True, ":f": False}, failure=failure)  # type: ignore[arg-type]
 
 
-def family_live(tx: Transaction, family: str, *, failure: Exception) -> None:
-    tx.check(_table(), family_key(family), "revoked = :f", values={":f": False},
-             failure=failure)  # type: ignore[arg-type]
+def family_live(tx: Transaction, family: str, *, password_version: str, failure: Exception) -> None:
+    """Add to ``tx``: the family is not revoked and was started under ``password_version``
+    (a family from before versions were recorded has none, and fails)."""
+    tx.check(_table(), family_key(family), "revoked = :f AND passwordVersion = :pwv",
+             values={":f": False, ":pwv": password_version}, failure=failure)  # type: ignore[arg-type]
 
 
 def revoke_family(family: str) -> None:
@@ -352,6 +370,39 @@ def store_signing_keys(value: str, *, previous: str | None) -> bool:
 
 
 # ------------------------------------------------------------------ accounts
+
+def _route_claim_key(tenant: str, customer_id: int) -> dict[str, str]:
+    return {"PK": keys.unique_pk(tenant, "TRUNK", "voiceRoute"), "SK": keys.pad(customer_id)}
+
+
+def platform_route(tenant: str, customer_id: int) -> int | None:
+    """The id of the account's platform voice route (a trunk record), if it has one."""
+    item = get(_table(), _route_claim_key(tenant, customer_id))
+    return int(item["trunkId"]) if item else None
+
+
+def create_platform_route(tenant: str, customer_id: int, fields: Mapping[str, Any]) -> int:
+    """The account's platform voice route: the trunk record ``fields`` and the
+    claim that makes it the account's one route, in one transaction. Another
+    process that made it first wins: its route is answered. ConcurrentUpdateError
+    when the claim is taken but not readable yet (another process's transaction
+    in flight, which DynamoDB reports as a conflict on the claim): try again."""
+    from chalicelib.domain.errors import AlreadyExistsError
+    from chalicelib.store.dynamo.schema import TRUNK
+
+    trunk_id = entities.allocate_ids(tenant, TRUNK.kind)[0]
+    claim = Transaction()
+    claim.put(_table(), {**_route_claim_key(tenant, customer_id), "trunkId": trunk_id, "tenantId": tenant},
+              condition="attribute_not_exists(PK)", failure=AlreadyExistsError("the account has a voice route"))
+    try:
+        entities.create(TRUNK, tenant, {**fields, "customerId": customer_id}, entity_id=trunk_id, also=claim)
+    except AlreadyExistsError:
+        found = platform_route(tenant, customer_id)
+        if found is None:
+            raise ConcurrentUpdateError("the account's voice route is being made") from None
+        return found
+    return trunk_id
+
 
 def update_customer(etype: EntityType, tenant: str, current: Mapping[str, Any], changes: Mapping[str, Any], *,
                     claim_domain: str | None = None) -> dict[str, Any]:

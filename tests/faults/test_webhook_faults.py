@@ -27,7 +27,7 @@ import pytest
 
 from tests.support.fault_sweep import Flow, sweep
 from tests.support.faults import LOST_ANSWER, Fault, Faults
-from tests.support.voice import EVENT_HOOK, EXAMPLE_1, TRUNK, account_ref, make_account
+from tests.support.voice import DOCUMENT_NUMBER, EVENT_HOOK, EXAMPLE_1, TRUNK, account_ref, make_account
 from tests.support.voice_queues import Receiver, Sqs
 
 BUSY = {**EXAMPLE_1, "target": {"phoneNumber": {"number": "+15005550001"}}}  # initiated, ringing, completed
@@ -63,7 +63,8 @@ class WebhookDelivery(Flow):
 
         self.principal = api_key.authenticate(tenant["user"]["api_key"], None)
         self.tenant = self.principal.tenant_id
-        self.account = account_ref(self.principal, make_account(self.principal, name="Hooked Co"))
+        self.account = account_ref(self.principal, make_account(self.principal, name="Hooked Co",
+                                                                 own_numbers=(DOCUMENT_NUMBER,)))
         trunks.create_trunk(principal=self.principal, account=self.account, body=TRUNK)  # the calls' CDRs name it
         self.hooks: dict[str, int] = {}
         for name, receiver, priority in (("up", self.up, 1), ("down", self.down, 2))[:len(self.hook_names)]:

@@ -60,14 +60,24 @@ class Voice:
         return self.call("DELETE", path, **kw)
 
 
-def make_account(principal: Any, name: str = "Darren's Pizzas", numbers: tuple[str, ...] = ()) -> dict[str, Any]:
-    """A customer (account) with active numbers (DDIs) of the inventory."""
+# The document's account (Darren's Pizzas) has this mbn, and its call examples present it.
+DOCUMENT_NUMBER = "+441234567890"
+
+
+def make_account(principal: Any, name: str = "Darren's Pizzas", numbers: tuple[str, ...] = (),
+                 own_numbers: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A customer (account) with active numbers (DDIs) of the inventory, and
+    ``own_numbers`` (E.164, e.g. DOCUMENT_NUMBER) recorded as numbers it has
+    from elsewhere, also DDIs. A number is one customer's in a tenant."""
     from chalicelib.services.customers import accounts as customers
+    from chalicelib.services.numbers import sales
     from tests.support.numbers import own
 
     customer = customers.create_customer(principal=principal, fields={"name": name})
     if numbers:
         own(principal, customer, list(numbers))
+    for number in own_numbers:
+        sales.assign(principal=principal, customer_id=customer["id"], number=number, record_own=True)
     return customer
 
 
@@ -99,7 +109,8 @@ def route_start(ddi: str, connect_to: str, extension: str = "600") -> dict[str, 
             "startRoute": {"ddis": [ddi], "connectTo": connect_to}}
 
 
-# The document's two call examples, as written there.
+# The document's two call examples, as written there: they present DOCUMENT_NUMBER, so
+# the account they are made on must have it (make_account(own_numbers=(DOCUMENT_NUMBER,))).
 EXAMPLE_1 = {"callerId": "+441234567890", "tag": {"data": {"myKey": "myValue"}},
              "target": {"phoneNumber": {"number": "+441234567893"}},
              "verbs": [{"say": {"text": ["Your pizza is outside!"]}}, {"hangup": {"reason": "call-complete"}}]}

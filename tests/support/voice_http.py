@@ -16,12 +16,12 @@ FORM = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "applicat
 
 
 class Org:
-    """A tenant with an account (two DDIs), users of every role, logged in."""
+    """A tenant with an account (three DDIs, the document's mbn first), users of every role, logged in."""
 
     def __init__(self, runtime: LocalRuntime) -> None:
         from chalicelib.auth import api_key
         from chalicelib.services.identity import users
-        from tests.support.voice import account_ref, make_account
+        from tests.support.voice import DOCUMENT_NUMBER, account_ref, make_account
 
         self.runtime, self.base = runtime, runtime.base_url + "/api/v1"
         created = create_tenant(runtime, name="Demo Organisation")
@@ -29,7 +29,8 @@ class Org:
         suffix = uuid.uuid4().hex[:8]
         with runtime.environment():
             self.principal = api_key.authenticate(created["user"]["api_key"], None)
-            self.customer = make_account(self.principal, numbers=numbers(2))
+            # The document's account: its mbn is the number its call examples present.
+            self.customer = make_account(self.principal, numbers=numbers(2), own_numbers=(DOCUMENT_NUMBER,))
             self.other = make_account(self.principal, name="Dean's Taxis", numbers=numbers(1))
             self.users = {"admin": (created["user"]["username"], created["user"]["password"])}
             for name, roles, account in (("voice", ["VoiceChannel"], None), ("reader", [], None),

@@ -63,6 +63,17 @@ def hangup_call(account: str, call: str) -> Response:
 @bp.route("/account/{account}/simulator/inbound", methods=["POST"], content_types=dialect.ANY_BODY)
 def simulate_inbound(account: str) -> Response:
     # The simulator's test endpoint: an inbound call to a DDI runs the account's flow.
+    # Where it is off (deployed stages, a real media adapter) it answers as a path
+    # that does not exist, before any credential is looked at.
+    from chalicelib.adapters import media
+
+    if not media.simulator_endpoint():
+        from chalicelib.api.http.guard import path_of
+        from chalicelib.api.voice import errors
+
+        request = bp.current_request
+        return errors.refusal(request, 404, f"no resource at {path_of(request)}", {})
+
     def handle(principal: Principal, request: Request) -> Response:
         record = calls.simulate_inbound(principal=principal, account=account, body=dialect.json_body(request))
         view = calls.view(principal, record)

@@ -72,7 +72,9 @@ def _schemas() -> dict[str, Any]:
                   "url": {"type": "string"}, "authType": {"type": "string", "enum": list(rules.AUTH_TYPES)},
                   "method": {"type": "string", "enum": list(rules.HOOK_METHODS)},
                   "priority": {"type": "integer", "minimum": 0, "maximum": 1000,
-                               "description": "lower first: events go to hooks in ascending priority"}}
+                               "description": "lower first: an event's deliveries are recorded and queued to "
+                                              "hooks in ascending priority (a head start, not an order of "
+                                              "arrival); each hook gets one call's events in sequence order"}}
     return {
         "Error": _obj({"status": {"type": "integer"}, "error": {"type": "string"}, "message": {"type": "string"},
                        "pointer": {"type": "string", "description": "JSON pointer to the offending input"}},
@@ -123,7 +125,9 @@ def _schemas() -> dict[str, Any]:
                        ["id", "type", "name"]),
         "Target": target,
         "Verb": verb,
-        "CallInput": _obj({"callerId": {"type": "string", "description": "E.164; default: the account's mbn"},
+        "CallInput": _obj({"callerId": {"type": "string", "description": "E.164, one of the account's active "
+                                        "DDIs (400 otherwise, as each dial's callerId); blank or absent: the "
+                                        "account's mbn as it is when the call is created"},
                            "tag": _obj({"data": {"type": "object", "additionalProperties": {"type": "string"},
                                                  "maxProperties": rules.MAX_TAGS}}, []),
                            "target": target, "verbs": {"type": "array", "items": verb, "minItems": 1}},
@@ -227,11 +231,16 @@ def spec() -> dict[str, Any]:
             "post": _op("Create an outbound call (queued)", 201, _ref("Call"), body="CallInput")},
         "/account/{id}/channels/voice/{callId}": {
             "parameters": [account, item("callId")], "get": _op("One call", 200, _ref("Call")),
-            "put": _op("Replace the verbs of a live call", 204, None, errors=(400, 401, 403, 404, 409, 415)),
+            "put": _op("Replace the verbs still to run of a live call. A 204 always takes effect: a queued call "
+                       "starts with these verbs, an inbound call leaves its flow for them, and a call running "
+                       "its last verb runs them before it ends (409 once it is ending or has ended)", 204, None,
+                       errors=(400, 401, 403, 404, 409, 415)),
             "delete": _op("Hang up a live call", 204, None, errors=(401, 403, 404, 409))},
         "/account/{id}/simulator/inbound": {
             "parameters": [account],
-            "post": _op("Simulator: an inbound call to a DDI runs the account's flow", 201, _ref("Call"))},
+            "post": _op("Simulator: an inbound call to a DDI runs the account's flow. Exists only with the "
+                        "simulator media adapter where VOICE_SIMULATOR_ENDPOINT=1 (local and test stages); "
+                        "elsewhere 404, as a path that does not exist", 201, _ref("Call"))},
     }
     return {
         "openapi": "3.0.3",

@@ -79,6 +79,7 @@ from chalicelib.domain.voice.calls import (
     say_verb,
     play_verb,
     targets_in,
+    caller_ids_in,
     redirects_in,
 )
 
@@ -148,5 +149,6 @@ __all__ = [
     "say_verb",
     "play_verb",
     "targets_in",
+    "caller_ids_in",
     "redirects_in",
 ]

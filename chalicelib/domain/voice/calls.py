@@ -170,5 +170,15 @@ def targets_in(request: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     return found
 
 
+def caller_ids_in(request: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(pointer, number) of every caller id the request presents: the call's
+    (when given) and each dial verb's."""
+    found = [("/callerId", str(request["callerId"]))] if request.get("callerId") else []
+    for n, verb in enumerate(request.get("verbs", [])):
+        if "dial" in verb and verb["dial"].get("callerId"):
+            found.append((f"/verbs/{n}/dial/callerId", str(verb["dial"]["callerId"])))
+    return found
+
+
 def redirects_in(verbs: Sequence[Mapping[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
     return [(f"/verbs/{n}/redirect", v["redirect"]) for n, v in enumerate(verbs) if "redirect" in v]

@@ -3,12 +3,13 @@
 An account's ``domain`` (its SIP domain label, unique per tenant) and ``mbn``
 (main billing number) are kept on the customer item: given when the account is
 first read through this API (the label from its name, made unique by a suffix;
-the mbn its first active DDI), the mbn moved on when that DDI is no longer active.
+the mbn its first active DDI), the mbn moved on when that DDI is no longer active
+(noticed when the DDIs are listed or a call is created: ``main_number``).
 """
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from chalicelib.domain import voice as rules
 from chalicelib.domain.errors import AlreadyExistsError, NotFoundError
@@ -88,31 +89,49 @@ def _label(name: str) -> str:
 
 def active_numbers(*, principal: Principal, customer: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The account's active numbers as DDIs ``{id, name, number}``, in number order."""
+    return active_ddis(principal.tenant_id, int(customer["id"]))
+
+
+def active_ddis(tenant: str, customer_id: int) -> list[dict[str, Any]]:
+    """``active_numbers`` for call control, which has a tenant and no Principal."""
     from chalicelib.domain.numbers import inventory as number_rules
     from chalicelib.store.numbers import owned as owned_numbers
 
     found = []
-    for item in owned_numbers.owned(principal.tenant_id, customer["id"]):
+    for item in owned_numbers.owned(tenant, customer_id):
         if item.get("status") != number_rules.ACTIVE or item.get("id") is None:
             continue
-        # Inventory numbers are NANP (10 digits): E.164 digits without '+' add the 1.
-        digits = item["number"] if len(item["number"]) != 10 else "1" + item["number"]
-        found.append({"id": rules.opaque_id(principal.tenant_id, DDI_KIND, int(item["id"])), "name": digits,
+        # Inventory numbers are NANP (10 digits): E.164 digits without '+' add the 1. A
+        # customer's own number from outside the NANP is stored as "+<digits>".
+        digits = "1" + item["number"] if len(item["number"]) == 10 else item["number"].lstrip("+")
+        found.append({"id": rules.opaque_id(tenant, DDI_KIND, int(item["id"])), "name": digits,
                       "numberId": int(item["id"]), "number": item["number"]})
     return found
+
+
+def main_number(*, principal: Principal, customer: Mapping[str, Any], ddis: Sequence[Mapping[str, Any]]) -> str:
+    """The account's mbn as it is now (``ddis``: its active DDIs): the stored one
+    while the account still has that number, else the first DDI, which the
+    account then keeps as its mbn ("" without any DDI)."""
+    names = [str(d["name"]) for d in ddis]
+    stored = str(customer.get("voiceMbn") or "")
+    if stored in names:
+        return stored
+    current = names[0] if names else ""
+    if customer.get("voiceDomain") and stored != current:
+        from chalicelib.store import voice as store
+
+        try:  # the mbn's number left the account: the next one takes over
+            store.update_customer(customer_service.CUSTOMER, principal.tenant_id, customer, {"voiceMbn": current})
+        except Exception:  # noqa: BLE001 - a lost race here changes nothing the caller asked for
+            pass
+    return current
 
 
 def list_ddis(*, principal: Principal, account: str) -> list[dict[str, Any]]:
     customer = get_account(principal=principal, account=account)
     ddis = active_numbers(principal=principal, customer=customer)
-    names = {d["name"] for d in ddis}
-    if customer.get("voiceDomain") and customer.get("voiceMbn", "") not in names | ({""} if not ddis else set()):
-        from chalicelib.store import voice as store
-
-        try:  # the mbn's number left the account: the next one takes over
-            store.update_customer(customer_service.CUSTOMER, principal.tenant_id, customer, {"voiceMbn": ddis[0]["name"] if ddis else ""})
-        except Exception:  # noqa: BLE001 - a lost race here changes nothing the caller asked for
-            pass
+    main_number(principal=principal, customer=customer, ddis=ddis)
     audit.touch("account", customer["id"])
     return ddis
 

@@ -39,6 +39,16 @@ def _resolve(principal: Principal, flow: Flow, request: dict[str, Any]) -> None:
                                   field=f"{pointer}/hook")
 
 
+def _check_caller_ids(flow: Flow, request: Mapping[str, Any]) -> None:
+    """A call presents only the account's own active numbers (as Twilio allows only
+    its numbers and verified caller ids): the call's callerId and each dial's."""
+    owned = {d["name"] for d in flow.ddis.values()}
+    for pointer, number in rules.caller_ids_in(request):
+        if number.lstrip("+") not in owned:
+            raise ValidationError(f"{pointer}: '{number}' is not an active DDI of this account; a call presents "
+                                  "one of the account's numbers (GET /account/{id}/ddi)", field=pointer)
+
+
 def _trunk_of(flow: Flow, target: Mapping[str, Any]) -> str | None:
     ref = (target.get("device") or {}).get("id") or (target.get("extension") or {}).get("device")
     device = flow.devices.get(ref or "")
@@ -66,7 +76,10 @@ def create_call(*, principal: Principal, account: str, body: Any) -> dict[str, A
                                                                                     account=account))
     flow = load_flow(principal, customer)
     _resolve(principal, flow, request)
-    caller = request["callerId"] or (f"+{customer['voiceMbn']}" if customer.get("voiceMbn") else None)
+    _check_caller_ids(flow, request)
+    # The default is the mbn as it is now, not as the account item last recorded it.
+    mbn = accounts.main_number(principal=principal, customer=customer, ddis=list(flow.ddis.values()))
+    caller = request["callerId"] or (f"+{mbn}" if mbn else None)
     if caller is None:
         raise ValidationError("/callerId: is required, the account has no main billing number", field="/callerId")
     fields = {"customerId": customer["id"], "direction": "outbound", "state": "queued", "callerId": caller,
@@ -123,6 +136,7 @@ def update_call(*, principal: Principal, account: str, call: str, body: Any) -> 
     record = child_or_404(principal, store.CALL, customer, CALL_KIND, call, "call")
     flow = load_flow(principal, customer)
     _resolve(principal, flow, {"verbs": verbs})
+    _check_caller_ids(flow, {"verbs": verbs})
     store.control_call(principal.tenant_id, record, {"pendingVerbs": verbs})
 
 
@@ -135,8 +149,14 @@ def hangup_call(*, principal: Principal, account: str, call: str) -> None:
 
 def simulate_inbound(*, principal: Principal, account: str, body: Any) -> dict[str, Any]:
     """An inbound call to one of the account's DDIs (the simulator's test endpoint):
-    it runs the flow from the DDI's ROUTE_START."""
+    it runs the flow from the DDI's ROUTE_START. Only on the simulator: a real
+    media server has no call to run it on."""
+    from chalicelib.adapters import media
+    from chalicelib.domain.errors import NotFoundError
+
     rules.require(principal, rules.CALLS)
+    if not media.is_simulator():
+        raise NotFoundError("inbound calls are simulated only with the simulator media adapter")
     if not isinstance(body, dict) or set(body) - {"ddi", "from", "tag"}:
         raise ValidationError("/: give ddi (a DDI id or its number) and from (E.164)", field="/")
     caller = rules.e164(body.get("from"), "/from")

@@ -5,9 +5,14 @@ cdr-files queue like any switch's file. The pipeline rates it, charges it once
 counts it in the statistics of its DID (inbound) or termination trunk (outbound).
 
 Outbound calls are carried by a trunk of the account: the SIP_GATEWAY's first
-trunk for a device or extension target, else the account's first trunk; an
-account without a trunk has no carrier leg to rate, so no CDR is written
-(the call records ``cdr: "no-trunk"``)."""
+trunk for a device or extension target, else the account's first trunk. A
+call placed for an account without a trunk of its own went out on the
+platform's route, and is charged like any other (as Twilio or Telnyx bill every
+call they place): its CDR names the account's platform voice route, a
+termination trunk record made for the account on its first such call
+(``platformRoute``; the voice API does not list it among the account's SIP
+trunks), so the pipeline rates it with the tenant's outbound deck, charges the
+account and counts it in that route's carrier statistics."""
 from __future__ import annotations
 
 import csv
@@ -15,6 +20,8 @@ import io
 from typing import Any, Mapping
 
 from chalicelib.domain import voice as rules
+from chalicelib.domain.numbers import trunks as trunk_rules
+from chalicelib.services.common import retry
 from chalicelib.services.voice.common import CALL_KIND, TRUNK_KIND, oid
 from chalicelib.store import voice as store
 
@@ -38,14 +45,30 @@ def row(*, tenant: str, call: Mapping[str, Any], customer: Mapping[str, Any], tr
             DISPOSITIONS[call["state"]]]
 
 
+# The platform voice route's trunk record: what the carrier API's views need of a trunk.
+PLATFORM_ROUTE = {"direction": trunk_rules.TERMINATION, "status": trunk_rules.ENABLED, "platformRoute": True,
+                  "voice": True,
+                  "title": "Dialtone voice route", "description": "Outbound voice API calls of an account "
+                  "without a SIP trunk of its own", "ipaddress": "", "ports": 30, "portsAssigned": 30,
+                  "cpsAssigned": 0}
+
+
 def _trunk_id(tenant: str, call: Mapping[str, Any]) -> int | None:
     from chalicelib.store.dynamo.schema import TRUNK
 
     ref = call.get("trunkRef")
     if ref:
         return rules.parse_opaque_id(tenant, TRUNK_KIND, ref, uuid=True)
-    trunks = [t for t in store.children(TRUNK, tenant, call["customerId"]) if t.get("direction") == "termination"]
-    return trunks[0]["id"] if trunks else None
+    trunks = [t for t in store.children(TRUNK, tenant, call["customerId"])
+              if t.get("direction") == "termination" and not t.get("platformRoute")]
+    if trunks:
+        return int(trunks[0]["id"])
+    return retry.until_settled(lambda: _platform_route(tenant, int(call["customerId"])), what="the voice route")
+
+
+def _platform_route(tenant: str, customer_id: int) -> int:
+    return store.platform_route(tenant, customer_id) or store.create_platform_route(tenant, customer_id,
+                                                                                    PLATFORM_ROUTE)
 
 
 def hand_off(*, tenant: str, call: Mapping[str, Any]) -> str | None:
@@ -59,9 +82,6 @@ def hand_off(*, tenant: str, call: Mapping[str, Any]) -> str | None:
     customer = entities.get_one(CUSTOMER, tenant, call["customerId"]) or {}
     inbound = call.get("direction") == "inbound"
     trunk_id = None if inbound else _trunk_id(tenant, call)
-    if not inbound and trunk_id is None:
-        store.set_call(tenant, call["id"], {"cdr": "no-trunk"})
-        return None
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["call_id", "direction", "account", "trunk_id", "from", "to", "start", "answer", "end",

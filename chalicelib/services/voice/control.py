@@ -4,9 +4,11 @@ It claims the call (``queued`` -> ``initiated``, one conditional write: a
 message delivered twice runs the call once; services/voice/recovery.py
 handles the message again), places the first leg on the media
 server, runs the verbs in order (re-reading the call between verbs, so a PUT's
-new verbs or a DELETE take effect at the next verb), and ends it with a final
-state, duration and cause. Inbound calls (simulated to a DDI) run the
-account's flow from the ROUTE_START of that DDI instead. Every step is an
+new verbs or a DELETE take effect at the next verb; a PUT made while the call
+was queued replaces the verbs it starts with, and one made as it ends still
+runs: see ``_close``), and ends it with a final state, duration and cause.
+Inbound calls (simulated to a DDI) run the account's flow from the ROUTE_START
+of that DDI instead (legs to a PBX: services/voice/routing.py). Every step is an
 event for the account's event.generic hooks (services/voice/events.py).
 A completed call is handed to the CDR pipeline (services/voice/cdr.py).
 """
@@ -17,13 +19,13 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from chalicelib import clock
 from chalicelib.adapters import media as media_adapter
 from chalicelib.domain import voice as rules
 from chalicelib.observability import metrics
-from chalicelib.services.voice import events, recovery
+from chalicelib.services.voice import events, recovery, routing
 from chalicelib.services.voice.common import DEVICE_KIND, HOOK_KIND, oid
 from chalicelib.store import voice as store
 
@@ -131,21 +133,46 @@ def run(*, tenant: str, call_id: int) -> str:
         # Another delivery of the message got there first. (Not this one's own claim, which
         # botocore sent again after its answer was lost and found the call initiated.)
         return "skipped"
+    # Control version 0 is the call as created: a PUT made while the call was
+    # queued (before or during the claim) is a change this run has not seen yet.
     run_ = CallRun(tenant, call, media_adapter.media_server(), list(event_hooks(tenant, call["customerId"])), started,
-                   control=int(call.get("controlVersion", 0)), history=len(call.get("history") or []))
+                   control=0, history=len(call.get("history") or []))
     run_.event("call.initiated", state="initiated")
+    state, cause = _attempt(run_, lambda: _inbound(run_) if call.get("direction") == "inbound" else _outbound(run_))
+    return _finish(run_, *_close(run_, state, cause))
+
+
+def _attempt(run_: CallRun, steps: Callable[[], None]) -> tuple[str, str]:
+    """Run ``steps``; the state and cause the call ends with."""
     try:
-        if call.get("direction") == "inbound":
-            _inbound(run_)
-        else:
-            _outbound(run_)
-        state, cause = "completed", "normal-clearing"
+        steps()
     except _Ended as ended:
-        state, cause = ended.state, ended.cause
+        return ended.state, ended.cause
     except Exception:  # noqa: BLE001 - the call must still end and say why
-        _log.exception("call %s failed in call control", call_id)
-        state, cause = "failed", "internal-error"
-    return _finish(run_, state, cause)
+        _log.exception("call %s failed in call control", run_.call["id"])
+        return "failed", "internal-error"
+    return "completed", "normal-clearing"
+
+
+def _close(run_: CallRun, state: str, cause: str) -> tuple[str, str]:
+    """Mark the call closing if no PUT or DELETE came since the last check (one
+    conditional write; both are 409 from then on). A PUT that did come runs
+    first while the line is up (answered, ending by its own verbs): a 204 is
+    never ignored. A call that never connected had nothing to run its verbs on."""
+    for _ in range(MAX_FLOW_STEPS):
+        if store.set_call(run_.tenant, run_.call["id"], {"closing": True}, expect_control=run_.control):
+            break
+        seen = run_.control
+        try:
+            verbs = _check_control(run_)
+        except _Ended:
+            continue  # a DELETE: the call is ending already, as it is
+        if run_.control == seen:
+            break  # not a client's change (the call item is gone): nothing to run
+        line_up = run_.answered_at is not None and state == "completed" and cause != "api-hangup"
+        if verbs is not None and line_up:
+            state, cause = _attempt(run_, lambda: _run_verbs(run_, verbs))
+    return state, cause
 
 
 def _finish(run_: CallRun, state: str, cause: str) -> str:
@@ -168,8 +195,12 @@ def _finish(run_: CallRun, state: str, cause: str) -> str:
 
 def _ring_and_answer(run_: CallRun, target: Mapping[str, Any], ring_timeout: int) -> None:
     run_.event("call.ringing", state="ringing")
-    leg = run_.media.originate(target, caller_id=run_.call.get("callerId") or "", ring_timeout=ring_timeout)
+    target = _resolved_target(run_, target)
+    caller = routing.presented(run_.tenant, run_.call, target, run_.call.get("callerId") or "")
+    leg = run_.media.originate(target, caller_id=caller, ring_timeout=ring_timeout)
     run_.advance(leg.ring_seconds)
+    if "route" in target:
+        _record_trunk(run_, target, leg)
     if leg.outcome != media_adapter.ANSWERED:
         raise _Ended(leg.outcome, leg.cause or leg.outcome)
     run_.answered_at = run_.now
@@ -177,9 +208,9 @@ def _ring_and_answer(run_: CallRun, target: Mapping[str, Any], ring_timeout: int
 
 
 def _outbound(run_: CallRun) -> None:
-    _check_control(run_)
+    replaced = _check_control(run_)  # a PUT while the call was queued replaces the verbs it was created with
     _ring_and_answer(run_, run_.call["target"], ANSWER_RING_TIMEOUT)
-    _run_verbs(run_, list(run_.call["verbs"]))
+    _run_verbs(run_, replaced if replaced is not None else list(run_.call["verbs"]))
     if run_.media.holds_line(run_.call["target"]):
         _hold(run_)
 
@@ -249,8 +280,12 @@ def _verb(run_: CallRun, name: str, config: Mapping[str, Any]) -> str | None:
         return "digits" if result.digits else "timeout"
     elif name == "dial":
         targets = [_resolved_target(run_, t) for t in config["targets"]]
-        leg, talk = run_.media.bridge(targets, caller_id=config.get("callerId") or run_.call.get("callerId") or "",
-                                      timeout=config["timeout"], time_limit=config["timeLimit"])
+        # One presentation for the hunt: the first gateway's, if any target is one.
+        gateway = next((t for t in targets if "route" in t), {})
+        caller = routing.presented(run_.tenant, run_.call, gateway,
+                                   config.get("callerId") or run_.call.get("callerId") or "")
+        leg, talk = run_.media.bridge(targets, caller_id=caller, timeout=config["timeout"],
+                                      time_limit=config["timeLimit"])
         run_.advance(leg.ring_seconds + talk.seconds)
         return leg.outcome
     elif name == "hangup":
@@ -261,7 +296,19 @@ def _verb(run_: CallRun, name: str, config: Mapping[str, Any]) -> str | None:
 
 
 def _resolved_target(run_: CallRun, target: Mapping[str, Any]) -> Mapping[str, Any]:
-    return target
+    resolved = routing.resolved_target(run_.tenant, run_.call, target)
+    if resolved is None:
+        raise _Ended("failed", "gateway-has-no-trunk")
+    return resolved
+
+
+def _record_trunk(run_: CallRun, target: Mapping[str, Any], leg: media_adapter.LegResult) -> None:
+    """The call's CDR counts on the gateway trunk that took the leg (after any failover)."""
+    trunks = target["route"]["trunks"]
+    used = trunks[min(max(leg.route_index, 0), len(trunks) - 1)]
+    if run_.call.get("trunkRef") != used:
+        run_.call["trunkRef"] = used
+        store.set_call(run_.tenant, run_.call["id"], {"trunkRef": used})
 
 
 def _redirect(run_: CallRun, config: Mapping[str, Any]) -> list[dict[str, Any]] | None:
@@ -282,6 +329,7 @@ def _device(run_: CallRun, ref: str) -> dict[str, Any] | None:
 def _ask_flow_hook(run_: CallRun, hook_ref: str, *, timeout: int) -> list[dict[str, Any]] | None:
     """POST the call to a flow.generic hook; its answer ``{"verbs": [...]}`` replaces the verbs."""
     from chalicelib.adapters import webhooks
+    from chalicelib.services.voice.hooks import credentials_of
 
     number = rules.parse_opaque_id(run_.tenant, HOOK_KIND, hook_ref, uuid=True)
     hook = store.child(store.HOOK, run_.tenant, run_.call["customerId"], number)
@@ -290,7 +338,9 @@ def _ask_flow_hook(run_: CallRun, hook_ref: str, *, timeout: int) -> list[dict[s
     body = json.dumps({"call": {"id": oid(run_.tenant, "VCALL", run_.call["id"]), "from": run_.call.get("callerId"),
                                 "to": run_.call.get("to"), "digits": run_.digits,
                                 "tag": run_.call.get("tag", {"data": {}})}}).encode()
-    answer = webhooks.fetch_verbs(hook=hook, body=body, timeout=timeout)
+    answer = webhooks.fetch_verbs(hook={**hook, "credentials": credentials_of(hook)}, body=body, timeout=timeout)
+    if answer is not None and not routing.presents_own_numbers(run_.tenant, run_.call, answer):
+        answer = None  # refused as a call's verbs would be (services/voice/calls.py): the hook failed
     run_.event("call.flow-hook", {"hook": hook_ref, "ok": answer is not None})
     return answer
 
@@ -299,10 +349,19 @@ def _inbound(run_: CallRun) -> None:
     """The account's flow from the DDI's ROUTE_START (answered by the platform)."""
     run_.answered_at = run_.now
     run_.event("call.answered", state="answered", fields={"answeredAt": events.iso(run_.now)})
+    _take_over(run_)
     start = run_.call.get("startDevice")
     if not start:
         raise _Ended("completed", "no-route")
     _walk_flow(run_, start)
+
+
+def _take_over(run_: CallRun) -> None:
+    """A PUT's verbs replace an inbound call's flow: they run, then the call ends."""
+    verbs = _check_control(run_)
+    if verbs is not None:
+        _run_verbs(run_, verbs)
+        raise _Ended("completed", "normal-clearing")
 
 
 def _walk_flow(run_: CallRun, first: str) -> None:
@@ -310,7 +369,7 @@ def _walk_flow(run_: CallRun, first: str) -> None:
     for _ in range(MAX_FLOW_STEPS):
         if current == rules.HANGUP:
             raise _Ended("completed", "normal-clearing")
-        _check_control(run_)
+        _take_over(run_)
         device = _device(run_, current)
         if device is None:
             raise _Ended("completed", "device-missing")
@@ -323,7 +382,7 @@ def _walk_flow(run_: CallRun, first: str) -> None:
                 run_.advance((run_.media.say if "say" in section else run_.media.play)(media).seconds)
             current = section["connectTo"]
         elif kind == rules.TIME_SWITCH:
-            current = section["onMatch"] if _in_ranges(section, run_.now) else section["onNoMatch"]
+            current = section["onMatch"] if routing.in_ranges(section, run_.now) else section["onNoMatch"]
         elif kind == rules.MENU:
             run_.advance(run_.media.say(section["say"]).seconds)
             result = run_.media.gather({"numDigits": 1, "timeout": section["timeout"]},
@@ -341,23 +400,19 @@ def _walk_flow(run_: CallRun, first: str) -> None:
             _run_verbs(run_, verbs)
             raise _Ended("completed", "normal-clearing")
         elif kind == rules.SIP_GATEWAY:
-            target = {"sipUri": {"uri": f"sip:{run_.call.get('to')}@trunk"},
-                      "phoneNumber": {"number": run_.call.get("callerId") or ""}}
-            leg, talk = run_.media.bridge([target], caller_id=run_.call.get("callerId") or "",
-                                          timeout=section["ringTime"], time_limit=section["maxCallTime"])
+            # The PBX is asked for the number the caller dialled (the DDI, E.164 digits).
+            dialled = str(run_.call.get("to") or "").lstrip("+")
+            target = routing.gateway_target(run_.tenant, run_.call, device, dialled)
+            if target is None:  # its trunks are gone: the leg fails
+                run_.event("call.bridged", {"device": current, "outcome": media_adapter.FAILED})
+                current = section["onFail"]
+                continue
+            caller = routing.presented(run_.tenant, run_.call, target, run_.call.get("callerId") or "")
+            leg, talk = run_.media.bridge([target], caller_id=caller, timeout=section["ringTime"],
+                                          time_limit=section["maxCallTime"])
             run_.advance(leg.ring_seconds + talk.seconds)
-            run_.call["trunkRef"] = section["trunks"][0]
-            store.set_call(run_.tenant, run_.call["id"], {"trunkRef": section["trunks"][0]})
+            _record_trunk(run_, target, leg)
             run_.event("call.bridged", {"device": current, "outcome": leg.outcome})
             current = {"answered": section["onComplete"], "busy": section["onBusy"],
                        "no-answer": section["onNoAnswer"]}.get(leg.outcome, section["onFail"])
     raise _Ended("completed", "flow-step-limit")
-
-
-def _in_ranges(section: Mapping[str, Any], moment: float) -> bool:
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    local = datetime.fromtimestamp(moment, ZoneInfo(section["timezone"]))
-    day, clock = rules.DAYS[local.weekday()], local.strftime("%H:%M")
-    return any(day in r["days"] and r["start"] <= clock < r["end"] for r in section["ranges"])

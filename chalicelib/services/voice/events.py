@@ -1,8 +1,17 @@
 """Call events to event.generic hooks: recorded, then delivered in order.
 
 ``emit`` (call control) writes one delivery record per event and hook (the
-delivery log: ``T#<t>#VDELIVERY#<hook>`` / ``<call>#<seq>``) and queues a
-flush of that (call, hook) on the voice-webhooks queue, hooks in priority order.
+delivery log, store.put_deliveries) and queues a flush of that (call, hook) on
+the voice-webhooks queue, hooks in priority order.
+
+What order is guaranteed: per (call, hook), strictly the call's order
+(``sequence``): the flush sends the pending events oldest first under the
+(call, hook) lease and stops at the first failure, so event n+1 never reaches
+a hook before event n has (or has been dead-lettered). Nothing more: each hook
+has its own deliveries, messages and retries, so a hook of lower priority may
+get an event before one of higher priority (priority only orders the records
+and messages emit writes, a head start), one hook's failures never hold back
+another's, and events of different calls are independent of each other.
 
 ``flush`` (the webhook worker) takes the (call, hook) lease and sends the
 pending events oldest first, each signed (adapters/webhooks.py). The first
@@ -78,6 +87,7 @@ def emit(*, tenant: str, call: Mapping[str, Any], hooks: Sequence[Mapping[str, A
 def flush(message: Mapping[str, Any]) -> dict[str, int]:
     """Deliver a call's pending events to one hook, in order (see the module docstring)."""
     from chalicelib.adapters import webhooks
+    from chalicelib.services.voice.hooks import credentials_of
     from chalicelib.store.dynamo import entities
 
     tenant, call_id, hook_id = str(message["tenant"]), int(message["call"]), int(message["hook"])
@@ -89,7 +99,7 @@ def flush(message: Mapping[str, Any]) -> dict[str, int]:
             _pass_on(tenant, call_id, hook_id)
             return {"sent": sent, "failed": failed}
         hook = entities.get_one(store.HOOK, tenant, hook_id)
-        pending = sorted(store.pending_deliveries(tenant, hook_id, call_id), key=lambda d: d["SK"])
+        pending = store.pending_deliveries(tenant, hook_id, call_id)
         if hook is None:  # deleted: nothing is sent to it any more
             for delivery in pending:
                 store.record_attempt(tenant, delivery, {"at": iso(clock.now().timestamp()), "error": "hook deleted"},
@@ -108,7 +118,7 @@ def flush(message: Mapping[str, Any]) -> dict[str, int]:
             outcome = webhooks.deliver(url=hook["url"], method=hook.get("method", "POST"),
                                        body=delivery["body"].encode(), secret=hook["signingSecret"],
                                        delivery_id=delivery["deliveryId"], auth_type=hook.get("authType", "DISABLED"),
-                                       credentials=hook.get("credentials"))
+                                       credentials=credentials_of(hook))
             record = {"at": iso(clock.now().timestamp()), "status": outcome.status, "error": outcome.error,
                       "ms": outcome.ms}
             if outcome.ok:

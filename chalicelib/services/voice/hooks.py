@@ -2,9 +2,18 @@
 devices and redirect verbs) and event.generic (sent every call event).
 
 The signing secret is made when the hook is created and answered once
-(``signingSecret``), and again only by an explicit rotation."""
+(``signingSecret``), and again only by an explicit rotation.
+
+The credentials of a BASIC or BEARER hook are write-only and stored sealed
+(auth/sealing.py, as TOTP seeds are: AES-256-GCM under the stage's sealing
+key), opened only to deliver (``credentials_of``). The sealed text is JSON
+``{"hookCredentials": {...}}``, so a value sealed for another use never reads
+as a hook's credentials. Hooks saved before sealing hold them in clear: they
+are read as they are until ``seal_hook_credentials`` (admin
+``seal-hook-credentials``) seals them."""
 from __future__ import annotations
 
+import json
 import secrets
 from typing import Any, Mapping
 
@@ -39,8 +48,49 @@ def get_hook(*, principal: Principal, account: str, hook: str) -> dict[str, Any]
 def _fields(body: Any, hook: str | None = None) -> dict[str, Any]:
     fields = rules.hook_input(body, hook_id=hook)
     webhooks.check_url(fields["url"])
-    fields.setdefault("credentials", None)  # a replacement without credentials clears them
+    # A replacement without credentials clears them.
+    fields["credentials"] = _sealed(fields.get("credentials"))
     return fields
+
+
+def _sealed(credentials: Mapping[str, str] | None) -> str | None:
+    from chalicelib.auth import sealing
+
+    return sealing.seal(json.dumps({"hookCredentials": dict(credentials)})) if credentials else None
+
+
+def credentials_of(hook: Mapping[str, Any]) -> dict[str, str] | None:
+    """The hook's credentials in clear, for a delivery: opened when sealed, as
+    stored when saved before sealing existed, None without any."""
+    from chalicelib.auth import sealing
+
+    stored = hook.get("credentials")
+    if not stored:
+        return None
+    if isinstance(stored, Mapping):
+        return {str(k): str(v) for k, v in stored.items()}
+    opened = json.loads(sealing.unseal(str(stored)) or "null")
+    if not isinstance(opened, dict) or not isinstance(opened.get("hookCredentials"), dict):
+        raise sealing.SealingError(f"hook {hook.get('id')}: its sealed value is not a hook's credentials")
+    return {str(k): str(v) for k, v in opened["hookCredentials"].items()}
+
+
+def seal_hook_credentials(*, tenant: str) -> int:
+    """The migration: every hook of the tenant whose credentials are still in
+    clear gets them sealed (each write conditional on the hook's version: one
+    changed meanwhile is left to the next run). Returns how many; safe to run again."""
+    from chalicelib.domain.errors import ConcurrentUpdateError
+
+    sealed = 0
+    for hook in store.every_hook(tenant):
+        if not isinstance(hook.get("credentials"), Mapping):
+            continue
+        try:
+            store.update_child(store.HOOK, tenant, hook, {"credentials": _sealed(hook["credentials"])})
+        except ConcurrentUpdateError:
+            continue
+        sealed += 1
+    return sealed
 
 
 def create_hook(*, principal: Principal, account: str, body: Any) -> tuple[dict[str, Any], str]:
@@ -98,6 +148,8 @@ def deliveries(*, principal: Principal, account: str, hook: str, limit: int,
 
 
 def event_hooks(tenant: str, customer_id: int) -> list[Mapping[str, Any]]:
-    """The account's event.generic hooks in delivery order: priority, then age."""
+    """The account's event.generic hooks by priority, then age: the order in which
+    an event's deliveries are recorded and queued (not an order of arrival
+    across hooks: services/voice/events.py says what order is guaranteed)."""
     found = [h for h in store.children(store.HOOK, tenant, customer_id) if h.get("app") == rules.EVENT_APP]
     return sorted(found, key=lambda h: (int(h.get("priority", 10)), h["id"]))

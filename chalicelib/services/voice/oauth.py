@@ -4,6 +4,9 @@ Refresh tokens are opaque, single use and rotate (RFC 9700 §4.14.2): each
 successful refresh marks the presented token used and issues the next one of
 the same family in ONE transaction; presenting a used token again revokes the
 whole family, so a stolen token dies as soon as either party uses it twice.
+A family is bound to the password it was started under (its user's password
+version, auth/access_tokens.password_version): after a password change a
+refresh is refused (401) and the family revoked, as access tokens are.
 
 Failed grants count as failed sign-ins of every door (auth/attempts.py), per
 username and per source address; past a limit a grant is refused (429)
@@ -14,9 +17,9 @@ same scrypt work.
 from __future__ import annotations
 
 import secrets as _random
-import time
 from typing import Any
 
+from chalicelib import clock
 from chalicelib.auth import access_tokens, attempts, hashing as secrets
 from chalicelib.domain.errors import AuthenticationError
 from chalicelib.store import voice as store
@@ -48,7 +51,7 @@ def refresh_grant(*, token: str) -> dict[str, Any]:
         raise invalid
     token_hash = access_tokens.refresh_hash(token)
     record = store.get_refresh(token_hash)
-    if record is None or int(record.get("expiresAt", 0)) <= int(time.time()):
+    if record is None or int(record.get("expiresAt", 0)) <= clock.epoch():
         raise invalid
     if record.get("used"):
         store.revoke_family(record["family"])
@@ -59,31 +62,36 @@ def refresh_grant(*, token: str) -> dict[str, Any]:
     user = entities.get_one(USER, record["tenantId"], int(record["userId"]))
     if user is None or not user.get("active", True) or user.get("apiOnly"):
         raise invalid
-    reused = _Reused("the refresh token is invalid or expired")
+    refused = _Revoke("the refresh token is invalid or expired")
     tx = Transaction()
-    store.use_refresh(tx, token_hash, failure=reused)
-    store.family_live(tx, record["family"], failure=invalid)
+    store.use_refresh(tx, token_hash, failure=refused)
+    # The family must be live and started under the user's current password
+    # (checked in the same transaction as the rotation, so a password change
+    # that lands meanwhile is not missed).
+    store.family_live(tx, record["family"], password_version=access_tokens.password_version(user), failure=refused)
     try:
         return _tokens(record["tenantId"], user, family=record["family"], also=tx)
-    except _Reused:
-        # Lost the race to another use of the same token: that is a reuse too.
+    except _Revoke:
+        # Lost the race to another use of the same token (a reuse too), or the
+        # password changed since the family began: the whole family ends.
         store.revoke_family(record["family"])
         raise invalid from None
 
 
-class _Reused(AuthenticationError):
+class _Revoke(AuthenticationError):
     pass
 
 
 def _tokens(tenant: str, user: dict[str, Any], *, family: str | None,
             also: Transaction | None = None) -> dict[str, Any]:
-    now = int(time.time())
+    now = clock.epoch()
     refresh, refresh_hash = access_tokens.new_refresh_token()
     tx = also or Transaction()
     if family is None:
         family = _random.token_hex(12)
         # A family lives as long as refreshing can keep it going: TTL a day past the last token.
         store.new_family(tx, family, tenant=tenant, user_id=int(user["id"]),
+                         password_version=access_tokens.password_version(user),
                          expires_at=now + access_tokens.REFRESH_SECONDS + 86400 * 30)
     store.put_refresh(tx, refresh_hash, tenant=tenant, user_id=int(user["id"]), family=family,
                       expires_at=now + access_tokens.REFRESH_SECONDS)

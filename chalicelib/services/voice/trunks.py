@@ -19,8 +19,9 @@ DEFAULT_PORTS = 30
 
 
 def records(principal: Principal, customer: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The account's SIP trunks (not its platform voice route: services/voice/cdr.py)."""
     return [t for t in store.children(TRUNK, principal.tenant_id, customer["id"])
-            if t.get("direction") == trunk_rules.TERMINATION]
+            if t.get("direction") == trunk_rules.TERMINATION and not t.get("platformRoute")]
 
 
 def list_trunks(*, principal: Principal, account: str) -> list[dict[str, Any]]:
@@ -37,7 +38,7 @@ def _trunk(principal: Principal, customer: Mapping[str, Any], trunk: str) -> dic
     from chalicelib.domain.errors import NotFoundError
 
     record = child_or_404(principal, TRUNK, customer, TRUNK_KIND, trunk, "trunk")
-    if record.get("direction") != trunk_rules.TERMINATION:
+    if record.get("direction") != trunk_rules.TERMINATION or record.get("platformRoute"):
         raise NotFoundError(f"trunk '{trunk}' not found")
     audit.touch("trunk", record["id"])
     return record

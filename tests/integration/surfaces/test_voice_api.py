@@ -120,12 +120,16 @@ def test_disabled_user_and_password_change_end_tokens(runtime: LocalRuntime, org
 
     with runtime.environment():
         made = users.create_user(tenant=org.tenant, username=f"temp-{uuid.uuid4().hex[:6]}", password="first-pass")
-    token = org.login(made["username"], "first-pass")["access_token"]
+    first = org.login(made["username"], "first-pass")
+    token = first["access_token"]
     assert org.call("GET", "/account", token=token).status_code == 200
     with runtime.environment():
         users.set_password(tenant=org.tenant, user_id=made["id"], password="second-pass")
     time.sleep(1.2)  # the local stage trusts a resolved user for AUTH_CACHE_SECONDS=1
     assert org.call("GET", "/account", token=token).status_code == 401
+    # The refresh token of the old password is refused too (and its family revoked).
+    refreshed = org.http.post(org.base + "/oauth/authorize", data={"token": first["refresh_token"]}, headers=FORM)
+    assert refreshed.status_code == 401 and refreshed.json()["error"] == "invalid_grant"
     token = org.login(made["username"], "second-pass")["access_token"]
     assert org.call("GET", "/account", token=token).status_code == 200
     with runtime.environment():
@@ -147,12 +151,12 @@ def test_every_example_of_the_document(org: Org) -> None:
     assert {"id": org.other_account, "name": "Dean's Taxis"} in accounts
     detail = org.call("GET", f"/account/{org.account}").json()
     assert detail["name"] == "Darren's Pizzas" and detail["domain"].startswith("darrenspizzas")
-    assert detail["mbn"].isdigit() and detail["mbn"].startswith("1")
+    assert detail["mbn"] == "441234567890"  # as in the document
     put = org.call("PUT", f"/account/{org.account}/address", ADDRESS)
     assert put.status_code == 204 and put.content == b""
     assert org.call("GET", f"/account/{org.account}/address").json() == ADDRESS
     ddis = org.call("GET", f"/account/{org.account}/ddi").json()
-    assert len(ddis) == 2 and ddis[0]["name"] == detail["mbn"]
+    assert len(ddis) == 3 and ddis[0]["name"] == detail["mbn"]
 
     trunk = org.call("POST", f"/account/{org.account}/trunk", TRUNK)
     assert trunk.status_code == 201 and trunk.headers["Location"].endswith(trunk.json()["id"])
@@ -256,7 +260,7 @@ def test_events_arrive_once_each_signed_and_in_order(org: Org, receiver: Receive
         account = account_ref(org.principal, make_account(org.principal, name="Events Co", numbers=_numbers(1)))
     hook_id, secret = _hook(org, receiver.url, account, authType="BEARER", credentials={"token": "s3cret"})
     made = org.call("POST", f"/account/{account}/channels/voice", {
-        **EXAMPLE_1, "target": {"phoneNumber": {"number": "+150055581234"}},
+        **EXAMPLE_1, "callerId": "", "target": {"phoneNumber": {"number": "+150055581234"}},
         "verbs": [{"gather": {"numDigits": 4, "prompt": [{"say": {"text": ["PIN?"]}}]}}, {"hangup": {}}]})
     assert made.status_code == 201, made.text
     call = _wait_final(org, made.json()["id"], account)
@@ -288,7 +292,7 @@ def test_a_failing_receiver_gets_the_event_again_later(org: Org) -> None:
             account = account_ref(org.principal, make_account(org.principal, name="Retry Co", numbers=_numbers(1)))
         hook_id, _ = _hook(org, receiver.url, account)
         made = org.call("POST", f"/account/{account}/channels/voice",
-                        {**EXAMPLE_1, "target": {"phoneNumber": {"number": "+15005550001"}}})
+                        {**EXAMPLE_1, "callerId": "", "target": {"phoneNumber": {"number": "+15005550001"}}})
         call = _wait_final(org, made.json()["id"], account)
         assert call["state"] == "busy"
         events = len([h for h in call["history"] if h["event"] != "call.queued"])
@@ -316,7 +320,7 @@ def test_an_always_failing_receiver_ends_in_the_dead_letter_queue(org: Org) -> N
             account = account_ref(org.principal, make_account(org.principal, name="Dead Co", numbers=_numbers(1)))
         hook_id, _ = _hook(org, receiver.url, account)
         made = org.call("POST", f"/account/{account}/channels/voice",
-                        {**EXAMPLE_1, "target": {"phoneNumber": {"number": "+15005550003"}}})
+                        {**EXAMPLE_1, "callerId": "", "target": {"phoneNumber": {"number": "+15005550003"}}})
         call = _wait_final(org, made.json()["id"], account)
         events = len([h for h in call["history"] if h["event"] != "call.queued"])
 

@@ -4,7 +4,8 @@ tenant's CDR inbox, S3 notifies the cdr-files queue, the worker pump runs
 ``cdr_files`` (the figures move), and the daily close (``run-job daily-close``,
 what the cdr_daily_close schedule runs) rates the day and charges it once.
 
-An outbound call counts for its termination trunk (carrier ``tg_stats_termination``),
+An outbound call counts for its termination trunk (carrier ``tg_stats_termination``;
+one placed while the account had no trunk, for its platform voice route),
 an inbound call to a DDI for that number (``did_stats``); the inbound DDI is a
 call-tracking number, so the call is listed in ``statistics/cdrs``."""
 from __future__ import annotations
@@ -99,17 +100,22 @@ def test_a_voice_call_is_rated_charged_once_counted_and_tracked(runtime: LocalRu
 
     ddis = call("GET", "/ddi").json()
     assert [d["name"] for d in ddis] == ["1" + tracking_number]
-    trunk = call("POST", "/trunk", TRUNK)
-    assert trunk.status_code == 201, trunk.text
-    assert call("POST", "/device", route_start(ddis[0]["id"], "HANGUP")).status_code == 201
 
     def final(call_id: str) -> Any:
         found = call("GET", f"/channels/voice/{call_id}").json()
         return found if found["state"] not in ("queued", "initiated", "ringing", "answered") else None
 
-    outbound = call("POST", "/channels/voice", {
-        "callerId": "+12065550100", "target": {"phoneNumber": {"number": "+441234567893"}},
-        "verbs": [{"say": {"text": ["Your pizza is outside!"]}}, {"hangup": {"reason": "call-complete"}}]})
+    pizza = {"callerId": "+1" + tracking_number, "target": {"phoneNumber": {"number": "+441234567893"}},
+             "verbs": [{"say": {"text": ["Your pizza is outside!"]}}, {"hangup": {"reason": "call-complete"}}]}
+    # Placed while the account has no SIP trunk: it went out on the platform's route, and is charged too.
+    routed = call("POST", "/channels/voice", pizza)
+    assert routed.status_code == 201, routed.text
+    assert _wait(lambda: final(routed.json()["id"]))["state"] == "completed"
+
+    trunk = call("POST", "/trunk", TRUNK)
+    assert trunk.status_code == 201, trunk.text
+    assert call("POST", "/device", route_start(ddis[0]["id"], "HANGUP")).status_code == 201
+    outbound = call("POST", "/channels/voice", pizza)
     assert outbound.status_code == 201, outbound.text
     inbound = call("POST", "/simulator/inbound", {"ddi": ddis[0]["id"], "from": "+441234567890"})
     assert inbound.status_code == 201, inbound.text
@@ -126,6 +132,14 @@ def test_a_voice_call_is_rated_charged_once_counted_and_tracked(runtime: LocalRu
         return rows[0] if answer.get("status") == "200" and rows and rows[0].get("processed") == "1" else None
 
     assert _wait(lambda: figures("tg_stats_termination", tg_id=str(trunk_id)))["completed"] == "1"
+
+    def platform_route() -> Any:
+        from chalicelib.store import voice as voice_store
+
+        with runtime.environment():
+            return voice_store.platform_route(tenant, customer_id)
+    route_id = _wait(platform_route)
+    assert _wait(lambda: figures("tg_stats_termination", tg_id=str(route_id)))["completed"] == "1"
     assert _wait(lambda: figures("did_stats", number=tracking_number))["completed"] == "1"
 
     # Call tracking lists the inbound call as a call of the source that holds the number.
@@ -140,9 +154,9 @@ def test_a_voice_call_is_rated_charged_once_counted_and_tracked(runtime: LocalRu
     assert _call_charges(runtime, tenant, customer_id) == []
     closed = admin_cli(runtime, "run-job", "daily-close", "--tenant", tenant, "--date", day)
     assert closed.get("unrated", 0) == 0, closed
-    assert _call_charges(runtime, tenant, customer_id) == [-(OUTBOUND_COST + INBOUND_COST)]
+    assert _call_charges(runtime, tenant, customer_id) == [-(2 * OUTBOUND_COST + INBOUND_COST)]
     admin_cli(runtime, "run-job", "daily-close", "--tenant", tenant, "--date", day)
-    assert _call_charges(runtime, tenant, customer_id) == [-(OUTBOUND_COST + INBOUND_COST)]
+    assert _call_charges(runtime, tenant, customer_id) == [-(2 * OUTBOUND_COST + INBOUND_COST)]
 
 
 def _trunk_number(runtime: LocalRuntime, tenant: str, ref: str) -> int:

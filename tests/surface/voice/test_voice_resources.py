@@ -90,3 +90,38 @@ def test_a_loop_without_caller_input_is_refused(voice, shop):
     ok = voice.put(f"/account/{acc}/device/{a.json['id']}", {"type": "ANNOUNCEMENT", "name": "A",
                    "announcement": {"say": {"text": ["hi"]}, "connectTo": menu.json["id"]}})
     assert ok.status_code == 204, ok.text
+
+
+def test_hook_credentials_are_stored_sealed_and_never_shown(voice, shop, admin):
+    from chalicelib.domain.voice import parse_opaque_id
+    from chalicelib.services.voice import hooks
+    from chalicelib.store import voice as store
+
+    acc = shop["account"]
+    for auth, credentials in (("BASIC", {"username": "ann", "password": "pa55-word"}), ("BEARER", {"token": "tok-9"})):
+        made = voice.post(f"/account/{acc}/hook", {**EVENT_HOOK, "authType": auth, "credentials": credentials})
+        assert made.status_code == 201, made.text
+        hook_id = made.json["id"]
+        stored = store.child(store.HOOK, admin.tenant_id, shop["customer"]["id"],
+                             parse_opaque_id(admin.tenant_id, "VHOOK", hook_id, uuid=True))
+        assert stored["credentials"].startswith("sealed:v1:")
+        assert all(secret not in str(stored) for secret in credentials.values())
+        assert hooks.credentials_of(stored) == credentials  # opened for a delivery
+        answers = (made.json, voice.get(f"/account/{acc}/hook/{hook_id}").json, voice.get(f"/account/{acc}/hook").json)
+        for shown in answers:
+            assert "credentials" not in str(shown) and all(secret not in str(shown) for secret in credentials.values())
+
+
+def test_credentials_saved_before_sealing_are_read_and_sealed_by_the_migration(voice, shop, admin):
+    from chalicelib.services.voice import hooks
+    from chalicelib.store import voice as store
+
+    plain = {"username": "old", "password": "in-clear"}
+    record = store.create_child(store.HOOK, admin.tenant_id, {
+        **EVENT_HOOK, "authType": "BASIC", "credentials": plain, "customerId": shop["customer"]["id"],
+        "signingSecret": "whsec_x"})
+    assert hooks.credentials_of(record) == plain  # still delivered with them meanwhile
+    assert hooks.seal_hook_credentials(tenant=admin.tenant_id) == 1
+    sealed = store.child(store.HOOK, admin.tenant_id, shop["customer"]["id"], record["id"])
+    assert sealed["credentials"].startswith("sealed:v1:") and hooks.credentials_of(sealed) == plain
+    assert hooks.seal_hook_credentials(tenant=admin.tenant_id) == 0  # safe to run again

@@ -70,3 +70,42 @@ def test_a_key_another_process_rotated_in_is_read_before_a_token_is_refused(voic
     refused = voice.get("/userAccounts/me", token=forged)
     assert refused.status_code == 401 and "unknown key" in refused.text
     assert reads == []
+
+
+def test_a_password_change_ends_refresh_tokens_and_revokes_their_family(voice, tenant):
+    from chalicelib import settings
+    from chalicelib.auth import access_tokens
+    from chalicelib.services.identity import users
+    from chalicelib.store import voice as store
+    from chalicelib.store.dynamo.table import get
+
+    username = tenant["user"]["username"]
+    user = users.find_user(tenant=tenant["tenant"]["id"], user=username)
+    first = voice.tokens["refresh_token"]
+    family = store.get_refresh(access_tokens.refresh_hash(first))["family"]
+    users.set_password(tenant=tenant["tenant"]["id"], user_id=user["id"], password="a-new-password-1")
+    refused = voice.authorize(token=first)
+    assert refused.status_code == 401 and refused.json["error"] == "invalid_grant"
+    assert store.get_refresh(access_tokens.refresh_hash(first))["used"] is False  # nothing was rotated
+    assert voice.authorize(token=first).status_code == 401
+    assert get(settings.main_table(), store.family_key(family))["revoked"] is True
+    fresh = voice.login(username, "a-new-password-1")
+    assert voice.authorize(token=fresh["refresh_token"]).status_code == 200  # the new password's family works
+
+
+def test_tokens_are_timed_by_the_project_clock(voice, tenant):
+    from chalicelib import clock
+    from chalicelib.auth import access_tokens
+    from chalicelib.services.identity import users
+
+    user = users.find_user(tenant=tenant["tenant"]["id"], user=tenant["user"]["username"])
+    with clock.frozen("2031-03-01T12:00:00"):
+        token = access_tokens.issue(tenant=tenant["tenant"]["id"], user=user)
+        refresh = voice.login(tenant["user"]["username"], tenant["user"]["password"])["refresh_token"]
+        assert voice.get("/userAccounts/me", token=token).status_code == 200
+    late = access_tokens.ACCESS_SECONDS + access_tokens.LEEWAY_SECONDS
+    with clock.frozen(f"2031-03-01T13:00:{late - 3600:02d}"):
+        expired = voice.get("/userAccounts/me", token=token)
+        assert expired.status_code == 401 and "expired" in expired.text
+    with clock.frozen("2031-03-02T12:00:00"):  # past refresh_expires_in (10 hours)
+        assert voice.authorize(token=refresh).status_code == 401

@@ -229,9 +229,13 @@ def test_each_event_is_signed_t_v1_over_the_raw_body_with_its_delivery_id(world:
     ("BEARER", {"token": "tok-123"}, "Bearer tok-123"),
     ("DISABLED", None, None),
 ])
+@pytest.mark.parametrize("sealed", [False, True], ids=["saved-before-sealing", "sealed"])
 def test_the_hooks_auth_type_is_honoured_and_the_signature_is_always_there(
-        world: World, auth_type: str, credentials: Mapping[str, str] | None, expected: str | None) -> None:
-    world.hook(auth_type=auth_type, credentials=credentials)
+        world: World, auth_type: str, credentials: Mapping[str, str] | None, expected: str | None,
+        sealed: bool) -> None:
+    from chalicelib.services.voice import hooks
+
+    world.hook(auth_type=auth_type, credentials=hooks._sealed(credentials) if sealed else credentials)
     world.emit("call.initiated")
     world.pump()
     (request,) = world.network.requests
