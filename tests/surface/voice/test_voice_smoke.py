@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 
 def test_login_and_me(voice, tenant):
     assert voice.tokens["expires_in"] == 3600 and voice.tokens["refresh_expires_in"] == 36000
@@ -26,20 +28,21 @@ def test_key_rotation_keeps_two_keys_live(voice, tenant):
 
 
 def test_a_token_this_process_has_verified_still_expires(voice, tenant):
-    import time
-
+    """On the project clock (frozen here), not the wall clock: a slow first
+    request on a busy machine could otherwise outlive the token it tests."""
+    from chalicelib import clock
     from chalicelib.auth import access_tokens
     from chalicelib.services.identity import users
 
     user = users.find_user(tenant=tenant["tenant"]["id"], user=tenant["user"]["username"])
-    # Issued so that it expires (with the 30 s leeway) about a second from now.
-    issued = int(time.time()) - access_tokens.ACCESS_SECONDS - access_tokens.LEEWAY_SECONDS + 1
+    issued = clock.epoch()
     token = access_tokens.issue(tenant=tenant["tenant"]["id"], user=user, now=issued)
-    assert voice.get("/userAccounts/me", token=token).status_code == 200  # verified, and remembered
-    assert voice.get("/userAccounts/me", token=token).status_code == 200
-    while time.time() <= issued + access_tokens.ACCESS_SECONDS + access_tokens.LEEWAY_SECONDS:
-        time.sleep(0.1)
-    expired = voice.get("/userAccounts/me", token=token)
+    last_good = issued + access_tokens.ACCESS_SECONDS + access_tokens.LEEWAY_SECONDS
+    with clock.frozen(datetime.fromtimestamp(last_good - 1, timezone.utc)):
+        assert voice.get("/userAccounts/me", token=token).status_code == 200  # verified, and remembered
+        assert voice.get("/userAccounts/me", token=token).status_code == 200
+    with clock.frozen(datetime.fromtimestamp(last_good + 1, timezone.utc)):
+        expired = voice.get("/userAccounts/me", token=token)
     assert expired.status_code == 401 and "expired" in expired.text
 
 
