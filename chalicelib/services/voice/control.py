@@ -18,7 +18,6 @@ import json
 import logging
 import time
 import uuid
-from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from chalicelib import clock
@@ -26,6 +25,7 @@ from chalicelib.adapters import media as media_adapter
 from chalicelib.domain import voice as rules
 from chalicelib.observability import metrics
 from chalicelib.services.voice import events, recovery, routing
+from chalicelib.services.voice.call_run import CallRun, Ended
 from chalicelib.services.voice.common import DEVICE_KIND, HOOK_KIND, oid
 from chalicelib.store import voice as store
 
@@ -33,80 +33,6 @@ _log = logging.getLogger(__name__)
 HOLD_REAL_SECONDS = 30.0
 MAX_FLOW_STEPS = 50
 ANSWER_RING_TIMEOUT = 60
-
-
-class _Ended(Exception):
-    def __init__(self, state: str, cause: str) -> None:
-        super().__init__(cause)
-        self.state, self.cause = state, cause
-
-
-@dataclass
-class CallRun:
-    tenant: str
-    call: dict[str, Any]
-    media: Any
-    hooks: list[Mapping[str, Any]]
-    started: float
-    offset: float = 0.0             # simulated seconds since the call started
-    seq: int = 0
-    answered_at: float | None = None
-    control: int = 0
-    history: int = 1                # entries in the call's history (call.queued)
-    resend: bool = False            # an event's deliveries may not all be recorded (its emit failed)
-    unsure: bool = False            # a history write raised: it may have been made
-    verbs_run: list[dict[str, Any]] = field(default_factory=list)
-    digits: list[str] = field(default_factory=list)
-
-    @property
-    def now(self) -> float:
-        return self.started + self.offset
-
-    def advance(self, seconds: float) -> None:
-        self.offset += float(seconds)
-
-    def _resync(self) -> None:
-        history = (store.get_call(self.tenant, self.call["id"]) or {}).get("history") or []
-        self.history = len(history)
-        self.seq = recovery.last_sequence(history)
-        self.unsure = False
-
-    def event(self, name: str, data: Mapping[str, Any] | None = None, *, state: str | None = None,
-              fields: Mapping[str, Any] | None = None) -> None:
-        """Record a step on the call (history, state) and send it to the hooks.
-
-        The history grows by one entry even when botocore sends the write
-        twice (its answer lost), and the sequence has no gap: after a write
-        whose outcome is unknown (it raised), the next step reads where the
-        history stands."""
-        if self.unsure:
-            self._resync()
-        seq = self.seq + 1
-        entry = {"event": name, "at": events.iso(self.now), "sequence": seq, **(dict(data or {}))}
-        changes: dict[str, Any] = dict(fields or {})
-        if state:
-            changes["state"] = state
-            entry["state"] = state
-        changes["verbsRun"] = self.verbs_run
-        changes["digits"] = self.digits
-        try:
-            written = store.set_call(self.tenant, self.call["id"], changes, append_history=[entry],
-                                     expect_history=self.history)
-        except Exception:
-            self.unsure = self.resend = True  # in the history or not; its deliveries not recorded
-            raise
-        if written:
-            self.seq, self.history = seq, self.history + 1
-        else:  # the history is not as this run left it: its own write, sent twice?
-            self._resync()
-            if self.seq != seq:
-                raise RuntimeError(f"call {self.call['id']}: its history changed under call control")
-        try:
-            events.emit(tenant=self.tenant, call=self.call, hooks=self.hooks, seq=seq, event=name, at=self.now,
-                        data={**(data or {}), **({"state": state} if state else {})})
-        except Exception:
-            self.resend = True  # the call ends (internal-error) and _finish records it again
-            raise
 
 
 def run(*, tenant: str, call_id: int) -> str:
@@ -146,7 +72,7 @@ def _attempt(run_: CallRun, steps: Callable[[], None]) -> tuple[str, str]:
     """Run ``steps``; the state and cause the call ends with."""
     try:
         steps()
-    except _Ended as ended:
+    except Ended as ended:
         return ended.state, ended.cause
     except Exception:  # noqa: BLE001 - the call must still end and say why
         _log.exception("call %s failed in call control", run_.call["id"])
@@ -165,7 +91,7 @@ def _close(run_: CallRun, state: str, cause: str) -> tuple[str, str]:
         seen = run_.control
         try:
             verbs = _check_control(run_)
-        except _Ended:
+        except Ended:
             continue  # a DELETE: the call is ending already, as it is
         if run_.control == seen:
             break  # not a client's change (the call item is gone): nothing to run
@@ -202,7 +128,7 @@ def _ring_and_answer(run_: CallRun, target: Mapping[str, Any], ring_timeout: int
     if "route" in target:
         _record_trunk(run_, target, leg)
     if leg.outcome != media_adapter.ANSWERED:
-        raise _Ended(leg.outcome, leg.cause or leg.outcome)
+        raise Ended(leg.outcome, leg.cause or leg.outcome)
     run_.answered_at = run_.now
     run_.event("call.answered", state="answered", fields={"answeredAt": events.iso(run_.now)})
 
@@ -216,14 +142,14 @@ def _outbound(run_: CallRun) -> None:
 
 
 def _check_control(run_: CallRun) -> list[dict[str, Any]] | None:
-    """New verbs from a PUT since the last check (None: none); _Ended on a DELETE."""
+    """New verbs from a PUT since the last check (None: none); Ended on a DELETE."""
     fresh = store.get_call(run_.tenant, run_.call["id"]) or {}
     version = int(fresh.get("controlVersion", 0))
     if version == run_.control:
         return None
     run_.control = version
     if fresh.get("hangupRequested"):
-        raise _Ended("completed" if run_.answered_at is not None else "canceled", "api-hangup")
+        raise Ended("completed" if run_.answered_at is not None else "canceled", "api-hangup")
     verbs = fresh.get("pendingVerbs")
     if verbs:
         run_.event("call.updated", {"verbs": len(verbs)})
@@ -240,7 +166,7 @@ def _hold(run_: CallRun) -> None:
             _run_verbs(run_, verbs)
             deadline = time.monotonic() + HOLD_REAL_SECONDS
         time.sleep(0.1)
-    raise _Ended("completed", "hold-timeout")
+    raise Ended("completed", "hold-timeout")
 
 
 def _run_verbs(run_: CallRun, verbs: list[dict[str, Any]]) -> None:
@@ -289,16 +215,16 @@ def _verb(run_: CallRun, name: str, config: Mapping[str, Any]) -> str | None:
         run_.advance(leg.ring_seconds + talk.seconds)
         return leg.outcome
     elif name == "hangup":
-        raise _Ended("completed", config.get("reason", "normal"))
+        raise Ended("completed", config.get("reason", "normal"))
     elif name == "reject":
-        raise _Ended("busy" if config.get("reason") == "busy" else "failed", f"rejected-{config.get('reason')}")
+        raise Ended("busy" if config.get("reason") == "busy" else "failed", f"rejected-{config.get('reason')}")
     return None
 
 
 def _resolved_target(run_: CallRun, target: Mapping[str, Any]) -> Mapping[str, Any]:
     resolved = routing.resolved_target(run_.tenant, run_.call, target)
     if resolved is None:
-        raise _Ended("failed", "gateway-has-no-trunk")
+        raise Ended("failed", "gateway-has-no-trunk")
     return resolved
 
 
@@ -316,9 +242,9 @@ def _redirect(run_: CallRun, config: Mapping[str, Any]) -> list[dict[str, Any]] 
         return _ask_flow_hook(run_, config["hook"], timeout=5)
     device = _device(run_, config["device"])
     if device is None:
-        raise _Ended("completed", "redirect-to-unknown-device")
+        raise Ended("completed", "redirect-to-unknown-device")
     _walk_flow(run_, config["device"])
-    raise _Ended("completed", "normal-clearing")
+    raise Ended("completed", "normal-clearing")
 
 
 def _device(run_: CallRun, ref: str) -> dict[str, Any] | None:
@@ -352,7 +278,7 @@ def _inbound(run_: CallRun) -> None:
     _take_over(run_)
     start = run_.call.get("startDevice")
     if not start:
-        raise _Ended("completed", "no-route")
+        raise Ended("completed", "no-route")
     _walk_flow(run_, start)
 
 
@@ -361,18 +287,18 @@ def _take_over(run_: CallRun) -> None:
     verbs = _check_control(run_)
     if verbs is not None:
         _run_verbs(run_, verbs)
-        raise _Ended("completed", "normal-clearing")
+        raise Ended("completed", "normal-clearing")
 
 
 def _walk_flow(run_: CallRun, first: str) -> None:
     current: str = first
     for _ in range(MAX_FLOW_STEPS):
         if current == rules.HANGUP:
-            raise _Ended("completed", "normal-clearing")
+            raise Ended("completed", "normal-clearing")
         _take_over(run_)
         device = _device(run_, current)
         if device is None:
-            raise _Ended("completed", "device-missing")
+            raise Ended("completed", "device-missing")
         kind = device["type"]
         section = device[rules.DEVICE_TYPES[kind]]
         run_.event("call.device", {"device": current, "type": kind, "name": device.get("name")})
@@ -398,7 +324,7 @@ def _walk_flow(run_: CallRun, first: str) -> None:
                 current = section["onFail"]
                 continue
             _run_verbs(run_, verbs)
-            raise _Ended("completed", "normal-clearing")
+            raise Ended("completed", "normal-clearing")
         elif kind == rules.SIP_GATEWAY:
             # The PBX is asked for the number the caller dialled (the DDI, E.164 digits).
             dialled = str(run_.call.get("to") or "").lstrip("+")
@@ -415,4 +341,4 @@ def _walk_flow(run_: CallRun, first: str) -> None:
             run_.event("call.bridged", {"device": current, "outcome": leg.outcome})
             current = {"answered": section["onComplete"], "busy": section["onBusy"],
                        "no-answer": section["onNoAnswer"]}.get(leg.outcome, section["onFail"])
-    raise _Ended("completed", "flow-step-limit")
+    raise Ended("completed", "flow-step-limit")
