@@ -79,6 +79,7 @@ def _schemas() -> dict[str, Any]:
 def _responses() -> dict[str, Any]:
     found = {f"Status{status}": {"description": f"{', '.join(names)}: {when}", **_json(_ref("schemas", "Error"))}
              for status, names, when in ERRORS}
+    found["Status503"]["headers"] = {"Retry-After": rate_limits.HEADERS["Retry-After"]}
     unsupported = _obj({"code": {"type": "integer", "enum": [415]},
                         "error": {"type": "string", "enum": ["unsupported_media_type"]}, "message": TEXT,
                         "field": {"type": "string", "nullable": True}})

@@ -186,7 +186,9 @@ def _answer(schema: dict[str, Any], status: str = "200", description: str = "OK"
         ("409", "conflict (409001 unique, 409002 concurrent, 409003 wrong state for the action, "
                 "409004 number not available)"),
         ("413", "file larger than the limit (413001)"),
-        ("500", "the request failed unexpectedly and was logged (500000)"))}
+        ("500", "the request failed unexpectedly and was logged (500000)"),
+        ("503", "storage busy after retries (503001): wait Retry-After seconds and send it again"))}
+    errors["503"]["headers"] = {"Retry-After": rate_limits.HEADERS["Retry-After"]}
     return {status: {"description": description, **_json(schema)}, **errors}
 
 
