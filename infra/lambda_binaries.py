@@ -61,8 +61,9 @@ def elf_problems(name: str, data: bytes, shipped: set[str]) -> list[str]:
     for section in elf.iter_sections():
         if isinstance(section, DynamicSection):
             for tag in section.iter_tags():
-                if tag.entry.d_tag == "DT_NEEDED" and tag.needed not in SYSTEM_LIBRARIES | shipped:
-                    problems.append(f"{name} needs {tag.needed}")
+                needed = getattr(tag, "needed", None)  # set on DT_NEEDED tags only
+                if tag.entry.d_tag == "DT_NEEDED" and needed not in SYSTEM_LIBRARIES | shipped:
+                    problems.append(f"{name} needs {needed}")
         if isinstance(section, GNUVerNeedSection):
             for _, versions in section.iter_versions():
                 for version in versions:
