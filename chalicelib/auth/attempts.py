@@ -11,7 +11,8 @@ wrong; unknown usernames are counted like known ones.
 The portal and OAuth read the counters before they check a password (one
 BatchGetItem; a login is rare). Digest runs on every API request, so it
 does not: a failure adds to the counters (and answers 429 once past a
-limit), and the user's count reaching the limit writes ``signInLockedUntil``
+limit; a request from outside the user's IP allow-list counts against its
+address only, ``failed_from_address``), and the user's count reaching the limit writes ``signInLockedUntil``
 on the user, which the Digest path reads with the user's HA1 anyway. A
 function holding that user from before the lock trusts it for at most
 AUTH_CACHE_SECONDS; the one that counted the failure forgets it at once.
@@ -72,6 +73,19 @@ def failed(username: str, source_ip: str | None) -> TooManyAttemptsError | None:
     if counts[user] >= USER_LIMIT and username:
         store.lock_user(username.strip(), until=(window + 1) * WINDOW_SECONDS)
     return _refusal(window) if _past(counts, user, address, allowed=1) else None
+
+
+def failed_from_address(source_ip: str | None) -> TooManyAttemptsError | None:
+    """Count one failure of the address only, as ``failed`` counts it. For a
+    sign-in refused for where it came from (outside the user's IP
+    allow-list), whatever its password: it says nothing about the user, and
+    counting it against the username would let any address lock a partner's
+    own servers out. The address's limit still stops a guesser."""
+    _, address = _whos("", source_ip)
+    window = _window()
+    counts = store.add_failure([address], window, expires_at=(window + 2) * WINDOW_SECONDS)
+    limit = _address_limit()
+    return _refusal(window) if limit is not None and counts[address] >= limit + 1 else None
 
 
 def locked(locked_until: int | None) -> TooManyAttemptsError | None:

@@ -17,7 +17,9 @@
   dummy HA1 and costs the same reads, so neither body nor timing tells them
   apart. The IP allow-list applies on top, against the gateway's sourceIp.
 - Failed sign-ins count with the portal's and the voice API's (auth/attempts.py):
-  past the limit of the username or the address, 429 with Retry-After.
+  past the limit of the username or the address, 429 with Retry-After. A
+  request from outside the user's (non-empty) allow-list is 401 whatever its
+  password and counts against its address only, never the user's lock.
 """
 from __future__ import annotations
 
@@ -31,7 +33,7 @@ import threading
 import time
 import urllib.parse
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
 
 from chalicelib import clock, settings
 from chalicelib.auth import attempts
@@ -210,13 +212,42 @@ def forget(username: str | None = None) -> None:
             _cache.pop(username, None)
 
 
-def _uri_matches(uri: str, path: str) -> bool:
-    """The digest's request-target names the path this request was made to.
-    Behind API Gateway the function sees the path without a base-path
-    mapping's prefix (or with the stage's), so one may end with the other."""
-    target = urllib.parse.unquote(urllib.parse.urlsplit(uri).path if "://" in uri else uri.split("?", 1)[0])
-    seen = urllib.parse.unquote(path or "")
-    return bool(target) and (target == seen or target.endswith(seen) or seen.endswith(target))
+def _query_pairs(query: str, *, plus_is_space: bool) -> list[tuple[str, str]]:
+    pairs = []
+    for part in query.split("&") if query else []:
+        if not part:
+            continue
+        name, _, value = part.partition("=")
+        if plus_is_space:
+            name, value = name.replace("+", " "), value.replace("+", " ")
+        pairs.append((urllib.parse.unquote(name), urllib.parse.unquote(value)))
+    return sorted(pairs)
+
+
+def uri_matches(uri: str, *, path: str, query: Sequence[tuple[str, str]], stage: str | None = None) -> bool:
+    """The digest's ``uri`` is this request's whole request-target: its path
+    (the path API Gateway reports, ``requestContext.path``) and its query.
+
+    API Gateway hands the function the query decoded, name by name, never the
+    raw string, so the query is compared as the multiset of its decoded
+    pairs (order aside: a gateway does not keep it); ``+`` is read as a space
+    or as itself, as gateways differ there. The one difference of path
+    allowed is the stage's prefix (``/api`` on an execute-api URL), on either
+    side; nothing else: a ``uri`` naming another path or another query (a
+    captured header replayed against other parameters) is refused."""
+    if "://" in uri:
+        split = urllib.parse.urlsplit(uri)
+        target, raw_query = split.path, split.query
+    else:
+        target, _, raw_query = uri.partition("?")
+    target, seen = urllib.parse.unquote(target), urllib.parse.unquote(path or "")
+    if not target.startswith("/") or not seen:
+        return False
+    prefixes = ["", f"/{stage.strip('/')}"] if stage and stage.strip("/") else [""]
+    if not any(target == prefix + seen or prefix + target == seen for prefix in prefixes):
+        return False
+    wanted = sorted((str(name), str(value)) for name, value in query)
+    return wanted in (_query_pairs(raw_query, plus_is_space=True), _query_pairs(raw_query, plus_is_space=False))
 
 
 def expected_response(*, algorithm: str, ha1: str, method: str, uri: str, nonce: str, nc: str, cnonce: str,
@@ -226,8 +257,11 @@ def expected_response(*, algorithm: str, ha1: str, method: str, uri: str, nonce:
     return digest(f"{ha1}:{nonce}:{nc}:{cnonce}:{qop}:{ha2}".encode("utf-8")).hexdigest()
 
 
-def authenticate(*, header: str | None, method: str, path: str, source_ip: str | None) -> Principal:
-    """The Principal of a valid Digest Authorization, or DigestChallengeError."""
+def authenticate(*, header: str | None, method: str, path: str, source_ip: str | None,
+                 query: Sequence[tuple[str, str]] = (), stage: str | None = None) -> Principal:
+    """The Principal of a valid Digest Authorization, or DigestChallengeError.
+    ``path`` and ``query`` (decoded pairs) are the request's target as the
+    gateway reports it, ``stage`` its stage (see ``uri_matches``)."""
     refused = DigestChallengeError("authentication required")
     params = parse_authorization(header or "")
     if not params:
@@ -244,13 +278,22 @@ def authenticate(*, header: str | None, method: str, path: str, source_ip: str |
     except ValueError:
         raise refused from None
     issued = nonce_issued(nonce)
-    if issued is None or not _uri_matches(uri, path):
+    if issued is None or not uri_matches(uri, path=path, query=query, stage=stage):
         raise refused
     account = _account(username)
     ha1 = (account.ha1 if account is not None and account.usable else _DUMMY_HA1).get(HA1_KEYS[algorithm], "")
     expected = expected_response(algorithm=algorithm, ha1=ha1 or _DUMMY_HA1[HA1_KEYS[algorithm]], method=method,
                                  uri=uri, nonce=nonce, nc=nc, cnonce=cnonce, qop="auth")
     matched = hmac.compare_digest(expected, response)
+    if account is not None and account.allowlist and not identity.source_allowed(list(account.allowlist), source_ip):
+        # Nobody can sign in as this user from here, so the password is not
+        # looked at: the same 401 (or the address's 429) right or wrong, and
+        # the user's own count and lock are left alone, or any address could
+        # lock a partner's servers out with five guesses.
+        refusal = attempts.failed_from_address(source_ip)
+        if refusal is not None:
+            raise refusal
+        raise DigestSourceNotAllowedError(f"requests from {source_ip} are not allowed for this user")
     if account is None or not account.usable or account.principal is None or not ha1 or not matched:
         _count_failure(username, source_ip)
         raise refused
@@ -259,8 +302,6 @@ def authenticate(*, header: str | None, method: str, path: str, source_ip: str |
         raise lock
     if issued + nonce_seconds() < clock.epoch():
         raise DigestChallengeError("the nonce has expired", stale=True)
-    if not identity.source_allowed(list(account.allowlist), source_ip):
-        raise DigestSourceNotAllowedError(f"requests from {source_ip} are not allowed for this user")
     from chalicelib.store import tracking as store
 
     if not store.claim_nonce_count(nonce, nc, expires_at=issued + nonce_seconds() + 60):

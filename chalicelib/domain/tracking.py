@@ -15,7 +15,9 @@ FIELD_TYPES = ("string", "integer", "date", "enum")
 MAX_SLOT = 50
 STRING_MAX = 500
 NAME_MAX = 200
-_CUSTOM = re.compile(r"^custom_([0-9]{1,3})$")
+# A slot's name as clients write it: no leading zero, so one slot has one name.
+_CUSTOM = re.compile(r"^custom_([1-9][0-9]{0,2})$")
+CUSTOM_PREFIX = "custom_"
 
 DEFAULT_PAGESIZE = 1000
 MAX_PAGESIZE = 5000
@@ -70,17 +72,18 @@ def from_record(record: Mapping[str, Any]) -> FieldDefinition:
 
 
 def custom_values(given: Mapping[str, Any], defined: Iterable[FieldDefinition], entity: str) -> dict[str, Any]:
-    """The ``custom_N`` inputs among ``given``, checked against the entity's
-    definitions: {"N": value}, None to clear. An undefined slot is
-    UnknownFieldError, a value of the wrong type ValidationError, both naming
-    the field."""
+    """The ``custom_*`` inputs among ``given``, checked against the entity's
+    definitions: {"N": value}, None to clear. A name that is not a slot's
+    (``custom_abc``, ``custom_01``, ``custom_1000``) or an undefined slot is
+    UnknownFieldError, a value of the wrong type ValidationError, all naming
+    the field: nothing a client sends as custom is dropped unseen."""
     slots = {d.slot: d for d in defined if d.entity == entity}
     found: dict[str, Any] = {}
     for name, value in given.items():
-        match = _CUSTOM.match(name)
-        if not match:
+        if not name.startswith(CUSTOM_PREFIX):
             continue
-        spec = slots.get(int(match.group(1)))
+        match = _CUSTOM.match(name)
+        spec = slots.get(int(match.group(1))) if match else None
         if spec is None:
             raise UnknownFieldError(f"{name} is not a defined custom field of {entity}s", field=name)
         found[str(spec.slot)] = _custom_value(spec, value)

@@ -7,6 +7,10 @@ the attribute names of its items. Keys (main table), tenant T:
       GSI1 ByParent T#T#CUSTOMER>TRKSOURCE / <customerId>#<id>   a customer's sources
       GSI3 ByRef1  T#T#TRKSOURCE#NUMBER#<number> / <id>         the sources that held a number
   T#T#TRKLIVE / <number>                   the active source holding a number (one at a time)
+  T#T#TRKCUSTOMER / <customerId>           activeSources: the customer's active sources, kept by
+                                           the sources' own transactions; a drop is conditional on 0
+  T#T#TRKSALE#<customerId> / <number>      a number sold for a source (or a pool) whose transaction
+                                           has not committed yet: criteria; a retry takes it first
   T#T#TRKHOLD#<number> / <from>#<sourceId> a number's holding periods: from, until, source
   T#T#TRKGREETING / <id>                   a voicemail greeting (generic entity, parent CUSTOMER)
   T#T#TRKPOOL#<sourceId> / <number>        a pool number: lastHandedAt, session, sessionUntil
@@ -103,6 +107,60 @@ def add_holding(tx: Transaction, tenant: str, *, number: str, source_id: int, cu
                       "sourceId": source_id, "customerId": customer_id, "from": since})
 
 
+def _guard_key(tenant: str, customer_id: int) -> dict[str, str]:
+    return {"PK": f"T#{tenant}#TRKCUSTOMER", "SK": keys.pad(customer_id)}
+
+
+def customer_not_in_status(tx: Transaction, tenant: str, customer_id: int, *, status: int, failure: Any) -> None:
+    """The write goes through only while the customer exists and is not in
+    ``status`` (Ex-Customer): read by the transaction, not before it."""
+    tx.check(_table(), {"PK": keys.entity_pk(tenant, schema.CUSTOMER.kind), "SK": keys.pad(customer_id)},
+             "attribute_exists(PK) AND (attribute_not_exists(#st) OR #st <> :st)",
+             names={"#st": "status"}, values={":st": status}, failure=failure)
+
+
+def count_active_sources(tx: Transaction, tenant: str, customer_id: int, delta: int) -> None:
+    tx.update(_table(), _guard_key(tenant, customer_id), "ADD activeSources :d", values={":d": delta})
+
+
+def no_active_sources(tx: Transaction, tenant: str, customer_id: int, *, failure: Any) -> None:
+    """The write (a drop) goes through only while no source of the customer
+    is active. Sources made before the count existed are not in it: the
+    caller checks those by listing first (no race can create them now)."""
+    tx.check(_table(), _guard_key(tenant, customer_id),
+             "attribute_not_exists(activeSources) OR activeSources <= :zero", values={":zero": 0}, failure=failure)
+
+
+def _sale_key(tenant: str, customer_id: int, number: str) -> dict[str, str]:
+    return {"PK": f"T#{tenant}#TRKSALE#{customer_id}", "SK": number}
+
+
+def record_pending_sale(tenant: str, customer_id: int, number: str, *, criteria: str) -> None:
+    """Before ``number`` is sold for a source of the customer: if the source's
+    transaction then fails (or the process dies), a retry finds it here."""
+    ddb().put_item(TableName=_table(), Item=to_item({**_sale_key(tenant, customer_id, number), "criteria": criteria,
+                                                     "at": clock.now_iso()}))
+
+
+def pending_sales(tenant: str, customer_id: int, *, criteria: str) -> list[str]:
+    """Numbers sold for ``criteria`` whose source never committed, oldest first."""
+    found: list[dict[str, Any]] = []
+    for page in query_pages(_table(), key_condition="PK = :pk",
+                            values={":pk": f"T#{tenant}#TRKSALE#{customer_id}"}, consistent=True):
+        found.extend(page)
+    return [i["SK"] for i in sorted(found, key=lambda i: str(i.get("at"))) if i.get("criteria") == criteria]
+
+
+def settle_pending_sale(tx: Transaction, tenant: str, customer_id: int, number: str) -> None:
+    """In the transaction that makes the number held: the sale is complete."""
+    tx.delete(_table(), _sale_key(tenant, customer_id, number))
+
+
+def drop_pending_sale(tenant: str, customer_id: int, number: str) -> None:
+    """A recorded sale whose number is no longer the customer's to take."""
+    ddb().delete_item(TableName=_table(), Key=to_item(_sale_key(tenant, customer_id, number)))
+
+
 def end_holding(tx: Transaction, tenant: str, *, number: str, source_id: int, since: str, until: str) -> None:
     tx.delete(_table(), _live_key(tenant, number), condition="sourceId = :s", values={":s": source_id})
     tx.update(_table(), {"PK": _hold_pk(tenant, number), "SK": f"{since}#{keys.pad(source_id)}"},
@@ -150,6 +208,15 @@ def sources_page(tenant: str, *, customer_ids: Iterable[int] | None, offset: int
 def update_source(tenant: str, current: Mapping[str, Any], changes: Mapping[str, Any], *,
                   also: Transaction | None = None) -> dict[str, Any]:
     return entities.update(SOURCE, tenant, current, changes, also=also)
+
+
+def drop_customer(tenant: str, current: Mapping[str, Any], changes: Mapping[str, Any], *, failure: Any
+                  ) -> dict[str, Any]:
+    """The customer's drop (``changes``, conditional on the version read), in
+    one transaction with the check that none of its sources is active."""
+    tx = Transaction()
+    no_active_sources(tx, tenant, int(current["id"]), failure=failure)
+    return entities.update(schema.CUSTOMER, tenant, current, changes, also=tx)
 
 
 def allocate_id(tenant: str, kind: str) -> int:
@@ -228,12 +295,6 @@ def settle_audio_if_pending(tenant: str, key: str) -> None:
     from chalicelib.store import pending_files
 
     pending_files.settle_if_pending(tenant, key)
-
-
-def audio_exists(tenant: str, key: str) -> bool:
-    from chalicelib.store import blobs
-
-    return blobs.head(tenant, key) is not None
 
 
 def audio_url(tenant: str, key: str) -> str:
@@ -316,15 +377,21 @@ def visits(tenant: str, number: str) -> list[dict[str, Any]]:
 
 # ---------------------------------------------------------------- calls (CDR parts)
 
-def call_rows(tenant: str, *, day: str, shard: int, customer_id: int, numbers: Iterable[str]) -> list[dict[str, Any]]:
-    """The calls of one day to ``numbers`` owned by ``customer_id``, from the
-    accepted part objects of the customer's shard, each call id once (the
-    first ingested: part key order, then file order), ordered by start."""
+def call_rows(tenant: str, *, day: str, shard: int, numbers_by_customer: Mapping[int, Iterable[str]]
+              ) -> list[dict[str, Any]]:
+    """The calls of one day, from the accepted part objects of one shard, to
+    the numbers of each customer given (all customers of the request whose
+    calls are in that shard: the shard-day is listed and its parts downloaded
+    once, not once per customer), each call id once (the first ingested:
+    part key order, then file order), ordered by start; each row names its
+    ``customerId``."""
     from chalicelib.store import calls as cdr_store
 
-    wanted = sorted(set(numbers))
+    wanted = sorted({(int(c), n) for c, numbers in numbers_by_customer.items() for n in numbers})
+    if not wanted:
+        return []
     names = cdr_store.list_keys(tenant, f"cdr-parts/{day}/{shard:02d}/")
-    if not names or not wanted:
+    if not names:
         return []
     import duckdb  # imported here: only statistics requests pay for it
 
@@ -333,18 +400,19 @@ def call_rows(tenant: str, *, day: str, shard: int, customer_id: int, numbers: I
         cdr_store.download_many(tenant, pairs)
         con = duckdb.connect(config={"threads": 1})
         try:
-            con.execute("CREATE TEMP TABLE wanted (number VARCHAR)")
-            con.executemany("INSERT INTO wanted VALUES (?)", [[n] for n in wanted])
+            con.execute("CREATE TEMP TABLE wanted (customer_id BIGINT, number VARCHAR)")
+            con.executemany("INSERT INTO wanted VALUES (?, ?)", [list(w) for w in wanted])
             rows = con.execute("""
               WITH r AS (
                 SELECT r.*, regexp_extract(r.filename, '([0-9]+)\\.parquet$', 1) AS part_no
                 FROM read_parquet(?, filename = true) r
-                WHERE r.direction = 'inbound' AND r.customer_id = ? AND r.did IN (SELECT number FROM wanted)),
+                JOIN wanted w ON w.customer_id = r.customer_id AND w.number = r.did
+                WHERE r.direction = 'inbound'),
               ranked AS (SELECT *, row_number() OVER (PARTITION BY call_id ORDER BY part_no, seq) AS k FROM r)
-              SELECT call_id, src, did, start_e, answer_e, end_e, billsec, disposition
+              SELECT call_id, src, did, start_e, answer_e, end_e, billsec, disposition, customer_id
               FROM ranked WHERE k = 1 ORDER BY start_e, call_id""",
-                               [[p for _, p in pairs], customer_id]).fetchall()
+                               [[p for _, p in pairs]]).fetchall()
         finally:
             con.close()
     return [{"callId": r[0], "caller": r[1], "number": r[2], "start": r[3], "answer": r[4], "end": r[5],
-             "billsec": r[6], "disposition": r[7]} for r in rows]
+             "billsec": r[6], "disposition": r[7], "customerId": int(r[8])} for r in rows]

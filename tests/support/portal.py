@@ -38,8 +38,17 @@ class Portal:
     def __init__(self, client: Any, *, prefix: str = "/portal") -> None:
         self.client = client
         self.prefix = prefix
-        self.cookie: str | None = None
+        self.jar: dict[str, str] = {}
         self.last: Any = None
+
+    @property
+    def cookie(self) -> str | None:
+        """The Cookie header the browser sends (the session's and the login form's)."""
+        return "; ".join(f"{name}={value}" for name, value in self.jar.items()) or None
+
+    @cookie.setter
+    def cookie(self, header: str | None) -> None:
+        self.jar = dict(pair.split("=", 1) for pair in (header or "").split("; ") if "=" in pair)
 
     def _headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
         headers = dict(extra or {})
@@ -50,8 +59,11 @@ class Portal:
     def _keep_cookie(self, response: Any) -> None:
         value = response.headers.get("Set-Cookie") or response.headers.get("set-cookie")
         if value:
-            pair = value.split(";")[0]
-            self.cookie = None if pair.endswith("=") else pair
+            name, _, kept = value.split(";")[0].partition("=")
+            if kept and "Max-Age=0" not in value:
+                self.jar[name] = kept
+            else:
+                self.jar.pop(name, None)
 
     def get(self, path: str) -> Any:
         response = self.client.get(self.prefix + path, headers=self._headers())

@@ -33,6 +33,7 @@ TABLE: list[tuple[type[e.DialtoneError], int, str, int]] = [
     (e.NumberUnavailableError, 409, "Number Unavailable", 409004),
     (e.InsufficientFundsError, 402, "Insufficient Funds", 402001),
     (e.FileTooLargeError, 413, "File Too Large", 413001),
+    (e.TooManyAttemptsError, 429, "Too Many Requests", 429002),
     (e.ServiceUnavailableError, 503, "Service Unavailable", 503001),
 ]
 
@@ -41,6 +42,8 @@ def error_response(error: e.DialtoneError) -> Response:
     for kind, status, title, code in TABLE:
         if isinstance(error, kind):
             headers = {"WWW-Authenticate": 'Bearer realm="dialtone"'} if status == 401 else None
+            if isinstance(error, e.TooManyAttemptsError):
+                headers = {"Retry-After": str(error.retry_after)}
             return json_response({"error": title, "error_code": code, "hint": error.message}, status, headers)
     return internal_error()
 

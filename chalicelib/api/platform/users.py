@@ -46,7 +46,7 @@ def user_action(user_id: str) -> Response:
     def handle(principal: Principal, request: Request) -> Response:
         record, key = users.api_key_action(
             principal=principal, user_id=_user_id(principal, user_id), name=action_name(request),
-            params=http.json_body(request, required=False))
+            params=http.json_body(request, required=False), source_ip=http.source_ip(request))
         # The key is in this answer only; the platform keeps its hash.
         return http.json_response({**views.user_view(record), "apiKey": key},
                                   headers={"Cache-Control": "no-store"})

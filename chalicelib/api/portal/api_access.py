@@ -11,7 +11,7 @@ from chalice import Response
 
 from chalicelib.api.portal.dialect import FORMS, Visit, bp, serve
 from chalicelib.domain import identity
-from chalicelib.domain.errors import PermissionDeniedError, ValidationError
+from chalicelib.domain.errors import NotFoundError, PermissionDeniedError, TooManyAttemptsError, ValidationError
 from chalicelib.lazy import lazy
 
 if TYPE_CHECKING:
@@ -44,7 +44,12 @@ def generate_key() -> Response:
     def handle(visit: Visit) -> Response:
         try:
             key = users.generate_own_api_key(principal=visit.me, password=visit.form.get("password", ""),
-                                             totp_code=visit.form.get("code", ""))
+                                             totp_code=visit.form.get("code", ""), source_ip=visit.source_ip)
+        except TooManyAttemptsError as error:
+            # Wrong passwords and codes count as failed sign-ins (auth/attempts.py).
+            refused = _page(visit, status=429, problem=error.message)
+            refused.headers["Retry-After"] = str(error.retry_after)
+            return refused
         except PermissionDeniedError as error:
             return _page(visit, status=403, problem=error.message)
         # Answered with the page itself, not a redirect: the key is in this answer only.
@@ -95,9 +100,14 @@ def create_api_user() -> Response:
 @bp.route("/api/users/{user_id}/key", methods=["POST"], content_types=FORMS)
 def api_user_key(user_id: str) -> Response:
     def handle(visit: Visit) -> Response:
+        me = visit.me
+        # The right first, the user second: to anyone without it, an unknown
+        # user id and a real one get the same answer.
+        if not (me.is_admin or identity.ROLE_DATA_PROTECTION_PRIMARY in me.roles):
+            raise PermissionDeniedError("only administrators give API-only users their keys")
         if not user_id.isdigit():
-            raise ValidationError("no such user", field="user")
-        target = users.get_user(tenant=visit.me.tenant_id, user_id=int(user_id))
+            raise NotFoundError(f"user {user_id} not found")
+        target = users.get_user(tenant=me.tenant_id, user_id=int(user_id))
         action = "resetAPIKey" if target.get("apiKeyHash") else "issueAPIKey"
         _, key = users.api_key_action(principal=visit.me, user_id=int(user_id), name=action, params={})
         return _page(visit, new_key=key, key_owner=target["username"])

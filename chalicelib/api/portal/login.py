@@ -26,10 +26,9 @@ def static(name: str) -> Response:
     return views.static_file(name, http.query(bp.current_request).get("v"))
 
 def _login_form(visit: Visit, status: int = 200, problem: str | None = None) -> Response:
-    if visit.session is None or visit.session.state != "anon":
-        # The form's CSRF token lives in a visitor session made for it.
-        visit.new_session = sessions.open_anonymous()
-    return visit.render("login.html", status=status, title="Log in", problem=problem,
+    # The form's CSRF token is the login cookie's (dialect.Visit.login_token):
+    # showing the form stores nothing, so bots fetching it do not grow the table.
+    return visit.render("login.html", status=status, csrf=visit.login_token(), title="Log in", problem=problem,
                         username=visit.form.get("username"))
 
 @bp.route("/login", methods=["GET"])
@@ -43,34 +42,37 @@ def login_page() -> Response:
 @bp.route("/login", methods=["POST"], content_types=FORMS)
 def login() -> Response:
     def handle(visit: Visit) -> Response:
-        assert visit.session is not None  # the CSRF check needs one
         try:
             visit.new_session = sessions.login(
                 session=visit.session, username=visit.form.get("username", ""),
                 password=visit.form.get("password", ""), code=visit.form.get("code", ""), source_ip=visit.source_ip)
         except TooManyAttemptsError as error:
-            return _login_form(visit, 429, error.message)
+            refused = _login_form(visit, 429, error.message)
+            refused.headers["Retry-After"] = str(error.retry_after)
+            return refused
         except AuthenticationError as error:
             return _login_form(visit, 401, error.message)
         return visit.redirect("/enrol" if visit.new_session.state == "enrol" else "/dashboard")
-    return serve(handle, public=True)
+    return serve(handle, public=True, login_form=True)
 
 @bp.route("/enrol", methods=["GET"])
 def enrol_page() -> Response:
     def handle(visit: Visit) -> Response:
         if visit.session is None or visit.session.state != "enrol" or not visit.session.pending_secret:
             return visit.redirect("/login")
-        return _enrol_form(visit)
+        return _enrol_form(visit, secret=sessions.reveal_pending_secret(visit.session))
     return serve(handle, public=True)
 
-def _enrol_form(visit: Visit, status: int = 200, problem: str | None = None) -> Response:
-    import segno
+def _enrol_form(visit: Visit, status: int = 200, problem: str | None = None, secret: str | None = None) -> Response:
+    """The code form; with ``secret`` (its first showing only), the secret and its QR code."""
+    qr = None
+    if secret is not None:
+        import segno
 
-    assert visit.session is not None and visit.session.pending_secret
-    uri = f"otpauth://totp/Dialtone:{visit.session.user_id}?secret={visit.session.pending_secret}&issuer=Dialtone"
-    svg = segno.make(uri, error="m").svg_data_uri(scale=5, border=2)
-    return visit.render("enrol.html", status=status, title="Two-factor login", qr=svg,
-                        secret=visit.session.pending_secret, problem=problem)
+        assert visit.session is not None
+        uri = f"otpauth://totp/Dialtone:{visit.session.user_id}?secret={secret}&issuer=Dialtone"
+        qr = segno.make(uri, error="m").svg_data_uri(scale=5, border=2)
+    return visit.render("enrol.html", status=status, title="Two-factor login", qr=qr, secret=secret, problem=problem)
 
 @bp.route("/enrol", methods=["POST"], content_types=FORMS)
 def enrol() -> Response:

@@ -8,6 +8,7 @@ from chalice import Response
 from chalicelib.api.tracking import views
 from chalicelib.api.tracking.dialect import Call, ok, resource
 from chalicelib.domain import tracking as rules
+from chalicelib.domain.errors import ValidationError
 from chalicelib.lazy import lazy
 
 if TYPE_CHECKING:
@@ -49,6 +50,10 @@ def create(call: Call) -> Response:
 
         raise MethodNotAllowedError("POST creates at /customers; PUT updates /customers/{id}",
                                     allow=["GET", "PUT", "DELETE"])
+    if call.param("customer_id"):
+        # As sources and greetings answer: POST never updates (nor silently
+        # creates another customer for a client that meant to update one).
+        raise ValidationError("POST creates a customer; PUT updates one", field="customer_id")
     given = {k: v for k, v in call.params.items() if k != "customer_id"}
     return _one(call, customers.create_customer(principal=call.principal, given=given))
 

@@ -195,6 +195,16 @@ def _query(request: Request) -> dict[str, str]:
     return found
 
 
+def _query_pairs(request: Request) -> list[tuple[str, str]]:
+    """Every (name, value) of the query string as the gateway decoded it,
+    repeats included: what the Digest ``uri`` must name."""
+    params = request.query_params
+    if not params:
+        return []
+    return [(name, value) for name in params
+            for value in (params.getlist(name) if hasattr(params, "getlist") else [params[name]])]
+
+
 def body_fields(request: Request) -> tuple[dict[str, str], dict[str, http.Part]]:
     """The fields of a form, JSON or multipart body (values as text), and the
     files of a multipart one, through the one body parser (api/http/body.py);
@@ -232,6 +242,15 @@ def _utf8(raw: bytes, what: str) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ValidationError(f"{what} is not valid UTF-8", field=what) from None
+
+
+def refuse_control_characters(params: Mapping[str, str]) -> None:
+    """400 naming the first field whose value XML 1.0 cannot carry (a control
+    character other than tab, LF, CR; a lone surrogate from a JSON escape;
+    U+FFFE/U+FFFF): stored, it would come back in every XML answer."""
+    for name, value in params.items():
+        if render.NOT_XML.search(value):
+            raise ValidationError(f"{name} contains a control character (or one XML cannot carry)", field=name)
 
 
 def effective_method(request: Request, query: Mapping[str, str]) -> str:
@@ -277,7 +296,8 @@ def serve(segments: list[str]) -> Response:
         from chalicelib.auth import digest
 
         principal = digest.authenticate(header=request.headers.get("authorization"), method=request.method,
-                                        path=request.context.get("path") or "", source_ip=http.source_ip(request))
+                                        path=request.context.get("path") or "", query=_query_pairs(request),
+                                        stage=request.context.get("stage"), source_ip=http.source_ip(request))
         method = effective_method(request, query)
         route, captured = _route(names)
         handler = route.handlers.get(method)
@@ -301,6 +321,7 @@ def serve(segments: list[str]) -> Response:
             if params.get(name) not in (None, "", value):
                 raise ValidationError(f"{name} in the path and the parameters differ", field=name)
             params[name] = value
+        refuse_control_characters(params)
         if method != "GET":
             principal.require_write()
         response = handler(Call(request=request, principal=principal, method=method, fmt=fmt, path=captured,

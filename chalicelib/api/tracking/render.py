@@ -7,6 +7,7 @@ each item its singular element, a null an empty element (``<custom_2/>``)."""
 from __future__ import annotations
 
 import io
+import re
 from typing import Any, Mapping, Sequence
 
 from chalice import Response
@@ -18,12 +19,21 @@ XML = "xml"
 CONTENT_TYPES = {JSON: "application/json; charset=utf-8", XML: "application/xml; charset=utf-8"}
 
 
+# What XML 1.0 cannot hold at all, escaped or not (its Char production):
+# C0 controls but tab, LF and CR; lone surrogates; U+FFFE and U+FFFF.
+NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
 def _text(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, bool):
         return "1" if value else "0"
-    return str(value)
+    # This surface refuses such characters on input (dialect.py), but values
+    # written through other surfaces, and a refused field's own name quoted in
+    # an error, reach here too: XMLGenerator would write them raw and make
+    # the document unreadable, so each becomes U+FFFD.
+    return NOT_XML.sub("\ufffd", str(value))
 
 
 def xml_document(plural: str, singular: str, items: Sequence[Mapping[str, Any]],

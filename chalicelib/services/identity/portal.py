@@ -2,13 +2,16 @@
 second factor, resolve and end sessions, throttle wrong attempts.
 
 A session is a server-side record (store/portal.py) named by a random id in
-an HttpOnly cookie. It is in one of three states:
-  anon   a visitor before login: it only carries the login form's CSRF token
+an HttpOnly cookie, made at login (a visitor has none: the login form's CSRF
+token is a double-submit cookie, api/portal/dialect.py). It is in one of two
+states:
   enrol  the password was right but the user has no TOTP secret yet: it
          carries the secret being enrolled, shown once on the enrolment page
   user   logged in
-Every change of state deletes the old record and writes a new one under a
-new id, so an id known before login (fixation) is worth nothing after it.
+(Records of a third, ``anon``, written for visitors before, are not logged in
+and expire within the hour.) Every login writes a new record under a new id
+and deletes the one the browser had, so an id known before login (fixation)
+is worth nothing after it.
 """
 from __future__ import annotations
 
@@ -27,7 +30,6 @@ from chalicelib.domain.identity import Principal
 from chalicelib.store.identity import users as users_store
 from chalicelib.store.identity import portal as store
 
-ANON_SECONDS = 3600
 ENROL_SECONDS = 600
 WRONG = "wrong username, password or two-factor code"
 
@@ -63,11 +65,6 @@ def _new(state: str, ttl: int, **fields: Any) -> Session:
     return session
 
 
-def open_anonymous() -> Session:
-    """A visitor's session: the login form's CSRF token lives here."""
-    return _new("anon", ANON_SECONDS)
-
-
 def resolve(session_id: str | None) -> Session | None:
     if not session_id or len(session_id) > 100:
         return None
@@ -88,9 +85,9 @@ def _failed(username: str, source_ip: str | None, message: str = WRONG) -> Dialt
     return attempts.failed(username, source_ip) or AuthenticationError(message)
 
 
-def login(*, session: Session, username: str, password: str, code: str, source_ip: str | None) -> Session:
+def login(*, session: Session | None, username: str, password: str, code: str, source_ip: str | None) -> Session:
     """A new session for the user (state ``user``, or ``enrol`` for a user
-    without a TOTP secret); the visitor's session is deleted. Every failure
+    without a TOTP secret); the session the browser had, if any, is deleted. Every failure
     says the same thing, so the form does not tell which part was wrong."""
     username = (username or "").strip()
     attempts.check(username, source_ip)
@@ -101,7 +98,7 @@ def login(*, session: Session, username: str, password: str, code: str, source_i
     if not user or not tenant_id or not password_ok or user.get("apiOnly") or not user.get("active", True):
         raise _failed(username, source_ip)
     if not user.get("totpSecret"):
-        end(session.id)
+        _end_previous(session)
         return _new("enrol", ENROL_SECONDS, tenant_id=tenant_id, user_id=int(user["id"]),
                     pending_secret=hashing.new_totp_secret())
     step = hashing.totp_step(sealing.unseal(user["totpSecret"]), code)
@@ -110,8 +107,13 @@ def login(*, session: Session, username: str, password: str, code: str, source_i
     # The API's rule: a code is good once (the step must be later than the last one accepted).
     if not users_store.claim_totp_step(tenant_id, int(user["id"]), step):
         raise _failed(username, source_ip, "this two-factor code has already been used; wait for the next one")
-    end(session.id)
+    _end_previous(session)
     return _new("user", session_seconds(), tenant_id=tenant_id, user_id=int(user["id"]))
+
+
+def _end_previous(session: Session | None) -> None:
+    if session is not None:
+        end(session.id)
 
 
 def enrol(*, session: Session, code: str, source_ip: str | None) -> Session:
@@ -130,6 +132,15 @@ def enrol(*, session: Session, code: str, source_ip: str | None) -> Session:
     users_store.claim_totp_step(session.tenant_id, session.user_id, step)
     end(session.id)
     return _new("user", session_seconds(), tenant_id=session.tenant_id, user_id=session.user_id)
+
+
+def reveal_pending_secret(session: Session) -> str | None:
+    """The secret being enrolled, to show on the enrolment page: the first
+    time only. A reload, a wrong code or someone else with the cookie later
+    gets None; whoever did not keep it logs in again for a new one."""
+    if session.state != "enrol" or not session.pending_secret:
+        return None
+    return session.pending_secret if store.mark_secret_shown(session.id) else None
 
 
 def principal_of(session: Session) -> Principal:

@@ -5,10 +5,11 @@ import secrets as _random
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import clock
+from chalicelib.auth import attempts
 from chalicelib.auth import hashing as secrets
 from chalicelib.auth import sealing
 from chalicelib.domain import identity
-from chalicelib.domain.errors import NotFoundError, PermissionDeniedError, ValidationError
+from chalicelib.domain.errors import DialtoneError, NotFoundError, PermissionDeniedError, ValidationError
 from chalicelib.domain.identity import Principal
 from chalicelib.store.identity import users as store
 
@@ -140,21 +141,34 @@ def issue_api_key(*, tenant: str, user_id: int) -> str:
     return key
 
 
-def generate_own_api_key(*, principal: Principal, password: str, totp_code: str) -> str:
-    """The self-service path: only with the current password and a valid TOTP code."""
+def generate_own_api_key(*, principal: Principal, password: str, totp_code: str,
+                         source_ip: str | None = None) -> str:
+    """The self-service path: only with the current password and a valid TOTP code.
+
+    A wrong password or code here is a failed sign-in like a wrong login
+    (auth/attempts.py, per username and per address): whoever holds a stolen
+    session or key cannot use this form to guess the password without limit."""
     user = get_user(tenant=principal.tenant_id, user_id=principal.user_id)
     if user.get("apiOnly"):
         raise PermissionDeniedError("API-only users receive keys from an administrator")
+    attempts.check(user["username"], source_ip)
     step = secrets.totp_step(sealing.unseal(user.get("totpSecret")), totp_code)
     if not secrets.verify_password(password, user.get("passwordHash")) or step is None:
-        raise PermissionDeniedError("the password or the two-factor code is wrong")
+        raise _failed_reauthentication(user["username"], source_ip, "the password or the two-factor code is wrong")
     seal_totp_secret(tenant=principal.tenant_id, user_id=user["id"])  # a seed from before sealing
     # A code is good once: its time-step must be later than the last accepted
     # one, recorded by one conditional write (two requests racing with the
     # same code cannot both pass).
     if step <= int(user.get("totpLastStep", -1)) or not store.claim_totp_step(principal.tenant_id, user["id"], step):
-        raise PermissionDeniedError("this two-factor code has already been used; wait for the next one")
+        # Counted like the portal login counts a replayed code.
+        raise _failed_reauthentication(user["username"], source_ip,
+                                       "this two-factor code has already been used; wait for the next one")
     return issue_api_key(tenant=principal.tenant_id, user_id=principal.user_id)
+
+
+def _failed_reauthentication(username: str, source_ip: str | None, message: str) -> DialtoneError:
+    """Count the failure; past a limit the answer is the 429 refusal instead."""
+    return attempts.failed(username, source_ip) or PermissionDeniedError(message)
 
 
 def seal_totp_secret(*, tenant: str, user_id: int) -> bool:
@@ -228,8 +242,8 @@ def _user_actions() -> dict[str, Any]:
     }
 
 
-def api_key_action(*, principal: Principal, user_id: int, name: str | None,
-                   params: Any) -> tuple[dict[str, Any], str]:
+def api_key_action(*, principal: Principal, user_id: int, name: str | None, params: Any,
+                   source_ip: str | None = None) -> tuple[dict[str, Any], str]:
     """The user's new API key (shown once) by one of the key actions; the old key is revoked."""
     from chalicelib.domain.common import actions as rules
     from chalicelib.domain.errors import ActionPermissionError, InvalidStateError
@@ -240,7 +254,7 @@ def api_key_action(*, principal: Principal, user_id: int, name: str | None,
         if user_id != principal.user_id:
             raise ActionPermissionError("generateAPIKey makes your own key; use resetAPIKey for another user")
         key = generate_own_api_key(principal=principal, password=str(params["password"]),
-                                   totp_code=str(params["totpCode"]))
+                                   totp_code=str(params["totpCode"]), source_ip=source_ip)
     elif action.name == "issueAPIKey":
         if not principal.is_admin:
             raise ActionPermissionError("only administrators issue keys to API-only users")

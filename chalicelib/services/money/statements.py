@@ -4,6 +4,7 @@ so every surface gets them."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from chalicelib import clock
@@ -12,7 +13,7 @@ from chalicelib.domain.money import ledger as rules
 from chalicelib.domain.errors import PermissionDeniedError, ValidationError
 from chalicelib.domain.identity import Principal
 from chalicelib.domain.money.ledger import Statement, TENANT_ACCOUNT
-from chalicelib.domain.money.amounts import parse_money
+from chalicelib.domain.money.amounts import as_money, parse_money
 from chalicelib.services.common import audit
 from chalicelib.services.customers import accounts as customers
 from chalicelib.services.money import ledger, ledger_reads
@@ -114,5 +115,46 @@ def account_overview(*, principal: Principal, customer: dict[str, Any] | None, d
                                    last_day=last_day)
     latest = list(reversed(entries))
     return {"balance": balance, "creditLimit": credit_limit, "firstDay": first_day, "lastDay": last_day,
+            "payments": [e for e in latest if e["amount"] > 0][:recent],
+            "charges": [e for e in latest if e["amount"] < 0][:recent]}
+
+
+MANAGED_LIMIT = 50   # customers on the main menu of staff limited to some customers
+MANAGED_RECENT = 20  # of which the latest movements are read (one Query each)
+
+
+def managed_overview(*, principal: Principal, days: int = 30, recent: int = 10) -> dict[str, Any]:
+    """The main menu of staff limited to some customers (account managers,
+    commission holders): each of their customers' balance and credit limit,
+    the totals, and the latest payments and charges across them. Never the
+    partner's wallet: that is for users with access to all customers."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from chalicelib.store.dynamo.entities import Page
+
+    principal.require_read()
+    if principal.customer_access not in (identity.ACCESS_MANAGER, identity.ACCESS_COMMISSION):
+        raise PermissionDeniedError("this overview is for staff limited to the customers they manage")
+    found = customers.list_customers(principal=principal, page=Page(limit=MANAGED_LIMIT + 1))
+    shown = found[:MANAGED_LIMIT]
+    # The customer's record is its ledger state: the listing already holds balance and credit limit.
+    balances = [as_money(c.get("balance")) for c in shown]
+    credit_limits = [as_money(c.get("creditLimit")) for c in shown]
+    rows = [{"customer": c, "balance": b, "creditLimit": limit} for c, b, limit in zip(shown, balances, credit_limits)]
+    last_day = clock.today().isoformat()
+    first_day = (clock.today() - timedelta(days=days - 1)).isoformat()
+
+    def movements(customer: dict[str, Any]) -> list[dict[str, Any]]:
+        entries = ledger_reads.history(tenant=principal.tenant_id, account=int(customer["id"]),
+                                       first_day=first_day, last_day=last_day)
+        return [{**e, "customer": customer} for e in entries]
+
+    read = shown[:MANAGED_RECENT]
+    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="overview") as pool:
+        entries = [e for part in pool.map(movements, read) for e in part]
+    latest = sorted(entries, key=lambda e: str(e.get("at") or ""), reverse=True)
+    return {"customers": rows, "more": len(found) > MANAGED_LIMIT, "movementsOf": len(read),
+            "balance": sum(balances, Decimal(0)), "creditLimit": sum(credit_limits, Decimal(0)),
+            "firstDay": first_day, "lastDay": last_day,
             "payments": [e for e in latest if e["amount"] > 0][:recent],
             "charges": [e for e in latest if e["amount"] < 0][:recent]}

@@ -4,8 +4,10 @@ so a call shows here as soon as its file's parts are written (seconds after
 ingest), not only after the day's close.
 
 For each customer asked about: its sources (active or not) and the numbers
-they held (own number and pool), the holding periods of those numbers, and
-the parts of the customer's shard for each day of the range. A call belongs
+they held (own number and pool) and the holding periods of those numbers;
+then for each day of the range, each shard holding any of those customers
+is listed and its parts read once, for all of them (at most days x
+min(customers, scan.SHARDS) listings per request, not days x customers). A call belongs
 to the source whose holding period of the dialled number contains the call's
 start (a number moved between sources keeps its history straight); a call
 to a number outside any holding period is not a tracked call. A call to a
@@ -13,6 +15,7 @@ pool number during a session's hand-out carries that ``session``.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Mapping
 
@@ -58,38 +61,63 @@ def tracked_calls(*, principal: Principal, customer_id: int | None, source_id: i
         customer_ids = [source["customerId"]]
     else:
         customer_ids = customers.customer_ids_in_scope(principal=principal, customer_id=customer_id)
-    calls: list[dict[str, Any]] = []
+    tracked: dict[int, _Tracked] = {}
     for cid in customer_ids:
         held = [s for s in store.sources_of(tenant, cid) if source_id in (None, s["id"])]
         numbers = {n for s in held for n in [s["number"], *(s.get("poolSince") or {})]}
         if not numbers:
             continue
-        periods = {n: [p for p in store.holdings(tenant, n) if p["customerId"] == cid] for n in numbers}
         pooled = {n for s in held for n in (s.get("poolSince") or {})}
-        sessions = {n: store.visits(tenant, n) for n in pooled}
-        day = first
-        while day <= last:
-            # The pipeline's shard of the customer: all its calls of a day are there.
-            for row in store.call_rows(tenant, day=day.isoformat(), shard=scan.shard(cid), customer_id=cid,
-                                       numbers=numbers):
-                start = rules.iso_of_epoch_for_compare(row["start"])
-                holder = rules.holder_at(periods.get(row["number"], []), start)
-                if holder is None or (source_id is not None and holder["sourceId"] != source_id):
-                    continue
-                session = None
-                for visit in sessions.get(row["number"], []):
-                    if rules.covers(visit["from"], visit["until"], start):
-                        session = visit["session"]
-                calls.append({
-                    "cdr_id": row["callId"], "customer_id": cid, "source_id": int(holder["sourceId"]),
-                    "number": row["number"], "caller": row["caller"], "start": rules.to_iso(row["start"]),
-                    "answer": rules.to_iso(row["answer"]),
-                    "duration": max(0, int(row["end"] or row["start"]) - int(row["start"])),
-                    "billsec": int(row["billsec"] or 0), "disposition": row["disposition"], "session": session,
-                })
-            day += timedelta(days=1)
+        tracked[cid] = _Tracked(
+            numbers=numbers, periods={n: [p for p in store.holdings(tenant, n) if p["customerId"] == cid]
+                                      for n in numbers},
+            sessions={n: store.visits(tenant, n) for n in pooled})
+    # The pipeline keeps all of a customer's calls of a day in its shard; each
+    # shard-day is read once for every customer of the request in it.
+    by_shard: dict[int, dict[int, set[str]]] = {}
+    for cid, found in tracked.items():
+        by_shard.setdefault(scan.shard(cid), {})[cid] = found.numbers
+    calls: list[dict[str, Any]] = []
+    day = first
+    while day <= last:
+        for shard, numbers_by_customer in sorted(by_shard.items()):
+            for row in store.call_rows(tenant, day=day.isoformat(), shard=shard,
+                                       numbers_by_customer=numbers_by_customer):
+                call = _attributed(row, tracked[row["customerId"]], source_id)
+                if call is not None:
+                    calls.append(call)
+        day += timedelta(days=1)
     calls.sort(key=lambda c: (c["start"], c["cdr_id"]))
     return calls
+
+
+@dataclass(frozen=True)
+class _Tracked:
+    """A customer's tracked numbers, their holding periods (of this customer)
+    and the sessions its pool numbers were handed to."""
+
+    numbers: set[str]
+    periods: dict[str, list[dict[str, Any]]]
+    sessions: dict[str, list[dict[str, Any]]]
+
+
+def _attributed(row: Mapping[str, Any], tracked: _Tracked, source_id: int | None) -> dict[str, Any] | None:
+    """The call as statistics/cdrs shows it, or None when no source (or not
+    the one asked about) held the dialled number when the call started."""
+    start = rules.iso_of_epoch_for_compare(row["start"])
+    holder = rules.holder_at(tracked.periods.get(row["number"], []), start)
+    if holder is None or (source_id is not None and holder["sourceId"] != source_id):
+        return None
+    session = None
+    for visit in tracked.sessions.get(row["number"], []):
+        if rules.covers(visit["from"], visit["until"], start):
+            session = visit["session"]
+    return {
+        "cdr_id": row["callId"], "customer_id": row["customerId"], "source_id": int(holder["sourceId"]),
+        "number": row["number"], "caller": row["caller"], "start": rules.to_iso(row["start"]),
+        "answer": rules.to_iso(row["answer"]), "duration": max(0, int(row["end"] or row["start"]) - int(row["start"])),
+        "billsec": int(row["billsec"] or 0), "disposition": row["disposition"], "session": session,
+    }
 
 
 def list_cdrs(*, principal: Principal, customer_id: int | None, source_id: int | None,

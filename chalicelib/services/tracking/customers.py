@@ -122,19 +122,31 @@ def update_customer(*, principal: Principal, customer_id: int, given: Mapping[st
 
 def drop_customer(*, principal: Principal, customer_id: int) -> dict[str, Any]:
     """Drop the customer (Ex-Customer from today); refused with a reason while
-    it holds active tracking numbers."""
+    it holds active tracking numbers. The drop's write is conditional on the
+    count of active sources that each source's own transaction keeps, and a
+    source's transaction on the customer not being an Ex-Customer, so a drop
+    racing a new source cannot leave an Ex-Customer with a live source: one
+    of the two fails (store/tracking.py)."""
+    from chalicelib.domain.customers.items import CUSTOMER_ACTIONS
     from chalicelib.domain.errors import ActionPermissionError
+    from chalicelib.services.common import actions
     from chalicelib import clock
 
     principal.require_write()
     current = get_customer(principal=principal, customer_id=customer_id)
+    # Sources from before the count was kept are seen here (and named).
     active = [s for s in store.sources_of(principal.tenant_id, customer_id) if s.get("active")]
     if active:
         raise PermissionDeniedError(
             f"customer {customer_id} has {len(active)} active tracking number(s) (sources "
             f"{', '.join(str(s['id']) for s in active[:10])}); delete those sources first", field="customer_id")
+    raced = PermissionDeniedError(f"customer {customer_id} has an active tracking number (a source was created "
+                                  "meanwhile); delete its sources first", field="customer_id")
     try:
-        return accounts.perform_action(principal=principal, customer_id=current["id"], name="drop",
-                                       params={"dateDrop": clock.now_iso()[:10]})
+        return actions.perform(
+            principal=principal, etype=None, resource="customer", actions=CUSTOMER_ACTIONS,
+            status_names=customer_rules.STATUS_NAMES, name="drop", params={"dateDrop": clock.now_iso()[:10]},
+            load=lambda: accounts.get_customer(principal=principal, customer_id=current["id"]),
+            write=lambda record, changes: store.drop_customer(principal.tenant_id, record, changes, failure=raced))
     except ActionPermissionError as error:
         raise PermissionDeniedError(error.message, field="customer_id") from None

@@ -40,6 +40,7 @@ def add_pool_numbers(*, principal: Principal, source_id: int, customer_id: int |
     if not source.get("active"):
         raise ValidationError("the source is inactive", field="source_id")
     customer = customers.get_customer(principal=principal, customer_id=source["customerId"])
+    criteria: str | None = None
     if given.get("number"):
         candidates = [number_rules.parse_number(given["number"], field="number")]
         quantity = 1
@@ -48,7 +49,8 @@ def add_pool_numbers(*, principal: Principal, source_id: int, customer_id: int |
         if not text.isdigit() or not 1 <= int(text) <= rules.MAX_POOL:
             raise ValidationError(f"quantity must be 1-{rules.MAX_POOL}", field="quantity")
         quantity = int(text)
-        candidates = sources._search(principal, given)
+        criteria = sources.criteria_key(given, scope=f"pool{source['id']}")
+        candidates = sources.candidates_for(principal, customer, given, criteria=criteria)
     pool = list(source.get("pool") or [])
     since_of = dict(source.get("poolSince") or {})
     if len(pool) + quantity > rules.MAX_POOL:
@@ -61,16 +63,18 @@ def add_pool_numbers(*, principal: Principal, source_id: int, customer_id: int |
         if number in pool or number == source["number"]:
             continue
         try:
-            sources._take_number(principal, customer, number)
+            sources._take_number(principal, customer, number, criteria=criteria)
+            tx = Transaction()
+            since = clock.now_iso()
+            sources.holding_source(tx, tenant, customer_id=customer["id"], number=number, source_id=source["id"],
+                                   since=since)
+            tx.execute()
         except NumberUnavailableError:
+            # Not available, or taken by another source after our check: the next candidate.
             if given.get("number"):
                 raise
             continue
-        tx = Transaction()
-        since_of[number] = clock.now_iso()
-        store.add_holding(tx, tenant, number=number, source_id=source["id"], customer_id=customer["id"],
-                          since=since_of[number], failure=NumberUnavailableError(f"number {number} is held", field="number"))
-        tx.execute()
+        since_of[number] = since
         store.put_pool_numbers(tenant, source["id"], [number])
         added.append(number)
         pool.append(number)

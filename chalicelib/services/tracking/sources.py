@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
+from chalicelib.domain.customers import accounts as customer_rules
 from chalicelib.domain.numbers import inventory as number_rules
 from chalicelib.domain import tracking as rules
 from chalicelib.domain.errors import (
@@ -89,34 +90,71 @@ def create_source(*, principal: Principal, customer_id: int, given: Mapping[str,
         raise ValidationError("pools are built with POST /sources/{id}/number (see the OpenAPI description)",
                               field="pool_size")
     customer = customers.get_customer(principal=principal, customer_id=customer_id)
-    wanted = given.get("number")
-    if wanted:
-        number = number_rules.parse_number(wanted, field="number")
-        candidates = [number]
-    else:
-        candidates = _search(principal, given)
     tenant = principal.tenant_id
+    wanted = given.get("number")
+    criteria = None if wanted else criteria_key(given)
+    candidates = ([number_rules.parse_number(wanted, field="number")] if wanted
+                  else candidates_for(principal, customer, given, criteria=str(criteria)))
     source_id = store.allocate_id(tenant, store.SOURCE.kind)
     last_error: Exception = NumberUnavailableError("no available number matches", field="number")
     for number in candidates:
         try:
-            held = _take_number(principal, customer, number)
+            held = _take_number(principal, customer, number, criteria=criteria)
         except NumberUnavailableError as error:
             last_error = error
             continue
         since = clock.now_iso()
         tx = Transaction()
-        store.add_holding(tx, tenant, number=number, source_id=source_id, customer_id=customer["id"], since=since,
-                          failure=NumberUnavailableError(f"number {number} is held by another active source",
-                                                         field="number"))
-        record = store.create_source(tenant, {
-            "customerId": customer["id"], "name": name, "number": number, "forwardTo": forward_to, "active": True,
-            "holdingSince": since, "customFields": {k: v for k, v in custom.items() if v is not None} or None,
-            "acquired": held,
-        }, entity_id=source_id, also=tx)
+        holding_source(tx, tenant, customer_id=customer["id"], number=number, source_id=source_id, since=since)
+        store.count_active_sources(tx, tenant, customer["id"], 1)
+        try:
+            record = store.create_source(tenant, {
+                "customerId": customer["id"], "name": name, "number": number, "forwardTo": forward_to,
+                "active": True, "holdingSince": since,
+                "customFields": {k: v for k, v in custom.items() if v is not None} or None, "acquired": held,
+            }, entity_id=source_id, also=tx)
+        except NumberUnavailableError as error:
+            # Another source took the number after our check: the next candidate.
+            last_error = error
+            continue
         audit.touch("source", source_id)
         return record
     raise last_error
+
+
+def holding_source(tx: Transaction, tenant: str, *, customer_id: int, number: str, source_id: int,
+                   since: str) -> None:
+    """The writes that make ``number`` held by the source, in its transaction:
+    the live claim and holding period, the completion of a sale recorded for
+    it, and the check that the customer has not been dropped meanwhile."""
+    store.customer_not_in_status(tx, tenant, customer_id, status=customer_rules.STATUS_EX_CUSTOMER,
+                                 failure=NotFoundError(f"customer {customer_id} not found", field="customer_id"))
+    store.settle_pending_sale(tx, tenant, customer_id, number)
+    store.add_holding(tx, tenant, number=number, source_id=source_id, customer_id=customer_id, since=since,
+                      failure=NumberUnavailableError(f"number {number} is held by another active source",
+                                                     field="number"))
+
+
+def criteria_key(given: Mapping[str, Any], scope: str = "source") -> str:
+    """The search a request asked for, as recorded with a sale made for it."""
+    tollfree = str(given.get("tollfree") or "").strip().lower() in ("1", "true", "yes")
+    return (f"{scope}|areacode={str(given.get('areacode') or '').strip()}"
+            f"|state={str(given.get('state') or '').strip().upper()}|tollfree={int(tollfree)}")
+
+
+def candidates_for(principal: Principal, customer: Mapping[str, Any], given: Mapping[str, Any], *,
+                   criteria: str) -> list[str]:
+    """Numbers already sold to the customer for this same search whose source
+    never committed (a failure after the sale: the retry takes them without a
+    second charge), then the inventory's available numbers that match."""
+    pending = store.pending_sales(principal.tenant_id, customer["id"], criteria=criteria)
+    try:
+        found = _search(principal, given)
+    except NumberUnavailableError:
+        if not pending:
+            raise
+        found = []
+    return list(dict.fromkeys([*pending, *found]))
 
 
 def _search(principal: Principal, given: Mapping[str, Any]) -> list[str]:
@@ -153,22 +191,39 @@ def _search(principal: Principal, given: Mapping[str, Any]) -> list[str]:
     return found
 
 
-def _take_number(principal: Principal, customer: Mapping[str, Any], number: str) -> str:
+def _take_number(principal: Principal, customer: Mapping[str, Any], number: str, *,
+                 criteria: str | None = None) -> str:
     """The number is the customer's afterwards: already owned and free of any
-    active source ("owned"), or bought now through the number sale ("sold")."""
+    active source ("owned"), or bought now through the number sale ("sold").
+    A sale for a search (``criteria``) is recorded first: if the source's
+    transaction does not follow, the same request again takes that number
+    (as "owned") instead of buying another (candidates_for)."""
     from chalicelib.services.numbers import sales as customer_numbers
     from chalicelib.store.numbers import inventory as number_store
 
-    item = number_store.get_number(principal.tenant_id, number)
+    tenant = principal.tenant_id
+    item = number_store.get_number(tenant, number)
     if item is not None and item.get("customerId") == customer["id"] and item.get("status") in number_rules.OWNED:
-        if item["status"] == number_rules.CANCELLED:
-            raise NumberUnavailableError(f"number {number} is cancelled", field="number")
-        if store.live_holder(principal.tenant_id, number) is not None:
-            raise NumberUnavailableError(f"number {number} is held by another active source", field="number")
+        try:
+            if item["status"] == number_rules.CANCELLED:
+                raise NumberUnavailableError(f"number {number} is cancelled", field="number")
+            if store.live_holder(tenant, number) is not None:
+                raise NumberUnavailableError(f"number {number} is held by another active source", field="number")
+        except NumberUnavailableError:
+            if criteria is not None:
+                store.drop_pending_sale(tenant, customer["id"], number)  # not ours to complete any more
+            raise
         if item["status"] != number_rules.ACTIVE:
             _set_number_status(principal, customer, number, number_rules.ACTIVE)
         return "owned"
-    customer_numbers.assign(principal=principal, customer_id=customer["id"], number=number)
+    if criteria is not None:
+        store.record_pending_sale(tenant, customer["id"], number, criteria=criteria)
+    try:
+        customer_numbers.assign(principal=principal, customer_id=customer["id"], number=number)
+    except NumberUnavailableError:
+        if criteria is not None:
+            store.drop_pending_sale(tenant, customer["id"], number)
+        raise
     return "sold"
 
 
@@ -217,6 +272,7 @@ def delete_source(*, principal: Principal, source_id: int, customer_id: int | No
         return current
     tenant, until = principal.tenant_id, clock.now_iso()
     tx = Transaction()
+    store.count_active_sources(tx, tenant, current["customerId"], -1)
     store.end_holding(tx, tenant, number=current["number"], source_id=current["id"],
                       since=current["holdingSince"], until=until)
     for number, since in (current.get("poolSince") or {}).items():

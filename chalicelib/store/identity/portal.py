@@ -1,7 +1,8 @@
 """The portal's server-side sessions (failed logins: store/identity/attempts.py).
 
-  PORTAL#<sha256 of session id> / SESSION    state (anon, enrol, user), tenantId, userId,
-                                             csrf, expiresAt (TTL)
+  PORTAL#<sha256 of session id> / SESSION    state (enrol, user), tenantId, userId,
+                                             csrf, expiresAt (TTL); an enrolment's
+                                             pendingSecret (sealed) and secretShown
 The cookie holds the session id; only its hash is a key, so a read of the
 table does not give anyone a session. DynamoDB's TTL deletes late (up to
 days), so every read also compares expiresAt with the clock.
@@ -38,6 +39,18 @@ def get_session(session_id: str) -> dict[str, Any] | None:
     if int(record.get("expiresAt", 0)) <= clock.epoch():
         return None
     return {k: v for k, v in record.items() if k not in ("PK", "SK")}
+
+
+def mark_secret_shown(session_id: str) -> bool:
+    """Record that the session's pending secret has been shown; False if it
+    was already (one conditional write: two reloads racing cannot both pass)."""
+    try:
+        ddb().update_item(TableName=_table(), Key=_session_key(session_id), UpdateExpression="SET secretShown = :yes",
+                          ConditionExpression="attribute_exists(PK) AND attribute_not_exists(secretShown)",
+                          ExpressionAttributeValues={":yes": to_attr(True)})
+    except ddb().exceptions.ConditionalCheckFailedException:
+        return False
+    return True
 
 
 def delete_session(session_id: str) -> dict[str, Any] | None:

@@ -140,10 +140,39 @@ def test_the_documents_examples_with_requests(world, session, runtime):
 
 @pytest.mark.parametrize("algorithm", ["MD5", "SHA-256"])
 def test_clients_that_speak_one_algorithm(world, algorithm):
+    base = world["base"]
     with requests.Session() as s:
         s.auth = OneAlgorithmDigest(world["user"], world["password"], algorithm)
         for _ in range(3):  # the nonce is reused with nc counting up
-            assert s.get(world["base"] + "/customers").status_code == 200
+            assert s.get(base + "/customers").status_code == 200
+        # Every writing method, query strings included (the digest's uri is the whole target).
+        made = s.post(base + "/customers", data={"name": f"One {algorithm}"})
+        assert made.status_code == 200, made.text
+        cid = made.json()["customers"][0]["customer_id"]
+        assert s.put(f"{base}/customers/{cid}", data={"name": "Put"}).status_code == 200
+        assert s.post(f"{base}/customers?customer_id={cid}&_method=PUT", data={"email": "a@example.com"}).status_code == 200
+        assert s.get(f"{base}/customers", params={"customer_id": cid, "pagesize": 5}).status_code == 200
+        assert s.post(f"{base}/customers/{cid}?_method=DELETE").status_code == 200
+
+
+def test_query_strings_with_curl_and_requests(world, session):
+    """The digest's uri must match path and query: both clients must still get through with
+    percent-encoding, '+', repeated-free parameters in any order and the document's '&' form."""
+    base = world["base"]
+    cid = session.post(f"{base}/customers", data={"name": "Query AB"}).json()["customers"][0]["customer_id"]
+    for url in (f"{base}/customers?customer_id={cid}", f"{base}/customers?pagesize=5&page=0",
+                f"{base}/customers&page=0&pagesize=5", f"{base}/customers.xml?page=0",
+                f"{base}/statistics/cdrs?customer_id={cid}&date_from=2026-01-01&date_to=2026-01-02",
+                f"{base}/custom_fields?entity=customer&page=0"):
+        code, body = curl(world, url)
+        assert code == 200, (url, body)
+        assert session.get(url).status_code == 200, url
+    assert session.get(f"{base}/customers", params={"page": "0", "pagesize": "5"}).status_code == 200
+    code, body = curl(world, "-X", "POST", "-d", "name=Renamed+AB", f"{base}/customers/{cid}?_method=PUT")
+    assert code == 200 and json.loads(body)["customers"][0]["name"] == "Renamed AB", body
+    code, body = curl(world, "-G", "--data-urlencode", "customer_id=" + cid, "--data-urlencode", "page=0",
+                      f"{base}/customers")
+    assert code == 200, body
 
 
 def test_a_stale_nonce_is_retried_transparently(world, session, runtime):

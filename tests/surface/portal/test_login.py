@@ -77,6 +77,7 @@ def test_wrong_attempts_are_throttled_per_user(portal, staff):
     # Now even the right password and code are not looked at.
     answer = portal.login(staff["username"], staff["password"], staff["codes"].next())
     assert answer.status_code == 429 and "too many failed attempts" in text(answer)
+    assert int(answer.headers["Retry-After"]) > 0
 
 
 def test_a_post_without_the_token_is_403_and_changes_nothing(portal, staff):
@@ -151,3 +152,78 @@ def test_static_files_are_cached_by_their_content_hash(portal):
     answer = portal.client.get(href)
     assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("text/css")
     assert "immutable" in answer.headers["Cache-Control"]
+
+
+def _session_items() -> int:
+    from chalicelib import settings
+    from chalicelib.store.clients import client
+
+    pages = client("dynamodb").get_paginator("scan").paginate(
+        TableName=settings.main_table(), FilterExpression="begins_with(PK, :p)",
+        ExpressionAttributeValues={":p": {"S": "PORTAL#"}}, ConsistentRead=True)
+    return sum(len(page["Items"]) for page in pages)
+
+
+def test_the_login_form_stores_nothing_until_a_login_succeeds(client, portal, staff):
+    for _ in range(3):
+        assert Portal(client).get("/login").status_code == 200  # bots without cookies
+    first = portal.get("/login")
+    assert first.headers["Set-Cookie"].startswith("dialtone_login=")
+    assert "Set-Cookie" not in portal.get("/login").headers  # the same token again
+    assert portal.post("/login", {"username": staff["username"], "password": "not-it", "code": "123456"}).status_code == 401
+    assert _session_items() == 0
+    assert portal.post("/login", {"username": staff["username"], "password": staff["password"],
+                                  "code": staff["codes"].next()}).status_code == 303
+    assert _session_items() == 1
+
+
+def test_a_login_post_needs_the_login_cookie_and_the_same_token(portal, staff):
+    import secrets
+
+    page = portal.get("/login")
+    token = portal.csrf()
+    assert portal.jar["dialtone_login"] == token
+    fields = {"username": staff["username"], "password": staff["password"], "code": staff["codes"].next()}
+    assert portal.post("/login", fields, csrf=secrets.token_urlsafe(32)).status_code == 403
+    portal.jar.clear()  # the token of the page without its cookie: a cross-site POST
+    assert portal.post("/login", fields, csrf=token).status_code == 403
+    portal.jar["dialtone_login"] = ""
+    assert portal.post("/login", fields, csrf="").status_code == 403
+    assert page.status_code == 200 and _session_items() == 0
+
+
+def test_a_session_id_planted_before_a_login_is_worth_nothing_after_it(client, portal, staff, tenant):
+    from chalicelib.services.identity import users
+    from chalicelib.store.dynamo import entities
+    from chalicelib.store.identity.users import USER
+
+    # The planted id: a real (enrolling) session of someone else's login.
+    tenant_id = tenant["tenant"]["id"]
+    made = users.create_user(tenant=tenant_id, username=f"plant-{tenant_id}", password="pass-word-6")
+    entities.update(USER, tenant_id, users.get_user(tenant=tenant_id, user_id=made["id"]), {"totpSecret": None})
+    planter = Portal(client)
+    planter.login(made["username"], "pass-word-6", "")
+    planted = planter.jar["dialtone_portal"]
+    portal.jar["dialtone_portal"] = planted
+    assert portal.login(staff["username"], staff["password"], staff["codes"].next()).status_code == 303
+    assert portal.jar["dialtone_portal"] != planted and portal.get("/dashboard").status_code == 200
+    assert planter.get("/enrol").status_code == 303 and _session_items() == 1  # the planted one is gone
+
+
+def test_the_enrolment_secret_is_shown_once(portal, tenant):
+    import pyotp
+
+    from chalicelib.services.identity import users
+    from chalicelib.store.dynamo import entities
+    from chalicelib.store.identity.users import USER
+
+    tenant_id = tenant["tenant"]["id"]
+    made = users.create_user(tenant=tenant_id, username=f"once-{tenant_id}", password="pass-word-5")
+    entities.update(USER, tenant_id, users.get_user(tenant=tenant_id, user_id=made["id"]), {"totpSecret": None})
+    assert portal.login(made["username"], "pass-word-5", "").headers["Location"] == "/portal/enrol"
+    secret = text(portal.get("/enrol")).split('id="totp-secret">')[1].split("<")[0]
+    again = text(portal.get("/enrol"))  # a reload, or someone else with the cookie
+    assert secret not in again and "data:image/svg+xml" not in again and 'id="secret-shown"' in again
+    wrong = portal.post("/enrol", {"code": "000000" if pyotp.TOTP(secret).now() != "000000" else "111111"})
+    assert wrong.status_code == 401 and secret not in text(wrong) and "data:image/svg+xml" not in text(wrong)
+    assert portal.post("/enrol", {"code": pyotp.TOTP(secret).now()}).headers["Location"] == "/portal/dashboard"

@@ -137,3 +137,20 @@ def robot_key_hash(key: str) -> str:
     from chalicelib.auth import hashing
 
     return hashing.api_key_hash(key)
+
+
+def test_a_user_without_the_right_cannot_tell_which_user_ids_exist(client, tenant):
+    from chalicelib.services.identity import users
+
+    tenant_id = tenant["tenant"]["id"]
+    robot = users.create_user(tenant=tenant_id, username=f"robot-{tenant_id}", api_only=True)
+    plain = users.create_user(tenant=tenant_id, username=f"clerk-{tenant_id}", password="pass-word-4")
+    clerk = Portal(client)
+    clerk.login(plain["username"], "pass-word-4", Codes(plain["totp_secret"]).next())
+    answers = []
+    for target in (robot["id"], tenant["user"]["id"], 987654, "x1"):
+        clerk.get("/api")
+        answer = clerk.post(f"/api/users/{target}/key", {})
+        answers.append((answer.status_code, text(answer).split("<main")[1]))
+    assert answers[0][0] == 403 and all(answer == answers[0] for answer in answers), answers
+    assert "apiKeyHash" not in users.get_user(tenant=tenant_id, user_id=robot["id"])

@@ -10,6 +10,7 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from chalicelib.auth import digest
+from tests.surface.tracking.described import check_request, check_response
 
 BASE = "/tracking/v1"
 
@@ -27,6 +28,8 @@ def challenges(response: Any) -> list[dict[str, str]]:
 
 
 class Tracking:
+    described = True  # check requests and answers against the OpenAPI description (described.py)
+
     def __init__(self, client: Any, username: str, password: str, *, algorithm: str = "SHA-256") -> None:
         self.client, self.username, self.password, self.algorithm = client, username, password, algorithm
         self.challenge: dict[str, str] | None = None
@@ -75,6 +78,11 @@ class Tracking:
         elif text and "xml" in ctype:
             response.xml = ET.fromstring(text.encode())
         response.text = text
+        if self.described:
+            # Every answer is described; a request that succeeded was valid by the description.
+            check_response(method, uri, response)
+            if 200 <= response.status_code < 300:
+                check_request(method, uri, all_headers, body)
         return response
 
     def get(self, path: str, **kw: Any) -> Any:

@@ -55,6 +55,10 @@ def test_a_source_buys_its_number_once_and_both_url_forms_work(tracking, shop, t
     assert updated.json["sources"][0]["name"] == "Bing" and updated.json["sources"][0]["custom_2"] == "2026-03-01"
     bad = tracking.put(f"/customers/{cid}/sources/{sid}", data={"custom_2": "soon"})
     assert bad.status_code == 400 and bad.json["errors"][0]["field"] == "custom_2"
+    for name in ("custom_02", "custom_1000", "custom_campaign"):
+        unknown = tracking.put(f"/customers/{cid}/sources/{sid}", data={name: "2026-03-02"})
+        assert unknown.status_code == 400 and unknown.json["errors"][0]["field"] == name, unknown.text
+    assert tracking.get(f"/sources/{sid}").json["sources"][0]["custom_2"] == "2026-03-01"
     # The customer cannot be dropped while it has an active tracking number.
     refused = tracking.delete(f"/customers/{cid}")
     assert refused.status_code == 403 and "active tracking" in refused.json["errors"][0]["message"]
@@ -78,6 +82,8 @@ def test_source_by_search_criteria_and_bad_inputs(tracking, shop):
     assert by_area.json["sources"][0]["number"].startswith("+1206")
     for data, field in (({"number": "2065550102"}, "name"), ({"name": "x"}, "number"),
                         ({"name": "x", "number": "12"}, "number"), ({"name": "x", "number": "2065550102", "custom_7": "1"}, "custom_7"),
+                        ({"name": "x", "number": "2065550102", "custom_01": "a"}, "custom_01"),
+                        ({"name": "x", "number": "2065550102", "custom_x": "a"}, "custom_x"),
                         ({"name": "x", "number": "2065550102", "forward_to": "abc"}, "forward_to"),
                         ({"name": "x", "areacode": "999"}, "areacode"), ({"name": "x", "number": "3125550100"}, "number")):
         answer = tracking.post(f"/customers/{cid}/sources", data=data)
