@@ -3,7 +3,7 @@ Nothing else lives here; every cold start imports this file."""
 from chalice import Chalice
 
 from chalicelib.auth import redaction
-from chalicelib.api.platform import bp as backend_api
+from chalicelib.api.platform import bp as platform_api
 from chalicelib.api.carrier import bp as carrier_api
 from chalicelib.api.http import guard
 from chalicelib.api.partner import bp as partner_api
@@ -25,7 +25,7 @@ app.api.binary_types.append("multipart/form-data")
 # Attachment downloads: on AWS, API Gateway turns a base64 body back into bytes
 # only for a request whose Accept names a binary media type.
 app.api.binary_types.extend(["application/pdf", "application/zip", "application/gzip", "image/tiff"])
-app.register_blueprint(backend_api, url_prefix="/backend/api/v1")
+app.register_blueprint(platform_api, url_prefix="/backend/api/v1")
 app.register_blueprint(carrier_api, url_prefix="/carrier")
 app.register_blueprint(partner_api, url_prefix="/partner/api/v1")
 app.register_blueprint(partner_pages, url_prefix="/partner")  # the pages its e-mails link to

@@ -1,7 +1,8 @@
 """The one clock. Every wall-clock reading in chalicelib goes through here, so
 a test sets the time (``frozen``) instead of patching some module's helper.
 
-Durations are not wall-clock readings: they keep ``time.monotonic()``.
+Durations are not wall-clock readings: they keep ``time.monotonic()``. Stamps
+for another system's clock read the real time through ``wall_ms()``.
 
 The override is a single module-level value read by ``now()``: every thread of
 the process sees it (the threaded local API server, the concurrency tests'
@@ -9,6 +10,7 @@ workers), and assigning or reading one reference is atomic in CPython.
 """
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from typing import Iterator, Union
@@ -45,6 +47,13 @@ def today() -> date:
 def epoch() -> int:
     """Whole seconds since 1970: expiry times and DynamoDB TTL attributes."""
     return int(now().timestamp())
+
+
+def wall_ms() -> int:
+    """Milliseconds since 1970 by the machine's clock, never the frozen one:
+    for stamps another system checks against its own clock (CloudWatch drops
+    metric points stamped more than two weeks back; tests freeze in the past)."""
+    return int(time.time() * 1000)
 
 
 def set_now(moment: Moment | None) -> None:

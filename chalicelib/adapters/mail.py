@@ -1,8 +1,8 @@
 """Outgoing e-mail: SES on AWS, a capture on the local runtime and in tests.
 
 ``EMAIL_SENDER`` chooses per stage: ``ses`` (``EMAIL_FROM`` is the verified
-sender) or ``capture``, which stores each message under the tenant
-(``T#<t>#MAIL`` / ``<sentAt>#<id>``, kept 7 days) so the admin CLI can list it
+sender) or ``capture``, which stores each message under the tenant for 7 days
+(store/mail.py) so the admin CLI can list it
 (``python -m chalicelib.admin list-emails --tenant T``).
 """
 from __future__ import annotations
@@ -11,10 +11,9 @@ import os
 import uuid
 from typing import Any, Protocol
 
-from chalicelib import clock, settings
+from chalicelib import clock
+from chalicelib.store import mail as store
 from chalicelib.store.clients import client
-from chalicelib.store.dynamo.table import get, query_pages, ddb
-from chalicelib.store.dynamo.codec import to_item
 
 CAPTURE_DAYS = 7
 
@@ -36,13 +35,9 @@ class SesSender:
 
 class CaptureSender:
     def send(self, *, tenant: str, to: str, subject: str, body: str) -> str:
-
         message_id = uuid.uuid4().hex
-        stamp = clock.now_iso()
-        item = {"PK": f"T#{tenant}#MAIL", "SK": f"{stamp}#{message_id}", "id": message_id, "to": to,
-                "subject": subject, "body": body, "sentAt": stamp,
-                "expiresAt": clock.epoch() + CAPTURE_DAYS * 86400}
-        ddb().put_item(TableName=settings.main_table(), Item=to_item(item))
+        store.put(tenant, {"id": message_id, "to": to, "subject": subject, "body": body, "sentAt": clock.now_iso()},
+                  expires_at=clock.epoch() + CAPTURE_DAYS * 86400)
         return message_id
 
 
@@ -58,13 +53,7 @@ def sender() -> EmailSender:
 
 def captured(tenant: str, limit: int = 100) -> list[dict[str, Any]]:
     """Captured messages of a tenant, newest first."""
-    found: list[dict[str, Any]] = []
-    for page in query_pages(settings.main_table(), key_condition="PK = :pk", values={":pk": f"T#{tenant}#MAIL"},
-                            forward=False, page_size=limit):
-        found.extend({k: v for k, v in i.items() if k not in ("PK", "SK", "expiresAt")} for i in page)
-        if len(found) >= limit:
-            break
-    return found[:limit]
+    return store.newest(tenant, limit)
 
 
-__all__ = ["EmailSender", "SesSender", "CaptureSender", "sender", "captured", "get"]
+__all__ = ["EmailSender", "SesSender", "CaptureSender", "sender", "captured"]

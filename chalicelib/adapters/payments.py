@@ -17,6 +17,7 @@ from typing import Protocol
 
 from chalicelib import clock
 from chalicelib.domain.money.cards import Card, luhn_ok
+from chalicelib.store.money import sandbox_charges
 
 APPROVED, DECLINED, UNKNOWN = "approved", "declined", "unknown"
 
@@ -48,9 +49,7 @@ class SandboxGateway:
     (``SANDBOXPAY`` / <reference>), as a real processor keeps its own records."""
 
     def charge(self, *, amount: Decimal, currency: str, card: Card, reference: str) -> GatewayResult:
-        from chalicelib.adapters import sandbox_gateway as store
-
-        done = store.get_charge(reference)
+        done = sandbox_charges.get_charge(reference)
         if done is not None:
             return GatewayResult(done["outcome"], done.get("gatewayRef"), "duplicate reference")
         if not luhn_ok(card.number) or (card.exp_year, card.exp_month) < (clock.today().year, clock.today().month):
@@ -65,17 +64,13 @@ class SandboxGateway:
         return self._record(reference, DECLINED, amount, "sandbox approves only 4242424242424242")
 
     def lookup(self, *, reference: str) -> GatewayResult:
-        from chalicelib.adapters import sandbox_gateway as store
-
-        done = store.get_charge(reference)
+        done = sandbox_charges.get_charge(reference)
         return GatewayResult(done["outcome"], done.get("gatewayRef")) if done else GatewayResult(UNKNOWN)
 
     @staticmethod
     def _record(reference: str, outcome: str, amount: Decimal, message: str) -> GatewayResult:
-        from chalicelib.adapters import sandbox_gateway as store
-
         gateway_ref = f"sbx_{reference}"
-        store.put_charge(reference, {"outcome": outcome, "gatewayRef": gateway_ref, "amount": amount})
+        sandbox_charges.put_charge(reference, {"outcome": outcome, "gatewayRef": gateway_ref, "amount": amount})
         return GatewayResult(outcome, gateway_ref, message)
 
 

@@ -33,7 +33,10 @@ import threading
 import time
 import urllib.parse
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 from chalicelib import clock, settings
 from chalicelib.auth import attempts
@@ -184,7 +187,7 @@ def _account(username: str) -> _Account | None:
     cached = _cache.get(username)
     if cached is not None and cached[0] >= now:
         return cached[1]
-    from chalicelib.store import tracking as store
+    from chalicelib.store.tracking import digest as store
 
     found = store.digest_user(username)
     account = None
@@ -258,10 +261,67 @@ def expected_response(*, algorithm: str, ha1: str, method: str, uri: str, nonce:
 
 
 def authenticate(*, header: str | None, method: str, path: str, source_ip: str | None,
-                 query: Sequence[tuple[str, str]] = (), stage: str | None = None) -> Principal:
+                 query: Sequence[tuple[str, str]] = (), stage: str | None = None,
+                 read: bool = False) -> "tuple[Principal, PendingClaim | None]":
     """The Principal of a valid Digest Authorization, or DigestChallengeError.
     ``path`` and ``query`` (decoded pairs) are the request's target as the
-    gateway reports it, ``stage`` its stage (see ``uri_matches``)."""
+    gateway reports it, ``stage`` its stage (see ``uri_matches``).
+
+    The ``(nonce, nc)`` claim, the one write of a Digest request (a DynamoDB
+    round trip), is made before this returns, unless ``read``: a request that
+    changes nothing gets every other check here and its claim as a
+    PendingClaim, running beside the read. Writes run only once claimed."""
+    principal, nonce, nc, expires_at = _verified(header=header, method=method, path=path, source_ip=source_ip,
+                                                 query=query, stage=stage)
+    if read:
+        return principal, PendingClaim(_claims().submit(_claim, nonce, nc, expires_at))
+    if not _claim(nonce, nc, expires_at):
+        raise DigestChallengeError("this nonce count was already used")
+    return principal, None
+
+
+class PendingClaim:
+    """The ``(nonce, nc)`` claim of a read, made while the read runs.
+
+    A read changes nothing, so what it finds may be gathered before the claim
+    is known; ``confirm()`` waits for the claim and raises the replay's 401.
+    The caller must call it, and answer only after it returned, whatever the
+    read did: a replayed request then learns nothing from the answer."""
+
+    def __init__(self, future: "Future[bool]") -> None:
+        self._future = future
+
+    def confirm(self) -> None:
+        if not self._future.result():
+            raise DigestChallengeError("this nonce count was already used")
+
+
+_claim_pool: "ThreadPoolExecutor | None" = None
+
+
+def _claims() -> "ThreadPoolExecutor":
+    """The threads that make read claims: every claim is waited for before
+    its request is answered, so none runs while a Lambda is frozen."""
+    global _claim_pool
+    if _claim_pool is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with _lock:
+            if _claim_pool is None:
+                _claim_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="digest-claim")
+    return _claim_pool
+
+
+def _claim(nonce: str, nc: str, expires_at: int) -> bool:
+    from chalicelib.store.tracking import digest as store
+
+    return store.claim_nonce_count(nonce, nc, expires_at=expires_at)
+
+
+def _verified(*, header: str | None, method: str, path: str, source_ip: str | None,
+              query: Sequence[tuple[str, str]], stage: str | None) -> tuple[Principal, str, str, int]:
+    """Every check of a Digest request but the replay claim: the Principal,
+    and the nonce, count and expiry its claim needs."""
     refused = DigestChallengeError("authentication required")
     params = parse_authorization(header or "")
     if not params:
@@ -302,11 +362,7 @@ def authenticate(*, header: str | None, method: str, path: str, source_ip: str |
         raise lock
     if issued + nonce_seconds() < clock.epoch():
         raise DigestChallengeError("the nonce has expired", stale=True)
-    from chalicelib.store import tracking as store
-
-    if not store.claim_nonce_count(nonce, nc, expires_at=issued + nonce_seconds() + 60):
-        raise DigestChallengeError("this nonce count was already used")
-    return account.principal
+    return account.principal, nonce, nc, issued + nonce_seconds() + 60
 
 
 def _count_failure(username: str, source_ip: str | None) -> None:

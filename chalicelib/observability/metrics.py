@@ -19,8 +19,9 @@ import json
 import os
 import sys
 import threading
-import time
 from typing import Any, TextIO
+
+from chalicelib import clock
 
 NAMESPACE = "Dialtone"
 UNIT = "Count"
@@ -58,9 +59,7 @@ def flush(stream: TextIO | None = None) -> list[dict[str, Any]]:
     with _lock:
         taken = dict(_pending)
         _pending.clear()
-    # Wall time, not chalicelib.clock: CloudWatch drops points stamped more
-    # than two weeks back, and tests freeze the clock in the past.
-    stamp = int(time.time() * 1000)
+    stamp = clock.wall_ms()  # not the frozen clock: CloudWatch would drop a point stamped in the past
     documents = []
     for key, values in taken.items():
         names = sorted(values)

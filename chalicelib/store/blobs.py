@@ -7,6 +7,7 @@ from typing import Any, BinaryIO, Callable, Mapping
 from chalicelib import settings
 from chalicelib.domain.common.files import content_disposition
 from chalicelib.store.clients import client
+from chalicelib.store.dynamo import keys, table
 
 # An object PUT in place before the record that names it is written carries
 # UPLOAD_TAG=PENDING; the bucket's lifecycle rule ExpireUnrecordedUploads
@@ -172,8 +173,6 @@ def presigned_post(full_key: str, *, max_bytes: int, content_type: str | None = 
 def storage_usage_update(tx: Any, tenant: str, delta: int, quota: int, failure: Any) -> None:
     """Add ``delta`` bytes to the tenant's storage usage in ``tx``, refused
     (``failure``) if that would pass ``quota``."""
-    from chalicelib.store.dynamo import keys
-
     names = {"#b": "bytes"}
     if delta <= 0:
         tx.update(settings.main_table(), keys.storage_usage_key(tenant), "ADD #b :d", names=names,
@@ -185,10 +184,7 @@ def storage_usage_update(tx: Any, tenant: str, delta: int, quota: int, failure: 
 
 
 def storage_used(tenant: str) -> int:
-    from chalicelib.store.dynamo import keys
-    from chalicelib.store.dynamo.table import get
-
-    item = get(settings.main_table(), keys.storage_usage_key(tenant))
+    item = table.get(settings.main_table(), keys.storage_usage_key(tenant))
     return int(item.get("bytes", 0)) if item else 0
 
 

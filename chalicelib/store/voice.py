@@ -22,8 +22,8 @@ from typing import Any, Iterable, Mapping, Sequence
 from chalicelib import clock, settings
 from chalicelib.domain.errors import ConcurrentUpdateError, InvalidStateError
 from chalicelib.store.dynamo import entities, keys
-from chalicelib.store.dynamo.codec import to_attr, to_item
-from chalicelib.store.dynamo.table import Transaction, ddb, get, query_pages
+from chalicelib.store.dynamo.codec import from_item, to_attr, to_item
+from chalicelib.store.dynamo.table import Transaction, ddb, get, query_pages, unique_violation
 from chalicelib.store.dynamo import schema
 from chalicelib.store.dynamo.entities import EntityType, Page
 
@@ -266,8 +266,6 @@ def take_lease(tenant: str, call_id: int, hook_id: int, owner: str, seconds: int
             ReturnValues="ALL_NEW")
     except ddb().exceptions.ConditionalCheckFailedException:
         return None
-    from chalicelib.store.dynamo.codec import from_item
-
     return from_item(answer["Attributes"])
 
 
@@ -359,8 +357,6 @@ def update_customer(etype: EntityType, tenant: str, current: Mapping[str, Any], 
                     claim_domain: str | None = None) -> dict[str, Any]:
     """Voice fields of a customer (voiceDomain, voiceMbn); with ``claim_domain``
     the label's per-tenant uniqueness item is written in the same transaction."""
-    from chalicelib.store.dynamo.table import unique_violation
-
     also = Transaction()
     if claim_domain is not None:
         also.put(_table(), {"PK": keys.unique_pk(tenant, etype.kind, "voiceDomain"), "SK": claim_domain,

@@ -1,7 +1,7 @@
 """order_worker: number orders queued by the carrier API's process_order, one
 message per order: charge the customer and activate the numbers.
 
-Processing is idempotent on the order id (services.numbers.orders.process_order),
+Processing is idempotent on the order id (services.numbers.orders.fulfil_order),
 so a message delivered twice, or redelivered after the worker died half-way,
 charges and activates once.
 """
@@ -24,4 +24,4 @@ def handle(event: Any) -> BatchResponse:
 
 def process(message: Mapping[str, Any]) -> None:
     """``{"tenant", "orderId"}``."""
-    orders.process_order(tenant=str(message["tenant"]), order_id=int(message["orderId"]))
+    orders.fulfil_order(tenant=str(message["tenant"]), order_id=int(message["orderId"]))

@@ -235,7 +235,7 @@ class GreetingUpload(Flow):
     def check(self) -> None:
         from chalicelib import settings
         from chalicelib.store import blobs, pending_files
-        from chalicelib.store import tracking as store
+        from chalicelib.store.tracking import greetings as store
         from chalicelib.store.clients import client as aws_client
 
         records = store.greetings_of(self.tenant, [self.customer])

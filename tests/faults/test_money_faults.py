@@ -103,7 +103,7 @@ class CardPayment(Flow):
             payments.reconcile(tenant=self.shop.tenant)
 
     def check(self) -> None:
-        from chalicelib.adapters import sandbox_gateway
+        from chalicelib.store.money import sandbox_charges
         from chalicelib.services.money import payments
         from chalicelib.store.dynamo import entities
         from chalicelib.store.dynamo.schema import PAYMENT
@@ -116,7 +116,7 @@ class CardPayment(Flow):
         charged = Decimal("0")
         for payment in entities.every(PAYMENT, tenant, page_size=200):
             reference = payments.payment_reference(tenant, payment)
-            charge = sandbox_gateway.get_charge(reference)
+            charge = sandbox_charges.get_charge(reference)
             if charge is not None and charge["outcome"] == "approved":
                 assert payment["status"] == "approved", payment
                 assert credited.get(reference) == 1, (reference, credited.get(reference))

@@ -139,13 +139,37 @@ def _nesting(raw: bytes | str) -> int:
     return deepest
 
 
-def form(raw: bytes) -> dict[str, str]:
-    """An urlencoded form; a name given twice keeps its last value."""
+# What a form field given twice means, per dialect: its last value counts
+# (LAST), it may repeat only its value (SAME), or it is refused (ONCE).
+LAST, SAME, ONCE = "last", "same", "once"
+
+
+def form(raw: bytes | str, *, repeated: str = LAST, max_fields: int | None = None, strict_escapes: bool = False,
+         what: str = "the body's fields", field: str = "body") -> dict[str, str]:
+    """An urlencoded form (bytes must be UTF-8), a name given twice as
+    ``repeated`` says. ``max_fields``: more are refused. ``strict_escapes``: a
+    %-escape that is not UTF-8 is refused rather than read as U+FFFD. Errors
+    of the whole form name ``field``; ``what`` names the fields in them."""
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
     except UnicodeDecodeError:
-        raise ValidationError("the body is not UTF-8", field="body") from None
-    return {k: v[-1] for k, v in urllib.parse.parse_qs(text, keep_blank_values=True).items()}
+        raise ValidationError("the body is not UTF-8", field=field) from None
+    try:
+        pairs = urllib.parse.parse_qsl(text, keep_blank_values=True, encoding="utf-8",
+                                       errors="strict" if strict_escapes else "replace", max_num_fields=max_fields)
+    except UnicodeDecodeError:
+        raise ValidationError(f"{what} are not UTF-8", field=field) from None
+    except ValueError:  # only max_num_fields: without strict_parsing a malformed pair is skipped
+        raise ValidationError(f"{what} are too many (at most {max_fields})", field=field) from None
+    found: dict[str, str] = {}
+    for name, value in pairs:
+        if name in found and repeated != LAST:
+            if repeated == ONCE:
+                raise ValidationError(f"'{name}' is given more than once", field=name)
+            if found[name] != value:
+                raise ValidationError(f"{name} is given twice", field=name)
+        found[name] = value
+    return found
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,6 @@ from __future__ import annotations
 import logging
 import re
 import time
-import urllib.parse
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
@@ -42,6 +41,7 @@ from chalicelib.domain.identity import Principal
 from chalicelib.lazy import lazy
 
 if TYPE_CHECKING:
+    from chalicelib.auth.digest import PendingClaim
     from chalicelib.services.common import audit
 else:
     audit = lazy("chalicelib.services.common.audit")
@@ -148,19 +148,8 @@ def split_path(segments: list[str]) -> tuple[list[str], str | None, dict[str, st
 
 
 def _pairs(text: str, what: str) -> dict[str, str]:
-    try:
-        pairs = urllib.parse.parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict",
-                                       max_num_fields=MAX_FIELDS)
-    except UnicodeDecodeError:
-        raise ValidationError(f"{what} are not UTF-8", field="body") from None
-    except ValueError:
-        raise ValidationError(f"{what} have too many fields", field="body") from None
-    found: dict[str, str] = {}
-    for name, value in pairs:
-        if name in found and found[name] != value:
-            raise ValidationError(f"{name} is given twice", field=name)
-        found[name] = value
-    return found
+    # A name may repeat only its value; %-escapes must be UTF-8.
+    return http.form(text, repeated=http.SAME, max_fields=MAX_FIELDS, strict_escapes=True, what=what)
 
 
 def accepted_format(request: Request) -> str:
@@ -271,6 +260,7 @@ def serve(segments: list[str]) -> Response:
     started = time.perf_counter()
     token = audit.begin()
     principal: Principal | None = None
+    pending: PendingClaim | None = None
     fmt = render.JSON
     response = errors.internal_error(fmt)
     try:
@@ -295,38 +285,21 @@ def serve(segments: list[str]) -> Response:
             query[name] = value
         from chalicelib.auth import digest
 
-        principal = digest.authenticate(header=request.headers.get("authorization"), method=request.method,
-                                        path=request.context.get("path") or "", query=_query_pairs(request),
-                                        stage=request.context.get("stage"), source_ip=http.source_ip(request))
-        method = effective_method(request, query)
-        route, captured = _route(names)
-        handler = route.handlers.get(method)
-        if handler is None:
-            allow = [m for m in METHODS if m in route.handlers]
-            raise errors.MethodNotAllowedError(f"{method} is not allowed on /{'/'.join(names)}; allowed: "
-                                               f"{', '.join(allow)}", allow=allow)
-        fields: dict[str, str]
-        files: dict[str, http.Part]
-        if method in ("GET", "DELETE") and request.method == method:
-            fields, files = {}, {}
-        else:
-            fields, files = body_fields(request)
-        params = dict(query)
-        params.pop("_method", None)
-        for name, value in fields.items():
-            if name in params and params[name] != value:
-                raise ValidationError(f"{name} is given twice", field=name)
-            params[name] = value
-        for name, value in captured.items():
-            if params.get(name) not in (None, "", value):
-                raise ValidationError(f"{name} in the path and the parameters differ", field=name)
-            params[name] = value
-        refuse_control_characters(params)
-        if method != "GET":
-            principal.require_write()
-        response = handler(Call(request=request, principal=principal, method=method, fmt=fmt, path=captured,
-                                params=params, files=files))
-        response = http.gzip_if_accepted(request, response)
+        # A read's replay claim runs beside the read, and is waited for
+        # before anything is answered (digest.authenticate, PendingClaim).
+        principal, pending = digest.authenticate(
+            header=request.headers.get("authorization"), method=request.method,
+            path=request.context.get("path") or "", query=_query_pairs(request),
+            stage=request.context.get("stage"), source_ip=http.source_ip(request), read=_reads_only(request, query))
+        try:
+            response = _answer(request, principal, query=query, names=names, fmt=fmt)
+        finally:
+            if pending is not None:
+                try:
+                    pending.confirm()
+                except digest.DigestChallengeError:
+                    principal = None  # a replay: nobody's request, nothing of the read answered
+                    raise
     except DialtoneError as error:
         response = errors.error_response(error, fmt)
     except Exception as error:
@@ -337,6 +310,46 @@ def serve(segments: list[str]) -> Response:
             http.write_audit(request, principal, response.status_code, "tracking", started)
         audit.end(token)
     return response
+
+
+def _reads_only(request: Request, query: Mapping[str, str]) -> bool:
+    """A plain GET: no method override (honoured on POST only) turns it into a write."""
+    return (request.method == "GET" and not query.get("_method")
+            and not request.headers.get("x-http-method-override"))
+
+
+def _answer(request: Request, principal: Principal, *, query: dict[str, str], names: list[str],
+            fmt: str) -> Response:
+    """The authenticated request routed to its handler and answered."""
+    method = effective_method(request, query)
+    route, captured = _route(names)
+    handler = route.handlers.get(method)
+    if handler is None:
+        allow = [m for m in METHODS if m in route.handlers]
+        raise errors.MethodNotAllowedError(f"{method} is not allowed on /{'/'.join(names)}; allowed: "
+                                           f"{', '.join(allow)}", allow=allow)
+    fields: dict[str, str]
+    files: dict[str, http.Part]
+    if method in ("GET", "DELETE") and request.method == method:
+        fields, files = {}, {}
+    else:
+        fields, files = body_fields(request)
+    params = dict(query)
+    params.pop("_method", None)
+    for name, value in fields.items():
+        if name in params and params[name] != value:
+            raise ValidationError(f"{name} is given twice", field=name)
+        params[name] = value
+    for name, value in captured.items():
+        if params.get(name) not in (None, "", value):
+            raise ValidationError(f"{name} in the path and the parameters differ", field=name)
+        params[name] = value
+    refuse_control_characters(params)
+    if method != "GET":
+        principal.require_write()
+    response = handler(Call(request=request, principal=principal, method=method, fmt=fmt, path=captured,
+                            params=params, files=files))
+    return http.gzip_if_accepted(request, response)
 
 
 def _route(names: list[str]) -> tuple[Route, dict[str, str]]:

@@ -5,7 +5,6 @@ error mapping) shared with the other surfaces through ``http.Surface``."""
 from __future__ import annotations
 
 from typing import Any, Callable
-from urllib.parse import parse_qs
 
 from chalice import Blueprint, Response
 from chalice.app import Request
@@ -72,15 +71,7 @@ def form_body(request: Request) -> dict[str, str]:
     raw = request.raw_body or b""
     if len(raw) > 16 * 1024:
         raise ValidationError("the body is too large", field="/")
-    try:
-        text = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
-        parsed = parse_qs(text, keep_blank_values=True, strict_parsing=False, max_num_fields=20)
-    except (UnicodeDecodeError, ValueError):
-        raise ValidationError("malformed form body", field="/") from None
-    for name, values in parsed.items():
-        if len(values) > 1:
-            raise ValidationError(f"'{name}' is given more than once", field=name)
-    return {name: values[0] for name, values in parsed.items()}
+    return http.form(raw, repeated=http.ONCE, max_fields=20, field="/")
 
 
 def created(location: str, ident: str, extra: dict[str, Any] | None = None) -> Response:

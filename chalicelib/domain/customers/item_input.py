@@ -8,6 +8,7 @@ from typing import Any, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError as PydanticError, field_validator
 
+from chalicelib.domain.common.files import display_file_name
 from chalicelib.domain.errors import UnknownFieldError, ValidationError
 from chalicelib.domain.money.amounts import parse_money
 
@@ -70,8 +71,6 @@ class AttachmentWrite(_Write):
     @classmethod
     def _display_name(cls, value: str | None) -> str | None:
         # Kept as a safe display name, never used as a path (S3 keys are ids).
-        from chalicelib.domain.common.files import display_file_name
-
         return None if value is None else display_file_name(value)
 
 

@@ -19,8 +19,10 @@ from typing import Any, Mapping
 
 from chalicelib import settings
 from chalicelib.domain.errors import ConcurrentUpdateError, DialtoneError, NotFoundError
+from chalicelib.domain.money import ledger as ledger_rules
 from chalicelib.domain.money.amounts import as_money, round_money
 from chalicelib.observability import metrics
+from chalicelib.services.money import ledger
 from chalicelib.store import calls as store
 from chalicelib.store.money import ledger as ledger_store
 
@@ -95,9 +97,6 @@ def post_batch(tenant: str, day: str, batch: list[tuple[int, Decimal, Any]], *,
     movement's idempotency key is made of the day and each customer's next
     record version, so a redelivered close replays it, and the
     version-conditional record writes refuse a batch whose records moved."""
-    from chalicelib.domain.money import ledger as ledger_rules
-    from chalicelib.services.money import ledger
-
     legs, writers, differences, versions = [], [], [], []
     for customer, amount, record in batch:
         posted = as_money(record["total"]) if record else as_money(0)
@@ -142,9 +141,6 @@ def post_call_charges(*, tenant: str, customer_id: int, day: str, amount: Decima
     blocks new spend (docs/money.md, "Usage below the credit limit").
     ``record``: the day's charge record as the caller just read it (None: there
     is none), saving the first read; a lost race reads it again."""
-    from chalicelib.domain.money import ledger as ledger_rules
-    from chalicelib.services.money import ledger
-
     amount = round_money(amount)
     for attempt in range(CHARGE_ATTEMPTS):
         if attempt or record is _UNREAD:

@@ -23,7 +23,7 @@ from typing import Any
 
 from chalicelib import clock
 from chalicelib.domain.errors import ValidationError
-from chalicelib.services.calls import charges, exports, rates
+from chalicelib.services.calls import charges, engine, exports, rates
 from chalicelib.services.calls.owners import Owners, read_owners
 from chalicelib.services.calls.scan import shard
 from chalicelib.services.calls.shared import require_tenant, timed
@@ -56,8 +56,6 @@ def refresh_day(*, tenant: str, day: str, final: bool = False, known: Known | No
 
 
 def _compute_day(tenant: str, day: str, *, final: bool, known: Known | None) -> dict[str, Any]:
-    from chalicelib.services.calls import engine
-
     record = store.get_day(tenant, day) or {}
     closing = final or bool(record.get("closed"))
     with tempfile.TemporaryDirectory(prefix="cdr-day-") as scratch:

@@ -23,6 +23,7 @@ import uuid
 from typing import Any, Mapping, Sequence
 
 from chalicelib.domain.calls import cdrs as rules
+from chalicelib.services.calls.scan import shard
 from chalicelib.services.calls.shared import timed
 from chalicelib.store import calls as store
 
@@ -93,8 +94,6 @@ def ensure_files(tenant: str, day: Mapping[str, Any], customer_id: int, directio
     (A close of the day again deletes the packed objects it replaced once the
     day record names the new ones: a reader that read the record before
     reads it again.)"""
-    from chalicelib.services.calls.scan import shard
-
     entry = (day.get("exportsPacked") or {}).get(str(shard(customer_id)))
     if not entry:
         return  # stored one by one at close

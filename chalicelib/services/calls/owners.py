@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from chalicelib.services.calls.shared import timed
 from chalicelib.store import calls as store
+from chalicelib.store.numbers import owned as owned_numbers
 
 UNMETERED = "Unmetered"
 
@@ -66,8 +67,6 @@ def trunk_owners(*, tenant: str) -> dict[str, Owner]:
 def number_owners(*, tenant: str, trunks: dict[str, Owner]) -> dict[str, Owner]:
     """Every owned DID of the tenant with its owner; Metered as the trunk group
     (of ``trunks``) it was ordered on (a number ordered without a trunk is Metered)."""
-    from chalicelib.store.numbers import owned as owned_numbers
-
     owners = {}
     for item in owned_numbers.owned_in_tenant(tenant, attributes=("number", "customerId", "trunkId")):
         trunk = trunks.get(str(item["trunkId"])) if item.get("trunkId") is not None else None

@@ -11,7 +11,9 @@ from typing import Any
 
 from chalicelib.domain.calls import cdrs as rules
 from chalicelib.domain.errors import ValidationError
+from chalicelib.services.calls.engine import Deck
 from chalicelib.services.calls.shared import MAX_REPORTED_ERRORS, require_tenant
+from chalicelib.services.customers.accounts import customer_id_for_account
 from chalicelib.store import blobs
 from chalicelib.store import calls as store
 
@@ -24,8 +26,6 @@ def import_rates(*, tenant: str, direction: str, path: str, account_number: str 
         raise ValidationError("direction must be inbound or outbound", field="direction")
     owner = "TENANT"
     if account_number:
-        from chalicelib.services.customers.accounts import customer_id_for_account
-
         owner = str(customer_id_for_account(tenant=tenant, account_number=account_number))
     errors: list[dict[str, Any]] = []
     rates: dict[str, rules.Rate] = {}
@@ -62,8 +62,6 @@ def _deck(tenant: str, direction: str, owner: str) -> rules.RateDeck:
 def decks(tenant: str) -> list[Any]:
     """Every deck of the tenant (its own and its customers'): one listing, then
     the decks present, read in parallel."""
-    from chalicelib.services.calls.engine import Deck
-
     wanted = []
     for key in store.list_keys(tenant, "rates/"):
         pieces = key.split("/")

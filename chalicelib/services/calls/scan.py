@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from chalicelib.domain.calls import cdrs as rules
+from chalicelib.services.calls import engine
 from chalicelib.services.calls.owners import Owners
 from chalicelib.services.calls.plain import Plain
 from chalicelib.services.calls.shared import MAX_REPORTED_ERRORS, timed
@@ -59,8 +60,6 @@ def scan_plain(owners: Owners, plain: Plain, scratch: str, tally: Tally, *,
     """Validate and split a local plain file with the engine; returns the
     local part files per (day, shard). ``where`` says how a line of the local
     file is reported (the file's line, or a range's ``part_line``)."""
-    from chalicelib.services.calls import engine
-
     with open(plain.path, "rb") as handle:
         first_line = handle.readline()
     parts: dict[tuple[str, int], list[str]] = {}

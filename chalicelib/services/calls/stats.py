@@ -10,6 +10,7 @@ from typing import Any, Mapping
 from chalicelib.domain.calls import cdrs as rules
 from chalicelib.domain.errors import NotFoundError, ValidationError
 from chalicelib.domain.identity import Principal
+from chalicelib.domain.numbers import inventory as number_rules
 from chalicelib.services.common import audit
 from chalicelib.services.calls import exports
 from chalicelib.services.calls.exports import export_key
@@ -17,6 +18,9 @@ from chalicelib.services.calls.owners import normalise_number
 from chalicelib.store import blobs
 from chalicelib.store import call_stats
 from chalicelib.store import calls as store
+from chalicelib.store.dynamo import entities
+from chalicelib.store.dynamo.schema import TRUNK
+from chalicelib.store.numbers import inventory
 
 MAX_IDS = 100
 MAX_DAYS = 366
@@ -25,11 +29,6 @@ MAX_DAYS = 366
 def _owned(principal: Principal, customer: Mapping[str, Any], kind: str, ident: str, field: str) -> None:
     """The inventory's own item: a number the customer owns, or its trunk
     group of the right direction (TG origination, TERM termination)."""
-    from chalicelib.domain.numbers import inventory as number_rules
-    from chalicelib.store.dynamo.schema import TRUNK
-    from chalicelib.store.dynamo import entities
-    from chalicelib.store.numbers import inventory
-
     if kind == "DID":
         found = inventory.get_number(principal.tenant_id, normalise_number(ident))
         if found is not None and found.get("status") not in number_rules.OWNED:

@@ -16,6 +16,10 @@ from chalicelib import clock, settings
 from chalicelib.domain.common import files
 from chalicelib.domain.errors import NotFoundError, PermissionDeniedError
 from chalicelib.domain.identity import ACCESS_ALL, Principal
+from chalicelib.services.calls import inbox
+from chalicelib.services.calls.inbox import inbox_key
+from chalicelib.services.common import audit
+from chalicelib.store import calls as store
 
 
 # The stored name is "<UTC stamp>-<8 hex>-<the caller's name>".
@@ -38,8 +42,6 @@ def upload_url(*, principal: Principal, file_name: str | None) -> dict[str, Any]
     # Unique per upload: a second file under a name whose first upload is not
     # processed yet would otherwise replace it before it was read.
     stored = f"{clock.now():%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}-{name}"
-    from chalicelib.services.common import audit
-    from chalicelib.services.calls import inbox
 
     max_bytes = settings.cdr_upload_max_bytes()
     expires = clock.now() + timedelta(seconds=settings.presign_seconds())
@@ -56,8 +58,6 @@ def upload_status(*, principal: Principal, file_name: str | None) -> dict[str, A
     reasons), or ``repeated`` (the same bytes were ingested before)."""
     _require_tenant_wide(principal)
     name = files.plain_file_name(file_name, field="filename", max_length=files.PLAIN_NAME_MAX + STORED_PREFIX_LENGTH)
-    from chalicelib.services.calls.inbox import inbox_key
-    from chalicelib.store import calls as store
 
     tenant = principal.tenant_id
     upload = store.get_upload(tenant, name)

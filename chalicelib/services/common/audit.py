@@ -15,6 +15,7 @@ import sys
 from typing import Any, Iterable, Mapping
 
 from chalicelib import settings
+from chalicelib.store import audit as audit_store
 
 AUDIT_MARKER = "dialtone_audit"
 _touched: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("audit_touched", default=None)
@@ -54,8 +55,6 @@ def record(entry: Mapping[str, Any]) -> None:
 
 def ingest(entries: Iterable[Mapping[str, Any]]) -> int:
     """Store audit records. Idempotent: a record is keyed by its request id."""
-    from chalicelib.store import audit as audit_store
-
     return audit_store.write(list(entries), retention_days=settings.audit_retention_days())
 
 
@@ -75,8 +74,6 @@ def parse_log_line(line: str) -> dict[str, Any] | None:
 def list_entries(*, tenant: str, since: str | None = None, until: str | None = None,
                  limit: int = 100) -> list[dict[str, Any]]:
     """Newest first, at most ``limit``, between two ISO times (default: last 7 days)."""
-    from chalicelib.store import audit as audit_store
-
     return audit_store.list_entries(tenant=tenant, since=since, until=until, limit=limit)
 
 

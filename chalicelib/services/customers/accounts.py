@@ -5,13 +5,14 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Mapping
 
 from chalicelib.domain.customers import accounts as rules
+from chalicelib.domain.customers.items import CUSTOMER_ACTIONS
 from chalicelib.domain import identity
 from chalicelib.domain.errors import (
     AlreadyExistsError, ConcurrentUpdateError, NotFoundError, PermissionDeniedError, ValidationError,
 )
 from chalicelib.domain.identity import Principal
 from chalicelib.domain.money.amounts import as_money
-from chalicelib.services.common import audit
+from chalicelib.services.common import actions, audit
 from chalicelib.services.common import retry
 from chalicelib.store.customers import accounts as store
 from chalicelib.store.identity import users as identity_store
@@ -30,7 +31,7 @@ def create_customer(*, principal: Principal, fields: Mapping[str, Any], entity_i
                     also: Transaction | None = None) -> dict[str, Any]:
     """A new customer; an account number is allocated when none is given.
     ``also``: writes that must succeed or fail with it (e.g. its first user)."""
-    from chalicelib.domain.customers.account_input import parse_customer_write
+    from chalicelib.domain.customers.account_input import parse_customer_write  # local: pydantic, for writes only
 
     principal.require_write()
     if principal.customer_access == identity.ACCESS_CUSTOMER:
@@ -142,7 +143,7 @@ def update_customer(*, principal: Principal, customer_id: int,
     """Apply a partial update; returns (customer, changed). Nothing is written
     when every given value equals the stored one. A concurrent update makes us
     re-read and re-apply (services.retry), so neither update is lost."""
-    from chalicelib.domain.customers.account_input import parse_customer_write
+    from chalicelib.domain.customers.account_input import parse_customer_write  # local: pydantic, for writes only
 
     principal.require_write()
     values = parse_customer_write(changes)
@@ -176,9 +177,6 @@ def differs(stored: Any, given: Any) -> bool:
 def perform_action(*, principal: Principal, customer_id: int, name: str | None,
                    params: Mapping[str, Any]) -> dict[str, Any]:
     """drop, reinstate or generatePIN (see domain.customer_items.CUSTOMER_ACTIONS)."""
-    from chalicelib.domain.customers.items import CUSTOMER_ACTIONS
-    from chalicelib.services.common import actions
-
     return actions.perform(
         principal=principal, etype=CUSTOMER, resource="customer", actions=CUSTOMER_ACTIONS,
         status_names=rules.STATUS_NAMES, name=name, params=params,

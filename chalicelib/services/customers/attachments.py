@@ -185,7 +185,7 @@ def _background(work: Callable[[], T]) -> "Future[T]":
 
 def create(*, principal: Principal, note_id: int, fields: Mapping[str, Any], upload: Upload) -> dict[str, Any]:
     """A new attachment of the note, with its file."""
-    from chalicelib.domain.customers.item_input import parse_write
+    from chalicelib.domain.customers.item_input import parse_write  # local: pydantic, for writes only
 
     principal.require_write()
     values = parse_write("noteAttachment", fields, creating=True)
@@ -261,7 +261,7 @@ def update(*, principal: Principal, attachment_id: int, fields: Mapping[str, Any
     """Change description / file name and, with an upload, replace the file.
     The old object is deleted only after the new one is committed (its
     deletion is recorded with the change: store.update)."""
-    from chalicelib.domain.customers.item_input import parse_write
+    from chalicelib.domain.customers.item_input import parse_write  # local: pydantic, for writes only
 
     principal.require_write()
     values = parse_write("noteAttachment", fields, creating=False)
@@ -335,7 +335,7 @@ def start_upload(*, principal: Principal, note_id: int, fields: Mapping[str, Any
                  expected_hash: str, mime_type: str | None) -> dict[str, Any]:
     """Reserve a stored-file id and hand out a presigned POST limited to the
     announced size; ``finish_upload`` verifies and commits it."""
-    from chalicelib.domain.customers.item_input import parse_write
+    from chalicelib.domain.customers.item_input import parse_write  # local: pydantic, for writes only
 
     principal.require_write()
     values = parse_write("noteAttachment", fields, creating=True)
@@ -349,8 +349,7 @@ def start_upload(*, principal: Principal, note_id: int, fields: Mapping[str, Any
     record = store.create_upload(principal.tenant_id, {
         **values, "noteId": note_id, "customerId": note["customerId"], "storedFileId": stored_id,
         "fileSize": expected_size, "fileHash": expected_hash, "mimeType": mime, "createdBy": principal.user_id,
-        "expiresAt": clock.epoch() + settings.presign_seconds() + 3600,
-    })
+    }, expires_at=clock.epoch() + settings.presign_seconds() + 3600)
     post = blobs.presigned_upload(principal.tenant_id, _object_key(stored_id), content_type=mime,
                                   max_bytes=expected_size)
     return {"uploadID": record["id"], "url": post["url"], "fields": post["fields"],

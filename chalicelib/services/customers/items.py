@@ -90,7 +90,7 @@ def check_customer(principal: Principal, customer_id: Any) -> None:
 def create(*, principal: Principal, resource: ChildResource, customer_id: int,
            fields: Mapping[str, Any]) -> dict[str, Any]:
     """A new child of the customer, with the resource's initial status."""
-    from chalicelib.domain.customers.item_input import parse_write
+    from chalicelib.domain.customers.item_input import parse_write  # local: pydantic, for writes only
 
     principal.require_write()
     values = parse_write(resource.name, fields, creating=True)
@@ -164,7 +164,7 @@ def update(*, principal: Principal, resource: ChildResource, item_id: int,
            changes: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
     """Partial update; (record, changed). Nothing is written when nothing differs;
     a concurrent update is re-read and re-applied, so no update is lost."""
-    from chalicelib.domain.customers.item_input import parse_write
+    from chalicelib.domain.customers.item_input import parse_write  # local: pydantic, for writes only
 
     principal.require_write()
     values = _stored(parse_write(resource.name, changes, creating=False))

@@ -7,12 +7,14 @@ import os
 from typing import Any, Mapping
 
 from chalicelib.domain import identity
-from chalicelib.domain.errors import NotFoundError, PermissionDeniedError, ValidationError
+from chalicelib.domain.errors import AlreadyExistsError, NotFoundError, PermissionDeniedError, ValidationError
 from chalicelib.domain.identity import Principal
 from chalicelib.services.customers import accounts as customers
 from chalicelib.services.identity import links
 from chalicelib.services.identity import users
 from chalicelib.adapters import mail
+from chalicelib.store.customers import accounts as customer_store
+from chalicelib.store.identity import users as identity_store
 
 CONTACT_FIELDS = ("phone", "contactName", "companyNumber", "address1", "address2", "city", "state", "postcode",
                   "country")
@@ -35,15 +37,12 @@ def register_customer(*, principal: Principal, name: str, email: str, password: 
         raise ValidationError("email must be an e-mail address", field="email")
     if len(password or "") < MIN_PASSWORD:
         raise ValidationError(f"password must be at least {MIN_PASSWORD} characters", field="password")
-    from chalicelib.store.identity import users as identity_store
 
     # Checked before the customer is written; a racing registration with the
     # same e-mail loses at the user's uniqueness claim instead.
     if identity_store.find_user_by_username(email):
         raise ValidationError("a user with this e-mail already exists", field="email")
     fields = {"name": name, "email": email, **{k: v for k, v in contact.items() if k in CONTACT_FIELDS and v}}
-    from chalicelib.domain.errors import AlreadyExistsError
-    from chalicelib.store.customers import accounts as customer_store
 
     customer_id = customer_store.allocate_id(principal.tenant_id)
     user, user_writes = users.prepare_customer_user(tenant=principal.tenant_id, username=email,

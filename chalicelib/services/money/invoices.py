@@ -24,8 +24,10 @@ from chalicelib.observability import metrics
 from chalicelib.services.common import audit
 from chalicelib.services.money import invoice_pdf
 from chalicelib.services.money import ledger, ledger_reads
+from chalicelib.services.customers import accounts as customers
+from chalicelib.services.customers import items as customer_items
 from chalicelib.services.customers.items import ChildResource
-from chalicelib.store import blobs
+from chalicelib.store import blobs, queues
 from chalicelib.store.dynamo import entities
 from chalicelib.store.identity import users as identity_store
 from chalicelib.store.money import invoices as store
@@ -139,8 +141,6 @@ def number_invoices(*, tenant: str) -> dict[str, Any]:
 
 def close_one(*, tenant: str, account_number: str, month: str) -> dict[str, Any]:
     """One customer's invoice for ``month`` (an operator's re-run after a failure)."""
-    from chalicelib.services.customers import accounts as customers
-
     month = rules.parse_month(month)
     if ledger_rules.month_bounds(month)[1] >= clock.today().isoformat():
         raise ValidationError(f"{month} is not over yet", field="month")
@@ -177,8 +177,6 @@ def fan_out(*, month: str) -> dict[str, Any]:
     yet on the invoice-jobs queue, so tenants are invoiced in parallel by the
     consumer (``run_job``). Re-running it (every hour on the 1st and 2nd)
     queues only the tenants still open; a duplicate message is harmless."""
-    from chalicelib.store import queues
-
     month = rules.parse_month(month)
     tenants = identity_store.list_tenants()
     bodies: list[Mapping[str, Any]] = [{"tenant": t["id"], "month": month} for t in tenants
@@ -192,8 +190,6 @@ def run_job(*, tenant: str, month: str, deadline: float | None = None,
     """The consumer's part: one tenant's month (``close_month``: idempotent and
     resumable). A run stopped by its deadline queues its own continuation,
     which resumes after the saved cursor in a fresh invocation."""
-    from chalicelib.store import queues
-
     if deadline is not None and time.monotonic() > deadline:
         # No time left in this invocation (earlier messages of its batch used it).
         queues.publish(JOBS_QUEUE, {"tenant": tenant, "month": month})
@@ -213,8 +209,6 @@ def month_to_close() -> str:
 def invoice_pdf_url(*, principal: Principal, invoice_id: int) -> str:
     """A short-lived S3 URL of an invoice's PDF, for a caller who may read the
     invoice (its customer within the caller's scope, as for any billing-API read)."""
-    from chalicelib.services.customers import items as customer_items
-
     record = customer_items.get(principal=principal, resource=INVOICES, item_id=invoice_id)
     return blobs.presigned_download(principal.tenant_id, record["pdfKey"],
                                     filename=f"invoice-{record['accountNumber']}-{record['month']}.pdf")

@@ -35,6 +35,7 @@ from chalicelib.store.money import payments as store
 from chalicelib.store.dynamo import entities
 from chalicelib.store.dynamo.entities import Page
 from chalicelib.store.dynamo.schema import PAYMENT, PAYMENT_BY_DATE as BY_DATE
+from chalicelib.store.identity import users as identity
 
 PENDING = "pending"
 FAILED = "failed"  # never reached the gateway (a crash before the call)
@@ -175,8 +176,6 @@ def _settle_quietly(tenant: str, payment: dict[str, Any], outcome: str, gateway_
 
 
 def reconcile_all() -> dict[str, int]:
-    from chalicelib.store.identity import users as identity
-
     totals = {"approved": 0, "declined": 0, "still_unknown": 0, "failed": 0}
     for tenant in identity.list_tenants():
         for k, v in reconcile(tenant=tenant["id"]).items():

@@ -10,7 +10,7 @@ from typing import Any
 from chalicelib import clock
 from chalicelib.domain import identity
 from chalicelib.domain.money import ledger as rules
-from chalicelib.domain.errors import PermissionDeniedError, ValidationError
+from chalicelib.domain.errors import NotFoundError, PermissionDeniedError, ValidationError
 from chalicelib.domain.identity import Principal
 from chalicelib.domain.money.ledger import Statement, TENANT_ACCOUNT
 from chalicelib.domain.money.amounts import as_money, parse_money
@@ -18,6 +18,8 @@ from chalicelib.services.common import audit
 from chalicelib.services.customers import accounts as customers
 from chalicelib.services.money import ledger, ledger_reads
 from chalicelib.services.money.ledger import Posted
+from chalicelib.store.identity import users as identity_store
+from chalicelib.store.dynamo.entities import Page
 
 
 def period(first: str | None, last: str | None, *, names: tuple[str, str] = ("initial_date", "final_date"),
@@ -75,8 +77,6 @@ def adjust_balance(*, tenant: str, account_number: str | None, amount: Any, reas
     value = parse_money(amount, field="amount", allow_zero=False)
     if not (reason or "").strip():
         raise ValidationError("a reason is required", field="reason")
-    from chalicelib.store.identity import users as identity_store
-    from chalicelib.domain.errors import NotFoundError
 
     if identity_store.get_tenant(tenant) is None:
         raise NotFoundError(f"tenant {tenant} not found", field="tenant")
@@ -129,8 +129,6 @@ def managed_overview(*, principal: Principal, days: int = 30, recent: int = 10) 
     the totals, and the latest payments and charges across them. Never the
     partner's wallet: that is for users with access to all customers."""
     from concurrent.futures import ThreadPoolExecutor
-
-    from chalicelib.store.dynamo.entities import Page
 
     principal.require_read()
     if principal.customer_access not in (identity.ACCESS_MANAGER, identity.ACCESS_COMMISSION):

@@ -14,6 +14,7 @@ from chalicelib.domain.errors import (
     ConcurrentUpdateError, NotFoundError, NumberUnavailableError, ValidationError,
 )
 from chalicelib.domain.identity import Principal
+from chalicelib.domain.money.amounts import parse_money
 from chalicelib.services.common import audit
 from chalicelib.store.dynamo import entities
 from chalicelib.services.numbers import reservations
@@ -32,7 +33,6 @@ INVENTORY_HEADER = ("number", "category", "state", "rate_center", "city", "month
 def parse_inventory_row(row: Mapping[str, str]) -> rules.InventoryRow:
     """One CSV row, validated; ValidationError names the first bad column."""
     import phonenumbers
-    from chalicelib.domain.money.amounts import parse_money
 
     text = (row.get("number") or "").strip()
     if not (len(text) == 10 and text.isdigit()):

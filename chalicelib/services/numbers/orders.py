@@ -1,5 +1,6 @@
 """Number orders: a cart becomes an order (gen_order), the order is queued
-(process_order) and the order worker charges and activates it exactly once.
+(process_order) and the order worker fulfils it (fulfil_order): charges and
+activates it exactly once.
 
 Order states: generated -> queued -> charged -> complete, or -> failed (the
 balance could not cover it; its numbers go back to availability). Each move
@@ -28,6 +29,7 @@ from chalicelib.services.common import audit
 from chalicelib.services.numbers import reservations
 from chalicelib.services.numbers import order_charges
 from chalicelib.services.numbers import trunks
+from chalicelib.store import queues
 from chalicelib.store.numbers import carts
 from chalicelib.store.numbers import inventory as number_store
 from chalicelib.store.numbers import owned as owned_numbers
@@ -137,7 +139,6 @@ def queue_order(*, principal: Principal, customer: Mapping[str, Any], order_id: 
         raise InvalidStateError(f"order {order['id']} is already {order['status']}", field="orderId")
     if order["status"] == GENERATED:
         order = _move(principal.tenant_id, order, QUEUED)
-    from chalicelib.store import queues
 
     queues.publish("orders", {"tenant": principal.tenant_id, "orderId": order["id"]})
     return order
@@ -150,7 +151,7 @@ def _move(tenant: str, order: Mapping[str, Any], status: str, note: str | None =
         "status": status, "history": [*order.get("history", []), _history(status, now, note)]})
 
 
-def process_order(*, tenant: str, order_id: int) -> str:
+def fulfil_order(*, tenant: str, order_id: int) -> str:
     """The order worker's step for one message: charge, activate, complete.
     Returns the order's final status; safe to run any number of times."""
     for _ in range(10):

@@ -35,8 +35,14 @@ from typing import Any, Callable, Iterable, Mapping
 from chalicelib import clock
 from chalicelib.domain.customers import accounts as customer_rules
 from chalicelib.domain.numbers import inventory as rules
-from chalicelib.domain.errors import DialtoneError, InvalidStateError
+from chalicelib.domain.errors import ConcurrentUpdateError, DialtoneError, InvalidStateError, NumberUnavailableError
+from chalicelib.domain.money.amounts import as_money
+from chalicelib.services.common import actions, audit, retry
+from chalicelib.services.customers import accounts as customer_service
+from chalicelib.services.customers import items as customer_items
 from chalicelib.services.customers.items import ChildResource
+from chalicelib.services.money.ledger import Guard
+from chalicelib.services.numbers import order_charges, orders, reservations
 from chalicelib.store.customers import accounts as customer_store
 from chalicelib.store.numbers import inventory as store
 from chalicelib.store.numbers import owned as owned_numbers
@@ -44,7 +50,6 @@ from chalicelib.store.numbers import orders as order_store
 from chalicelib.store.dynamo import entities
 from chalicelib.store.dynamo.schema import NUMBER_IDS
 from chalicelib.store.dynamo.entities import Page
-
 
 def is_active(record: Mapping[str, Any]) -> bool:
     return record.get("status") == rules.ACTIVE
@@ -110,8 +115,6 @@ def _not_assignable(customer_id: int, status: str) -> InvalidStateError:
 def _assignable_guard(customer_id: int) -> Any:
     """The customer may be sold numbers: a Customer or a Prospect (an item
     without a status is a Customer). As a ledger guard on the customer item."""
-    from chalicelib.services.money.ledger import Guard
-
     def check(item: Mapping[str, Any]) -> None:
         status = item.get("status", customer_rules.STATUS_CUSTOMER)
         if status not in ASSIGNABLE_STATUSES:
@@ -126,15 +129,6 @@ def assign(*, principal: Any, customer_id: int, number: Any, record_own: bool = 
     (the billing API): a number the inventory does not hold is recorded as the
     customer's own instead of refused (callers that sell, such as call
     tracking, keep refusing it)."""
-    from chalicelib.domain.errors import NumberUnavailableError
-    from chalicelib.domain.money.amounts import as_money
-    from chalicelib.services.common import audit
-    from chalicelib.services.numbers import order_charges
-    from chalicelib.services.numbers import orders
-    from chalicelib.services.common import retry
-    from chalicelib.services.customers import accounts as customer_service
-    from chalicelib.services.numbers import reservations
-
     principal.require_write()
     value, category = rules.parse_own_number(number, field="number")
     customer = customer_service.get_customer(principal=principal, customer_id=customer_id)
@@ -195,8 +189,6 @@ def _record_own(tenant: str, customer: Mapping[str, Any], value: str, category: 
     elsewhere, billed only): recorded as theirs, active, without a sale or a
     charge, unique in the tenant (the write is conditional on the number not
     existing, so a concurrent import or recording of it wins or loses whole)."""
-    from chalicelib.services.common import audit
-
     number_id = entities.allocate_ids(tenant, NUMBER_IDS)[0]
     item = owned_numbers.own_number_item(tenant, number=value, category=category, number_id=number_id,
                                  customer_id=customer["id"], stamp=clock.now_iso())
@@ -210,10 +202,6 @@ def perform_action(*, principal: Any, number_id: int, name: str | None, params: 
     """``POST /numbers/{id}?action=drop|reinstate`` (domain/numbers/inventory.py ACTIONS),
     run as every action is (services/common/actions.py): the state checked on
     the version read, the change conditional on it."""
-    from chalicelib.domain.errors import ConcurrentUpdateError
-    from chalicelib.services.common import actions
-    from chalicelib.services.customers import items as customer_items
-
     def write(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
         changed = owned_numbers.update_number(principal.tenant_id, current, changes, stamp=clock.now_iso(),
                                       failure=ConcurrentUpdateError(f"number {number_id} changed meanwhile"))

@@ -1,5 +1,5 @@
 """statistics/cdrs and statistics/sources: the calls the CDR pipeline has
-ingested, read from its accepted part objects in S3 (store.tracking.call_rows),
+ingested, read from its accepted part objects in S3 (store/tracking/calls.py),
 so a call shows here as soon as its file's parts are written (seconds after
 ingest), not only after the day's close.
 
@@ -24,7 +24,7 @@ from chalicelib.domain import tracking as rules
 from chalicelib.domain.errors import ValidationError
 from chalicelib.domain.identity import Principal
 from chalicelib.services.tracking import customers, sources
-from chalicelib.store import tracking as store
+from chalicelib.store.tracking import calls as call_store, pools as pool_store, sources as source_store
 
 
 def _day(params: Mapping[str, str], name: str) -> date | None:
@@ -63,15 +63,15 @@ def tracked_calls(*, principal: Principal, customer_id: int | None, source_id: i
         customer_ids = customers.customer_ids_in_scope(principal=principal, customer_id=customer_id)
     tracked: dict[int, _Tracked] = {}
     for cid in customer_ids:
-        held = [s for s in store.sources_of(tenant, cid) if source_id in (None, s["id"])]
+        held = [s for s in source_store.sources_of(tenant, cid) if source_id in (None, s["id"])]
         numbers = {n for s in held for n in [s["number"], *(s.get("poolSince") or {})]}
         if not numbers:
             continue
         pooled = {n for s in held for n in (s.get("poolSince") or {})}
         tracked[cid] = _Tracked(
-            numbers=numbers, periods={n: [p for p in store.holdings(tenant, n) if p["customerId"] == cid]
+            numbers=numbers, periods={n: [p for p in source_store.holdings(tenant, n) if p["customerId"] == cid]
                                       for n in numbers},
-            sessions={n: store.visits(tenant, n) for n in pooled})
+            sessions={n: pool_store.visits(tenant, n) for n in pooled})
     # The pipeline keeps all of a customer's calls of a day in its shard; each
     # shard-day is read once for every customer of the request in it.
     by_shard: dict[int, dict[int, set[str]]] = {}
@@ -81,8 +81,8 @@ def tracked_calls(*, principal: Principal, customer_id: int | None, source_id: i
     day = first
     while day <= last:
         for shard, numbers_by_customer in sorted(by_shard.items()):
-            for row in store.call_rows(tenant, day=day.isoformat(), shard=shard,
-                                       numbers_by_customer=numbers_by_customer):
+            for row in call_store.call_rows(tenant, day=day.isoformat(), shard=shard,
+                                            numbers_by_customer=numbers_by_customer):
                 call = _attributed(row, tracked[row["customerId"]], source_id)
                 if call is not None:
                     calls.append(call)

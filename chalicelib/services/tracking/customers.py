@@ -12,7 +12,7 @@ from chalicelib.domain.errors import DialtoneError, NotFoundError, PermissionDen
 from chalicelib.domain.identity import Principal
 from chalicelib.services.customers import accounts
 from chalicelib.services.tracking import fields
-from chalicelib.store import tracking as store
+from chalicelib.store.tracking import customers as customer_store, sources as source_store
 from chalicelib.store.dynamo.entities import Page
 
 # The document's names -> the domain's.
@@ -126,7 +126,7 @@ def drop_customer(*, principal: Principal, customer_id: int) -> dict[str, Any]:
     count of active sources that each source's own transaction keeps, and a
     source's transaction on the customer not being an Ex-Customer, so a drop
     racing a new source cannot leave an Ex-Customer with a live source: one
-    of the two fails (store/tracking.py)."""
+    of the two fails (store/tracking/customers.py)."""
     from chalicelib.domain.customers.items import CUSTOMER_ACTIONS
     from chalicelib.domain.errors import ActionPermissionError
     from chalicelib.services.common import actions
@@ -135,7 +135,7 @@ def drop_customer(*, principal: Principal, customer_id: int) -> dict[str, Any]:
     principal.require_write()
     current = get_customer(principal=principal, customer_id=customer_id)
     # Sources from before the count was kept are seen here (and named).
-    active = [s for s in store.sources_of(principal.tenant_id, customer_id) if s.get("active")]
+    active = [s for s in source_store.sources_of(principal.tenant_id, customer_id) if s.get("active")]
     if active:
         raise PermissionDeniedError(
             f"customer {customer_id} has {len(active)} active tracking number(s) (sources "
@@ -147,6 +147,7 @@ def drop_customer(*, principal: Principal, customer_id: int) -> dict[str, Any]:
             principal=principal, etype=None, resource="customer", actions=CUSTOMER_ACTIONS,
             status_names=customer_rules.STATUS_NAMES, name="drop", params={"dateDrop": clock.now_iso()[:10]},
             load=lambda: accounts.get_customer(principal=principal, customer_id=current["id"]),
-            write=lambda record, changes: store.drop_customer(principal.tenant_id, record, changes, failure=raced))
+            write=lambda record, changes: customer_store.drop_customer(principal.tenant_id, record, changes,
+                                                                       failure=raced))
     except ActionPermissionError as error:
         raise PermissionDeniedError(error.message, field="customer_id") from None

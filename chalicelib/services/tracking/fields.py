@@ -11,7 +11,7 @@ from chalicelib import settings
 from chalicelib.domain import tracking as rules
 from chalicelib.domain.errors import NotFoundError
 from chalicelib.domain.identity import Principal
-from chalicelib.store import tracking as store
+from chalicelib.store.tracking import fields as store
 
 _cache: dict[str, tuple[float, list[rules.FieldDefinition]]] = {}
 _lock = threading.Lock()

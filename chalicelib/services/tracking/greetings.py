@@ -16,7 +16,7 @@ from chalicelib.domain.errors import DialtoneError, FileTooLargeError, NotFoundE
 from chalicelib.domain.identity import Principal
 from chalicelib.services.common import audit
 from chalicelib.services.tracking import customers
-from chalicelib.store import tracking as store
+from chalicelib.store.tracking import greetings as store
 
 
 def _name(value: Any) -> str:
@@ -54,7 +54,7 @@ def upload(*, principal: Principal, customer_id: int, given: Mapping[str, Any], 
     kind = check_audio(audio)
     customer = customers.get_customer(principal=principal, customer_id=customer_id)
     tenant = principal.tenant_id
-    greeting_id = store.allocate_id(tenant, store.GREETING.kind)
+    greeting_id = store.allocate_id(tenant)
     key = store.greeting_object_key(customer["id"], greeting_id, secrets.token_hex(8), kind)
     store.put_audio(tenant, key, audio, rules.AUDIO_TYPES[kind])
     try:

@@ -20,7 +20,7 @@ from chalicelib.domain import tracking as rules
 from chalicelib.domain.errors import ConcurrentUpdateError, NumberUnavailableError, ValidationError
 from chalicelib.domain.identity import Principal
 from chalicelib.services.tracking import customers, sources
-from chalicelib.store import tracking as store
+from chalicelib.store.tracking import pools as pool_store, sources as source_store
 from chalicelib.store.dynamo.table import Transaction
 from chalicelib import clock
 
@@ -75,13 +75,13 @@ def add_pool_numbers(*, principal: Principal, source_id: int, customer_id: int |
                 raise
             continue
         since_of[number] = since
-        store.put_pool_numbers(tenant, source["id"], [number])
+        pool_store.put_pool_numbers(tenant, source["id"], [number])
         added.append(number)
         pool.append(number)
     if len(added) < quantity:
         raise NumberUnavailableError(f"only {len(added)} of {quantity} numbers could be added", field="quantity")
     current = sources.get_source(principal=principal, source_id=source_id)
-    return store.update_source(tenant, current, {"pool": pool, "poolSince": since_of})
+    return source_store.update_source(tenant, current, {"pool": pool, "poolSince": since_of})
 
 
 def number_for_session(*, principal: Principal, source_id: int, customer_id: int | None,
@@ -99,18 +99,19 @@ def number_for_session(*, principal: Principal, source_id: int, customer_id: int
     expires = clock.epoch() + rules.SESSION_SECONDS + 86400
     if not source.get("pool"):
         return source, source["number"], until
-    live = store.live_session(tenant, source["id"], session)
+    live = pool_store.live_session(tenant, source["id"], session)
     if live is not None and str(live["until"]) > _stamp(now):
-        store.extend_session(tenant, source["id"], session=session, number=live["number"], started=live["from"],
-                             until=until, expires_at=expires)
+        pool_store.extend_session(tenant, source["id"], session=session, number=live["number"],
+                                  started=live["from"], until=until, expires_at=expires)
         return source, live["number"], until
     for _ in range(ATTEMPTS):
-        pool = store.pool(tenant, source["id"])
+        pool = pool_store.pool(tenant, source["id"])
         if not pool:
             return source, source["number"], until
         free = [p for p in pool if str(p.get("sessionUntil") or "") <= _stamp(now)]
         pick = min(free or pool, key=lambda p: (str(p.get("lastHandedAt") or ""), p["number"]))
-        if store.hand_out(tenant, source["id"], number=pick["number"], previous=str(pick.get("lastHandedAt") or ""),
-                          session=session, now=_stamp(now), until=until, expires_at=expires):
+        if pool_store.hand_out(tenant, source["id"], number=pick["number"],
+                               previous=str(pick.get("lastHandedAt") or ""), session=session, now=_stamp(now),
+                               until=until, expires_at=expires):
             return source, pick["number"], until
     raise ConcurrentUpdateError("the pool is busy; try again")

@@ -27,7 +27,7 @@ from chalicelib.domain.errors import (
 from chalicelib.domain.identity import Principal
 from chalicelib.services.common import audit
 from chalicelib.services.tracking import customers, fields
-from chalicelib.store import tracking as store
+from chalicelib.store.tracking import sources as store
 from chalicelib.store.dynamo.table import Transaction
 from chalicelib import clock
 
@@ -95,7 +95,7 @@ def create_source(*, principal: Principal, customer_id: int, given: Mapping[str,
     criteria = None if wanted else criteria_key(given)
     candidates = ([number_rules.parse_number(wanted, field="number")] if wanted
                   else candidates_for(principal, customer, given, criteria=str(criteria)))
-    source_id = store.allocate_id(tenant, store.SOURCE.kind)
+    source_id = store.allocate_id(tenant)
     last_error: Exception = NumberUnavailableError("no available number matches", field="number")
     for number in candidates:
         try:

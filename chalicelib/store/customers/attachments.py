@@ -3,7 +3,7 @@
 (store/blobs.py) in one transaction, so usage and files never disagree.
 
   T#<t>#NOTEATTACHMENT / <id>     an attachment (generic entity; ByParent under its note)
-  T#<t>#UPLOAD / <id>             a presigned upload not yet finished
+  T#<t>#UPLOAD / <id>             a presigned upload not yet finished (expiresAt: TTL)
   T#<t>#USAGE / STORAGE           bytes of stored files (conditional on the quota when it grows)
   T#<t>#PENDINGFILE / files/<id>  the new file not yet settled (store/pending_files.py)
 The files themselves are S3 objects ``files/<stored file id>`` (store/blobs.py),
@@ -98,8 +98,9 @@ def update(tenant: str, current: Mapping[str, Any], changes: Mapping[str, Any], 
     return entities.update(NOTE_ATTACHMENT, tenant, current, changes, also=also)
 
 
-def create_upload(tenant: str, fields: Mapping[str, Any]) -> dict[str, Any]:
-    return entities.create(UPLOAD, tenant, fields)
+def create_upload(tenant: str, fields: Mapping[str, Any], *, expires_at: int) -> dict[str, Any]:
+    """An upload the table's TTL deletes at ``expires_at`` (epoch seconds) if it is never finished."""
+    return entities.create(UPLOAD, tenant, {**fields, "expiresAt": expires_at})
 
 
 def get_upload(tenant: str, upload_id: int) -> dict[str, Any] | None:

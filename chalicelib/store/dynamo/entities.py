@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from chalicelib import clock, settings
-from chalicelib.domain.errors import ConcurrentUpdateError
+from chalicelib.domain.errors import ConcurrentUpdateError, ValidationError
 from chalicelib.store.dynamo import keys
 from chalicelib.store.dynamo.table import Transaction, batch_get, ddb, get, query_pages, unique_violation
 from chalicelib.store.dynamo.codec import to_attr, to_item
@@ -318,8 +318,6 @@ def children_of(etype: EntityType, tenant: str, parent_ids: Iterable[int],
 
 
 def raise_too_many_changes() -> None:
-    from chalicelib.domain.errors import ValidationError
-
     raise ValidationError(
         f"more than {MAX_CHANGED_SCAN} resources changed since updatedSince; use a later time or idAfter paging",
         field="updatedSince",

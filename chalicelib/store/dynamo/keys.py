@@ -148,3 +148,13 @@ def pending_file_pk(tenant: str) -> str:
     # Files a committed record names that are still under pending/, or that
     # it no longer names (store/pending_files.py); SK: the tenant-relative key.
     return f"T#{tenant}#PENDINGFILE"
+
+
+def mail_pk(tenant: str) -> str:
+    # Captured e-mail of a tenant (store/mail.py); SK <sentAt>#<id>, so newest first is one reversed Query.
+    return f"T#{tenant}#MAIL"
+
+
+def sandbox_charge_key(reference: str) -> dict[str, str]:
+    # The sandbox payment gateway's side of one charge (store/money/sandbox_charges.py).
+    return {"PK": "SANDBOXPAY", "SK": reference}

@@ -38,7 +38,7 @@ ORDER = EntityType(kind="ORDER", parent_kind="CUSTOMER", parent_field="customerI
 PORT_ORDER = EntityType(kind="PORTORDER", parent_kind="CUSTOMER", parent_field="customerId")
 TRUNK = EntityType(kind="TRUNK", parent_kind="CUSTOMER", parent_field="customerId")
 
-# Call tracking (store/tracking.py) ----------------------------------------------
+# Call tracking (store/tracking/) ------------------------------------------------
 
 # ByRef1 NUMBER#<number>: the sources that held a number.
 TRACKING_SOURCE = EntityType(kind="TRKSOURCE", parent_kind="CUSTOMER", parent_field="customerId",

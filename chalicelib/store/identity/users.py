@@ -14,8 +14,9 @@ from chalicelib import clock, settings
 from chalicelib.domain.errors import AuthenticationError, DialtoneError
 from chalicelib.store.dynamo import entities
 from chalicelib.store.dynamo import keys
-from chalicelib.store.dynamo.table import Transaction, get, query_pages
+from chalicelib.store.dynamo.table import Transaction, ddb, get, query_pages
 from chalicelib.store.dynamo.schema import CUSTOMER, USER
+from chalicelib.store.dynamo.codec import to_attr, to_item
 
 
 def _table() -> str:
@@ -128,9 +129,6 @@ def claim_totp_step(tenant_id: str, user_id: int, step: int) -> bool:
     """Record ``step`` as the user's last accepted TOTP time-step, only if it is
     later than the one recorded (one conditional write). False: a code of this
     step or an earlier one was already accepted, so this one is a replay."""
-    from chalicelib.store.dynamo.table import ddb
-    from chalicelib.store.dynamo.codec import to_attr, to_item
-
     try:
         ddb().update_item(
             TableName=_table(), Key=to_item({"PK": keys.entity_pk(tenant_id, USER.kind), "SK": keys.pad(user_id)}),

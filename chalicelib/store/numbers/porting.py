@@ -18,6 +18,7 @@ from chalicelib.store.dynamo import entities, keys
 from chalicelib.store.dynamo.entities import Page
 from chalicelib.store.dynamo.schema import NUMBER_IDS, PORT_ORDER
 from chalicelib.store.dynamo.table import MAX_TRANSACTION_ITEMS, Transaction, batch_get, batch_put
+from chalicelib.store import pending_files
 
 
 def _table() -> str:
@@ -43,8 +44,6 @@ def allocate_id(tenant: str) -> int:
 def create(tenant: str, fields: Mapping[str, Any], *, order_id: int, files: Sequence[str] = ()) -> dict[str, Any]:
     """The order, and in the same transaction the settling of its documents
     (``files``, put with the pending tag by the caller): store/pending_files.py."""
-    from chalicelib.store import pending_files
-
     also = Transaction()
     for key in files:
         pending_files.add(also, tenant, key, tagged=True)
@@ -53,8 +52,6 @@ def create(tenant: str, fields: Mapping[str, Any], *, order_id: int, files: Sequ
 
 def settle_files(tenant: str, files: Sequence[str]) -> None:
     """After ``create``: its documents to their place (left to the schedule on failure)."""
-    from chalicelib.store import pending_files
-
     for key in files:
         pending_files.settle_or_leave(tenant, key, tagged=True)
 

@@ -50,7 +50,7 @@ def test_a_drop_racing_a_new_source_never_leaves_an_ex_customer_with_a_live_sour
     assert sessions[0].post(f"{base}/customers/{ids[-1]}/sources", data={"name": "Warm", "number": numbers[-1]},
                             timeout=60).status_code == 200
     span = time.monotonic() - started
-    outcomes = []
+    outcomes, overlapped = [], []
     for n, (cid, number) in enumerate(zip(ids[:-1], numbers[:-1])):
         barrier = threading.Barrier(2)
         delay = 0.6 * span * n / ROUNDS  # across the creation's span, as the previous round measured it
@@ -71,16 +71,19 @@ def test_a_drop_racing_a_new_source_never_leaves_an_ex_customer_with_a_live_sour
         with ThreadPoolExecutor(2) as pool:
             racing = pool.submit(create), pool.submit(drop)
             made, dropped = racing[0].result(), racing[1].result()
-        # The two requests really overlapped: each started before the other finished.
-        assert max(made[0], dropped[0]) < min(made[1], dropped[1]), (made, dropped)
+        # Did the two requests overlap (each started before the other finished)?
+        # A loaded machine can stretch one round's delay past the creation, so
+        # the proof is asked of the rounds together, below, not of each one.
+        overlapped.append(max(made[0], dropped[0]) < min(made[1], dropped[1]))
         assert (made[2], dropped[2]) != (200, 200), (made, dropped)
         span = made[1] - made[0]
         outcomes.append((made[2], dropped[2]))
+    assert sum(overlapped) >= ROUNDS // 2, (overlapped, outcomes)
 
     with runtime.environment():
         from chalicelib.auth import api_key
         from chalicelib.services.customers import accounts
-        from chalicelib.store import tracking as store
+        from chalicelib.store.tracking import sources as store
 
         principal = api_key.authenticate(tenant["user"]["api_key"], None)
         for cid in ids[:-1]:

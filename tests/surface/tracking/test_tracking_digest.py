@@ -128,3 +128,75 @@ def test_single_algorithm_clients_write_with_every_method(client, tenant, algori
     assert only.post(f"/customers/{cid}?_method=DELETE").status_code == 200
     assert only.get(f"/customers/{cid}").status_code == 404
     assert all(f"algorithm={algorithm}," in (only.last_authorization or "") for _ in [0])
+
+
+
+def _signed(client: Any, tenant: dict, method: str, target: str, data: dict | None = None) -> tuple[str, Any]:
+    header = digest.answer(_challenge(client), username=tenant["user"]["username"],
+                           password=tenant["user"]["password"], method=method, uri=target)
+    headers = {"Host": "h", "Authorization": header}
+    if data is None:
+        return header, client.request(method, target, headers=headers)
+    body = "&".join(f"{k}={v}" for k, v in data.items())
+    return header, client.request(method, target, body=body,
+                                  headers={**headers, "Content-Type": "application/x-www-form-urlencoded"})
+
+
+def _claims_seen(monkeypatch: Any, outcome: Any = None) -> list[str]:
+    """Records each (nonce, nc) claim and when it ran relative to the handler;
+    ``outcome`` replaces the claim's own answer (a callable, or None: real)."""
+    seen: list[str] = []
+    real = digest._claim
+
+    def claim(*args: Any) -> bool:
+        seen.append("claim")
+        return real(*args) if outcome is None else outcome()
+
+    monkeypatch.setattr(digest, "_claim", claim)
+    return seen
+
+
+def test_a_replayed_read_answers_the_replay_not_what_it_read(client, tenant, monkeypatch):
+    """A GET's claim runs beside its read (digest.PendingClaim): a replay
+    still gets the 401 with a fresh challenge, never what the read found."""
+    made = Tracking(client, tenant["user"]["username"], tenant["user"]["password"]).post(
+        "/customers", data={"name": "Replay Probe Ltd"})
+    assert made.status_code == 200  # the document answers a POST with 200
+    header, first = _signed(client, tenant, "GET", BASE + "/customers")
+    assert first.status_code == 200 and "Replay Probe Ltd" in first.body.decode()
+    seen = _claims_seen(monkeypatch)
+    replay = client.request("GET", BASE + "/customers", headers={"Host": "h", "Authorization": header})
+    assert seen == ["claim"]
+    assert replay.status_code == 401 and challenges(replay)
+    assert "Replay Probe Ltd" not in replay.body.decode()
+
+
+def test_a_read_is_answered_only_once_its_claim_is_known(client, tenant, monkeypatch):
+    """The read and its claim overlap, but the answer waits for the claim: a
+    claim AWS could not make (busy through every retry) answers 503, not the
+    read's 200."""
+    from chalicelib.domain.errors import ServiceUnavailableError
+
+    def busy() -> bool:
+        raise ServiceUnavailableError()
+
+    _claims_seen(monkeypatch, busy)
+    _, answer = _signed(client, tenant, "GET", BASE + "/customers")
+    assert answer.status_code == 503
+
+
+@pytest.mark.parametrize("method,target,data", [
+    ("POST", BASE + "/customers", {"name": "Never Written Ltd"}),
+    ("POST", BASE + "/customers?_method=PUT", {"name": "Never Written Ltd"}),
+])
+def test_writes_run_only_once_their_claim_is_won(client, tenant, method, target, data, monkeypatch):
+    """Only plain GETs overlap their claim: a write whose claim is lost (a
+    replay) is refused before its handler runs, so nothing is written."""
+    from chalicelib.services.customers import accounts
+    from tests.support.money import admin
+
+    _claims_seen(monkeypatch, lambda: False)
+    _, answer = _signed(client, tenant, method, target, data)
+    assert answer.status_code == 401
+    names = [c.get("name") for c in accounts.list_customers(principal=admin(tenant), page=accounts.Page())]
+    assert "Never Written Ltd" not in names

@@ -8,7 +8,7 @@ from decimal import Decimal
 from chalicelib.domain.customers import accounts as customer_rules
 from chalicelib.services.customers import accounts
 from chalicelib.services.tracking import customers as tracking_customers, sources
-from chalicelib.store import tracking as store
+from chalicelib.store.tracking import pools as pool_store, sources as source_store
 from chalicelib.store.dynamo.table import Transaction
 from chalicelib.store.numbers import inventory as number_store
 from tests.support.faults import SERVER_ERROR, Fault, Faults
@@ -19,7 +19,7 @@ SEARCH = {"name": "Ads", "areacode": "206", "state": "WA"}
 
 
 def _active_sources(tenant_id: str, customer_id: int) -> list[dict]:
-    return [s for s in store.sources_of(tenant_id, customer_id) if s.get("active")]
+    return [s for s in source_store.sources_of(tenant_id, customer_id) if s.get("active")]
 
 
 def _sold_to(tenant_id: str, customer_id: int) -> list[str]:
@@ -28,7 +28,7 @@ def _sold_to(tenant_id: str, customer_id: int) -> list[str]:
 
 def test_a_source_created_after_the_drops_check_stops_the_drop(tracking, shop, tenant, monkeypatch):
     t, cid = shop["tenant"], int(shop["customer_id"])
-    listed = store.sources_of
+    listed = source_store.sources_of
     raced: list[dict] = []
 
     def listed_then_a_source_is_created(tenant_id, customer_id):
@@ -38,7 +38,7 @@ def test_a_source_created_after_the_drops_check_stops_the_drop(tracking, shop, t
                                                given={"name": "Racer", "number": NUMBERS[4]}))
         return found
 
-    monkeypatch.setattr(tracking_customers.store, "sources_of", listed_then_a_source_is_created)
+    monkeypatch.setattr(tracking_customers.source_store, "sources_of", listed_then_a_source_is_created)
     answer = tracking.delete(f"/customers/{cid}")
     assert raced and answer.status_code == 403, answer.text
     assert answer.json["errors"][0]["field"] == "customer_id"
@@ -65,7 +65,7 @@ def test_a_drop_after_the_sale_stops_the_source(tracking, shop, tenant, monkeypa
     assert answer.status_code == 404, answer.text
     assert accounts.get_customer(principal=admin(tenant), customer_id=cid)["status"] == \
         customer_rules.STATUS_EX_CUSTOMER
-    assert _active_sources(t, cid) == [] and store.live_holder(t, NUMBERS[0]) is None
+    assert _active_sources(t, cid) == [] and source_store.live_holder(t, NUMBERS[0]) is None
 
 
 def test_a_number_taken_by_another_source_meanwhile_moves_on_to_the_next_candidate(tracking, shop, monkeypatch):
@@ -78,8 +78,8 @@ def test_a_number_taken_by_another_source_meanwhile_moves_on_to_the_next_candida
         if not stolen:  # another source's transaction claims it before ours
             stolen.append(number)
             tx = Transaction()
-            store.add_holding(tx, t, number=number, source_id=999_999, customer_id=cid, since="2026-01-01T00:00:00Z",
-                              failure=None)
+            source_store.add_holding(tx, t, number=number, source_id=999_999, customer_id=cid,
+                                     since="2026-01-01T00:00:00Z", failure=None)
             tx.execute()
         return held
 
@@ -102,15 +102,15 @@ def test_a_failed_source_transaction_after_the_sale_is_completed_by_the_same_req
         faults.arm(None)
     assert failed.status_code >= 500 and faults.fired, failed.text
     [orphan] = [n for n in _sold_to(t, cid) if n not in sold_before]  # sold and charged, held by nothing
-    assert store.live_holder(t, orphan) is None
+    assert source_store.live_holder(t, orphan) is None
     charged = ledger_sum(t, cid)
     assert charged == charged_before - Decimal("1.75")
     retried = tracking.post(path, data=SEARCH)
     assert retried.status_code == 200, retried.text
     assert retried.json["sources"][0]["number"] == "+1" + orphan  # completed, not bought again
     assert ledger_sum(t, cid) == charged and len(_sold_to(t, cid)) == len(sold_before) + 1
-    assert store.live_holder(t, orphan)["sourceId"] == int(retried.json["sources"][0]["source_id"])
-    assert store.pending_sales(t, cid, criteria=sources.criteria_key(SEARCH)) == []
+    assert source_store.live_holder(t, orphan)["sourceId"] == int(retried.json["sources"][0]["source_id"])
+    assert source_store.pending_sales(t, cid, criteria=sources.criteria_key(SEARCH)) == []
 
 
 def test_a_pool_number_taken_by_another_source_meanwhile_moves_on_to_the_next(tracking, shop, monkeypatch):
@@ -124,8 +124,8 @@ def test_a_pool_number_taken_by_another_source_meanwhile_moves_on_to_the_next(tr
         if not stolen:
             stolen.append(number)
             tx = Transaction()
-            store.add_holding(tx, t, number=number, source_id=999_999, customer_id=cid, since="2026-01-01T00:00:00Z",
-                              failure=None)
+            source_store.add_holding(tx, t, number=number, source_id=999_999, customer_id=cid,
+                                     since="2026-01-01T00:00:00Z", failure=None)
             tx.execute()
         return held
 
@@ -133,5 +133,5 @@ def test_a_pool_number_taken_by_another_source_meanwhile_moves_on_to_the_next(tr
     answer = tracking.post(f"/sources/{sid}/number", data={"quantity": "1", "areacode": "206", "state": "WA"})
     assert answer.status_code == 200, answer.text
     assert answer.json["sources"][0]["pool_size"] == "1"
-    pool = [p["number"] for p in store.pool(t, int(sid))]
-    assert len(pool) == 1 and pool[0] != stolen[0] and store.live_holder(t, pool[0])["sourceId"] == int(sid)
+    pool = [p["number"] for p in pool_store.pool(t, int(sid))]
+    assert len(pool) == 1 and pool[0] != stolen[0] and source_store.live_holder(t, pool[0])["sourceId"] == int(sid)

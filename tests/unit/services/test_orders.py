@@ -55,11 +55,11 @@ def test_an_order_is_charged_and_activated_exactly_once(shop):
     order = orders.generate_order(principal=shop, customer=acme, reserve_id=cart["reserveId"], trunk_id=trunk["id"])
     queued = orders.queue_order(principal=shop, customer=acme, order_id=order["id"])
     assert queued["status"] == orders.QUEUED
-    assert orders.process_order(tenant=shop.tenant_id, order_id=order["id"]) == orders.COMPLETE
+    assert orders.fulfil_order(tenant=shop.tenant_id, order_id=order["id"]) == orders.COMPLETE
     balance = order_charges.balance_of(tenant=shop.tenant_id, customer_id=acme["id"])
     assert balance == Decimal("-3.50")
     for _ in range(2):  # redelivered messages, a re-queue
-        assert orders.process_order(tenant=shop.tenant_id, order_id=order["id"]) == orders.COMPLETE
+        assert orders.fulfil_order(tenant=shop.tenant_id, order_id=order["id"]) == orders.COMPLETE
     with pytest.raises(InvalidStateError):
         orders.queue_order(principal=shop, customer=acme, order_id=order["id"])
     assert order_charges.balance_of(tenant=shop.tenant_id, customer_id=acme["id"]) == balance
@@ -77,8 +77,8 @@ def test_an_order_the_balance_cannot_cover_fails_and_gives_its_numbers_back(shop
     broke = new_customer(shop, credit_limit="0")
     cart, trunk = a_cart_and_trunk(shop, broke)
     order = orders.generate_order(principal=shop, customer=broke, reserve_id=cart["reserveId"], trunk_id=trunk["id"])
-    assert orders.process_order(tenant=shop.tenant_id, order_id=order["id"]) == orders.FAILED
-    assert orders.process_order(tenant=shop.tenant_id, order_id=order["id"]) == orders.FAILED
+    assert orders.fulfil_order(tenant=shop.tenant_id, order_id=order["id"]) == orders.FAILED
+    assert orders.fulfil_order(tenant=shop.tenant_id, order_id=order["id"]) == orders.FAILED
     assert order_charges.balance_of(tenant=shop.tenant_id, customer_id=broke["id"]) == Decimal("0")
     items = store.existing(shop.tenant_id, NUMBERS)
     assert [items[n]["status"] for n in NUMBERS] == [rules.AVAILABLE, rules.AVAILABLE]
