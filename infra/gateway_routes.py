@@ -14,9 +14,11 @@ swagger gains:
 
 The function's guard (chalicelib/api/http/guard.py) then answers 404 or 405
 with Allow in the envelope of the surface the path is under, exactly as
-the local server does. What API Gateway still answers itself (a method
-outside ANY, such as TRACE) gets the gateway responses below: a plain JSON
-body, since a gateway response cannot choose between surfaces.
+the local server does. A method outside ANY, such as TRACE, is answered
+405 in the surface's envelope by the web ACL (infra/waf.py) before API
+Gateway sees it; without the ACL (rate limits off at packaging) API Gateway
+answers it with the gateway response below: a plain JSON body, since a
+gateway response cannot choose between surfaces.
 """
 from __future__ import annotations
 

@@ -5,7 +5,8 @@
 2. `chalice package` once, to read the logical ids Chalice generates.
 3. Build the merge template from that output (infra/merge_template.py).
 4. `chalice package --merge-template` into the output directory.
-5. Add compiled bytecode to deployment.zip (infra/bytecode.py).
+5. Refuse the zip if a compiled module would not load on Lambda (infra/lambda_binaries.py).
+6. Add compiled bytecode to deployment.zip (infra/bytecode.py).
 
 Writes sam.json, deployment.zip and merge-template.json (for review) to --out.
 See docs/deploy.md for deploying the result.
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from infra import bytecode, chalice_output, dependency_cache, merge_template, stateful
+from infra import bytecode, chalice_output, dependency_cache, lambda_binaries, merge_template, stateful
 
 ROOT = Path(__file__).resolve().parents[1]
 # Chalice keeps built zips in <project>/.chalice/deployments (see
@@ -72,6 +73,13 @@ def package(stage: str, out: Path, *, project_dir: Path = ROOT, cache_dir: Path 
             _chalice(project, stage, out, merge_path)
             dependency_cache.remember(project, runtime)
         unresolved = _unresolved_handlers(project, sam)
+    # A wheel built here from source loads here and nowhere else: refuse it now, not at the first invocation.
+    try:
+        lambda_binaries.check(out / "deployment.zip")
+    except RuntimeError:
+        for name in OUTPUTS:  # nothing deployable is left behind
+            (out / name).unlink(missing_ok=True)
+        raise
     report = bytecode.add_bytecode(out / "deployment.zip")
     final = json.loads((out / "sam.json").read_text())
     return Result(out=out, seconds=time.monotonic() - started, resources=len(final["Resources"]),

@@ -15,6 +15,14 @@ reaches it.
   domain's bare path does; the last rules, for any other path, answer the
   guard's plain envelope.
 
+- After the counting rules, for every surface, a rule that blocks a method
+  outside API Gateway's ANY (TRACE, or any made-up one, which API Gateway
+  would answer itself with the plain gateway response of
+  infra/gateway_routes.py) with a custom 405 in the surface's envelope and
+  ``Allow`` listing the methods ANY covers. A WAF body is fixed text: it
+  names neither the method nor the path, nor the route's own methods, which
+  the guard's 405 for a method ANY covers does (docs/deploy.md).
+
 WAF counts over a sliding window and cannot see answers: the failures-only
 limit (Digest 401s) is local only, and the reset headers carry the window
 length rather than the exact second (docs/rate-limits.md). Sampled requests
@@ -37,6 +45,9 @@ ASSOCIATION = "RateLimitWebAclAssociation"
 SURFACE_PATHS = (("platform", "/backend/api/v1/"), ("partner", "/partner/api/v1/"), ("carrier", "/carrier/"),
                  ("tracking", "/tracking/"), ("portal", "/portal"), ("voice", "/api/v1/"), ("other", "/"))
 _NO_TRANSFORM = [{"Priority": 0, "Type": "NONE"}]
+# The methods API Gateway's ANY covers: the function (its guard) answers them on every path.
+STANDARD_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+NOT_ALLOWED = f"the method is not one of this API's: {', '.join(STANDARD_METHODS)}"
 
 
 def resources(sam: dict[str, Any]) -> dict[str, Any]:
@@ -49,6 +60,8 @@ def resources(sam: dict[str, Any]) -> dict[str, Any]:
     stage = sam["Resources"][api]["Properties"]["StageName"]
     rules: list[dict[str, Any]] = [_rate_rule(limit, priority) for priority, limit in enumerate(counted)]
     for surface, path in SURFACE_PATHS:
+        rules.append(_method_rule(surface, path, len(rules)))
+    for surface, path in SURFACE_PATHS:
         for limit in counted:
             rules.append(_block_rule(surface, path, limit, len(rules)))
     return {
@@ -58,9 +71,12 @@ def resources(sam: dict[str, Any]) -> dict[str, Any]:
             "Description": "Dialtone rate limits, see docs/rate-limits.md",
             "DefaultAction": {"Allow": {}},
             "VisibilityConfig": _visibility("rate-limits"),
-            "CustomResponseBodies": {_body_key(surface): {"ContentType": "APPLICATION_JSON",
-                                                          "Content": _envelope(path)}
-                                     for surface, path in SURFACE_PATHS},
+            "CustomResponseBodies": {
+                **{_body_key(surface): {"ContentType": "APPLICATION_JSON", "Content": _envelope(path)}
+                   for surface, path in SURFACE_PATHS},
+                **{_method_body_key(surface): {"ContentType": "APPLICATION_JSON",
+                                               "Content": _envelope(path, 405, NOT_ALLOWED)}
+                   for surface, path in SURFACE_PATHS}},
             "Rules": rules,
         }},
         ASSOCIATION: {
@@ -128,8 +144,21 @@ def _block_rule(surface: str, path: str, limit: Limit, priority: int) -> dict[st
                 "ResponseHeaders": [{"Name": k, "Value": v} for k, v in headers.items()]}}}}
 
 
-def _envelope(path: str) -> str:
-    """The 429 body the surface under ``path`` writes (its errors module, through the guard)."""
+def _method_rule(surface: str, path: str, priority: int) -> dict[str, Any]:
+    standard = {"RegexMatchStatement": {"FieldToMatch": {"Method": {}}, "TextTransformations": _NO_TRANSFORM,
+                                        "RegexString": f"^({'|'.join(STANDARD_METHODS)})$"}}
+    outside = {"NotStatement": {"Statement": standard}}
+    statement = outside if surface == "other" else {"AndStatement": {"Statements": [
+        outside, _match({"UriPath": {}}, path, "CONTAINS")]}}
+    name = f"405-{surface}"
+    return {"Name": name, "Priority": priority, "Statement": statement, "VisibilityConfig": _visibility(name),
+            "Action": {"Block": {"CustomResponse": {
+                "ResponseCode": 405, "CustomResponseBodyKey": _method_body_key(surface),
+                "ResponseHeaders": [{"Name": "Allow", "Value": ", ".join(STANDARD_METHODS)}]}}}}
+
+
+def _envelope(path: str, status: int = 429, message: str = MESSAGE) -> str:
+    """The body the surface under ``path`` writes for ``status`` (its errors module, through the guard)."""
     from chalice.app import Request
 
     from chalicelib.api.http import guard
@@ -138,7 +167,7 @@ def _envelope(path: str) -> str:
     event = {"httpMethod": "GET", "headers": {}, "multiValueQueryStringParameters": None,
              "pathParameters": {"proxy": "x"}, "stageVariables": None, "body": None, "isBase64Encoded": False,
              "requestContext": {"httpMethod": "GET", "resourcePath": f"{prefix}/{{proxy+}}", "path": prefix}}
-    answer = guard.refusal(Request(event), 429, MESSAGE, {})
+    answer = guard.refusal(Request(event), status, message, {})
     body = answer.body
     return body if isinstance(body, str) else json.dumps(body)
 
@@ -149,6 +178,10 @@ def _label(limit: Limit) -> str:
 
 def _body_key(surface: str) -> str:
     return f"too-many-{surface}"
+
+
+def _method_body_key(surface: str) -> str:
+    return f"not-allowed-{surface}"
 
 
 def _visibility(name: str) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import sys
+import traceback
 import uuid
 from pathlib import Path
 from typing import Any, Callable, NoReturn
@@ -48,6 +49,7 @@ class _JsonArgumentParser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _JsonArgumentParser(prog="python -m chalicelib.admin", description=__doc__.splitlines()[0])
     parser.add_argument("--stage", default="local", help="stage of .chalice/config.json (default: local)")
+    parser.add_argument("--debug", action="store_true", help="on an unexpected error, the traceback on stderr too")
     commands = parser.add_subparsers(dest="command", required=True)
 
     def command(name: str, handler: Callable[[argparse.Namespace], dict[str, Any]], help_text: str) -> argparse.ArgumentParser:
@@ -207,4 +209,23 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as error:  # a file that is missing or unreadable: a message, not a traceback
         _print({"error": f"{error.strerror or error.__class__.__name__}: {error.filename or ''}".strip()})
         return 1
+    except UnicodeDecodeError as error:
+        where = f" ({args.file})" if getattr(args, "file", None) else ""
+        _print({"error": f"the file is not UTF-8 text{where}: byte {error.object[error.start:error.end]!r} "
+                         f"at offset {error.start}"})
+        return 1
+    except Exception as error:  # the last resort: still one JSON object, the traceback only when asked for
+        if args.debug:
+            traceback.print_exc()
+        _print({"error": _unexpected(error, args.stage)})
+        return 1
     return 0
+
+
+def _unexpected(error: Exception, stage: str) -> str:
+    from botocore.exceptions import EndpointConnectionError  # loaded already by any command that got this far
+
+    if isinstance(error, EndpointConnectionError):
+        hint = " (is the local runtime running? start it with make run)" if stage == "local" else ""
+        return f"cannot reach AWS at {error.kwargs.get('endpoint_url', '?')}{hint}"
+    return f"{type(error).__name__}: {error} (run again with --debug for the traceback)"

@@ -83,6 +83,28 @@ def test_aws_busy_after_retries_is_a_503_with_retry_after(client: Any, tenant: d
     assert envelope(answer), answer.body
 
 
+DOCUMENTS = {"carrier": "/carrier/openapi.json", "partner": "/partner/api/v1/openapi.json",
+             "platform": "/backend/api/v1/openapi.json"}
+
+
+@pytest.mark.parametrize("surface", sorted(DOCUMENTS))
+def test_every_operation_documents_its_503_with_retry_after(client: Any, surface: str) -> None:
+    """Any operation that reads or writes storage can answer the busy 503
+    above, so each one's description lists it, with its Retry-After header."""
+    from tests.support.openapi import resolve, served
+
+    document = served(client, DOCUMENTS[surface])
+    missing = []
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            busy = resolve(operation["responses"].get("503", {}), document)
+            if "Retry-After" not in busy.get("headers", {}) or "content" not in busy:
+                missing.append(f"{method.upper()} {path}")
+    assert not missing, missing
+
+
 @pytest.fixture
 def silent_endpoint() -> Iterator[tuple[str, list[socket.socket]]]:
     """An endpoint that accepts connections and never answers."""

@@ -29,6 +29,7 @@ ERRORS = {
            "'Invalid <parameter>' (also 'Invalid body' for a malformed body)",
     "409": "conflict: the record is in the wrong state for the call, already exists, or is contended (retry)",
     "500": "Internal error",
+    "503": "storage busy after retries: wait Retry-After seconds and send it again",
 }
 
 
@@ -42,6 +43,7 @@ def _error_responses() -> dict[str, Any]:
                                    "is still running", **_json(ref("Error"))}
     found["415"] = {"description": "a Content-Type other than " + ", ".join(MEDIA_TYPES) + " (answered before "
                                    "the endpoint, in the same envelope)", **_json(ref("Error"))}
+    found["503"]["headers"] = {"Retry-After": rate_limits.HEADERS["Retry-After"]}
     return {f"Status{status}": answer for status, answer in found.items()}
 
 

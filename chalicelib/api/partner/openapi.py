@@ -12,14 +12,18 @@ from chalice import Response
 
 from chalicelib.api import http
 from chalicelib.api.http import rate_limits
+from chalicelib.api.platform.openapi_bodies import CUSTOMER_TEXT  # the customer's limits, one table
 
 MIN_PASSWORD = 8  # keep equal to services.identity.signup.MIN_PASSWORD (a test checks)
 FORMS = ("multipart/form-data", "application/x-www-form-urlencoded", "application/json")
 TEXT = {"type": "string"}
 MONEY = {"type": "number", "description": "decimal, up to five places, exact"}
-DAY = {"type": "string", "description": "YYYY-MM-DD (a time after the date is ignored)"}
-CAPTCHA = {"type": "string", "description": "a reCAPTCHA response token, verified with Google for the caller's "
-                                            "address (test stages: exactly test-pass)"}
+DAY = {"type": "string", "format": "date", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}",
+       "description": "YYYY-MM-DD (a time after the date is ignored)"}
+ACCOUNT = {"type": "string", "minLength": 1, "description": "the customer's account number"}
+CAPTCHA = {"type": "string", "minLength": 1,
+           "description": "a reCAPTCHA response token, verified with Google for the caller's address (test stages: "
+                          "exactly test-pass)"}
 # (status, error names, when): the table in api/partner/errors.py.
 ERRORS = (
     ("400", ["invalid_request", "captcha_failed", "invalid_link"],
@@ -79,6 +83,7 @@ def _schemas() -> dict[str, Any]:
 def _responses() -> dict[str, Any]:
     found = {f"Status{status}": {"description": f"{', '.join(names)}: {when}", **_json(_ref("schemas", "Error"))}
              for status, names, when in ERRORS}
+    found["Status503"]["headers"] = {"Retry-After": rate_limits.HEADERS["Retry-After"]}
     unsupported = _obj({"code": {"type": "integer", "enum": [415]},
                         "error": {"type": "string", "enum": ["unsupported_media_type"]}, "message": TEXT,
                         "field": {"type": "string", "nullable": True}})
@@ -121,7 +126,7 @@ def _query(name: str, schema: dict[str, Any], description: str = "", required: b
 def spec() -> dict[str, Any]:
     period = [_query("initial_date", DAY, "default: the first day of final_date's month"),
               _query("final_date", DAY, "default: today (UTC)")]
-    account = {"name": "account_number", "in": "path", "required": True, "schema": TEXT}
+    account = {"name": "account_number", "in": "path", "required": True, "schema": ACCOUNT}
     captcha_only = _form({"google_captcha": CAPTCHA})
     signed_up = ("400", "401", "403", "404", "409")
     contact = ("phone", "contactName", "companyNumber", "address1", "address2", "city", "state", "postcode", "country")
@@ -138,15 +143,18 @@ def spec() -> dict[str, Any]:
             ("400", "401", "402", "403", "404", "409"),
             parameters=[{"name": "Idempotency-Key", "in": "header", "required": False, "schema": TEXT,
                          "description": "a retry with the same key moves the funds once"}],
-            body=_form({"account_number": TEXT,
-                        "amount": {"type": "string", "pattern": r"^[+-]?\d+(\.\d{1,5})?$",
+            body=_form({"account_number": ACCOUNT,
+                        "amount": {"type": "string",
+                                   "pattern": r"^[+-]?(?=[0-9.]*[1-9])[0-9]{1,15}(\.[0-9]{1,5})?$",
                                    "description": "decimal, not zero, at most five places"}},
                        {"description": {"type": "string", "maxLength": 500}}))},
         "/customers": {"post": _operation(
             "register a customer and its user (username = e-mail); a confirmation e-mail is sent", "Registered",
-            signed_up, body=_form({"google_captcha": CAPTCHA, "name": TEXT,
+            signed_up, body=_form({"google_captcha": CAPTCHA,
+                                   "name": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"\S"},
                                    "email": {"type": "string", "format": "email", "maxLength": 254},
-                                   "password": password}, {k: TEXT for k in contact}))},
+                                   "password": password},
+                                  {k: {"type": "string", "maxLength": CUSTOMER_TEXT[k]} for k in contact}))},
         "/customers/{account_number}/confirm-email": {"parameters": [account], "post": _operation(
             "confirm the customer's e-mail with the code of the e-mailed link", "EmailConfirmed", signed_up,
             body=_form({"google_captcha": CAPTCHA, "code": code}))},

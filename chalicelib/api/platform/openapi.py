@@ -4,7 +4,7 @@ surface tests validate real requests and responses against it, so it cannot
 drift silently. Request bodies: openapi_bodies.py."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterable
 
 from chalice import Response
 
@@ -158,7 +158,6 @@ PARAMS = {
                "schema": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET},
                "description": "the seed document's spelling of offset; the same parameter"},
     "active": {"name": "active", "in": "query", "schema": {"type": "boolean"}, "allowEmptyValue": True},
-    "action": {"name": "action", "in": "query", "required": True, "schema": {"type": "string"}},
 }
 FLAGS = ("expandNumbers", "expandServices", "expandFeatures", "numberActive", "serviceActive", "featureActive")
 
@@ -186,7 +185,9 @@ def _answer(schema: dict[str, Any], status: str = "200", description: str = "OK"
         ("409", "conflict (409001 unique, 409002 concurrent, 409003 wrong state for the action, "
                 "409004 number not available)"),
         ("413", "file larger than the limit (413001)"),
-        ("500", "the request failed unexpectedly and was logged (500000)"))}
+        ("500", "the request failed unexpectedly and was logged (500000)"),
+        ("503", "storage busy after retries (503001): wait Retry-After seconds and send it again"))}
+    errors["503"]["headers"] = {"Retry-After": rate_limits.HEADERS["Retry-After"]}
     return {status: {"description": description, **_json(schema)}, **errors}
 
 
@@ -201,9 +202,16 @@ def _write(item: str, body: str, status: str = "200") -> dict[str, Any]:
     return {"requestBody": {"required": True, **_json(_ref(body))}, "responses": _answer(_ref(item), status)}
 
 
+def _action_param(names: Iterable[str]) -> dict[str, Any]:
+    """?action=, one of the resource's action names (none: any name is refused, 400501)."""
+    known = sorted(names)
+    return {"name": "action", "in": "query", "required": True,
+            "schema": {"type": "string", **({"enum": known} if known else {})}}
+
+
 def _action(item: str, actions: dict[str, Any]) -> dict[str, Any]:
     summary = "; ".join(f"{n}: {a.summary}" for n, a in actions.items()) or "none (400501)"
-    return {"summary": "actions: " + summary, "parameters": [PARAMS["action"]],
+    return {"summary": "actions: " + summary, "parameters": [_action_param(actions)],
             "requestBody": {"required": False, **_json(bodies.action_body(actions))},
             "responses": _answer(_ref(item))}
 
@@ -300,7 +308,7 @@ def spec() -> dict[str, Any]:
                      "responses": _answer(_ref("PresignedUpload"), "201")}},
         "/noteAttachmentUploads/{id}": {
             "parameters": [_id("id")],
-            "post": {"parameters": [PARAMS["action"]], "description": "action=complete: verify and attach",
+            "post": {"parameters": [_action_param(["complete"])], "description": "action=complete: verify and attach",
                      "requestBody": {"required": False, **_json(bodies.action_body({}))},
                      "responses": _answer(_ref("NoteAttachment"), "201")}},
         "/requestLogs": {"get": {
@@ -317,7 +325,7 @@ def spec() -> dict[str, Any]:
             "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"},
                             "description": "a user id or 'me'"}],
             "get": {"responses": _answer(_ref("User"))},
-            "post": {"parameters": [PARAMS["action"]],
+            "post": {"parameters": [_action_param(bodies.user_actions())],
                      "description": "generateAPIKey {password, totpCode} (own), issueAPIKey (admin, API-only "
                                     "user without key), resetAPIKey (primary data protection)",
                      "requestBody": {"required": False, **_json(bodies.action_body(bodies.user_actions()))},

@@ -17,7 +17,9 @@ else:
 
 # Money as text (exact) or a JSON number: an optional sign, digits, an optional
 # point and at most five decimals (domain/money/amounts.py refuses anything else).
-MONEY_PATTERN = r"^[+-]?[0-9]+(\.[0-9]{1,5})?$"
+# Fifteen digits at most before the point: amounts are below 10**15 (MAX_AMOUNT).
+MONEY_PATTERN = r"^[+-]?[0-9]{1,15}(\.[0-9]{1,5})?$"
+MONEY_LIMIT = 10**15
 NOT_BLANK = r"\S"  # surrounding blanks are trimmed; a blank value is refused
 CUSTOMER_TEXT = {"email": 254, "phone": 32, "contactName": 200, "companyNumber": 64, "address1": 200,
                  "address2": 200, "city": 100, "state": 100, "postcode": 20, "country": 100}
@@ -32,7 +34,9 @@ def _text(max_length: int, *, required: bool = False, **extra: Any) -> dict[str,
 
 def _money(**extra: Any) -> dict[str, Any]:
     # null (clears it) is in the text branch: OpenAPI 3.0's nullable needs a type beside it.
-    return {"oneOf": [{"type": "string", "pattern": MONEY_PATTERN, "nullable": True}, {"type": "number"}],
+    return {"oneOf": [{"type": "string", "pattern": MONEY_PATTERN, "nullable": True},
+                      {"type": "number", "minimum": -MONEY_LIMIT, "maximum": MONEY_LIMIT, "exclusiveMinimum": True,
+                       "exclusiveMaximum": True}],
             "description": "decimal text (exact) or a number; at most five decimals", **extra}
 
 
@@ -53,6 +57,8 @@ def _customer(*, creating: bool) -> dict[str, Any]:
     props: dict[str, Any] = {
         "customerName": _text(200, required=True), "name": _text(200, required=True, description="= customerName"),
         **{name: _text(limit) for name, limit in CUSTOMER_TEXT.items()},
+        # An e-mail address has an '@' with something on both sides (or is empty: cleared).
+        "email": _text(CUSTOMER_TEXT["email"], pattern=r"^(\s*|\s*[^@\s][\s\S]*@[\s\S]*[^@\s]\s*)$"),
         "creditLimit": _money(), "accountManagerID": {**ID, "nullable": True},
         "commissionHolderID": {**ID, "nullable": True},
     }
@@ -86,14 +92,21 @@ def _attachment_fields() -> dict[str, Any]:
             "_mimeType": {"type": "string", "maxLength": 255, "pattern": "/"}}
 
 
+FILE_DETAILS = ("_fileSize", "_fileHash", "_mimeType", "_compression")
+
+
 def _attachments() -> dict[str, Any]:
     fields = _attachment_fields()
-    content = {"_fileContent": {"type": "string", "format": "byte", "description": "the file, base64"},
+    content = {"_fileContent": {"type": "string", "format": "byte", "minLength": 4,
+                                "description": "the file, base64 (an empty file is refused)"},
                "_compression": {"type": "string", "enum": list(files.COMPRESSIONS),
                                 "description": "how _fileContent was compressed before base64"}}
     return {
         "NoteAttachmentCreate": _body({**fields, **content}, ("fileName", "_fileContent")),
-        "NoteAttachmentUpdate": _body({**fields, **content}, description="_fileContent replaces the file"),
+        # The file's details describe new bytes: without _fileContent none of them may be sent.
+        "NoteAttachmentUpdate": _body({**fields, **content}, description="_fileContent replaces the file",
+                                      anyOf=[{"required": ["_fileContent"]},
+                                             {"not": {"anyOf": [{"required": [name]} for name in FILE_DETAILS]}}]),
         "NoteAttachmentUploadStart": _body(fields, ("fileName", "_fileSize", "_fileHash")),
         "NoteAttachmentMultipart": _body({
             "data": {"type": "string", "description": "JSON: fileName (default: the file part's name), "

@@ -12,7 +12,8 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
-from chalicelib.domain.money.amounts import round_money
+from chalicelib.domain.errors import ValidationError
+from chalicelib.domain.money.amounts import parse_money, round_money
 
 HEADER = ("call_id", "direction", "account", "trunk_id", "from", "to", "start", "answer", "end",
           "billsec", "disposition")
@@ -182,11 +183,14 @@ def parse_rate(fields: Sequence[str]) -> Rate:
     if not prefix.isdigit():
         raise BadRow("prefix must be digits")
     try:
-        money = Decimal(rate), Decimal(fee)
-        steps = int(initial), int(increment)
-    except (ArithmeticError, ValueError):
-        raise BadRow("rate and connect_fee must be decimals, increments whole seconds") from None
-    if any(not m.is_finite() or m < 0 for m in money) or steps[0] < 0 or steps[1] <= 0:
+        # Money's one grammar (Decimal() alone would read 1_000, 1e3 or Arabic-Indic digits).
+        money = parse_money(rate, field="rate"), parse_money(fee, field="connect_fee")
+    except ValidationError as error:
+        raise BadRow(f"rate and connect_fee must be decimals: {error.message}") from None
+    if not (initial.isascii() and initial.isdigit() and increment.isascii() and increment.isdigit()):
+        raise BadRow("increments must be whole seconds (digits)")
+    steps = int(initial), int(increment)
+    if any(m < 0 for m in money) or steps[1] <= 0:
         raise BadRow("rates must be >= 0 and increment > 0")
     return Rate(prefix, money[0], money[1], steps[0], steps[1])
 

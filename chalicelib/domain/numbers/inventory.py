@@ -46,15 +46,17 @@ ACTIONS = {
 # (never stock); outside the NANP it is kept as its E.164 text.
 OWN_ORDER_TYPE = "Own"
 INTERNATIONAL = "international"
-_E164_OUTSIDE_NANP = re.compile(r"^\+[2-9]\d{6,14}$")
+# The shape only (ASCII digits: \d would take other scripts' digits too);
+# phonenumbers decides whether such a number can exist.
+_E164_OUTSIDE_NANP = re.compile(r"^\+[2-9][0-9]{6,14}$")
 
 MAX_BULK = 1000
 US_STATES = frozenset(
     "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND "
     "OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR VI GU AS MP".split()
 )
-_TEN = re.compile(r"^[2-9]\d{2}[2-9]\d{6}$")
-_NPANXX = re.compile(r"^[2-9]\d{2}[2-9]\d{2}$")
+_TEN = re.compile(r"^[2-9][0-9]{2}[2-9][0-9]{6}$")
+_NPANXX = re.compile(r"^[2-9][0-9]{2}[2-9][0-9]{2}$")
 
 
 def parse_number(text: Any, *, field: str = "number") -> str:
@@ -76,9 +78,23 @@ def parse_own_number(text: Any, *, field: str = "number") -> tuple[str, str]:
     or tollfree; any other country's as "+<digits>", international."""
     value = str(text or "").strip()
     if _E164_OUTSIDE_NANP.match(value):
+        if not _valid_e164(value):
+            raise ValidationError(f"Invalid {field}: not a valid E.164 number", field=field)
         return value, INTERNATIONAL
     number = parse_number(value, field=field)
     return number, TOLLFREE if number[:3] in TOLLFREE_PREFIXES else LANDLINE
+
+
+def _valid_e164(value: str) -> bool:
+    """A number of a country's numbering plan: a known country code, a length
+    that country uses (is_possible) and a range it assigns (is_valid)."""
+    import phonenumbers  # its metadata is loaded on first use, not at import of the app
+
+    try:
+        parsed = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.is_possible_number(parsed) and phonenumbers.is_valid_number(parsed)
 
 
 def parse_numbers(text: Any, *, field: str = "number", limit: int = MAX_BULK) -> list[str]:

@@ -109,7 +109,7 @@ def settings_pdf(*, customer: Mapping[str, Any], trunk: Mapping[str, Any]) -> by
     pdf.set_title(f"Termination trunk {trunk['id']}")
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 16)
-    pdf.cell(0, 12, f"Termination trunk {trunk['id']}: {trunk['title']}", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 12, _latin1(f"Termination trunk {trunk['id']}: {trunk['title']}"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", size=11)
     rows = [
         ("Account", str(customer.get("accountNumber", ""))),
@@ -126,8 +126,14 @@ def settings_pdf(*, customer: Mapping[str, Any], trunk: Mapping[str, Any]) -> by
     ]
     for label, value in rows:
         pdf.cell(80, 8, label)
-        pdf.cell(0, 8, value, new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(0, 8, _latin1(value), new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
+
+
+def _latin1(value: str) -> str:
+    # The PDF core fonts are Latin-1: a trunk title or customer name in any
+    # other script is printed with '?' for what they cannot show, never an error.
+    return value.encode("latin-1", "replace").decode("latin-1")
 
 
 def require_trunk_id(value: Any, field: str) -> int:

@@ -105,6 +105,16 @@ def test_termination_trunk_define_get_pdf_disable(api, other, shop):
                                                  **params})[1]["error"] == error
 
 
+def test_a_termination_trunk_titled_outside_latin_1_has_its_settings_pdf(api, shop):
+    """The PDF's core fonts are Latin-1: a title in another script (or an
+    astral-plane character, as schemathesis sent) was a 500 on every later
+    get_trunk_termination of the account."""
+    status, body = api("defineTrunk_termination", title="東京 trunk \U000d88a9", ipaddress="198.51.100.9", ports="2")
+    assert status == 200, body
+    status, body = api("get_trunk_termination", tg_id=body["tg_id"])
+    assert status == 200 and body["data"][0]["config"].startswith("http"), body
+
+
 def deliver(client, shop, account=0):
     """Pull the queued messages and hand them to the order worker as SQS does."""
     from chalicelib.store import queues

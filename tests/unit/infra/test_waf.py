@@ -55,11 +55,42 @@ def test_each_surface_is_answered_429_in_its_envelope_with_the_headers(acl, surf
             "Retry-After", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"}
 
 
+@pytest.mark.parametrize("surface, envelope", [
+    ("platform", lambda b: b["error_code"] // 1000 == 405), ("partner", lambda b: b["code"] == 405),
+    ("carrier", lambda b: b["status"] == "405"), ("tracking", lambda b: b["errors"][0]["status"] == "405"),
+    ("voice", lambda b: b["status"] == 405), ("other", lambda b: b["status"] == 405),
+])
+def test_a_method_outside_any_is_answered_405_in_the_surfaces_envelope(acl, surface, envelope):
+    """TRACE never reaches the function (API Gateway's ANY lacks it): WAF answers
+    it, under each surface's path, as the surface's guard answers a 405."""
+    body = json.loads(acl["CustomResponseBodies"][f"not-allowed-{surface}"]["Content"])
+    assert envelope(body), body
+    rule = next(r for r in acl["Rules"] if r["Name"] == f"405-{surface}")
+    response = rule["Action"]["Block"]["CustomResponse"]
+    assert response["ResponseCode"] == 405 and response["CustomResponseBodyKey"] == f"not-allowed-{surface}"
+    assert response["ResponseHeaders"] == [{"Name": "Allow", "Value": "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT"}]
+    statement = json.dumps(rule["Statement"])
+    assert '"NotStatement"' in statement and "^(DELETE|GET|HEAD|OPTIONS|PATCH|POST|PUT)$" in statement
+    if surface != "other":
+        assert dict(waf.SURFACE_PATHS)[surface] in statement
+
+
+def test_the_methods_waf_lets_through_are_those_api_gateways_any_covers():
+    """ANY is DELETE, GET, HEAD, OPTIONS, PATCH, POST and PUT: whatever else WAF
+    let through would get the gateway's plain 405 again."""
+    from infra import gateway_routes
+
+    allow = gateway_routes.GATEWAY_RESPONSES["MISSING_AUTHENTICATION_TOKEN"]["responseParameters"][
+        "gatewayresponse.header.Allow"]
+    assert allow.strip("'") == ", ".join(waf.STANDARD_METHODS)
+
+
 def test_counting_rules_come_before_the_blocking_ones_and_the_catch_all_last(acl):
     names = [r["Name"] for r in sorted(acl["Rules"], key=lambda r: r["Priority"])]
-    first_block = next(i for i, n in enumerate(names) if n.startswith("429-"))
-    assert all(n.startswith("count-") for n in names[:first_block])
-    assert all(n.startswith("429-") for n in names[first_block:]) and names[-1].startswith("429-other-")
+    first_block = next(i for i, n in enumerate(names) if not n.startswith("count-"))
+    methods = [n for n in names[first_block:] if n.startswith("405-")]
+    assert names[first_block:first_block + len(methods)] == methods and methods[-1] == "405-other"
+    assert all(n.startswith("429-") for n in names[first_block + len(methods):]) and names[-1].startswith("429-other-")
     assert len({r["Priority"] for r in acl["Rules"]}) == len(names)
 
 

@@ -59,3 +59,31 @@ def test_an_unknown_stage_is_json_in_a_real_process():
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "unknown stage 'moon'" in json.loads(done.stdout)["error"]
+
+
+def test_a_file_that_is_not_utf8_is_one_json_error(tenant, tmp_path):
+    (tmp_path / "numbers.csv").write_bytes("number,category,state,rate_center,city,monthly_price,setup_price\n"
+                                           "2065550100,DID,WA,SÉATTLE,Seattle,1.00,0.00\n".encode("latin-1"))
+    status, out = run("import-numbers", "--tenant", tenant["tenant"]["id"], str(tmp_path / "numbers.csv"))
+    assert status == 1 and "not UTF-8" in out["error"] and "numbers.csv" in out["error"]
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        return unused.getsockname()[1]
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_stopped_local_runtime_is_one_json_error_the_traceback_only_with_debug(debug):
+    url = f"http://127.0.0.1:{_closed_port()}"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "AWS_ENDPOINT_URL_DYNAMODB": url, "AWS_ENDPOINT_URL": url,
+           "AWS_CALL_TIMEOUTS": "0.5,0.5"}
+    done = subprocess.run([sys.executable, "-m", "chalicelib.admin", *(["--debug"] if debug else []),
+                           "list-tenants"], cwd=ROOT, capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 1, (done.stdout, done.stderr)
+    error = json.loads(done.stdout)["error"]
+    assert url in error and "make run" in error
+    assert ("Traceback" in done.stderr) is debug, done.stderr

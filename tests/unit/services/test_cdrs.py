@@ -69,6 +69,18 @@ def test_rules_cost_rounding_and_longest_prefix() -> None:
     assert rules.call_cost(tiny, 30) == Decimal("0.00001")
 
 
+@pytest.mark.parametrize("rate, fee, initial, increment", [
+    ("1_000", "0", "6", "6"), ("1e3", "0", "6", "6"), ("0.01", "1E-2", "6", "6"), ("Infinity", "0", "6", "6"),
+    ("NaN", "0", "6", "6"), ("\u0661", "0", "6", "6"), ("0x10", "0", "6", "6"), ("0.000001", "0", "6", "6"),
+    ("0.01", "0", "1_0", "6"), ("0.01", "0", "6", "\u0666"), ("0.01", "0", "+6", "6"), ("-0.01", "0", "6", "6"),
+])
+def test_a_rate_deck_uses_the_money_grammar(rate: str, fee: str, initial: str, increment: str) -> None:
+    """import-rates read rates with Decimal() and increments with int(), which
+    take 1_000, 1e3, Arabic-Indic digits and more: a deck row is refused instead."""
+    with pytest.raises(rules.BadRow):
+        rules.parse_rate(["44", rate, fee, initial, increment])
+
+
 def test_peak_is_half_open_and_figures_presented() -> None:
     f = rules.Figures()
     for start, end in [(0, 10), (10, 20), (5, 15)]:
