@@ -14,8 +14,12 @@ from typing import Any, Mapping, Sequence
 from chalicelib.domain import voice as rules
 from chalicelib.domain.errors import AlreadyExistsError, NotFoundError
 from chalicelib.domain.identity import Principal
+from chalicelib.domain.numbers import inventory as number_rules
 from chalicelib.services.common import audit, retry
 from chalicelib.services.customers import accounts as customer_service
+from chalicelib.store.dynamo.entities import Page
+from chalicelib.store.identity import users as identity
+from chalicelib.store.numbers import owned as owned_numbers
 from chalicelib.store.voice import accounts as store
 
 ACCOUNT_KIND = "ACCOUNT"
@@ -25,8 +29,6 @@ MAX_ACCOUNTS = 1000
 
 
 def organisation(*, principal: Principal) -> dict[str, Any]:
-    from chalicelib.store.identity import users as identity
-
     tenant = identity.get_tenant(principal.tenant_id) or {}
     return {"id": rules.opaque_id(principal.tenant_id, ORG_KIND, 1), "name": tenant.get("name", "")}
 
@@ -48,8 +50,6 @@ def get_account(*, principal: Principal, account: str) -> dict[str, Any]:
 
 
 def list_accounts(*, principal: Principal, after: int = 0, limit: int = MAX_ACCOUNTS) -> list[dict[str, Any]]:
-    from chalicelib.store.dynamo.entities import Page
-
     rules.require(principal, rules.READ)
     return customer_service.list_customers(principal=principal, page=Page(id_after=after, limit=limit))
 
@@ -93,9 +93,6 @@ def active_numbers(*, principal: Principal, customer: Mapping[str, Any]) -> list
 
 def active_ddis(tenant: str, customer_id: int) -> list[dict[str, Any]]:
     """``active_numbers`` for call control, which has a tenant and no Principal."""
-    from chalicelib.domain.numbers import inventory as number_rules
-    from chalicelib.store.numbers import owned as owned_numbers
-
     found = []
     for item in owned_numbers.owned(tenant, customer_id):
         if item.get("status") != number_rules.ACTIVE or item.get("id") is None:

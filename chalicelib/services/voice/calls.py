@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from chalicelib import clock
+from chalicelib.adapters import media
 from chalicelib.domain import voice as rules
-from chalicelib.domain.errors import ValidationError
+from chalicelib.domain.errors import NotFoundError, ValidationError
 from chalicelib.domain.identity import Principal
 from chalicelib.services.common import audit
 from chalicelib.services.voice import accounts
@@ -91,8 +93,6 @@ def create_call(*, principal: Principal, account: str, body: Any) -> dict[str, A
 
 
 def _now() -> str:
-    from chalicelib import clock
-
     return clock.now_iso()
 
 
@@ -152,9 +152,6 @@ def simulate_inbound(*, principal: Principal, account: str, body: Any) -> dict[s
     """An inbound call to one of the account's DDIs (the simulator's test endpoint):
     it runs the flow from the DDI's ROUTE_START. Only on the simulator: a real
     media server has no call to run it on."""
-    from chalicelib.adapters import media
-    from chalicelib.domain.errors import NotFoundError
-
     rules.require(principal, rules.CALLS)
     if not media.is_simulator():
         raise NotFoundError("inbound calls are simulated only with the simulator media adapter")

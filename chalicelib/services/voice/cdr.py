@@ -21,8 +21,11 @@ from typing import Any, Mapping
 
 from chalicelib.domain import voice as rules
 from chalicelib.domain.numbers import trunks as trunk_rules
+from chalicelib.services.calls import inbox
 from chalicelib.services.common import retry
 from chalicelib.services.voice.common import CALL_KIND, TRUNK_KIND, oid
+from chalicelib.store.dynamo import entities
+from chalicelib.store.dynamo.schema import CUSTOMER, TRUNK
 from chalicelib.store.voice import accounts as account_store, calls as call_store, children as child_store
 
 DISPOSITIONS = {"completed": "ANSWERED", "busy": "BUSY", "no-answer": "NO ANSWER", "failed": "FAILED"}
@@ -54,8 +57,6 @@ PLATFORM_ROUTE = {"direction": trunk_rules.TERMINATION, "status": trunk_rules.EN
 
 
 def _trunk_id(tenant: str, call: Mapping[str, Any]) -> int | None:
-    from chalicelib.store.dynamo.schema import TRUNK
-
     ref = call.get("trunkRef")
     if ref:
         return rules.parse_opaque_id(tenant, TRUNK_KIND, ref, uuid=True)
@@ -73,10 +74,6 @@ def _platform_route(tenant: str, customer_id: int) -> int:
 
 def hand_off(*, tenant: str, call: Mapping[str, Any]) -> str | None:
     """Write the call's CDR to the inbox; the object key, or None when the call has none."""
-    from chalicelib.services.calls import inbox
-    from chalicelib.store.dynamo.schema import CUSTOMER
-    from chalicelib.store.dynamo import entities
-
     if call.get("state") not in DISPOSITIONS:
         return None
     customer = entities.get_one(CUSTOMER, tenant, call["customerId"]) or {}

@@ -21,12 +21,13 @@ import uuid
 from typing import Any, Callable, Mapping
 
 from chalicelib import clock
-from chalicelib.adapters import media as media_adapter
+from chalicelib.adapters import media as media_adapter, webhooks
 from chalicelib.domain import voice as rules
 from chalicelib.observability import metrics
-from chalicelib.services.voice import events, recovery, routing
+from chalicelib.services.voice import cdr, events, recovery, routing
 from chalicelib.services.voice.call_run import CallRun, Ended
 from chalicelib.services.voice.common import DEVICE_KIND, HOOK_KIND, oid
+from chalicelib.services.voice.hooks import credentials_of, event_hooks
 from chalicelib.store.voice import calls as call_store, children as child_store
 
 _log = logging.getLogger(__name__)
@@ -37,8 +38,6 @@ ANSWER_RING_TIMEOUT = 60
 
 def run(*, tenant: str, call_id: int) -> str:
     """Run the call if it is still queued; the final state (or why nothing ran)."""
-    from chalicelib.services.voice.hooks import event_hooks
-
     call = call_store.get_call(tenant, call_id)
     if call is None:
         return "skipped"
@@ -113,8 +112,6 @@ def _finish(run_: CallRun, state: str, cause: str) -> str:
     metrics.count("VoiceCalls", Outcome=state)
     if state != "canceled":
         # A failure here fails the message: SQS brings it back and recovery.again hands the CDR off.
-        from chalicelib.services.voice import cdr
-
         cdr.hand_off(tenant=run_.tenant, call=call_store.get_call(run_.tenant, run_.call["id"]) or run_.call)
     return state
 
@@ -254,9 +251,6 @@ def _device(run_: CallRun, ref: str) -> dict[str, Any] | None:
 
 def _ask_flow_hook(run_: CallRun, hook_ref: str, *, timeout: int) -> list[dict[str, Any]] | None:
     """POST the call to a flow.generic hook; its answer ``{"verbs": [...]}`` replaces the verbs."""
-    from chalicelib.adapters import webhooks
-    from chalicelib.services.voice.hooks import credentials_of
-
     number = rules.parse_opaque_id(run_.tenant, HOOK_KIND, hook_ref, uuid=True)
     hook = child_store.child(child_store.HOOK, run_.tenant, run_.call["customerId"], number)
     if hook is None or hook.get("app") != rules.FLOW_APP:

@@ -33,9 +33,13 @@ from datetime import datetime, timezone
 from typing import Any, Mapping, Sequence
 
 from chalicelib import clock
+from chalicelib.adapters import webhooks
+from chalicelib.domain import voice as rules
 from chalicelib.observability import metrics
 from chalicelib.services.voice.common import CALL_KIND, HOOK_KIND, oid
+from chalicelib.services.voice.hooks import credentials_of
 from chalicelib.store import queues
+from chalicelib.store.dynamo import entities
 from chalicelib.store.voice import children as child_store, deliveries as delivery_store
 
 _log = logging.getLogger(__name__)
@@ -65,7 +69,6 @@ def emit(*, tenant: str, call: Mapping[str, Any], hooks: Sequence[Mapping[str, A
     """Record event ``seq`` of the call for every hook and queue their flushes."""
     if not hooks:
         return
-    from chalicelib.domain import voice as rules
 
     call_ref = oid(tenant, CALL_KIND, call["id"])
     account = rules.opaque_id(tenant, "ACCOUNT", call["customerId"])
@@ -86,10 +89,6 @@ def emit(*, tenant: str, call: Mapping[str, Any], hooks: Sequence[Mapping[str, A
 
 def flush(message: Mapping[str, Any]) -> dict[str, int]:
     """Deliver a call's pending events to one hook, in order (see the module docstring)."""
-    from chalicelib.adapters import webhooks
-    from chalicelib.services.voice.hooks import credentials_of
-    from chalicelib.store.dynamo import entities
-
     tenant, call_id, hook_id = str(message["tenant"]), int(message["call"]), int(message["hook"])
     owner = uuid.uuid4().hex
     sent = failed = 0

@@ -18,7 +18,9 @@ import secrets
 from typing import Any, Mapping
 
 from chalicelib.adapters import webhooks
+from chalicelib.auth import sealing
 from chalicelib.domain import voice as rules
+from chalicelib.domain.errors import ConcurrentUpdateError
 from chalicelib.domain.identity import Principal
 from chalicelib.services.common import audit
 from chalicelib.services.voice import accounts
@@ -54,16 +56,12 @@ def _fields(body: Any, hook: str | None = None) -> dict[str, Any]:
 
 
 def _sealed(credentials: Mapping[str, str] | None) -> str | None:
-    from chalicelib.auth import sealing
-
     return sealing.seal(json.dumps({"hookCredentials": dict(credentials)})) if credentials else None
 
 
 def credentials_of(hook: Mapping[str, Any]) -> dict[str, str] | None:
     """The hook's credentials in clear, for a delivery: opened when sealed, as
     stored when saved before sealing existed, None without any."""
-    from chalicelib.auth import sealing
-
     stored = hook.get("credentials")
     if not stored:
         return None
@@ -79,8 +77,6 @@ def seal_hook_credentials(*, tenant: str) -> int:
     """The migration: every hook of the tenant whose credentials are still in
     clear gets them sealed (each write conditional on the hook's version: one
     changed meanwhile is left to the next run). Returns how many; safe to run again."""
-    from chalicelib.domain.errors import ConcurrentUpdateError
-
     sealed = 0
     for hook in child_store.every_hook(tenant):
         if not isinstance(hook.get("credentials"), Mapping):

@@ -22,8 +22,11 @@ from typing import Any
 from chalicelib import clock
 from chalicelib.auth import access_tokens, attempts, hashing as secrets
 from chalicelib.domain.errors import AuthenticationError
+from chalicelib.store.dynamo import entities
+from chalicelib.store.dynamo.schema import USER
 from chalicelib.store.voice import oauth as store
 from chalicelib.store.dynamo.table import Transaction
+from chalicelib.store.identity import users as identity
 
 # A valid hash of a random password: unknown users cost the same scrypt work.
 _DUMMY_HASH: list[str] = []
@@ -33,7 +36,6 @@ def password_grant(*, username: str, password: str, source_ip: str | None) -> di
     """Tokens for a username and password; AuthenticationError (one message for every failure)."""
     username = (username or "").strip()
     attempts.check(username, source_ip)
-    from chalicelib.store.identity import users as identity
 
     found = identity.find_user_by_username(username) if username and len(username) <= 128 else None
     user = found[1] if found else None
@@ -56,8 +58,6 @@ def refresh_grant(*, token: str) -> dict[str, Any]:
     if record.get("used"):
         store.revoke_family(record["family"])
         raise invalid
-    from chalicelib.store.dynamo import entities
-    from chalicelib.store.dynamo.schema import USER
 
     user = entities.get_one(USER, record["tenantId"], int(record["userId"]))
     if user is None or not user.get("active", True) or user.get("apiOnly"):

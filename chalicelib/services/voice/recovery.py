@@ -17,7 +17,9 @@ from datetime import datetime, timezone
 from typing import Any, Mapping
 
 from chalicelib import clock
-from chalicelib.services.voice import events
+from chalicelib.services.voice import cdr, events
+from chalicelib.services.voice.hooks import event_hooks
+from chalicelib.store import queues
 from chalicelib.store.voice import calls as call_store, deliveries as delivery_store
 
 _log = logging.getLogger(__name__)
@@ -52,8 +54,6 @@ def again(tenant: str, call: Mapping[str, Any]) -> str:
         return "skipped"
     resend(tenant, call)
     if not call.get("cdr"):
-        from chalicelib.services.voice import cdr
-
         cdr.hand_off(tenant=tenant, call=call)
     return "finished"
 
@@ -62,9 +62,6 @@ def resend(tenant: str, call: Mapping[str, Any]) -> None:
     """Record the deliveries of the call's events that are missing, oldest
     first, and queue a flush for every hook with deliveries pending (a record
     written whose flush was never queued): nothing when all is there."""
-    from chalicelib.services.voice.hooks import event_hooks
-    from chalicelib.store import queues
-
     history = sorted((h for h in call.get("history") or [] if "sequence" in h), key=lambda h: h["sequence"])
     for hook in event_hooks(tenant, call["customerId"]):
         records = delivery_store.call_deliveries(tenant, hook["id"], call["id"])

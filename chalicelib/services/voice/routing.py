@@ -10,7 +10,9 @@ import logging
 from typing import Any, Mapping
 
 from chalicelib.domain import voice as rules
+from chalicelib.services.voice import accounts
 from chalicelib.services.voice.common import DEVICE_KIND, TRUNK_KIND
+from chalicelib.store.dynamo.schema import TRUNK
 from chalicelib.store.voice import children as store
 
 _log = logging.getLogger(__name__)
@@ -38,8 +40,6 @@ def gateway_target(tenant: str, call: Mapping[str, Any], device: Mapping[str, An
                    dialled: str) -> dict[str, Any] | None:
     """``sip:<dialled>@<trunk address>:<port>`` for each of the gateway's trunks,
     in its order; None when none is left."""
-    from chalicelib.store.dynamo.schema import TRUNK
-
     section = device["sipGateway"]
     uris, refs = [], []
     for ref in section["trunks"]:
@@ -63,8 +63,6 @@ def presented(tenant: str, call: Mapping[str, Any], target: Mapping[str, Any], c
     (``mbn``: the account's mbn now; ``withheld`` is the adapter's to withhold,
     with route.present; ``pass-through``: as given)."""
     if (target.get("route") or {}).get("present") == "mbn":
-        from chalicelib.services.voice import accounts
-
         ddis = accounts.active_ddis(tenant, int(call["customerId"]))
         return f"+{ddis[0]['name']}" if ddis else caller_id
     return caller_id
@@ -73,8 +71,6 @@ def presented(tenant: str, call: Mapping[str, Any], target: Mapping[str, Any], c
 def presents_own_numbers(tenant: str, call: Mapping[str, Any], verbs: list[dict[str, Any]]) -> bool:
     """Whether a flow hook's verbs present only the account's active DDIs (as a
     call's must: services/voice/calls.py)."""
-    from chalicelib.services.voice import accounts
-
     caller_ids = rules.caller_ids_in({"verbs": verbs})
     if not caller_ids:
         return True

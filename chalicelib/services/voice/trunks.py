@@ -6,6 +6,7 @@ from typing import Any, Mapping
 
 from chalicelib.domain.numbers import trunks as trunk_rules
 from chalicelib.domain import voice as rules
+from chalicelib.domain.errors import NotFoundError
 from chalicelib.domain.identity import Principal
 from chalicelib.services.common import audit
 from chalicelib.store.dynamo.schema import TRUNK
@@ -35,8 +36,6 @@ def get_trunk(*, principal: Principal, account: str, trunk: str) -> dict[str, An
 
 
 def _trunk(principal: Principal, customer: Mapping[str, Any], trunk: str) -> dict[str, Any]:
-    from chalicelib.domain.errors import NotFoundError
-
     record = child_or_404(principal, TRUNK, customer, TRUNK_KIND, trunk, "trunk")
     if record.get("direction") != trunk_rules.TERMINATION or record.get("platformRoute"):
         raise NotFoundError(f"trunk '{trunk}' not found")
