@@ -23,6 +23,7 @@ from chalicelib import clock
 from chalicelib.domain import tracking as rules
 from chalicelib.domain.errors import ValidationError
 from chalicelib.domain.identity import Principal
+from chalicelib.services.calls import scan
 from chalicelib.services.tracking import customers, sources
 from chalicelib.store.tracking import calls as call_store, pools as pool_store, sources as source_store
 
@@ -52,8 +53,6 @@ def day_range(params: Mapping[str, str]) -> tuple[date, date]:
 def tracked_calls(*, principal: Principal, customer_id: int | None, source_id: int | None,
                   first: date, last: date) -> list[dict[str, Any]]:
     """Every tracked call of the range, ordered by start."""
-    from chalicelib.services.calls import scan
-
     principal.require_read()
     tenant = principal.tenant_id
     if source_id is not None:

@@ -6,10 +6,15 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from chalicelib import clock
 from chalicelib.domain.customers import accounts as customer_rules
 from chalicelib.domain import tracking as rules
-from chalicelib.domain.errors import DialtoneError, NotFoundError, PermissionDeniedError, UnknownFieldError, ValidationError
+from chalicelib.domain.customers.items import CUSTOMER_ACTIONS
+from chalicelib.domain.errors import (
+    ActionPermissionError, DialtoneError, NotFoundError, PermissionDeniedError, UnknownFieldError, ValidationError,
+)
 from chalicelib.domain.identity import Principal
+from chalicelib.services.common import actions
 from chalicelib.services.customers import accounts
 from chalicelib.services.tracking import fields
 from chalicelib.store.tracking import customers as customer_store, sources as source_store
@@ -127,11 +132,6 @@ def drop_customer(*, principal: Principal, customer_id: int) -> dict[str, Any]:
     source's transaction on the customer not being an Ex-Customer, so a drop
     racing a new source cannot leave an Ex-Customer with a live source: one
     of the two fails (store/tracking/customers.py)."""
-    from chalicelib.domain.customers.items import CUSTOMER_ACTIONS
-    from chalicelib.domain.errors import ActionPermissionError
-    from chalicelib.services.common import actions
-    from chalicelib import clock
-
     principal.require_write()
     current = get_customer(principal=principal, customer_id=customer_id)
     # Sources from before the count was kept are seen here (and named).

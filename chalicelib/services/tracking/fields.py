@@ -8,9 +8,14 @@ import time
 from typing import Any
 
 from chalicelib import settings
+from chalicelib.auth import digest, hashing as secrets
 from chalicelib.domain import tracking as rules
 from chalicelib.domain.errors import NotFoundError
 from chalicelib.domain.identity import Principal
+from chalicelib.services.identity import users
+from chalicelib.store.dynamo import entities
+from chalicelib.store.dynamo.schema import USER
+from chalicelib.store.identity import users as identity
 from chalicelib.store.tracking import fields as store
 
 _cache: dict[str, tuple[float, list[rules.FieldDefinition]]] = {}
@@ -19,8 +24,6 @@ _lock = threading.Lock()
 
 def define(*, tenant: str, entity: str, slot: int, name: str, kind: str, values: list[str]) -> dict[str, Any]:
     """Create or replace the definition of one slot of customers or sources."""
-    from chalicelib.store.identity import users as identity
-
     if not identity.get_tenant(tenant):
         raise NotFoundError(f"tenant {tenant} not found", field="tenant")
     spec = rules.definition(entity=entity, slot=slot, name=name, kind=kind, values=values)
@@ -59,11 +62,6 @@ def list_definitions(*, principal: Principal) -> list[rules.FieldDefinition]:
 def issue_digest_password(*, tenant: str, user: str) -> dict[str, Any]:
     """A new random password for Digest only (API-only users included): the
     HA1 values are stored, the password is returned once and never stored."""
-    from chalicelib.auth import digest, hashing as secrets
-    from chalicelib.services.identity import users
-    from chalicelib.store.dynamo import entities
-    from chalicelib.store.dynamo.schema import USER
-
     record = users.find_user(tenant=tenant, user=user)
     password = secrets.new_password()
     entities.update(USER, tenant, record, {"digestHa1": secrets.digest_ha1(record["username"], password)})

@@ -26,7 +26,9 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.identity import Principal
 from chalicelib.services.common import audit
+from chalicelib.services.numbers import inventory, sales as customer_numbers
 from chalicelib.services.tracking import customers, fields
+from chalicelib.store.numbers import inventory as number_store
 from chalicelib.store.tracking import sources as store
 from chalicelib.store.dynamo.table import Transaction
 from chalicelib import clock
@@ -158,8 +160,6 @@ def candidates_for(principal: Principal, customer: Mapping[str, Any], given: Map
 
 
 def _search(principal: Principal, given: Mapping[str, Any]) -> list[str]:
-    from chalicelib.services.numbers import inventory
-
     tollfree = str(given.get("tollfree") or "").strip().lower() in ("1", "true", "yes")
     areacode = str(given.get("areacode") or "").strip()
     state = given.get("state")
@@ -198,9 +198,6 @@ def _take_number(principal: Principal, customer: Mapping[str, Any], number: str,
     A sale for a search (``criteria``) is recorded first: if the source's
     transaction does not follow, the same request again takes that number
     (as "owned") instead of buying another (candidates_for)."""
-    from chalicelib.services.numbers import sales as customer_numbers
-    from chalicelib.store.numbers import inventory as number_store
-
     tenant = principal.tenant_id
     item = number_store.get_number(tenant, number)
     if item is not None and item.get("customerId") == customer["id"] and item.get("status") in number_rules.OWNED:
@@ -228,8 +225,6 @@ def _take_number(principal: Principal, customer: Mapping[str, Any], number: str,
 
 
 def _set_number_status(principal: Principal, customer: Mapping[str, Any], number: str, status: str) -> None:
-    from chalicelib.services.numbers import inventory
-
     inventory.update_numbers(principal=principal, customer=customer, numbers=[number], status=status)
 
 
