@@ -27,6 +27,7 @@ from chalicelib.auth import attempts, hashing, sealing
 from chalicelib.domain import identity
 from chalicelib.domain.errors import AuthenticationError, DialtoneError
 from chalicelib.domain.identity import Principal
+from chalicelib.services.identity import users
 from chalicelib.store.identity import users as users_store
 from chalicelib.store.identity import portal as store
 
@@ -119,8 +120,6 @@ def _end_previous(session: Session | None) -> None:
 def enrol(*, session: Session, code: str, source_ip: str | None) -> Session:
     """Confirm the secret shown on the enrolment page with a first code; the
     user's secret is stored and a logged-in session replaces the enrolment one."""
-    from chalicelib.services.identity import users
-
     if session.state != "enrol" or not session.tenant_id or session.user_id is None or not session.pending_secret:
         raise AuthenticationError("the enrolment has expired; log in again")
     user = users.get_user(tenant=session.tenant_id, user_id=session.user_id)
@@ -147,8 +146,6 @@ def principal_of(session: Session) -> Principal:
     """The logged-in user's Principal. Like a resolved API key, it is trusted
     by this process for AUTH_CACHE_SECONDS (a page then costs one read less);
     a user deactivated or changed elsewhere is seen within that time."""
-    from chalicelib.services.identity import users
-
     if not session.logged_in or not session.tenant_id or session.user_id is None:
         raise AuthenticationError("not logged in")
     key = (session.tenant_id, session.user_id)

@@ -8,9 +8,16 @@ from chalicelib import clock
 from chalicelib.auth import attempts
 from chalicelib.auth import hashing as secrets
 from chalicelib.auth import sealing
+from chalicelib.auth import api_key as api_key_auth
 from chalicelib.domain import identity
-from chalicelib.domain.errors import DialtoneError, NotFoundError, PermissionDeniedError, ValidationError
+from chalicelib.domain.common import actions as rules
+from chalicelib.domain.common.actions import Action
+from chalicelib.domain.errors import (
+    ActionPermissionError, ConcurrentUpdateError, DialtoneError, InvalidStateError, NotFoundError, PermissionDeniedError,
+    ValidationError,
+)
 from chalicelib.domain.identity import Principal
+from chalicelib.services.customers.accounts import customer_id_for_account
 from chalicelib.store.identity import users as store
 
 if TYPE_CHECKING:
@@ -42,8 +49,6 @@ def create_user(*, tenant: str, username: str, roles: list[str] | None = None, a
     customer_id = None
     bound_customer = None
     if account_number is not None:
-        from chalicelib.services.customers.accounts import customer_id_for_account
-
         customer_id = customer_id_for_account(tenant=tenant, account_number=account_number)
         customer_access = identity.ACCESS_CUSTOMER
         # The customer must still exist when the user is written.
@@ -130,8 +135,6 @@ def find_user(*, tenant: str, user: str) -> dict[str, Any]:
 def issue_api_key(*, tenant: str, user_id: int) -> str:
     """A new API key for the user, revoking the old one in the same transaction.
     Returned once; only its hash is stored."""
-    from chalicelib.auth import api_key as api_key_auth
-
     user = get_user(tenant=tenant, user_id=user_id)
     key = secrets.new_api_key()
     key_hash, stamp = secrets.api_key_hash(key), clock.now_iso()
@@ -174,8 +177,6 @@ def _failed_reauthentication(username: str, source_ip: str | None, message: str)
 def seal_totp_secret(*, tenant: str, user_id: int) -> bool:
     """Seal the user's TOTP seed if it is still stored as it was before sealing
     existed. True if it was sealed now; a concurrent change leaves it for the next time."""
-    from chalicelib.domain.errors import ConcurrentUpdateError
-
     user = get_user(tenant=tenant, user_id=user_id)
     stored = user.get("totpSecret")
     if not stored or sealing.is_sealed(stored):
@@ -206,8 +207,6 @@ def set_allowlist(*, tenant: str, user_id: int, ips: list[str]) -> list[str]:
     user = get_user(tenant=tenant, user_id=user_id)
     store.update_user(tenant, user, {"ipAllowlist": networks})
     if user.get("apiKeyHash"):
-        from chalicelib.auth import api_key as api_key_auth
-
         api_key_auth.forget(user["apiKeyHash"])
     return networks
 
@@ -228,8 +227,6 @@ def get_own_user(*, principal: Principal, user_id: int) -> dict[str, Any]:
 
 
 def _user_actions() -> dict[str, Any]:
-    from chalicelib.domain.common.actions import Action
-
     def nothing(record: Any, params: Any) -> dict[str, Any]:
         return {}
     return {
@@ -245,9 +242,6 @@ def _user_actions() -> dict[str, Any]:
 def api_key_action(*, principal: Principal, user_id: int, name: str | None, params: Any,
                    source_ip: str | None = None) -> tuple[dict[str, Any], str]:
     """The user's new API key (shown once) by one of the key actions; the old key is revoked."""
-    from chalicelib.domain.common import actions as rules
-    from chalicelib.domain.errors import ActionPermissionError, InvalidStateError
-
     action = rules.find(_user_actions(), name, "user")
     rules.check_parameters(action, params)
     if action.name == "generateAPIKey":
