@@ -13,6 +13,7 @@ from chalicelib.domain import identity
 from chalicelib.domain.errors import NotFoundError
 from chalicelib.domain.identity import Principal
 from chalicelib.lazy import lazy
+from chalicelib.store.dynamo.entities import Page
 
 if TYPE_CHECKING:
     from chalicelib.services.customers import accounts, items
@@ -52,8 +53,6 @@ def _matches(customer: Mapping[str, Any], text: str) -> bool:
 @bp.route("/customers", methods=["GET"])
 def customer_list() -> Response:
     def handle(visit: Visit) -> Response:
-        from chalicelib.store.dynamo.entities import Page
-
         me = visit.me
         if me.customer_access == identity.ACCESS_CUSTOMER and me.customer_id is not None:
             return visit.redirect(f"/customers/{me.customer_id}")
@@ -86,6 +85,4 @@ def customer_page(customer_id: str) -> Response:
 
 
 def _all() -> Any:
-    from chalicelib.store.dynamo.entities import Page
-
     return Page(limit=100)

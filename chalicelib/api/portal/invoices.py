@@ -15,11 +15,14 @@ from chalicelib.api.portal.customers import own_or_chosen
 from chalicelib.api.portal.dialect import FORMS, Visit, bp, serve
 from chalicelib.domain.errors import NotFoundError, ValidationError
 from chalicelib.lazy import lazy
+from chalicelib.store.dynamo.entities import Page
 
 if TYPE_CHECKING:
+    from chalicelib.domain.money import cards
     from chalicelib.services.customers import items
     from chalicelib.services.money import invoices, payments
 else:
+    cards = lazy("chalicelib.domain.money.cards")
     items = lazy("chalicelib.services.customers.items")
     invoices = lazy("chalicelib.services.money.invoices")
     payments = lazy("chalicelib.services.money.payments")
@@ -30,8 +33,6 @@ PAYMENT_DAYS = 365
 @bp.route("/invoices", methods=["GET"])
 def invoices_page() -> Response:
     def handle(visit: Visit) -> Response:
-        from chalicelib.store.dynamo.entities import Page
-
         me = visit.me
         customer = own_or_chosen(visit, visit.query.get("customer"))
         if customer is None:
@@ -61,8 +62,6 @@ def invoice_pdf(invoice_id: str) -> Response:
 @bp.route("/invoices/pay", methods=["POST"], content_types=FORMS)
 def pay() -> Response:
     def handle(visit: Visit) -> Response:
-        from chalicelib.domain.money import cards
-
         form = visit.form
         customer = own_or_chosen(visit, form.get("customer"))
         if customer is None:

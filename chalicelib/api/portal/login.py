@@ -67,7 +67,7 @@ def _enrol_form(visit: Visit, status: int = 200, problem: str | None = None, sec
     """The code form; with ``secret`` (its first showing only), the secret and its QR code."""
     qr = None
     if secret is not None:
-        import segno
+        import segno  # only an enrolment page draws a QR code
 
         assert visit.session is not None
         uri = f"otpauth://totp/Dialtone:{visit.session.user_id}?secret={secret}&issuer=Dialtone"

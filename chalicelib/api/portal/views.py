@@ -17,7 +17,7 @@ STATIC = {"portal.css": "text/css; charset=utf-8", "copy.js": "text/javascript; 
 
 @functools.lru_cache(maxsize=1)
 def environment() -> Any:
-    import jinja2
+    import jinja2  # heavy: loaded by the first page, not by a cold start
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(HERE / "templates")),
                              autoescape=True, trim_blocks=True, lstrip_blocks=True,

@@ -60,8 +60,7 @@ def definition(record: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def load_flow(principal: Principal, customer: Mapping[str, Any], *, full: bool = True) -> Flow:
-    # why: a cycle, trunks imports its kinds and helpers from this module
-    from chalicelib.services.voice import trunks
+    from chalicelib.services.voice import trunks  # a cycle: trunks imports its kinds and helpers from here
 
     tenant = principal.tenant_id
     version = store.flow_version(tenant, customer["id"])
