@@ -29,9 +29,15 @@ import uuid
 from typing import Any, Mapping
 
 from chalicelib import clock, settings
+from chalicelib.adapters import parameters
 from chalicelib.domain import identity
+from chalicelib.domain import voice
 from chalicelib.domain.errors import AuthenticationError
 from chalicelib.domain.identity import Principal
+from chalicelib.store.clients import client
+from chalicelib.store.dynamo import entities
+from chalicelib.store.dynamo.schema import USER
+from chalicelib.store.voice import oauth as store
 
 ALGORITHM = "RS256"
 ACCESS_SECONDS = 3600
@@ -63,6 +69,7 @@ def jwks_url() -> str:
 # ------------------------------------------------------------------ keys
 
 def generate_key() -> dict[str, str]:
+    # cryptography is heavy: imported by the first key operation, not by a cold start
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -82,14 +89,11 @@ def rotated(raw: str | None) -> str:
 
 
 def _raw_key_set() -> str:
-    from chalicelib.adapters import parameters
-
     found = parameters.secret("VOICE_JWT_KEYS")
     if found:
         return found
     if settings.stage() not in LOCAL_STAGES:
         raise RuntimeError("VOICE_JWT_KEYS (or VOICE_JWT_KEYS_PARAMETER) is not configured for this stage")
-    from chalicelib.store.voice import oauth as store
 
     stored = store.stored_signing_keys()
     if stored:
@@ -115,7 +119,7 @@ def _key_set(*, reload: bool = False) -> dict[str, Any]:
     with _lock:
         if fresh_enough():
             return _keys
-        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives import serialization  # heavy: the first key operation loads it
 
         raw = _raw_key_set()
         parsed = json.loads(raw)
@@ -166,9 +170,7 @@ def password_version(user: Mapping[str, Any]) -> str:
 
 
 def issue(*, tenant: str, user: Mapping[str, Any], now: int | None = None) -> str:
-    import jwt
-
-    from chalicelib.domain import voice
+    import jwt  # PyJWT and cryptography: only signing and verifying pay for them
 
     keys_now = _key_set()
     issued = clock.epoch() if now is None else now
@@ -185,7 +187,7 @@ def issue(*, tenant: str, user: Mapping[str, Any], now: int | None = None) -> st
 
 def verify(token: str) -> dict[str, Any]:
     """The token's claims after every cryptographic and claim check; AuthenticationError otherwise."""
-    import jwt
+    import jwt  # PyJWT and cryptography: only signing and verifying pay for them
 
     header = _header(token)
     if header.get("alg") != ALGORITHM:
@@ -268,7 +270,6 @@ def _verified_subject(token: str) -> tuple[str, int, str]:
         with _lock:
             _verified.pop(token, None)
     claims = verify(token)
-    from chalicelib.domain import voice
 
     tenant = str(claims["tenant"])
     parsed = voice.parse_opaque_id(tenant, "USER", claims["sub"], uuid=True)
@@ -290,8 +291,6 @@ def _user(tenant: str, user_id: int) -> tuple[dict[str, Any], Principal, str] | 
     cached = _users.get((tenant, user_id))
     if cached is not None and cached[0] > now:
         return cached[1]
-    from chalicelib.store.dynamo import entities
-    from chalicelib.store.dynamo.schema import USER
 
     user = entities.get_one(USER, tenant, user_id)
     if user is None:
@@ -324,11 +323,7 @@ def rotate_keys() -> dict[str, Any]:
     """A new active signing key; the previous one stays live for verification.
     Local and test stages: the stored key set; deployed stages: the SSM parameter.
     Processes pick the new set up within KEY_CACHE_SECONDS."""
-    from chalicelib.adapters import parameters
-
     if settings.stage() in LOCAL_STAGES and not os.environ.get("VOICE_JWT_KEYS_PARAMETER"):
-        from chalicelib.store.voice import oauth as store
-
         for _ in range(5):
             current = store.stored_signing_keys() or _raw_key_set()
             fresh = rotated(current)
@@ -348,9 +343,6 @@ def rotate_keys() -> dict[str, Any]:
 def _parameter_key_set() -> str | None:
     """The key set in the stage's SSM parameter; None (an empty set) before the
     stage's first rotation has created the parameter (docs/deploy.md)."""
-    from chalicelib.adapters import parameters
-    from chalicelib.store.clients import client
-
     try:
         return parameters.secret("VOICE_JWT_KEYS")
     except client("ssm").exceptions.ParameterNotFound:
