@@ -4,7 +4,7 @@
   deployed stages it is the stage secret VOICE_JWT_KEYS (SSM SecureString
   /dialtone/<stage>/voice-jwt-keys, read by adapters' parameters.secret); on
   the local and test stages it is generated once and kept in the main table
-  (store.voice), so every process of the runtime signs with the same key.
+  (store/voice/oauth.py), so every process of the runtime signs with the same key.
   Rotation (admin ``rotate-voice-keys``) makes a new key active and keeps the
   previous one for verification: two keys live, tokens signed by either verify.
 - RS256, not EdDSA: every library the document names (jjwt 0.11 included)
@@ -89,7 +89,7 @@ def _raw_key_set() -> str:
         return found
     if settings.stage() not in LOCAL_STAGES:
         raise RuntimeError("VOICE_JWT_KEYS (or VOICE_JWT_KEYS_PARAMETER) is not configured for this stage")
-    from chalicelib.store import voice as store
+    from chalicelib.store.voice import oauth as store
 
     stored = store.stored_signing_keys()
     if stored:
@@ -327,7 +327,7 @@ def rotate_keys() -> dict[str, Any]:
     from chalicelib.adapters import parameters
 
     if settings.stage() in LOCAL_STAGES and not os.environ.get("VOICE_JWT_KEYS_PARAMETER"):
-        from chalicelib.store import voice as store
+        from chalicelib.store.voice import oauth as store
 
         for _ in range(5):
             current = store.stored_signing_keys() or _raw_key_set()

@@ -31,16 +31,16 @@ def twice_reversed(got: list[Any]) -> list[Any]:
 
 def _exactly_once(flow: WebhookDelivery) -> None:
     """On top of the flow's own checks (at least once, same id and body, in order)."""
-    from chalicelib.store import voice as store
+    from chalicelib.store.voice import calls as call_store, deliveries as delivery_store
 
     flow.check()
     answers = Counter(delivery for (delivery, _), status in zip(flow.up.requests, flow.up.answers) if status < 300)
-    for record in store.deliveries_of_hook(flow.tenant, flow.hooks["up"], limit=10_000):
+    for record in delivery_store.deliveries_of_hook(flow.tenant, flow.hooks["up"], limit=10_000):
         assert answers[record["deliveryId"]] == 1, f"event {record['seq']} of call {record['callId']}: " \
                                                    f"{answers[record['deliveryId']]} 2xx answers"
         assert [a["status"] for a in record["attempts"]].count(204) == 1, record["attempts"]
     for call_id in flow.calls:
-        history = (store.get_call(flow.tenant, call_id) or {})["history"]
+        history = (call_store.get_call(flow.tenant, call_id) or {})["history"]
         assert [h["event"] for h in history].count("call.initiated") == 1, history
 
 
@@ -87,7 +87,7 @@ def _answered() -> dict[str, Any]:
 
 
 def _call(flow: WebhookDelivery, call_id: int) -> dict[str, Any]:
-    from chalicelib.store import voice as store
+    from chalicelib.store.voice import calls as store
 
     return store.get_call(flow.tenant, call_id) or {}
 

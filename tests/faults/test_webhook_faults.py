@@ -105,14 +105,15 @@ class WebhookDelivery(Flow):
     def check(self) -> None:
         from chalicelib.services.voice import events
         from chalicelib.services.voice.cdr import DISPOSITIONS
-        from chalicelib.store import voice as store
+        from chalicelib.store.voice import calls as call_store, deliveries as delivery_store
 
         self.dead |= {m["deliveryId"] for m in self.sqs.purge(events.DEAD_QUEUE)}
         up, down = self.up.received(), self.down.received()
         first_up = self.up.first_arrivals()
-        logs = {name: store.deliveries_of_hook(self.tenant, hook, limit=10_000) for name, hook in self.hooks.items()}
+        logs = {name: delivery_store.deliveries_of_hook(self.tenant, hook, limit=10_000)
+                for name, hook in self.hooks.items()}
         for call_id in self.calls:
-            call = store.get_call(self.tenant, call_id) or {}
+            call = call_store.get_call(self.tenant, call_id) or {}
             assert call.get("state") in DISPOSITIONS, f"call {call_id} did not end: {call.get('state')}"
             sequences = [h["sequence"] for h in call["history"] if h["event"] != "call.queued"]
             assert sequences == list(range(1, len(sequences) + 1)) and sequences, call["history"]
@@ -233,7 +234,7 @@ def test_a_lease_whose_answer_was_lost_is_still_the_workers(tenant: dict[str, An
 
 
 def _ids(flow: WebhookDelivery, hook: str, call_id: int) -> set[str]:
-    from chalicelib.store import voice as store
+    from chalicelib.store.voice import deliveries as store
 
     return {d["deliveryId"] for d in store.deliveries_of_hook(flow.tenant, flow.hooks[hook], limit=1000)
             if d["callId"] == call_id}
@@ -280,7 +281,7 @@ def test_a_call_whose_worker_died_after_the_claim_ends_and_says_so(tenant: dict[
     call, which used to stay ``initiated`` for good (the message skipped any
     call not queued), ends ``failed`` with its call.completed delivered and its
     CDR handed off."""
-    from chalicelib.store import voice as store
+    from chalicelib.store.voice import calls as store
     from tests.support.faults import CRASH
 
     flow = CallEvents(tenant, *receivers, hook_names=("up",))
@@ -314,7 +315,7 @@ def test_a_call_whose_claim_answer_was_lost_still_runs(tenant: dict[str, Any],
     lost, botocore's retry finds the call initiated: the claim is this
     worker's own, and the call runs (it was taken for another delivery's and
     skipped: the call stayed initiated for good; found by the full sweep)."""
-    from chalicelib.store import voice as store
+    from chalicelib.store.voice import calls as store
 
     flow = CallEvents(tenant, *receivers, hook_names=("up",))
     fired = _with_one_fault(flow, "dynamodb.UpdateItem", LOST_ANSWER, persistent=False)
@@ -329,7 +330,7 @@ def test_a_step_whose_write_answer_was_lost_leaves_no_gap_and_no_stuck_call(
     delivered, and call.completed next in sequence (call control used to
     write call.completed as the ringing step's sequence, conditional on a
     history that had moved on: it stayed ringing for good; found by the full sweep)."""
-    from chalicelib.store import voice as store
+    from chalicelib.store.voice import calls as store
 
     flow = CallEvents(tenant, *receivers, hook_names=("up",))
     fired = _with_one_fault(flow, "dynamodb.UpdateItem", LOST_ANSWER, nth=2)

@@ -329,7 +329,11 @@ def spec() -> dict[str, Any]:
                      "description": "generateAPIKey {password, totpCode} (own), issueAPIKey (admin, API-only "
                                     "user without key), resetAPIKey (primary data protection)",
                      "requestBody": {"required": False, **_json(bodies.action_body(bodies.user_actions()))},
-                     "responses": _answer(_ref("UserWithKey"))}},
+                     "responses": {**_answer(_ref("UserWithKey")), "429": {
+                         "description": "generateAPIKey: too many wrong passwords or codes for this user or from "
+                                        "this address lately (429002, the portal's and logins' counters): wait "
+                                        "Retry-After seconds",
+                         **_json(_ref("Error"))}}}},
     }
     for operations in paths.values():
         for method, operation in operations.items():

@@ -114,7 +114,7 @@ def _responses(name: str, *, paged: bool) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- the request side
 
-ID = {"type": "string", "pattern": "^[0-9]{1,12}$", "description": "a positive integer"}
+ID = {"type": "string", "pattern": "^[1-9][0-9]{0,11}$", "description": "a positive integer"}
 PAGE = [("page", {"type": "integer", "minimum": 0, "maximum": 10**6}, "0 is the first page"),
         ("pagesize", {"type": "integer", "minimum": 1, "maximum": rules.MAX_PAGESIZE},
          f"default {rules.DEFAULT_PAGESIZE}")]
@@ -124,7 +124,14 @@ DAYS = [("date_from", {"type": "string", "format": "date"}, "first UTC day (defa
 SEARCH = {"areacode": {"type": "string", "pattern": "^[2-9][0-9]{2}$", "description": "NPA (or a toll-free prefix)"},
           "state": {"type": "string", "pattern": "^[A-Za-z]{2}$"},
           "tollfree": {"type": "string", "enum": ["1", "0", "true", "false"]}}
-CUSTOM_INPUT = {"type": "string", "nullable": True,
+# What XML 1.0 cannot carry (render.NOT_XML) is refused 400 in every value: it would come back in XML answers.
+NOT_XML = "\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\uFFFE\\uFFFF"
+XML_TEXT = f"^[^{NOT_XML}]*$"
+# Values are stripped of white space (of which XML carries only tab, LF, CR and spaces) before they are checked.
+SPACE = "[^\\S\\x0B\\x0C\\x1C-\\x1F]"
+VISIBLE = f"[^\\s{NOT_XML}]"
+INPUT = {"type": "string", "pattern": XML_TEXT}
+CUSTOM_INPUT = {"type": "string", "nullable": True, "pattern": XML_TEXT,
                 "description": "only custom_N of a defined slot (N without leading zeros); empty clears; "
                                "any other name is 400"}
 
@@ -142,19 +149,32 @@ def _fields(properties: dict[str, Any], *, required: tuple[str, ...] = (), custo
     return schema
 
 
-NAME = {"type": "string", "minLength": 1, "maxLength": rules.NAME_MAX}
+NAME = {"type": "string", "minLength": 1, "maxLength": rules.NAME_MAX, "description": "not blank",
+        "pattern": f"^{SPACE}*{VISIBLE}[^{NOT_XML}]*$"}
+# The account number of the other APIs (unique in the tenant: a taken one is 400); left empty on create, one is
+# allocated.
+CUSTNR = {"type": "string", "pattern": f"^{SPACE}*[A-Za-z0-9][A-Za-z0-9_-]{{0,31}}{SPACE}*$",
+          "description": "1-32 letters, digits, '-' or '_', unique in the tenant"}
+# Punctuation ( ) . - and spaces are dropped first; ten digits or fewer are a NANP number.
+FORWARD_TO = {"type": "string", "pattern": "^(\\+[1-9][0-9]{7,14}|[0-9]{7,10}|[1-9][0-9]{10,14})?$",
+              "description": "where its calls ring, E.164 (+14155550100); empty clears"}
+EMAIL = {"type": "string", "maxLength": 254, "description": "an e-mail address (an @ neither first nor last); "
+                                                            "empty clears",
+         "pattern": f"^{SPACE}*$|^{SPACE}*[^@\\s{NOT_XML}][^{NOT_XML}]*@[^{NOT_XML}]*[^@\\s{NOT_XML}]{SPACE}*$"}
+CORPORATE_ID = {**INPUT, "maxLength": 64}
 FLAG = {"type": "string", "enum": ["1", "0"]}
 BODIES: dict[str, dict[str, Any]] = {
-    "customer_create": _fields({"name": NAME, "custnr": TEXT, "corporateid": TEXT, "email": TEXT},
+    "customer_create": _fields({"name": NAME, "custnr": {**CUSTNR, "pattern": f"^{SPACE}*$|{CUSTNR['pattern']}"},
+                                "corporateid": CORPORATE_ID, "email": EMAIL},
                                required=("name",), custom=True),
-    "customer_update": _fields({"name": NAME, "custnr": TEXT, "corporateid": TEXT, "email": TEXT,
+    "customer_update": _fields({"name": NAME, "custnr": CUSTNR, "corporateid": CORPORATE_ID, "email": EMAIL,
                                 "customer_id": ID}, custom=True),
-    "source_create": _fields({"name": NAME, "number": {"type": "string", "description": "10 or 11 digits, or +1…"},
-                              "forward_to": {"type": "string", "description": "E.164"}, **SEARCH,
+    "source_create": _fields({"name": NAME, "number": {**INPUT, "description": "10 or 11 digits, or +1…"},
+                              "forward_to": FORWARD_TO, **SEARCH,
                               "active": {"type": "string", "enum": ["1"]}, "customer_id": ID},
                              required=("name",), custom=True),
-    "source_update": _fields({"name": NAME, "forward_to": TEXT, "customer_id": ID, "source_id": ID}, custom=True),
-    "pool_add": _fields({"number": TEXT, "quantity": {"type": "string", "pattern": "^[0-9]{1,2}$",
+    "source_update": _fields({"name": NAME, "forward_to": FORWARD_TO, "customer_id": ID, "source_id": ID}, custom=True),
+    "pool_add": _fields({"number": INPUT, "quantity": {"type": "string", "pattern": "^[0-9]{1,2}$",
                                                       "description": f"1-{rules.MAX_POOL}"},
                          **SEARCH, "customer_id": ID, "source_id": ID}),
     "greeting_create": _fields({"name": NAME, "active": FLAG, "customer_id": ID,
@@ -326,7 +346,7 @@ def spec() -> dict[str, Any]:
             if method not in entry:
                 entry[method] = {"summary": "Not offered by this resource.",
                                  "responses": {k: v for k, v in _responses(name, paged=False).items()
-                                               if k in ("401", "405")}}
+                                               if k in ("401", "404", "405")}}
         ids = re.findall(r"\{(\w+)\}", template)
         if ids:
             entry["parameters"] = [{"name": i, "in": "path", "required": True, "schema": ID} for i in ids]

@@ -16,6 +16,7 @@ from chalicelib.domain.errors import AlreadyExistsError, NotFoundError
 from chalicelib.domain.identity import Principal
 from chalicelib.services.common import audit, retry
 from chalicelib.services.customers import accounts as customer_service
+from chalicelib.store.voice import accounts as store
 
 ACCOUNT_KIND = "ACCOUNT"
 DDI_KIND = "DDI"
@@ -61,8 +62,6 @@ def profile(*, principal: Principal, customer: Mapping[str, Any]) -> dict[str, A
 
 
 def _assign_profile(principal: Principal, customer_id: int) -> dict[str, Any]:
-    from chalicelib.store import voice as store
-
     current = customer_service.get_customer(principal=principal, customer_id=customer_id)
     if current.get("voiceDomain") and "voiceMbn" in current:
         return current
@@ -119,8 +118,6 @@ def main_number(*, principal: Principal, customer: Mapping[str, Any], ddis: Sequ
         return stored
     current = names[0] if names else ""
     if customer.get("voiceDomain") and stored != current:
-        from chalicelib.store import voice as store
-
         try:  # the mbn's number left the account: the next one takes over
             store.update_customer(customer_service.CUSTOMER, principal.tenant_id, customer, {"voiceMbn": current})
         except Exception:  # noqa: BLE001 - a lost race here changes nothing the caller asked for

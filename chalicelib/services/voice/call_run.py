@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from chalicelib.services.voice import events, recovery
-from chalicelib.store import voice as store
+from chalicelib.store.voice import calls as store
 
 
 class Ended(Exception):

@@ -11,7 +11,7 @@ from chalicelib.services.common import audit
 from chalicelib.services.voice import accounts
 from chalicelib.services.voice.common import CALL_KIND, Flow, child_or_404, load_flow, oid
 from chalicelib.store import queues
-from chalicelib.store import voice as store
+from chalicelib.store.voice import calls as call_store, children as child_store
 
 QUEUE = "voice_calls"
 
@@ -97,13 +97,14 @@ def _now() -> str:
 
 
 def _queue(principal: Principal, fields: dict[str, Any]) -> dict[str, Any]:
-    record = store.create_child(store.CALL, principal.tenant_id, {k: v for k, v in fields.items() if v is not None})
+    record = child_store.create_child(child_store.CALL, principal.tenant_id,
+                                      {k: v for k, v in fields.items() if v is not None})
     audit.touch("call", record["id"])
     try:
         queues.publish(QUEUE, {"tenant": principal.tenant_id, "call": record["id"]})
     except Exception:
         # Never a call that nobody will run: it ends failed, and the request fails.
-        store.set_call(principal.tenant_id, record["id"], {"state": "failed", "cause": "not-queued"})
+        call_store.set_call(principal.tenant_id, record["id"], {"state": "failed", "cause": "not-queued"})
         raise
     return record
 
@@ -111,7 +112,7 @@ def _queue(principal: Principal, fields: dict[str, Any]) -> dict[str, Any]:
 def get_call(*, principal: Principal, account: str, call: str) -> dict[str, Any]:
     rules.require(principal, rules.READ)
     customer = accounts.get_account(principal=principal, account=account)
-    record = child_or_404(principal, store.CALL, customer, CALL_KIND, call, "call")
+    record = child_or_404(principal, child_store.CALL, customer, CALL_KIND, call, "call")
     audit.touch("call", record["id"])
     return record
 
@@ -125,7 +126,7 @@ def list_calls(*, principal: Principal, account: str, after: str | None, limit: 
         after_id = rules.parse_opaque_id(principal.tenant_id, CALL_KIND, after, uuid=True) or 0
         if not after_id:
             raise ValidationError("after: not a call id", field="after")
-    return store.children(store.CALL, principal.tenant_id, customer["id"], after=after_id, limit=limit)
+    return child_store.children(child_store.CALL, principal.tenant_id, customer["id"], after=after_id, limit=limit)
 
 
 def update_call(*, principal: Principal, account: str, call: str, body: Any) -> None:
@@ -133,18 +134,18 @@ def update_call(*, principal: Principal, account: str, call: str, body: Any) -> 
     rules.require(principal, rules.CALLS)
     verbs = rules.update_input(body)
     customer = accounts.get_account(principal=principal, account=account)
-    record = child_or_404(principal, store.CALL, customer, CALL_KIND, call, "call")
+    record = child_or_404(principal, child_store.CALL, customer, CALL_KIND, call, "call")
     flow = load_flow(principal, customer)
     _resolve(principal, flow, {"verbs": verbs})
     _check_caller_ids(flow, {"verbs": verbs})
-    store.control_call(principal.tenant_id, record, {"pendingVerbs": verbs})
+    call_store.control_call(principal.tenant_id, record, {"pendingVerbs": verbs})
 
 
 def hangup_call(*, principal: Principal, account: str, call: str) -> None:
     rules.require(principal, rules.CALLS)
     customer = accounts.get_account(principal=principal, account=account)
-    record = child_or_404(principal, store.CALL, customer, CALL_KIND, call, "call")
-    store.control_call(principal.tenant_id, record, {"hangupRequested": True})
+    record = child_or_404(principal, child_store.CALL, customer, CALL_KIND, call, "call")
+    call_store.control_call(principal.tenant_id, record, {"hangupRequested": True})
 
 
 def simulate_inbound(*, principal: Principal, account: str, body: Any) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from chalicelib.domain import voice as rules
 from chalicelib.domain.numbers import trunks as trunk_rules
 from chalicelib.services.common import retry
 from chalicelib.services.voice.common import CALL_KIND, TRUNK_KIND, oid
-from chalicelib.store import voice as store
+from chalicelib.store.voice import accounts as account_store, calls as call_store, children as child_store
 
 DISPOSITIONS = {"completed": "ANSWERED", "busy": "BUSY", "no-answer": "NO ANSWER", "failed": "FAILED"}
 
@@ -59,7 +59,7 @@ def _trunk_id(tenant: str, call: Mapping[str, Any]) -> int | None:
     ref = call.get("trunkRef")
     if ref:
         return rules.parse_opaque_id(tenant, TRUNK_KIND, ref, uuid=True)
-    trunks = [t for t in store.children(TRUNK, tenant, call["customerId"])
+    trunks = [t for t in child_store.children(TRUNK, tenant, call["customerId"])
               if t.get("direction") == "termination" and not t.get("platformRoute")]
     if trunks:
         return int(trunks[0]["id"])
@@ -67,8 +67,8 @@ def _trunk_id(tenant: str, call: Mapping[str, Any]) -> int | None:
 
 
 def _platform_route(tenant: str, customer_id: int) -> int:
-    return store.platform_route(tenant, customer_id) or store.create_platform_route(tenant, customer_id,
-                                                                                    PLATFORM_ROUTE)
+    return account_store.platform_route(tenant, customer_id) \
+        or account_store.create_platform_route(tenant, customer_id, PLATFORM_ROUTE)
 
 
 def hand_off(*, tenant: str, call: Mapping[str, Any]) -> str | None:
@@ -89,5 +89,5 @@ def hand_off(*, tenant: str, call: Mapping[str, Any]) -> str | None:
     writer.writerow(row(tenant=tenant, call=call, customer=customer, trunk_id=trunk_id))
     name = f"voice-{oid(tenant, CALL_KIND, call['id'])}.csv"
     key = inbox.upload_to_inbox(tenant=tenant, name=name, body=buffer.getvalue().encode())
-    store.set_call(tenant, call["id"], {"cdr": key})
+    call_store.set_call(tenant, call["id"], {"cdr": key})
     return key

@@ -8,7 +8,7 @@ from typing import Any, Mapping
 from chalicelib.domain import voice as rules
 from chalicelib.domain.errors import NotFoundError
 from chalicelib.domain.identity import Principal
-from chalicelib.store import voice as store
+from chalicelib.store.voice import children as store
 from chalicelib.store.dynamo.entities import EntityType
 
 TRUNK_KIND, HOOK_KIND, DEVICE_KIND, CALL_KIND = "TRUNK", "VHOOK", "VDEVICE", "VCALL"

@@ -27,7 +27,7 @@ from chalicelib.observability import metrics
 from chalicelib.services.voice import events, recovery, routing
 from chalicelib.services.voice.call_run import CallRun, Ended
 from chalicelib.services.voice.common import DEVICE_KIND, HOOK_KIND, oid
-from chalicelib.store import voice as store
+from chalicelib.store.voice import calls as call_store, children as child_store
 
 _log = logging.getLogger(__name__)
 HOLD_REAL_SECONDS = 30.0
@@ -39,23 +39,23 @@ def run(*, tenant: str, call_id: int) -> str:
     """Run the call if it is still queued; the final state (or why nothing ran)."""
     from chalicelib.services.voice.hooks import event_hooks
 
-    call = store.get_call(tenant, call_id)
+    call = call_store.get_call(tenant, call_id)
     if call is None:
         return "skipped"
     if call.get("state") != "queued":
         return recovery.again(tenant, call)  # the message again: SQS delivers at least once
     started = clock.now().timestamp()
     if call.get("hangupRequested"):
-        if store.set_call(tenant, call_id, {"state": "canceled", "endedAt": events.iso(started), "cause": "api-hangup",
-                                            "duration": 0}, expect_states=["queued"],
-                          append_history=[{"event": "call.completed", "state": "canceled",
-                                           "at": events.iso(started)}]):
+        if call_store.set_call(tenant, call_id, {"state": "canceled", "endedAt": events.iso(started),
+                                                 "cause": "api-hangup", "duration": 0}, expect_states=["queued"],
+                               append_history=[{"event": "call.completed", "state": "canceled",
+                                                "at": events.iso(started)}]):
             return "canceled"
         return "skipped"
     claim = uuid.uuid4().hex
-    if not store.set_call(tenant, call_id, {"state": "initiated", "initiatedAt": events.iso(started),
-                                            "claimedBy": claim}, expect_states=["queued"]) \
-            and (store.get_call(tenant, call_id) or {}).get("claimedBy") != claim:
+    if not call_store.set_call(tenant, call_id, {"state": "initiated", "initiatedAt": events.iso(started),
+                                                 "claimedBy": claim}, expect_states=["queued"]) \
+            and (call_store.get_call(tenant, call_id) or {}).get("claimedBy") != claim:
         # Another delivery of the message got there first. (Not this one's own claim, which
         # botocore sent again after its answer was lost and found the call initiated.)
         return "skipped"
@@ -86,7 +86,7 @@ def _close(run_: CallRun, state: str, cause: str) -> tuple[str, str]:
     first while the line is up (answered, ending by its own verbs): a 204 is
     never ignored. A call that never connected had nothing to run its verbs on."""
     for _ in range(MAX_FLOW_STEPS):
-        if store.set_call(run_.tenant, run_.call["id"], {"closing": True}, expect_control=run_.control):
+        if call_store.set_call(run_.tenant, run_.call["id"], {"closing": True}, expect_control=run_.control):
             break
         seen = run_.control
         try:
@@ -107,7 +107,7 @@ def _finish(run_: CallRun, state: str, cause: str) -> str:
     duration = int(round(run_.now - run_.answered_at)) if run_.answered_at is not None else 0
     run_.media.hangup(cause)
     if run_.resend:
-        recovery.resend(run_.tenant, store.get_call(run_.tenant, run_.call["id"]) or run_.call)
+        recovery.resend(run_.tenant, call_store.get_call(run_.tenant, run_.call["id"]) or run_.call)
     run_.event("call.completed", {"duration": duration, "cause": cause}, state=state,
                fields={"endedAt": events.iso(run_.now), "duration": duration, "cause": cause})
     metrics.count("VoiceCalls", Outcome=state)
@@ -115,7 +115,7 @@ def _finish(run_: CallRun, state: str, cause: str) -> str:
         # A failure here fails the message: SQS brings it back and recovery.again hands the CDR off.
         from chalicelib.services.voice import cdr
 
-        cdr.hand_off(tenant=run_.tenant, call=store.get_call(run_.tenant, run_.call["id"]) or run_.call)
+        cdr.hand_off(tenant=run_.tenant, call=call_store.get_call(run_.tenant, run_.call["id"]) or run_.call)
     return state
 
 
@@ -143,7 +143,7 @@ def _outbound(run_: CallRun) -> None:
 
 def _check_control(run_: CallRun) -> list[dict[str, Any]] | None:
     """New verbs from a PUT since the last check (None: none); Ended on a DELETE."""
-    fresh = store.get_call(run_.tenant, run_.call["id"]) or {}
+    fresh = call_store.get_call(run_.tenant, run_.call["id"]) or {}
     version = int(fresh.get("controlVersion", 0))
     if version == run_.control:
         return None
@@ -234,7 +234,7 @@ def _record_trunk(run_: CallRun, target: Mapping[str, Any], leg: media_adapter.L
     used = trunks[min(max(leg.route_index, 0), len(trunks) - 1)]
     if run_.call.get("trunkRef") != used:
         run_.call["trunkRef"] = used
-        store.set_call(run_.tenant, run_.call["id"], {"trunkRef": used})
+        call_store.set_call(run_.tenant, run_.call["id"], {"trunkRef": used})
 
 
 def _redirect(run_: CallRun, config: Mapping[str, Any]) -> list[dict[str, Any]] | None:
@@ -249,7 +249,7 @@ def _redirect(run_: CallRun, config: Mapping[str, Any]) -> list[dict[str, Any]] 
 
 def _device(run_: CallRun, ref: str) -> dict[str, Any] | None:
     number = rules.parse_opaque_id(run_.tenant, DEVICE_KIND, ref, uuid=True)
-    return store.child(store.DEVICE, run_.tenant, run_.call["customerId"], number)
+    return child_store.child(child_store.DEVICE, run_.tenant, run_.call["customerId"], number)
 
 
 def _ask_flow_hook(run_: CallRun, hook_ref: str, *, timeout: int) -> list[dict[str, Any]] | None:
@@ -258,7 +258,7 @@ def _ask_flow_hook(run_: CallRun, hook_ref: str, *, timeout: int) -> list[dict[s
     from chalicelib.services.voice.hooks import credentials_of
 
     number = rules.parse_opaque_id(run_.tenant, HOOK_KIND, hook_ref, uuid=True)
-    hook = store.child(store.HOOK, run_.tenant, run_.call["customerId"], number)
+    hook = child_store.child(child_store.HOOK, run_.tenant, run_.call["customerId"], number)
     if hook is None or hook.get("app") != rules.FLOW_APP:
         return None
     body = json.dumps({"call": {"id": oid(run_.tenant, "VCALL", run_.call["id"]), "from": run_.call.get("callerId"),

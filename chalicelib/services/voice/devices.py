@@ -11,7 +11,7 @@ from chalicelib.domain.identity import Principal
 from chalicelib.services.common import audit
 from chalicelib.services.voice import accounts
 from chalicelib.services.voice.common import DEVICE_KIND, child_or_404, definition, load_flow, oid, refuse_if_used
-from chalicelib.store import voice as store
+from chalicelib.store.voice import children as store
 from chalicelib.store.dynamo.table import Transaction
 
 

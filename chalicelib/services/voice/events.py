@@ -1,7 +1,7 @@
 """Call events to event.generic hooks: recorded, then delivered in order.
 
 ``emit`` (call control) writes one delivery record per event and hook (the
-delivery log, store.put_deliveries) and queues a flush of that (call, hook) on
+delivery log, deliveries.put_deliveries) and queues a flush of that (call, hook) on
 the voice-webhooks queue, hooks in priority order.
 
 What order is guaranteed: per (call, hook), strictly the call's order
@@ -36,7 +36,7 @@ from chalicelib import clock
 from chalicelib.observability import metrics
 from chalicelib.services.voice.common import CALL_KIND, HOOK_KIND, oid
 from chalicelib.store import queues
-from chalicelib.store import voice as store
+from chalicelib.store.voice import children as child_store, deliveries as delivery_store
 
 _log = logging.getLogger(__name__)
 QUEUE = "voice_webhooks"
@@ -80,7 +80,7 @@ def emit(*, tenant: str, call: Mapping[str, Any], hooks: Sequence[Mapping[str, A
         rows.append({"hookId": hook["id"], "callId": call["id"], "seq": seq, "deliveryId": delivery_id,
                      "event": event, "callRef": call_ref, "body": json.dumps(body, separators=(",", ":")),
                      "createdAt": iso(clock.now().timestamp())})
-    store.put_deliveries(tenant, rows)
+    delivery_store.put_deliveries(tenant, rows)
     queues.publish_batch(QUEUE, [{"tenant": tenant, "call": call["id"], "hook": h["id"]} for h in hooks])
 
 
@@ -94,21 +94,21 @@ def flush(message: Mapping[str, Any]) -> dict[str, int]:
     owner = uuid.uuid4().hex
     sent = failed = 0
     while True:
-        lease = store.take_lease(tenant, call_id, hook_id, owner, LEASE_SECONDS)
+        lease = delivery_store.take_lease(tenant, call_id, hook_id, owner, LEASE_SECONDS)
         if lease is None:  # another worker, or a scheduled retry, has it
             _pass_on(tenant, call_id, hook_id)
             return {"sent": sent, "failed": failed}
-        hook = entities.get_one(store.HOOK, tenant, hook_id)
-        pending = store.pending_deliveries(tenant, hook_id, call_id)
+        hook = entities.get_one(child_store.HOOK, tenant, hook_id)
+        pending = delivery_store.pending_deliveries(tenant, hook_id, call_id)
         if hook is None:  # deleted: nothing is sent to it any more
             for delivery in pending:
-                store.record_attempt(tenant, delivery, {"at": iso(clock.now().timestamp()), "error": "hook deleted"},
-                                     "canceled")
-            store.set_lease(tenant, call_id, hook_id, owner, attempt=0, release=True)
+                delivery_store.record_attempt(tenant, delivery,
+                                              {"at": iso(clock.now().timestamp()), "error": "hook deleted"}, "canceled")
+            delivery_store.set_lease(tenant, call_id, hook_id, owner, attempt=0, release=True)
             return {"sent": sent, "failed": failed}
         if not pending:
-            store.set_lease(tenant, call_id, hook_id, owner, attempt=0, release=True)
-            if not store.pending_deliveries(tenant, hook_id, call_id):
+            delivery_store.set_lease(tenant, call_id, hook_id, owner, attempt=0, release=True)
+            if not delivery_store.pending_deliveries(tenant, hook_id, call_id):
                 return {"sent": sent, "failed": failed}
             continue  # an event landed between the read and the release
         for delivery in pending:
@@ -122,7 +122,7 @@ def flush(message: Mapping[str, Any]) -> dict[str, int]:
             record = {"at": iso(clock.now().timestamp()), "status": outcome.status, "error": outcome.error,
                       "ms": outcome.ms}
             if outcome.ok:
-                store.record_attempt(tenant, delivery, record, "delivered")
+                delivery_store.record_attempt(tenant, delivery, record, "delivered")
                 metrics.count("WebhookDeliveries", Outcome="delivered")
                 sent += 1
                 continue
@@ -135,10 +135,10 @@ def flush(message: Mapping[str, Any]) -> dict[str, int]:
                 queues.publish(DEAD_QUEUE, {"tenant": tenant, "hook": hook_id, "call": call_id,
                                             "deliveryId": delivery["deliveryId"], "event": delivery["event"],
                                             "attempts": attempt, "lastError": outcome.error})
-                store.record_attempt(tenant, delivery, {**record, "final": True}, "dead-lettered")
+                delivery_store.record_attempt(tenant, delivery, {**record, "final": True}, "dead-lettered")
                 metrics.count("WebhookDeliveries", Outcome="dead")
                 continue
-            store.record_attempt(tenant, delivery, record, "pending")
+            delivery_store.record_attempt(tenant, delivery, record, "pending")
             metrics.count("WebhookDeliveries", Outcome="retried")
             delay = backoff()[attempt - 1]
             # The retry's message before the lease says a retry is due: a lease with a
@@ -146,9 +146,9 @@ def flush(message: Mapping[str, Any]) -> dict[str, int]:
             # read before the message is sent, so the message never comes before it.
             next_at = clock.epoch() + delay
             queues.publish(QUEUE, {"tenant": tenant, "call": call_id, "hook": hook_id}, delay_seconds=delay)
-            store.set_lease(tenant, call_id, hook_id, owner, attempt=attempt, next_at=next_at, release=True)
+            delivery_store.set_lease(tenant, call_id, hook_id, owner, attempt=attempt, next_at=next_at, release=True)
             return {"sent": sent, "failed": failed}
-        store.set_lease(tenant, call_id, hook_id, owner, attempt=0, release=True)
+        delivery_store.set_lease(tenant, call_id, hook_id, owner, attempt=0, release=True)
 
 
 def _pass_on(tenant: str, call_id: int, hook_id: int) -> None:
@@ -162,9 +162,9 @@ def _pass_on(tenant: str, call_id: int, hook_id: int) -> None:
     remaining events would never be sent. So while events are pending, this
     message is sent again for when the lease ends: at worst one extra message
     that finds nothing to do."""
-    lease = store.get_lease(tenant, call_id, hook_id) or {}
+    lease = delivery_store.get_lease(tenant, call_id, hook_id) or {}
     now = clock.epoch()
-    if int(lease.get("nextAt", 0)) > now or not store.pending_deliveries(tenant, hook_id, call_id):
+    if int(lease.get("nextAt", 0)) > now or not delivery_store.pending_deliveries(tenant, hook_id, call_id):
         return
     delay = min(900, max(1, int(lease.get("until", 0)) - now + 1))
     queues.publish(QUEUE, {"tenant": tenant, "call": call_id, "hook": hook_id}, delay_seconds=delay)

@@ -23,7 +23,7 @@ from chalicelib.domain.identity import Principal
 from chalicelib.services.common import audit
 from chalicelib.services.voice import accounts
 from chalicelib.services.voice.common import HOOK_KIND, child_or_404, load_flow, oid, refuse_if_used
-from chalicelib.store import voice as store
+from chalicelib.store.voice import children as child_store, deliveries as delivery_store
 from chalicelib.store.dynamo.table import Transaction
 
 MAX_DELIVERIES_PAGE = 200
@@ -35,12 +35,12 @@ def new_secret() -> str:
 
 def list_hooks(*, principal: Principal, account: str) -> list[dict[str, Any]]:
     customer = accounts.get_account(principal=principal, account=account)
-    return store.children(store.HOOK, principal.tenant_id, customer["id"])
+    return child_store.children(child_store.HOOK, principal.tenant_id, customer["id"])
 
 
 def get_hook(*, principal: Principal, account: str, hook: str) -> dict[str, Any]:
     customer = accounts.get_account(principal=principal, account=account)
-    record = child_or_404(principal, store.HOOK, customer, HOOK_KIND, hook, "hook")
+    record = child_or_404(principal, child_store.HOOK, customer, HOOK_KIND, hook, "hook")
     audit.touch("hook", record["id"])
     return record
 
@@ -82,11 +82,11 @@ def seal_hook_credentials(*, tenant: str) -> int:
     from chalicelib.domain.errors import ConcurrentUpdateError
 
     sealed = 0
-    for hook in store.every_hook(tenant):
+    for hook in child_store.every_hook(tenant):
         if not isinstance(hook.get("credentials"), Mapping):
             continue
         try:
-            store.update_child(store.HOOK, tenant, hook, {"credentials": _sealed(hook["credentials"])})
+            child_store.update_child(child_store.HOOK, tenant, hook, {"credentials": _sealed(hook["credentials"])})
         except ConcurrentUpdateError:
             continue
         sealed += 1
@@ -99,8 +99,8 @@ def create_hook(*, principal: Principal, account: str, body: Any) -> tuple[dict[
     fields = _fields(body)
     customer = accounts.get_account(principal=principal, account=account)
     secret = new_secret()
-    record = store.create_child(store.HOOK, principal.tenant_id,
-                                {**fields, "customerId": customer["id"], "signingSecret": secret})
+    record = child_store.create_child(child_store.HOOK, principal.tenant_id,
+                                      {**fields, "customerId": customer["id"], "signingSecret": secret})
     audit.touch("hook", record["id"])
     return record, secret
 
@@ -110,46 +110,46 @@ def update_hook(*, principal: Principal, account: str, hook: str, body: Any) -> 
     rules.require(principal, rules.CONFIGURE)
     fields = _fields(body, hook)
     customer = accounts.get_account(principal=principal, account=account)
-    current = child_or_404(principal, store.HOOK, customer, HOOK_KIND, hook, "hook")
+    current = child_or_404(principal, child_store.HOOK, customer, HOOK_KIND, hook, "hook")
     tx = Transaction()
     if current["app"] != fields["app"]:
         flow = load_flow(principal, customer, full=False)
         refuse_if_used(flow, oid(principal, HOOK_KIND, current["id"]), "hook")
-        store.bump_flow(tx, principal.tenant_id, customer["id"], flow.version)
-    store.update_child(store.HOOK, principal.tenant_id, current, fields, also=tx)
+        child_store.bump_flow(tx, principal.tenant_id, customer["id"], flow.version)
+    child_store.update_child(child_store.HOOK, principal.tenant_id, current, fields, also=tx)
 
 
 def rotate_secret(*, principal: Principal, account: str, hook: str) -> str:
     rules.require(principal, rules.CONFIGURE)
     customer = accounts.get_account(principal=principal, account=account)
-    current = child_or_404(principal, store.HOOK, customer, HOOK_KIND, hook, "hook")
+    current = child_or_404(principal, child_store.HOOK, customer, HOOK_KIND, hook, "hook")
     secret = new_secret()
-    store.update_child(store.HOOK, principal.tenant_id, current, {"signingSecret": secret})
+    child_store.update_child(child_store.HOOK, principal.tenant_id, current, {"signingSecret": secret})
     return secret
 
 
 def delete_hook(*, principal: Principal, account: str, hook: str) -> None:
     rules.require(principal, rules.CONFIGURE)
     customer = accounts.get_account(principal=principal, account=account)
-    current = child_or_404(principal, store.HOOK, customer, HOOK_KIND, hook, "hook")
+    current = child_or_404(principal, child_store.HOOK, customer, HOOK_KIND, hook, "hook")
     flow = load_flow(principal, customer, full=False)
     refuse_if_used(flow, oid(principal, HOOK_KIND, current["id"]), "hook")
     tx = Transaction()
-    store.bump_flow(tx, principal.tenant_id, customer["id"], flow.version)
-    store.delete_child(store.HOOK, principal.tenant_id, current, also=tx)
+    child_store.bump_flow(tx, principal.tenant_id, customer["id"], flow.version)
+    child_store.delete_child(child_store.HOOK, principal.tenant_id, current, also=tx)
 
 
 def deliveries(*, principal: Principal, account: str, hook: str, limit: int,
                before: str | None = None) -> list[dict[str, Any]]:
     """The hook's delivery log, newest call first: attempts and outcome of each event."""
     record = get_hook(principal=principal, account=account, hook=hook)
-    return store.deliveries_of_hook(principal.tenant_id, record["id"], limit=min(limit, MAX_DELIVERIES_PAGE),
-                                    before=before)
+    return delivery_store.deliveries_of_hook(principal.tenant_id, record["id"],
+                                             limit=min(limit, MAX_DELIVERIES_PAGE), before=before)
 
 
 def event_hooks(tenant: str, customer_id: int) -> list[Mapping[str, Any]]:
     """The account's event.generic hooks by priority, then age: the order in which
     an event's deliveries are recorded and queued (not an order of arrival
     across hooks: services/voice/events.py says what order is guaranteed)."""
-    found = [h for h in store.children(store.HOOK, tenant, customer_id) if h.get("app") == rules.EVENT_APP]
+    found = [h for h in child_store.children(child_store.HOOK, tenant, customer_id) if h.get("app") == rules.EVENT_APP]
     return sorted(found, key=lambda h: (int(h.get("priority", 10)), h["id"]))

@@ -22,7 +22,7 @@ from typing import Any
 from chalicelib import clock
 from chalicelib.auth import access_tokens, attempts, hashing as secrets
 from chalicelib.domain.errors import AuthenticationError
-from chalicelib.store import voice as store
+from chalicelib.store.voice import oauth as store
 from chalicelib.store.dynamo.table import Transaction
 
 # A valid hash of a random password: unknown users cost the same scrypt work.

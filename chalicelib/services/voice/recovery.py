@@ -8,7 +8,7 @@ done (an event's deliveries not recorded or not queued, the CDR not handed
 off). ``again`` finishes what is missing, and every step of it happens
 once however often the message comes: a live call whose worker is gone ends
 ``failed`` (one conditional write), each event's delivery records are written
-only where missing (store.put_deliveries keeps a record already there, with its
+only where missing (deliveries.put_deliveries keeps a record already there, with its
 deliveryId), and the CDR is handed off unless the call records it (``cdr``)."""
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from typing import Any, Mapping
 
 from chalicelib import clock
 from chalicelib.services.voice import events
-from chalicelib.store import voice as store
+from chalicelib.store.voice import calls as call_store, deliveries as delivery_store
 
 _log = logging.getLogger(__name__)
 LIVE = ("initiated", "ringing", "answered")
@@ -41,11 +41,11 @@ def again(tenant: str, call: Mapping[str, Any]) -> str:
         history = list(call.get("history") or [])
         entry = {"event": "call.completed", "at": events.iso(now), "sequence": last_sequence(history) + 1,
                  "duration": 0, "cause": "internal-error", "state": "failed"}
-        store.set_call(tenant, call["id"], {"state": "failed", "endedAt": entry["at"], "duration": 0,
-                                            "cause": "internal-error"},
-                       expect_states=[state], append_history=[entry], expect_history=len(history))
+        call_store.set_call(tenant, call["id"], {"state": "failed", "endedAt": entry["at"], "duration": 0,
+                                                 "cause": "internal-error"},
+                            expect_states=[state], append_history=[entry], expect_history=len(history))
         _log.warning("call %s: its worker stopped in state %s; ended failed", call["id"], state)
-        call = store.get_call(tenant, call["id"]) or {}
+        call = call_store.get_call(tenant, call["id"]) or {}
         if call.get("state") in LIVE:
             return "skipped"  # its worker wrote in between: it is alive after all
     if call.get("state") in ("queued", "canceled", None) or not call.get("history"):
@@ -67,7 +67,7 @@ def resend(tenant: str, call: Mapping[str, Any]) -> None:
 
     history = sorted((h for h in call.get("history") or [] if "sequence" in h), key=lambda h: h["sequence"])
     for hook in event_hooks(tenant, call["customerId"]):
-        records = store.call_deliveries(tenant, hook["id"], call["id"])
+        records = delivery_store.call_deliveries(tenant, hook["id"], call["id"])
         recorded = {int(r["seq"]) for r in records}
         missing = [entry for entry in history if int(entry["sequence"]) not in recorded]
         for entry in missing:

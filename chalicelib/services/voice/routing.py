@@ -11,7 +11,7 @@ from typing import Any, Mapping
 
 from chalicelib.domain import voice as rules
 from chalicelib.services.voice.common import DEVICE_KIND, TRUNK_KIND
-from chalicelib.store import voice as store
+from chalicelib.store.voice import children as store
 
 _log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from chalicelib.services.common import audit
 from chalicelib.store.dynamo.schema import TRUNK
 from chalicelib.services.voice import accounts
 from chalicelib.services.voice.common import TRUNK_KIND, child_or_404, load_flow, oid, refuse_if_used
-from chalicelib.store import voice as store
+from chalicelib.store.voice import children as store
 from chalicelib.store.dynamo.table import Transaction
 
 # What the carrier API's termination view needs of a trunk created here.

@@ -46,7 +46,7 @@ TRACKING_SOURCE = EntityType(kind="TRKSOURCE", parent_kind="CUSTOMER", parent_fi
 # A voicemail greeting.
 TRACKING_GREETING = EntityType(kind="TRKGREETING", parent_kind="CUSTOMER", parent_field="customerId")
 
-# Voice platform (store/voice.py): one account's hooks, devices and calls ---------
+# Voice platform (store/voice/): one account's hooks, devices and calls ---------
 
 VOICE_HOOK = EntityType(kind="VHOOK", parent_kind="CUSTOMER", parent_field="customerId")
 VOICE_DEVICE = EntityType(kind="VDEVICE", parent_kind="CUSTOMER", parent_field="customerId")

@@ -194,12 +194,12 @@ def test_every_example_of_the_document(org: Org) -> None:
         assert call["state"] == "completed", call
         # Handed to the CDR pipeline: one row in the tenant's inbox, on the gateway's (or account's) trunk.
         from chalicelib.domain.voice import parse_opaque_id
-        from chalicelib.store import voice as voice_store
+        from chalicelib.store.voice import calls as call_store
 
         def handed_off() -> bool:  # written just after the call's final state
             with org.runtime.environment():
-                stored = voice_store.get_call(org.tenant, parse_opaque_id(org.tenant, "VCALL", call["id"],
-                                                                          uuid=True))
+                stored = call_store.get_call(org.tenant, parse_opaque_id(org.tenant, "VCALL", call["id"],
+                                                                         uuid=True))
             return str(stored.get("cdr", "")).startswith(f"cdr-inbox/{org.tenant}/voice-")
         _wait(handed_off, timeout=10)
     # The references of another account are refused, and nothing is written.

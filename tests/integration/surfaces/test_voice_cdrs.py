@@ -134,10 +134,10 @@ def test_a_voice_call_is_rated_charged_once_counted_and_tracked(runtime: LocalRu
     assert _wait(lambda: figures("tg_stats_termination", tg_id=str(trunk_id)))["completed"] == "1"
 
     def platform_route() -> Any:
-        from chalicelib.store import voice as voice_store
+        from chalicelib.store.voice import accounts as account_store
 
         with runtime.environment():
-            return voice_store.platform_route(tenant, customer_id)
+            return account_store.platform_route(tenant, customer_id)
     route_id = _wait(platform_route)
     assert _wait(lambda: figures("tg_stats_termination", tg_id=str(route_id)))["completed"] == "1"
     assert _wait(lambda: figures("did_stats", number=tracking_number))["completed"] == "1"

@@ -269,7 +269,7 @@ def test_a_device_target_and_a_dial_to_an_extension_are_resolved_too(voice, pbx)
 
 def test_an_inbound_call_is_bridged_to_the_pbx_and_counted_on_the_trunk_that_took_it(voice, pbx):
     from chalicelib.domain.voice import parse_opaque_id
-    from chalicelib.store import voice as store
+    from chalicelib.store.voice import calls as store
 
     from tests.support.voice import route_start
 

@@ -95,7 +95,7 @@ def test_a_loop_without_caller_input_is_refused(voice, shop):
 def test_hook_credentials_are_stored_sealed_and_never_shown(voice, shop, admin):
     from chalicelib.domain.voice import parse_opaque_id
     from chalicelib.services.voice import hooks
-    from chalicelib.store import voice as store
+    from chalicelib.store.voice import children as store
 
     acc = shop["account"]
     for auth, credentials in (("BASIC", {"username": "ann", "password": "pa55-word"}), ("BEARER", {"token": "tok-9"})):
@@ -114,7 +114,7 @@ def test_hook_credentials_are_stored_sealed_and_never_shown(voice, shop, admin):
 
 def test_credentials_saved_before_sealing_are_read_and_sealed_by_the_migration(voice, shop, admin):
     from chalicelib.services.voice import hooks
-    from chalicelib.store import voice as store
+    from chalicelib.store.voice import children as store
 
     plain = {"username": "old", "password": "in-clear"}
     record = store.create_child(store.HOOK, admin.tenant_id, {

@@ -79,19 +79,19 @@ def test_a_password_change_ends_refresh_tokens_and_revokes_their_family(voice, t
     from chalicelib import settings
     from chalicelib.auth import access_tokens
     from chalicelib.services.identity import users
-    from chalicelib.store import voice as store
+    from chalicelib.store.voice import keys as voice_keys, oauth as token_store
     from chalicelib.store.dynamo.table import get
 
     username = tenant["user"]["username"]
     user = users.find_user(tenant=tenant["tenant"]["id"], user=username)
     first = voice.tokens["refresh_token"]
-    family = store.get_refresh(access_tokens.refresh_hash(first))["family"]
+    family = token_store.get_refresh(access_tokens.refresh_hash(first))["family"]
     users.set_password(tenant=tenant["tenant"]["id"], user_id=user["id"], password="a-new-password-1")
     refused = voice.authorize(token=first)
     assert refused.status_code == 401 and refused.json["error"] == "invalid_grant"
-    assert store.get_refresh(access_tokens.refresh_hash(first))["used"] is False  # nothing was rotated
+    assert token_store.get_refresh(access_tokens.refresh_hash(first))["used"] is False  # nothing was rotated
     assert voice.authorize(token=first).status_code == 401
-    assert get(settings.main_table(), store.family_key(family))["revoked"] is True
+    assert get(settings.main_table(), voice_keys.family_key(family))["revoked"] is True
     fresh = voice.login(username, "a-new-password-1")
     assert voice.authorize(token=fresh["refresh_token"]).status_code == 200  # the new password's family works
 

@@ -8,7 +8,7 @@ import chalicelib
 
 
 def test_a_calls_deliveries_come_back_in_sequence_order(aws):
-    from chalicelib.store import voice as store
+    from chalicelib.store.voice import deliveries as store
 
     rows = [{"hookId": 3, "callId": 41, "seq": seq, "deliveryId": f"d{seq}", "event": "call.verb", "callRef": "c",
              "body": "{}", "createdAt": "2026-06-01T10:00:00.000000Z"} for seq in (10, 2, 1, 9)]

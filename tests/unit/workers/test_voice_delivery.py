@@ -1,6 +1,6 @@
 """The voice_webhooks worker (workers/voice_delivery.py) and what it calls
 (services/voice/events.py, adapters/webhooks.py), on fakes: an in-memory
-delivery store with the lease rules of store/voice.py, a queue that records
+delivery store with the lease rules of store/voice/deliveries.py, a queue that records
 what is published (and when it is due), a DNS answer the test sets, and an
 HTTP connection that records each request and answers what the test says.
 The clock is frozen and moved by hand, so backoff is checked to the second."""
@@ -32,9 +32,7 @@ CALL = {"id": 41, "customerId": 7, "direction": "outbound", "callerId": "+441234
 
 
 class FakeStore:
-    """store/voice.py's delivery records and (call, hook) leases, in memory."""
-
-    HOOK = "VOICE_HOOK"
+    """store/voice/deliveries.py's delivery records and (call, hook) leases, in memory."""
 
     def __init__(self) -> None:
         self.deliveries: dict[tuple[int, str], dict[str, Any]] = {}
@@ -182,12 +180,13 @@ class World:
 def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     from chalicelib.adapters import webhooks
     from chalicelib.store.dynamo import entities
+    from chalicelib.store.voice import children
 
     made = World(FakeStore(), FakeQueues(), FakeNetwork())
-    monkeypatch.setattr(events, "store", made.store)
+    monkeypatch.setattr(events, "delivery_store", made.store)
     monkeypatch.setattr(events, "queues", made.queues)
     monkeypatch.setattr(entities, "get_one", lambda etype, tenant, entity_id: made.store.hooks.get(entity_id)
-                        if etype == FakeStore.HOOK else pytest.fail(f"unexpected read of {etype}"))
+                        if etype == children.HOOK else pytest.fail(f"unexpected read of {etype}"))
     monkeypatch.setattr(webhooks, "_resolve", made.network.resolve)
     monkeypatch.setattr(http.client, "HTTPConnection", made.network.connection)
     monkeypatch.setattr(webhooks, "_PinnedHTTPS", lambda address, server_name, port, *, timeout, context:

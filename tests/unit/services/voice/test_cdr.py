@@ -48,21 +48,22 @@ def test_an_outbound_call_of_an_account_without_a_trunk_is_charged_on_its_platfo
     from chalicelib.auth import api_key
     from chalicelib.services.calls import owners
     from chalicelib.services.voice import trunks
-    from chalicelib.store import voice as store
+    from chalicelib.store.voice import accounts as account_store, calls as call_store, children as child_store
     from tests.support.voice import account_ref, make_account
 
     admin = api_key.authenticate(tenant["user"]["api_key"], None)
     customer = make_account(admin, name="No Trunk Ltd")
-    calls = [store.create_child(store.CALL, admin.tenant_id, {**BASE, "customerId": customer["id"],
-                                                              "direction": "outbound", "to": "+441234567893"})
+    calls = [child_store.create_child(child_store.CALL, admin.tenant_id,
+                                      {**BASE, "customerId": customer["id"], "direction": "outbound",
+                                       "to": "+441234567893"})
              for _ in range(3)]
     keys = {c["id"]: cdr.hand_off(tenant=admin.tenant_id, call=c) for c in calls[:2]}
-    route = store.platform_route(admin.tenant_id, customer["id"])
+    route = account_store.platform_route(admin.tenant_id, customer["id"])
     assert route is not None
     # Another worker made the route after this one looked for it: this one's claim loses, and it
     # uses the route that won (no second route).
-    real, stale = store.platform_route, [None]
-    monkeypatch.setattr(store, "platform_route", lambda t, c: stale.pop() if stale else real(t, c))
+    real, stale = account_store.platform_route, [None]
+    monkeypatch.setattr(account_store, "platform_route", lambda t, c: stale.pop() if stale else real(t, c))
     keys[calls[2]["id"]] = cdr.hand_off(tenant=admin.tenant_id, call=calls[2])
     rows = [_row_of(admin.tenant_id, key) for key in keys.values()]
     assert {r["trunk_id"] for r in rows} == {str(route)}
@@ -72,7 +73,7 @@ def test_an_outbound_call_of_an_account_without_a_trunk_is_charged_on_its_platfo
         == [owner]
     # Not one of the account's SIP trunks in the voice API.
     assert trunks.list_trunks(principal=admin, account=account_ref(admin, customer)) == []
-    assert all(store.get_call(admin.tenant_id, c["id"])["cdr"] == keys[c["id"]] for c in calls)
+    assert all(call_store.get_call(admin.tenant_id, c["id"])["cdr"] == keys[c["id"]] for c in calls)
 
 
 def _row_of(tenant: str, key: str) -> dict[str, str]:
