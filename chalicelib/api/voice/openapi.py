@@ -6,6 +6,7 @@ from typing import Any
 
 from chalicelib.domain import voice as rules
 from chalicelib.api.http import rate_limits
+from chalicelib.api.voice import openapi_inputs as inputs
 
 ID24 = {"type": "string", "pattern": "^[0-9a-f]{24}$", "description": "opaque, stable"}
 UUID = {"type": "string", "pattern": "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"}
@@ -32,27 +33,6 @@ def _schemas() -> dict[str, Any]:
                 "voice": {"type": "string", "enum": ["female", "male"]}, "language": {"type": "string"},
                 "loop": {"type": "integer", "minimum": 1, "maximum": 10}}, ["text"])
     play = _obj({"url": {"type": "string", "format": "uri"}, "loop": {"type": "integer"}}, ["url"])
-    target = {"type": "object", "minProperties": 1, "maxProperties": 1, "additionalProperties": False,
-              "description": "exactly one of device, sipUri, phoneNumber, extension",
-              "properties": {
-                  "device": _obj({"id": UUID}), "sipUri": _obj({"uri": {"type": "string"}}),
-                  "phoneNumber": _obj({"number": {"type": "string", "pattern": rules.E164.pattern}}),
-                  "extension": _obj({"extension": {"type": "string"}, "overrideTo": {"type": "string"}},
-                                    ["extension"])}}
-    verb = {"type": "object", "minProperties": 1, "maxProperties": 1, "additionalProperties": False,
-            "properties": {
-                "say": say, "play": play,
-                "gather": _obj({"numDigits": {"type": "integer", "minimum": 1, "maximum": 32},
-                                "timeout": {"type": "integer", "minimum": 1, "maximum": 60},
-                                "finishOnKey": {"type": "string"},
-                                "prompt": {"type": "array", "items": {"type": "object"}}}, []),
-                "dial": _obj({"callerId": {"type": "string"}, "timeout": {"type": "integer", "minimum": 1, "maximum": 600},
-                              "timeLimit": {"type": "integer", "minimum": 1, "maximum": 86400},
-                              "targets": {"type": "array", "items": target, "minItems": 1, "maxItems": 10},
-                              "record": {"type": "boolean"}}, ["targets"]),
-                "reject": _obj({"reason": {"type": "string", "enum": ["rejected", "busy"]}}, []),
-                "hangup": _obj({"reason": {"type": "string"}}, []),
-                "redirect": _obj({"device": UUID, "hook": UUID}, [])}}
     device_sections = {
         "startRoute": _obj({"ddis": {"type": "array", "items": ID24}, "connectTo": TARGET}),
         "sipGateway": _obj({"ringTime": {"type": "integer"}, "maxCallTime": {"type": "integer"},
@@ -76,6 +56,7 @@ def _schemas() -> dict[str, Any]:
                                               "hooks in ascending priority (a head start, not an order of "
                                               "arrival); each hook gets one call's events in sequence order"}}
     return {
+        **inputs.schemas(),
         "Error": _obj({"status": {"type": "integer"}, "error": {"type": "string"}, "message": {"type": "string"},
                        "pointer": {"type": "string", "description": "JSON pointer to the offending input"}},
                       ["status", "error", "message"]),
@@ -94,7 +75,9 @@ def _schemas() -> dict[str, Any]:
         "Account": _obj({"id": ID24, "name": {"type": "string"},
                          "mbn": {"type": "string", "description": "main billing number, E.164 digits without +"},
                          "domain": {"type": "string", "description": "SIP domain label, unique per organisation"}}),
-        "Address": _obj({"line1": {"type": "string"}, "line2": {"type": "string", "nullable": True},
+        "Address": _obj({"line1": {"type": "string", "nullable": True,
+                                   "description": "null, as every field, until an address is set"},
+                         "line2": {"type": "string", "nullable": True},
                          "level1": {"type": "string", "nullable": True, "description": "county / state"},
                          "level2": {"type": "string", "nullable": True, "description": "town / city"},
                          "postalCode": {"type": "string", "nullable": True},
@@ -109,10 +92,6 @@ def _schemas() -> dict[str, Any]:
                        "countryCode": {"type": "string", "description": "ISO 3166-1 alpha-2"}}),
         "Hook": _obj(hook_props),
         "HookCreated": _obj({**hook_props, "signingSecret": {"type": "string", "description": "shown once"}}),
-        "HookInput": _obj({**hook_props, "credentials": _obj({"username": {"type": "string"},
-                                                             "password": {"type": "string"},
-                                                             "token": {"type": "string"}}, [])},
-                          ["app", "url"]),
         "Delivery": _obj({"deliveryId": {"type": "string"}, "event": {"type": "string"}, "callId": UUID,
                           "sequence": {"type": "integer"},
                           "status": {"type": "string", "enum": ["pending", "delivered", "dead-lettered", "canceled"]},
@@ -123,15 +102,6 @@ def _schemas() -> dict[str, Any]:
         "Device": _obj({"id": UUID, "type": {"type": "string", "enum": list(rules.DEVICE_TYPES)},
                         "name": {"type": "string"}, "extension": {"type": "string"}, **device_sections},
                        ["id", "type", "name"]),
-        "Target": target,
-        "Verb": verb,
-        "CallInput": _obj({"callerId": {"type": "string", "description": "E.164, one of the account's active "
-                                        "DDIs (400 otherwise, as each dial's callerId); blank or absent: the "
-                                        "account's mbn as it is when the call is created"},
-                           "tag": _obj({"data": {"type": "object", "additionalProperties": {"type": "string"},
-                                                 "maxProperties": rules.MAX_TAGS}}, []),
-                           "target": target, "verbs": {"type": "array", "items": verb, "minItems": 1}},
-                          ["target", "verbs"]),
         "Call": _obj({"id": UUID, "account": ID24, "direction": {"type": "string", "enum": ["outbound", "inbound"]},
                       "state": {"type": "string", "enum": [*rules.LIVE_STATES, *rules.FINAL_STATES]},
                       "callerId": {"type": "string"}, "to": {"type": "string"}, "target": {"type": "object"},
@@ -184,8 +154,10 @@ def spec() -> dict[str, Any]:
             "summary": "Password grant (username, password) or refresh (token); refresh tokens rotate and a "
                        "reused one revokes its family. Failed grants are throttled per username and address (429).",
             "security": [],
-            "requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": _obj({
-                "username": {"type": "string"}, "password": {"type": "string"}, "token": {"type": "string"}}, [])}}},
+            "requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": {
+                "description": "username and password (the password grant), or token (a refresh)",
+                "oneOf": [_obj({"username": inputs.text(256), "password": {"type": "string"}}),
+                          _obj({"token": inputs.text(4096)})]}}}},
             "responses": {"200": {"description": "tokens", "content": _json(_ref("Tokens"))},
                           **{str(s): {"description": "error", "content": _json(_ref("OAuthError"))}
                              for s in (400, 401, 415, 429)}}}},
@@ -196,13 +168,13 @@ def spec() -> dict[str, Any]:
         "/account": {"get": _op("Accounts the caller may see", 200, many("AccountSummary"))},
         "/account/{id}": {"parameters": [account], "get": _op("One account", 200, _ref("Account"))},
         "/account/{id}/address": {"parameters": [account], "get": _op("Its address", 200, _ref("Address")),
-                                  "put": _op("Replace its address", 204, None, body="Address")},
+                                  "put": _op("Replace its address", 204, None, body="AddressInput")},
         "/account/{id}/ddi": {"parameters": [account], "get": _op("Its active numbers", 200, many("Ddi"))},
         "/account/{id}/trunk": {"parameters": [account], "get": _op("Its SIP trunks", 200, many("Trunk")),
-                                "post": _op("Add a trunk", 201, _ref("Trunk"), body="Trunk")},
+                                "post": _op("Add a trunk", 201, _ref("Trunk"), body="TrunkInput")},
         "/account/{id}/trunk/{trunkId}": {
             "parameters": [account, item("trunkId")], "get": _op("One trunk", 200, _ref("Trunk")),
-            "put": _op("Replace a trunk", 204, None, body="Trunk"),
+            "put": _op("Replace a trunk", 204, None, body="TrunkInput"),
             "delete": _op("Remove a trunk (409 while a SIP_GATEWAY uses it)", 204, None,
                           errors=(401, 403, 404, 409))},
         "/account/{id}/hook": {"parameters": [account], "get": _op("Its hooks", 200, many("Hook")),
@@ -220,10 +192,10 @@ def spec() -> dict[str, Any]:
             "parameters": [account, item("hookId")],
             "get": _op("Events sent to the hook, newest call first: attempts and outcome", 200, many("Delivery"))},
         "/account/{id}/device": {"parameters": [account], "get": _op("Its flow devices", 200, many("Device")),
-                                 "post": _op("Add a device", 201, _ref("Device"), body="Device")},
+                                 "post": _op("Add a device", 201, _ref("Device"), body="DeviceInput")},
         "/account/{id}/device/{deviceId}": {
             "parameters": [account, item("deviceId")], "get": _op("One device", 200, _ref("Device")),
-            "put": _op("Replace a device", 204, None, body="Device"),
+            "put": _op("Replace a device", 204, None, body="DeviceInput"),
             "delete": _op("Remove a device (409 while another names it)", 204, None, errors=(401, 403, 404, 409))},
         "/account/{id}/channels/voice": {
             "parameters": [account],
@@ -234,13 +206,13 @@ def spec() -> dict[str, Any]:
             "put": _op("Replace the verbs still to run of a live call. A 204 always takes effect: a queued call "
                        "starts with these verbs, an inbound call leaves its flow for them, and a call running "
                        "its last verb runs them before it ends (409 once it is ending or has ended)", 204, None,
-                       errors=(400, 401, 403, 404, 409, 415)),
+                       body="CallUpdate", errors=(400, 401, 403, 404, 409, 415)),
             "delete": _op("Hang up a live call", 204, None, errors=(401, 403, 404, 409))},
         "/account/{id}/simulator/inbound": {
             "parameters": [account],
             "post": _op("Simulator: an inbound call to a DDI runs the account's flow. Exists only with the "
                         "simulator media adapter where VOICE_SIMULATOR_ENDPOINT=1 (local and test stages); "
-                        "elsewhere 404, as a path that does not exist", 201, _ref("Call"))},
+                        "elsewhere 404, as a path that does not exist", 201, _ref("Call"), body="InboundCall")},
     }
     return {
         "openapi": "3.0.3",

@@ -106,7 +106,11 @@ def say_verb(config: Any, q: str) -> dict[str, Any]:
 def play_verb(config: Any, q: str) -> dict[str, Any]:
     config = object_fields(config, q, ("url", "loop"))
     url = string(required(config, "url", q), f"{q}/url", high=2048)
-    if urlsplit(url).scheme != "https":
+    try:
+        scheme = urlsplit(url).scheme
+    except ValueError:  # e.g. an unclosed IPv6 bracket: a refusal, not a server error
+        raise fail(f"{q}/url", "is not a valid URL") from None
+    if scheme != "https":
         raise fail(f"{q}/url", "must be an https URL of an audio file")
     return {"url": url, "loop": integer(config.get("loop", 1), f"{q}/loop", 1, 10)}
 

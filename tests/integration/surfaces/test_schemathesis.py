@@ -235,13 +235,43 @@ def test_voice(runtime: LocalRuntime, caller: dict[str, Any]) -> None:
     login = requests.post(runtime.base_url + "/api/v1/oauth/authorize", timeout=30,
                           data={"username": caller["user"], "password": caller["password"]})
     assert login.status_code == 200, login.text
+    bearer = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    accounts = requests.get(runtime.base_url + "/api/v1/account", headers=bearer, timeout=30).json()
+    account = next(a["id"] for a in accounts if a["name"] == "Schemathesis Customer")
+    public = itertools.count(1)
+
+    def reachable(case: Any) -> None:
+        """A generated account id never exists: valid cases name the tenant's
+        customer, except where a body names the account's devices, trunks,
+        hooks, DDIs or caller ids (devices, calls, the simulator), which
+        generated ids never are; those keep the generated account and so
+        still meet the body's checks (made before the account is looked up).
+        And what the document says in words, not in schema: a hook's host
+        must resolve to a public address (a loopback receiver is allowed on
+        the local runtime), a trunk's address must be public, a time range
+        ends after it starts, and a tag's keys have 1-64 characters."""
+        references = case.method in ("POST", "PUT") and any(
+            part in case.path for part in ("/device", "/channels/voice", "/simulator"))
+        if case.path_parameters and "id" in case.path_parameters and not references:
+            case.path_parameters["id"] = account
+        if not isinstance(case.body, dict):
+            return
+        tag = case.body.get("tag")
+        if isinstance(tag, dict) and isinstance(tag.get("data"), dict):  # keys of 1-64: 3.0 has no propertyNames
+            tag["data"] = {f"k{n}": value for n, value in enumerate(tag["data"].values())}
+        if isinstance(case.body.get("url"), str) and "app" in case.body:
+            case.body["url"] = "http://127.0.0.1:9/schemathesis"
+        if isinstance(case.body.get("ip"), str):
+            case.body["ip"] = f"81.2.69.{next(public) % 250 + 1}"
+        for entry in (case.body.get("timeSwitch") or {}).get("ranges") or []:
+            if isinstance(entry, dict):
+                entry["start"], entry["end"] = "09:00", "17:30"
+
     statuses: Counter[int] = Counter()
-    # The four stricter checks are not run here yet: their findings on the voice
-    # document (valid bodies refused 400/415) belong to the voice API's owners.
-    findings = _findings(runtime, "/api/v1", statuses, checks=BASIC,
-                         headers={"Authorization": f"Bearer {login.json()['access_token']}"})
+    findings = _findings(runtime, "/api/v1", statuses, adjust=reachable, headers=bearer)
     assert not findings, "\n".join(findings)
     _assert_reached(statuses)
+    assert statuses[201] > 0 and statuses[204] > 0, dict(statuses)
 
 
 def test_tracking(runtime: LocalRuntime, caller: dict[str, Any]) -> None:

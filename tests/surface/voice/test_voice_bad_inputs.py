@@ -159,6 +159,7 @@ def test_bad_devices_and_references_outside_the_account(voice: Voice, world: dic
     ({"verbs": [{"dial": {"targets": [{"phoneNumber": {"number": "123"}}]}}]},
      "/verbs/0/dial/targets/0/phoneNumber/number"),
     ({"verbs": [{"play": {"url": "file:///etc/passwd"}}]}, "/verbs/0/play/url"),
+    ({"verbs": [{"play": {"url": "https://[::1/a.wav"}}]}, "/verbs/0/play/url"),
     ({"verbs": [{"reject": {"reason": "bored"}}]}, "/verbs/0/reject/reason"),
     ({"verbs": [{"redirect": {}}]}, "/verbs/0/redirect"),
     ({"priority": 1}, "/priority"),
