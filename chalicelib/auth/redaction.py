@@ -49,12 +49,22 @@ def redact(text: str) -> str:
     text = _SCHEME.sub(lambda m: f"{m.group(1) or m.group(3)}{m.group(2) or m.group(4)}{MASK}", text)
     text = _API_KEY.sub(MASK, text)
     text = _DIGEST_RESPONSE.sub(lambda m: f"{m.group(1)}\"{MASK}\"", text)
-    return _CARD.sub(_card, text)
+    return _mask_cards(text)
 
 
-def _card(match: re.Match[str]) -> str:
-    digits = re.sub(r"[ -]", "", match.group(0))
-    return "[REDACTED CARD]" if _luhn(digits) else match.group(0)
+def _mask_cards(text: str) -> str:
+    """Every Luhn-valid run masked, also one that overlaps a longer run that
+    is not valid (``2 4242 4242 4242 4242``: the run from the first 2 fails
+    Luhn, the card after the space must still go), so the search resumes
+    one character after a refused candidate, not after its end."""
+    pieces, done, at = [], 0, 0
+    while (match := _CARD.search(text, at)) is not None:
+        if _luhn(re.sub(r"[ -]", "", match.group(0))):
+            pieces += [text[done:match.start()], "[REDACTED CARD]"]
+            done = at = match.end()
+        else:
+            at = match.start() + 1
+    return "".join(pieces) + text[done:] if pieces else text
 
 
 def _luhn(digits: str) -> bool:

@@ -38,6 +38,24 @@ APP_LOGGERS = ("chalicelib", "app", "infra")
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
 
+def _redacted(value: Any) -> Any:
+    """An extra as it may be written: strings redacted, and so are the strings
+    inside lists and dicts, and a whole number that reads as a card number
+    (an int is written as digits, which the redactor would not see)."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        digits = str(value)
+        return value if redact(digits) == digits else redact(digits)
+    if isinstance(value, dict):
+        return {key: _redacted(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_redacted(item) for item in value]
+    return value
+
+
 class JsonFormatter(logging.Formatter):
     def __init__(self, *, terminator: str = "") -> None:
         super().__init__()
@@ -62,7 +80,7 @@ class JsonFormatter(logging.Formatter):
         entry.update(logger=record.name, location=f"{record.module}.{record.funcName}:{record.lineno}")
         for name, value in vars(record).items():
             if name not in _STANDARD and name not in entry and value not in (None, ""):
-                entry[name] = redact(value) if isinstance(value, str) else value
+                entry[name] = _redacted(value)
         if record.exc_info and not record.exc_text:
             record.exc_text = self.formatException(record.exc_info)
         if record.exc_text:

@@ -24,6 +24,8 @@ KEY = "dtk_" + "A1b2C3d4" * 5
     (f"invalid key {KEY} from 10.0.0.1", KEY),
     ("card 5555 5555 5555 4444 declined", "5555 5555 5555 4444"),
     ("card 4111-1111-1111-1111 declined", "4111-1111-1111-1111"),
+    # a card right after a digit group whose longer run is not Luhn-valid
+    ("ref 2 4242 4242 4242 4242 paid", "4242 4242 4242 4242"),
     ("totp_secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", "JBSWY3DPEHPK3PXP"),
 ])
 def test_a_credential_is_masked(line: str, secret: str) -> None:

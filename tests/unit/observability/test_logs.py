@@ -77,6 +77,19 @@ def test_the_formatter_alone_redacts_too() -> None:
     assert API_KEY not in logs.JsonFormatter().format(record)
 
 
+def test_extras_are_redacted_inside_lists_dicts_and_numbers() -> None:
+    """A card number given as an int or inside a structure is written as
+    digits the string redactor never saw; other numbers stay numbers."""
+    record = logging.LogRecord("chalicelib.x", logging.INFO, __file__, 1, "paid", (), None)
+    record.card_as_int = 4242424242424242
+    record.fields = {"note": f"card {CARD}", "list": [f"key {API_KEY}", 7]}
+    record.count = 12
+    line = json.loads(logs.JsonFormatter().format(record))
+    text = json.dumps(line)
+    assert "4242424242424242" not in text and CARD not in text and API_KEY not in text
+    assert line["card_as_int"] == "[REDACTED CARD]" and line["count"] == 12 and line["fields"]["list"][1] == 7
+
+
 def test_a_bad_format_string_keeps_its_line() -> None:
     record = logging.LogRecord("chalicelib.x", logging.INFO, __file__, 1, "%d items", ("many",), None)
     assert json.loads(logs.JsonFormatter().format(record))["message"].startswith("%d items")
