@@ -84,7 +84,7 @@ def environment(runtime: Any | None) -> Iterator[None]:
         else:
             from moto import mock_aws
 
-            from tests.support.stage import stage_environment
+            from tests.support.harness.stage import stage_environment
 
             os.environ.update(stage_environment("test"))
             for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_S3"):
@@ -153,13 +153,13 @@ def request_counts(app: Any, counter: Counter) -> list[dict[str, Any]]:
     from chalicelib.auth import api_key
     from chalicelib.services.customers import accounts as customers
     from chalicelib.services.identity import users
-    from tests.support.numbers import import_landlines, own
+    from tests.support.worlds.numbers import import_landlines, own
 
     tenant = users.create_tenant(name="Bench")
     key = tenant["user"]["api_key"]
     principal = api_key.authenticate(key, None)
     ids, number_ids = [], []
-    # Two inventory numbers per customer, one active and one cancelled (tests/support/numbers.py).
+    # Two inventory numbers per customer, one active and one cancelled (tests/support/worlds/numbers.py).
     stock = [f"206219{n:04d}" for n in range(2 * LIST_CUSTOMERS)]
     import_landlines(tenant["tenant"]["id"], stock)
     for n in range(LIST_CUSTOMERS):

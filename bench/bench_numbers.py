@@ -35,7 +35,7 @@ class RequestCounter:
 
 
 def _inventory(npanxx: str) -> str:
-    from tests.support.carrier import inventory_csv, landlines
+    from tests.support.surfaces.carrier import inventory_csv, landlines
 
     return inventory_csv(landlines(npanxx, QUANTITY))
 
@@ -96,7 +96,7 @@ def run(runtime: Any) -> list[dict[str, Any]]:
 
 
 def main() -> int:
-    from tests.support.runtime import LocalRuntime
+    from tests.support.harness.runtime import LocalRuntime
 
     with LocalRuntime() as runtime:
         results = run(runtime)

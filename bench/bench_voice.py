@@ -71,7 +71,7 @@ def run(runtime: Any) -> list[dict[str, Any]]:
 
     from chalicelib.auth import access_tokens, api_key
     from chalicelib.services.identity import users
-    from tests.support.voice import DOCUMENT_NUMBER, EVENT_HOOK, account_ref, make_account
+    from tests.support.surfaces.voice import DOCUMENT_NUMBER, EVENT_HOOK, account_ref, make_account
 
     results = []
     with runtime.environment():

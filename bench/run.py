@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=OUT_DIR, help="where the run's JSON goes (default .bench/)")
     parser.add_argument("modules", nargs="*", help=f"default: all of {', '.join(MODULES)}")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    from tests.support.runtime import LocalRuntime
+    from tests.support.harness.runtime import LocalRuntime
 
     with LocalRuntime() as runtime:
         results = run_modules(runtime, args.modules or MODULES, smoke=args.smoke)

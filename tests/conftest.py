@@ -9,7 +9,7 @@ if str(ROOT) not in sys.path:
 import pytest  # noqa: E402
 
 from chalicelib import clock  # noqa: E402
-from tests.support.in_process import (  # noqa: E402,F401
+from tests.support.harness.in_process import (  # noqa: E402,F401
     SHARED_STATE, aws, aws_emptied_after_module, aws_emptied_after_test, tenant)
 
 

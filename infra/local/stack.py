@@ -6,7 +6,7 @@ are created (with the bucket's S3 -> SQS notifications of the AWS stack)
 and the workers, told so, start polling their queues. The API
 server and the workers each run under a log shipper, which passes their
 output on and stores their audit lines. Used by `make run`
-(infra/local/run.py) and by the tests' LocalRuntime (tests/support/runtime.py).
+(infra/local/run.py) and by the tests' LocalRuntime (tests/support/harness/runtime.py).
 """
 from __future__ import annotations
 

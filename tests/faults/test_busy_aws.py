@@ -10,10 +10,10 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from tests.support.faults import SERVER_ERROR, THROTTLE, Fault, Faults
-from tests.support.portal import Portal
-from tests.support.voice import Voice
-from tests.surface.tracking.helpers import Tracking
+from tests.support.injection.faults import SERVER_ERROR, THROTTLE, Fault, Faults
+from tests.support.surfaces.portal import Portal
+from tests.support.surfaces.voice import Voice
+from tests.support.surfaces.tracking import Tracking
 
 
 def _carrier(client: Any, tenant: dict[str, Any]) -> Any:
@@ -91,7 +91,7 @@ DOCUMENTS = {"carrier": "/carrier/openapi.json", "partner": "/partner/api/v1/ope
 def test_every_operation_documents_its_503_with_retry_after(client: Any, surface: str) -> None:
     """Any operation that reads or writes storage can answer the busy 503
     above, so each one's description lists it, with its Retry-After header."""
-    from tests.support.openapi import resolve, served
+    from tests.support.checks.openapi import resolve, served
 
     document = served(client, DOCUMENTS[surface])
     missing = []

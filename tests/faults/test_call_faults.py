@@ -11,10 +11,10 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-from tests.support.cdrs import build_world, expected, generate, ts, world, write  # noqa: F401 - world is a fixture
-from tests.support.fault_sweep import Flow, sweep
-from tests.support.faults import LOST_ANSWER, Fault, Faults
-from tests.support.money import assert_balance_is_ledger_sum
+from tests.support.worlds.cdrs import build_world, expected, generate, ts, world, write  # noqa: F401 - world is a fixture
+from tests.support.injection.fault_sweep import Flow, sweep
+from tests.support.injection.faults import LOST_ANSWER, Fault, Faults
+from tests.support.worlds.money import assert_balance_is_ledger_sum
 
 
 class CallCharges(Flow):
@@ -27,7 +27,7 @@ class CallCharges(Flow):
 
     def renew(self) -> None:
         from chalicelib.services.identity import users
-        from tests.support.in_process import empty_aws
+        from tests.support.harness.in_process import empty_aws
 
         empty_aws()
         self.worlds += 1

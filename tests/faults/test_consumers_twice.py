@@ -11,9 +11,9 @@ from urllib.parse import quote_plus
 
 from chalice.local import LambdaContext
 
-from tests.support import events
-from tests.support.cdrs import expected, generate, world, write  # noqa: F401 - world is a fixture
-from tests.support.money import assert_balance_is_ledger_sum
+from tests.support.harness import events
+from tests.support.worlds.cdrs import expected, generate, world, write  # noqa: F401 - world is a fixture
+from tests.support.worlds.money import assert_balance_is_ledger_sum
 
 
 def _invoke(name: str, event: dict[str, Any]) -> Any:

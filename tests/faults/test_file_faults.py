@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 
-from tests.support import events
-from tests.support.concurrency import run_concurrently
-from tests.support.fault_sweep import Flow, sweep
-from tests.support.faults import CRASH, LOST_ANSWER, Crash, Fault, Faults
-from tests.support.platform import Api
+from tests.support.harness import events
+from tests.support.harness.concurrency import run_concurrently
+from tests.support.injection.fault_sweep import Flow, sweep
+from tests.support.injection.faults import CRASH, LOST_ANSWER, Crash, Fault, Faults
+from tests.support.surfaces.platform import Api
 
 CONTENT = b"%PDF-1.4\n" + b"1 0 obj << /Type /Catalog >> endobj\n" * 200
 
@@ -216,7 +216,7 @@ class GreetingUpload(Flow):
     name = "greeting upload (call-tracking API)"
 
     def __init__(self, client: Any, tenant: dict[str, Any]) -> None:
-        from tests.surface.tracking.helpers import Tracking
+        from tests.support.surfaces.tracking import Tracking
 
         self.api = Tracking(client, tenant["user"]["username"], tenant["user"]["password"])
         self.tenant = tenant["tenant"]["id"]

@@ -7,8 +7,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from tests.support.carrier import Carrier, chalice_sender, landlines, make_shop
-from tests.support.faults import THROTTLE, Fault, Faults
+from tests.support.surfaces.carrier import Carrier, chalice_sender, landlines, make_shop
+from tests.support.injection.faults import THROTTLE, Fault, Faults
 
 
 def test_a_reservation_whose_idempotency_record_cannot_be_written_is_answered(client: Any) -> None:

@@ -8,9 +8,9 @@ from decimal import Decimal
 from typing import Any
 
 from chalicelib import clock
-from tests.support.fault_sweep import Flow, sweep
-from tests.support.faults import Faults
-from tests.support.money import admin, new_customer
+from tests.support.injection.fault_sweep import Flow, sweep
+from tests.support.injection.faults import Faults
+from tests.support.worlds.money import admin, new_customer
 
 FIRST_YEAR = 2010  # each faulted run closes the next month (months close in order, after they end)
 
@@ -34,7 +34,7 @@ class InvoiceClose(Flow):
 
     def renew(self) -> None:
         from chalicelib.services.identity import users
-        from tests.support.in_process import empty_aws
+        from tests.support.harness.in_process import empty_aws
 
         empty_aws()
         self._start(users.create_tenant(name="Test Tenant"))

@@ -15,8 +15,8 @@ import pytest
 from chalice.local import LambdaContext
 
 from chalicelib import clock
-from tests.support import events
-from tests.support.money import admin, assert_balance_is_ledger_sum, ledger_entries, new_customer
+from tests.support.harness import events
+from tests.support.worlds.money import admin, assert_balance_is_ledger_sum, ledger_entries, new_customer
 
 MONTHS = ("2025-01", "2025-02", "2025-03")
 BATCH_SIZE = 5  # the event source's batch size (chalicelib/workers/__init__.py)

@@ -14,10 +14,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 from chalicelib import clock
-from tests.support.carrier import landlines, make_shop
-from tests.support.fault_sweep import Flow, sweep
-from tests.support.faults import Faults
-from tests.support.money import assert_balance_is_ledger_sum, ledger_entries
+from tests.support.surfaces.carrier import landlines, make_shop
+from tests.support.injection.fault_sweep import Flow, sweep
+from tests.support.injection.faults import Faults
+from tests.support.worlds.money import assert_balance_is_ledger_sum, ledger_entries
 
 PARTNER_SEED = Decimal("100000")
 

@@ -9,9 +9,9 @@ from typing import Any, Iterator
 
 import pytest
 
-from tests.support.fault_sweep import Flow, sweep
-from tests.support.faults import Faults
-from tests.support.number_faults import Shop
+from tests.support.injection.fault_sweep import Flow, sweep
+from tests.support.injection.faults import Faults
+from tests.support.injection.number_faults import Shop
 
 
 @pytest.fixture()

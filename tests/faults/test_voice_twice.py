@@ -19,10 +19,10 @@ import json
 from collections import Counter
 from typing import Any
 
-from tests.faults.test_webhook_faults import WebhookDelivery, receivers  # noqa: F401 - receivers is a fixture
-from tests.support.events import sqs_event
-from tests.support.faults import Faults
-from tests.support.voice_queues import Receiver, Sqs, invoke
+from tests.support.injection.webhook_flows import WebhookDelivery
+from tests.support.harness.events import sqs_event
+from tests.support.injection.faults import Faults
+from tests.support.surfaces.voice_queues import Receiver, Sqs, invoke
 
 
 def twice_reversed(got: list[Any]) -> list[Any]:
@@ -81,7 +81,7 @@ def test_webhook_delivery_given_each_message_twice_out_of_order_delivers_each_ev
 
 
 def _answered() -> dict[str, Any]:
-    from tests.support.voice import EXAMPLE_1
+    from tests.support.surfaces.voice import EXAMPLE_1
 
     return dict(EXAMPLE_1)  # answers after 2 s, says its text, hangs up: 5 events
 

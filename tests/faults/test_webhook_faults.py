@@ -21,143 +21,12 @@ real request; the 500 hook's events are dead-lettered after exactly the
 configured attempts, each with its message on the dead queue."""
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any
 
-import pytest
-
-from tests.support.fault_sweep import Flow, sweep
-from tests.support.faults import LOST_ANSWER, Fault, Faults
-from tests.support.voice import DOCUMENT_NUMBER, EVENT_HOOK, EXAMPLE_1, TRUNK, account_ref, make_account
-from tests.support.voice_queues import Receiver, Sqs
-
-BUSY = {**EXAMPLE_1, "target": {"phoneNumber": {"number": "+15005550001"}}}  # initiated, ringing, completed
-
-
-@pytest.fixture()
-def receivers(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Receiver, Receiver, Sqs]]:
-    from chalicelib import clock
-
-    monkeypatch.setenv("VOICE_HOOKS_ALLOW_LOOPBACK", "1")
-    monkeypatch.setenv("VOICE_WEBHOOK_BACKOFF", "30")  # 2 attempts
-    clock.set_now("2026-06-01T10:00:00")
-    up = Receiver(fail=lambda body, seen: body["sequence"] == 2 and seen == 0)
-    down = Receiver(fail=lambda body, seen: True)
-    yield up, down, Sqs(monkeypatch)
-    up.close()
-    down.close()
-
-
-class WebhookDelivery(Flow):
-    name = "voice webhook delivery"
-    faulty = ("voice_webhooks",)  # the consumers run in act(); the others run cleanly in prepare()
-
-    def __init__(self, tenant: dict[str, Any], up: Receiver, down: Receiver, sqs: Sqs, *,
-                 hook_names: tuple[str, ...] = ("up", "down")) -> None:
-        self.up, self.down, self.sqs, self.hook_names = up, down, sqs, hook_names
-        self._start(tenant)
-
-    def _start(self, tenant: dict[str, Any]) -> None:
-        from chalicelib.auth import api_key
-        from chalicelib.services.voice import events, hooks, trunks
-        from chalicelib.store import queues
-
-        self.principal = api_key.authenticate(tenant["user"]["api_key"], None)
-        self.tenant = self.principal.tenant_id
-        self.account = account_ref(self.principal, make_account(self.principal, name="Hooked Co",
-                                                                 own_numbers=(DOCUMENT_NUMBER,)))
-        trunks.create_trunk(principal=self.principal, account=self.account, body=TRUNK)  # the calls' CDRs name it
-        self.hooks: dict[str, int] = {}
-        for name, receiver, priority in (("up", self.up, 1), ("down", self.down, 2))[:len(self.hook_names)]:
-            record, _ = hooks.create_hook(principal=self.principal, account=self.account,
-                                          body={**EVENT_HOOK, "url": receiver.url, "priority": priority})
-            self.hooks[name] = record["id"]
-        for queue in (*Sqs.QUEUES, events.DEAD_QUEUE):
-            queues.queue_url(queue)  # looked up once per process: not a call of the flows
-        self.calls: list[int] = []
-        self.dead: set[str] = set()
-
-    def renew(self) -> None:
-        from chalicelib.services.identity import users
-        from tests.support.in_process import empty_aws
-
-        empty_aws()
-        self._start(users.create_tenant(name="Test Tenant"))
-
-    def prepare(self) -> int:
-        from chalicelib.services.voice import calls
-
-        call = calls.create_call(principal=self.principal, account=self.account, body=BUSY)
-        self.calls.append(call["id"])
-        for queue in Sqs.QUEUES:
-            if queue not in self.faulty:
-                self.sqs.drain(queue)
-        return int(call["id"])
-
-    def act(self, ctx: int) -> None:
-        for queue in Sqs.QUEUES:
-            if queue in self.faulty:
-                self.sqs.drain(queue)
-        self.sqs.settle()  # the retries (delayed messages) and redeliveries, in the same faulty process
-
-    def recover(self, ctx: int) -> None:
-        self.sqs.settle()
-
-    def check(self) -> None:
-        from chalicelib.services.voice import events
-        from chalicelib.services.voice.cdr import DISPOSITIONS
-        from chalicelib.store.voice import calls as call_store, deliveries as delivery_store
-
-        self.dead |= {m["deliveryId"] for m in self.sqs.purge(events.DEAD_QUEUE)}
-        up, down = self.up.received(), self.down.received()
-        first_up = self.up.first_arrivals()
-        logs = {name: delivery_store.deliveries_of_hook(self.tenant, hook, limit=10_000)
-                for name, hook in self.hooks.items()}
-        for call_id in self.calls:
-            call = call_store.get_call(self.tenant, call_id) or {}
-            assert call.get("state") in DISPOSITIONS, f"call {call_id} did not end: {call.get('state')}"
-            sequences = [h["sequence"] for h in call["history"] if h["event"] != "call.queued"]
-            assert sequences == list(range(1, len(sequences) + 1)) and sequences, call["history"]
-            self._check_cdr(call)
-            for name, received in (("up", up), ("down", down))[:len(self.hooks)]:
-                log = [d for d in logs[name] if d["callId"] == call_id]
-                assert sorted(d["seq"] for d in log) == sequences, f"{name}: events recorded {log}"
-                for record in log:
-                    got = received.get(record["deliveryId"], [])
-                    attempts = record["attempts"]
-                    # Every attempt recorded is a request the receiver got (none counted twice) ...
-                    assert len(attempts) <= len(got), f"{name}: {len(attempts)} attempts, {len(got)} requests"
-                    # ... and every request carried the recorded body under the recorded id.
-                    assert set(got) <= {record["body"].encode()}, f"{name}: a retry changed the body"
-                    if name == "up":
-                        assert record["status"] == "delivered", f"up: {record['seq']} is {record['status']}"
-                        assert got and 200 <= int(attempts[-1]["status"] or 0) < 300, attempts
-                        assert all(not 200 <= int(a["status"] or 0) < 300 for a in attempts[:-1]), attempts
-                    else:
-                        assert record["status"] == "dead-lettered", f"down: {record['seq']} is {record['status']}"
-                        assert len(attempts) == events.max_attempts(), attempts
-                        assert record["deliveryId"] in self.dead, "dead-lettered without its dead-queue message"
-                if name == "up":
-                    ids = {d["deliveryId"] for d in log}
-                    order = [b["sequence"] for b in first_up if b["deliveryId"] in ids]
-                    assert order == sorted(order), f"call {call_id}: a later event overtook an earlier one: {order}"
-
-
-    def _check_cdr(self, call: dict[str, Any]) -> None:
-        """The call's CDR is in the tenant's inbox, once (its key is the call's), with the call's row."""
-        import csv
-        import io
-
-        from chalicelib import settings
-        from chalicelib.services.calls import inbox
-        from chalicelib.services.voice.cdr import DISPOSITIONS
-        from chalicelib.services.voice.common import CALL_KIND, oid
-        from chalicelib.store.clients import client
-
-        name = f"voice-{oid(self.tenant, CALL_KIND, call['id'])}"
-        assert call.get("cdr") == inbox.inbox_key(self.tenant, f"{name}.csv"), f"call {call['id']}: no CDR"
-        body = client("s3").get_object(Bucket=settings.blob_bucket(), Key=call["cdr"])["Body"].read().decode()
-        rows = list(csv.DictReader(io.StringIO(body)))
-        assert [(r["call_id"], r["disposition"]) for r in rows] == [(name, DISPOSITIONS[call["state"]])]
+from tests.support.injection.fault_sweep import sweep
+from tests.support.injection.faults import LOST_ANSWER, Fault, Faults
+from tests.support.injection.webhook_flows import WebhookDelivery
+from tests.support.surfaces.voice_queues import Receiver, Sqs
 
 
 def test_webhook_delivery_survives_a_fault_at_each_aws_call(tenant: dict[str, Any],
@@ -188,7 +57,7 @@ def _with_one_fault(flow: WebhookDelivery, fault_at: str, kind: str, *, nth: int
                     persistent: bool = True) -> list[str]:
     """A clean run of the flow, then one with ``kind`` at the nth (or last) call
     named ``fault_at``; SQS settles, and the flow's invariants must hold."""
-    from tests.support.faults import Crash
+    from tests.support.injection.faults import Crash
 
     with Faults() as faults:
         ctx = flow.prepare()
@@ -256,7 +125,7 @@ def test_a_worker_dying_with_the_lease_loses_no_event(tenant: dict[str, Any],
     SQS brings its message back after 120 s, when the lease is still held: the
     message comes again when the lease ends (it used to be dropped, and the
     call's remaining events were never sent)."""
-    from tests.support.faults import CRASH
+    from tests.support.injection.faults import CRASH
 
     flow = WebhookDelivery(tenant, *receivers, hook_names=("up",))
     fired = _with_one_fault(flow, "dynamodb.UpdateItem", CRASH, nth=2)
@@ -268,7 +137,7 @@ def test_a_dead_letter_whose_message_failed_is_dead_lettered_again(tenant: dict[
     """The dead-queue message of a delivery that failed its last attempt cannot
     be sent: the delivery is not marked dead-lettered without it (it was), so it
     is tried once more and dead-lettered with its message."""
-    from tests.support.faults import SERVER_ERROR
+    from tests.support.injection.faults import SERVER_ERROR
 
     fired = _with_one_fault(WebhookDelivery(tenant, *receivers), "sqs.SendMessage", SERVER_ERROR, last=True)
     assert fired and "sqs.SendMessage" in fired[0]
@@ -282,7 +151,7 @@ def test_a_call_whose_worker_died_after_the_claim_ends_and_says_so(tenant: dict[
     call not queued), ends ``failed`` with its call.completed delivered and its
     CDR handed off."""
     from chalicelib.store.voice import calls as store
-    from tests.support.faults import CRASH
+    from tests.support.injection.faults import CRASH
 
     flow = CallEvents(tenant, *receivers, hook_names=("up",))
     fired = _with_one_fault(flow, "dynamodb.PutItem", CRASH)

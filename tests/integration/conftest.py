@@ -8,24 +8,17 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 import pytest
+
+from tests.support.harness.tenants import create_tenant
 import requests
 
-from tests.support.runtime import LocalRuntime
+from tests.support.harness.runtime import LocalRuntime
 
 
 @pytest.fixture(scope="session")
 def runtime() -> Iterator[LocalRuntime]:
     with LocalRuntime() as started:
         yield started
-
-
-def create_tenant(runtime: LocalRuntime, name: str = "Integration Tenant") -> dict[str, Any]:
-    """A tenant and its administrator (with an API key), written straight into
-    the runtime's DynamoDB, as the admin CLI does."""
-    from chalicelib.services.identity import users
-
-    with runtime.environment():
-        return users.create_tenant(name=name)
 
 
 @pytest.fixture()

@@ -18,7 +18,7 @@ def client(aws: None) -> Iterator[Any]:
 @pytest.fixture()
 def api(client: Any, tenant: dict[str, Any]) -> Any:
     """The billing API as the tenant's administrator (files may define their own)."""
-    from tests.support.platform import Api
+    from tests.support.surfaces.platform import Api
 
     return Api(client, tenant["user"]["api_key"])
 

@@ -36,9 +36,9 @@ from typing import Any, Iterator
 
 import pytest
 
-from tests.support import authorisation
-from tests.support.in_process import SHARED_STATE
-from tests.support.voice import ADDRESS, EVENT_HOOK, TRUNK, gateway
+from tests.support.worlds import authorisation
+from tests.support.harness.in_process import SHARED_STATE
+from tests.support.surfaces.voice import ADDRESS, EVENT_HOOK, TRUNK, gateway
 
 # One world (two tenants, their users and sessions) for every surface's walk.
 pytestmark = getattr(pytest.mark, SHARED_STATE)

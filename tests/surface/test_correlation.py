@@ -14,8 +14,9 @@ import pytest
 from chalice.local import LambdaContext
 
 from chalicelib.observability import metrics
-from tests.support import emf, events, log_lines
-from tests.support.carrier import Carrier, chalice_sender, landlines, make_shop
+from tests.support.checks import emf, log_lines
+from tests.support.harness import events
+from tests.support.surfaces.carrier import Carrier, chalice_sender, landlines, make_shop
 
 TRUNK = {"title": "main", "primaryTrunk": "203.0.113.10", "primaryPrefix": "1234", "primaryPort": "5060",
          "billingType": "Unmetered", "sessions": "20", "mou": "Unlimited"}

@@ -6,7 +6,7 @@ import json
 
 from chalice.local import LambdaContext
 
-from tests.support import events
+from tests.support.harness import events
 
 
 def test_the_app_answers_api_gateways_proxy_event(aws: None) -> None:

@@ -14,7 +14,7 @@ from chalicelib.domain.errors import NotFoundError
 from chalicelib.domain.identity import Principal
 from chalice.app import Request
 
-from tests.support.events import load
+from tests.support.harness.events import load
 
 
 class Recorder:

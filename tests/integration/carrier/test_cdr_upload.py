@@ -19,7 +19,7 @@ def _seed(runtime: Any) -> tuple[str, str, str]:
     from chalicelib.auth import api_key
     from chalicelib.services.customers import accounts as customers
     from chalicelib.services.identity import users
-    from tests.support.numbers import own
+    from tests.support.worlds.numbers import own
 
     with runtime.environment():
         made = users.create_tenant(name="CDR upload")

@@ -11,8 +11,8 @@ from decimal import Decimal
 
 import requests
 
-from tests.integration.conftest import create_tenant
-from tests.support.concurrency import run_concurrently
+from tests.support.harness.tenants import create_tenant
+from tests.support.harness.concurrency import run_concurrently
 
 THREADS = 16
 STEPS = 12
@@ -24,7 +24,7 @@ def test_concurrent_fund_moves_and_payments(runtime):
     from chalicelib.services.customers import accounts as customers
     from chalicelib.services.identity import users
     from chalicelib.services.money import ledger
-    from tests.support.money import admin, ledger_sum
+    from tests.support.worlds.money import admin, ledger_sum
 
     made = create_tenant(runtime, "Money Race")
     t, key = made["tenant"]["id"], made["user"]["api_key"]

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from chalicelib import clock
-from tests.support.carrier import landlines, make_shop
+from tests.support.surfaces.carrier import landlines, make_shop
 
 
 class Died(BaseException):

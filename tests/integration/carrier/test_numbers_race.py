@@ -10,8 +10,8 @@ from typing import Any
 
 import requests
 
-from tests.support.concurrency import run_concurrently
-from tests.support.carrier import landlines, make_shop
+from tests.support.harness.concurrency import run_concurrently
+from tests.support.surfaces.carrier import landlines, make_shop
 
 CUSTOMERS = 8
 STOCK = 300          # numbers in one NPANXX

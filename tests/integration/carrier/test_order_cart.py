@@ -9,8 +9,8 @@ from typing import Any
 
 import requests
 
-from tests.support.concurrency import run_concurrently
-from tests.support.carrier import landlines, make_shop
+from tests.support.harness.concurrency import run_concurrently
+from tests.support.surfaces.carrier import landlines, make_shop
 
 CLIENTS = 32
 STOCK = 100

@@ -11,8 +11,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from chalicelib import clock
-from tests.support.carrier import landlines, make_shop
-from tests.support.concurrency import run_concurrently
+from tests.support.surfaces.carrier import landlines, make_shop
+from tests.support.harness.concurrency import run_concurrently
 
 
 def _sqs_event(bodies: list[str], queue: str) -> dict:
@@ -30,7 +30,7 @@ def test_the_order_worker_given_each_message_twice_out_of_order_at_once_charges_
         from chalicelib.services.numbers import orders, reservations, trunks
         from chalicelib.store.numbers import orders as order_store
         from chalicelib.workers import orders as worker
-        from tests.support.money import assert_balance_is_ledger_sum, ledger_entries
+        from tests.support.worlds.money import assert_balance_is_ledger_sum, ledger_entries
 
         shop = make_shop(landlines("206330", 12), customers=3)
         bodies = []
@@ -103,7 +103,7 @@ def test_the_payment_reconciliation_run_twice_at_once_credits_once(runtime):
         from chalicelib.domain.money.cards import parse_card
         from chalicelib.services.money import payments
         from chalicelib.workers import payments as worker
-        from tests.support.money import assert_balance_is_ledger_sum
+        from tests.support.worlds.money import assert_balance_is_ledger_sum
 
         shop = make_shop(landlines("206332", 1), customers=1)
         principal = api_key.authenticate(shop.keys[shop.accounts[0]], "127.0.0.1")

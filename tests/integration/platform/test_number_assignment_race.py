@@ -18,7 +18,7 @@ def _seed(runtime):
     from chalicelib.auth import api_key
     from chalicelib.services.customers import accounts as customers
     from chalicelib.services.identity import users
-    from tests.support.numbers import import_landlines
+    from tests.support.worlds.numbers import import_landlines
 
     with runtime.environment():
         tenant = users.create_tenant(name="Assignment race")

@@ -12,9 +12,9 @@ from typing import Any, Callable
 
 import requests
 
-from tests.support.admin import admin
-from tests.support.concurrency import run_concurrently
-from tests.support.stage import ROOT
+from tests.support.harness.admin import admin
+from tests.support.harness.concurrency import run_concurrently
+from tests.support.harness.stage import ROOT
 
 THREADS = 16
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import requests
 
-from tests.support.carrier import landlines, make_shop
-from tests.support.runtime import LocalRuntime
+from tests.support.surfaces.carrier import landlines, make_shop
+from tests.support.harness.runtime import LocalRuntime
 
 
 def lines_with(log: Path, text: str, *, until: float) -> list[dict[str, Any]]:

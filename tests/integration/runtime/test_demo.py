@@ -9,7 +9,7 @@ import requests
 from requests.auth import HTTPDigestAuth
 
 from infra.local import demo
-from tests.support.runtime import LocalRuntime
+from tests.support.harness.runtime import LocalRuntime
 
 
 def test_the_demo_answers_on_every_surface(runtime: LocalRuntime, tmp_path: Path,

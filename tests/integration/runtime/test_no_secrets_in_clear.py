@@ -23,9 +23,9 @@ import pytest
 import requests
 from requests.auth import HTTPDigestAuth
 
-from tests.support.leaks import card_numbers
-from tests.support.portal import CSRF, Codes
-from tests.support.runtime import LocalRuntime
+from tests.support.checks.leaks import card_numbers
+from tests.support.surfaces.portal import CSRF, Codes
+from tests.support.harness.runtime import LocalRuntime
 
 PASSWORD = "Correct-Horse-Battery-9!"
 ENROLLING_PASSWORD = "Tr0ubadour-Enrols-Late!"
@@ -36,7 +36,7 @@ CVV = "9137"
 
 def _seed(runtime: LocalRuntime) -> dict[str, Any]:
     from chalicelib.services.identity import users
-    from tests.support.carrier import landlines, make_shop
+    from tests.support.surfaces.carrier import landlines, make_shop
 
     from chalicelib.store.dynamo import entities
     from chalicelib.store.identity.users import USER

@@ -4,9 +4,9 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from tests.support.admin import admin
-from tests.support.carrier import inventory_csv, landlines, tollfree
-from tests.support.stage import ROOT
+from tests.support.harness.admin import admin
+from tests.support.surfaces.carrier import inventory_csv, landlines, tollfree
+from tests.support.harness.stage import ROOT
 
 
 def test_import_numbers_reports_rejections_and_is_idempotent(runtime, tmp_path):
@@ -66,7 +66,7 @@ def test_backfill_number_ids_from_the_cli(runtime):
         from chalicelib.store.numbers import inventory as store
         from chalicelib.store.dynamo.codec import to_item
         from chalicelib.store.dynamo.table import ddb
-        from tests.support.numbers import own
+        from tests.support.worlds.numbers import own
 
         principal = api_key.authenticate(key, None)
         acme = customers.create_customer(principal=principal, fields={"name": "Legacy Ltd"})

@@ -17,7 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from tests.support.runtime import LocalRuntime
+from tests.support.harness.runtime import LocalRuntime
 
 ORDERS = 16  # two numbers each, over two customers
 BEFORE_SIGTERM = 4
@@ -27,8 +27,8 @@ VISIBILITY_SECONDS = 3
 def _shop() -> dict[str, Any]:
     from chalicelib.services.numbers import orders, trunks
     from chalicelib.services.numbers import reservations
-    from tests.support.carrier import landlines, make_shop
-    from tests.support.money import admin
+    from tests.support.surfaces.carrier import landlines, make_shop
+    from tests.support.worlds.money import admin
 
     shop = make_shop(landlines("206219", ORDERS * 2), credit_limit="-100000")
     principal = admin({"user": {"api_key": shop.admin_key}})
@@ -127,7 +127,7 @@ def _check_exactly_once(world: dict[str, Any]) -> None:
     from chalicelib.store.numbers import inventory as number_store
     from chalicelib.store.dynamo import entities, schema
     from chalicelib.store.dynamo.table import query_pages
-    from tests.support.money import ledger_sum
+    from tests.support.worlds.money import ledger_sum
 
     shop = world["shop"]
     tenant = shop.tenant

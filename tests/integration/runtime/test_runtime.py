@@ -11,8 +11,8 @@ from typing import Any, Callable
 
 import requests
 
-from tests.support.concurrency import run_concurrently
-from tests.support.runtime import LocalRuntime
+from tests.support.harness.concurrency import run_concurrently
+from tests.support.harness.runtime import LocalRuntime
 
 CUSTOMERS = "/backend/api/v1/customers"
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import requests
 
-from tests.support.carrier import make_shop
+from tests.support.surfaces.carrier import make_shop
 
 
 def test_config_url_serves_the_settings_pdf(runtime):

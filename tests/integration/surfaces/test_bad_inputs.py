@@ -20,7 +20,7 @@ import pytest
 import requests
 from requests.auth import HTTPDigestAuth
 
-from tests.support.runtime import LocalRuntime
+from tests.support.harness.runtime import LocalRuntime
 
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
 # Items that move without any data changing: the id counter (a refused create
@@ -142,7 +142,7 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(runtime: LocalRuntime) -> World:
-    from tests.support.carrier import landlines, make_shop
+    from tests.support.surfaces.carrier import landlines, make_shop
 
     with runtime.environment():
         from chalicelib.services.identity import users

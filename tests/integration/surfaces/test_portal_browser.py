@@ -17,9 +17,9 @@ import pytest
 import requests
 
 from infra.local import demo
-from tests.support.browser import chromium, screenshot
-from tests.support.portal import Codes
-from tests.support.runtime import LocalRuntime
+from tests.support.harness.browser import chromium, screenshot
+from tests.support.surfaces.portal import Codes
+from tests.support.harness.runtime import LocalRuntime
 
 SHOTS = Path(os.environ["DIALTONE_PORTAL_SCREENSHOTS"]) if os.environ.get("DIALTONE_PORTAL_SCREENSHOTS") else None
 

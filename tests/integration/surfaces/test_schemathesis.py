@@ -27,8 +27,8 @@ from schemathesis.specs.openapi.checks import (content_type_conformance, negativ
                                                status_code_conformance)
 
 from chalicelib.api.tracking.openapi import spec as tracking_spec
-from tests.integration.conftest import create_tenant
-from tests.support.runtime import LocalRuntime
+from tests.support.harness.tenants import create_tenant
+from tests.support.harness.runtime import LocalRuntime
 
 # Enough to reach each operation's parameters and bodies; the five runs stay
 # within a couple of minutes on two cores.

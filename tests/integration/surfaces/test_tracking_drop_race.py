@@ -19,7 +19,7 @@ def _seed(runtime):
     from chalicelib.auth import api_key
     from chalicelib.services.customers import accounts
     from chalicelib.services.identity import users
-    from tests.support.numbers import import_landlines
+    from tests.support.worlds.numbers import import_landlines
 
     with runtime.environment():
         tenant = users.create_tenant(name="Drop race")

@@ -19,9 +19,9 @@ import requests
 from requests.auth import AuthBase, HTTPDigestAuth
 
 from chalicelib.auth import digest
-from tests.integration.conftest import create_tenant
-from tests.support.admin import admin as admin_cli
-from tests.support.stage import ROOT
+from tests.support.harness.tenants import create_tenant
+from tests.support.harness.admin import admin as admin_cli
+from tests.support.harness.stage import ROOT
 
 
 class OneAlgorithmDigest(AuthBase):
@@ -66,7 +66,7 @@ def world(runtime: Any) -> dict[str, Any]:
     tenant = made["tenant"]["id"]
     with runtime.environment():
         from chalicelib.services.tracking import fields
-        from tests.support.numbers import import_landlines
+        from tests.support.worlds.numbers import import_landlines
 
         import_landlines(tenant, [f"20655501{n:02d}" for n in range(10, 20)])
         fields.define(tenant=tenant, entity="customer", slot=1, name="Segment", kind="string", values=[])
@@ -268,7 +268,7 @@ def test_a_tracking_number_is_charged_once_shows_in_the_carrier_api_and_gets_its
     with runtime.environment():
         from chalicelib.services.customers import accounts
         from chalicelib.services.identity import users
-        from tests.support.money import ledger_sum
+        from tests.support.worlds.money import ledger_sum
 
         principal = __import__("chalicelib.auth.api_key", fromlist=["x"]).authenticate(world["key"], None)
         accounts.update_customer(principal=principal, customer_id=int(cid), changes={"creditLimit": Decimal("-50")})

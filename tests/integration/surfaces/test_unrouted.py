@@ -8,7 +8,7 @@ from typing import Any, Callable
 import pytest
 import requests
 
-from tests.support.runtime import LocalRuntime
+from tests.support.harness.runtime import LocalRuntime
 
 
 def platform(status: int) -> Callable[[Any], bool]:

@@ -17,13 +17,13 @@ from typing import Any, Iterator
 import jwt
 import pytest
 
-from tests.support.runtime import LocalRuntime
-from tests.support.voice import ADDRESS, EVENT_HOOK, FLOW_HOOK, TRUNK, gateway, route_start
-from tests.support.voice import EXAMPLE_1, EXAMPLE_2
-from tests.support.voice_http import FORM, Org
-from tests.support.voice_http import numbers as _numbers
-from tests.support.voice_http import wait as _wait
-from tests.support.voice_http import wait_final as _wait_final
+from tests.support.harness.runtime import LocalRuntime
+from tests.support.surfaces.voice import ADDRESS, EVENT_HOOK, FLOW_HOOK, TRUNK, gateway, route_start
+from tests.support.surfaces.voice import EXAMPLE_1, EXAMPLE_2
+from tests.support.surfaces.voice_http import FORM, Org
+from tests.support.surfaces.voice_http import numbers as _numbers
+from tests.support.surfaces.voice_http import wait as _wait
+from tests.support.surfaces.voice_http import wait_final as _wait_final
 
 @pytest.fixture(scope="module")
 def org(runtime: LocalRuntime) -> Org:
@@ -255,7 +255,7 @@ def test_events_arrive_once_each_signed_and_in_order(org: Org, receiver: Receive
     from chalicelib.adapters.webhooks import verify_signature
 
     with org.runtime.environment():
-        from tests.support.voice import make_account, account_ref
+        from tests.support.surfaces.voice import make_account, account_ref
 
         account = account_ref(org.principal, make_account(org.principal, name="Events Co", numbers=_numbers(1)))
     hook_id, secret = _hook(org, receiver.url, account, authType="BEARER", credentials={"token": "s3cret"})
@@ -287,7 +287,7 @@ def test_a_failing_receiver_gets_the_event_again_later(org: Org) -> None:
     receiver = Receiver(fail=lambda n, delivery: n == 1)
     try:
         with org.runtime.environment():
-            from tests.support.voice import make_account, account_ref
+            from tests.support.surfaces.voice import make_account, account_ref
 
             account = account_ref(org.principal, make_account(org.principal, name="Retry Co", numbers=_numbers(1)))
         hook_id, _ = _hook(org, receiver.url, account)
@@ -315,7 +315,7 @@ def test_an_always_failing_receiver_ends_in_the_dead_letter_queue(org: Org) -> N
     receiver = Receiver(fail=lambda n, delivery: True)
     try:
         with org.runtime.environment():
-            from tests.support.voice import make_account, account_ref
+            from tests.support.surfaces.voice import make_account, account_ref
 
             account = account_ref(org.principal, make_account(org.principal, name="Dead Co", numbers=_numbers(1)))
         hook_id, _ = _hook(org, receiver.url, account)

@@ -20,10 +20,10 @@ import requests
 from requests.auth import HTTPDigestAuth
 
 from chalicelib import clock
-from tests.integration.conftest import create_tenant
-from tests.support.admin import admin as admin_cli
-from tests.support.runtime import LocalRuntime
-from tests.support.voice import TRUNK, route_start
+from tests.support.harness.tenants import create_tenant
+from tests.support.harness.admin import admin as admin_cli
+from tests.support.harness.runtime import LocalRuntime
+from tests.support.surfaces.voice import TRUNK, route_start
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
 DECKS = {  # prefix,rate,connect_fee,initial_increment,increment: a minute or less costs rate + fee
@@ -63,7 +63,7 @@ def test_a_voice_call_is_rated_charged_once_counted_and_tracked(runtime: LocalRu
     with runtime.environment():
         from chalicelib.auth import api_key
         from chalicelib.domain.voice import opaque_id
-        from tests.support.numbers import import_landlines
+        from tests.support.worlds.numbers import import_landlines
 
         principal = api_key.authenticate(admin["api_key"], None)
         import_landlines(tenant, [tracking_number])

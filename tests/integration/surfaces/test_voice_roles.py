@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from tests.support.runtime import LocalRuntime
-from tests.support.voice import ADDRESS, FLOW_HOOK, TRUNK
-from tests.support.voice import EXAMPLE_1
-from tests.support.voice_http import Org, wait, wait_final
+from tests.support.harness.runtime import LocalRuntime
+from tests.support.surfaces.voice import ADDRESS, FLOW_HOOK, TRUNK
+from tests.support.surfaces.voice import EXAMPLE_1
+from tests.support.surfaces.voice_http import Org, wait, wait_final
 
 ROLES = ("admin", "voice", "reader", "bound")
 ANNOUNCEMENT = {"type": "ANNOUNCEMENT", "name": "Welcome", "announcement": {"say": {"text": ["hi"]}}}

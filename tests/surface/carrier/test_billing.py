@@ -13,7 +13,7 @@ from chalicelib.domain.money import ledger as rules
 from chalicelib.services.money import ledger
 from chalicelib.services.money import payments
 from chalicelib.store.dynamo import entities
-from tests.support.money import admin, ledger_sum, new_customer
+from tests.support.worlds.money import admin, ledger_sum, new_customer
 
 NEXT_YEAR = str(date.today().year + 1)
 

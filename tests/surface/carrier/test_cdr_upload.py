@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.support.money import admin, new_customer
+from tests.support.worlds.money import admin, new_customer
 
 
 def call(client: Any, **params: str) -> tuple[int, dict[str, Any]]:
@@ -107,7 +107,7 @@ CDR_HEADER = "call_id,direction,account,trunk_id,from,to,start,answer,end,billse
 
 def test_upload_status_follows_a_file_from_the_inbox_to_its_summary(client: Any, tenant: dict[str, Any]) -> None:
     from chalicelib.services.calls import inbox
-    from tests.support.numbers import own
+    from tests.support.worlds.numbers import own
 
     t, key = tenant["tenant"]["id"], tenant["user"]["api_key"]
     principal = admin(tenant)

@@ -10,7 +10,7 @@ from chalicelib.services.numbers import reservations
 from chalicelib.store.dynamo import keys
 from chalicelib.store.numbers import carts
 from chalicelib.store.numbers import inventory as store
-from tests.support.carrier import Carrier, chalice_sender, inventory_csv, landlines, make_shop, tollfree
+from tests.support.surfaces.carrier import Carrier, chalice_sender, inventory_csv, landlines, make_shop, tollfree
 
 
 @pytest.fixture()

@@ -17,9 +17,9 @@ import pytest
 
 from chalicelib import clock
 from chalicelib.api.carrier import openapi_endpoints
-from tests.support.carrier import landlines, make_shop, tollfree
-from tests.support.cdrs import generate, world, write  # noqa: F401  (world is a fixture)
-from tests.support.openapi import check, documented_routes, registered_routes, served
+from tests.support.surfaces.carrier import landlines, make_shop, tollfree
+from tests.support.worlds.cdrs import generate, world, write  # noqa: F401  (world is a fixture)
+from tests.support.checks.openapi import check, documented_routes, registered_routes, served
 
 NEXT_YEAR = str(date.today().year + 1)
 TRUNK = {"title": "vitcoms", "primaryTrunk": "203.0.113.10", "primaryPrefix": "1234", "primaryPort": "5060",
@@ -115,7 +115,7 @@ def test_answers_match_the_description(client: Any, document: dict[str, Any], mo
     from chalicelib.services.numbers import porting
     from chalicelib.store.clients import client as aws_client
     from chalicelib import settings
-    from tests.support.numbers import own
+    from tests.support.worlds.numbers import own
 
     shop = make_shop(landlines("206219", 8) + tollfree("877", 3), credit_limit="-1000")
     account = shop.accounts[0]

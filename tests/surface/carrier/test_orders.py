@@ -11,7 +11,7 @@ from chalicelib.services.numbers import orders
 from chalicelib.store.numbers import carts
 from chalicelib.store.numbers import orders as order_store
 from chalicelib.store.dynamo import schema
-from tests.support.carrier import Carrier, chalice_sender, landlines, make_shop, tollfree
+from tests.support.surfaces.carrier import Carrier, chalice_sender, landlines, make_shop, tollfree
 
 TRUNK = {"title": "vitcoms", "primaryTrunk": "203.0.113.10", "primaryPrefix": "1234", "primaryPort": "5060",
          "secondaryTrunk": "203.0.113.11", "secondaryPrefix": "12345", "secondaryPort": "5080",

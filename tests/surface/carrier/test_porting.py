@@ -9,7 +9,7 @@ import pytest
 
 from chalicelib.domain.numbers import porting as rules
 from chalicelib.services.numbers import porting
-from tests.support.carrier import Carrier, chalice_sender, make_shop
+from tests.support.surfaces.carrier import Carrier, chalice_sender, make_shop
 
 
 # The shop (inventory, customers, keys) is built once for the module.

@@ -1,6 +1,6 @@
 """The carrier API's stats and CDR-file endpoints (seed 002) over the
 pipeline's figures, checked against the independent computation of
-tests/support/cdrs.py; a customer sees its own numbers and trunks only."""
+tests/support/worlds/cdrs.py; a customer sees its own numbers and trunks only."""
 from __future__ import annotations
 
 import json
@@ -8,7 +8,7 @@ import random
 from typing import Any
 
 from chalicelib.domain.calls import cdrs as rules
-from tests.support.cdrs import did_key, expected, generate, world, write  # noqa: F401  (world is a fixture)
+from tests.support.worlds.cdrs import did_key, expected, generate, world, write  # noqa: F401  (world is a fixture)
 
 
 def test_carrier_stats_endpoints(world: dict[str, Any], client: Any) -> None:

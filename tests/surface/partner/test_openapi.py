@@ -14,8 +14,8 @@ from urllib.parse import urlencode
 import pytest
 
 from chalicelib.api.partner import openapi
-from tests.support.money import admin, new_customer
-from tests.support.openapi import check, documented_routes, registered_routes, served
+from tests.support.worlds.money import admin, new_customer
+from tests.support.checks.openapi import check, documented_routes, registered_routes, served
 
 BASE = "/partner/api/v1"
 CAPTCHA = {"google_captcha": "test-pass"}

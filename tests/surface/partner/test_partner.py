@@ -15,7 +15,7 @@ from chalicelib.domain.money.ledger import TENANT_ACCOUNT
 from chalicelib.services.money import ledger
 from chalicelib.services.identity import users
 from chalicelib.adapters import mail
-from tests.support.money import admin, ledger_sum, new_customer
+from tests.support.worlds.money import admin, ledger_sum, new_customer
 
 BASE = "/partner/api/v1"
 LOCAL = ["127.0.0.1/32"]  # the Chalice test client's source address

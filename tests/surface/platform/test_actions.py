@@ -2,7 +2,7 @@
 import pytest
 
 from chalicelib.services.identity import users
-from tests.support.platform import Api
+from tests.support.surfaces.platform import Api
 
 
 def customer(api, **fields):

@@ -11,7 +11,7 @@ from chalicelib.services.identity import users
 from chalicelib.store import blobs
 from chalicelib.store.clients import client as aws_client
 from chalicelib import settings
-from tests.support.platform import Api
+from tests.support.surfaces.platform import Api
 
 PDF = b"%PDF-1.4\r\n%\xe2\xe3\xcf\xd3\r\n" + b"1 0 obj << /Type /Catalog >> endobj\n" * 2000
 SHA1 = hashlib.sha1(PDF).hexdigest()

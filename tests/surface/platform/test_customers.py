@@ -8,7 +8,7 @@ import pytest
 from chalicelib.services.common import audit
 
 from chalicelib.services.identity import users
-from tests.support.platform import Api
+from tests.support.surfaces.platform import Api
 
 
 def make(api, **fields):

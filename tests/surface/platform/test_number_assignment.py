@@ -11,8 +11,8 @@ from chalicelib.services.numbers import orders
 from chalicelib.services.identity import users
 from chalicelib.store.numbers import carts
 from chalicelib.store.numbers import inventory as store
-from tests.support.numbers import import_landlines, own
-from tests.support.platform import Api
+from tests.support.worlds.numbers import import_landlines, own
+from tests.support.surfaces.platform import Api
 
 
 def customer(api, name="Acme Corp", credit_limit="-100", **fields):
@@ -74,7 +74,7 @@ def test_post_numbers_with_customer_id_and_order_pricing(api, admin):
 
 def test_free_number_is_sold_without_a_ledger_movement(api, admin):
     acme = customer(api, credit_limit="0")
-    from tests.support.carrier import inventory_csv
+    from tests.support.surfaces.carrier import inventory_csv
     from chalicelib.services.numbers import inventory
     import io
 
@@ -168,7 +168,7 @@ def test_customer_dropped_between_the_read_and_the_sale_is_not_sold(api, admin, 
     charge (the ledger's guard on the customer item) or without (a condition
     check on it)."""
     from chalicelib.services.customers import accounts as customer_service
-    from tests.support.carrier import inventory_csv
+    from tests.support.surfaces.carrier import inventory_csv
     from chalicelib.services.numbers import inventory
     import io
 

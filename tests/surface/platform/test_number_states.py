@@ -9,8 +9,8 @@ from chalicelib.services.identity import users
 from chalicelib.services.numbers import orders
 from chalicelib.services.numbers import reservations
 from chalicelib.store.numbers import inventory as store
-from tests.support.numbers import import_landlines, own
-from tests.support.platform import Api
+from tests.support.worlds.numbers import import_landlines, own
+from tests.support.surfaces.platform import Api
 
 
 def customer(api, name="Acme Corp", credit_limit="-100"):

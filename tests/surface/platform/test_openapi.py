@@ -16,7 +16,7 @@ from chalicelib.domain.money import ledger as ledger_rules
 from chalicelib.services.money import invoices
 from chalicelib.services.money import ledger
 from chalicelib.services.identity import users
-from tests.support.numbers import import_landlines, own
+from tests.support.worlds.numbers import import_landlines, own
 
 
 @pytest.fixture()
@@ -92,7 +92,7 @@ def test_page_limit_matches_the_code():
 
 
 def test_every_route_is_documented(document):
-    from tests.support.openapi import documented_routes, registered_routes
+    from tests.support.checks.openapi import documented_routes, registered_routes
 
     registered = set(registered_routes("/backend/api/v1"))
     assert len(registered) > 40  # the routes were found

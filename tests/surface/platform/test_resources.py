@@ -4,8 +4,8 @@ import pytest
 
 from chalicelib import clock
 from chalicelib.services.identity import users
-from tests.support.numbers import import_landlines, own
-from tests.support.platform import Api
+from tests.support.worlds.numbers import import_landlines, own
+from tests.support.surfaces.platform import Api
 
 
 def customer(api, name="Acme Corp", **fields):

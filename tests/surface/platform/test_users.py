@@ -4,7 +4,7 @@ import pyotp
 
 from chalicelib.domain import identity
 from chalicelib.services.identity import users
-from tests.support.platform import Api
+from tests.support.surfaces.platform import Api
 
 
 def test_read_own_user_only(api, tenant):

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from tests.support.portal import Codes, Portal, text
+from tests.support.surfaces.portal import Codes, Portal, text
 
 
 def _customer(client: Any, api_key: str, fields: dict[str, Any]) -> dict[str, Any]:
-    from tests.support.platform import Api
+    from tests.support.surfaces.platform import Api
 
     made = Api(client, api_key).post("/customers", fields)
     assert made.status_code == 201, made.json

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.portal import Codes, Portal, text
+from tests.support.surfaces.portal import Codes, Portal, text
 
 
 @pytest.fixture()
@@ -60,7 +60,7 @@ def test_wrong_codes_at_the_key_form_count_against_the_address(client, staff, te
 
 
 def test_the_billing_apis_generate_api_key_counts_failures_too(client, staff):
-    from tests.support.platform import Api
+    from tests.support.surfaces.platform import Api
 
     api = Api(client, staff["api_key"])
     for _ in range(5):

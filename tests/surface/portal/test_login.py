@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.portal import Codes, Portal, text
+from tests.support.surfaces.portal import Codes, Portal, text
 
 
 @pytest.fixture()

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.portal import Codes, Portal, text
+from tests.support.surfaces.portal import Codes, Portal, text
 
 
 @pytest.fixture()
@@ -17,7 +17,7 @@ def staff_portal(client: Any, tenant: dict[str, Any]) -> Portal:
 
 
 def _customer(client: Any, api_key: str, name: str) -> dict[str, Any]:
-    from tests.support.platform import Api
+    from tests.support.surfaces.platform import Api
 
     made = Api(client, api_key).post("/customers", {"customerName": name})
     assert made.status_code == 201, made.json

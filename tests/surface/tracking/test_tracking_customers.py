@@ -7,8 +7,8 @@ import pytest
 from chalicelib.services.customers import accounts
 from chalicelib.services.identity import users
 from chalicelib.services.tracking import fields
-from tests.support.money import admin
-from tests.surface.tracking.helpers import Tracking, challenges
+from tests.support.worlds.money import admin
+from tests.support.surfaces.tracking import Tracking, challenges
 
 
 @pytest.fixture()

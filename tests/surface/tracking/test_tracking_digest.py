@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from chalicelib.auth import digest
-from tests.surface.tracking.helpers import BASE, Tracking, challenges
+from tests.support.surfaces.tracking import BASE, Tracking, challenges
 
 
 def _challenge(client: Any) -> dict[str, str]:
@@ -193,7 +193,7 @@ def test_writes_run_only_once_their_claim_is_won(client, tenant, method, target,
     """Only plain GETs overlap their claim: a write whose claim is lost (a
     replay) is refused before its handler runs, so nothing is written."""
     from chalicelib.services.customers import accounts
-    from tests.support.money import admin
+    from tests.support.worlds.money import admin
 
     _claims_seen(monkeypatch, lambda: False)
     _, answer = _signed(client, tenant, method, target, data)

@@ -5,28 +5,15 @@ from __future__ import annotations
 
 import base64
 import json
-import struct
 
 import pytest
 from openapi_spec_validator import validate
 
-from chalicelib import settings
 from chalicelib.domain import tracking as rules
-from chalicelib.store.clients import client as aws_client
-
-
-def wav(seconds: float = 0.1) -> bytes:
-    frames = b"\x00\x00" * int(8000 * seconds)
-    return (b"RIFF" + struct.pack("<I", 36 + len(frames)) + b"WAVEfmt " + struct.pack("<IHHIIHH", 16, 1, 1, 8000, 16000, 2, 16)
-            + b"data" + struct.pack("<I", len(frames)) + frames)
+from tests.support.worlds.tracking import objects, wav
 
 
 MP3 = b"ID3\x03\x00\x00\x00\x00\x00\x00" + b"\xff\xfb\x90\x64" + b"\x00" * 400
-
-
-def objects(tenant: str) -> list[str]:
-    listed = aws_client("s3").list_objects_v2(Bucket=settings.blob_bucket(), Prefix=f"tenants/{tenant}/greetings/")
-    return [o["Key"] for o in listed.get("Contents", [])]
 
 
 def test_greetings_both_ways_and_refusals_leave_nothing(tracking, tenant):
@@ -65,7 +52,7 @@ def test_greetings_both_ways_and_refusals_leave_nothing(tracking, tenant):
 
 
 def test_the_served_description_is_the_one_requests_and_answers_are_checked_against(client):
-    from tests.surface.tracking.described import document
+    from tests.support.checks.tracking_openapi import document
 
     answer = client.get("/tracking/v1/openapi.json", headers={"Host": "h"})
     assert answer.status_code == 200
@@ -77,7 +64,7 @@ def test_the_served_description_is_the_one_requests_and_answers_are_checked_agai
 def test_the_description_has_the_request_side(tracking):
     """What the tests' checker (described.py) holds every request to, on real
     requests; and what it refuses, so the checks are not vacuous."""
-    from tests.surface.tracking.described import check_request, document
+    from tests.support.checks.tracking_openapi import check_request, document
 
     cid = tracking.post("/customers", raw="name=Freespee+AB&custnr=abc123",
                         headers={"Content-Type": "application/x-www-form-urlencode"}).json["customers"][0]["customer_id"]

@@ -11,10 +11,10 @@ from decimal import Decimal
 
 from chalicelib.services.customers import accounts
 from chalicelib.services.identity import users
-from tests.support.money import admin
-from tests.surface.tracking.helpers import Tracking
-from tests.surface.tracking.test_tracking_greetings import objects, wav
-from tests.surface.tracking.test_tracking_sources import NUMBERS, _cdr_file, shop  # noqa: F401  (the fixture)
+from tests.support.worlds.money import admin
+from tests.support.surfaces.tracking import Tracking
+from tests.support.worlds.tracking import objects, wav
+from tests.support.worlds.tracking import NUMBERS, cdr_file
 
 
 def test_a_user_limited_to_one_customer_reaches_only_it_by_both_url_forms(tracking, shop, client, tenant):
@@ -67,7 +67,7 @@ def test_calls_to_a_pool_number_carry_the_session_it_was_handed_to(tracking, sho
         return [call_id, "inbound", "acme1", "", "4155550009", "1" + dialled, s, s, e, "30", "ANSWERED"]
 
     with tempfile.TemporaryDirectory() as scratch:
-        ingest.import_file(tenant=shop["tenant"], path=_cdr_file(pathlib.Path(scratch) / "s.csv", [
+        ingest.import_file(tenant=shop["tenant"], path=cdr_file(pathlib.Path(scratch) / "s.csv", [
             row("pool-call", NUMBERS[1], start), row("own-call", NUMBERS[0], start)]))
     for path in (f"/statistics/cdrs?customer_id={cid}", f"/statistics/cdrs?source_id={sid}",
                  f"/statistics/cdrs.xml?customer_id={cid}"):
@@ -114,7 +114,7 @@ def test_statistics_read_each_shard_day_once_for_all_customers(tracking, shop, t
     start = (datetime.now(timezone.utc).replace(microsecond=0) + timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
     rows = [[f"call-{n}", "inbound", account, "", "4155550001", "1" + number, start, start, start, "0", "ANSWERED"]
             for n, (account, number) in enumerate((("acme1", NUMBERS[0]), (made["accountNumber"], NUMBERS[1])))]
-    ingest.import_file(tenant=shop["tenant"], path=_cdr_file(tmp_path / "c.csv", rows))
+    ingest.import_file(tenant=shop["tenant"], path=cdr_file(tmp_path / "c.csv", rows))
     listed: list[str] = []
     list_keys = cdr_store.list_keys
     monkeypatch.setattr(cdr_store, "list_keys", lambda t, prefix: listed.append(prefix) or list_keys(t, prefix))

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from chalicelib.auth import attempts
-from tests.support.voice import Voice
-from tests.surface.tracking.helpers import Tracking
+from tests.support.surfaces.voice import Voice
+from tests.support.surfaces.tracking import Tracking
 
 
 def _refused_in_the_tracking_envelope(answer: Any) -> None:

@@ -1,6 +1,6 @@
 """A source's number sale and transaction against what can happen between
 them: a drop of the customer, another source taking the number, a failure of
-the transaction itself (injected through botocore's events, tests/support/faults.py)."""
+the transaction itself (injected through botocore's events, tests/support/injection/faults.py)."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -11,9 +11,9 @@ from chalicelib.services.tracking import customers as tracking_customers, source
 from chalicelib.store.tracking import pools as pool_store, sources as source_store
 from chalicelib.store.dynamo.table import Transaction
 from chalicelib.store.numbers import inventory as number_store
-from tests.support.faults import SERVER_ERROR, Fault, Faults
-from tests.support.money import admin, ledger_sum
-from tests.surface.tracking.test_tracking_sources import NUMBERS, shop  # noqa: F401  (the fixture)
+from tests.support.injection.faults import SERVER_ERROR, Fault, Faults
+from tests.support.worlds.money import admin, ledger_sum
+from tests.support.worlds.tracking import NUMBERS
 
 SEARCH = {"name": "Ads", "areacode": "206", "state": "WA"}
 

@@ -5,29 +5,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
-import pytest
 
 from chalicelib.services.customers import accounts
 from chalicelib.services.identity import users
-from chalicelib.services.tracking import fields
 from chalicelib.store.numbers import inventory as number_store
-from tests.support.money import admin, ledger_sum
-from tests.support.numbers import import_landlines
-
-NUMBERS = ["2065550101", "2065550102", "2065550103", "2065550104", "2065550105"]
-
-
-@pytest.fixture()
-def shop(tracking, tenant):
-    t = tenant["tenant"]["id"]
-    import_landlines(t, NUMBERS)
-    fields.define(tenant=t, entity="source", slot=1, name="Campaign", kind="string", values=[])
-    fields.define(tenant=t, entity="source", slot=2, name="Launched", kind="date", values=[])
-    made = tracking.post("/customers", data={"name": "Acme", "custnr": "acme1"}).json["customers"][0]
-    accounts.update_customer(principal=admin(tenant), customer_id=int(made["customer_id"]),
-                             changes={"creditLimit": Decimal("-100")})
-    return {"tenant": t, "customer_id": made["customer_id"]}
-
+from tests.support.worlds.money import admin, ledger_sum
+from tests.support.worlds.tracking import cdr_file
 
 def test_a_source_buys_its_number_once_and_both_url_forms_work(tracking, shop, tenant):
     cid = shop["customer_id"]
@@ -93,7 +76,7 @@ def test_source_by_search_criteria_and_bad_inputs(tracking, shop):
 
 
 def test_another_tenants_and_out_of_scope_ids_are_not_found(tracking, shop, client):
-    from tests.surface.tracking.helpers import Tracking
+    from tests.support.surfaces.tracking import Tracking
 
     cid = shop["customer_id"]
     sid = tracking.post(f"/customers/{cid}/sources", data={"name": "S", "number": "2065550103"}).json["sources"][0]["source_id"]
@@ -118,13 +101,6 @@ def test_custom_fields_are_read_only(tracking, shop):
     assert answer.status_code == 405 and answer.headers["Allow"] == "GET"
 
 
-def _cdr_file(path, rows):
-    lines = ["call_id,direction,account,trunk_id,from,to,start,answer,end,billsec,disposition"]
-    lines += [",".join(r) for r in rows]
-    path.write_text("\n".join(lines) + "\n")
-    return str(path)
-
-
 def test_statistics_attribute_calls_to_the_source_holding_the_number(tracking, shop, tmp_path):
     from chalicelib.services.calls import ingest
 
@@ -138,7 +114,7 @@ def test_statistics_attribute_calls_to_the_source_holding_the_number(tracking, s
         return [call_id, "inbound", "acme1", "", caller, "12065550104", s, s if answered else "", e,
                 "40" if answered else "0", "ANSWERED" if answered else "NO ANSWER"]
 
-    ingest.import_file(tenant=shop["tenant"], path=_cdr_file(tmp_path / "a.csv", [
+    ingest.import_file(tenant=shop["tenant"], path=cdr_file(tmp_path / "a.csv", [
         row("c1", "4155550001", now + timedelta(seconds=1)), row("c2", "4155550001", now + timedelta(seconds=2), False),
         row("c3", "4155550002", now + timedelta(seconds=3))]))
     import time
@@ -146,7 +122,7 @@ def test_statistics_attribute_calls_to_the_source_holding_the_number(tracking, s
     tracking.delete(f"/sources/{first['source_id']}")
     second = tracking.post(f"/customers/{cid}/sources", data={"name": "Second", "number": "2065550104"}).json["sources"][0]
     later = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(seconds=2)
-    ingest.import_file(tenant=shop["tenant"], path=_cdr_file(tmp_path / "b.csv", [row("c4", "4155550003", later),
+    ingest.import_file(tenant=shop["tenant"], path=cdr_file(tmp_path / "b.csv", [row("c4", "4155550003", later),
                                                                               row("c1", "4155550001", now)]))
     listed = tracking.get(f"/statistics/cdrs?customer_id={cid}")
     assert listed.status_code == 200, listed.text

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.voice import Voice
+from tests.support.surfaces.voice import Voice
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from tests.support.voice import EVENT_HOOK, TRUNK, Voice, account_ref, gateway, make_account, route_start
+from tests.support.surfaces.voice import EVENT_HOOK, TRUNK, Voice, account_ref, gateway, make_account, route_start
 
 ANNOUNCEMENT = {"type": "ANNOUNCEMENT", "name": "Hello", "announcement": {"say": {"text": ["hi"]}}}
 CALL = {"target": {"phoneNumber": {"number": "+441234567893"}}, "verbs": [{"say": {"text": ["hi"]}}]}

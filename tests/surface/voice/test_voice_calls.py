@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.voice import DOCUMENT_NUMBER, EXAMPLE_1, EXAMPLE_2, TRUNK, account_ref, gateway, make_account
+from tests.support.surfaces.voice import DOCUMENT_NUMBER, EXAMPLE_1, EXAMPLE_2, TRUNK, account_ref, gateway, make_account
 
 
 @pytest.fixture()
@@ -271,7 +271,7 @@ def test_an_inbound_call_is_bridged_to_the_pbx_and_counted_on_the_trunk_that_too
     from chalicelib.domain.voice import parse_opaque_id
     from chalicelib.store.voice import calls as store
 
-    from tests.support.voice import route_start
+    from tests.support.surfaces.voice import route_start
 
     acc, admin = pbx["account"], pbx["admin"]
     ddi = next(d for d in voice.get(f"/account/{acc}/ddi").json if d["name"] == "12065550130")

@@ -8,7 +8,7 @@ from typing import Any
 from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 
-from tests.support.voice import ADDRESS, EVENT_HOOK, TRUNK, account_ref, gateway, make_account, route_start
+from tests.support.surfaces.voice import ADDRESS, EVENT_HOOK, TRUNK, account_ref, gateway, make_account, route_start
 
 
 def _resolve(node: Any, spec: dict[str, Any]) -> Any:

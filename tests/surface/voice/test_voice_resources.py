@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.voice import (
+from tests.support.surfaces.voice import (
     ADDRESS, EVENT_HOOK, FLOW_HOOK, TRUNK, account_ref, gateway, make_account, route_start)
 
 

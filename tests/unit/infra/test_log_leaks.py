@@ -1,10 +1,10 @@
-"""The scan every LocalRuntime runs on its logs when it stops (tests/support/leaks.py)."""
+"""The scan every LocalRuntime runs on its logs when it stops (tests/support/checks/leaks.py)."""
 from __future__ import annotations
 
 from pathlib import Path
 
 from chalicelib.auth import redaction
-from tests.support import leaks
+from tests.support.checks import leaks
 
 KEY = "dtk_" + "Ab3_" * 8
 LINES = [

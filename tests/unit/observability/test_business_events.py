@@ -11,9 +11,9 @@ from typing import Any, Iterator
 import pytest
 
 from chalicelib.observability import metrics
-from tests.support import emf
-from tests.support.cdrs import DAY1, generate, world, write  # noqa: F401  (world is a fixture)
-from tests.support.money import admin, new_customer
+from tests.support.checks import emf
+from tests.support.worlds.cdrs import DAY1, generate, world, write  # noqa: F401  (world is a fixture)
+from tests.support.worlds.money import admin, new_customer
 
 
 @pytest.fixture(autouse=True)

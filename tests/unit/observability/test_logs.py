@@ -12,8 +12,8 @@ import pytest
 
 from chalicelib.auth.redaction import RedactingFilter
 from chalicelib.observability import correlation, logs
-from tests.support import log_lines
-from tests.support.log_lines import Captured
+from tests.support.checks import log_lines
+from tests.support.checks.log_lines import Captured
 
 API_KEY = "dtk_" + "A1b2C3d4E5f6G7h8I9j0"
 CARD = "4242 4242 4242 4242"

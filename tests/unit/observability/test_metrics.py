@@ -10,7 +10,7 @@ from typing import Iterator
 import pytest
 
 from chalicelib.observability import invocations, metrics
-from tests.support import emf
+from tests.support.checks import emf
 
 
 @pytest.fixture(autouse=True)

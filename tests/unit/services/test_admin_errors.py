@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from chalicelib.admin import cli
-from tests.support.stage import ROOT
+from tests.support.harness.stage import ROOT
 
 
 def run(*argv: str) -> tuple[int, dict]:

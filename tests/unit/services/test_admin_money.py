@@ -5,7 +5,7 @@ from contextlib import redirect_stdout
 from chalicelib.admin import cli
 from chalicelib.domain.money.ledger import TENANT_ACCOUNT
 from chalicelib.services.money import ledger
-from tests.support.money import admin, ledger_sum, new_customer
+from tests.support.worlds.money import admin, ledger_sum, new_customer
 
 
 def run(*argv):

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.cdrs import DAY1, did_key, expected, generate, world, write  # noqa: F401  (world is a fixture)
+from tests.support.worlds.cdrs import DAY1, did_key, expected, generate, world, write  # noqa: F401  (world is a fixture)
 
 
 def _figures(n: int) -> dict[str, int]:

@@ -21,8 +21,8 @@ import pytest
 
 from chalicelib.domain.calls import cdrs as rules
 
-from tests.support import events
-from tests.support.cdrs import (  # noqa: F401  (world is a fixture)
+from tests.support.harness import events
+from tests.support.worlds.cdrs import (  # noqa: F401  (world is a fixture)
     DAY1,
     DAY2,
     HEADER,

@@ -13,7 +13,7 @@ from chalicelib.services.customers import accounts as customers
 from chalicelib.services.identity import users
 from chalicelib.store.customers import accounts as customer_store
 from chalicelib.store.dynamo.entities import Page
-from tests.support.money import admin
+from tests.support.worlds.money import admin
 
 
 def staff(tenant: dict, username: str, access: str):

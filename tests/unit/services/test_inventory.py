@@ -16,8 +16,8 @@ from chalicelib.services.numbers import reservations
 from chalicelib.store.numbers import carts
 from chalicelib.store.numbers import inventory as store
 from chalicelib.store.dynamo import keys
-from tests.support.carrier import inventory_csv, landlines, tollfree
-from tests.support.money import admin, new_customer
+from tests.support.surfaces.carrier import inventory_csv, landlines, tollfree
+from tests.support.worlds.money import admin, new_customer
 
 WA = rules.Criteria(category=rules.LANDLINE, state="WA", npanxx="206219")
 

@@ -19,8 +19,8 @@ from chalicelib.services.money import invoices
 from chalicelib.services.money import ledger, ledger_reads
 from chalicelib.store import blobs
 from chalicelib.store.money import invoices as store
-from tests.support import events
-from tests.support.money import admin, new_customer
+from tests.support.harness import events
+from tests.support.worlds.money import admin, new_customer
 
 MONTH = "2025-03"
 MOVES = [  # (day, activity, amount)

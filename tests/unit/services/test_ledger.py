@@ -9,7 +9,7 @@ from chalicelib.domain.money.ledger import TENANT_ACCOUNT
 from chalicelib.services.money import ledger, ledger_reads
 from chalicelib.store.money import ledger as store
 from chalicelib.store.dynamo.table import Transaction
-from tests.support.money import admin, ledger_sum, new_customer
+from tests.support.worlds.money import admin, ledger_sum, new_customer
 
 D = Decimal
 

@@ -14,7 +14,7 @@ from chalicelib.domain.errors import InsufficientFundsError
 from chalicelib.domain.money.ledger import TENANT_ACCOUNT
 from chalicelib.services.money import ledger
 from chalicelib.services.identity import users
-from tests.support.money import admin, ledger_sum, new_customer
+from tests.support.worlds.money import admin, ledger_sum, new_customer
 
 amounts = st.decimals(min_value=Decimal("0.00001"), max_value=Decimal("500"), places=5)
 LIMITS = ["0", "-10", "-55.5"]

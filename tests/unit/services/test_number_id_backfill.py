@@ -7,7 +7,7 @@ from chalicelib.store.numbers import owned as owned_numbers
 from chalicelib.store.dynamo.table import ddb, get
 from chalicelib.store.dynamo.codec import to_item
 from chalicelib import settings
-from tests.support.numbers import import_landlines
+from tests.support.worlds.numbers import import_landlines
 
 STOCK = [f"2062190{n:03d}" for n in range(120)]
 

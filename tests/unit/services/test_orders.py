@@ -16,8 +16,8 @@ from chalicelib.store.numbers import carts
 from chalicelib.store.numbers import inventory as store
 from chalicelib.store.numbers import owned as owned_numbers
 from chalicelib.store.numbers import orders as order_store
-from tests.support.carrier import inventory_csv, landlines
-from tests.support.money import admin, new_customer
+from tests.support.surfaces.carrier import inventory_csv, landlines
+from tests.support.worlds.money import admin, new_customer
 
 NUMBERS = ["2062190000", "2062190001"]  # 1.25 a month + 0.50 setup each
 

@@ -16,8 +16,8 @@ from chalicelib.services.numbers import inventory, porting
 from chalicelib.store.numbers import inventory as number_store
 from chalicelib.store.numbers import owned as owned_numbers
 from chalicelib.store.numbers import porting as store
-from tests.support.carrier import inventory_csv
-from tests.support.money import admin, new_customer
+from tests.support.surfaces.carrier import inventory_csv
+from tests.support.worlds.money import admin, new_customer
 
 TABLE = ("number,portable,reason,losing_carrier,min_port_days\n"
          "15035550100,yes,,Bandwidth,5\n15035550101,yes,,Lumen,3\n15035550102,no,port-out freeze,Lumen,5\n"
@@ -120,7 +120,7 @@ def test_a_port_order_that_crashes_leaves_no_document_without_its_order(carrier,
     from chalicelib.store import blobs, pending_files
     from chalicelib.store.clients import client as aws_client
     from chalicelib.workers import pending_files as schedule
-    from tests.support.faults import CRASH, Crash, Fault, Faults
+    from tests.support.injection.faults import CRASH, Crash, Fault, Faults
 
     customer = new_customer(carrier)
     with Faults() as faults:

@@ -13,7 +13,7 @@ from chalicelib.services.identity import users
 from chalicelib.store.dynamo import entities
 from chalicelib.store.dynamo import schema
 from chalicelib.store.identity import users as identity_store
-from tests.support.money import admin
+from tests.support.worlds.money import admin
 
 
 def test_registration_writes_customer_and_user_together(tenant):

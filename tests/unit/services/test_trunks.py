@@ -8,7 +8,7 @@ from chalicelib.domain.numbers import trunks as rules
 from chalicelib.domain.errors import NotFoundError, ValidationError
 from chalicelib.services.numbers import trunks
 from chalicelib.store.numbers import trunks as store
-from tests.support.money import admin, new_customer
+from tests.support.worlds.money import admin, new_customer
 
 ORIGINATION = {"title": "Main", "primaryTrunk": "203.0.113.9", "primaryPort": "5060", "billingType": "metered"}
 TERMINATION = {"title": "Out", "ipaddress": "198.51.100.7", "ports": "30", "cps": "5"}

@@ -6,7 +6,7 @@ import json
 from chalice.app import SQSEvent
 
 from chalicelib.workers.batch import each_message
-from tests.support import events
+from tests.support.harness import events
 
 
 def test_each_message_is_handled_in_order_and_only_failures_are_reported() -> None:

@@ -14,8 +14,8 @@ from chalice.local import LambdaContext
 
 from app import app
 from chalicelib import clock
-from tests.support import events
-from tests.support.cdrs import HEADER
+from tests.support.harness import events
+from tests.support.worlds.cdrs import HEADER
 
 SQS_CONSUMERS = {"order_worker": 10, "cdr_files": 1, "invoice_jobs": 5, "voice_calls": 1, "voice_webhooks": 10}
 SCHEDULES = {"reservation_sweeper", "cdr_daily_close", "reconcile_payments", "close_invoices",
@@ -83,7 +83,7 @@ def test_the_reservation_sweeper_releases_carts_whose_hold_has_passed(aws: None)
     from chalicelib.domain.identity import principal_from_user
     from chalicelib.services.identity import users
     from chalicelib.services.numbers import reservations
-    from tests.support.carrier import landlines, make_shop
+    from tests.support.surfaces.carrier import landlines, make_shop
 
     shop = make_shop(landlines("206219", 5), customers=1)
     principal = principal_from_user(users.find_user(tenant=shop.tenant, user=f"u0-{shop.tenant}"), shop.tenant)

@@ -22,7 +22,7 @@ import pytest
 from chalicelib import clock
 from chalicelib.services.voice import events
 from chalicelib.workers import voice_delivery
-from tests.support.events import sqs_event
+from tests.support.harness.events import sqs_event
 
 TENANT = "T9"
 START = datetime(2026, 6, 1, 10, 0, 0, tzinfo=timezone.utc)

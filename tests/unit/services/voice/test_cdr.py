@@ -49,7 +49,7 @@ def test_an_outbound_call_of_an_account_without_a_trunk_is_charged_on_its_platfo
     from chalicelib.services.calls import owners
     from chalicelib.services.voice import trunks
     from chalicelib.store.voice import accounts as account_store, calls as call_store, children as child_store
-    from tests.support.voice import account_ref, make_account
+    from tests.support.surfaces.voice import account_ref, make_account
 
     admin = api_key.authenticate(tenant["user"]["api_key"], None)
     customer = make_account(admin, name="No Trunk Ltd")

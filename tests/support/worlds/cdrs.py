@@ -38,7 +38,7 @@ def build_world(tenant: dict, tmp_path: Path) -> dict[str, Any]:
     from chalicelib.auth import api_key
     from chalicelib.services.calls import rates
     from chalicelib.services.customers import accounts as customers
-    from tests.support.numbers import own
+    from tests.support.worlds.numbers import own
 
     t = tenant["tenant"]["id"]
     principal = api_key.authenticate(tenant["user"]["api_key"], None)

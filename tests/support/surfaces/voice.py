@@ -71,7 +71,7 @@ def make_account(principal: Any, name: str = "Darren's Pizzas", numbers: tuple[s
     from elsewhere, also DDIs. A number is one customer's in a tenant."""
     from chalicelib.services.customers import accounts as customers
     from chalicelib.services.numbers import sales
-    from tests.support.numbers import own
+    from tests.support.worlds.numbers import own
 
     customer = customers.create_customer(principal=principal, fields={"name": name})
     if numbers:

@@ -10,9 +10,9 @@ from decimal import Decimal
 from typing import Any
 
 from chalicelib import clock
-from tests.support.carrier import Carrier, chalice_sender, landlines, make_shop
-from tests.support.fault_sweep import full_sweep
-from tests.support.money import assert_balance_is_ledger_sum, ledger_entries
+from tests.support.surfaces.carrier import Carrier, chalice_sender, landlines, make_shop
+from tests.support.injection.fault_sweep import full_sweep
+from tests.support.worlds.money import assert_balance_is_ledger_sum, ledger_entries
 
 NPANXX = "206310"
 # Each faulted run sells one number (the sweeper gives back what a lost answer held).

@@ -15,7 +15,7 @@ from typing import Any, Mapping
 
 from openapi_schema_validator import OAS30Validator
 
-from tests.support.openapi import resolve
+from tests.support.checks.openapi import resolve
 
 BASE = "/tracking/v1"
 

@@ -31,7 +31,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
-from tests.support.faults import Crash, Fault, Faults, every_fault
+from tests.support.injection.faults import Crash, Fault, Faults, every_fault
 
 # Every kind, with the one-attempt variants botocore's retry must absorb.
 VARIANTS = [Fault("throttle", 0), Fault("throttle", 0, persistent=False), Fault("server_error", 0),

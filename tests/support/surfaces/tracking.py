@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from chalicelib.auth import digest
-from tests.surface.tracking.described import check_request, check_response
+from tests.support.checks.tracking_openapi import check_request, check_response
 
 BASE = "/tracking/v1"
 

@@ -60,8 +60,8 @@ class LocalRuntime:
     def stop(self) -> None:
         """Stops every process; then no log line may hold an API key or a card
         number in clear, nor any stored item or object an API key
-        (tests/support/leaks.py): the run fails if one does."""
-        from tests.support import leaks
+        (tests/support/checks/leaks.py): the run fails if one does."""
+        from tests.support.checks import leaks
 
         stored: list[str] = []
         if self._stack.children:  # not after kill(): its emulators are gone

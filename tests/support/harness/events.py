@@ -14,7 +14,7 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
-EVENTS = Path(__file__).resolve().parents[1] / "events"
+EVENTS = Path(__file__).resolve().parents[2] / "events"
 
 
 def load(name: str, **values: Any) -> dict[str, Any]:

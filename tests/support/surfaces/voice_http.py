@@ -9,8 +9,8 @@ from typing import Any
 
 import requests
 
-from tests.integration.conftest import create_tenant
-from tests.support.runtime import LocalRuntime
+from tests.support.harness.tenants import create_tenant
+from tests.support.harness.runtime import LocalRuntime
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
 
@@ -21,7 +21,7 @@ class Org:
     def __init__(self, runtime: LocalRuntime) -> None:
         from chalicelib.auth import api_key
         from chalicelib.services.identity import users
-        from tests.support.voice import DOCUMENT_NUMBER, account_ref, make_account
+        from tests.support.surfaces.voice import DOCUMENT_NUMBER, account_ref, make_account
 
         self.runtime, self.base = runtime, runtime.base_url + "/api/v1"
         created = create_tenant(runtime, name="Demo Organisation")

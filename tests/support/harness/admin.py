@@ -6,7 +6,7 @@ import subprocess
 import sys
 from typing import Any
 
-from tests.support.stage import ROOT
+from tests.support.harness.stage import ROOT
 
 
 def admin(runtime: Any, *args: str) -> dict[str, Any]:

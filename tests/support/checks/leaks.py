@@ -2,7 +2,7 @@
 runtime's log files: Dialtone API keys (their ``dtk_`` prefix) and card
 numbers (13 to 19 digits that pass Luhn); and API keys in its stored data.
 Every LocalRuntime scans its logs, items and objects when it stops
-(tests/support/runtime.py), so every integration test and benchmark of the
+(tests/support/harness/runtime.py), so every integration test and benchmark of the
 suite is a scan too (issue 15). Stored data is searched for API keys only:
 its ids, timestamps and phone numbers are digit runs that pass Luhn by
 chance. The dedicated scan with known passwords, TOTP secrets, cards and CVVs

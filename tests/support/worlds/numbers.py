@@ -12,7 +12,7 @@ from chalicelib.domain.identity import Principal
 
 def import_landlines(tenant: str, numbers: Sequence[str], *, state: str = "WA") -> dict[str, Any]:
     from chalicelib.services.numbers import inventory
-    from tests.support.carrier import inventory_csv
+    from tests.support.surfaces.carrier import inventory_csv
 
     rows = [(n, "landline", state, "SEATTLE", "SEATTLE", "1.25", "0.50") for n in numbers]
     return inventory.import_numbers(tenant=tenant, lines=io.StringIO(inventory_csv(rows)))

@@ -15,7 +15,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from tests.support.stage import stage_environment
+from tests.support.harness.stage import stage_environment
 
 
 @pytest.fixture(scope="session")

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 from urllib.parse import urlencode
 
-from tests.support.portal import Codes, Portal
-from tests.support.voice import Voice
+from tests.support.surfaces.portal import Codes, Portal
+from tests.support.surfaces.voice import Voice
 
 INSIDE = ["127.0.0.0/8"]
 SURFACES = {"platform": "/backend/api/v1", "partner": "/partner", "carrier": "/carrier", "tracking": "/tracking",
@@ -86,7 +86,7 @@ def build(client: Any) -> World:
     from chalicelib.domain.identity import principal_from_user
     from chalicelib.services.customers import accounts
     from chalicelib.services.identity import users
-    from tests.support.voice import TRUNK, EVENT_HOOK, account_ref, gateway
+    from tests.support.surfaces.voice import TRUNK, EVENT_HOOK, account_ref, gateway
 
     made = users.create_tenant(name="Tenant A")
     tenant = made["tenant"]["id"]
@@ -199,7 +199,7 @@ def send(client: Any, surface: str, method: str, path: str, who: Credentials,
         headers["Content-Type"] = "application/json"
         return client.request(method, path, headers=headers, body=json.dumps(params))
     if surface == "tracking":
-        from tests.surface.tracking.helpers import Tracking
+        from tests.support.surfaces.tracking import Tracking
 
         if who.username is None:
             return client.request(method, path, headers={"Host": "tracking.test", **headers},

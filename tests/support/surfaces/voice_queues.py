@@ -16,7 +16,7 @@ from collections import defaultdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 
-from tests.support import events
+from tests.support.harness import events
 
 # infra/resources.json: a failed message comes back after this long.
 VISIBILITY = {"voice_calls": 960, "voice_webhooks": 120}

@@ -1,0 +1,1 @@
+"""Each surface as its clients drive it: one client per surface, in process or over HTTP."""
