@@ -8,10 +8,8 @@ import base64
 import hashlib
 import hmac
 import json
-import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Iterator
 
 import jwt
@@ -21,6 +19,7 @@ from tests.support.harness.runtime import LocalRuntime
 from tests.support.surfaces.voice import ADDRESS, EVENT_HOOK, FLOW_HOOK, TRUNK, gateway, route_start
 from tests.support.surfaces.voice import EXAMPLE_1, EXAMPLE_2
 from tests.support.surfaces.voice_http import FORM, Org
+from tests.support.surfaces.voice_queues import Receiver
 from tests.support.surfaces.voice_http import numbers as _numbers
 from tests.support.surfaces.voice_http import wait as _wait
 from tests.support.surfaces.voice_http import wait_final as _wait_final
@@ -209,34 +208,6 @@ def test_every_example_of_the_document(org: Org) -> None:
 
 # ------------------------------------------------------------------ events to a hook
 
-class Receiver:
-    """An HTTP receiver on 127.0.0.1 recording every request; ``fail`` decides the status."""
-
-    def __init__(self, fail: Any = lambda n, delivery: False) -> None:
-        self.requests: list[dict[str, Any]] = []
-        self.fail = fail
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                entry = {"headers": dict(self.headers), "body": body}
-                owner.requests.append(entry)
-                failing = owner.fail(len(owner.requests), self.headers.get("Dialtone-Delivery-Id"))
-                self.send_response(500 if failing else 204)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/events"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-
-
 @pytest.fixture()
 def receiver() -> Iterator[Receiver]:
     found = Receiver()
@@ -266,14 +237,14 @@ def test_events_arrive_once_each_signed_and_in_order(org: Org, receiver: Receive
     call = _wait_final(org, made.json()["id"], account)
     assert call["state"] == "completed" and call["digits"] == ["1234"] and call["duration"] >= 0
     expected = [h for h in call["history"] if h["event"] != "call.queued"]
-    _wait(lambda: len(receiver.requests) >= len(expected))
+    _wait(lambda: len(receiver.deliveries) >= len(expected))
     time.sleep(0.5)
-    bodies = [json.loads(r["body"]) for r in receiver.requests]
+    bodies = [json.loads(r["body"]) for r in receiver.deliveries]
     assert [b["event"] for b in bodies] == [h["event"] for h in expected]
     assert [b["sequence"] for b in bodies] == list(range(1, len(expected) + 1))
-    ids = [r["headers"]["Dialtone-Delivery-Id"] for r in receiver.requests]
+    ids = [r["headers"]["Dialtone-Delivery-Id"] for r in receiver.deliveries]
     assert len(set(ids)) == len(ids) and ids == [b["deliveryId"] for b in bodies]
-    for request in receiver.requests:
+    for request in receiver.deliveries:
         assert verify_signature(secret, request["headers"]["Dialtone-Signature"], request["body"])
         assert request["headers"]["Authorization"] == "Bearer s3cret"
     assert {"call.initiated", "call.ringing", "call.answered", "call.gather", "call.completed"} <= \
@@ -284,7 +255,7 @@ def test_events_arrive_once_each_signed_and_in_order(org: Org, receiver: Receive
 
 
 def test_a_failing_receiver_gets_the_event_again_later(org: Org) -> None:
-    receiver = Receiver(fail=lambda n, delivery: n == 1)
+    receiver = Receiver(fail=lambda body, seen: body["sequence"] == 1 and seen == 0)  # the first request
     try:
         with org.runtime.environment():
             from tests.support.surfaces.voice import make_account, account_ref
@@ -296,10 +267,10 @@ def test_a_failing_receiver_gets_the_event_again_later(org: Org) -> None:
         call = _wait_final(org, made.json()["id"], account)
         assert call["state"] == "busy"
         events = len([h for h in call["history"] if h["event"] != "call.queued"])
-        _wait(lambda: len(receiver.requests) >= events + 1)
-        ids = [r["headers"]["Dialtone-Delivery-Id"] for r in receiver.requests]
+        _wait(lambda: len(receiver.deliveries) >= events + 1)
+        ids = [r["headers"]["Dialtone-Delivery-Id"] for r in receiver.deliveries]
         assert ids[0] == ids[1] and len(set(ids)) == events  # the first one again, then the rest in order
-        sequences = [json.loads(r["body"])["sequence"] for r in receiver.requests]
+        sequences = [json.loads(r["body"])["sequence"] for r in receiver.deliveries]
         assert sequences == [1] + list(range(1, events + 1))
         log = org.call("GET", f"/account/{account}/hook/{hook_id}/deliveries").json()
         first = next(d for d in log if d["sequence"] == 1)
@@ -312,7 +283,7 @@ def test_an_always_failing_receiver_ends_in_the_dead_letter_queue(org: Org) -> N
     from chalicelib.store import queues
     from chalicelib.store.clients import client
 
-    receiver = Receiver(fail=lambda n, delivery: True)
+    receiver = Receiver(fail=lambda body, seen: True)
     try:
         with org.runtime.environment():
             from tests.support.surfaces.voice import make_account, account_ref

@@ -24,12 +24,15 @@ BATCH = {"voice_calls": 1, "voice_webhooks": 10}  # chalicelib/workers/__init__.
 
 
 class Receiver:
-    """A hook's receiver: records every request (its Dialtone-Delivery-Id and
-    raw body) and answers 500 when ``fail(body, times_seen)`` says so, else 204."""
+    """A hook's receiver on 127.0.0.1: records every request (its
+    Dialtone-Delivery-Id and raw body in ``requests``; its headers too in
+    ``deliveries``, for the signature and auth checks) and answers 500 when
+    ``fail(body, times_seen)`` says so, else 204."""
 
     def __init__(self, fail: Callable[[dict[str, Any], int], bool] = lambda body, seen: False) -> None:
         self.fail = fail
         self.requests: list[tuple[str, bytes]] = []
+        self.deliveries: list[dict[str, Any]] = []
         self.answers: list[int] = []
         self._lock = threading.Lock()
         owner = self
@@ -41,6 +44,7 @@ class Receiver:
                 with owner._lock:
                     seen = sum(1 for d, _ in owner.requests if d == delivery)
                     owner.requests.append((delivery, body))
+                    owner.deliveries.append({"headers": dict(self.headers), "body": body})
                     status = 500 if owner.fail(json.loads(body), seen) else 204
                     owner.answers.append(status)
                 self.send_response(status)
