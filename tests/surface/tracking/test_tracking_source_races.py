@@ -68,22 +68,29 @@ def test_a_drop_after_the_sale_stops_the_source(tracking, shop, tenant, monkeypa
     assert _active_sources(t, cid) == [] and source_store.live_holder(t, NUMBERS[0]) is None
 
 
-def test_a_number_taken_by_another_source_meanwhile_moves_on_to_the_next_candidate(tracking, shop, monkeypatch):
-    t, cid = shop["tenant"], int(shop["customer_id"])
+def _first_number_stolen(monkeypatch, tenant: str, customer_id: int) -> list[str]:
+    """The first number the request takes is then held by another source
+    (its transaction claims it before ours); returns the stolen numbers."""
     take = sources._take_number
     stolen: list[str] = []
 
     def taken_then_held_by_someone_else(principal, customer, number, **kw):
         held = take(principal, customer, number, **kw)
-        if not stolen:  # another source's transaction claims it before ours
+        if not stolen:
             stolen.append(number)
             tx = Transaction()
-            source_store.add_holding(tx, t, number=number, source_id=999_999, customer_id=cid,
+            source_store.add_holding(tx, tenant, number=number, source_id=999_999, customer_id=customer_id,
                                      since="2026-01-01T00:00:00Z", failure=None)
             tx.execute()
         return held
 
     monkeypatch.setattr(sources, "_take_number", taken_then_held_by_someone_else)
+    return stolen
+
+
+def test_a_number_taken_by_another_source_meanwhile_moves_on_to_the_next_candidate(tracking, shop, monkeypatch):
+    t, cid = shop["tenant"], int(shop["customer_id"])
+    stolen = _first_number_stolen(monkeypatch, t, cid)
     answer = tracking.post(f"/customers/{cid}/sources", data=SEARCH)
     assert answer.status_code == 200, answer.text
     assert stolen and answer.json["sources"][0]["number"] != "+1" + stolen[0]
@@ -116,20 +123,7 @@ def test_a_failed_source_transaction_after_the_sale_is_completed_by_the_same_req
 def test_a_pool_number_taken_by_another_source_meanwhile_moves_on_to_the_next(tracking, shop, monkeypatch):
     t, cid = shop["tenant"], int(shop["customer_id"])
     sid = tracking.post(f"/customers/{cid}/sources", data={"name": "Web", "number": NUMBERS[0]}).json["sources"][0]["source_id"]
-    take = sources._take_number
-    stolen: list[str] = []
-
-    def taken_then_held_by_someone_else(principal, customer, number, **kw):
-        held = take(principal, customer, number, **kw)
-        if not stolen:
-            stolen.append(number)
-            tx = Transaction()
-            source_store.add_holding(tx, t, number=number, source_id=999_999, customer_id=cid,
-                                     since="2026-01-01T00:00:00Z", failure=None)
-            tx.execute()
-        return held
-
-    monkeypatch.setattr(sources, "_take_number", taken_then_held_by_someone_else)
+    stolen = _first_number_stolen(monkeypatch, t, cid)
     answer = tracking.post(f"/sources/{sid}/number", data={"quantity": "1", "areacode": "206", "state": "WA"})
     assert answer.status_code == 200, answer.text
     assert answer.json["sources"][0]["pool_size"] == "1"
