@@ -223,9 +223,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _unexpected(error: Exception, stage: str) -> str:
-    from botocore.exceptions import EndpointConnectionError  # loaded already by any command that got this far
+    from chalicelib.store.clients import unreachable_endpoint  # only store/ knows botocore's errors
 
-    if isinstance(error, EndpointConnectionError):
+    endpoint = unreachable_endpoint(error)
+    if endpoint is not None:
         hint = " (is the local runtime running? start it with make run)" if stage == "local" else ""
-        return f"cannot reach AWS at {error.kwargs.get('endpoint_url', '?')}{hint}"
+        return f"cannot reach AWS at {endpoint}{hint}"
     return f"{type(error).__name__}: {error} (run again with --debug for the traceback)"

@@ -128,6 +128,16 @@ def transient(error: BaseException) -> bool:
     return code in _THROTTLING or status >= 500
 
 
+def unreachable_endpoint(error: BaseException) -> str | None:
+    """The endpoint URL when ``error`` is AWS not reachable at all (nothing
+    listening: a stopped local runtime), else None."""
+    from botocore.exceptions import EndpointConnectionError
+
+    if isinstance(error, EndpointConnectionError):
+        return str(error.kwargs.get("endpoint_url", "?"))
+    return None
+
+
 def reset() -> None:
     """Forget cached clients (tests that start a new emulator)."""
     global _loader
