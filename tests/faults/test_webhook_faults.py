@@ -23,18 +23,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.support.injection.fault_sweep import sweep
 from tests.support.injection.faults import LOST_ANSWER, Fault, Faults
 from tests.support.injection.webhook_flows import WebhookDelivery
 from tests.support.surfaces.voice_queues import Receiver, Sqs
-
-
-def test_webhook_delivery_survives_a_fault_at_each_aws_call(tenant: dict[str, Any],
-                                                           receivers: tuple[Receiver, Receiver, Sqs]) -> None:
-    flow = WebhookDelivery(tenant, *receivers)
-    with Faults() as faults:
-        coverage = sweep(faults, flow, offset=2, sample=6)
-    assert coverage.calls and coverage.injected == coverage.scenarios
 
 
 class CallEvents(WebhookDelivery):
@@ -45,11 +39,14 @@ class CallEvents(WebhookDelivery):
     faulty = ("voice_calls", "voice_webhooks")
 
 
-def test_call_events_survive_a_fault_at_each_aws_call(tenant: dict[str, Any],
-                                                     receivers: tuple[Receiver, Receiver, Sqs]) -> None:
-    flow = CallEvents(tenant, *receivers)
+@pytest.mark.parametrize("flow_class,offset", [(WebhookDelivery, 2), (CallEvents, 5)], ids=["delivery", "call-events"])
+def test_webhook_events_survive_a_fault_at_each_aws_call(tenant: dict[str, Any], flow_class: type[WebhookDelivery],
+                                                        offset: int,
+                                                        receivers: tuple[Receiver, Receiver, Sqs]) -> None:
+    """The delivery consumer alone with the fault, then call control and it together (CallEvents)."""
+    flow = flow_class(tenant, *receivers)
     with Faults() as faults:
-        coverage = sweep(faults, flow, offset=5, sample=6)
+        coverage = sweep(faults, flow, offset=offset, sample=6)
     assert coverage.calls and coverage.injected == coverage.scenarios
 
 
