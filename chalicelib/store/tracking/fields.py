@@ -6,8 +6,8 @@ from typing import Any
 
 from chalicelib import clock
 from chalicelib.store.dynamo.codec import to_item
-from chalicelib.store.dynamo.table import ddb, query_pages
-from chalicelib.store.tracking.keys import field_key, field_pk, table, without_keys
+from chalicelib.store.dynamo.table import ddb
+from chalicelib.store.tracking.keys import field_key, field_pk, partition, table
 
 
 def put_definition(tenant: str, *, entity: str, slot: int, name: str, kind: str, values: list[str]) -> dict[str, Any]:
@@ -18,7 +18,4 @@ def put_definition(tenant: str, *, entity: str, slot: int, name: str, kind: str,
 
 
 def definitions(tenant: str) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    for page in query_pages(table(), key_condition="PK = :pk", values={":pk": field_pk(tenant)}):
-        found.extend(without_keys(item) for item in page)
-    return found
+    return partition(field_pk(tenant))

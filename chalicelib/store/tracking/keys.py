@@ -26,6 +26,7 @@ from typing import Any, Mapping
 
 from chalicelib import settings
 from chalicelib.store.dynamo import keys
+from chalicelib.store.dynamo.table import query_pages
 
 
 def table() -> str:
@@ -35,6 +36,14 @@ def table() -> str:
 def without_keys(item: Mapping[str, Any]) -> dict[str, Any]:
     """An item's attributes, its PK and SK left out."""
     return {k: v for k, v in item.items() if k not in ("PK", "SK")}
+
+
+def partition(pk: str, *, consistent: bool = False) -> list[dict[str, Any]]:
+    """Every item of one partition, in sort-key order, without its keys."""
+    found: list[dict[str, Any]] = []
+    for page in query_pages(table(), key_condition="PK = :pk", values={":pk": pk}, consistent=consistent):
+        found.extend(without_keys(item) for item in page)
+    return found
 
 
 def nonce_key(nonce: str, nc: str) -> dict[str, str]:

@@ -6,9 +6,9 @@ from typing import Any, Iterable
 
 from chalicelib.domain.errors import ConcurrentUpdateError
 from chalicelib.store.dynamo.codec import to_item
-from chalicelib.store.dynamo.table import Transaction, ddb, get, query_pages
+from chalicelib.store.dynamo.table import Transaction, ddb, get
 from chalicelib.store.tracking.keys import (
-    pool_key, pool_pk, session_key, table, visit_key, visit_pk, without_keys,
+    partition, pool_key, pool_pk, session_key, table, visit_key, visit_pk, without_keys,
 )
 
 
@@ -20,11 +20,7 @@ def put_pool_numbers(tenant: str, source_id: int, numbers: Iterable[str]) -> Non
 
 
 def pool(tenant: str, source_id: int) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    for page in query_pages(table(), key_condition="PK = :pk", values={":pk": pool_pk(tenant, source_id)},
-                            consistent=True):
-        found.extend(without_keys(item) for item in page)
-    return found
+    return partition(pool_pk(tenant, source_id), consistent=True)
 
 
 def live_session(tenant: str, source_id: int, session: str) -> dict[str, Any] | None:
@@ -66,7 +62,4 @@ def extend_session(tenant: str, source_id: int, *, session: str, number: str, st
 
 def visits(tenant: str, number: str) -> list[dict[str, Any]]:
     """Sessions a pool number was handed to: {session, sourceId, from, until}."""
-    found: list[dict[str, Any]] = []
-    for page in query_pages(table(), key_condition="PK = :pk", values={":pk": visit_pk(tenant, number)}):
-        found.extend(without_keys(item) for item in page)
-    return found
+    return partition(visit_pk(tenant, number))

@@ -11,7 +11,7 @@ from chalicelib.store.dynamo import entities, keys, schema
 from chalicelib.store.dynamo.codec import to_item
 from chalicelib.store.dynamo.table import Transaction, ddb, get, query_pages
 from chalicelib.store.tracking.keys import (
-    active_sources_key, hold_key, hold_pk, live_key, sale_key, sale_pk, table, without_keys,
+    active_sources_key, hold_key, hold_pk, live_key, partition, sale_key, sale_pk, table, without_keys,
 )
 
 SOURCE = schema.TRACKING_SOURCE
@@ -77,11 +77,7 @@ def end_holding(tx: Transaction, tenant: str, *, number: str, source_id: int, si
 
 def holdings(tenant: str, number: str) -> list[dict[str, Any]]:
     """A number's holding periods, oldest first: {sourceId, customerId, from, until?}."""
-    found: list[dict[str, Any]] = []
-    for page in query_pages(table(), key_condition="PK = :pk", values={":pk": hold_pk(tenant, number)},
-                            consistent=True):
-        found.extend(without_keys(item) for item in page)
-    return found
+    return partition(hold_pk(tenant, number), consistent=True)
 
 
 def live_holder(tenant: str, number: str) -> dict[str, Any] | None:
