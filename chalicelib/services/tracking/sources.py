@@ -139,7 +139,7 @@ def holding_source(tx: Transaction, tenant: str, *, customer_id: int, number: st
 
 def criteria_key(given: Mapping[str, Any], scope: str = "source") -> str:
     """The search a request asked for, as recorded with a sale made for it."""
-    tollfree = str(given.get("tollfree") or "").strip().lower() in ("1", "true", "yes")
+    tollfree = _tollfree(given)
     return (f"{scope}|areacode={str(given.get('areacode') or '').strip()}"
             f"|state={str(given.get('state') or '').strip().upper()}|tollfree={int(tollfree)}")
 
@@ -159,8 +159,12 @@ def candidates_for(principal: Principal, customer: Mapping[str, Any], given: Map
     return list(dict.fromkeys([*pending, *found]))
 
 
+def _tollfree(given: Mapping[str, Any]) -> bool:
+    return str(given.get("tollfree") or "").strip().lower() in ("1", "true", "yes")
+
+
 def _search(principal: Principal, given: Mapping[str, Any]) -> list[str]:
-    tollfree = str(given.get("tollfree") or "").strip().lower() in ("1", "true", "yes")
+    tollfree = _tollfree(given)
     areacode = str(given.get("areacode") or "").strip()
     state = given.get("state")
     if not tollfree and not areacode and not state:
@@ -201,15 +205,13 @@ def _take_number(principal: Principal, customer: Mapping[str, Any], number: str,
     tenant = principal.tenant_id
     item = number_store.get_number(tenant, number)
     if item is not None and item.get("customerId") == customer["id"] and item.get("status") in number_rules.OWNED:
-        try:
-            if item["status"] == number_rules.CANCELLED:
-                raise NumberUnavailableError(f"number {number} is cancelled", field="number")
-            if store.live_holder(tenant, number) is not None:
-                raise NumberUnavailableError(f"number {number} is held by another active source", field="number")
-        except NumberUnavailableError:
+        refusal = (f"number {number} is cancelled" if item["status"] == number_rules.CANCELLED
+                   else f"number {number} is held by another active source"
+                   if store.live_holder(tenant, number) is not None else None)
+        if refusal is not None:
             if criteria is not None:
                 store.drop_pending_sale(tenant, customer["id"], number)  # not ours to complete any more
-            raise
+            raise NumberUnavailableError(refusal, field="number")
         if item["status"] != number_rules.ACTIVE:
             _set_number_status(principal, customer, number, number_rules.ACTIVE)
         return "owned"
