@@ -61,7 +61,7 @@ def _trunk_id(tenant: str, call: Mapping[str, Any]) -> int | None:
     if ref:
         return rules.parse_opaque_id(tenant, TRUNK_KIND, ref, uuid=True)
     trunks = [t for t in child_store.children(TRUNK, tenant, call["customerId"])
-              if t.get("direction") == "termination" and not t.get("platformRoute")]
+              if t.get("direction") == trunk_rules.TERMINATION and not t.get("platformRoute")]
     if trunks:
         return int(trunks[0]["id"])
     return retry.until_settled(lambda: _platform_route(tenant, int(call["customerId"])), what="the voice route")
